@@ -1,0 +1,41 @@
+# Everything a fresh machine needs, from Python 3.11 and make alone.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: site test serve check lint bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+## site: build the site into site/ (fails on any error in the docs)
+site: $(STAMP)
+	$(BIN)/mkdocs build --strict
+
+## test: run the whole test suite
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+## serve: live preview on http://127.0.0.1:8000
+serve: $(STAMP)
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
+## check: check every page without building the site
+check: $(STAMP)
+	$(BIN)/generator check
+
+## lint: ruff and mypy
+lint: $(STAMP)
+	$(BIN)/ruff check generator tests
+	$(BIN)/mypy
+
+## bench: measure speed against peer tools (writes benchmarks/RESULTS.md)
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf site build .element-docs-cache
