@@ -1,0 +1,277 @@
+"""Locations, diagnostics, the error hierarchy and the formatters.
+
+Errors carry their location as data; the formatter alone decides how a diagnostic looks.
+Every diagnostic code is registered in ``CODES`` with a one-line fix: that table is the
+documentation page of the codes, so a code cannot exist without its explanation.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class SourceLocation:
+    """A place in a file of the project: ``path`` is relative to the project root."""
+
+    path: str
+    line: int = 0  # 1-based; 0 when the whole file is meant
+    col: int = 0  # 1-based; 0 when unknown
+
+    def __str__(self) -> str:
+        if not self.line:
+            return self.path
+        return f"{self.path}:{self.line}:{self.col}" if self.col else f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    title: str
+    severity: Severity
+    fix: str
+    stage: str
+
+
+def _code(title: str, fix: str, stage: str, severity: Severity = Severity.ERROR) -> CodeInfo:
+    return CodeInfo(title, severity, fix, stage)
+
+
+_LOAD, _RENDER, _EXAMPLE, _CONFIG = "front matter", "templates", "examples", "project"
+
+#: The stable diagnostic codes. Never renumber; retire a code by leaving it unused.
+CODES: dict[str, CodeInfo] = {
+    "ED101": _code("Front matter is not valid YAML",
+                   "Fix the YAML at the reported line; indent with spaces, quote values holding ': '.",
+                   _LOAD),
+    "ED102": _code("Duplicate front-matter key",
+                   "Keep one of the two entries; YAML would silently keep only the last.", _LOAD),
+    "ED103": _code("Front matter does not match the schema",
+                   "Give the key the type and value the element front-matter schema asks for.",
+                   _LOAD),
+    "ED104": _code("Unknown front-matter key",
+                   "Correct the spelling (see the suggestion) or remove the key.", _LOAD),
+    "ED105": _code("Element page without front matter",
+                   "Start the file with a '---' line, the YAML keys, and a closing '---' line.",
+                   _LOAD),
+    "ED106": _code("File cannot be read as UTF-8 text",
+                   "Save the file as UTF-8 text; binary files do not belong in content/.", _LOAD),
+    "ED107": _code("Empty page", "Write the page, or delete the file.", _LOAD),
+    "ED108": _code("Element page without a hub",
+                   "Add 'hub: crm' (or helpdesk, finance, ...) so the page is grouped in navigation.",
+                   _LOAD, Severity.WARNING),
+    "ED201": _code("Example response element id differs from the page's elementId",
+                   "Make the example's element id and the front matter's elementId the same number.",
+                   _EXAMPLE),
+    "ED202": _code("Example element key differs from the page's elementKey",
+                   "Use {{ page.elementKey }} in the example, or correct the key.", _EXAMPLE),
+    "ED203": _code("Example response hub differs from the page's hub",
+                   "Make element.hub in the example match the page's hub.", _EXAMPLE),
+    "ED210": _code("JSON example does not parse",
+                   "Fix the JSON at the reported line and column (see the hint).", _EXAMPLE),
+    "ED211": _code("Example does not match its JSON Schema",
+                   "Change the value at the reported JSON path to what the schema asks for.",
+                   _EXAMPLE),
+    "ED212": _code("JSON block on an element page is not a known kind of example",
+                   "Mark the fence, e.g. ```json example=request (request, response, "
+                   "oauth-url, other).", _EXAMPLE, Severity.WARNING),
+    "ED213": _code("Unknown example kind in a fence's info string",
+                   "Use example=request, response, oauth-url, curl or other.", _EXAMPLE),
+    "ED220": _code("cURL example does not parse as a shell command",
+                   "Close the quote or remove the stray character the message points at.",
+                   _EXAMPLE),
+    "ED221": _code("cURL example does not call POST /instances",
+                   "Use 'curl -X POST <base>/instances' for an instance-creation example.",
+                   _EXAMPLE),
+    "ED222": _code("cURL example lacks a required header",
+                   "Add -H 'authorization: User <USER_SECRET>, Organization <ORGANIZATION_SECRET>' "
+                   "and -H 'content-type: application/json'.", _EXAMPLE),
+    "ED223": _code("cURL body differs from the JSON request body on the page",
+                   "Give the cURL -d body the same keys as the JSON body shown above it.",
+                   _EXAMPLE),
+    "ED224": _code("cURL -d body is not valid JSON",
+                   "Fix the JSON inside the -d '...' argument.", _EXAMPLE),
+    "ED230": _code("Configuration keys differ from the parameters table",
+                   "List every configuration key of the request in the Parameters table, "
+                   "and only those.", _EXAMPLE),
+    "ED240": _code("Example holds what looks like a real secret",
+                   "Replace it with a placeholder such as <API_KEY> or xxxxxxxx.", _EXAMPLE),
+    "ED301": _code("Template syntax error",
+                   "Fix the tag at the reported line; every {% %} and {{ }} must be closed.",
+                   _RENDER),
+    "ED302": _code("Undefined variable",
+                   "Define the key (front matter, mkdocs.yml extra:, includes/_data/) or fix "
+                   "its spelling; use | default('...') where it may be absent.", _RENDER),
+    "ED303": _code("Unknown partial",
+                   "Create the partial under includes/ or correct the include path.", _RENDER),
+    "ED304": _code("Include path leaves includes/",
+                   "Include partials by a path relative to includes/, without '..' or '/'.",
+                   _RENDER),
+    "ED305": _code("Include cycle", "Remove one include of the cycle shown in the chain.",
+                   _RENDER),
+    "ED306": _code("Includes nested too deeply",
+                   "Flatten the chain of includes (or raise max_include_depth).", _RENDER),
+    "ED307": _code("Template tried to reach something the sandbox forbids",
+                   "Templates may read page, site and include variables only.", _RENDER),
+    "ED308": _code("Bad include parameters",
+                   "Write parameters as key=\"value\" or key=variable, separated by spaces.",
+                   _RENDER),
+    "ED309": _code("Template error while rendering",
+                   "Fix the expression at the reported line (see the message).", _RENDER),
+    "ED310": _code("Rendering exceeded a resource limit",
+                   "Reduce the loop or output size; the limits guard against runaway templates.",
+                   _RENDER),
+    "ED401": _code("Project configuration error",
+                   "Fix mkdocs.yml or the command line as the message says.", _CONFIG),
+    "ED402": _code("Invalid JSON Schema file",
+                   "Fix the schema so it is valid JSON Schema 2020-12.", _CONFIG),
+    "ED403": _code("Data file is not valid YAML",
+                   "Fix the YAML in includes/_data/ at the reported line.", _CONFIG),
+}
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: str
+    message: str
+    location: SourceLocation | None = None
+    hint: str = ""
+    included_from: tuple[SourceLocation, ...] = ()
+    severity: Severity | None = None  # None: the code's default severity
+
+    @property
+    def level(self) -> Severity:
+        return self.severity or CODES[self.code].severity
+
+    @property
+    def is_error(self) -> bool:
+        return self.level is Severity.ERROR
+
+    def with_severity(self, severity: Severity) -> Diagnostic:
+        return Diagnostic(self.code, self.message, self.location, self.hint,
+                          self.included_from, severity)
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        loc = self.location or SourceLocation("")
+        return (loc.path, loc.line, loc.col, self.code)
+
+    def to_dict(self) -> dict[str, Any]:
+        loc = self.location
+        return {
+            "path": loc.path if loc else None,
+            "line": loc.line if loc and loc.line else None,
+            "column": loc.col if loc and loc.col else None,
+            "severity": self.level.value,
+            "code": self.code,
+            "message": self.message,
+            "hint": self.hint or CODES[self.code].fix,
+            "included_from": [str(chain) for chain in self.included_from],
+        }
+
+    def one_line(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        return f"{where}{self.level.value} {self.code} {self.message}"
+
+
+class ElementDocsError(Exception):
+    """Base of the errors this package raises; each carries one diagnostic."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.one_line())
+        self.diagnostic = diagnostic
+
+
+class LoadError(ElementDocsError):
+    """A page or data file could not be read or parsed."""
+
+
+class RenderError(ElementDocsError):
+    """A template could not be rendered."""
+
+
+class ExampleError(ElementDocsError):
+    """An example block is wrong."""
+
+
+class ConfigError(ElementDocsError):
+    """The project or the command line is misconfigured."""
+
+
+# --- formatting --------------------------------------------------------------------------
+
+
+def format_text(diagnostic: Diagnostic, source_line: str | None = None) -> str:
+    """``path:line:col: severity CODE message``, the source line, a caret, chain and hint."""
+    lines = [diagnostic.one_line()]
+    loc = diagnostic.location
+    if source_line is not None and loc and loc.line:
+        shown = source_line.rstrip("\n").expandtabs(4)
+        if len(shown) > 160:
+            shown = shown[:157] + "..."
+        lines.append(f"    {shown}")
+        if loc.col:
+            prefix = source_line[: loc.col - 1].expandtabs(4)
+            lines.append("    " + " " * min(len(prefix), 160) + "^")
+    for where in diagnostic.included_from:
+        lines.append(f"    included from {where}")
+    hint = diagnostic.hint or CODES[diagnostic.code].fix
+    lines.append(f"    hint: {hint}")
+    return "\n".join(lines)
+
+
+def format_github(diagnostic: Diagnostic) -> str:
+    """A GitHub Actions workflow command; newlines and special characters escaped."""
+
+    def esc(value: str, prop: bool = False) -> str:
+        value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        return value.replace(":", "%3A").replace(",", "%2C") if prop else value
+
+    kind = "error" if diagnostic.is_error else "warning"
+    props = []
+    loc = diagnostic.location
+    if loc:
+        props.append(f"file={esc(loc.path, True)}")
+        if loc.line:
+            props.append(f"line={loc.line}")
+        if loc.col:
+            props.append(f"col={loc.col}")
+    props.append(f"title={esc(diagnostic.code, True)}")
+    text = diagnostic.message
+    if diagnostic.included_from:
+        text += " (included from " + ", ".join(map(str, diagnostic.included_from)) + ")"
+    text += "\nhint: " + (diagnostic.hint or CODES[diagnostic.code].fix)
+    return f"::{kind} {','.join(props)}::{esc(text)}"
+
+
+def summary_counts(diagnostics: list[Diagnostic]) -> dict[str, int]:
+    errors = sum(1 for d in diagnostics if d.is_error)
+    return {"errors": errors, "warnings": len(diagnostics) - errors}
+
+
+def to_json(diagnostics: list[Diagnostic], pages: int) -> str:
+    payload = {
+        "diagnostics": [d.to_dict() for d in diagnostics],
+        "summary": {"pages": pages, **summary_counts(diagnostics)},
+    }
+    return json.dumps(payload, indent=2, ensure_ascii=False)
+
+
+@dataclass
+class DiagnosticSink:
+    """Collects diagnostics; the strictness switch turns lax-able errors into warnings."""
+
+    strict: bool = True
+    items: list[Diagnostic] = field(default_factory=list)
+
+    def add(self, diagnostic: Diagnostic) -> None:
+        self.items.append(diagnostic)
+
+    def extend(self, diagnostics: list[Diagnostic]) -> None:
+        self.items.extend(diagnostics)

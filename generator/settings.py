@@ -1,0 +1,122 @@
+"""Project settings: one frozen object, read from ``mkdocs.yml`` the same way for the CLI
+and the MkDocs plugin, with the one strictness switch (strict unless told otherwise)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError, Diagnostic, SourceLocation
+
+DEFAULT_CONFIG_FILE = "mkdocs.yml"
+PLUGIN_NAME = "element-docs"
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path
+    docs_dir: Path
+    includes_dir: Path
+    schemas_dir: Path | None = None
+    cache_dir: Path | None = None
+    #: Undefined variables and other lax-able problems are errors (True) or warnings.
+    strict: bool = True
+    site: Mapping[str, Any] = field(default_factory=dict)
+    max_include_depth: int = 16
+    max_output_chars: int = 5_000_000
+    max_render_seconds: float = 10.0
+
+    @property
+    def data_dir(self) -> Path:
+        return self.includes_dir / "_data"
+
+    def rel(self, path: Path) -> str:
+        """The path as diagnostics show it: relative to the project root when inside it."""
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def with_strict(self, strict: bool) -> Settings:
+        return replace(self, strict=strict)
+
+
+class _LenientLoader(yaml.SafeLoader):
+    """Reads mkdocs.yml without executing its ``!!python/name`` and ``!ENV`` tags."""
+
+
+def _ignore_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        return loader.construct_scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node)
+    return loader.construct_mapping(node)  # type: ignore[arg-type]
+
+
+_LenientLoader.add_multi_constructor("!", _ignore_tag)
+_LenientLoader.add_multi_constructor("tag:yaml.org,2002:python/", _ignore_tag)
+
+
+def plugin_options(config: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Our plugin's options from a parsed mkdocs.yml, or None when it is not enabled."""
+    for entry in config.get("plugins") or []:
+        if entry == PLUGIN_NAME:
+            return {}
+        if isinstance(entry, Mapping) and PLUGIN_NAME in entry:
+            return dict(entry[PLUGIN_NAME] or {})
+    return None
+
+
+def _config_error(path: str, message: str, line: int = 0) -> ConfigError:
+    return ConfigError(Diagnostic("ED401", message, SourceLocation(path, line)))
+
+
+def load_settings(root: Path, config_file: str = DEFAULT_CONFIG_FILE,
+                  strict: bool | None = None) -> Settings:
+    """Settings of the project at ``root``; raises ConfigError with the file's own line."""
+    root = root.resolve()
+    config_path = root / config_file
+    try:
+        text = config_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise _config_error(config_file, f"no {config_file} in {root.name or root}/") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _config_error(config_file, f"cannot read {config_file}: {exc}") from None
+    try:
+        config = yaml.load(text, Loader=_LenientLoader) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 0
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise _config_error(config_file, f"{config_file} is not valid YAML: {problem}",
+                            line) from None
+    if not isinstance(config, Mapping):
+        raise _config_error(config_file, f"{config_file} must be a mapping of settings")
+    options = plugin_options(config) or {}
+    return settings_from(root, config, options, strict)
+
+
+def settings_from(root: Path, config: Mapping[str, Any], options: Mapping[str, Any],
+                  strict: bool | None = None) -> Settings:
+    """Build settings from an mkdocs config mapping and our plugin's options."""
+    docs_dir = root / str(config.get("docs_dir") or "content")
+    includes_dir = root / str(options.get("includes_dir") or "includes")
+    schemas = options.get("schemas_dir", "schemas")
+    cache = options.get("cache_dir", ".element-docs-cache")
+    extra = config.get("extra") or {}
+    if not isinstance(extra, Mapping):
+        raise _config_error(DEFAULT_CONFIG_FILE, "'extra:' in mkdocs.yml must be a mapping")
+    return Settings(
+        root=root,
+        docs_dir=docs_dir,
+        includes_dir=includes_dir,
+        schemas_dir=root / str(schemas) if schemas else None,
+        cache_dir=root / str(cache) if cache else None,
+        strict=bool(options.get("strict", True)) if strict is None else strict,
+        site=dict(extra),
+        max_include_depth=int(options.get("max_include_depth", 16)),
+    )

@@ -1,0 +1,777 @@
+"""Render stage: Jekyll-style partials expanded by Jinja2, with a source map.
+
+How the source map works: before Jinja lexes a template, every source line that starts
+outside a tag gets an invisible *line marker* (file id and line). Each include is wrapped in
+*push*/*pop* markers. Rendering carries the markers through to the output, where one pass
+strips them and records, for every output line, the file:line it came from and the chain of
+includes that led there. Undefined variables and refused includes render as *problem
+markers*, so one render reports all of them at the exact place they appear.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from types import TracebackType
+from typing import Any
+
+import jinja2
+from jinja2.ext import Extension
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+from .errors import Diagnostic, Severity, SourceLocation
+from .settings import Settings
+
+LINE, END, PUSH, POP, PROBLEM = "\ue000", "\ue001", "\ue002", "\ue003", "\ue004"
+_MARKER_CHARS = LINE + END + PUSH + POP + PROBLEM
+_MARKER_RE = re.compile(f"[{LINE}{PROBLEM}][^{END}]*{END}|[{PUSH}{POP}]")
+_STRIP_RE = re.compile(f"[{LINE}{PROBLEM}][^{END}]*{END}|[{PUSH}{POP}{END}]")
+PAGE_PREFIX = "@page/"
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an output line came from."""
+
+    path: str
+    line: int
+    chain: tuple[SourceLocation, ...] = ()
+
+    def location(self, col: int = 0) -> SourceLocation:
+        return SourceLocation(self.path, self.line, col)
+
+
+@dataclass
+class RenderResult:
+    text: str
+    origins: list[Origin]  # one per output line
+    diagnostics: list[Diagnostic]
+    partials: set[str] = field(default_factory=set)  # include names read, at any depth
+    data_files: set[str] = field(default_factory=set)  # stems of includes/_data files read
+    failed: bool = False  # rendering stopped early; ``text`` is what was produced
+
+    def origin(self, output_line: int) -> Origin:
+        """Origin of a 0-based output line (clamped)."""
+        if not self.origins:
+            return Origin("", 0)
+        return self.origins[max(0, min(output_line, len(self.origins) - 1))]
+
+
+# --- per-render state ------------------------------------------------------------------
+
+
+@dataclass
+class _RenderState:
+    # (code, message, hint, text to look for on the source line to find the column)
+    problems: list[tuple[str, str, str, str]] = field(default_factory=list)
+    partials: set[str] = field(default_factory=set)
+    data_files: set[str] = field(default_factory=set)
+    roots: dict[int, str] = field(default_factory=dict)  # id(mapping) -> its dotted name
+    deadline: float = 0.0
+    calls: int = 0
+
+    def problem(self, code: str, message: str, hint: str = "", needle: str = "") -> str:
+        self.problems.append((code, message, hint, needle))
+        return f"{PROBLEM}{len(self.problems) - 1}{END}"
+
+
+_STATE: ContextVar[_RenderState | None] = ContextVar("element_docs_render_state", default=None)
+
+
+def _state() -> _RenderState:
+    state = _STATE.get()
+    if state is None:  # rendering outside Renderer.render(): keep working, record nothing
+        state = _RenderState(deadline=time.monotonic() + 3600)
+        _STATE.set(state)
+    return state
+
+
+class RenderLimitError(Exception):
+    """A template ran past a resource limit."""
+
+
+class ReportingUndefined(jinja2.ChainableUndefined):
+    """Renders as a problem marker, so every use is reported where it appears.
+
+    Truth tests, iteration, ``default`` and attribute chains stay quiet, as in Liquid:
+    ``{% if page.x %}`` is how authors ask whether a key exists.
+    """
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return _state().problem("ED302", self._describe(), "", self._undefined_name or "")
+
+    def _describe(self) -> str:
+        name = self._undefined_name
+        owner = self._undefined_obj
+        if owner is not jinja2.utils.missing:
+            where = _state().roots.get(id(owner))
+            if where:
+                return f"'{where}.{name}' is undefined"
+            return f"'{name}' is undefined (the value has no such key)"
+        return f"'{name}' is undefined" if name else "undefined value"
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+class _TrackedData(dict[str, Any]):
+    """``site.data``: records which data files a page reads (for dependency tracking)."""
+
+    def __getitem__(self, key: str) -> Any:
+        _state().data_files.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        _state().data_files.add(key)
+        return super().get(key, default)
+
+
+# --- include paths and the loader --------------------------------------------------------
+
+
+class IncludeRefused(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def check_include_name(name: str) -> str:
+    """The normalised partial name, or IncludeRefused for paths that leave includes/."""
+    if not name or not name.strip():
+        raise IncludeRefused("ED308", "include without a path")
+    if "://" in name or name.startswith(("//", "\\")) or re.match(r"^[A-Za-z]:", name):
+        raise IncludeRefused("ED304", f"include path '{name}' is not a path inside includes/")
+    posix = PurePosixPath(name.replace("\\", "/"))
+    if posix.is_absolute() or ".." in posix.parts:
+        raise IncludeRefused("ED304", f"include path '{name}' leaves includes/")
+    return posix.as_posix()
+
+
+class IncludeLoader(jinja2.BaseLoader):
+    """Partials from includes/ only; symlinks that lead outside are refused."""
+
+    def __init__(self, includes_dir: Path) -> None:
+        self.includes_dir = includes_dir
+        self._root = includes_dir.resolve()
+
+    def resolve(self, name: str) -> Path:
+        path = (self.includes_dir / check_include_name(name)).resolve()
+        if path != self._root and self._root not in path.parents:
+            raise IncludeRefused("ED304", f"include '{name}' resolves outside includes/")
+        return path
+
+    def get_source(self, environment: jinja2.Environment, template: str
+                   ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        try:
+            path = self.resolve(template)
+        except IncludeRefused as exc:
+            raise jinja2.TemplateNotFound(template, str(exc)) from None
+        try:
+            raw = path.read_bytes()
+            mtime = path.stat().st_mtime
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise jinja2.TemplateNotFound(template) from None
+        except OSError as exc:
+            raise jinja2.TemplateNotFound(template, f"cannot read: {exc.strerror}") from None
+        try:
+            source = raw.decode("utf-8-sig").replace("\r\n", "\n")
+        except UnicodeDecodeError:
+            raise jinja2.TemplateNotFound(template, "not UTF-8 text") from None
+
+        def uptodate() -> bool:
+            try:
+                return path.stat().st_mtime == mtime
+            except OSError:
+                return False
+
+        return source, str(path), uptodate
+
+
+# --- Jekyll syntax -> Jinja, plus the line markers --------------------------------------
+
+# {% include path params %} as Jekyll writes it; also {%- ... -%}. The path may hold {{ }}.
+_INCLUDE_RE = re.compile(
+    r"\{%(?P<lstrip>-?)\s*include(?P<relative>_relative)?\s+(?P<args>(?:[^%]|%(?!\}))*?)\s*"
+    r"(?P<rstrip>-?)%\}", re.DOTALL)
+_PARAM_RE = re.compile(
+    r"\s*(?P<key>[A-Za-z_][\w-]*)\s*=\s*(?:\"(?P<dq>[^\"]*)\"|'(?P<sq>[^']*)'"
+    r"|(?P<var>[A-Za-z_][\w.\-\[\]'\"]*))")
+# dotted names whose segments hold hyphens (Liquid allows them): a.b-c -> a["b-c"]
+_HYPHEN_PATH_RE = re.compile(r"(?<![\w.\"'])([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*(?:-[A-Za-z_]\w*)*)+)")
+_TAG_OPEN_RE = re.compile(r"\{\{|\{%|\{#")
+_RAW_RE = re.compile(r"\{%-?\s*raw\s*-?%\}(.*?)\{%-?\s*endraw\s*-?%\}", re.DOTALL)
+
+
+def _jinja_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _path_expression(path: str) -> str:
+    """Jinja expression for an include path that may contain {{ expr }} pieces."""
+    pieces: list[str] = []
+    pos = 0
+    for match in re.finditer(r"\{\{\s*(.*?)\s*\}\}", path):
+        if match.start() > pos:
+            pieces.append(_jinja_string(path[pos:match.start()]))
+        pieces.append(f"({_hyphen_paths(match.group(1))})|string")
+        pos = match.end()
+    if pos < len(path):
+        pieces.append(_jinja_string(path[pos:]))
+    return " ~ ".join(pieces) if pieces else '""'
+
+
+def _hyphen_paths(expression: str) -> str:
+    def subscript(match: re.Match[str]) -> str:
+        segments = match.group(2).split(".")[1:]
+        if not any("-" in segment for segment in segments):
+            return match.group(0)
+        out = match.group(1)
+        for segment in segments:
+            out += f'["{segment}"]' if "-" in segment else f".{segment}"
+        return out
+
+    # leave string literals alone
+    parts = re.split(r"(\"[^\"]*\"|'[^']*')", expression)
+    return "".join(p if i % 2 else _HYPHEN_PATH_RE.sub(subscript, p)
+                   for i, p in enumerate(parts))
+
+
+class _IncludeSyntaxError(Exception):
+    pass
+
+
+def _parse_params(text: str) -> list[tuple[str, str]]:
+    """Jekyll include parameters as (key, jinja expression)."""
+    params: list[tuple[str, str]] = []
+    pos = 0
+    text = text.strip()
+    while pos < len(text):
+        match = _PARAM_RE.match(text, pos)
+        if not match:
+            rest = text[pos:].strip()
+            raise _IncludeSyntaxError(f"cannot read include parameter near '{rest[:40]}'")
+        key = match.group("key")
+        if match.group("var") is not None:
+            expr = _hyphen_paths(match.group("var"))
+        else:
+            value = match.group("dq") if match.group("dq") is not None else match.group("sq")
+            expr = _jinja_string(value)
+        params.append((key, expr))
+        pos = match.end()
+        if pos < len(text) and not text[pos].isspace():
+            raise _IncludeSyntaxError(
+                f"parameters must be separated by spaces near '{text[pos:pos + 40]}'")
+    return params
+
+
+def _split_path(args: str) -> tuple[str, str]:
+    """The include path (quoted, unquoted or with {{ }}) and the parameter text."""
+    args = args.strip()
+    if args[:1] in "\"'":
+        end = args.find(args[0], 1)
+        if end < 0:
+            raise _IncludeSyntaxError("unterminated quoted include path")
+        return args[1:end], args[end + 1:]
+    pos = 0
+    while pos < len(args) and not args[pos].isspace():
+        if args.startswith("{{", pos):
+            close = args.find("}}", pos)
+            if close < 0:
+                raise _IncludeSyntaxError("unterminated {{ in include path")
+            pos = close + 2
+        else:
+            pos += 1
+    return args[:pos], args[pos:]
+
+
+class JekyllSyntax(Extension):
+    """Preprocessor: Jekyll include tags and hyphenated keys to Jinja; source-map markers."""
+
+    def __init__(self, environment: jinja2.Environment) -> None:
+        super().__init__(environment)
+        environment.extend(source_files={}, line_offsets={}, file_ids={})
+
+    def file_id(self, display_path: str) -> int:
+        ids: dict[str, int] = self.environment.file_ids  # type: ignore[attr-defined]
+        if display_path not in ids:
+            ids[display_path] = len(ids)
+            self.environment.source_files[len(ids) - 1] = display_path  # type: ignore[attr-defined]
+        return ids[display_path]
+
+    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        env = self.environment
+        display = env.display_path(name or "", filename)  # type: ignore[attr-defined]
+        offset = env.line_offsets.get(name, 0)  # type: ignore[attr-defined]
+        fid = self.file_id(display)
+        source = self._rewrite_tags(source, name or "")
+        return _add_line_markers(source, fid, offset)
+
+    def _rewrite_tags(self, source: str, name: str) -> str:
+        relative_dir = str(PurePosixPath(name.removeprefix(PAGE_PREFIX)).parent)
+
+        def include(match: re.Match[str]) -> str:
+            lstrip, rstrip = match.group("lstrip"), match.group("rstrip")
+            # a tag spread over lines keeps its line count, inside a comment
+            newlines = "{#" + "\n" * match.group(0).count("\n") + "#}" if "\n" in match.group(0) else ""
+            try:
+                path, params_text = _split_path(match.group("args"))
+                params = _parse_params(params_text)
+            except _IncludeSyntaxError as exc:
+                return (f"{{%{lstrip} set _ed_p = _ed_problem('ED308', {_jinja_string(str(exc))})"
+                        f" {rstrip}%}}{{{{ _ed_p }}}}{newlines}")
+            mapping = ", ".join(f"{_jinja_string(k)}: {v}" for k, v in params)
+            path_expr = _path_expression(path)
+            if match.group("relative"):
+                path_expr = f"_ed_relative({_jinja_string(relative_dir)}, {path_expr})"
+            return (f"{{%{lstrip} with include = {{{mapping}}}, "
+                    f"_ed_frame = _ed_enter(_ed_frame, {path_expr}) %}}"
+                    f"{{% if _ed_frame.ok %}}{PUSH}{{% include _ed_frame.name %}}{POP}"
+                    f"{{% else %}}{{{{ _ed_frame.problem }}}}{{% endif %}}"
+                    f"{{% endwith {rstrip}%}}{newlines}")
+
+        raw_blocks: list[str] = []
+
+        def keep_raw(match: re.Match[str]) -> str:
+            raw_blocks.append(match.group(0))
+            return f"{PROBLEM}raw{len(raw_blocks) - 1}{END}"
+
+        source = _RAW_RE.sub(keep_raw, source)
+        source = _INCLUDE_RE.sub(include, source)
+        source = re.sub(r"(\{\{|\{%)(.*?)(\}\}|%\})",
+                        lambda m: m.group(1) + _hyphen_paths(m.group(2)) + m.group(3),
+                        source, flags=re.DOTALL)
+        if raw_blocks:
+            source = re.sub(f"{PROBLEM}raw(\\d+){END}",
+                            lambda m: raw_blocks[int(m.group(1))], source)
+        return source
+
+
+def _add_line_markers(source: str, fid: int, offset: int) -> str:
+    """Put a line marker at the start of each line that begins outside a Jinja tag."""
+    out: list[str] = []
+    inside: str | None = None  # the closing delimiter we are waiting for
+    in_raw = False
+    lines = source.split("\n")
+    last = len(lines) - 1
+    for index, line in enumerate(lines):
+        number = index + 1 + offset
+        stripped = line.lstrip()
+        trims_left = stripped.startswith(("{%-", "{{-", "{#-"))
+        # the empty piece after a final newline stays bare so Jinja can trim that newline
+        if inside is None and not trims_left and (line or index < last):
+            out.append(f"{LINE}{fid}:{number}{END}{line}")
+        else:
+            out.append(line)
+        inside, in_raw = _scan_tags(line, inside, in_raw)
+    return "\n".join(out)
+
+
+_CLOSERS = {"{{": "}}", "{%": "%}", "{#": "#}"}
+
+
+def _scan_tags(line: str, inside: str | None, in_raw: bool) -> tuple[str | None, bool]:
+    """Track whether the end of ``line`` is still inside a tag (skipping strings)."""
+    pos = 0
+    while pos < len(line):
+        if inside is None:
+            if in_raw:
+                end = re.search(r"\{%-?\s*endraw\s*-?%\}", line[pos:])
+                if not end:
+                    return None, True
+                pos += end.end()
+                in_raw = False
+                continue
+            match = _TAG_OPEN_RE.search(line, pos)
+            if not match:
+                return None, False
+            inside = _CLOSERS[match.group(0)]
+            if match.group(0) == "{%" and re.match(r"-?\s*raw\s*-?%\}", line[match.end():]):
+                in_raw = True
+            pos = match.end()
+            continue
+        close = line.find(inside, pos)
+        quote = re.search(r"[\"']", line[pos:]) if inside != "#}" else None
+        if quote and (close < 0 or pos + quote.start() < close):
+            qpos = pos + quote.start()
+            end = line.find(line[qpos], qpos + 1)
+            if end < 0:
+                return inside, in_raw  # string continues on the next line
+            pos = end + 1
+            continue
+        if close < 0:
+            return inside, in_raw
+        pos = close + len(inside)
+        inside = None
+    return inside, in_raw
+
+
+# --- the environment ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IncludeFrame:
+    ok: bool
+    name: str = ""
+    problem: str = ""
+    names: tuple[str, ...] = ()
+
+
+class ElementDocsEnvironment(SandboxedEnvironment):
+    """Jinja's sandbox, with budgets on calls, attribute reads and operators."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        super().__init__(
+            loader=IncludeLoader(settings.includes_dir),
+            undefined=ReportingUndefined,
+            extensions=[JekyllSyntax],
+            autoescape=False,
+            keep_trailing_newline=False,
+            auto_reload=True,
+            cache_size=2000,
+        )
+        self.globals.update(
+            _ed_enter=self._enter_include,
+            _ed_problem=lambda code, message: _state().problem(code, message),
+            _ed_relative=_relative_path,
+            _ed_frame=IncludeFrame(True),
+        )
+
+    def display_path(self, name: str, filename: str | None) -> str:
+        if name.startswith(PAGE_PREFIX):
+            return name[len(PAGE_PREFIX):]
+        return self.settings.rel(self.settings.includes_dir / name)
+
+    def _enter_include(self, frame: IncludeFrame, name: Any) -> IncludeFrame:
+        state = _state()
+        try:
+            normal = check_include_name(str(name))
+        except IncludeRefused as exc:
+            return IncludeFrame(False, problem=state.problem(exc.code, str(exc)))
+        chain = (*frame.names, normal)
+        if normal in frame.names:
+            cycle = " -> ".join(chain)
+            return IncludeFrame(False, problem=state.problem(
+                "ED305", f"include cycle: {cycle}", "remove one include of the cycle"))
+        if len(chain) > self.settings.max_include_depth:
+            return IncludeFrame(False, problem=state.problem(
+                "ED306", f"includes nested deeper than {self.settings.max_include_depth} "
+                         f"levels: {' -> '.join(chain)}"))
+        try:
+            self.loader.resolve(normal)  # type: ignore[union-attr]
+        except IncludeRefused as exc:
+            return IncludeFrame(False, problem=state.problem(exc.code, str(exc)))
+        if not (self.settings.includes_dir / normal).is_file():
+            return IncludeFrame(False, problem=state.problem(
+                "ED303", f"unknown partial '{normal}' (no such file in includes/)",
+                _suggest_partial(self.settings.includes_dir, normal)))
+        state.partials.add(normal)
+        return IncludeFrame(True, normal, names=chain)
+
+    # budgets --------------------------------------------------------------------------
+    def _tick(self) -> None:
+        state = _state()
+        state.calls += 1
+        if state.calls % 256 == 0 and time.monotonic() > state.deadline:
+            raise RenderLimitError(
+                f"rendering took longer than {self.settings.max_render_seconds:g} s")
+
+    def call(self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        self._tick()
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        self._tick()
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        self._tick()
+        return super().getitem(obj, argument)
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        self._tick()
+        if operator == "**" and isinstance(right, int) and right > 64:
+            raise RenderLimitError("exponent too large")
+        if operator == "*":
+            size = max(_size(left), 1) * max(_size(right), 1)
+            if size > self.settings.max_output_chars:
+                raise RenderLimitError("a repetition would exceed the output size limit")
+        return super().call_binop(context, operator, left, right)
+
+
+def _size(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return abs(value)
+    if isinstance(value, str | list | tuple):
+        return len(value)
+    return 1
+
+
+def _relative_path(base_dir: str, name: Any) -> str:
+    return (PurePosixPath(base_dir) / str(name)).as_posix()
+
+
+def _suggest_partial(includes_dir: Path, name: str) -> str:
+    import difflib
+
+    if not includes_dir.is_dir():
+        return "create includes/ and the partial in it"
+    known = [p.relative_to(includes_dir).as_posix() for p in includes_dir.rglob("*")
+             if p.is_file() and "_data" not in p.parts]
+    close = difflib.get_close_matches(name, known, n=1)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return "create the partial under includes/ or correct the include path"
+
+
+# --- rendering ---------------------------------------------------------------------------
+
+
+class Renderer:
+    """Compiles templates once and renders pages with their source map."""
+
+    def __init__(self, settings: Settings, site: Mapping[str, Any]) -> None:
+        self.settings = settings
+        self.env = ElementDocsEnvironment(settings)
+        self.site = dict(site)
+        data = self.site.get("data")
+        if isinstance(data, dict) and not isinstance(data, _TrackedData):
+            self.site["data"] = _TrackedData(data)
+
+    def _roots(self, page: Mapping[str, Any]) -> dict[int, str]:
+        roots = {id(page): "page", id(self.site): "site"}
+        data = self.site.get("data")
+        if isinstance(data, dict):
+            roots[id(data)] = "site.data"
+            for key, value in data.items():
+                roots[id(value)] = f"site.data.{key}"
+        return roots
+
+    def render(self, source: str, rel: str, first_line: int,
+               page: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> RenderResult:
+        """Render page text ``source`` whose first line is line ``first_line`` of ``rel``."""
+        state = _RenderState(deadline=time.monotonic() + self.settings.max_render_seconds)
+        state.roots = self._roots(page)
+        token = _STATE.set(state)
+        name = PAGE_PREFIX + rel
+        self.env.line_offsets[name] = first_line - 1  # type: ignore[attr-defined]
+        diagnostics: list[Diagnostic] = []
+        chunks: list[str] = []
+        failed = False
+        try:
+            template = self.env.template_class.from_code(
+                self.env, self.env.compile(source, name, rel), self.env.make_globals(None), None)
+            context = {"page": page, "site": self.site, **(extra or {})}
+            size = 0
+            for chunk in template.generate(context):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > self.settings.max_output_chars:
+                    raise RenderLimitError(
+                        f"output larger than {self.settings.max_output_chars:,} characters")
+        except jinja2.TemplateSyntaxError as exc:
+            failed = True
+            diagnostics.append(self._syntax_diagnostic(exc, rel, first_line))
+        except Exception as exc:  # noqa: BLE001 - every template error becomes a diagnostic
+            failed = True
+            diagnostics.append(self._runtime_diagnostic(exc, rel, first_line))
+        finally:
+            _STATE.reset(token)
+        text, origins, found = _apply_markers("".join(chunks), self.env, state, self.settings)
+        diagnostics = found + diagnostics
+        return RenderResult(text, origins, diagnostics, state.partials, state.data_files,
+                            failed)
+
+    # errors -------------------------------------------------------------------------------
+    def _location_of(self, name: str | None, lineno: int) -> SourceLocation:
+        env = self.env
+        display = env.display_path(name or "", None) if name else "?"
+        offset = env.line_offsets.get(name, 0)  # type: ignore[attr-defined]
+        return SourceLocation(display, lineno + offset if lineno else 0,
+                              1 if lineno else 0)
+
+    def _syntax_diagnostic(self, exc: jinja2.TemplateSyntaxError, rel: str,
+                           first_line: int) -> Diagnostic:
+        # A syntax error in a partial surfaces when it is first included.
+        location = self._location_of(exc.name, exc.lineno)
+        message = _clean_marker_text(exc.message or "syntax error")
+        return Diagnostic("ED301", message, location,
+                          "close every {% %} and {{ }}; Jekyll tags like {% include x.md %} "
+                          "are supported as written")
+
+    def _runtime_diagnostic(self, exc: BaseException, rel: str, first_line: int) -> Diagnostic:
+        frames = _template_frames(exc.__traceback__, self.env)
+        if frames:
+            name, lineno = frames[-1]
+            location = self._location_of(name, lineno)
+            chain = tuple(self._location_of(n, ln) for n, ln in reversed(frames[:-1]))
+        else:
+            location, chain = SourceLocation(rel, first_line, 1), ()
+        if isinstance(exc, SecurityError):
+            return Diagnostic("ED307", f"forbidden in templates: {exc}", location,
+                              "templates may only read page, site and include values",
+                              chain)
+        if isinstance(exc, RenderLimitError | RecursionError | MemoryError | OverflowError):
+            what = str(exc) or "too much recursion"
+            return Diagnostic("ED310", f"rendering stopped: {what}", location, "", chain)
+        if isinstance(exc, jinja2.TemplateNotFound):
+            return Diagnostic("ED303", f"unknown partial '{exc.name}'", location, "", chain)
+        detail = _clean_marker_text(str(exc)) or type(exc).__name__
+        return Diagnostic("ED309", f"{type(exc).__name__}: {detail}", location, "", chain)
+
+
+def _template_frames(tb: TracebackType | None, env: jinja2.Environment
+                     ) -> list[tuple[str, int]]:
+    """(template name, line) of each template frame, outermost first."""
+    frames: list[tuple[str, int]] = []
+    while tb is not None:
+        frame = tb.tb_frame
+        template = frame.f_globals.get("__jinja_template__")
+        if template is not None:
+            lineno = template.get_corresponding_lineno(tb.tb_lineno)
+            frames.append((template.name, lineno))
+        tb = tb.tb_next
+    return frames
+
+
+def _clean_marker_text(text: str) -> str:
+    return _STRIP_RE.sub("", text)
+
+
+def _apply_markers(raw: str, env: jinja2.Environment, state: _RenderState,
+                   settings: Settings) -> tuple[str, list[Origin], list[Diagnostic]]:
+    """Strip the markers; return the text, per-line origins and the problems found."""
+    files: dict[int, str] = env.source_files  # type: ignore[attr-defined]
+    out: list[str] = []
+    origins: list[Origin] = []
+    diagnostics: list[Diagnostic] = []
+    path, line = "", 0
+    chain: tuple[SourceLocation, ...] = ()
+    stack: list[tuple[str, int, tuple[SourceLocation, ...]]] = []
+    line_has_text = False
+    current_line_chars: list[str] = []
+    pos = 0
+
+    def emit_text(text: str) -> None:
+        nonlocal line, line_has_text
+        parts = text.split("\n")
+        for index, part in enumerate(parts):
+            if index:
+                if not origins or len(origins) <= len(out):
+                    origins.append(Origin(path, line, chain))
+                out.append("".join(current_line_chars))
+                current_line_chars.clear()
+                line += 1
+                line_has_text = False
+            if part:
+                if not line_has_text and len(origins) <= len(out):
+                    origins.append(Origin(path, line, chain))
+                line_has_text = True
+                current_line_chars.append(part)
+
+    for match in _MARKER_RE.finditer(raw):
+        if match.start() > pos:
+            emit_text(raw[pos:match.start()])
+        pos = match.end()
+        token = match.group(0)
+        kind = token[0]
+        if kind == LINE:
+            fid, _, number = token[1:-1].partition(":")
+            path, line = files.get(int(fid), "?"), int(number)
+        elif kind == PUSH:
+            stack.append((path, line, chain))
+            chain = (SourceLocation(path, line), *chain)
+        elif kind == POP:
+            if stack:
+                path, line, chain = stack.pop()
+        else:  # PROBLEM
+            code, message, hint, needle = state.problems[int(token[1:-1])]
+            severity = None
+            if code == "ED302" and not settings.strict:
+                severity = Severity.WARNING
+            col = _column_of(settings.root / path, line, needle) if needle else 0
+            diagnostics.append(Diagnostic(code, message, SourceLocation(path, line, col), hint,
+                                          chain, severity))
+    if pos < len(raw):
+        emit_text(raw[pos:])
+    if len(origins) <= len(out):
+        origins.append(Origin(path, line, chain))
+    out.append("".join(current_line_chars))
+    return "\n".join(out), origins, diagnostics
+
+
+def _column_of(path: Path, line: int, needle: str) -> int:
+    """1-based column of ``needle`` inside a {{ }} on the given line, else of the line."""
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            for number, text in enumerate(handle, start=1):
+                if number == line:
+                    match = re.search(r"\{\{[^}]*?\b" + re.escape(needle) + r"\b", text)
+                    if match:
+                        return match.end() - len(needle) + 1
+                    found = text.find(needle)
+                    return found + 1 if found >= 0 else 1
+    except OSError:
+        pass
+    return 1
+
+
+def strip_markers(text: str) -> str:
+    return _STRIP_RE.sub("", text)
+
+
+def load_data_files(data_dir: Path, rel: Callable[[Path], str]
+                    ) -> tuple[dict[str, Any], list[Diagnostic]]:
+    """``site.data``: one entry per YAML file of includes/_data, by file stem."""
+    from .documents import decode, parse_yaml_front_matter
+
+    data: dict[str, Any] = {}
+    diagnostics: list[Diagnostic] = []
+    if not data_dir.is_dir():
+        return data, diagnostics
+    for path in sorted(data_dir.rglob("*")):
+        if path.suffix not in (".yml", ".yaml") or not path.is_file():
+            continue
+        shown = rel(path)
+        try:
+            text, problem = decode(path.read_bytes(), shown)
+        except OSError as exc:
+            diagnostics.append(Diagnostic("ED403", f"cannot read data file: {exc.strerror}",
+                                          SourceLocation(shown)))
+            continue
+        if text is None:
+            diagnostics.extend([problem] if problem else [])
+            continue
+        values, _, problems = _parse_data(text, shown, parse_yaml_front_matter)
+        diagnostics.extend(problems)
+        data[path.stem] = values
+    return data, diagnostics
+
+
+def _parse_data(text: str, shown: str, parse: Any) -> tuple[Any, Any, list[Diagnostic]]:
+    import yaml
+
+    values, lines, problems = parse(text, shown, 1)
+    fixed = []
+    for problem in problems:
+        if problem.code == "ED103":  # a data file may be a list; only mappings are checked
+            try:
+                return yaml.safe_load(text), {}, []
+            except yaml.YAMLError:
+                pass
+        fixed.append(Diagnostic("ED403", problem.message, problem.location, problem.hint)
+                     if problem.code == "ED101" else problem)
+    return values, lines, fixed
+
+
