@@ -114,7 +114,7 @@ def parse_yaml_front_matter(text: str, rel: str, first_line: int
     try:
         data = loader.get_single_data()  # type: ignore[no-untyped-call]
     except yaml.YAMLError as exc:
-        return {}, {}, [_yaml_diagnostic(exc, rel, first_line)]
+        return {}, {}, [_yaml_diagnostic(exc, text, rel, first_line)]
     finally:
         loader.dispose()  # type: ignore[no-untyped-call]
     diagnostics = [
@@ -132,8 +132,11 @@ def parse_yaml_front_matter(text: str, rel: str, first_line: int
     return {str(k): v for k, v in data.items()}, loader.top_key_lines, diagnostics
 
 
-def _yaml_diagnostic(exc: yaml.YAMLError, rel: str, first_line: int) -> Diagnostic:
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+def _yaml_diagnostic(exc: yaml.YAMLError, text: str, rel: str, first_line: int) -> Diagnostic:
+    mark = getattr(exc, "problem_mark", None)
+    context_mark = getattr(exc, "context_mark", None)
+    if context_mark is not None and (mark is None or mark.index >= len(text.rstrip())):
+        mark = context_mark  # hit the end of the YAML: the opening bracket or quote is the news
     line = first_line + mark.line if mark else first_line
     col = mark.column + 1 if mark else 1
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]

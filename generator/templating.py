@@ -717,9 +717,11 @@ def _column_of(path: Path, line: int, needle: str) -> int:
         with path.open(encoding="utf-8", errors="replace") as handle:
             for number, text in enumerate(handle, start=1):
                 if number == line:
-                    match = re.search(r"\{\{[^}]*?\b" + re.escape(needle) + r"\b", text)
+                    # the start of the dotted name that ends in needle: page.x, not x
+                    match = re.search(r"(?:[A-Za-z_][\w-]*\.)*" + re.escape(needle) + r"\b",
+                                      text)
                     if match:
-                        return match.end() - len(needle) + 1
+                        return match.start() + 1
                     found = text.find(needle)
                     return found + 1 if found >= 0 else 1
     except OSError:

@@ -1,0 +1,24 @@
+"""element-docs: a documentation generator for API-connector ("element") docs.
+
+The public API is small on purpose (a test pins it): load a project's settings, build a
+``Project``, check it, and read the ``Diagnostic`` objects that come back.
+"""
+
+from .errors import CODES, Diagnostic, ElementDocsError, Severity, SourceLocation
+from .pipeline import CheckReport, Project
+from .settings import Settings, load_settings
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CODES",
+    "CheckReport",
+    "Diagnostic",
+    "ElementDocsError",
+    "Project",
+    "Settings",
+    "Severity",
+    "SourceLocation",
+    "__version__",
+    "load_settings",
+]

@@ -1,0 +1,159 @@
+"""Command line: ``generator check``, ``generator build``, ``generator codes``.
+
+Exit status: 0 clean (warnings allowed), 1 errors found, 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from . import __version__
+from .errors import CODES, ElementDocsError, format_github, format_text, to_json
+from .pipeline import CheckReport, Project
+from .settings import DEFAULT_CONFIG_FILE, load_settings
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"{self.prog}: error: {message}\n"
+                         f"hint: run '{self.prog} --help' for the options\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="generator",
+        description="Build and check element docs: Jekyll-style partials rendered with "
+                    "Jinja2, every example checked against JSON Schemas and its page.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    check = commands.add_parser(
+        "check", help="check pages without building the site",
+        description="Render every page (or the given ones) and check front matter, "
+                    "templates and example blocks. Exit 0 when clean, 1 when any error, "
+                    "2 for usage or configuration errors.")
+    check.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                       help="pages or folders to check (default: the whole docs_dir)")
+    _project_options(check)
+    check.add_argument("--format", choices=("text", "json", "github"), default="text",
+                       help="text for people (default), json for tools, github for "
+                            "workflow annotations")
+    check.add_argument("--quiet", action="store_true", help="print errors only, no warnings")
+
+    build = commands.add_parser(
+        "build", help="write every page, expanded and checked, as plain Markdown",
+        description="Render the pages to OUT (default build/); OUT is replaced only when "
+                    "the whole run succeeds.")
+    _project_options(build)
+    build.add_argument("--out", type=Path, default=Path("build"), help="output folder")
+
+    commands.add_parser("codes", help="list the diagnostic codes and how to fix each")
+    return parser
+
+
+def _project_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--root", type=Path, default=Path("."),
+                        help="project folder holding mkdocs.yml (default: current folder)")
+    parser.add_argument("--config", default=DEFAULT_CONFIG_FILE,
+                        help="MkDocs configuration file, relative to --root")
+    parser.add_argument("--lax", action="store_true",
+                        help="report undefined variables as warnings instead of errors")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "check":
+            return _check(args, sys.stdout)
+        if args.command == "build":
+            from .build import build_markdown_tree
+
+            return build_markdown_tree(args, sys.stdout)
+        if args.command == "codes":
+            return _codes(sys.stdout)
+        parser.print_help()
+        return EXIT_USAGE
+    except ElementDocsError as exc:
+        sys.stderr.write(format_text(exc.diagnostic) + "\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def load_project(args: argparse.Namespace) -> Project:
+    settings = load_settings(args.root, args.config, strict=False if args.lax else None)
+    return Project(settings)
+
+
+def _check(args: argparse.Namespace, out: TextIO) -> int:
+    project = load_project(args)
+    paths = [p if p.is_absolute() else Path.cwd() / p for p in args.paths]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        sys.stderr.write(f"generator check: error: no such file or folder: {missing[0]}\n"
+                         "hint: give paths of pages or folders under the docs folder\n")
+        return EXIT_USAGE
+    report = project.check(paths or None, progress=_progress_printer(sys.stderr))
+    print_report(report, project, args.format, out, quiet=args.quiet)
+    return EXIT_ERRORS if report.errors else EXIT_OK
+
+
+def print_report(report: CheckReport, project: Project, fmt: str, out: TextIO,
+                 quiet: bool = False) -> None:
+    diagnostics = [d for d in report.diagnostics if d.is_error or not quiet]
+    if fmt == "json":
+        out.write(to_json(diagnostics, report.pages) + "\n")
+        return
+    for diagnostic in diagnostics:
+        if fmt == "github":
+            out.write(format_github(diagnostic) + "\n")
+            continue
+        loc = diagnostic.location
+        source = project.sources.line(loc.path, loc.line) if loc and loc.line else None
+        out.write(format_text(diagnostic, source) + "\n\n")
+    errors = report.errors
+    warnings = len(report.diagnostics) - errors
+    summary = (f"checked {report.pages} page{'s' * (report.pages != 1)}: "
+               f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}")
+    if fmt == "github":
+        sys.stderr.write(summary + "\n")
+    else:
+        out.write(summary + "\n")
+
+
+def _progress_printer(stream: TextIO) -> object:
+    if not stream.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        if total < 50:
+            return
+        if done == total or done % 25 == 0:
+            stream.write(f"\rchecking pages: {done}/{total}")
+            if done == total:
+                stream.write("\r" + " " * 40 + "\r")
+            stream.flush()
+
+    return show
+
+
+def _codes(out: TextIO) -> int:
+    for code, info in CODES.items():
+        out.write(f"{code}  {info.severity.value:<7}  {info.title}\n         fix: {info.fix}\n")
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,82 @@
+"""Emit stage: what the site gains beyond the pages authors write.
+
+Navigation grouped by hub and the diagnostic-codes reference page are generated from data
+(front matter, the code table), never kept by hand.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .documents import Document
+from .errors import CODES
+from .pipeline import hub_title
+
+CODES_PAGE = "reference/diagnostic-codes.md"
+PAGE_ORDER = ("index.md", "authenticate.md", "setup.md", "events.md", "bulk.md")
+
+
+def codes_markdown() -> str:
+    lines = [
+        "# Diagnostic codes",
+        "",
+        "Every problem `generator check` and `mkdocs build` report carries one of these "
+        "codes. Errors fail the build; warnings fail it only under `mkdocs build --strict`.",
+        "",
+    ]
+    stage = None
+    for code, info in CODES.items():
+        if info.stage != stage:
+            stage = info.stage
+            lines += [f"## {stage.capitalize()}", "", "| Code | Severity | Meaning | Fix |",
+                      "| --- | --- | --- | --- |"]
+        fix = info.fix.replace("|", "\\|")
+        lines.append(f"| <span id=\"{code.lower()}\"></span>`{code}` | {info.severity.value} "
+                     f"| {info.title} | {fix} |")
+        nxt = list(CODES).index(code) + 1
+        if nxt == len(CODES) or CODES[list(CODES)[nxt]].stage != stage:
+            lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def _page_sort_key(doc: Document) -> tuple[int, float, str]:
+    name = doc.path.name
+    rank = PAGE_ORDER.index(name) if name in PAGE_ORDER else len(PAGE_ORDER)
+    order = doc.meta.get("order")
+    return (rank, float(order) if isinstance(order, int | float) else 0.0, name)
+
+
+def build_nav(documents: list[Document], docs_dir: Path) -> list[Any]:
+    """Home, then one section per hub holding one section per element, then the rest."""
+    docs_dir = docs_dir.resolve()
+    folders: dict[Path, list[Document]] = {}
+    loose: list[Document] = []
+    for doc in documents:
+        rel = doc.path.resolve().relative_to(docs_dir)
+        if len(rel.parts) >= 3 and rel.parts[0] == "elements":
+            folders.setdefault(doc.path.parent, []).append(doc)
+        else:
+            loose.append(doc)
+    hubs: dict[str, list[tuple[str, list[Any]]]] = {}
+    for pages in folders.values():
+        pages.sort(key=_page_sort_key)
+        lead = next((d for d in pages if d.path.name == "authenticate.md"), pages[0])
+        name = str(lead.meta.get("heading") or lead.path.parent.name)
+        hub = next((d.hub for d in pages if d.hub), None)
+        entries = [{str(d.meta.get("title") or d.path.stem.title()):
+                    d.path.resolve().relative_to(docs_dir).as_posix()} for d in pages]
+        hubs.setdefault(hub_title(hub), []).append((name, entries))
+    nav: list[Any] = []
+    home = [d for d in loose if d.path.resolve().relative_to(docs_dir).as_posix() == "index.md"]
+    if home:
+        nav.append({"Home": "index.md"})
+    for title in sorted(hubs, key=lambda t: (t == "Other", t)):
+        nav.append({title: [{name: entries} for name, entries
+                            in sorted(hubs[title], key=lambda e: e[0].lower())]})
+    for doc in sorted(loose, key=lambda d: d.rel):
+        rel = doc.path.resolve().relative_to(docs_dir).as_posix()
+        if rel != "index.md":
+            nav.append({str(doc.meta.get("title") or doc.path.stem.title()): rel})
+    nav.append({"Reference": [{"Diagnostic codes": CODES_PAGE}]})
+    return nav

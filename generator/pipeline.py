@@ -1,0 +1,222 @@
+"""Compose the stages: load -> render -> extract -> validate, for one page or a project.
+
+The same ``Project`` serves ``generator check``, ``generator build`` and the MkDocs plugin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .documents import Document, is_element_path, iter_pages, load_document
+from .errors import Diagnostic, SourceLocation
+from .examples import extract
+from .schemas import SchemaStore, load_schemas
+from .settings import Settings
+from .templating import Renderer, RenderResult, load_data_files
+from .validation import PageContext, check_examples, check_front_matter
+
+HUB_TITLES = {"crm": "CRM", "helpdesk": "Help Desk", "finance": "Finance",
+              "marketing": "Marketing", "ecommerce": "E-commerce", "erp": "ERP",
+              "documents": "Documents", "messaging": "Messaging", "social": "Social",
+              "payments": "Payments", "general": "General"}
+
+
+def hub_title(hub: str | None) -> str:
+    if not hub:
+        return "Other"
+    return HUB_TITLES.get(hub.lower(), hub.replace("-", " ").title())
+
+
+def auth_type(meta: dict[str, Any]) -> str:
+    """The element's authentication, from ``authType`` or the OAuth keys it documents."""
+    explicit = meta.get("authType")
+    if isinstance(explicit, str):
+        return explicit
+    if any(key in meta for key in ("apiKey", "apiSecret", "callbackURL")):
+        return "oauth2"
+    return "basic"
+
+
+AUTH_TITLES = {"basic": "Basic", "oauth2": "OAuth 2", "oauth1": "OAuth 1",
+               "apiKey": "API key", "custom": "Custom"}
+
+
+@dataclass
+class PageResult:
+    rel: str
+    document: Document | None
+    rendered: RenderResult | None
+    diagnostics: list[Diagnostic]
+
+
+@dataclass
+class CheckReport:
+    pages: int
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for d in self.diagnostics if d.is_error)
+
+
+class SourceCache:
+    """Lines of the project's files, for columns and for showing the offending line."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._lines = lru_cache(maxsize=256)(self._read)
+
+    def _read(self, path: str) -> tuple[str, ...]:
+        try:
+            text = (self.root / path).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ()
+        return tuple(text.replace("\r\n", "\n").split("\n"))
+
+    def line(self, path: str, line: int) -> str | None:
+        lines = self._lines(path)
+        return lines[line - 1] if 0 < line <= len(lines) else None
+
+    def clear(self) -> None:
+        self._lines.cache_clear()
+
+
+def element_entry(doc: Document, docs_dir: Path) -> dict[str, Any]:
+    url = doc.path.relative_to(docs_dir).with_suffix("").as_posix() + "/"
+    meta = doc.meta
+    auth = auth_type(meta)
+    return {
+        "name": meta.get("heading") or meta.get("title") or doc.path.parent.name,
+        "key": meta.get("elementKey", ""),
+        "id": meta.get("elementId", ""),
+        "hub": doc.hub or "",
+        "hub_title": hub_title(doc.hub),
+        "auth": auth,
+        "auth_title": AUTH_TITLES.get(auth, auth),
+        "page": doc.path.relative_to(docs_dir).as_posix(),
+        "url": url,
+        "slug": doc.path.parent.name,
+    }
+
+
+def catalog(documents: Iterable[Document], settings: Settings) -> list[dict[str, Any]]:
+    """One entry per element folder (its authenticate page, else its first page)."""
+    chosen: dict[Path, Document] = {}
+    for doc in documents:
+        if not doc.is_element or not is_element_path(doc.path, settings):
+            continue
+        folder = doc.path.parent
+        if folder not in chosen or doc.path.name == "authenticate.md":
+            chosen[folder] = doc
+    entries = [element_entry(doc, settings.docs_dir) for doc in chosen.values()]
+    return sorted(entries, key=lambda e: (e["hub_title"], str(e["name"]).lower()))
+
+
+def group_by_hub(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for entry in entries:
+        groups.setdefault(entry["hub_title"], []).append(entry)
+    return [{"title": title, "hub": items[0]["hub"], "elements": items}
+            for title, items in sorted(groups.items(), key=lambda g: (g[0] == "Other", g[0]))]
+
+
+class Project:
+    """A loaded project: settings, data files, schemas and the renderer, built once."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.sources = SourceCache(settings.root)
+        self.schemas: SchemaStore = load_schemas(settings.schemas_dir, settings.rel)
+        data, data_problems = load_data_files(settings.data_dir, settings.rel)
+        self.setup_diagnostics: list[Diagnostic] = [*self.schemas.diagnostics, *data_problems]
+        if not settings.includes_dir.is_dir():
+            self.setup_diagnostics.append(Diagnostic(
+                "ED401", f"includes folder '{settings.rel(settings.includes_dir)}' is missing",
+                SourceLocation("mkdocs.yml"), "create it, or set includes_dir in mkdocs.yml"))
+        self.data = data
+        self.documents: dict[Path, tuple[Document | None, list[Diagnostic]]] = {}
+        self.elements: list[dict[str, Any]] = []
+        self._renderer: Renderer | None = None
+
+    # loading ------------------------------------------------------------------------------
+    def load(self, paths: Iterable[Path]) -> None:
+        for path in paths:
+            self.documents[path.resolve()] = load_document(path, self.settings)
+        self.elements = catalog((d for d, _ in self.documents.values() if d), self.settings)
+        self._renderer = None
+
+    def load_all(self) -> None:
+        self.load(iter_pages(self.settings))
+
+    @property
+    def site(self) -> dict[str, Any]:
+        return {**self.settings.site, "data": self.data, "elements": self.elements,
+                "hubs": group_by_hub(self.elements)}
+
+    @property
+    def renderer(self) -> Renderer:
+        if self._renderer is None:
+            self._renderer = Renderer(self.settings, self.site)
+        return self._renderer
+
+    # checking -----------------------------------------------------------------------------
+    def page_context(self, doc: Document) -> dict[str, Any]:
+        page = dict(doc.meta)
+        if doc.hub is not None:
+            page.setdefault("hub", doc.hub)
+        page.setdefault("path", doc.rel)
+        page.setdefault("url", doc.path.relative_to(self.settings.docs_dir).with_suffix("")
+                        .as_posix() + "/" if doc.path.is_relative_to(self.settings.docs_dir)
+                        else doc.rel)
+        return page
+
+    def check_page(self, path: Path) -> PageResult:
+        key = path.resolve()
+        if key not in self.documents:
+            self.load([path])
+        doc, load_problems = self.documents[key]
+        rel = self.settings.rel(path)
+        if doc is None:
+            return PageResult(rel, None, None, list(load_problems))
+        diagnostics = list(load_problems)
+        if any(d.code == "ED101" for d in load_problems):
+            return PageResult(rel, doc, None, diagnostics)  # meta unknown: checks would mislead
+        diagnostics.extend(check_front_matter(doc, self.schemas))
+        rendered = self.renderer.render(doc.body, doc.rel, doc.body_first_line,
+                                        self.page_context(doc))
+        diagnostics.extend(rendered.diagnostics)
+        if not rendered.failed:
+            blocks = extract(rendered.text)
+            context = PageContext(doc, rendered, self.sources.line, self.schemas)
+            diagnostics.extend(check_examples(context, blocks))
+        return PageResult(rel, doc, rendered, diagnostics)
+
+    def check(self, paths: list[Path] | None = None,
+              progress: Callable[[int, int], None] | None = None) -> CheckReport:
+        self.load_all()
+        targets = list(iter_pages(self.settings, paths)) if paths else [
+            p for p in self.documents]
+        report = CheckReport(pages=len(targets), diagnostics=list(self.setup_diagnostics))
+        for number, path in enumerate(targets, start=1):
+            report.diagnostics.extend(self.check_page(path).diagnostics)
+            if progress:
+                progress(number, len(targets))
+        report.diagnostics = dedupe(report.diagnostics)
+        return report
+
+
+def dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Sorted, and a partial's problem reported once per including page, not once per use."""
+    seen: set[tuple[Any, ...]] = set()
+    unique = []
+    for diagnostic in sorted(diagnostics, key=Diagnostic.sort_key):
+        key = (diagnostic.code, diagnostic.message, diagnostic.location,
+               diagnostic.included_from)
+        if key not in seen:
+            seen.add(key)
+            unique.append(diagnostic)
+    return unique

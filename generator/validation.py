@@ -1,0 +1,477 @@
+"""Validate stage: examples against their JSON Schemas and against the page's front matter.
+
+Checks run on the rendered page; every finding is reported at the *source* line the
+offending text came from (a partial's line, with the page that included it).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from jsonschema.exceptions import ValidationError
+
+from .curl import CurlCommand, CurlParseError, parse_curl
+from .documents import Document
+from .errors import Diagnostic, SourceLocation
+from .examples import CURL, OAUTH_URL, OTHER, REQUEST, RESPONSE, Example, PageBlocks, Table
+from .jsonlocate import JSONLocateError, JSONPath, LocatedJSON, format_path, parse
+from .schemas import FRONT_MATTER, OAUTH_URL as OAUTH_SCHEMA, REQUEST as REQUEST_SCHEMA
+from .schemas import RESPONSE as RESPONSE_SCHEMA
+from .schemas import SchemaStore
+from .templating import RenderResult
+
+SCHEMA_OF_KIND = {REQUEST: REQUEST_SCHEMA, RESPONSE: RESPONSE_SCHEMA, OAUTH_URL: OAUTH_SCHEMA}
+SourceLines = Callable[[str, int], str | None]  # (path, line) -> the line's text
+
+
+# --- front matter --------------------------------------------------------------------------
+
+
+def check_front_matter(doc: Document, schemas: SchemaStore) -> list[Diagnostic]:
+    if not doc.is_element:
+        return []
+    validator = schemas.get(FRONT_MATTER)
+    diagnostics: list[Diagnostic] = []
+    if validator is not None:
+        known = list(validator.schema.get("properties", {}))
+        for error in sorted(validator.iter_errors(doc.meta), key=lambda e: list(e.path)):
+            diagnostics.extend(_front_matter_error(doc, error, known))
+    if doc.hub is None:
+        diagnostics.append(Diagnostic("ED108", "element page has no hub (hub: or hdOrcrm:)",
+                                      SourceLocation(doc.rel, 1, 1)))
+    return diagnostics
+
+
+def _front_matter_error(doc: Document, error: ValidationError,
+                        known: list[str]) -> list[Diagnostic]:
+    if error.validator == "additionalProperties" and not error.path:
+        found = []
+        for key in sorted(set(doc.meta) - set(known)):
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+            hint = (f"did you mean '{close[0]}'?" if close else
+                    "remove it, or add it to the project's front-matter schema")
+            found.append(Diagnostic("ED104", f"unknown front-matter key '{key}'",
+                                    doc.key_location(key), hint))
+        return found
+    key = str(error.path[0]) if error.path else ""
+    if error.validator == "required":
+        missing = re.findall(r"'([^']+)' is a required property", error.message)
+        name = missing[0] if missing else "a key"
+        return [Diagnostic("ED103", f"missing required key '{name}'",
+                           SourceLocation(doc.rel, 1, 1),
+                           f"add '{name}:' to the front matter")]
+    location = doc.key_location(key) if key else SourceLocation(doc.rel, 1, 1)
+    value = doc.meta.get(key)
+    return [Diagnostic("ED103", f"'{key}': {_schema_message(error, value)}", location)]
+
+
+def _schema_message(error: ValidationError, value: Any) -> str:
+    if error.validator == "type":
+        wanted = error.validator_value
+        wanted = " or ".join(wanted) if isinstance(wanted, list) else wanted
+        return f"expected {_article(str(wanted))}, got {_json_type(value)} {_short(value)}"
+    if error.validator == "pattern":
+        return f"{_short(value)} does not have the expected form ({error.validator_value})"
+    return error.message
+
+
+def _article(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return "null" if value is None else type(value).__name__
+
+
+def _short(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+# --- examples --------------------------------------------------------------------------------
+
+
+@dataclass
+class PageContext:
+    doc: Document
+    rendered: RenderResult
+    source_line: SourceLines
+    schemas: SchemaStore
+
+    def where(self, example: Example, line_in_block: int, col: int = 0) -> tuple[
+            SourceLocation, tuple[SourceLocation, ...]]:
+        """Source location of a 1-based line/col inside an example's content."""
+        rendered_line = example.first_line + max(line_in_block, 1) - 1
+        origin = self.rendered.origin(rendered_line)
+        out_text = _nth_line(self.rendered.text, rendered_line)
+        source = self.source_line(origin.path, origin.line) if origin.line else None
+        source_col = _source_column(out_text, source, col + example.indent) if col else 0
+        return SourceLocation(origin.path, origin.line, source_col), origin.chain
+
+    def at(self, example: Example, line: int, col: int, code: str, message: str,
+           hint: str = "") -> Diagnostic:
+        location, chain = self.where(example, line, col)
+        return Diagnostic(code, message, location, hint, chain)
+
+    def at_path(self, example: Example, located: LocatedJSON, path: JSONPath, code: str,
+                message: str, hint: str = "", key: bool = False, base_line: int = 1,
+                base_col: int = 1) -> Diagnostic:
+        position = (located.key_positions.get(path) if key else None) or \
+            located.position_of(path)
+        line = base_line + position.line - 1
+        col = position.col + (base_col - 1 if position.line == 1 else 0)
+        return self.at(example, line, col, code, message, hint)
+
+    def at_rendered_line(self, rendered_line: int, code: str, message: str,
+                         hint: str = "") -> Diagnostic:
+        origin = self.rendered.origin(rendered_line)
+        return Diagnostic(code, message, origin.location(1), hint, origin.chain)
+
+
+def _nth_line(text: str, index: int) -> str:
+    lines = text.split("\n")
+    return lines[index] if 0 <= index < len(lines) else ""
+
+
+def _source_column(out_text: str, source: str | None, out_col: int) -> int:
+    """The source column of rendered column ``out_col`` (they differ after templating)."""
+    if source is None or source == out_text:
+        return out_col
+    token = re.match(r"\S{1,40}", out_text[out_col - 1:]) if out_col >= 1 else None
+    if token:
+        found = source.find(token.group(0))
+        if found >= 0:
+            return found + 1
+    return len(source) - len(source.lstrip()) + 1
+
+
+def check_examples(ctx: PageContext, blocks: PageBlocks) -> list[Diagnostic]:
+    doc = ctx.doc
+    diagnostics: list[Diagnostic] = []
+    request: tuple[Example, LocatedJSON] | None = None
+    curls: list[tuple[Example, CurlCommand, LocatedJSON | None]] = []
+    for example in blocks.examples:
+        kind = example.kind
+        schema_name = SCHEMA_OF_KIND.get(kind, kind)
+        if kind not in (REQUEST, RESPONSE, OAUTH_URL, CURL, OTHER) and \
+                ctx.schemas.get(schema_name) is None:
+            diagnostics.append(ctx.at(example, 0, 0, "ED213",
+                                      f"unknown example kind '{kind}' in the fence info string",
+                                      "use example=request, response, oauth-url, curl, other "
+                                      "or the name of a schema in the project's schemas/"))
+            continue
+        if kind == CURL:
+            parsed = _check_curl(ctx, example, diagnostics)
+            if parsed:
+                curls.append(parsed)
+            continue
+        if example.json_error is not None and (example.looks_like_json or kind != OTHER):
+            error = example.json_error
+            diagnostics.append(ctx.at(example, error.line, error.col, "ED210",
+                                      f"invalid JSON: {error.message}", error.hint))
+            continue
+        located = example.json
+        if located is None:
+            continue
+        diagnostics.extend(ctx.at_path(example, located, path, "ED214",
+                                       f"duplicate key {format_path(path)}",
+                                       "JSON readers keep only one of the two values")
+                           for path, _ in located.duplicate_keys)
+        if kind == OTHER:
+            if doc.is_element and isinstance(located.value, dict | list):
+                diagnostics.append(ctx.at(example, 1, 1, "ED212",
+                                          "JSON block is not a request, response or OAuth URL "
+                                          "example, so nothing checks it"))
+            continue
+        validator = ctx.schemas.get(schema_name)
+        if validator is not None:
+            for error in validator.iter_errors(located.value):
+                diagnostics.append(_schema_diagnostic(ctx, example, located, error,
+                                                      schema_name))
+        if kind == RESPONSE:
+            diagnostics.extend(_check_response(ctx, example, located))
+        elif kind == REQUEST:
+            diagnostics.extend(_check_request(ctx, example, located))
+            request = request or (example, located)
+        elif kind == OAUTH_URL:
+            diagnostics.extend(_check_oauth_url(ctx, example, located))
+    for example, command, body in curls:
+        if body is not None and request is not None:
+            diagnostics.extend(_compare_bodies(ctx, example, command, body, request))
+    diagnostics.extend(_check_parameters_table(ctx, blocks.tables, request, curls))
+    return diagnostics
+
+
+def _schema_diagnostic(ctx: PageContext, example: Example, located: LocatedJSON,
+                       error: ValidationError, schema_name: str) -> Diagnostic:
+    path: JSONPath = tuple(error.absolute_path)
+    key = False
+    message = error.message
+    if error.validator == "additionalProperties":
+        extras = re.findall(r"'([^']+)'", error.message.split("(")[-1])
+        extra = next((e for e in extras if isinstance(error.instance, dict)
+                      and e in error.instance), None)
+        if extra is not None:
+            path, key = (*path, extra), True
+            message = f"unexpected key '{extra}'"
+    elif error.validator == "required":
+        message = error.message.replace("is a required property", "is required here")
+    elif error.validator == "type":
+        message = _schema_message(error, error.instance)
+    where = format_path(tuple(error.absolute_path))
+    return ctx.at_path(example, located, path, "ED211",
+                       f"{where}: {message} ({schema_name} schema)", key=key)
+
+
+def _lookup(value: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def _check_response(ctx: PageContext, example: Example, located: LocatedJSON
+                    ) -> list[Diagnostic]:
+    doc, value = ctx.doc, located.value
+    found: list[Diagnostic] = []
+    page_id = doc.meta.get("elementId")
+    for path in (("element", "id"), ("elementId",)):
+        shown = _lookup(value, *path)
+        if isinstance(page_id, int) and isinstance(shown, int) and shown != page_id:
+            found.append(ctx.at_path(
+                example, located, path, "ED201",
+                f"{format_path(path)} is {shown} but the page's elementId is {page_id}",
+                f"use one id: set elementId ({doc.key_location('elementId')}) and the "
+                "example to the element's real id"))
+    found.extend(_key_check(ctx, example, located, ("element", "key")))
+    hub = _lookup(value, "element", "hub")
+    if isinstance(hub, str) and doc.hub and hub.lower() != doc.hub.lower():
+        found.append(ctx.at_path(example, located, ("element", "hub"), "ED203",
+                                 f"$.element.hub is '{hub}' but the page's hub is "
+                                 f"'{doc.hub}'"))
+    found.extend(_secret_checks(ctx, example, located, [("token",)]))
+    return found
+
+
+def _key_check(ctx: PageContext, example: Example, located: LocatedJSON, path: JSONPath,
+               base_line: int = 1, base_col: int = 1) -> list[Diagnostic]:
+    page_key = ctx.doc.meta.get("elementKey")
+    shown = _lookup(located.value, *[str(p) for p in path])
+    if isinstance(page_key, str) and isinstance(shown, str) and shown != page_key:
+        return [ctx.at_path(example, located, path, "ED202",
+                            f"{format_path(path)} is '{shown}' but the page's elementKey is "
+                            f"'{page_key}'", "write {{ page.elementKey }} instead of the key",
+                            base_line=base_line, base_col=base_col)]
+    return []
+
+
+def _check_request(ctx: PageContext, example: Example, located: LocatedJSON,
+                   base_line: int = 1, base_col: int = 1) -> list[Diagnostic]:
+    found = _key_check(ctx, example, located, ("element", "key"), base_line, base_col)
+    paths: list[JSONPath] = []
+    for section in ("configuration", "providerData"):
+        block = _lookup(located.value, section)
+        if isinstance(block, dict):
+            paths.extend((section, key) for key in block)
+    found.extend(_secret_checks(ctx, example, located, paths, base_line, base_col))
+    return found
+
+
+def _check_oauth_url(ctx: PageContext, example: Example, located: LocatedJSON
+                     ) -> list[Diagnostic]:
+    return _key_check(ctx, example, located, ("element",))
+
+
+# --- secrets ------------------------------------------------------------------------------
+
+_PLACEHOLDER_RE = re.compile(
+    r"^<[^>]*>$|^\{[^}]*\}$|^\$\{.*\}$|^\{\{.*\}\}$|x{4,}|X{4,}|\*{3,}|\.\.\.|your|example|"
+    r"fake|placeholder|dummy|sample|changeme|redacted|^[^\w]*$", re.IGNORECASE)
+_SECRET_FORMATS = re.compile(
+    r"AKIA[0-9A-Z]{16}|sk_live_[0-9a-zA-Z]{10,}|gh[pousr]_[0-9A-Za-z]{30,}|xox[abpr]-[0-9A-Za-z-]{10,}"
+    r"|eyJ[\w-]{8,}\.eyJ[\w-]{8,}|-----BEGIN [A-Z ]*PRIVATE KEY|AIza[0-9A-Za-z_-]{30,}")
+
+
+def looks_like_secret(value: str) -> bool:
+    """True for values that look like real credentials rather than placeholders."""
+    if _SECRET_FORMATS.search(value):
+        return True
+    if _PLACEHOLDER_RE.search(value) or value.startswith(("http://", "https://")):
+        return bool(re.match(r"https?://[^/\s:@]+:[^/\s@]+@", value))  # credentials in a URL
+    candidate = value.strip()
+    if re.fullmatch(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?", candidate) and \
+            re.search(r"\.[A-Za-z]{2,}$", candidate):
+        return False  # a host name, not a secret
+    if len(candidate) < 16 or " " in candidate:
+        return False
+    if not (re.search(r"\d", candidate) and re.search(r"[A-Za-z]", candidate)):
+        return False
+    counts = Counter(candidate)
+    entropy = -sum(n / len(candidate) * math.log2(n / len(candidate)) for n in counts.values())
+    return entropy >= 3.5
+
+
+def _secret_checks(ctx: PageContext, example: Example, located: LocatedJSON,
+                   paths: Iterable[JSONPath], base_line: int = 1, base_col: int = 1
+                   ) -> list[Diagnostic]:
+    found = []
+    for path in paths:
+        value = _lookup(located.value, *[str(p) for p in path])
+        if isinstance(value, str) and looks_like_secret(value):
+            found.append(ctx.at_path(example, located, path, "ED240",
+                                     f"{format_path(path)} looks like a real credential",
+                                     base_line=base_line, base_col=base_col))
+    return found
+
+
+# --- cURL ---------------------------------------------------------------------------------
+
+
+def _check_curl(ctx: PageContext, example: Example, diagnostics: list[Diagnostic]
+                ) -> tuple[Example, CurlCommand, LocatedJSON | None] | None:
+    try:
+        command = parse_curl(example.text)
+    except CurlParseError as exc:
+        diagnostics.append(ctx.at(example, exc.line, exc.col, "ED220",
+                                  f"cURL command does not parse: {exc.message}", exc.hint))
+        return None
+    url = command.url or ""
+    path = urlparse(url).path if "://" in url else url.split("?")[0]
+    oauth = re.search(r"/elements/([^/]+)/oauth/url", path)
+    if oauth and not oauth.group(1).startswith("{"):
+        page_key = ctx.doc.meta.get("elementKey")
+        if isinstance(page_key, str) and oauth.group(1) != page_key:
+            arg = command.url_arg
+            diagnostics.append(ctx.at(example, arg.line if arg else 1, arg.col if arg else 1,
+                                      "ED202", f"the OAuth URL names element "
+                                      f"'{oauth.group(1)}' but the page's elementKey is "
+                                      f"'{page_key}'"))
+    creates_instance = path.rstrip("/").endswith("/instances") or (
+        command.data is not None and "/instances" in path)
+    if not creates_instance:
+        return None
+    if command.effective_method != "POST":
+        diagnostics.append(ctx.at(example, 1, 1, "ED221", f"cURL creates an instance with "
+                                  f"{command.effective_method}; POST /instances is required"))
+    names = {name: value for name, value, _ in command.headers}
+    if "authorization" not in names:
+        diagnostics.append(ctx.at(example, 1, 1, "ED222", "cURL lacks the authorization "
+                                  "header (User and Organization secrets)"))
+    else:
+        for name, value, arg in command.headers:
+            if name == "authorization":
+                secrets = re.findall(r"(?:User|Organization|Element)\s+([^,\s]+)", value)
+                if any(looks_like_secret(s) for s in secrets):
+                    diagnostics.append(ctx.at(example, arg.line, arg.col, "ED240",
+                                              "the authorization header holds what looks "
+                                              "like a real secret"))
+    if "json" not in names.get("content-type", ""):
+        diagnostics.append(ctx.at(example, 1, 1, "ED222", "cURL lacks "
+                                  "-H 'content-type: application/json'"))
+    if command.data is None:
+        diagnostics.append(ctx.at(example, 1, 1, "ED221", "cURL to /instances sends no -d "
+                                  "JSON body"))
+        return None
+    line, col = command.data_body_line or 1, command.data_body_col or 1
+    try:
+        body = parse(command.data.text)
+    except JSONLocateError as exc:
+        error_col = exc.col + (col - 1 if exc.line == 1 else 0)
+        diagnostics.append(ctx.at(example, line + exc.line - 1, error_col, "ED224",
+                                  f"the -d body is not valid JSON: {exc.message}", exc.hint))
+        return example, command, None
+    diagnostics.extend(_check_request(ctx, example, body, line, col))
+    return example, command, body
+
+
+def _key_paths(value: Any, prefix: JSONPath = ()) -> set[JSONPath]:
+    paths: set[JSONPath] = set()
+    if isinstance(value, dict):
+        for key, child in value.items():
+            paths.add((*prefix, key))
+            paths |= _key_paths(child, (*prefix, key))
+    return paths
+
+
+def _compare_bodies(ctx: PageContext, example: Example, command: CurlCommand,
+                    body: LocatedJSON, request: tuple[Example, LocatedJSON]
+                    ) -> list[Diagnostic]:
+    request_example, request_json = request
+    mine, theirs = _key_paths(body.value), _key_paths(request_json.value)
+    line, col = command.data_body_line or 1, command.data_body_col or 1
+    found = []
+    for path in sorted(mine - theirs, key=str):
+        found.append(ctx.at_path(example, body, path, "ED223",
+                                 f"the cURL body has {format_path(path)}, which the JSON "
+                                 "request body does not", key=True, base_line=line,
+                                 base_col=col))
+    for path in sorted(theirs - mine, key=str):
+        if path[:-1] in theirs - mine:
+            continue  # its parent is already reported
+        found.append(ctx.at_path(request_example, request_json, path, "ED223",
+                                 f"the JSON request body has {format_path(path)}, which the "
+                                 "cURL body does not", key=True))
+    return found
+
+
+# --- parameters table ------------------------------------------------------------------------
+
+
+def _parameters_table(tables: list[Table]) -> Table | None:
+    for table in tables:
+        first = table.header[0].lower() if table.header else ""
+        if first.strip("` ") in ("parameter", "parameters", "name") and \
+                table.heading.lower().startswith("parameter"):
+            return table
+    return None
+
+
+def _check_parameters_table(ctx: PageContext, tables: list[Table],
+                            request: tuple[Example, LocatedJSON] | None,
+                            curls: list[tuple[Example, CurlCommand, LocatedJSON | None]]
+                            ) -> list[Diagnostic]:
+    table = _parameters_table(tables)
+    if table is None or request is None:
+        return []
+    example, located = request
+    configuration = _lookup(located.value, "configuration")
+    if not isinstance(configuration, dict):
+        return []
+    listed: dict[str, int] = {}
+    for line, _cells, spans in table.rows:
+        for span in spans[:1]:
+            for name in span:
+                if "." in name:
+                    listed.setdefault(name.strip(), line)
+    found = []
+    for key in configuration:
+        if key not in listed:
+            found.append(ctx.at_path(example, located, ("configuration", key), "ED230",
+                                     f"configuration key '{key}' is not in the Parameters "
+                                     "table", key=True))
+    for name, line in listed.items():
+        if name not in configuration:
+            found.append(ctx.at_rendered_line(
+                line, "ED230", f"the Parameters table lists '{name}', which the request "
+                "body's configuration does not have"))
+    return found

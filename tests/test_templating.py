@@ -1,0 +1,199 @@
+"""Rendering: Jekyll-style includes on Jinja2, variables, the source map, and refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator import Project, load_settings
+from generator.pipeline import PageResult
+
+PAGE_HEAD = "---\nheading: Acme CRM\ntitle: Authenticate\nelementId: 7\nelementKey: acmecrm\nhub: crm\n---\n"
+
+
+def check(root: Path, page: str = "content/elements/acme/authenticate.md",
+          strict: bool | None = None) -> PageResult:
+    project = Project(load_settings(root, strict=strict))
+    project.load_all()
+    return project.check_page(root / page)
+
+
+def codes(result: PageResult) -> list[str]:
+    return [d.code for d in result.diagnostics]
+
+
+def test_jekyll_include_with_parameters_nested_and_page_site_data_variables(make_project):
+    root = make_project({
+        "content/elements/acme/authenticate.md":
+            PAGE_HEAD + "\n{% include Elements/acme/auth.md%}\n",
+        "includes/Elements/acme/auth.md":
+            "# Authenticate with {{page.heading}}\n\n"
+            "{% include note.html content=\"Send <b>both</b> keys\" kind='tip' %}\n"
+            "Key {{ page.elementKey }} on {{ site.console }}: "
+            "{{ site.data.glossary.element-auth-name }}\n",
+        "includes/note.html": "<p class=\"{{ include.kind }}\">{{ include.content }} "
+                              "({{ page.hub }})</p>",
+        "includes/_data/glossary.yml": "element-auth-name: The instance's name.\n",
+    })
+    result = check(root)
+    assert codes(result) == []
+    text = result.rendered.text
+    assert "# Authenticate with Acme CRM" in text
+    assert '<p class="tip">Send <b>both</b> keys (crm)</p>' in text
+    assert "Key acmecrm on Cloud Elements: The instance's name." in text
+
+
+def test_output_lines_map_to_partial_lines_with_the_include_chain(make_project):
+    root = make_project({
+        "content/elements/acme/authenticate.md": PAGE_HEAD + "\nIntro\n\n"
+                                                 "{% include a.md %}\nAfter\n",
+        "includes/a.md": "A1\n{% include b.md %}\nA3\n",
+        "includes/b.md": "B1\nB2\n",
+    })
+    result = check(root)
+    lines = result.rendered.text.split("\n")
+    origin = {text: result.rendered.origins[i] for i, text in enumerate(lines) if text}
+    page = "content/elements/acme/authenticate.md"
+    assert (origin["Intro"].path, origin["Intro"].line) == (page, 9)
+    assert (origin["A3"].path, origin["A3"].line) == ("includes/a.md", 3)
+    assert (origin["B2"].path, origin["B2"].line) == ("includes/b.md", 2)
+    assert [str(c) for c in origin["B2"].chain] == ["includes/a.md:2", f"{page}:11"]
+    assert (origin["After"].path, origin["After"].line) == (page, 12)
+    assert "\n\n\n" not in result.rendered.text  # partials add no blank lines of their own
+
+
+def test_undefined_variables_are_all_reported_with_line_and_column(make_project):
+    root = make_project({
+        "content/elements/acme/authenticate.md":
+            PAGE_HEAD + "\nOne {{ page.missing }}\n{% include p.md %}\n",
+        "includes/p.md": "Line one\nTwo {{ site.data.glossary.nothing_here }} and "
+                         "{{ include.absent }}\n",
+        "includes/_data/glossary.yml": "a: b\n",
+    })
+    result = check(root)
+    found = [(d.code, str(d.location), d.level.value) for d in result.diagnostics]
+    page = "content/elements/acme/authenticate.md"
+    assert ("ED302", f"{page}:9:8", "error") in found
+    assert ("ED302", "includes/p.md:2:8", "error") in found
+    assert ("ED302", "includes/p.md:2:50", "error") in found
+    assert any("site.data.glossary.nothing_here" in d.message for d in result.diagnostics)
+    lax = check(root, strict=False)
+    assert {d.level.value for d in lax.diagnostics} == {"warning"}
+
+
+def test_conditionals_and_default_do_not_report_absent_keys(make_project):
+    root = make_project({"content/elements/acme/authenticate.md": PAGE_HEAD +
+                         "{% if page.apiKey %}{{ page.apiKey }}{% endif %}"
+                         "{{ page.scopes | default('none') }}\n"})
+    result = check(root)
+    assert codes(result) == []
+    assert "none" in result.rendered.text
+
+
+@pytest.mark.parametrize(("tag", "code", "words"), [
+    ("{% include nope.md %}", "ED303", "unknown partial 'nope.md'"),
+    ("{% include ../mkdocs.yml %}", "ED304", "leaves includes/"),
+    ("{% include /etc/passwd %}", "ED304", "leaves includes/"),
+    ("{% include https://example.org/x.md %}", "ED304", "not a path inside includes/"),
+    ("{% include note.md content=\"unterminated %}", "ED308", "include parameter"),
+])
+def test_refused_includes_name_the_problem_at_the_tag(make_project, tag, code, words):
+    root = make_project({"content/elements/acme/authenticate.md": PAGE_HEAD + "\n" + tag + "\n",
+                         "includes/note.md": "n"})
+    result = check(root)
+    assert [d.code for d in result.diagnostics] == [code]
+    diagnostic = result.diagnostics[0]
+    assert words in diagnostic.message
+    assert (diagnostic.location.path, diagnostic.location.line) == (
+        "content/elements/acme/authenticate.md", 9)
+
+
+def test_unknown_partial_suggests_the_closest_name(make_project):
+    root = make_project({"content/elements/acme/authenticate.md": PAGE_HEAD +
+                         "{% include Elements/acme/authentcate.md %}\n",
+                         "includes/Elements/acme/authenticate.md": "x"})
+    (diagnostic,) = check(root).diagnostics
+    assert "did you mean 'Elements/acme/authenticate.md'" in diagnostic.hint
+
+
+def test_symlink_leaving_includes_is_refused(make_project, tmp_path):
+    outside = tmp_path / "secret.txt"
+    outside.write_text("top secret")
+    root = make_project({"content/elements/acme/authenticate.md": PAGE_HEAD +
+                         "{% include link.md %}\n"})
+    (root / "includes" / "link.md").symlink_to(outside)
+    result = check(root)
+    assert codes(result) == ["ED304"]
+    assert "top secret" not in result.rendered.text
+
+
+def test_include_cycle_is_reported_with_the_whole_chain(make_project):
+    root = make_project({"content/elements/acme/authenticate.md": PAGE_HEAD +
+                         "{% include a.md %}\n",
+                         "includes/a.md": "A\n{% include b.md %}\n",
+                         "includes/b.md": "B\n{% include a.md %}\n"})
+    (diagnostic,) = check(root).diagnostics
+    assert diagnostic.code == "ED305"
+    assert "a.md -> b.md -> a.md" in diagnostic.message
+    assert str(diagnostic.location) == "includes/b.md:2"
+    assert [str(c) for c in diagnostic.included_from] == [
+        "includes/a.md:2", "content/elements/acme/authenticate.md:8"]
+
+
+def test_runaway_include_depth_is_bounded(make_project):
+    files = {f"includes/d{i}.md": f"{{% include d{i + 1}.md %}}" for i in range(40)}
+    files["content/elements/acme/authenticate.md"] = PAGE_HEAD + "{% include d0.md %}\n"
+    result = check(make_project(files))
+    assert codes(result) == ["ED306"]
+
+
+@pytest.mark.parametrize("expression", [
+    "{{ ''.__class__.__mro__ }}",
+    "{{ cycler.__init__.__globals__ }}",
+    "{{ page.__class__ }}",
+    "{{ self._TemplateReference__context }}",
+    "{{ ''['__class__'] }}",
+])
+def test_sandbox_refuses_python_internals(make_project, expression):
+    root = make_project({"content/elements/acme/authenticate.md": PAGE_HEAD + expression + "\n"})
+    result = check(root)
+    assert codes(result) and set(codes(result)) <= {"ED307", "ED302", "ED309"}
+    assert "class" not in result.rendered.text.lower() or "ED307" in codes(result)
+    assert "<built-in" not in result.rendered.text and "function" not in result.rendered.text
+
+
+def test_syntax_error_in_a_partial_points_at_the_partial_line(make_project):
+    root = make_project({"content/elements/acme/authenticate.md": PAGE_HEAD +
+                         "{% include p.md %}\n",
+                         "includes/p.md": "fine\nfine\n{% if page.x %}\nnever closed\n"})
+    (diagnostic,) = check(root).diagnostics
+    assert diagnostic.code == "ED301"
+    assert diagnostic.location.path == "includes/p.md"
+    assert diagnostic.location.line in (3, 4, 5)
+
+
+def test_template_syntax_is_expanded_inside_code_fences_in_list_items(make_project):
+    root = make_project({"content/elements/acme/authenticate.md": PAGE_HEAD +
+                         "1. Body:\n\n    ```json\n    {\"key\": \"{{ page.elementKey }}\"}\n"
+                         "    ```\n"})
+    assert '    {"key": "acmecrm"}' in check(root).rendered.text
+
+
+def test_raw_blocks_keep_template_syntax_literal(make_project):
+    root = make_project({"content/elements/acme/authenticate.md": PAGE_HEAD +
+                         "{% raw %}{{ not.a.variable }}{% endraw %}\n"})
+    result = check(root)
+    assert codes(result) == []
+    assert "{{ not.a.variable }}" in result.rendered.text
+
+
+def test_runaway_loops_are_stopped(make_project):
+    root = make_project({"content/elements/acme/authenticate.md": PAGE_HEAD +
+                         "{% for i in range(100000) %}{% for j in range(100000) %}"
+                         "{% endfor %}{% endfor %}\n{{ 'x' * 100000000 }}\n"})
+    project = Project(load_settings(root))
+    object.__setattr__(project.settings, "max_render_seconds", 1.0)
+    project.load_all()
+    result = project.check_page(root / "content/elements/acme/authenticate.md")
+    assert codes(result) == ["ED310"]
