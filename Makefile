@@ -1,4 +1,5 @@
 # Everything a fresh machine needs, from Python 3.11 and make alone.
+export NO_MKDOCS_2_WARNING := 1
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin

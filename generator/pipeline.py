@@ -11,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .cache import CachedPage, FileHashes, PageCache, digest
 from .documents import Document, is_element_path, iter_pages, load_document
 from .errors import Diagnostic, SourceLocation
 from .examples import extract
@@ -124,11 +125,34 @@ def group_by_hub(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for title, items in sorted(groups.items(), key=lambda g: (g[0] == "Other", g[0]))]
 
 
+@dataclass
+class ProjectMemory:
+    """What outlives one build: file hashes, parsed front matter and rendered pages.
+
+    ``mkdocs serve`` keeps one across rebuilds, so an edit costs only what it touches."""
+
+    hashes: FileHashes = field(default_factory=FileHashes)
+    documents: dict[Path, tuple[str, tuple[Document | None, list[Diagnostic]]]] = field(
+        default_factory=dict)
+    pages: PageCache | None = None
+
+
+def _code_fingerprint() -> str:
+    package = Path(__file__).parent
+    parts = [p.read_bytes() for p in sorted(package.glob("*.py"))]
+    return digest(b"\0".join(parts))
+
+
+_CODE_FINGERPRINT = _code_fingerprint()
+
+
 class Project:
     """A loaded project: settings, data files, schemas and the renderer, built once."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, memory: ProjectMemory | None = None,
+                 use_cache: bool = True) -> None:
         self.settings = settings
+        self.memory = memory or ProjectMemory()
         self.sources = SourceCache(settings.root)
         self.schemas: SchemaStore = load_schemas(settings.schemas_dir, settings.rel)
         data, data_problems = load_data_files(settings.data_dir, settings.rel)
@@ -141,11 +165,64 @@ class Project:
         self.documents: dict[Path, tuple[Document | None, list[Diagnostic]]] = {}
         self.elements: list[dict[str, Any]] = []
         self._renderer: Renderer | None = None
+        fingerprint = self._fingerprint()
+        if not use_cache:
+            self.memory.pages = None
+        elif self.memory.pages is None or self.memory.pages.fingerprint != fingerprint:
+            self.memory.pages = PageCache(settings.cache_dir, fingerprint)
+
+    def _fingerprint(self) -> str:
+        """Everything that affects every page: code, schemas, site variables, settings."""
+        import json
+
+        settings = self.settings
+        payload = json.dumps({
+            "code": _CODE_FINGERPRINT,
+            "schemas": {n: v.schema for n, v in sorted(self.schemas.validators.items())},
+            "site": settings.site, "strict": settings.strict,
+            "depth": settings.max_include_depth, "includes": str(settings.includes_dir),
+        }, sort_keys=True, default=str)
+        return digest(payload.encode())
+
+    def _dependency_hash(self, name: str) -> str:
+        kind, _, value = name.partition(":")
+        hashes = self.memory.hashes
+        if kind == "partial":
+            return hashes.of(self.settings.includes_dir / value)
+        if kind == "data":
+            files = sorted(self.settings.data_dir.glob(f"{value}.y*ml"))
+            return digest("".join(hashes.of(f) for f in files).encode())
+        if kind == "catalog":
+            return self.catalog_hash
+        return "unknown"
+
+    @property
+    def catalog_hash(self) -> str:
+        import json
+
+        return digest(json.dumps(self.elements, sort_keys=True, default=str).encode())
+
+    def is_fresh(self, path: Path) -> bool:
+        """True when the cached result of ``path`` is still exactly what a render would give."""
+        cache = self.memory.pages
+        if cache is None:
+            return False
+        rel = self.settings.rel(path)
+        entry = cache.memory.get(rel)
+        return entry is not None and entry.page_hash == self.memory.hashes.of(path) and all(
+            self._dependency_hash(n) == v for n, v in entry.dependencies.items())
 
     # loading ------------------------------------------------------------------------------
     def load(self, paths: Iterable[Path]) -> None:
+        known = self.memory.documents
         for path in paths:
-            self.documents[path.resolve()] = load_document(path, self.settings)
+            key = path.resolve()
+            stamp = self.memory.hashes.of(key)
+            cached = known.get(key)
+            if cached is None or cached[0] != stamp:
+                cached = (stamp, load_document(path, self.settings))
+                known[key] = cached
+            self.documents[key] = cached[1]
         self.elements = catalog((d for d, _ in self.documents.values() if d), self.settings)
         self._renderer = None
 
@@ -182,6 +259,29 @@ class Project:
         rel = self.settings.rel(path)
         if doc is None:
             return PageResult(rel, None, None, list(load_problems))
+        cache = self.memory.pages
+        page_hash = self.memory.hashes.of(key)
+        if cache is not None:
+            entry = cache.get(rel, page_hash, self._dependency_hash)
+            if entry is not None:
+                return PageResult(rel, doc, entry.rendered, list(entry.diagnostics))
+        result = self._check_document(doc, load_problems, rel)
+        if cache is not None:
+            rendered = result.rendered
+            dependencies: dict[str, str] = {}
+            if rendered is not None:
+                for name in sorted(rendered.partials):
+                    dependencies[f"partial:{name}"] = self._dependency_hash(f"partial:{name}")
+                for stem in sorted(rendered.data_files):
+                    if stem == "@catalog":
+                        dependencies["catalog:"] = self.catalog_hash
+                    else:
+                        dependencies[f"data:{stem}"] = self._dependency_hash(f"data:{stem}")
+            cache.put(rel, CachedPage(page_hash, dependencies, rendered, result.diagnostics))
+        return result
+
+    def _check_document(self, doc: Document, load_problems: list[Diagnostic],
+                        rel: str) -> PageResult:
         diagnostics = list(load_problems)
         if any(d.code == "ED101" for d in load_problems):
             return PageResult(rel, doc, None, diagnostics)  # meta unknown: checks would mislead

@@ -123,6 +123,20 @@ class ReportingUndefined(jinja2.ChainableUndefined):
         return 0
 
 
+class _TrackedSite(dict[str, Any]):
+    """``site``: records reads of the generated catalog (site.elements, site.hubs)."""
+
+    def __getitem__(self, key: str) -> Any:
+        if key in ("elements", "hubs"):
+            _state().data_files.add("@catalog")
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key in ("elements", "hubs"):
+            _state().data_files.add("@catalog")
+        return super().get(key, default)
+
+
 class _TrackedData(dict[str, Any]):
     """``site.data``: records which data files a page reads (for dependency tracking)."""
 
@@ -544,7 +558,7 @@ class Renderer:
     def __init__(self, settings: Settings, site: Mapping[str, Any]) -> None:
         self.settings = settings
         self.env = ElementDocsEnvironment(settings)
-        self.site = dict(site)
+        self.site = _TrackedSite(site)
         data = self.site.get("data")
         if isinstance(data, dict) and not isinstance(data, _TrackedData):
             self.site["data"] = _TrackedData(data)
