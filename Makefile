@@ -23,7 +23,7 @@ test: $(STAMP)
 
 ## serve: live preview on http://127.0.0.1:8000
 serve: $(STAMP)
-	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+	$(BIN)/mkdocs serve --dirty --dev-addr 127.0.0.1:8000
 
 ## check: check every page without building the site
 check: $(STAMP)

@@ -6,6 +6,9 @@ Events used, and why:
 - ``on_config``: read our options, load data files and schemas once per build.
 - ``on_files``: load every page's front matter (for the catalog and navigation), add the
   generated diagnostic-codes page, and set the hub-grouped navigation when mkdocs.yml has none.
+  Under ``--dirty`` MkDocs rebuilds only pages whose own file changed; here every page whose
+  partials, data files or catalog changed is marked modified too (and every page when the
+  navigation changed), so a dirty rebuild is also a correct one.
 - ``on_page_markdown``: render the page's partials and check its examples.
 - ``on_serve``: watch includes/ (partials and _data) and the project's schemas too.
 - ``on_post_build``: print the summary and fail the build when any error was found.
@@ -28,7 +31,7 @@ from mkdocs.structure.pages import Page
 from .errors import Diagnostic, ElementDocsError, format_text
 from .examples import strip_overrides
 from .pages import CODES_PAGE, build_nav, codes_markdown
-from .pipeline import Project
+from .pipeline import Project, ProjectMemory
 from .settings import settings_from
 
 log = logging.getLogger("mkdocs.plugins.element_docs")
@@ -50,11 +53,15 @@ class ElementDocsConfig(Config):
 class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
     def __init__(self) -> None:
         self.command = "build"
+        self.dirty = False
         self.project: Project | None = None
         self.diagnostics: list[Diagnostic] = []
+        self.memory = ProjectMemory()
+        self._last_nav: str | None = None
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.command = command
+        self.dirty = dirty
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         root = Path(config.config_file_path or ".").resolve().parent
@@ -62,7 +69,8 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
             settings = settings_from(root, config, dict(self.config))
         except ElementDocsError as exc:
             raise PluginError(exc.diagnostic.one_line()) from exc
-        self.project = Project(settings)
+        self.project = Project(settings, self.memory)
+        self.rendered_pages = 0
         self.diagnostics = list(self.project.setup_diagnostics)
         self._log(self.project.setup_diagnostics)
         return config
@@ -76,14 +84,37 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         if not config.nav:
             documents = [doc for doc, _ in project.documents.values() if doc is not None]
             config.nav = build_nav(documents, project.settings.docs_dir)
+        if self.dirty:
+            self._mark_stale_pages(files, repr(config.nav))
         return files
+
+    def _mark_stale_pages(self, files: Files, nav: str) -> None:
+        """Make MkDocs' dirty rebuild redo every page whose output would change."""
+        project = self._project()
+        nav_changed = self._last_nav is not None and nav != self._last_nav
+        self._last_nav = nav
+        for file in files.documentation_pages():
+            if not file.abs_src_path or file.generated_by:
+                continue
+            path = Path(file.abs_src_path)
+            if nav_changed or not project.is_fresh(path):
+                file.is_modified = lambda: True  # type: ignore[method-assign]
+            elif not file.is_modified():
+                # skipped by MkDocs this time: its problems still belong in the report
+                cached = project.check_page(path).diagnostics
+                self.diagnostics.extend(cached)
+                self._log(cached)
 
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig,
                          files: Files) -> str:
         source = page.file.abs_src_path
         if not source or page.file.generated_by:
             return markdown
-        result = self._project().check_page(Path(source))
+        project = self._project()
+        misses = project.memory.pages.misses if project.memory.pages else 0
+        result = project.check_page(Path(source))
+        if not project.memory.pages or project.memory.pages.misses != misses:
+            self.rendered_pages += 1
         self.diagnostics.extend(result.diagnostics)
         self._log(result.diagnostics)
         if result.rendered is None or result.rendered.failed:
@@ -102,6 +133,9 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         errors = sum(1 for d in self.diagnostics if d.is_error)
         warnings = len(self.diagnostics) - errors
+        pages = len(self._project().documents)
+        log.info(f"element-docs: {self.rendered_pages} of {pages} pages rendered, "
+                 f"the others unchanged")
         if not self.diagnostics:
             return
         summary = f"element-docs: {errors} error(s), {warnings} warning(s)"

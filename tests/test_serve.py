@@ -1,0 +1,187 @@
+"""Live preview: a real ``mkdocs serve --dirty`` on 127.0.0.1 shows every edit (page,
+partial, data file, schema) and re-renders only the pages that depend on it."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+PAGES = {  # slug -> partial; four pages share the Autotask partial
+    "autotask-helpdesk": "autotask", "autotask-crm": "autotask",
+    "autotask-finance": "autotask", "infusionsoft-crm": "infusionsoft",
+}
+
+
+class Server:
+    def __init__(self, root: Path) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.lines: list[str] = []
+        env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mkdocs", "serve", "--dirty",
+             "--dev-addr", f"127.0.0.1:{self.port}"],
+            cwd=root, stderr=subprocess.STDOUT, stdout=subprocess.PIPE, text=True, env=env)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    def log(self) -> str:
+        return "".join(self.lines)
+
+    def get(self, path: str) -> str | None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/{path}",
+                                        timeout=5) as response:
+                return response.read().decode()
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return None
+
+    def wait_for(self, path: str, predicate, timeout: float = 60) -> str:
+        """Poll the served page (bounded in count and time) until ``predicate(html)``."""
+        deadline = time.monotonic() + timeout
+        html = None
+        for _ in range(int(timeout / 0.2)):
+            assert self.process.poll() is None, self.log()
+            html = self.get(path)
+            if html is not None and predicate(html):
+                return html
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        raise AssertionError(f"{path} never matched; last log:\n{self.log()[-3000:]}")
+
+    def builds(self) -> int:
+        return len(re.findall(r"pages rendered", self.log()))
+
+    def wait_build(self, count: int, timeout: float = 60) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = re.findall(r"element-docs: (\d+) of \d+ pages rendered", self.log())
+            if len(found) >= count:
+                return found[count - 1]
+            assert self.process.poll() is None, self.log()
+            time.sleep(0.1)
+        raise AssertionError(f"no build #{count}; log:\n{self.log()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    for name in ("mkdocs.yml", "content", "includes"):
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / name)
+        else:
+            shutil.copy(source, tmp_path / name)
+    return tmp_path
+
+
+@pytest.fixture
+def server(project: Path) -> Iterator[Server]:
+    running = Server(project)
+    try:
+        running.wait_for("", lambda html: "Element Docs" in html)
+        running.wait_build(1)
+        yield running
+    finally:
+        running.stop()
+
+
+def url(slug: str) -> str:
+    return f"elements/{slug}/authenticate/"
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    time.sleep(0.05)
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_page_edit_shows_and_rerenders_only_that_page(server, project):
+    page = project / "content/elements/autotask-crm/authenticate.md"
+    edit(page, "## Example Response", "Marker-page-edit-1\n\n## Example Response")
+    server.wait_for(url("autotask-crm"), lambda html: "Marker-page-edit-1" in html)
+    assert server.wait_build(2) == "1"
+
+
+def test_partial_edit_shows_on_every_dependent_and_only_them(server, project):
+    partial = project / "includes/Elements/autotask/authenticate.md"
+    edit(partial, "## Parameters", "Marker-partial-edit\n\n## Parameters")
+    for slug, used in PAGES.items():
+        if used == "autotask":
+            server.wait_for(url(slug), lambda html: "Marker-partial-edit" in html)
+    assert server.wait_build(2) == "3"
+    assert "Marker-partial-edit" not in server.get(url("infusionsoft-crm"))
+
+
+def test_data_file_edit_reaches_the_pages_that_read_it(server, project):
+    glossary = project / "includes/_data/glossary.yml"
+    text = glossary.read_text()
+    key = re.search(r"^(element-auth-tags):", text, re.M)
+    assert key
+    glossary.write_text(re.sub(r"^element-auth-tags:.*$",
+                               "element-auth-tags: Marker-data-edit tags.", text, flags=re.M))
+    for slug in PAGES:
+        server.wait_for(url(slug), lambda html: "Marker-data-edit" in html)
+
+
+@pytest.fixture
+def schemas(project: Path) -> Path:
+    folder = project / "schemas"
+    folder.mkdir()
+    (folder / "extra.schema.json").write_text('{"$schema": '
+                                              '"https://json-schema.org/draft/2020-12/schema"}')
+    return folder
+
+
+def test_schema_edit_rechecks_and_a_broken_edit_recovers(schemas, server, project):
+    strict_response = (REPO / "generator/schemas/instance-response.schema.json").read_text()
+    strict_response = strict_response.replace('"required": ["id", "name", "token", "element"]',
+                                              '"required": ["id", "name", "token", "element",'
+                                              ' "mustHaveThis"]')
+    (schemas / "instance-response.schema.json").write_text(strict_response)
+    server.wait_build(2)
+    deadline = time.monotonic() + 30
+    while "mustHaveThis" not in server.log() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "ED211" in server.log() and "mustHaveThis" in server.log()
+    (schemas / "instance-response.schema.json").unlink()
+
+    page = project / "content/elements/autotask-helpdesk/authenticate.md"
+    good = page.read_text()
+    page.write_text(good.replace("elementId: 123", "elementId: [123"))
+    server.wait_for(url("autotask-helpdesk"), lambda html: "could not be rendered" in html
+                    or "ED101" in server.log())
+    assert "ED101" in server.log()
+    assert server.process.poll() is None
+    page.write_text(good.replace("## Example Response", "Marker-recovered\n\n## Example Response"))
+    server.wait_for(url("autotask-helpdesk"), lambda html: "Marker-recovered" in html)
