@@ -16,7 +16,7 @@ import frontmatter
 import yaml
 
 from .errors import Diagnostic, SourceLocation
-from .settings import Settings
+from .settings import Settings, yaml_error_position
 
 HUB_KEYS = ("hub", "hdOrcrm")
 _BOUNDARY = re.compile(r"^-{3,}[ \t]*$", re.MULTILINE)
@@ -133,12 +133,9 @@ def parse_yaml_front_matter(text: str, rel: str, first_line: int
 
 
 def _yaml_diagnostic(exc: yaml.YAMLError, text: str, rel: str, first_line: int) -> Diagnostic:
-    mark = getattr(exc, "problem_mark", None)
-    context_mark = getattr(exc, "context_mark", None)
-    if context_mark is not None and (mark is None or mark.index >= len(text.rstrip())):
-        mark = context_mark  # hit the end of the YAML: the opening bracket or quote is the news
-    line = first_line + mark.line if mark else first_line
-    col = mark.column + 1 if mark else 1
+    position = yaml_error_position(exc, text)
+    line = first_line + position[0] if position else first_line
+    col = position[1] + 1 if position else 1
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     hint = "indent with spaces; quote values that contain ': ' or start with a special character"
     if "\t" in problem or "'\\t'" in problem:

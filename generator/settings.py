@@ -71,6 +71,16 @@ def plugin_options(config: Mapping[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+def yaml_error_position(exc: yaml.YAMLError, text: str) -> tuple[int, int] | None:
+    """0-based (line, column) of a YAML error: where the problem is, or, when the parser
+    only found out at the end of the text, where the unclosed bracket or quote opened."""
+    mark = getattr(exc, "problem_mark", None)
+    context = getattr(exc, "context_mark", None)
+    if context is not None and (mark is None or mark.index >= len(text.rstrip())):
+        mark = context
+    return (mark.line, mark.column) if mark is not None else None
+
+
 def _config_error(path: str, message: str, line: int = 0) -> ConfigError:
     return ConfigError(Diagnostic("ED401", message, SourceLocation(path, line)))
 
@@ -89,8 +99,8 @@ def load_settings(root: Path, config_file: str = DEFAULT_CONFIG_FILE,
     try:
         config = yaml.load(text, Loader=_LenientLoader) or {}
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else 0
+        position = yaml_error_position(exc, text)
+        line = position[0] + 1 if position else 0
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise _config_error(config_file, f"{config_file} is not valid YAML: {problem}",
                             line) from None

