@@ -49,7 +49,10 @@ class Document:
         return SourceLocation(self.rel, self.key_lines.get(key, 1), 1)
 
 
-class _FrontMatterLoader(yaml.SafeLoader):
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when built
+
+
+class _FrontMatterLoader(_BaseLoader):  # type: ignore[misc]
     """Safe YAML that keeps dates as text, reports duplicate keys and remembers key lines."""
 
     line_offset = 0

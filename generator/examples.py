@@ -55,9 +55,24 @@ class PageBlocks:
     tables: list[Table]
 
 
+_CODE_SPAN_RE = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)", re.DOTALL)
+
+
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
-    return MarkdownIt("commonmark").enable("table")
+    # Block structure is all the checks need: inline parsing would double the cost.
+    return MarkdownIt("commonmark").enable("table").disable("inline")
+
+
+def code_spans(text: str) -> list[str]:
+    """The inline code spans of a table cell or heading (CommonMark's backtick rule)."""
+    spans = []
+    for match in _CODE_SPAN_RE.finditer(text):
+        content = match.group(2).replace("\n", " ")
+        if content.startswith(" ") and content.endswith(" ") and content.strip():
+            content = content[1:-1]
+        spans.append(content)
+    return spans
 
 
 def extract(rendered: str) -> PageBlocks:
@@ -170,8 +185,7 @@ def _table(tokens: list[Token], index: int, heading: str) -> tuple[Table, int]:
             row_line = token.map[0] if token.map else 0
         elif token.type == "inline":
             row.append(token.content.strip())
-            spans.append([child.content for child in token.children or []
-                          if child.type == "code_inline"])
+            spans.append(code_spans(token.content))
         elif token.type == "tr_close":
             if in_head:
                 header = row

@@ -31,6 +31,7 @@ _MARKER_CHARS = LINE + END + PUSH + POP + PROBLEM
 _MARKER_RE = re.compile(f"[{LINE}{PROBLEM}][^{END}]*{END}|[{PUSH}{POP}]")
 _STRIP_RE = re.compile(f"[{LINE}{PROBLEM}][^{END}]*{END}|[{PUSH}{POP}{END}]")
 PAGE_PREFIX = "@page/"
+SKELETON_PREFIX = "@skeleton/"
 
 
 @dataclass(frozen=True)
@@ -322,6 +323,8 @@ class JekyllSyntax(Extension):
         return ids[display_path]
 
     def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        if name and name.startswith(SKELETON_PREFIX):
+            return source  # already preprocessed: see Renderer._skeleton
         env = self.environment
         display = env.display_path(name or "", filename)  # type: ignore[attr-defined]
         offset = env.line_offsets.get(name, 0)  # type: ignore[attr-defined]
@@ -558,6 +561,7 @@ class Renderer:
     def __init__(self, settings: Settings, site: Mapping[str, Any]) -> None:
         self.settings = settings
         self.env = ElementDocsEnvironment(settings)
+        self._skeletons: dict[str, jinja2.Template] = {}
         self.site = _TrackedSite(site)
         data = self.site.get("data")
         if isinstance(data, dict) and not isinstance(data, _TrackedData):
@@ -572,8 +576,44 @@ class Renderer:
                 roots[id(value)] = f"site.data.{key}"
         return roots
 
+    def _skeleton(self, source: str, name: str, rel: str
+                  ) -> tuple[jinja2.Template, list[str]] | None:
+        """The page's tags compiled once per distinct tag structure, and its static text.
+
+        Pages of a docs tree share their tags (an include line, a few variables) but not
+        their text. Each static run becomes ``{{ _ed_s[i] }}``, so one compiled skeleton
+        serves every page with the same tags; compiling per page cost more than the rest
+        of rendering. None when the page does not split cleanly (then it compiles whole).
+        """
+        processed = self.env.preprocess(source, name, rel)
+        pieces = split_template(processed)
+        if pieces is None:
+            return None
+        statics: list[str] = []
+        skeleton: list[str] = []
+        for is_tag, text in pieces:
+            if is_tag:
+                skeleton.append(text)
+            else:
+                skeleton.append(f"{{{{ _ed_s[{len(statics)}] }}}}")
+                statics.append(text)
+        key = "".join(skeleton)
+        template = self._skeletons.get(key)
+        if template is None:
+            if len(self._skeletons) > 512:
+                self._skeletons.clear()
+            try:
+                code = self.env.compile(key, SKELETON_PREFIX + "page", rel)
+            except jinja2.TemplateSyntaxError:
+                return None  # the plain compile reports it at the right line
+            template = self.env.template_class.from_code(
+                self.env, code, self.env.make_globals(None), None)
+            self._skeletons[key] = template
+        return template, statics
+
     def render(self, source: str, rel: str, first_line: int,
-               page: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> RenderResult:
+               page: Mapping[str, Any], extra: Mapping[str, Any] | None = None,
+               fast: bool = True) -> RenderResult:
         """Render page text ``source`` whose first line is line ``first_line`` of ``rel``."""
         state = _RenderState(deadline=time.monotonic() + self.settings.max_render_seconds)
         state.roots = self._roots(page)
@@ -583,10 +623,16 @@ class Renderer:
         diagnostics: list[Diagnostic] = []
         chunks: list[str] = []
         failed = False
+        skeleton = self._skeleton(source, name, rel) if fast else None
         try:
-            template = self.env.template_class.from_code(
-                self.env, self.env.compile(source, name, rel), self.env.make_globals(None), None)
             context = {"page": page, "site": self.site, **(extra or {})}
+            if skeleton is not None:
+                template, statics = skeleton
+                context["_ed_s"] = statics
+            else:
+                template = self.env.template_class.from_code(
+                    self.env, self.env.compile(source, name, rel), self.env.make_globals(None),
+                    None)
             size = 0
             for chunk in template.generate(context):
                 chunks.append(chunk)
@@ -602,6 +648,9 @@ class Renderer:
             diagnostics.append(self._runtime_diagnostic(exc, rel, first_line))
         finally:
             _STATE.reset(token)
+        if failed and skeleton is not None:
+            # the skeleton's own line numbers say nothing: render again the plain way
+            return self.render(source, rel, first_line, page, extra, fast=False)
         text, origins, found = _apply_markers("".join(chunks), self.env, state, self.settings)
         diagnostics = found + diagnostics
         return RenderResult(text, origins, diagnostics, state.partials, state.data_files,
@@ -643,6 +692,80 @@ class Renderer:
             return Diagnostic("ED303", f"unknown partial '{exc.name}'", location, "", chain)
         detail = _clean_marker_text(str(exc)) or type(exc).__name__
         return Diagnostic("ED309", f"{type(exc).__name__}: {detail}", location, "", chain)
+
+
+_OPENERS_RE = re.compile(r"\{\{-?|\{%-?|\{#-?")
+_RAW_OPEN_RE = re.compile(r"\{%(-?)\s*raw\s*(-?)%\}")
+_RAW_CLOSE_RE = re.compile(r"\{%(-?)\s*endraw\s*(-?)%\}")
+_STRING_RE = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"", re.DOTALL)
+
+
+def split_template(source: str) -> list[tuple[bool, str]] | None:
+    """Split preprocessed template source into (is_tag, text) pieces as Jinja's lexer would:
+    tags verbatim, static text with whitespace control and raw blocks already applied.
+    None for anything unusual (an unclosed tag, say): the caller compiles the whole page."""
+    pieces: list[tuple[bool, str]] = []
+    static: list[str] = []
+    pos = 0
+    strip_next = False
+    length = len(source)
+    while pos < length:
+        match = _OPENERS_RE.search(source, pos)
+        if match is None:
+            static.append(source[pos:])
+            break
+        text = source[pos:match.start()]
+        opener = match.group(0)
+        raw = _RAW_OPEN_RE.match(source, match.start()) if opener.startswith("{%") else None
+        if opener.endswith("-") or (raw and raw.group(1)):
+            text = text.rstrip()
+        if strip_next:
+            text = text.lstrip() if not static else text
+            strip_next = False
+        static.append(text)
+        if raw:
+            close = _RAW_CLOSE_RE.search(source, raw.end())
+            if close is None:
+                return None
+            inner = source[raw.end():close.start()]
+            if raw.group(2):
+                inner = inner.lstrip()
+            if close.group(1):
+                inner = inner.rstrip()
+            static.append(inner)
+            pos = close.end()
+            strip_next = bool(close.group(2))
+            if strip_next:
+                rest = source[pos:]
+                pos += len(rest) - len(rest.lstrip())
+                strip_next = False
+            continue
+        closer = {"{{": "}}", "{%": "%}", "{#": "#}"}[opener[:2]]
+        scan = match.end()
+        while True:
+            end = source.find(closer, scan)
+            if end < 0:
+                return None
+            if closer != "#}":
+                string = _STRING_RE.search(source, scan)
+                if string is not None and string.start() < end:
+                    scan = string.end()
+                    continue
+            break
+        tag_end = end + 2
+        if static:
+            pieces.append((False, "".join(static)))
+            static = []
+        pieces.append((True, source[match.start():tag_end]))
+        pos = tag_end
+        if source[end - 1] == "-" and end - 1 >= match.end():
+            rest = source[pos:]
+            pos += len(rest) - len(rest.lstrip())
+    tail = "".join(static)
+    if tail.endswith("\n"):
+        tail = tail[:-1]  # Jinja drops one trailing newline (keep_trailing_newline=False)
+    pieces.append((False, tail))
+    return [(is_tag, text) for is_tag, text in pieces if is_tag or text]
 
 
 def _template_frames(tb: TracebackType | None, env: jinja2.Environment

@@ -197,3 +197,31 @@ def test_runaway_loops_are_stopped(make_project):
     project.load_all()
     result = project.check_page(root / "content/elements/acme/authenticate.md")
     assert codes(result) == ["ED310"]
+
+
+SKELETON_CASES = [
+    "plain text only\n",
+    "a {{ page.heading }} b\n{% if page.hub %}hub {{ page.hub }}{% endif %}\n",
+    "{%- if true -%}\n  trimmed  \n{%- endif -%}\nafter\n",
+    "x {{- ' y ' -}} z\n\n{# comment with }} inside #}\nend",
+    "{% raw %}{{ literal }} {% tag %}{% endraw %}\n{%- raw -%}  spaced  {%- endraw -%}  q\n",
+    "{{ '%}' ~ \"}}\" }} and {{ '{{' }}\n",
+    "{% for i in [1, 2, 3] %}item {{ i }}\n{% endfor %}\n",
+    "{% set block %}cap {{ page.elementKey }}{% endset %}{{ block | upper }}\n",
+    "{% include a.md %}\nlast line without newline",
+    "trailing newlines\n\n\n",
+]
+
+
+@pytest.mark.parametrize("body", SKELETON_CASES)
+def test_skeleton_fast_path_renders_exactly_like_a_full_compile(make_project, body):
+    root = make_project({"content/page.md": body, "includes/a.md": "A {{ page.hub }}\n"})
+    project = Project(load_settings(root))
+    project.load_all()
+    doc, _ = project.documents[(root / "content/page.md").resolve()]
+    context = {"heading": "H", "hub": "crm", "elementKey": "k"}
+    fast = project.renderer.render(doc.body, doc.rel, 1, context)
+    full = project.renderer.render(doc.body, doc.rel, 1, context, fast=False)
+    assert fast.text == full.text
+    assert fast.origins == full.origins
+    assert fast.diagnostics == full.diagnostics
