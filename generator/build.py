@@ -38,6 +38,8 @@ def build_markdown_tree(args: argparse.Namespace, out: TextIO) -> int:
             destination = staging / relative
             destination.parent.mkdir(parents=True, exist_ok=True)
             destination.write_text(strip_overrides(result.rendered.text), encoding="utf-8")
+        if project.memory.pages is not None:
+            project.memory.pages.flush()
         report.diagnostics = sorted(report.diagnostics, key=Diagnostic.sort_key)
         print_report(report, project, "text", out)
         if report.errors:

@@ -4,7 +4,7 @@ A page's entry records the hash of its own file and of every partial and data fi
 render read (at any depth). The entry is used only while all of those hashes still match,
 so an edit re-renders exactly the pages that depend on it and a stale page is never served.
 Entries are JSON (never pickle: the cache folder sits inside a project that outsiders may
-send changes to), one file per page, written atomically. The folder is safe to delete.
+send changes to) in one SQLite file, written in one transaction. The folder is safe to delete.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,19 +59,35 @@ class CachedPage:
 
 class PageCache:
     """In memory for the life of the process (``mkdocs serve``), and on disk if a folder
-    is given (repeated ``mkdocs build`` and ``generator check`` runs)."""
+    is given (repeated ``mkdocs build`` and ``generator check`` runs).
+
+    On disk it is one SQLite file of JSON entries: one transaction per run instead of a
+    file per page (opening thousands of small files cost more than rendering them)."""
 
     def __init__(self, directory: Path | None, fingerprint: str) -> None:
-        self.directory = directory / "pages" if directory else None
+        self.path = directory / "pages.sqlite3" if directory else None
         self.fingerprint = fingerprint
         self.memory: dict[str, CachedPage] = {}
+        self.pending: dict[str, CachedPage] = {}
         self.hits = 0
         self.misses = 0
+        self._connection: sqlite3.Connection | None = None
+        self._pid = 0
 
-    def _file(self, rel: str) -> Path | None:
-        if self.directory is None:
+    def _db(self) -> sqlite3.Connection | None:
+        if self.path is None:
             return None
-        return self.directory / f"{digest(rel.encode())}.json"
+        if self._connection is None or self._pid != os.getpid():  # not shared across fork
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                connection = sqlite3.connect(self.path, timeout=10)
+                connection.execute("CREATE TABLE IF NOT EXISTS pages "
+                                   "(rel TEXT PRIMARY KEY, fingerprint TEXT, entry TEXT)")
+            except sqlite3.Error:
+                self.path = None  # an unusable cache only costs speed
+                return None
+            self._connection, self._pid = connection, os.getpid()
+        return self._connection
 
     def get(self, rel: str, page_hash: str, current: Any) -> CachedPage | None:
         """The entry for ``rel`` if it and all its dependencies are unchanged.
@@ -88,30 +104,43 @@ class PageCache:
 
     def put(self, rel: str, entry: CachedPage) -> None:
         self.memory[rel] = entry
-        path = self._file(rel)
-        if path is None:
+        if self.path is not None:
+            self.pending[rel] = entry
+
+    def flush(self) -> None:
+        """Write the entries of this run to disk, all at once."""
+        db = self._db()
+        if db is None or not self.pending:
+            self.pending.clear()
             return
+        rows = [(rel, self.fingerprint, json.dumps(_encode(entry), separators=(",", ":")))
+                for rel, entry in self.pending.items()]
+        self.pending.clear()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            payload = json.dumps(_encode(entry, self.fingerprint), separators=(",", ":"))
-            handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(payload)
-            os.replace(temporary, path)
-        except OSError:
-            pass  # a cache that cannot be written only costs speed
+            with db:
+                db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?, ?)", rows)
+        except sqlite3.Error:
+            pass
+
+    def forget_memory(self) -> None:
+        """Drop in-memory copies (a long ``check`` run keeps only what it must)."""
+        self.memory.clear()
 
     def _load(self, rel: str) -> CachedPage | None:
-        path = self._file(rel)
-        if path is None:
+        db = self._db()
+        if db is None:
             return None
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("format") != FORMAT or data.get("fingerprint") != self.fingerprint:
+            row = db.execute("SELECT entry FROM pages WHERE rel = ? AND fingerprint = ?",
+                             (rel, self.fingerprint)).fetchone()
+            if row is None:
+                return None
+            data = json.loads(row[0])
+            if data.get("format") != FORMAT:
                 return None
             return _decode(data)
-        except (OSError, ValueError, KeyError, TypeError, IndexError):
-            return None  # missing, foreign or corrupt: render again
+        except (sqlite3.Error, ValueError, KeyError, TypeError, IndexError):
+            return None  # foreign or corrupt: render again
 
 
 # --- JSON encoding -------------------------------------------------------------------------
@@ -158,11 +187,10 @@ def _decode_origins(runs: list[list[Any]]) -> list[Origin]:
     return origins
 
 
-def _encode(entry: CachedPage, fingerprint: str) -> dict[str, Any]:
+def _encode(entry: CachedPage) -> dict[str, Any]:
     rendered = entry.rendered
     return {
         "format": FORMAT,
-        "fingerprint": fingerprint,
         "page_hash": entry.page_hash,
         "dependencies": entry.dependencies,
         "diagnostics": [_encode_diagnostic(d) for d in entry.diagnostics],

@@ -6,6 +6,7 @@ Exit status: 0 clean (warnings allowed), 1 errors found, 2 usage or configuratio
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -47,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="text for people (default), json for tools, github for "
                             "workflow annotations")
     check.add_argument("--quiet", action="store_true", help="print errors only, no warnings")
+    check.add_argument("--jobs", "-j", type=_jobs, default="auto", metavar="N",
+                       help="processes to check with: a number, or auto (default: one per "
+                            "core for large projects)")
 
     build = commands.add_parser(
         "build", help="write every page, expanded and checked, as plain Markdown",
@@ -92,6 +96,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
+def _jobs(value: str) -> int:
+    if value == "auto":
+        return max(1, min(os.cpu_count() or 1, 8))
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'auto', got '{value}'") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError("needs at least 1 process")
+    return number
+
+
 def load_project(args: argparse.Namespace) -> Project:
     settings = load_settings(args.root, args.config, strict=False if args.lax else None)
     return Project(settings)
@@ -105,7 +121,8 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
         sys.stderr.write(f"generator check: error: no such file or folder: {missing[0]}\n"
                          "hint: give paths of pages or folders under the docs folder\n")
         return EXIT_USAGE
-    report = project.check(paths or None, progress=_progress_printer(sys.stderr))
+    report = project.check(paths or None, progress=_progress_printer(sys.stderr),
+                           jobs=args.jobs)
     print_report(report, project, args.format, out, quiet=args.quiet)
     return EXIT_ERRORS if report.errors else EXIT_OK
 

@@ -5,7 +5,8 @@ The same ``Project`` serves ``generator check``, ``generator build`` and the MkD
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import multiprocessing
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -296,17 +297,66 @@ class Project:
         return PageResult(rel, doc, rendered, diagnostics)
 
     def check(self, paths: list[Path] | None = None,
-              progress: Callable[[int, int], None] | None = None) -> CheckReport:
+              progress: Callable[[int, int], None] | None = None,
+              jobs: int = 1) -> CheckReport:
+        """Check the given pages (default: all); ``jobs`` > 1 uses that many processes."""
         self.load_all()
         targets = list(iter_pages(self.settings, paths)) if paths else [
             p for p in self.documents]
         report = CheckReport(pages=len(targets), diagnostics=list(self.setup_diagnostics))
-        for number, path in enumerate(targets, start=1):
-            report.diagnostics.extend(self.check_page(path).diagnostics)
-            if progress:
-                progress(number, len(targets))
+        if jobs > 1 and len(targets) >= 4 * PARALLEL_CHUNK:
+            results = self._check_parallel(targets, jobs, progress)
+        else:
+            results = self._check_serial(targets, progress)
+        for diagnostics in results:
+            report.diagnostics.extend(diagnostics)
+        if self.memory.pages is not None:
+            self.memory.pages.flush()
         report.diagnostics = dedupe(report.diagnostics)
         return report
+
+    def _check_serial(self, targets: list[Path],
+                      progress: Callable[[int, int], None] | None) -> Iterator[list[Diagnostic]]:
+        cache = self.memory.pages
+        for number, path in enumerate(targets, start=1):
+            yield self.check_page(path).diagnostics
+            if cache is not None and number % 500 == 0:
+                cache.flush()
+                cache.forget_memory()  # a long run keeps only the diagnostics in memory
+            if progress:
+                progress(number, len(targets))
+
+    def _check_parallel(self, targets: list[Path], jobs: int,
+                        progress: Callable[[int, int], None] | None
+                        ) -> Iterator[list[Diagnostic]]:
+        """Forked workers share this loaded project; each writes its own cache entries."""
+        global _WORKER_PROJECT
+        _WORKER_PROJECT = self
+        chunks = [targets[i:i + PARALLEL_CHUNK] for i in range(0, len(targets),
+                                                                PARALLEL_CHUNK)]
+        context = multiprocessing.get_context("fork")
+        done = 0
+        with context.Pool(jobs) as pool:
+            for chunk_result in pool.imap(_check_chunk, chunks):
+                for diagnostics in chunk_result:
+                    done += 1
+                    yield diagnostics
+                    if progress:
+                        progress(done, len(targets))
+
+
+PARALLEL_CHUNK = 50
+_WORKER_PROJECT: Project | None = None
+
+
+def _check_chunk(paths: list[Path]) -> list[list[Diagnostic]]:
+    project = _WORKER_PROJECT
+    assert project is not None, "workers are forked from a loaded project"
+    results = [project.check_page(path).diagnostics for path in paths]
+    if project.memory.pages is not None:
+        project.memory.pages.flush()
+        project.memory.pages.forget_memory()
+    return results
 
 
 def dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

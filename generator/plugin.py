@@ -131,6 +131,8 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         return server
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if self.memory.pages is not None:
+            self.memory.pages.flush()
         errors = sum(1 for d in self.diagnostics if d.is_error)
         warnings = len(self.diagnostics) - errors
         pages = len(self._project().documents)
