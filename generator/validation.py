@@ -29,6 +29,7 @@ from .templating import RenderResult
 
 SCHEMA_OF_KIND = {REQUEST: REQUEST_SCHEMA, RESPONSE: RESPONSE_SCHEMA, OAUTH_URL: OAUTH_SCHEMA}
 SourceLines = Callable[[str, int], str | None]  # (path, line) -> the line's text
+Within = Callable[[int, int], tuple[int, int]] | None
 
 
 # --- front matter --------------------------------------------------------------------------
@@ -133,12 +134,15 @@ class PageContext:
         return Diagnostic(code, message, location, hint, chain)
 
     def at_path(self, example: Example, located: LocatedJSON, path: JSONPath, code: str,
-                message: str, hint: str = "", key: bool = False, base_line: int = 1,
-                base_col: int = 1) -> Diagnostic:
+                message: str, hint: str = "", key: bool = False,
+                within: Within = None) -> Diagnostic:
+        """At the value (or key) of ``path``; ``within`` maps positions inside a cURL
+        argument to positions in the block."""
         position = (located.key_positions.get(path) if key else None) or \
             located.position_of(path)
-        line = base_line + position.line - 1
-        col = position.col + (base_col - 1 if position.line == 1 else 0)
+        line, col = position.line, position.col
+        if within is not None:
+            line, col = within(line, col)
         return self.at(example, line, col, code, message, hint)
 
     def at_rendered_line(self, rendered_line: int, code: str, message: str,
@@ -275,26 +279,26 @@ def _check_response(ctx: PageContext, example: Example, located: LocatedJSON
 
 
 def _key_check(ctx: PageContext, example: Example, located: LocatedJSON, path: JSONPath,
-               base_line: int = 1, base_col: int = 1) -> list[Diagnostic]:
+               within: Within = None) -> list[Diagnostic]:
     page_key = ctx.doc.meta.get("elementKey")
     shown = _lookup(located.value, *[str(p) for p in path])
     if isinstance(page_key, str) and isinstance(shown, str) and shown != page_key:
         return [ctx.at_path(example, located, path, "ED202",
                             f"{format_path(path)} is '{shown}' but the page's elementKey is "
                             f"'{page_key}'", "write {{ page.elementKey }} instead of the key",
-                            base_line=base_line, base_col=base_col)]
+                            within=within)]
     return []
 
 
 def _check_request(ctx: PageContext, example: Example, located: LocatedJSON,
-                   base_line: int = 1, base_col: int = 1) -> list[Diagnostic]:
-    found = _key_check(ctx, example, located, ("element", "key"), base_line, base_col)
+                   within: Within = None) -> list[Diagnostic]:
+    found = _key_check(ctx, example, located, ("element", "key"), within)
     paths: list[JSONPath] = []
     for section in ("configuration", "providerData"):
         block = _lookup(located.value, section)
         if isinstance(block, dict):
             paths.extend((section, key) for key in block)
-    found.extend(_secret_checks(ctx, example, located, paths, base_line, base_col))
+    found.extend(_secret_checks(ctx, example, located, paths, within))
     return found
 
 
@@ -333,15 +337,14 @@ def looks_like_secret(value: str) -> bool:
 
 
 def _secret_checks(ctx: PageContext, example: Example, located: LocatedJSON,
-                   paths: Iterable[JSONPath], base_line: int = 1, base_col: int = 1
-                   ) -> list[Diagnostic]:
+                   paths: Iterable[JSONPath], within: Within = None) -> list[Diagnostic]:
     found = []
     for path in paths:
         value = _lookup(located.value, *[str(p) for p in path])
         if isinstance(value, str) and looks_like_secret(value):
             found.append(ctx.at_path(example, located, path, "ED240",
                                      f"{format_path(path)} looks like a real credential",
-                                     base_line=base_line, base_col=base_col))
+                                     within=within))
     return found
 
 
@@ -406,15 +409,17 @@ def _check_curl(ctx: PageContext, example: Example, diagnostics: list[Diagnostic
         diagnostics.append(ctx.at(example, 1, 1, "ED221", "cURL to /instances sends no -d "
                                   "JSON body"))
         return None
-    line, col = command.data_body_line or 1, command.data_body_col or 1
+    if command.data.text.startswith("@"):
+        return None  # the body is read from a file the page does not show
+    within = command.data.source_position
     try:
         body = parse(command.data.text)
     except JSONLocateError as exc:
-        error_col = exc.col + (col - 1 if exc.line == 1 else 0)
-        diagnostics.append(ctx.at(example, line + exc.line - 1, error_col, "ED224",
+        line, col = within(exc.line, exc.col)
+        diagnostics.append(ctx.at(example, line, col, "ED224",
                                   f"the -d body is not valid JSON: {exc.message}", exc.hint))
         return example, command, None
-    diagnostics.extend(_check_request(ctx, example, body, line, col))
+    diagnostics.extend(_check_request(ctx, example, body, within))
     return example, command, body
 
 
@@ -432,13 +437,12 @@ def _compare_bodies(ctx: PageContext, example: Example, command: CurlCommand,
                     ) -> list[Diagnostic]:
     request_example, request_json = request
     mine, theirs = _key_paths(body.value), _key_paths(request_json.value)
-    line, col = command.data_body_line or 1, command.data_body_col or 1
+    within = command.data.source_position if command.data else None
     found = []
     for path in sorted(mine - theirs, key=str):
         found.append(ctx.at_path(example, body, path, "ED223",
                                  f"the cURL body has {format_path(path)}, which the JSON "
-                                 "request body does not", key=True, base_line=line,
-                                 base_col=col))
+                                 "request body does not", key=True, within=within))
     for path in sorted(theirs - mine, key=str):
         if path[:-1] in theirs - mine:
             continue  # its parent is already reported
