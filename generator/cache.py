@@ -93,7 +93,7 @@ class PageCache:
         """The entry for ``rel`` if it and all its dependencies are unchanged.
 
         ``current(dependency_name)`` gives a dependency's hash now."""
-        entry = self.memory.get(rel) or self._load(rel)
+        entry = self.memory.get(rel) or self.load(rel)
         if entry is None or entry.page_hash != page_hash or any(
                 current(name) != value for name, value in entry.dependencies.items()):
             self.misses += 1
@@ -126,7 +126,7 @@ class PageCache:
         """Drop in-memory copies (a long ``check`` run keeps only what it must)."""
         self.memory.clear()
 
-    def _load(self, rel: str) -> CachedPage | None:
+    def load(self, rel: str) -> CachedPage | None:
         db = self._db()
         if db is None:
             return None

@@ -15,6 +15,7 @@ from .pipeline import hub_title
 
 CODES_PAGE = "reference/diagnostic-codes.md"
 PAGE_ORDER = ("index.md", "authenticate.md", "setup.md", "events.md", "bulk.md")
+GROUP_ABOVE = 40
 
 
 def codes_markdown() -> str:
@@ -47,6 +48,21 @@ def _page_sort_key(doc: Document) -> tuple[int, float, str]:
     return (rank, float(order) if isinstance(order, int | float) else 0.0, name)
 
 
+def _grouped(entries: list[dict[str, Any]]) -> list[Any]:
+    """Entries as they are, or in groups by initial when there are many.
+
+    Material renders the navigation into every page; with ``navigation.prune`` it keeps
+    only the visible items, so bounded groups keep each page's share bounded and the
+    build linear in the number of pages (one flat list of N elements is N x N)."""
+    if len(entries) <= GROUP_ABOVE:
+        return entries
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for entry in entries:
+        initial = next(iter(entry))[:1].upper()
+        groups.setdefault(initial if initial.isalpha() else "#", []).append(entry)
+    return [{initial: items} for initial, items in sorted(groups.items())]
+
+
 def build_nav(documents: list[Document], docs_dir: Path) -> list[Any]:
     """Home, then one section per hub holding one section per element, then the rest."""
     docs_dir = docs_dir.resolve()
@@ -58,22 +74,23 @@ def build_nav(documents: list[Document], docs_dir: Path) -> list[Any]:
             folders.setdefault(doc.path.parent, []).append(doc)
         else:
             loose.append(doc)
-    hubs: dict[str, list[tuple[str, list[Any]]]] = {}
+    hubs: dict[str, list[tuple[str, Any]]] = {}
     for pages in folders.values():
         pages.sort(key=_page_sort_key)
         lead = next((d for d in pages if d.path.name == "authenticate.md"), pages[0])
         name = str(lead.meta.get("heading") or lead.path.parent.name)
         hub = next((d.hub for d in pages if d.hub), None)
-        entries = [{str(d.meta.get("title") or d.path.stem.title()):
-                    d.path.resolve().relative_to(docs_dir).as_posix()} for d in pages]
-        hubs.setdefault(hub_title(hub), []).append((name, entries))
+        links = [{str(d.meta.get("title") or d.path.stem.title()):
+                  d.path.resolve().relative_to(docs_dir).as_posix()} for d in pages]
+        target: Any = next(iter(links[0].values())) if len(links) == 1 else links
+        hubs.setdefault(hub_title(hub), []).append((name, target))
     nav: list[Any] = []
     home = [d for d in loose if d.path.resolve().relative_to(docs_dir).as_posix() == "index.md"]
     if home:
         nav.append({"Home": "index.md"})
     for title in sorted(hubs, key=lambda t: (t == "Other", t)):
-        nav.append({title: [{name: entries} for name, entries
-                            in sorted(hubs[title], key=lambda e: e[0].lower())]})
+        elements = sorted(hubs[title], key=lambda e: e[0].lower())
+        nav.append({title: _grouped([{name: target} for name, target in elements])})
     for doc in sorted(loose, key=lambda d: d.rel):
         rel = doc.path.resolve().relative_to(docs_dir).as_posix()
         if rel != "index.md":

@@ -166,7 +166,7 @@ class Project:
         self.documents: dict[Path, tuple[Document | None, list[Diagnostic]]] = {}
         self.elements: list[dict[str, Any]] = []
         self._renderer: Renderer | None = None
-        fingerprint = self._fingerprint()
+        fingerprint = self.fingerprint = self._fingerprint()
         if not use_cache:
             self.memory.pages = None
         elif self.memory.pages is None or self.memory.pages.fingerprint != fingerprint:
@@ -209,7 +209,7 @@ class Project:
         if cache is None:
             return False
         rel = self.settings.rel(path)
-        entry = cache.memory.get(rel)
+        entry = cache.memory.get(rel) or cache.load(rel)
         return entry is not None and entry.page_hash == self.memory.hashes.of(path) and all(
             self._dependency_hash(n) == v for n, v in entry.dependencies.items())
 

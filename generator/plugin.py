@@ -11,11 +11,14 @@ Events used, and why:
   navigation changed), so a dirty rebuild is also a correct one.
 - ``on_page_markdown``: render the page's partials and check its examples.
 - ``on_serve``: watch includes/ (partials and _data) and the project's schemas too.
-- ``on_post_build``: print the summary and fail the build when any error was found.
+- ``on_post_build``: print the summary and fail the build when any error was found. After a
+  dirty build, complete the search index with the pages that were not rebuilt and remove the
+  output of deleted pages, so a dirty build leaves the same site a clean one would.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -31,10 +34,30 @@ from mkdocs.structure.pages import Page
 from .errors import Diagnostic, ElementDocsError, format_text
 from .examples import strip_overrides
 from .pages import CODES_PAGE, build_nav, codes_markdown
+from .cache import digest
 from .pipeline import Project, ProjectMemory
 from .settings import settings_from
 
 log = logging.getLogger("mkdocs.plugins.element_docs")
+SEARCH_INDEX = "search/search_index.json"
+
+
+def _drop_dirty_warning(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith("A 'dirty' build is being performed")
+
+
+def _page_key(url: Any) -> str:
+    """A page's URL as the search index writes it: no anchor, no leading './'."""
+    page = str(url).split("#")[0]
+    return "" if page in (".", "./") else page.removeprefix("./")
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("docs"), list) else None
 
 
 class ElementDocsConfig(Config):
@@ -58,10 +81,16 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         self.diagnostics: list[Diagnostic] = []
         self.memory = ProjectMemory()
         self._last_nav: str | None = None
+        self._files: Files | None = None
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.command = command
         self.dirty = dirty
+        if dirty:
+            # MkDocs warns that dirty builds may be inaccurate; this plugin makes them exact
+            # (stale pages marked, search index completed), so the warning must not fail
+            # --strict.
+            logging.getLogger("mkdocs.commands.build").addFilter(_drop_dirty_warning)
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         root = Path(config.config_file_path or ".").resolve().parent
@@ -71,6 +100,11 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
             raise PluginError(exc.diagnostic.one_line()) from exc
         self.project = Project(settings, self.memory)
         self.rendered_pages = 0
+        self.built_urls: set[str] = set()
+        self.previous_index = _read_json(Path(config.site_dir) / SEARCH_INDEX) \
+            if self.dirty else None
+        self.config_digest = digest(Path(config.config_file_path or "").read_bytes()) \
+            if config.config_file_path and Path(config.config_file_path).is_file() else ""
         self.diagnostics = list(self.project.setup_diagnostics)
         self._log(self.project.setup_diagnostics)
         return config
@@ -84,6 +118,7 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         if not config.nav:
             documents = [doc for doc, _ in project.documents.values() if doc is not None]
             config.nav = build_nav(documents, project.settings.docs_dir)
+        self._files = files
         if self.dirty:
             self._mark_stale_pages(files, repr(config.nav))
         return files
@@ -91,8 +126,21 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
     def _mark_stale_pages(self, files: Files, nav: str) -> None:
         """Make MkDocs' dirty rebuild redo every page whose output would change."""
         project = self._project()
-        nav_changed = self._last_nav is not None and nav != self._last_nav
-        self._last_nav = nav
+        state = digest(f"{nav}\0{self.config_digest}\0{project.fingerprint}".encode())
+        marker = self._marker_path()
+        previous = self._last_nav
+        if previous is None and marker is not None and marker.is_file():
+            previous = marker.read_text(encoding="utf-8")
+        # First dirty build into an existing site (nothing known of it), a changed
+        # navigation, mkdocs.yml or schema set: every page may differ, rebuild them all.
+        nav_changed = previous != state and (previous is not None or self.command != "serve")
+        self._last_nav = state
+        if marker is not None:
+            try:
+                marker.parent.mkdir(parents=True, exist_ok=True)
+                marker.write_text(state, encoding="utf-8")
+            except OSError:
+                pass
         for file in files.documentation_pages():
             if not file.abs_src_path or file.generated_by:
                 continue
@@ -108,6 +156,7 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig,
                          files: Files) -> str:
         source = page.file.abs_src_path
+        self.built_urls.add(_page_key(page.url))
         if not source or page.file.generated_by:
             return markdown
         project = self._project()
@@ -133,6 +182,8 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         if self.memory.pages is not None:
             self.memory.pages.flush()
+        if self.dirty:
+            self._complete_dirty_build(config)
         errors = sum(1 for d in self.diagnostics if d.is_error)
         warnings = len(self.diagnostics) - errors
         pages = len(self._project().documents)
@@ -144,6 +195,33 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         if errors and self.command != "serve":
             raise PluginError(f"{summary}; see the messages above")
         log.info(summary)
+
+    def _marker_path(self) -> Path | None:
+        settings = self._project().settings
+        return settings.cache_dir / "dirty-build-state" if settings.cache_dir else None
+
+    def _complete_dirty_build(self, config: MkDocsConfig) -> None:
+        """Merge the search entries of pages MkDocs skipped; drop output of deleted pages."""
+        site = Path(config.site_dir)
+        current = {_page_key(file.url) for file in self._files or []
+                   if file.is_documentation_page()}
+        previous = self.previous_index
+        if previous is None:
+            return
+        old_urls = {_page_key(doc.get("location", "")) for doc in previous["docs"]}
+        for url in sorted(old_urls - current):
+            target = site / url / "index.html" if url.endswith("/") or not url else site / url
+            if target.is_file():
+                target.unlink()
+        index = _read_json(site / SEARCH_INDEX)
+        if index is None:
+            return
+        kept = [doc for doc in previous["docs"]
+                if (page := _page_key(doc.get("location", ""))) in current
+                and page not in self.built_urls]
+        index["docs"] = kept + index["docs"]
+        (site / SEARCH_INDEX).write_text(json.dumps(index, ensure_ascii=False,
+                                                    separators=(",", ":")), encoding="utf-8")
 
     # helpers --------------------------------------------------------------------------------
     def _project(self) -> Project:
