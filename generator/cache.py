@@ -180,7 +180,7 @@ def _encode_origins(origins: list[Origin]) -> list[list[Any]]:
 
 
 def _decode_origins(runs: list[list[Any]]) -> list[Origin]:
-    origins = []
+    origins: list[Origin] = []
     for path, first, count, chain in runs:
         locations = tuple(loc for loc in (_unloc(c) for c in chain) if loc is not None)
         origins.extend(Origin(path, first + i, locations) for i in range(count))

@@ -86,14 +86,15 @@ def build_nav(documents: list[Document], docs_dir: Path) -> list[Any]:
         hubs.setdefault(hub_title(hub), []).append((name, target))
     nav: list[Any] = []
     home = [d for d in loose if d.path.resolve().relative_to(docs_dir).as_posix() == "index.md"]
+    page: str
     if home:
         nav.append({"Home": "index.md"})
     for title in sorted(hubs, key=lambda t: (t == "Other", t)):
         elements = sorted(hubs[title], key=lambda e: e[0].lower())
         nav.append({title: _grouped([{name: target} for name, target in elements])})
     for doc in sorted(loose, key=lambda d: d.rel):
-        rel = doc.path.resolve().relative_to(docs_dir).as_posix()
-        if rel != "index.md":
-            nav.append({str(doc.meta.get("title") or doc.path.stem.title()): rel})
+        page = doc.path.resolve().relative_to(docs_dir).as_posix()
+        if page != "index.md":
+            nav.append({str(doc.meta.get("title") or doc.path.stem.title()): page})
     nav.append({"Reference": [{"Diagnostic codes": CODES_PAGE}]})
     return nav

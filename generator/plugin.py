@@ -31,10 +31,10 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
+from .cache import digest
 from .errors import Diagnostic, ElementDocsError, format_text
 from .examples import strip_overrides
 from .pages import CODES_PAGE, build_nav, codes_markdown
-from .cache import digest
 from .pipeline import Project, ProjectMemory
 from .settings import settings_from
 

@@ -45,7 +45,7 @@ class Settings:
         return replace(self, strict=strict)
 
 
-class _LenientLoader(yaml.SafeLoader):
+class _LenientLoader(yaml.SafeLoader):  # type: ignore[misc]
     """Reads mkdocs.yml without executing its ``!!python/name`` and ``!ENV`` tags."""
 
 
@@ -54,7 +54,7 @@ def _ignore_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
         return loader.construct_scalar(node)
     if isinstance(node, yaml.SequenceNode):
         return loader.construct_sequence(node)
-    return loader.construct_mapping(node)  # type: ignore[arg-type]
+    return loader.construct_mapping(node)
 
 
 _LenientLoader.add_multi_constructor("!", _ignore_tag)

@@ -21,7 +21,8 @@ from typing import Any
 
 import jinja2
 from jinja2.ext import Extension
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import Diagnostic, Severity, SourceLocation
 from .settings import Settings
@@ -338,7 +339,8 @@ class JekyllSyntax(Extension):
         def include(match: re.Match[str]) -> str:
             lstrip, rstrip = match.group("lstrip"), match.group("rstrip")
             # a tag spread over lines keeps its line count, inside a comment
-            newlines = "{#" + "\n" * match.group(0).count("\n") + "#}" if "\n" in match.group(0) else ""
+            count = match.group(0).count("\n")
+            newlines = "{#" + "\n" * count + "#}" if count else ""
             try:
                 path, params_text = _split_path(match.group("args"))
                 params = _parse_params(params_text)
@@ -419,10 +421,10 @@ def _scan_tags(line: str, inside: str | None, in_raw: bool) -> tuple[str | None,
         quote = re.search(r"[\"']", line[pos:]) if inside != "#}" else None
         if quote and (close < 0 or pos + quote.start() < close):
             qpos = pos + quote.start()
-            end = line.find(line[qpos], qpos + 1)
-            if end < 0:
+            quote_end = line.find(line[qpos], qpos + 1)
+            if quote_end < 0:
                 return inside, in_raw  # string continues on the next line
-            pos = end + 1
+            pos = quote_end + 1
             continue
         if close < 0:
             return inside, in_raw

@@ -9,7 +9,8 @@ import pytest
 from generator import Project, load_settings
 from generator.pipeline import PageResult
 
-PAGE_HEAD = "---\nheading: Acme CRM\ntitle: Authenticate\nelementId: 7\nelementKey: acmecrm\nhub: crm\n---\n"
+PAGE_HEAD = ("---\nheading: Acme CRM\ntitle: Authenticate\nelementId: 7\nelementKey: acmecrm\n"
+             "hub: crm\n---\n")
 
 
 def check(root: Path, page: str = "content/elements/acme/authenticate.md",
