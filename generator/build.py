@@ -1,20 +1,36 @@
-"""``generator build``: the expanded Markdown tree, written all-or-nothing.
+"""``generator build`` and ``generator site``: output written all-or-nothing.
 
-Output goes to a temporary folder beside OUT and replaces OUT only when every page rendered
-and no error was found, so a failed or interrupted run leaves the previous output whole.
+Output goes to a staging folder beside OUT (``.OUT.tmp-<pid>-<random>``) and replaces OUT
+only when the whole run succeeded, so a failed or interrupted run leaves the previous output
+whole. The replacement is one atomic exchange of the two folders where the system offers it
+(Linux ``renameat2``), else two renames; a run killed between those two is repaired by the
+next run. Staging folders of runs that were killed are removed by the next run.
+
+``generator site`` runs ``mkdocs build`` (in a child process: MkDocs stays in plugin.py)
+into such a staging folder, with ``SOURCE_DATE_EPOCH`` pinned so that two builds of the
+same input are byte-identical (see ``source_date_epoch``).
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
+import re
 import shutil
+import subprocess
+import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
-from .errors import Diagnostic
+import yaml
+
+from .documents import iter_pages
+from .errors import ConfigError, Diagnostic
 from .examples import strip_overrides
+from .settings import Settings, _LenientLoader, load_settings
 
 
 def build_markdown_tree(args: argparse.Namespace, out: TextIO) -> int:
@@ -22,20 +38,20 @@ def build_markdown_tree(args: argparse.Namespace, out: TextIO) -> int:
     from .pipeline import CheckReport
 
     project = load_project(args)
+    target = _absolute(args.out)
+    _refuse_dangerous_target(target, project.settings, "--out")
+    _refuse_foreign_content(target)
     project.load_all()
-    target = args.out if args.out.is_absolute() else Path.cwd() / args.out
-    target.parent.mkdir(parents=True, exist_ok=True)
     report = CheckReport(pages=len(project.documents),
                          diagnostics=list(project.setup_diagnostics))
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        for path in project.documents:
+    docs_dir = project.settings.docs_dir
+    with Staging(target) as stage:
+        for path in iter_pages(project.settings):
             result = project.check_page(path)
             report.diagnostics.extend(result.diagnostics)
             if result.rendered is None or result.document is None:
                 continue
-            relative = path.relative_to(project.settings.docs_dir.resolve())
-            destination = staging / relative
+            destination = stage.path / path.relative_to(docs_dir)
             destination.parent.mkdir(parents=True, exist_ok=True)
             destination.write_text(strip_overrides(result.rendered.text), encoding="utf-8")
         if project.memory.pages is not None:
@@ -45,20 +61,227 @@ def build_markdown_tree(args: argparse.Namespace, out: TextIO) -> int:
         if report.errors:
             out.write(f"not written: {args.out} keeps its previous content\n")
             return EXIT_ERRORS
-        _swap_in(staging, target)
-        out.write(f"wrote {len(project.documents)} pages to {args.out}\n")
-        return EXIT_OK
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+        stage.commit()
+    out.write(f"wrote {len(project.documents)} pages to {args.out}\n")
+    return EXIT_OK
 
 
-def _swap_in(staging: Path, target: Path) -> None:
+def build_site(args: argparse.Namespace, out: TextIO) -> int:
+    """``mkdocs build`` into a staging folder; the site folder is replaced only on success."""
+    from .cli import EXIT_ERRORS, EXIT_OK
+
+    settings = load_settings(args.root, args.config)
+    config_file = settings.root / args.config
+    target = _site_dir(config_file)
+    _refuse_dangerous_target(target, settings, "site_dir")
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    env.setdefault("SOURCE_DATE_EPOCH", str(source_date_epoch(settings, config_file)))
+    with Staging(target) as stage:
+        command = [sys.executable, "-m", "mkdocs", "build", "--config-file", str(config_file),
+                   "--site-dir", str(stage.path)]
+        if args.strict:
+            command.append("--strict")
+        out.flush()
+        returncode = subprocess.run(command, cwd=settings.root, env=env, check=False).returncode
+        shown = settings.rel(target)
+        if returncode != 0:
+            out.write(f"not written: {shown}/ keeps its previous content\n")
+            return EXIT_ERRORS
+        stage.commit()
+    out.write(f"wrote the site to {shown}/\n")
+    return EXIT_OK
+
+
+# --- choosing SOURCE_DATE_EPOCH -------------------------------------------------------------
+
+
+def source_date_epoch(settings: Settings, config_file: Path) -> int:
+    """The build date MkDocs writes into sitemap.xml (lastmod) and sitemap.xml.gz (mtime).
+
+    Left to itself MkDocs uses today's date, so the same input built on two days differs.
+    Pinned to the input instead: the time of the last commit that touched the project (the
+    same in every clone of that commit), else the newest modification time of the input
+    files (for a tree outside git). Either way it also means what sitemap lastmod should
+    mean: when the content last changed. An explicit SOURCE_DATE_EPOCH wins (the caller
+    checks the environment first)."""
+    try:
+        result = subprocess.run(["git", "-C", str(settings.root), "log", "-1", "--format=%ct",
+                                 "--", "."], capture_output=True, text=True, timeout=30,
+                                check=False)
+        if result.returncode == 0 and result.stdout.strip().isdigit():
+            return int(result.stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        pass
+    inputs: list[Path] = [config_file]
+    for folder in (settings.docs_dir, settings.includes_dir, settings.schemas_dir):
+        if folder is not None and folder.is_dir():
+            inputs.extend(p for p in folder.rglob("*") if p.is_file())
+    stamps = []
+    for path in inputs:
+        try:
+            stamps.append(int(path.stat().st_mtime))
+        except OSError:
+            continue
+    return max(stamps, default=0)
+
+
+def _site_dir(config_file: Path) -> Path:
+    try:
+        config = yaml.load(config_file.read_text(encoding="utf-8"), Loader=_LenientLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        config = None  # load_settings has already reported what is wrong with it
+    site_dir = config.get("site_dir") if isinstance(config, dict) else None
+    return _absolute(Path(str(site_dir or "site")), config_file.parent)
+
+
+# --- guarding the output folder -------------------------------------------------------------
+
+
+def _absolute(path: Path, base: Path | None = None) -> Path:
+    path = path if path.is_absolute() else (base or Path.cwd()) / path
+    return Path(os.path.normpath(path))
+
+
+def _refuse_dangerous_target(target: Path, settings: Settings, option: str) -> None:
+    """OUT is replaced wholesale: it must not hold the sources or sit among them."""
+    real = target.resolve()
+    sources = {"the project": settings.root, "the docs folder": settings.docs_dir,
+               "the includes folder": settings.includes_dir}
+    for what, folder in sources.items():
+        folder = folder.resolve()
+        if real == folder or real in folder.parents:
+            raise _usage(f"{option} {target} would replace {what} ({folder}); "
+                         "choose a folder of its own")
+        if what != "the project" and folder in real.parents:
+            raise _usage(f"{option} {target} is inside {what}; its pages would be read "
+                         "back as sources: choose a folder outside it")
+
+
+def _refuse_foreign_content(target: Path) -> None:
+    """``generator build`` writes only .md files: refuse to replace a folder holding other
+    files (a mistyped --out such as the home folder would otherwise be deleted)."""
+    if not target.is_dir():
+        if target.exists() or target.is_symlink():
+            raise _usage(f"--out {target} exists and is not a folder")
+        return
+    for path in target.rglob("*"):
+        if not path.is_dir() and path.suffix != ".md":
+            raise _usage(f"--out {target} holds files generator build does not write "
+                         f"(such as {path.relative_to(target)}); refusing to replace it. "
+                         "Delete the folder or choose another one")
+
+
+def _usage(message: str) -> ConfigError:
+    return ConfigError(Diagnostic("ED401", message))
+
+
+# --- staging and swapping ------------------------------------------------------------------
+
+
+class Staging:
+    """A folder beside ``target`` that replaces it on ``commit()``; removed otherwise."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target.resolve() if target.is_symlink() else target
+        self.path = target  # the staging folder, once entered
+        self.committed = False
+
+    def __enter__(self) -> Staging:
+        parent = self.target.parent
+        parent.mkdir(parents=True, exist_ok=True)
+        clean_stale(self.target)
+        self.path = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.tmp-{os.getpid()}-",
+                                          dir=parent))
+        return self
+
+    def commit(self) -> None:
+        swap_in(self.path, self.target)
+        self.committed = True
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.committed and self.path != self.target and self.path.exists():
+            shutil.rmtree(self.path, ignore_errors=True)
+
+
+_STAGED = re.compile(r"\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>\d+)(?:-.*)?")
+
+
+def _stale(path: Path, name: str) -> str | None:
+    """'tmp' or 'old' for a staging folder of ``name`` left by a process that is gone."""
+    match = _STAGED.fullmatch(path.name)
+    if not match or match.group("name") != name or not path.is_dir() or path.is_symlink():
+        return None
+    pid = int(match.group("pid"))
+    if pid != os.getpid() and _alive(pid):
+        return None  # another run is writing it now
+    return match.group("kind")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale(target: Path) -> list[Path]:
+    """Remove what killed runs left beside ``target``; bring back a target lost between
+    the two renames of a swap. Returns the folders removed."""
+    leftovers: list[tuple[str, Path]] = []
+    for path in _siblings(target):
+        kind = _stale(path, target.name)
+        if kind:
+            leftovers.append((kind, path))
+    if not target.exists():
+        old = [p for kind, p in leftovers if kind == "old"]
+        if old:
+            newest = max(old, key=lambda p: p.stat().st_mtime)
+            os.replace(newest, target)
+            leftovers = [(k, p) for k, p in leftovers if p != newest]
+    for _, path in leftovers:
+        shutil.rmtree(path, ignore_errors=True)
+    return [p for _, p in leftovers]
+
+
+def _siblings(target: Path) -> Iterable[Path]:
+    try:
+        return [p for p in target.parent.iterdir() if p.name.startswith(f".{target.name}.")]
+    except OSError:
+        return []
+
+
+def swap_in(staging: Path, target: Path) -> None:
     """Replace ``target`` by ``staging`` with renames only (no half-written state)."""
+    if target.exists() and _exchange(staging, target):
+        shutil.rmtree(staging, ignore_errors=True)  # it now holds the previous output
+        return
     old = None
     if target.exists():
-        old = target.with_name(f".{target.name}.old.{os.getpid()}")
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-{os.getpid()}-",
+                                    dir=target.parent))
         os.replace(target, old)
     os.replace(staging, target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two folders in one atomic step (Linux renameat2); False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                          ctypes.c_uint]
+    renameat2.restype = ctypes.c_int
+    return renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second),
+                     _RENAME_EXCHANGE) == 0

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import sqlite3
+from stat import S_ISREG
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,8 @@ class FileHashes:
             stat = path.stat()
         except OSError:
             return "missing"
+        if not S_ISREG(stat.st_mode):
+            return "not-a-file"  # a fifo or device: reading it could block for ever
         known = self._known.get(path)
         if known and known[0] == stat.st_mtime_ns and known[1] == stat.st_size:
             return known[2]

@@ -1,4 +1,4 @@
-"""Command line: ``generator check``, ``generator build``, ``generator codes``.
+"""Command line: ``generator check``, ``build``, ``site`` and ``codes``.
 
 Exit status: 0 clean (warnings allowed), 1 errors found, 2 usage or configuration error.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -59,6 +59,20 @@ def build_parser() -> argparse.ArgumentParser:
     _project_options(build)
     build.add_argument("--out", type=Path, default=Path("build"), help="output folder")
 
+    site = commands.add_parser(
+        "site", help="build the site with mkdocs build, replacing site/ only on success",
+        description="Run 'mkdocs build' into a staging folder beside the site folder and "
+                    "swap it in only when the build succeeds: a failed or interrupted build "
+                    "leaves the previous site whole. SOURCE_DATE_EPOCH is set (unless it "
+                    "already is) to the last commit that touched the project, else to the "
+                    "newest input file, so two builds of the same input are identical.")
+    site.add_argument("--root", type=Path, default=Path("."),
+                      help="project folder holding mkdocs.yml (default: current folder)")
+    site.add_argument("--config", default=DEFAULT_CONFIG_FILE,
+                      help="MkDocs configuration file, relative to --root")
+    site.add_argument("--strict", action="store_true",
+                      help="fail on warnings too (mkdocs build --strict)")
+
     commands.add_parser("codes", help="list the diagnostic codes and how to fix each")
     return parser
 
@@ -82,6 +96,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .build import build_markdown_tree
 
             return build_markdown_tree(args, sys.stdout)
+        if args.command == "site":
+            from .build import build_site
+
+            return build_site(args, sys.stdout)
         if args.command == "codes":
             return _codes(sys.stdout)
         parser.print_help()
@@ -121,6 +139,11 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
         sys.stderr.write(f"generator check: error: no such file or folder: {missing[0]}\n"
                          "hint: give paths of pages or folders under the docs folder\n")
         return EXIT_USAGE
+    special = [p for p in paths if not p.is_file() and not p.is_dir()]
+    if special:  # a fifo or a device: reading it could block for ever
+        sys.stderr.write(f"generator check: error: not a file or folder: {special[0]}\n"
+                         "hint: give paths of pages or folders under the docs folder\n")
+        return EXIT_USAGE
     report = project.check(paths or None, progress=_progress_printer(sys.stderr),
                            jobs=args.jobs)
     print_report(report, project, args.format, out, quiet=args.quiet)
@@ -138,7 +161,8 @@ def print_report(report: CheckReport, project: Project, fmt: str, out: TextIO,
             out.write(format_github(diagnostic) + "\n")
             continue
         loc = diagnostic.location
-        source = project.sources.line(loc.path, loc.line) if loc and loc.line else None
+        source = project.sources.line(loc.path, loc.line) if loc and loc.line and \
+            _inside(project.settings.root, loc.path) else None
         out.write(format_text(diagnostic, source) + "\n\n")
     errors = report.errors
     warnings = len(report.diagnostics) - errors
@@ -150,7 +174,13 @@ def print_report(report: CheckReport, project: Project, fmt: str, out: TextIO,
         out.write(summary + "\n")
 
 
-def _progress_printer(stream: TextIO) -> object:
+def _inside(root: Path, path: str) -> bool:
+    """True when the file does not lead outside the project (its lines may be shown)."""
+    resolved_root = root.resolve()
+    return (root / path).resolve().is_relative_to(resolved_root)
+
+
+def _progress_printer(stream: TextIO) -> Callable[[int, int], None] | None:
     if not stream.isatty():
         return None
 

@@ -6,13 +6,15 @@ becomes a diagnostic at the file's own line, and the page is still returned wher
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import frontmatter
+from frontmatter.default_handlers import YAMLHandler
 import yaml
 
 from .errors import Diagnostic, SourceLocation
@@ -20,7 +22,7 @@ from .settings import Settings, yaml_error_position
 
 HUB_KEYS = ("hub", "hdOrcrm")
 _BOUNDARY = re.compile(r"^-{3,}[ \t]*$", re.MULTILINE)
-_YAML_HANDLER = frontmatter.YAMLHandler()
+_YAML_HANDLER = YAMLHandler()
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ class _FrontMatterLoader(_BaseLoader):  # type: ignore[misc]
         seen: set[Any] = set()
         top = node is getattr(self, "_root", None)
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=True)
             line = key_node.start_mark.line + 1 + self.line_offset
             try:
                 if key in seen:
@@ -76,10 +78,11 @@ class _FrontMatterLoader(_BaseLoader):  # type: ignore[misc]
                 continue
             if top:
                 self.top_key_lines.setdefault(str(key), line)
-        return super().construct_mapping(node, deep=deep)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
 
     def get_single_node(self) -> Any:
-        node = super().get_single_node()  # type: ignore[no-untyped-call]
+        node = super().get_single_node()
         self._root = node
         return node
 
@@ -91,8 +94,17 @@ _FrontMatterLoader.yaml_implicit_resolvers = {
 }
 
 
+#: Private-use characters the render stage uses as source-map markers (templating.py): a
+#: file holding them could forge locations or break the render, and no text needs them.
+RESERVED_CHARS = re.compile("[\ue000-\ue004]")
+
+
 def decode(raw: bytes, rel: str) -> tuple[str | None, Diagnostic | None]:
     """Text of a file: UTF-8 (BOM dropped), line ends normalised; or a diagnostic."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None, Diagnostic("ED106", "the file is UTF-16 text, not UTF-8",
+                                SourceLocation(rel, 1, 1),
+                                "save the file as UTF-8 (without a byte order mark)")
     if b"\0" in raw[:8192]:
         return None, Diagnostic("ED106", "binary file, not text", SourceLocation(rel, 1, 1),
                                 "keep only Markdown text files in content/ and includes/")
@@ -106,6 +118,15 @@ def decode(raw: bytes, rel: str) -> tuple[str | None, Diagnostic | None]:
                                 "save the file as UTF-8 (it may be Latin-1 or Windows-1252)")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    reserved = RESERVED_CHARS.search(text)
+    if reserved:
+        start = reserved.start()
+        line = text.count("\n", 0, start) + 1
+        col = start - (text.rfind("\n", 0, start) + 1) + 1
+        return None, Diagnostic("ED106", f"the file holds the character "
+                                f"U+{ord(reserved.group()):04X}, which element-docs reserves "
+                                "for its own use", SourceLocation(rel, line, col),
+                                "remove it (a private-use character, invisible in most fonts)")
     return text, None
 
 
@@ -115,11 +136,11 @@ def parse_yaml_front_matter(text: str, rel: str, first_line: int
     loader = _FrontMatterLoader(text)
     loader.line_offset = first_line - 1
     try:
-        data = loader.get_single_data()  # type: ignore[no-untyped-call]
+        data = loader.get_single_data()
     except yaml.YAMLError as exc:
         return {}, {}, [_yaml_diagnostic(exc, text, rel, first_line)]
     finally:
-        loader.dispose()  # type: ignore[no-untyped-call]
+        loader.dispose()
     diagnostics = [
         Diagnostic("ED102", f"duplicate key '{key}'", SourceLocation(rel, line, 1),
                    "YAML keeps only the last value; remove one of the two")
@@ -127,6 +148,12 @@ def parse_yaml_front_matter(text: str, rel: str, first_line: int
     ]
     if data is None:
         data = {}
+    too_big = _expansion_too_big(data, loader.top_key_lines, first_line)
+    if too_big is not None:
+        return {}, {}, [Diagnostic(
+            "ED310", f"the front matter expands to more than {MAX_YAML_VALUES:,} values "
+            "through YAML aliases", SourceLocation(rel, too_big, 1),
+            "write the values out instead of repeating them with &anchors and *aliases")]
     if not isinstance(data, dict):
         diagnostics.append(Diagnostic("ED103", "front matter must be a mapping of keys to "
                                       f"values, not a {type(data).__name__}",
@@ -135,16 +162,55 @@ def parse_yaml_front_matter(text: str, rel: str, first_line: int
     return {str(k): v for k, v in data.items()}, loader.top_key_lines, diagnostics
 
 
+MAX_YAML_VALUES = 100_000
+
+
+def _expansion_too_big(data: Any, key_lines: dict[str, int], first_line: int) -> int | None:
+    """The line of the key whose value makes the document bigger than MAX_YAML_VALUES once
+    its aliases are expanded (a "billion laughs" document is small until it is printed)."""
+    budget = [MAX_YAML_VALUES]
+
+    def spend(value: Any) -> bool:
+        budget[0] -= 1
+        if budget[0] < 0:
+            return False
+        if isinstance(value, dict):
+            return all(spend(k) and spend(v) for k, v in value.items())
+        if isinstance(value, list):
+            return all(spend(v) for v in value)
+        return True
+
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if not (spend(key) and spend(value)):
+                return key_lines.get(str(key), first_line)
+        return None
+    return None if spend(data) else first_line
+
+
 def _yaml_diagnostic(exc: yaml.YAMLError, text: str, rel: str, first_line: int) -> Diagnostic:
     position = yaml_error_position(exc, text)
     line = first_line + position[0] if position else first_line
     col = position[1] + 1 if position else 1
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     hint = "indent with spaces; quote values that contain ': ' or start with a special character"
-    if "\t" in problem or "'\\t'" in problem:
+    lines = text.split("\n")
+    at = lines[position[0]][position[1]:position[1] + 1] if position and \
+        position[0] < len(lines) else ""
+    if at == "\t" or "\t" in problem or "'\\t'" in problem or "tab character" in problem:
         hint = "YAML does not allow tabs for indentation: use spaces"
+        problem = "a tab character cannot indent YAML"
     context = getattr(exc, "context", None)
     message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
+    opened = getattr(exc, "context_mark", None)
+    if context and "while parsing a flow" in context and opened is not None and \
+            position and opened.line < position[0]:
+        # a bracket left open: the parser notices lines later, the mistake is where it opened
+        bracket = text.split("\n")[opened.line][opened.column:opened.column + 1] or "["
+        message = (f"invalid YAML: the '{bracket}' here is never closed "
+                   f"(at line {line}: {problem})")
+        line, col = first_line + opened.line, opened.column + 1
+        hint = f"close it with '{ {'[': ']', '{': '}'}.get(bracket, ']') }'"
     return Diagnostic("ED101", message, SourceLocation(rel, line, col), hint)
 
 
@@ -169,25 +235,83 @@ def parse_document(text: str, path: Path, rel: str) -> tuple[Document, list[Diag
 
 def load_document(path: Path, settings: Settings) -> tuple[Document | None, list[Diagnostic]]:
     """Read and parse one page; a page that cannot be read at all comes back as None."""
-    rel = settings.rel(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        return None, [Diagnostic("ED106", f"cannot read file: {reason}",
-                                 SourceLocation(rel), "check that the file exists and is "
-                                 "readable; it may have been moved during the run")]
+    rel = display_path(path, settings)
+    raw, problem = read_page_bytes(path, rel, settings)
+    if raw is None:
+        return None, [problem] if problem else []
     text, problem = decode(raw, rel)
     if text is None:
         return None, [problem] if problem else []
+    if len(text) > settings.max_output_chars:
+        return None, [Diagnostic(
+            "ED310", f"the page is {len(text):,} characters long; a page may have at most "
+            f"{settings.max_output_chars:,}", SourceLocation(rel, 1, 1),
+            "split it into several pages")]
     document, diagnostics = parse_document(text, path, rel)
     in_elements = is_element_path(path, settings)
     if not text.strip():
         diagnostics.append(Diagnostic("ED107", "the page is empty", SourceLocation(rel, 1, 1)))
-    elif in_elements and path.name == "authenticate.md" and not document.has_front_matter:
+    elif in_elements and path.name == "authenticate.md" and not document.has_front_matter \
+            and not diagnostics:  # an unclosed front matter is already reported
         diagnostics.append(Diagnostic("ED105", "element page has no front matter",
                                       SourceLocation(rel, 1, 1)))
     return document, diagnostics
+
+
+def display_path(path: Path, settings: Settings) -> str:
+    """The page's path as diagnostics show it, without following a link in its own name
+    (a link to a file elsewhere must be reported under the name it has in the project)."""
+    folder = settings.rel(path.parent)
+    return path.name if folder == "." else f"{folder}/{path.name}"
+
+
+def read_page_bytes(path: Path, rel: str, settings: Settings
+                    ) -> tuple[bytes | None, Diagnostic | None]:
+    """The file's bytes, or why they cannot be had.
+
+    Refused without reading: links that lead outside the project (a pull request can add a
+    link to /etc/passwd or ~/.ssh, and the page would publish it), and anything that is not
+    a regular file (reading a fifo or a device would block or never end). Files that vanish
+    between listing and reading are reported, not raised."""
+    where = SourceLocation(rel, 1, 0)
+    target = path.resolve()
+    inside = (settings.root.resolve(), settings.docs_dir.resolve())
+    if not any(target.is_relative_to(folder) for folder in inside):
+        if path.is_symlink() or any(p.is_symlink() for p in path.parents):
+            return None, Diagnostic("ED109", f"the page is a link to '{target}', outside the "
+                                    "project", where)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        if path.is_symlink() and not path.exists():
+            reason = f"it is a link to '{os.readlink(path)}', which does not exist"
+        return None, Diagnostic("ED106", f"cannot read file: {reason}", where,
+                                "check that the file exists and is readable; it may have "
+                                "been moved or deleted during the run")
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "folder" if stat.S_ISDIR(info.st_mode) else "fifo" if stat.S_ISFIFO(
+                info.st_mode) else "special file"
+            return None, Diagnostic("ED106", f"cannot read file: it is a {kind}, not a "
+                                    "regular file", where,
+                                    "keep only Markdown text files in the docs folder")
+        # a UTF-8 character takes at most 4 bytes: anything bigger is over the limit
+        if info.st_size > 4 * settings.max_output_chars:
+            return None, Diagnostic(
+                "ED310", f"the page is {info.st_size:,} bytes long; a page may have at most "
+                f"{settings.max_output_chars:,} characters", SourceLocation(rel, 1, 1),
+                "split it into several pages")
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks), None
+    except OSError as exc:
+        return None, Diagnostic("ED106", f"cannot read file: {exc.strerror or exc}", where,
+                                "check that the file is readable")
+    finally:
+        os.close(fd)
 
 
 def is_element_path(path: Path, settings: Settings) -> bool:
@@ -199,13 +323,21 @@ def is_element_path(path: Path, settings: Settings) -> bool:
 
 
 def iter_pages(settings: Settings, only: list[Path] | None = None) -> Iterator[Path]:
-    """Markdown pages under docs_dir in a stable order (or the given ones)."""
+    """Markdown pages under docs_dir in a stable order (or the given ones).
+
+    Links to missing files are listed too, so that they are reported rather than skipped;
+    fifos, sockets and devices are not (even looking at their content could block)."""
     if only:
         for path in only:
             if path.is_dir():
-                yield from sorted(p for p in path.rglob("*.md") if p.is_file())
+                yield from _pages_in(path)
             else:
                 yield path
         return
     if settings.docs_dir.is_dir():
-        yield from sorted(p for p in settings.docs_dir.rglob("*.md") if p.is_file())
+        yield from _pages_in(settings.docs_dir)
+
+
+def _pages_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*.md")
+                  if p.is_file() or (p.is_symlink() and not p.exists()))

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
 
@@ -49,7 +49,8 @@ _LOAD, _RENDER, _EXAMPLE, _CONFIG = "front matter", "templates", "examples", "pr
 #: The stable diagnostic codes. Never renumber; retire a code by leaving it unused.
 CODES: dict[str, CodeInfo] = {
     "ED101": _code("Front matter is not valid YAML",
-                   "Fix the YAML at the reported line; indent with spaces, quote values holding ': '.",
+                   "Fix the YAML at the reported line; indent with spaces, quote values "
+                   "holding ': '.",
                    _LOAD),
     "ED102": _code("Duplicate front-matter key",
                    "Keep one of the two entries; YAML would silently keep only the last.", _LOAD),
@@ -65,10 +66,15 @@ CODES: dict[str, CodeInfo] = {
                    "Save the file as UTF-8 text; binary files do not belong in content/.", _LOAD),
     "ED107": _code("Empty page", "Write the page, or delete the file.", _LOAD),
     "ED108": _code("Element page without a hub",
-                   "Add 'hub: crm' (or helpdesk, finance, ...) so the page is grouped in navigation.",
+                   "Add 'hub: crm' (or helpdesk, finance, ...) so the page is grouped in "
+                   "navigation.",
                    _LOAD, Severity.WARNING),
+    "ED109": _code("Page is a link to a file outside the project",
+                   "Copy the file into the docs folder; pages may not link to files outside "
+                   "the project.", _LOAD),
     "ED201": _code("Example response element id differs from the page's elementId",
-                   "Make the example's element id and the front matter's elementId the same number.",
+                   "Make the example's element id and the front matter's elementId the "
+                   "same number.",
                    _EXAMPLE),
     "ED202": _code("Example element key differs from the page's elementKey",
                    "Use {{ page.elementKey }} in the example, or correct the key.", _EXAMPLE),
@@ -84,6 +90,12 @@ CODES: dict[str, CodeInfo] = {
                    "oauth-url, other).", _EXAMPLE, Severity.WARNING),
     "ED213": _code("Unknown example kind in a fence's info string",
                    "Use example=request, response, oauth-url, curl or other.", _EXAMPLE),
+    "ED214": _code("Duplicate key in a JSON example",
+                   "Keep one of the two entries; JSON readers keep only one of the values.",
+                   _EXAMPLE),
+    "ED215": _code("Code fence is never closed",
+                   "Close the block with a line of ``` (as many backticks as opened it); "
+                   "until then the rest of the page shows as code.", _EXAMPLE),
     "ED220": _code("cURL example does not parse as a shell command",
                    "Close the quote or remove the stray character the message points at.",
                    _EXAMPLE),

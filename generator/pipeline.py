@@ -70,11 +70,16 @@ class SourceCache:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._root = root.resolve()
         self._lines = lru_cache(maxsize=256)(self._read)
 
     def _read(self, path: str) -> tuple[str, ...]:
+        target = self.root / path
         try:
-            text = (self.root / path).read_text(encoding="utf-8", errors="replace")
+            resolved = target.resolve()
+            if self._root not in resolved.parents or not resolved.is_file():
+                return ()  # never show lines of a file a link leads to outside the project
+            text = resolved.read_text(encoding="utf-8", errors="replace")
         except OSError:
             return ()
         return tuple(text.replace("\r\n", "\n").split("\n"))
@@ -284,7 +289,7 @@ class Project:
     def _check_document(self, doc: Document, load_problems: list[Diagnostic],
                         rel: str) -> PageResult:
         diagnostics = list(load_problems)
-        if any(d.code == "ED101" for d in load_problems):
+        if any(d.code in ("ED101", "ED310") for d in load_problems):
             return PageResult(rel, doc, None, diagnostics)  # meta unknown: checks would mislead
         diagnostics.extend(check_front_matter(doc, self.schemas))
         rendered = self.renderer.render(doc.body, doc.rel, doc.body_first_line,

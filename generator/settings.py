@@ -3,10 +3,12 @@ and the MkDocs plugin, with the one strictness switch (strict unless told otherw
 
 from __future__ import annotations
 
+import fnmatch
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import Any, cast
 
 import yaml
 
@@ -29,10 +31,62 @@ class Settings:
     max_include_depth: int = 16
     max_output_chars: int = 5_000_000
     max_render_seconds: float = 10.0
+    #: Folder of the YAML files that become ``site.data`` (default: includes_dir/_data).
+    data_dir: Path = cast(Path, None)
+    #: A Jekyll tree checked in place: templates are Liquid, pages are what Jekyll publishes.
+    jekyll: bool = False
+    #: Jekyll's ``exclude:`` and ``include:`` patterns, relative to docs_dir.
+    exclude: tuple[str, ...] = ()
+    include: tuple[str, ...] = ()
 
-    @property
-    def data_dir(self) -> Path:
-        return self.includes_dir / "_data"
+    def __post_init__(self) -> None:
+        if self.data_dir is None:
+            object.__setattr__(self, "data_dir", self.includes_dir / "_data")
+
+    def publishes(self, path: Path, base: Path | None = None) -> bool:
+        """True when ``path`` (under ``base``, default docs_dir) is a page of the site.
+
+        Always true for our own layout. For a Jekyll tree, Jekyll's rules: no part of the
+        path may start with '_', '.' or '#' or end with '~' unless listed under include:,
+        none may match exclude:, and the file must open with front matter (Jekyll copies
+        a Markdown file without it as it is, unrendered)."""
+        if not self.jekyll:
+            return True
+        base = base or self.docs_dir
+        try:
+            parts = path.relative_to(base).parts
+        except ValueError:
+            return True
+        for index, part in enumerate(parts):
+            so_far = PurePosixPath(*parts[:index + 1]).as_posix()
+            if self._listed(self.include, part, so_far):
+                continue
+            if part.startswith(("_", ".", "#")) or part.endswith("~"):
+                return False
+        try:
+            from_root = PurePosixPath(path.relative_to(self.docs_dir).as_posix())
+        except ValueError:
+            from_root = PurePosixPath(*parts)
+        for index in range(len(from_root.parts)):
+            so_far = PurePosixPath(*from_root.parts[:index + 1]).as_posix()
+            name = from_root.parts[index]
+            if self._listed(self.exclude, "", so_far) and not self._listed(
+                    self.include, name, so_far):
+                return False
+        return has_front_matter(path)
+
+    @staticmethod
+    def _listed(patterns: tuple[str, ...], name: str, path: str) -> bool:
+        """Jekyll's matching: a pattern names a path from the root (or, for include:, a
+        file name anywhere) and may use shell wildcards."""
+        for pattern in patterns:
+            pattern = pattern.strip("/")
+            if not pattern:
+                continue
+            if pattern in (name, path) or fnmatch.fnmatchcase(path, pattern) or (
+                    name and fnmatch.fnmatchcase(name, pattern)):
+                return True
+        return False
 
     def rel(self, path: Path) -> str:
         """The path as diagnostics show it: relative to the project root when inside it."""
@@ -79,6 +133,16 @@ def yaml_error_position(exc: yaml.YAMLError, text: str) -> tuple[int, int] | Non
     if context is not None and (mark is None or mark.index >= len(text.rstrip())):
         mark = context
     return (mark.line, mark.column) if mark is not None else None
+
+
+def has_front_matter(path: Path) -> bool:
+    """True when the file's first line is '---', as Jekyll requires of a page."""
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline(256)
+    except OSError:
+        return True  # let the loader report why it cannot be read
+    return re.match(rb"(?:\xef\xbb\xbf)?---[ \t]*\r?\n", first) is not None
 
 
 def _config_error(path: str, message: str, line: int = 0) -> ConfigError:

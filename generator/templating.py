@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import time
+from stat import S_ISREG
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -24,7 +25,9 @@ from jinja2.ext import Extension
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
+from . import liquid_filters
 from .errors import Diagnostic, Severity, SourceLocation
+from .liquid import translate
 from .settings import Settings
 
 LINE, END, PUSH, POP, PROBLEM = "\ue000", "\ue001", "\ue002", "\ue003", "\ue004"
@@ -33,6 +36,7 @@ _MARKER_RE = re.compile(f"[{LINE}{PROBLEM}][^{END}]*{END}|[{PUSH}{POP}]")
 _STRIP_RE = re.compile(f"[{LINE}{PROBLEM}][^{END}]*{END}|[{PUSH}{POP}{END}]")
 PAGE_PREFIX = "@page/"
 SKELETON_PREFIX = "@skeleton/"
+ROOT_PREFIX = "@root/"  # include_relative: a file of the tree, by its path from the root
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,7 @@ class _RenderState:
     roots: dict[int, str] = field(default_factory=dict)  # id(mapping) -> its dotted name
     deadline: float = 0.0
     calls: int = 0
+    counters: dict[Any, int] = field(default_factory=dict)  # increment/decrement, cycle
 
     def problem(self, code: str, message: str, hint: str = "", needle: str = "") -> str:
         self.problems.append((code, message, hint, needle))
@@ -113,6 +118,8 @@ class ReportingUndefined(jinja2.ChainableUndefined):
         owner = self._undefined_obj
         if owner is not jinja2.utils.missing:
             where = _state().roots.get(id(owner))
+            if where == "":  # vars: a Liquid variable, shown by its own name
+                return f"'{name}' is undefined"
             if where:
                 return f"'{where}.{name}' is undefined"
             return f"'{name}' is undefined (the value has no such key)"
@@ -160,26 +167,43 @@ class IncludeRefused(Exception):
         self.code = code
 
 
-def check_include_name(name: str) -> str:
-    """The normalised partial name, or IncludeRefused for paths that leave includes/."""
+def check_include_name(name: str, inside: str = "includes/") -> str:
+    """The normalised partial name, or IncludeRefused for paths that leave ``inside``."""
     if not name or not name.strip():
         raise IncludeRefused("ED308", "include without a path")
     if "://" in name or name.startswith(("//", "\\")) or re.match(r"^[A-Za-z]:", name):
-        raise IncludeRefused("ED304", f"include path '{name}' is not a path inside includes/")
+        raise IncludeRefused("ED304", f"include path '{name}' is not a path inside {inside}")
     posix = PurePosixPath(name.replace("\\", "/"))
     if posix.is_absolute() or ".." in posix.parts:
-        raise IncludeRefused("ED304", f"include path '{name}' leaves includes/")
+        raise IncludeRefused("ED304", f"include path '{name}' leaves {inside}")
     return posix.as_posix()
 
 
-class IncludeLoader(jinja2.BaseLoader):
-    """Partials from includes/ only; symlinks that lead outside are refused."""
+def partial_path(settings: Settings, name: str) -> Path:
+    """The file of a partial as recorded in ``RenderResult.partials``."""
+    if name.startswith(ROOT_PREFIX):
+        return settings.root / name[len(ROOT_PREFIX):]
+    return settings.includes_dir / name
 
-    def __init__(self, includes_dir: Path) -> None:
+
+class IncludeLoader(jinja2.BaseLoader):
+    """Partials from includes/ only, and (include_relative) files of the project by their
+    path from its root; symlinks that lead outside either are refused."""
+
+    def __init__(self, includes_dir: Path, root: Path | None = None) -> None:
         self.includes_dir = includes_dir
         self._root = includes_dir.resolve()
+        self.project_root = root or includes_dir
+        self._project = self.project_root.resolve()
 
     def resolve(self, name: str) -> Path:
+        if name.startswith(ROOT_PREFIX):
+            rest = name[len(ROOT_PREFIX):]
+            path = (self.project_root / check_include_name(rest, "the project")).resolve()
+            if path != self._project and self._project not in path.parents:
+                raise IncludeRefused("ED304", f"include_relative '{rest}' resolves outside "
+                                              "the project")
+            return path
         path = (self.includes_dir / check_include_name(name)).resolve()
         if path != self._root and self._root not in path.parents:
             raise IncludeRefused("ED304", f"include '{name}' resolves outside includes/")
@@ -192,8 +216,11 @@ class IncludeLoader(jinja2.BaseLoader):
         except IncludeRefused as exc:
             raise jinja2.TemplateNotFound(template, str(exc)) from None
         try:
+            info = path.stat()
+            if not S_ISREG(info.st_mode):
+                raise jinja2.TemplateNotFound(template, "not a regular file")
             raw = path.read_bytes()
-            mtime = path.stat().st_mtime
+            mtime = info.st_mtime
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise jinja2.TemplateNotFound(template) from None
         except OSError as exc:
@@ -330,12 +357,11 @@ class JekyllSyntax(Extension):
         display = env.display_path(name or "", filename)  # type: ignore[attr-defined]
         offset = env.line_offsets.get(name, 0)  # type: ignore[attr-defined]
         fid = self.file_id(display)
+        source = translate(source, liquid=env.settings.jekyll).text  # type: ignore[attr-defined]
         source = self._rewrite_tags(source, name or "")
         return _add_line_markers(source, fid, offset)
 
     def _rewrite_tags(self, source: str, name: str) -> str:
-        relative_dir = str(PurePosixPath(name.removeprefix(PAGE_PREFIX)).parent)
-
         def include(match: re.Match[str]) -> str:
             lstrip, rstrip = match.group("lstrip"), match.group("rstrip")
             # a tag spread over lines keeps its line count, inside a comment
@@ -349,8 +375,8 @@ class JekyllSyntax(Extension):
                         f" {rstrip}%}}{{{{ _ed_p }}}}{newlines}")
             mapping = ", ".join(f"{_jinja_string(k)}: {v}" for k, v in params)
             path_expr = _path_expression(path)
-            if match.group("relative"):
-                path_expr = f"_ed_relative({_jinja_string(relative_dir)}, {path_expr})"
+            if match.group("relative"):  # Jekyll: relative to the page being rendered
+                path_expr = f"{path_expr}, _ed_page_dir"
             return (f"{{%{lstrip} with include = {{{mapping}}}, "
                     f"_ed_frame = _ed_enter(_ed_frame, {path_expr}) %}}"
                     f"{{% if _ed_frame.ok %}}{PUSH}{{% include _ed_frame.name %}}{POP}"
@@ -444,38 +470,70 @@ class IncludeFrame:
     names: tuple[str, ...] = ()
 
 
+class _LiquidContext(jinja2.runtime.Context):
+    """A name nothing else defines is looked up in ``vars`` (Liquid's one variable scope):
+    an include reads the variables its includer assigned, as in Liquid."""
+
+    def resolve_or_missing(self, key: str) -> Any:
+        value = super().resolve_or_missing(key)
+        if value is jinja2.utils.missing and key != "vars":
+            scope = super().resolve_or_missing("vars")
+            if isinstance(scope, liquid_filters.LiquidVars):
+                return liquid_filters.lookup_var(scope, key)
+        return value
+
+
 class ElementDocsEnvironment(SandboxedEnvironment):
-    """Jinja's sandbox, with budgets on calls, attribute reads and operators."""
+    """Jinja's sandbox, with budgets on calls, attribute reads and operators, and Liquid's
+    filters, tests and printing (see liquid_filters)."""
 
     intercepted_binops = frozenset(["*", "**"])
+    context_class = _LiquidContext
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         super().__init__(
-            loader=IncludeLoader(settings.includes_dir),
+            loader=IncludeLoader(settings.includes_dir, settings.root),
             undefined=ReportingUndefined,
-            extensions=[JekyllSyntax],
+            extensions=[JekyllSyntax, "jinja2.ext.loopcontrols"],
             autoescape=False,
             keep_trailing_newline=False,
             auto_reload=True,
             cache_size=2000,
+            finalize=liquid_filters.finalize,
         )
+        self.filters.update(liquid_filters.FILTERS)
+        self.tests.update(liquid_filters.TESTS)
         self.globals.update(
             _ed_enter=self._enter_include,
             _ed_problem=lambda code, message: _state().problem(code, message),
-            _ed_relative=_relative_path,
             _ed_frame=IncludeFrame(True),
+            _ed_page_dir=".",
+            cycle=_cycle,
+            increment=_increment,
+            decrement=_decrement,
+            liquid_unsupported=_liquid_unsupported,
+            liquid_syntax_error=_liquid_syntax_error,
         )
 
     def display_path(self, name: str, filename: str | None) -> str:
         if name.startswith(PAGE_PREFIX):
             return name[len(PAGE_PREFIX):]
+        if name.startswith(ROOT_PREFIX):
+            return name[len(ROOT_PREFIX):]
         return self.settings.rel(self.settings.includes_dir / name)
 
-    def _enter_include(self, frame: IncludeFrame, name: Any) -> IncludeFrame:
+    def _enter_include(self, frame: IncludeFrame, name: Any,
+                       page_dir: str | None = None) -> IncludeFrame:
+        """The frame of an include, or why it cannot be entered. ``page_dir`` is given
+        for include_relative: the path is then relative to the page's folder."""
         state = _state()
         try:
-            normal = check_include_name(str(name))
+            if page_dir is not None:
+                relative = check_include_name(str(name), "the page's folder")
+                normal = ROOT_PREFIX + (PurePosixPath(page_dir) / relative).as_posix()
+            else:
+                normal = check_include_name(str(name))
         except IncludeRefused as exc:
             return IncludeFrame(False, problem=state.problem(exc.code, str(exc)))
         chain = (*frame.names, normal)
@@ -491,7 +549,16 @@ class ElementDocsEnvironment(SandboxedEnvironment):
             self.loader.resolve(normal)  # type: ignore[union-attr]
         except IncludeRefused as exc:
             return IncludeFrame(False, problem=state.problem(exc.code, str(exc)))
-        if not (self.settings.includes_dir / normal).is_file():
+        candidate = partial_path(self.settings, normal)
+        if candidate.exists() and not candidate.is_file():
+            return IncludeFrame(False, problem=state.problem(
+                "ED303", f"partial '{normal}' is not a regular file", "a partial is a text "
+                "file under includes/; folders, pipes and devices cannot be included"))
+        if not candidate.is_file() and page_dir is not None:
+            return IncludeFrame(False, problem=state.problem(
+                "ED303", f"include_relative: no such file '{normal[len(ROOT_PREFIX):]}'",
+                f"the path is relative to the page's folder ({page_dir}/)"))
+        if not candidate.is_file():
             return IncludeFrame(False, problem=state.problem(
                 "ED303", f"unknown partial '{normal}' (no such file in includes/)",
                 _suggest_partial(self.settings.includes_dir, normal)))
@@ -511,8 +578,22 @@ class ElementDocsEnvironment(SandboxedEnvironment):
         return super().call(__context, __obj, *args, **kwargs)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
+        """``x.key`` reads the key of a mapping before any method of that name (Liquid has
+        no methods: ``site.data.menu.items`` is the key), and Liquid's ``size``, ``first``
+        and ``last`` work on arrays and strings."""
         self._tick()
-        return super().getattr(obj, attribute)
+        if isinstance(obj, Mapping) and not isinstance(obj, jinja2.Undefined):
+            try:
+                if attribute in obj:
+                    return self.getitem(obj, attribute)
+            except TypeError:
+                pass
+        value = super().getattr(obj, attribute)
+        if isinstance(value, jinja2.Undefined) and attribute in ("size", "first", "last"):
+            found = liquid_filters.liquid_attribute(obj, attribute)
+            if found is not jinja2.utils.missing:
+                return found
+        return value
 
     def getitem(self, obj: Any, argument: Any) -> Any:
         self._tick()
@@ -537,8 +618,41 @@ def _size(value: Any) -> int:
     return 1
 
 
-def _relative_path(base_dir: str, name: Any) -> str:
-    return (PurePosixPath(base_dir) / str(name)).as_posix()
+def _increment(name: str) -> int:
+    """Liquid's {% increment x %}: prints the counter, then adds one (from 0)."""
+    counters = _state().counters
+    value = counters.get(("counter", name), 0)
+    counters[("counter", name)] = value + 1
+    return value
+
+
+def _decrement(name: str) -> int:
+    """Liquid's {% decrement x %}: subtracts one (from 0), then prints the counter."""
+    counters = _state().counters
+    value = counters.get(("counter", name), 0) - 1
+    counters[("counter", name)] = value
+    return value
+
+
+def _cycle(*values: Any, group: Any = None) -> Any:
+    """Liquid's {% cycle %}: the next of ``values`` each time it runs in this render."""
+    if not values:
+        return ""
+    counters = _state().counters
+    key = ("cycle", str(group) if group is not None else repr(values))
+    index = counters.get(key, 0)
+    counters[key] = index + 1
+    return values[index % len(values)]
+
+
+def _liquid_unsupported(message: str) -> str:
+    found = re.search(r"'([^']+)'", message)
+    return _state().problem("ED311", message, "", found.group(1) if found else "")
+
+
+def _liquid_syntax_error(message: str) -> str:
+    return _state().problem("ED301", message, "Liquid reads every {{ }} and {% %} as a "
+                            "template: put literal braces inside {% raw %}...{% endraw %}")
 
 
 def _suggest_partial(includes_dir: Path, name: str) -> str:
@@ -619,6 +733,8 @@ class Renderer:
         """Render page text ``source`` whose first line is line ``first_line`` of ``rel``."""
         state = _RenderState(deadline=time.monotonic() + self.settings.max_render_seconds)
         state.roots = self._roots(page)
+        scope = liquid_filters.LiquidVars()  # Liquid's variables (assign, capture)
+        state.roots[id(scope)] = ""
         token = _STATE.set(state)
         name = PAGE_PREFIX + rel
         self.env.line_offsets[name] = first_line - 1  # type: ignore[attr-defined]
@@ -627,7 +743,8 @@ class Renderer:
         failed = False
         skeleton = self._skeleton(source, name, rel) if fast else None
         try:
-            context = {"page": page, "site": self.site, **(extra or {})}
+            context = {"page": page, "site": self.site, "vars": scope,
+                       "_ed_page_dir": str(PurePosixPath(rel).parent), **(extra or {})}
             if skeleton is not None:
                 template, statics = skeleton
                 context["_ed_s"] = statics
@@ -881,10 +998,16 @@ def load_data_files(data_dir: Path, rel: Callable[[Path], str]
     diagnostics: list[Diagnostic] = []
     if not data_dir.is_dir():
         return data, diagnostics
+    root = data_dir.resolve()
     for path in sorted(data_dir.rglob("*")):
         if path.suffix not in (".yml", ".yaml") or not path.is_file():
             continue
         shown = rel(path)
+        if root not in path.resolve().parents:
+            diagnostics.append(Diagnostic(
+                "ED403", "data file is a link that leads outside includes/_data/",
+                SourceLocation(shown), "copy the data into the project instead of linking it"))
+            continue
         try:
             text, problem = decode(path.read_bytes(), shown)
         except OSError as exc:

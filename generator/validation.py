@@ -70,6 +70,12 @@ def _front_matter_error(doc: Document, error: ValidationError,
                            f"add '{name}:' to the front matter")]
     location = doc.key_location(key) if key else SourceLocation(doc.rel, 1, 1)
     value = doc.meta.get(key)
+    custom = error.schema.get("x-message") if isinstance(error.schema, dict) else None
+    if error.validator == "pattern" and isinstance(custom, str):
+        # the schema explains its own rule (e.g. no HTML in heading/title/seo/description)
+        hint = error.schema.get("x-hint")
+        return [Diagnostic("ED103", f"'{key}': {_short(value)} {custom}", location,
+                           hint if isinstance(hint, str) else "")]
     return [Diagnostic("ED103", f"'{key}': {_schema_message(error, value)}", location)]
 
 
@@ -80,7 +86,7 @@ def _schema_message(error: ValidationError, value: Any) -> str:
         return f"expected {_article(str(wanted))}, got {_json_type(value)} {_short(value)}"
     if error.validator == "pattern":
         return f"{_short(value)} does not have the expected form ({error.validator_value})"
-    return error.message
+    return str(error.message)
 
 
 def _article(word: str) -> str:
@@ -223,7 +229,35 @@ def check_examples(ctx: PageContext, blocks: PageBlocks) -> list[Diagnostic]:
         if body is not None and request is not None:
             diagnostics.extend(_compare_bodies(ctx, example, command, body, request))
     diagnostics.extend(_check_parameters_table(ctx, blocks.tables, request, curls))
+    diagnostics.extend(_check_fences_closed(ctx, blocks.examples))
     return diagnostics
+
+
+# an opening fence, after any list-item or block-quote markers in front of it
+_FENCE_OPEN_RE = re.compile(r"(?:[ \t>]|[-+*][ \t]|\d{1,9}[.)][ \t])*(`{3,}|~{3,})")
+
+
+def _check_fences_closed(ctx: PageContext, examples: list[Example]) -> list[Diagnostic]:
+    """A fence left open turns the rest of the page (or list item) into one code block."""
+    lines = ctx.rendered.text.split("\n")
+    found = []
+    for example in examples:
+        if not 0 <= example.fence_line < len(lines):
+            continue
+        opening = _FENCE_OPEN_RE.match(lines[example.fence_line])
+        if opening is None:
+            continue  # an indented code block: nothing to close
+        marker = opening.group(1)
+        closing_at = example.fence_line + 1 + example.text.count("\n")
+        closing = lines[closing_at] if closing_at < len(lines) else ""
+        if re.fullmatch(rf"[ \t>]*{re.escape(marker[0])}{{{len(marker)},}}[ \t]*", closing):
+            continue
+        origin = ctx.rendered.origin(example.fence_line)
+        found.append(Diagnostic(
+            "ED215", f"the code fence opened here with {marker} is never closed",
+            origin.location(opening.start(1) + 1),
+            f"end the block with a line holding only {marker}", origin.chain))
+    return found
 
 
 def _schema_diagnostic(ctx: PageContext, example: Example, located: LocatedJSON,
