@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 ## site: build the site into site/ (fails on any error in the docs)
 site: $(STAMP)
-	$(BIN)/mkdocs build --strict
+	$(BIN)/generator site --strict
 
 ## test: run the whole test suite
 test: $(STAMP)

@@ -81,6 +81,12 @@ def build_site(args: argparse.Namespace, out: TextIO) -> int:
                    "--site-dir", str(stage.path)]
         if args.strict:
             command.append("--strict")
+        if not args.clean and target.is_dir():
+            # Incremental: start from the previous site (timestamps kept, so MkDocs sees
+            # what is newer) and let the plugin's exact dirty build redo what changed.
+            shutil.copytree(target, stage.path, copy_function=shutil.copy2,
+                            dirs_exist_ok=True, symlinks=True)
+            command.append("--dirty")
         out.flush()
         returncode = subprocess.run(command, cwd=settings.root, env=env, check=False).returncode
         shown = settings.rel(target)

@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="MkDocs configuration file, relative to --root")
     site.add_argument("--strict", action="store_true",
                       help="fail on warnings too (mkdocs build --strict)")
+    site.add_argument("--clean", action="store_true",
+                      help="rebuild every page instead of only what changed since the "
+                           "previous site/")
 
     commands.add_parser("codes", help="list the diagnostic codes and how to fix each")
     return parser
