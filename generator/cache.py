@@ -13,15 +13,15 @@ import hashlib
 import json
 import os
 import sqlite3
-from stat import S_ISREG
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from .errors import Diagnostic, Severity, SourceLocation
-from .templating import Origin, RenderResult
+from .templating import RenderResult
 
-FORMAT = 1
+FORMAT = 2
 
 
 def digest(data: bytes) -> str:
@@ -168,28 +168,6 @@ def _decode_diagnostic(data: list[Any]) -> Diagnostic:
                       Severity(data[5]) if data[5] else None)
 
 
-def _encode_origins(origins: list[Origin]) -> list[list[Any]]:
-    """Runs of consecutive lines from the same file and chain: [path, first, count, chain]."""
-    runs: list[list[Any]] = []
-    for origin in origins:
-        if runs:
-            last = runs[-1]
-            if last[0] == origin.path and last[1] + last[2] == origin.line and \
-                    last[3] == [_loc(c) for c in origin.chain]:
-                last[2] += 1
-                continue
-        runs.append([origin.path, origin.line, 1, [_loc(c) for c in origin.chain]])
-    return runs
-
-
-def _decode_origins(runs: list[list[Any]]) -> list[Origin]:
-    origins: list[Origin] = []
-    for path, first, count, chain in runs:
-        locations = tuple(loc for loc in (_unloc(c) for c in chain) if loc is not None)
-        origins.extend(Origin(path, first + i, locations) for i in range(count))
-    return origins
-
-
 def _encode(entry: CachedPage) -> dict[str, Any]:
     rendered = entry.rendered
     return {
@@ -199,7 +177,6 @@ def _encode(entry: CachedPage) -> dict[str, Any]:
         "diagnostics": [_encode_diagnostic(d) for d in entry.diagnostics],
         "rendered": None if rendered is None else {
             "text": rendered.text,
-            "origins": _encode_origins(rendered.origins),
             "diagnostics": [_encode_diagnostic(d) for d in rendered.diagnostics],
             "partials": sorted(rendered.partials),
             "data_files": sorted(rendered.data_files),
@@ -210,8 +187,9 @@ def _encode(entry: CachedPage) -> dict[str, Any]:
 
 def _decode(data: dict[str, Any]) -> CachedPage:
     raw = data["rendered"]
+    # No source map: the page's diagnostics are cached already, and nothing else needs it.
     rendered = None if raw is None else RenderResult(
-        raw["text"], _decode_origins(raw["origins"]),
+        raw["text"], [],
         [_decode_diagnostic(d) for d in raw["diagnostics"]],
         set(raw["partials"]), set(raw["data_files"]), bool(raw["failed"]))
     return CachedPage(str(data["page_hash"]), dict(data["dependencies"]), rendered,
