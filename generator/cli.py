@@ -1,4 +1,4 @@
-"""Command line: ``generator check``, ``build``, ``site`` and ``codes``.
+"""Command line: ``generator check``, ``build``, ``site``, ``codes`` and ``import-jekyll``.
 
 Exit status: 0 clean (warnings allowed), 1 errors found, 2 usage or configuration error.
 """
@@ -77,6 +77,19 @@ def build_parser() -> argparse.ArgumentParser:
                            "previous site/")
 
     commands.add_parser("codes", help="list the diagnostic codes and how to fix each")
+
+    importer = commands.add_parser(
+        "import-jekyll", help="import a Jekyll tree into this layout (content/, includes/, "
+                              "mkdocs.yml), translating Liquid to Jinja",
+        description="Write the Jekyll tree SRC into DEST: pages to content/, _includes/ to "
+                    "includes/, _data/ to includes/_data/, _config.yml to mkdocs.yml. Liquid "
+                    "is translated to Jinja keeping every line where it was, so diagnostics "
+                    "name the same lines. DEST is written beside itself and renamed into "
+                    "place when complete. Prints a migration report.")
+    importer.add_argument("src", type=Path, metavar="SRC", help="the Jekyll tree")
+    importer.add_argument("dest", type=Path, metavar="DEST", help="the folder to create")
+    importer.add_argument("--force", action="store_true",
+                          help="replace DEST even when it is not empty")
     return parser
 
 
@@ -87,6 +100,10 @@ def _project_options(parser: argparse.ArgumentParser) -> None:
                         help="MkDocs configuration file, relative to --root")
     parser.add_argument("--lax", action="store_true",
                         help="report undefined variables as warnings instead of errors")
+    parser.add_argument("--jekyll", type=Path, metavar="SRC",
+                        help="check the Jekyll tree SRC in place, as Jekyll renders it "
+                             "(automatic when --root holds _config.yml and _includes/ but no "
+                             "mkdocs.yml)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -105,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return build_site(args, sys.stdout)
         if args.command == "codes":
             return _codes(sys.stdout)
+        if args.command == "import-jekyll":
+            return _import_jekyll(args, sys.stdout)
         parser.print_help()
         return EXIT_USAGE
     except ElementDocsError as exc:
@@ -130,8 +149,31 @@ def _jobs(value: str) -> int:
 
 
 def load_project(args: argparse.Namespace) -> Project:
-    settings = load_settings(args.root, args.config, strict=False if args.lax else None)
+    from .jekyll import describe_unpublished, is_jekyll_tree, jekyll_settings
+
+    strict = False if args.lax else None
+    jekyll = getattr(args, "jekyll", None)
+    if jekyll is None and args.config == DEFAULT_CONFIG_FILE and is_jekyll_tree(args.root):
+        jekyll = args.root
+    if jekyll is None:
+        return Project(load_settings(args.root, args.config, strict=strict))
+    settings = jekyll_settings(jekyll, strict)
+    note = describe_unpublished(settings)
+    if note:
+        sys.stderr.write(f"note: {note}\n")
     return Project(settings)
+
+
+def _import_jekyll(args: argparse.Namespace, out: TextIO) -> int:
+    from .jekyll import ImportRefused, import_tree, print_import_report
+
+    try:
+        report = import_tree(args.src, args.dest, force=args.force)
+    except ImportRefused as exc:
+        sys.stderr.write(f"generator import-jekyll: error: {exc}\n")
+        return EXIT_USAGE
+    print_import_report(report, out)
+    return EXIT_OK
 
 
 def _check(args: argparse.Namespace, out: TextIO) -> int:

@@ -150,10 +150,9 @@ def parse_yaml_front_matter(text: str, rel: str, first_line: int
         data = {}
     too_big = _expansion_too_big(data, loader.top_key_lines, first_line)
     if too_big is not None:
-        return {}, {}, [Diagnostic(
-            "ED310", f"the front matter expands to more than {MAX_YAML_VALUES:,} values "
-            "through YAML aliases", SourceLocation(rel, too_big, 1),
-            "write the values out instead of repeating them with &anchors and *aliases")]
+        line, problem = too_big
+        code, message, hint = _SHAPE_PROBLEMS[problem]
+        return {}, {}, [Diagnostic(code, message, SourceLocation(rel, line, 1), hint)]
     if not isinstance(data, dict):
         diagnostics.append(Diagnostic("ED103", "front matter must be a mapping of keys to "
                                       f"values, not a {type(data).__name__}",
@@ -163,29 +162,58 @@ def parse_yaml_front_matter(text: str, rel: str, first_line: int
 
 
 MAX_YAML_VALUES = 100_000
+MAX_YAML_DEPTH = 100
+
+_SHAPE_PROBLEMS = {  # code, message, hint
+    "big": ("ED310", f"the front matter expands to more than {MAX_YAML_VALUES:,} values "
+            "through YAML aliases",
+            "write the values out instead of repeating them with &anchors and *aliases"),
+    "deep": ("ED310", f"the front matter nests lists or mappings more than {MAX_YAML_DEPTH} "
+             "levels deep", "flatten the value; front matter holds a page's facts"),
+    "cycle": ("ED101", "the value contains itself through a YAML alias (a *alias inside the "
+              "value its &anchor names)",
+              "write the value out; an alias may not point into the value that holds it"),
+}
 
 
-def _expansion_too_big(data: Any, key_lines: dict[str, int], first_line: int) -> int | None:
-    """The line of the key whose value makes the document bigger than MAX_YAML_VALUES once
-    its aliases are expanded (a "billion laughs" document is small until it is printed)."""
+def _expansion_too_big(data: Any, key_lines: dict[str, int],
+                       first_line: int) -> tuple[int, str] | None:
+    """The line of the key whose value cannot be used, and why: bigger than MAX_YAML_VALUES
+    once its aliases are expanded (a "billion laughs" document is small until it is
+    printed), nested deeper than MAX_YAML_DEPTH, or holding itself through an alias. Walked
+    with an explicit stack: a deeply nested value must not exhaust Python's recursion."""
     budget = [MAX_YAML_VALUES]
-
-    def spend(value: Any) -> bool:
-        budget[0] -= 1
-        if budget[0] < 0:
-            return False
-        if isinstance(value, dict):
-            return all(spend(k) and spend(v) for k, v in value.items())
-        if isinstance(value, list):
-            return all(spend(v) for v in value)
-        return True
-
     if isinstance(data, dict):
         for key, value in data.items():
-            if not (spend(key) and spend(value)):
-                return key_lines.get(str(key), first_line)
+            problem = _shape_problem(key, budget) or _shape_problem(value, budget)
+            if problem:
+                return key_lines.get(str(key), first_line), problem
         return None
-    return None if spend(data) else first_line
+    problem = _shape_problem(data, budget)
+    return (first_line, problem) if problem else None
+
+
+def _shape_problem(root: Any, budget: list[int]) -> str | None:
+    stack: list[tuple[Any, int, bool]] = [(root, 0, False)]
+    open_ids: set[int] = set()  # the containers on the path from root to here
+    while stack:
+        value, depth, leaving = stack.pop()
+        if leaving:
+            open_ids.discard(id(value))
+            continue
+        budget[0] -= 1
+        if budget[0] < 0:
+            return "big"
+        if isinstance(value, dict | list):
+            if id(value) in open_ids:
+                return "cycle"
+            if depth >= MAX_YAML_DEPTH:
+                return "deep"
+            open_ids.add(id(value))
+            stack.append((value, depth, True))
+            children = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+            stack.extend((child, depth + 1, False) for child in children)
+    return None
 
 
 def _yaml_diagnostic(exc: yaml.YAMLError, text: str, rel: str, first_line: int) -> Diagnostic:
@@ -330,12 +358,16 @@ def iter_pages(settings: Settings, only: list[Path] | None = None) -> Iterator[P
     if only:
         for path in only:
             if path.is_dir():
-                yield from _pages_in(path)
+                yield from (p for p in _pages_in(path) if settings.publishes(p, path))
             else:
                 yield path
         return
-    if settings.docs_dir.is_dir():
-        yield from _pages_in(settings.docs_dir)
+    if settings.jekyll:  # a Jekyll tree checked in place: what Jekyll publishes
+        from .jekyll import published_pages
+
+        yield from published_pages(settings)
+    elif settings.docs_dir.is_dir():
+        yield from (p for p in _pages_in(settings.docs_dir) if settings.publishes(p))
 
 
 def _pages_in(folder: Path) -> list[Path]:

@@ -96,6 +96,9 @@ CODES: dict[str, CodeInfo] = {
     "ED215": _code("Code fence is never closed",
                    "Close the block with a line of ``` (as many backticks as opened it); "
                    "until then the rest of the page shows as code.", _EXAMPLE),
+    "ED216": _code("Markdown nested too deeply to check",
+                   "Flatten the lists or quotes: past the reported line the nesting is deeper "
+                   "than readers or parsers handle.", _EXAMPLE, Severity.WARNING),
     "ED220": _code("cURL example does not parse as a shell command",
                    "Close the quote or remove the stray character the message points at.",
                    _EXAMPLE),
@@ -140,6 +143,9 @@ CODES: dict[str, CodeInfo] = {
     "ED310": _code("Rendering exceeded a resource limit",
                    "Reduce the loop or output size; the limits guard against runaway templates.",
                    _RENDER),
+    "ED311": _code("Liquid construct that cannot be translated",
+                   "Rewrite it with the supported tags and filters (see the README), or in "
+                   "Jinja syntax; until then that part of the page is left out.", _RENDER),
     "ED401": _code("Project configuration error",
                    "Fix mkdocs.yml or the command line as the message says.", _CONFIG),
     "ED402": _code("Invalid JSON Schema file",

@@ -7,7 +7,7 @@ stage's source map turns those into file lines of the page or of the partial it 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -53,15 +53,18 @@ class Table:
 class PageBlocks:
     examples: list[Example]
     tables: list[Table]
+    too_deep: list[int] = field(default_factory=list)  # rendered lines where nesting gave out
 
 
+MAX_NESTING = 100  # levels of lists and quotes; deeper than any real page
 _CODE_SPAN_RE = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)", re.DOTALL)
 
 
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     # Block structure is all the checks need: inline parsing would double the cost.
-    return MarkdownIt("commonmark").enable("table").disable("inline")
+    parser = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING})
+    return parser.enable("table").disable("inline")
 
 
 def code_spans(text: str) -> list[str]:
@@ -75,10 +78,35 @@ def code_spans(text: str) -> list[str]:
     return spans
 
 
+def _block_tokens(lines: list[str], too_deep: list[int]) -> list[Token]:
+    """Block tokens of the page, with maps in page lines.
+
+    markdown-it stops at ``maxNesting`` and silently swallows the rest of the document;
+    here the parse resumes at the next unindented line, and the place is reported."""
+    tokens: list[Token] = []
+    start = 0
+    while start < len(lines):
+        chunk = _parser().parse("\n".join(lines[start:]))
+        deepest = None
+        for token in chunk:
+            if token.map:
+                token.map = [token.map[0] + start, token.map[1] + start]
+                if token.level >= MAX_NESTING - 2:
+                    deepest = token.map[0]
+        tokens.extend(chunk)
+        if deepest is None:
+            break
+        too_deep.append(deepest)
+        start = next((i for i in range(deepest + 1, len(lines))
+                      if lines[i][:1] not in ("", " ", "\t", ">")), len(lines))
+    return tokens
+
+
 def extract(rendered: str) -> PageBlocks:
     """All code blocks and tables of a rendered page (one block-level parse)."""
     lines = rendered.split("\n")
-    tokens = _parser().parse(rendered)
+    too_deep: list[int] = []
+    tokens = _block_tokens(lines, too_deep)
     examples: list[Example] = []
     tables: list[Table] = []
     heading = ""
@@ -94,7 +122,7 @@ def extract(rendered: str) -> PageBlocks:
             tables.append(table)
             continue
         index += 1
-    return PageBlocks(examples, tables)
+    return PageBlocks(examples, tables, too_deep)
 
 
 def _example(token: Token, lines: list[str], heading: str) -> Example:

@@ -56,16 +56,18 @@ class Translation:
 
 #: Liquid (and Jekyll) filters written under their own name in Jinja: either registered by
 #: liquid_filters with Liquid's meaning, or Jinja built-ins that already mean the same.
-_SAME_NAME = frozenset("""
-    abs append array_to_sentence_string at_least at_most capitalize ceil cgi_escape compact
-    concat date date_to_long_string date_to_rfc822 date_to_string date_to_xmlschema
-    divided_by downcase escape escape_once find first floor group_by inspect join jsonify
-    last lstrip markdownify minus modulo newline_to_br normalize_whitespace number_of_words
-    plus pop prepend push relative_url absolute_url remove remove_first remove_last replace
-    replace_first replace_last rstrip shift size slugify sort_natural split strip strip_html
-    strip_newlines times to_integer truncatewords uniq unshift upcase uri_escape url_decode
-    url_encode where xml_escape
-""".split())
+_SAME_NAME = frozenset([
+    "abs", "append", "array_to_sentence_string", "at_least", "at_most", "capitalize", "ceil",
+    "cgi_escape", "compact", "concat", "date", "date_to_long_string", "date_to_rfc822",
+    "date_to_string", "date_to_xmlschema", "divided_by", "downcase", "escape", "escape_once",
+    "find", "first", "floor", "group_by", "inspect", "join", "jsonify", "last", "lstrip",
+    "markdownify", "minus", "modulo", "newline_to_br", "normalize_whitespace",
+    "number_of_words", "plus", "pop", "prepend", "push", "relative_url", "absolute_url",
+    "remove", "remove_first", "remove_last", "replace", "replace_first", "replace_last",
+    "rstrip", "shift", "size", "slugify", "sort_natural", "split", "strip", "strip_html",
+    "strip_newlines", "times", "to_integer", "truncatewords", "uniq", "unshift", "upcase",
+    "uri_escape", "url_decode", "url_encode", "where", "xml_escape"
+])
 #: Liquid filters whose Jinja namesake means something else.
 _RENAMED = {name: f"liquid_{name}" for name in
             ("default", "truncate", "sort", "reverse", "map", "slice", "round")}
@@ -73,25 +75,30 @@ _ALIASES = {"h": "escape"}
 #: Known Liquid/Jekyll filters we do not translate (they need Ruby, randomness or a second
 #: expression language).
 _UNSUPPORTED_FILTERS = frozenset(
-    "where_exp group_by_exp find_exp sample smartify sassify scssify".split())
+    ["where_exp", "group_by_exp", "find_exp", "sample", "smartify", "sassify", "scssify"])
 LIQUID_FILTERS = _SAME_NAME | frozenset(_RENAMED) | frozenset(_ALIASES)
 
 #: Liquid or Jekyll tags we know and do not translate.
-UNSUPPORTED_TAGS = frozenset(
-    "tablerow liquid render link post_url include_cached seo feed_meta gist youtube "
-    "ifchanged".split())
+UNSUPPORTED_TAGS = frozenset([
+    "tablerow", "liquid", "render", "link", "post_url", "include_cached", "seo", "feed_meta",
+    "gist", "youtube", "ifchanged",
+])
 _BLOCK_UNSUPPORTED = frozenset({"tablerow", "ifchanged"})
 
 # Liquid-only tag names: translated in both modes (they cannot be Jinja).
-_LIQUID_ONLY_TAGS = frozenset("""
-    assign capture endcapture unless endunless elsif case when endcase comment endcomment
-    increment decrement cycle tablerow endtablerow echo highlight endhighlight ifchanged
-    endifchanged
-""".split()) | UNSUPPORTED_TAGS
+_LIQUID_ONLY_TAGS = frozenset([
+    "assign", "capture", "endcapture", "unless", "endunless", "elsif", "case", "when",
+    "endcase", "comment", "endcomment", "increment", "decrement", "cycle", "tablerow",
+    "endtablerow", "echo", "highlight", "endhighlight", "ifchanged", "endifchanged"
+]) | UNSUPPORTED_TAGS
 _FORLOOP = {"index": "index", "index0": "index0", "rindex": "revindex", "rindex0": "revindex0",
             "first": "first", "last": "last", "length": "length"}
-_JINJA_KEYWORDS = frozenset("and or not in is if else true false none True False None "
-                            "loop vars range".split())
+#: Names Jekyll's templates read that are not Liquid variables (the rest live in vars).
+_ROOTS = frozenset(["page", "site", "include"])
+_JINJA_KEYWORDS = frozenset([
+    "and", "or", "not", "in", "is", "if", "else", "true", "false", "none", "True", "False",
+    "None", "loop", "vars", "range"
+])
 
 
 class LiquidSyntaxError(Exception):
@@ -134,7 +141,7 @@ def _tokenize(text: str) -> list[_Token]:
 
 def _quote(text: str) -> str:
     """A Liquid string literal (no escapes in Liquid) as a Jinja literal."""
-    quote, body = text[0], text[1:-1]
+    body = text[1:-1]
     if "\\" not in body:
         return text
     return '"' + body.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -143,9 +150,8 @@ def _quote(text: str) -> str:
 class _Scope:
     """What the expression translator needs to know about the place it stands in."""
 
-    def __init__(self, liquid: bool, assigned: set[str], loop_vars: list[str]) -> None:
+    def __init__(self, liquid: bool, loop_vars: list[str]) -> None:
         self.liquid = liquid
-        self.assigned = assigned
         self.loop_vars = loop_vars
         self.unsupported: list[str] = []
         self.constructs: Counter[str] = Counter()
@@ -232,12 +238,12 @@ class _Expr:
             return self.segments(name)
         if name == "forloop":
             return self.forloop()
-        if name in self.scope.loop_vars:
+        if name in self.scope.loop_vars or name in _ROOTS:
             return self.segments(name)
+        # every other name is a Liquid variable: read from vars when it is used (a page
+        # reads what an include it ran assigned; Jinja would have looked it up too early)
         plain = _IDENT_RE.fullmatch(name) is not None and name not in _JINJA_KEYWORDS
-        if name in self.scope.assigned:
-            return self.segments(f"vars.{name}" if plain else f'vars["{name}"]')
-        return self.segments(name if plain else f'vars["{name}"]')
+        return self.segments(f"vars.{name}" if plain else f'vars["{name}"]')
 
     def forloop(self) -> str:
         self.scope.constructs["forloop"] += 1
@@ -246,7 +252,8 @@ class _Expr:
             if attr in _FORLOOP:
                 return self.segments(f"loop.{_FORLOOP[attr]}")
             self.scope.unsupported.append(f"forloop.{attr}")
-            return self.segments("none")
+            self.segments("none")  # read past the rest: it has no value
+            return "none"
         return self.segments("loop")
 
     def segments(self, base: str) -> str:
@@ -387,6 +394,8 @@ def _range(start: str, end: str) -> str:
 
 _OPEN_RE = re.compile(r"\{%|\{\{|\{#")
 _QUOTE_RE = re.compile(r"[\"']")
+_STRING_END = {'"': re.compile(r'(?:[^"\\]|\\.)*"', re.DOTALL),
+               "'": re.compile(r"(?:[^'\\]|\\.)*'", re.DOTALL)}
 _TAG_NAME_RE = re.compile(r"\s*(#|[A-Za-z_]\w*)")
 _RAW_END_RE = re.compile(r"\{%-?\s*endraw\s*-?%\}")
 _COMMENT_TAG_RE = re.compile(r"\{%-?\s*(comment|endcomment)\b[^%]*?-?%\}")
@@ -396,9 +405,8 @@ _QUICK_LIGHT_RE = re.compile(
 _ASSIGN_RE = re.compile(r"\s*([\w-]+\??)\s*=(.*)", re.DOTALL)
 _FOR_RE = re.compile(r"\s*([A-Za-z_][\w-]*)\s+in\s+(.*)", re.DOTALL)
 _INCLUDE_PARAM_RE = re.compile(
-    r"(?P<sp>\s*)(?P<key>[A-Za-z_][\w-]*)(?P<eq>\s*=\s*)(?P<value>\"[^\"]*\"|'[^']*'|"
-    r"[^\s\"']+)")
-_ASSIGNED_RE = re.compile(r"\{%-?\s*(?:assign|capture)\s+([\w-]+\??)")
+    r"(?P<sp>\s*)(?P<key>[A-Za-z_][\w-]*)(?P<eq>\s*=\s*)"
+    r"(?P<value>\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|[^\s\"']+)")
 
 
 @dataclass
@@ -406,7 +414,6 @@ class _Block:
     kind: str  # if, unless, for, case, capture, unsupported, highlight
     loop_var: str = ""
     case_var: str = ""
-    seen_when: bool = False
 
 
 def translate(source: str, *, liquid: bool = True) -> Translation:
@@ -432,10 +439,10 @@ def _find_close(source: str, start: int, closer: str) -> int:
         quote = _QUOTE_RE.search(source, pos, end)
         if quote is None:
             return end
-        close_quote = source.find(quote.group(), quote.end())
-        if close_quote < 0:
+        string = _STRING_END[quote.group()].match(source, quote.end())
+        if string is None:
             return source.find(closer, start)
-        pos = close_quote + 1
+        pos = string.end()
 
 
 class _Translator:
@@ -446,9 +453,8 @@ class _Translator:
         self.constructs: Counter[str] = Counter()
         self.problems: list[Problem] = []
         self.blocks: list[_Block] = []
-        self.assigned = set(_ASSIGNED_RE.findall(source)) if liquid else set()
         self.case_count = 0
-        self._newlines = [i for i, c in enumerate(source) if c == "\n"]
+        self._newlines = [m.start() for m in re.finditer("\n", source)]
 
     def line_at(self, pos: int) -> int:
         return bisect.bisect_left(self._newlines, pos) + 1
@@ -458,7 +464,7 @@ class _Translator:
         return [b.loop_var for b in self.blocks if b.loop_var]
 
     def scope(self) -> _Scope:
-        return _Scope(self.liquid, self.assigned, self.loop_vars)
+        return _Scope(self.liquid, self.loop_vars)
 
     def run(self) -> Translation:
         src = self.src
@@ -513,11 +519,8 @@ class _Translator:
         body = inner[len(lstrip):len(inner) - len(rstrip)]
         if not self.liquid and not re.search(r"\|\s*[A-Za-z_]\w*\s*:", _mask_strings(body)):
             return token
-        newlines = "\n" * token.count("\n")
-        lead = body[:len(body) - len(body.lstrip())] or " "
-        trail = body[len(body.rstrip()):] or " "
         if not body.strip():
-            return "{{" + lstrip + ' "" ' + newlines + rstrip + "}}"
+            return "{{" + lstrip + ' "" ' + "\n" * token.count("\n") + rstrip + "}}"
         scope = self.scope()
         try:
             parser = _Expr(body, scope)
@@ -526,12 +529,15 @@ class _Translator:
         except LiquidSyntaxError as exc:
             if not self.liquid:
                 return token  # not Liquid after all: Jinja judges it
-            return self.problem(pos, "ED301", f"Liquid syntax error: {exc}") + newlines
+            return self.problem(pos, "ED301", f"Liquid syntax error: {exc}") + \
+                "\n" * token.count("\n")
         self.constructs.update(scope.constructs)
         if not self.liquid:
             self.constructs["filter syntax"] += 1
-        lead = lead.replace("\n", "") or " "
-        trail = trail.replace("\n", "") or " "
+        # the author's spacing inside the braces is kept ({{x}} stays tight)
+        lead = body[:len(body) - len(body.lstrip())].replace("\n", "")
+        trail = body[len(body.rstrip()):].replace("\n", "")
+        newlines = "\n" * (token.count("\n") - expression.count("\n"))
         return (self.flush_unsupported(scope, pos) + "{{" + lstrip + lead + expression +
                 trail + newlines + rstrip + "}}")
 
@@ -556,12 +562,34 @@ class _Translator:
             self.out.append(token)  # Jinja's own tag
             return end
         try:
-            translated = self.translate_tag(name, markup, lstrip, rstrip, newlines, start,
-                                            token)
+            # newlines are put back by _fit_lines: a string in the tag may hold some itself
+            translated = self.translate_tag(name, markup, lstrip, rstrip, 0, start, token)
         except LiquidSyntaxError as exc:
-            translated = self.problem(start, "ED301", f"Liquid syntax error in '{name}': {exc}")
+            translated = self.problem(start, "ED301", f"Liquid syntax error in '{name}': "
+                                      f"{exc}") + self.keep_structure(name, lstrip, rstrip)
         self.out.append(_fit_lines(translated, newlines))
         return end
+
+    def keep_structure(self, name: str, lstrip: str, rstrip: str) -> str:
+        """After a syntax error in a block's opening tag, an opening that keeps the blocks
+        balanced (its body is skipped), so the rest of the page still renders."""
+        j = self.jinja
+        if name in ("if", "unless"):
+            self.blocks.append(_Block("if"))
+            return j("if false", lstrip, rstrip)
+        if name in ("elsif", "when") and self.blocks:
+            return j("elif false", lstrip, rstrip)
+        if name == "for":
+            self.blocks.append(_Block("for"))
+            return j("for _ in []", lstrip, rstrip)
+        if name == "case":
+            self.case_count += 1
+            self.blocks.append(_Block("case", case_var=f"_case{self.case_count}"))
+            return j(f"set _case{self.case_count} = none", lstrip) + j("if false", "", rstrip)
+        if name == "capture":
+            self.blocks.append(_Block("capture"))
+            return j("set _ignored", lstrip, rstrip)
+        return ""
 
     def comment(self, start: int, end: int, lstrip: str) -> int:
         """``{% comment %}...{% endcomment %}`` (nested ones too) as a Jinja comment that
@@ -801,7 +829,7 @@ class _Translator:
         """Includes stay in Jekyll's form (our syntax too); variables in them are translated."""
         if not self.liquid:
             return token
-        self.constructs[name] += 1
+        self.constructs[f"{name} (kept in Jekyll's form)"] += 1
         text = markup.strip()
         # the path: quoted, or up to the first blank outside {{ }}
         if text[:1] in "\"'":
@@ -846,7 +874,10 @@ class _Translator:
             return token
         body = f"{name} {path}{''.join(translated)}"
         newlines = token.count("\n") - body.count("\n")
-        return "".join(problems) + self.jinja(body, lstrip, rstrip, max(newlines, 0))
+        # an include in a loop reads the loop's variables, as in Liquid
+        loops = "".join(self.jinja(f"set vars.{v} = {v}") for v in self.loop_vars
+                        if _IDENT_RE.fullmatch(v) and v not in _JINJA_KEYWORDS)
+        return "".join(problems) + loops + self.jinja(body, lstrip, rstrip, max(newlines, 0))
 
     def highlight(self, markup: str, lstrip: str, rstrip: str, newlines: int, pos: int,
                   token: str) -> str:

@@ -367,12 +367,12 @@ def inspect(value: Any) -> str:
 
 
 def markdownify(value: Any) -> Any:
-    """Markdown to HTML, as Jekyll's converter does (here: Python-Markdown)."""
+    """Markdown to HTML, as Jekyll's converter does (here: markdown-it, GFM-like)."""
     if _undefined(value):
         return value
-    import markdown
+    from markdown_it import MarkdownIt
 
-    return markdown.markdown(_arg(value), extensions=["tables", "fenced_code"])
+    return str(MarkdownIt("commonmark").enable("table").render(_arg(value)))
 
 
 def liquid_default(value: Any, default: Any = "", allow_false: Any = False) -> Any:
@@ -613,12 +613,12 @@ def _to_datetime(value: Any) -> _dt.datetime | None:
     if isinstance(value, _dt.date):
         return _dt.datetime(value.year, value.month, value.day)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return _dt.datetime.fromtimestamp(value, tz=_dt.timezone.utc)
+        return _dt.datetime.fromtimestamp(value, tz=_dt.UTC)
     text = _arg(value).strip()
     if text in ("now", "today"):
         return _dt.datetime.now()
     if re.fullmatch(r"\d+", text):
-        return _dt.datetime.fromtimestamp(int(text), tz=_dt.timezone.utc)
+        return _dt.datetime.fromtimestamp(int(text), tz=_dt.UTC)
     try:
         return _dt.datetime.fromisoformat(text.replace(" +", "+").replace("Z", "+00:00"))
     except ValueError:

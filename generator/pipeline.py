@@ -18,7 +18,7 @@ from .errors import Diagnostic, SourceLocation
 from .examples import extract
 from .schemas import SchemaStore, load_schemas
 from .settings import Settings
-from .templating import Renderer, RenderResult, load_data_files
+from .templating import Renderer, RenderResult, load_data_files, partial_path
 from .validation import PageContext, check_examples, check_front_matter
 
 HUB_TITLES = {"crm": "CRM", "helpdesk": "Help Desk", "finance": "Finance",
@@ -194,7 +194,7 @@ class Project:
         kind, _, value = name.partition(":")
         hashes = self.memory.hashes
         if kind == "partial":
-            return hashes.of(self.settings.includes_dir / value)
+            return hashes.of(partial_path(self.settings, value))  # include_relative too
         if kind == "data":
             files = sorted(self.settings.data_dir.glob(f"{value}.y*ml"))
             return digest("".join(hashes.of(f) for f in files).encode())
@@ -248,8 +248,8 @@ class Project:
 
     # checking -----------------------------------------------------------------------------
     def page_context(self, doc: Document) -> dict[str, Any]:
-        page = dict(doc.meta)
-        if doc.hub is not None:
+        page = {**self.settings.page_values(doc.rel), **doc.meta}  # Jekyll: defaults:, url
+        if doc.hub is not None and not self.settings.jekyll:  # Jekyll has no hub alias
             page.setdefault("hub", doc.hub)
         page.setdefault("path", doc.rel)
         page.setdefault("url", doc.path.relative_to(self.settings.docs_dir).with_suffix("")

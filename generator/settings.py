@@ -4,9 +4,12 @@ and the MkDocs plugin, with the one strictness switch (strict unless told otherw
 from __future__ import annotations
 
 import fnmatch
+import functools
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any, cast
 
@@ -38,6 +41,11 @@ class Settings:
     #: Jekyll's ``exclude:`` and ``include:`` patterns, relative to docs_dir.
     exclude: tuple[str, ...] = ()
     include: tuple[str, ...] = ()
+    #: MkDocs' exclude_docs (gitignore-style lines, relative to docs_dir): files there are
+    #: not pages (MkDocs builds none of them, so none is checked as one).
+    exclude_docs: str = ""
+    #: Jekyll's ``defaults:`` as (path, values), least specific first.
+    page_defaults: tuple[tuple[str, Mapping[str, Any]], ...] = ()
 
     def __post_init__(self) -> None:
         if self.data_dir is None:
@@ -51,7 +59,8 @@ class Settings:
         none may match exclude:, and the file must open with front matter (Jekyll copies
         a Markdown file without it as it is, unrendered)."""
         if not self.jekyll:
-            return True
+            return not self.exclude_docs or not _excluded_doc(self.exclude_docs, path,
+                                                              self.docs_dir)
         base = base or self.docs_dir
         try:
             parts = path.relative_to(base).parts
@@ -75,6 +84,24 @@ class Settings:
                 return False
         return has_front_matter(path)
 
+    def page_values(self, rel: str) -> dict[str, Any]:
+        """What a Jekyll page holds beside its front matter: the ``defaults:`` of
+        _config.yml whose path covers it, and its name, dir and url as Jekyll gives them.
+        Nothing for our own layout."""
+        if not self.jekyll:
+            return {}
+        values: dict[str, Any] = {}
+        for scope, defaults in self.page_defaults:
+            scope = scope.strip("/")
+            if not scope or rel == scope or rel.startswith(scope + "/") or \
+                    fnmatch.fnmatchcase(rel, scope):
+                values.update(defaults)
+        posix = PurePosixPath(rel)
+        folder = "" if posix.parent.as_posix() == "." else posix.parent.as_posix() + "/"
+        url = f"/{folder}" if posix.stem == "index" else f"/{folder}{posix.stem}.html"
+        values.update(name=posix.name, dir=f"/{folder}", url=url)
+        return values
+
     @staticmethod
     def _listed(patterns: tuple[str, ...], name: str, path: str) -> bool:
         """Jekyll's matching: a pattern names a path from the root (or, for include:, a
@@ -89,10 +116,18 @@ class Settings:
         return False
 
     def rel(self, path: Path) -> str:
-        """The path as diagnostics show it: relative to the project root when inside it."""
+        """The path as diagnostics show it: relative to the project root when inside it.
+
+        Lexical (no symlinks followed): a link inside the project is shown where it is."""
+        absolute = os.path.abspath(path)
+        root = _absolute_root(self.root)
+        if absolute == root:
+            return "."
+        if absolute.startswith(root + os.sep):
+            return absolute[len(root) + 1:].replace(os.sep, "/")
         try:
             return path.resolve().relative_to(self.root.resolve()).as_posix()
-        except ValueError:
+        except (ValueError, OSError):
             return path.as_posix()
 
     def with_strict(self, strict: bool) -> Settings:
@@ -125,6 +160,11 @@ def plugin_options(config: Mapping[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+@lru_cache(maxsize=8)
+def _absolute_root(root: Path) -> str:
+    return os.path.abspath(root)
+
+
 def yaml_error_position(exc: yaml.YAMLError, text: str) -> tuple[int, int] | None:
     """0-based (line, column) of a YAML error: where the problem is, or, when the parser
     only found out at the end of the text, where the unclosed bracket or quote opened."""
@@ -133,6 +173,21 @@ def yaml_error_position(exc: yaml.YAMLError, text: str) -> tuple[int, int] | Non
     if context is not None and (mark is None or mark.index >= len(text.rstrip())):
         mark = context
     return (mark.line, mark.column) if mark is not None else None
+
+
+@functools.lru_cache(maxsize=8)
+def _exclude_spec(patterns: str) -> Any:
+    import pathspec.gitignore  # MkDocs' own dependency, read the way MkDocs reads it
+
+    return pathspec.gitignore.GitIgnoreSpec.from_lines(patterns.splitlines())
+
+
+def _excluded_doc(patterns: str, path: Path, docs_dir: Path) -> bool:
+    try:
+        rel = path.relative_to(docs_dir).as_posix()
+    except ValueError:
+        return False
+    return bool(_exclude_spec(patterns).match_file(rel))
 
 
 def has_front_matter(path: Path) -> bool:
@@ -192,5 +247,6 @@ def settings_from(root: Path, config: Mapping[str, Any], options: Mapping[str, A
         cache_dir=root / str(cache) if cache else None,
         strict=bool(options.get("strict", True)) if strict is None else strict,
         site=dict(extra),
+        exclude_docs=str(config.get("exclude_docs") or ""),
         max_include_depth=int(options.get("max_include_depth", 16)),
     )

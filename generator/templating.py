@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import re
 import time
-from stat import S_ISREG
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from stat import S_ISREG
 from types import TracebackType
 from typing import Any
 
 import jinja2
-from jinja2.ext import Extension
 from jinja2.exceptions import SecurityError
+from jinja2.ext import Extension
 from jinja2.sandbox import SandboxedEnvironment
 
 from . import liquid_filters
@@ -111,6 +111,11 @@ class ReportingUndefined(jinja2.ChainableUndefined):
     __slots__ = ()
 
     def __str__(self) -> str:
+        hint = self._undefined_hint or ""
+        if "unsafe" in hint:  # the sandbox's placeholder for a forbidden attribute
+            return _state().problem("ED307", f"forbidden in templates: {hint}",
+                                    "templates may only read page, site and include values",
+                                    self._undefined_name or "")
         return _state().problem("ED302", self._describe(), "", self._undefined_name or "")
 
     def _describe(self) -> str:
@@ -246,7 +251,8 @@ _INCLUDE_RE = re.compile(
     r"\{%(?P<lstrip>-?)\s*include(?P<relative>_relative)?\s+(?P<args>(?:[^%]|%(?!\}))*?)\s*"
     r"(?P<rstrip>-?)%\}", re.DOTALL)
 _PARAM_RE = re.compile(
-    r"\s*(?P<key>[A-Za-z_][\w-]*)\s*=\s*(?:\"(?P<dq>[^\"]*)\"|'(?P<sq>[^']*)'"
+    r"\s*(?P<key>[A-Za-z_][\w-]*)\s*=\s*"
+    r"(?:\"(?P<dq>(?:[^\"\\]|\\.)*)\"|'(?P<sq>(?:[^'\\]|\\.)*)'"
     r"|(?P<var>[A-Za-z_][\w.\-\[\]'\"]*))")
 # dotted names whose segments hold hyphens (Liquid allows them): a.b-c -> a["b-c"]
 _HYPHEN_PATH_RE = re.compile(r"(?<![\w.\"'])([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*(?:-[A-Za-z_]\w*)*)+)")
@@ -306,7 +312,9 @@ def _parse_params(text: str) -> list[tuple[str, str]]:
         if match.group("var") is not None:
             expr = _hyphen_paths(match.group("var"))
         else:
-            value = match.group("dq") if match.group("dq") is not None else match.group("sq")
+            # as Jekyll: a quote inside a quoted value is escaped with a backslash
+            value = (match.group("dq").replace('\\"', '"') if match.group("dq") is not None
+                     else match.group("sq").replace("\\'", "'"))
             expr = _jinja_string(value)
         params.append((key, expr))
         pos = match.end()
@@ -341,7 +349,8 @@ class JekyllSyntax(Extension):
 
     def __init__(self, environment: jinja2.Environment) -> None:
         super().__init__(environment)
-        environment.extend(source_files={}, line_offsets={}, file_ids={})
+        environment.extend(source_files={}, line_offsets={}, file_ids={},
+                           template_names={})
 
     def file_id(self, display_path: str) -> int:
         ids: dict[str, int] = self.environment.file_ids  # type: ignore[attr-defined]
@@ -355,6 +364,8 @@ class JekyllSyntax(Extension):
             return source  # already preprocessed: see Renderer._skeleton
         env = self.environment
         display = env.display_path(name or "", filename)  # type: ignore[attr-defined]
+        if name and filename:
+            env.template_names[filename] = name  # type: ignore[attr-defined]
         offset = env.line_offsets.get(name, 0)  # type: ignore[attr-defined]
         fid = self.file_id(display)
         source = translate(source, liquid=env.settings.jekyll).text  # type: ignore[attr-defined]
@@ -405,18 +416,26 @@ def _add_line_markers(source: str, fid: int, offset: int) -> str:
     out: list[str] = []
     inside: str | None = None  # the closing delimiter we are waiting for
     in_raw = False
+    trimmed = False  # the line before ended with -%} or -}}: Jinja strips this line's indent
     lines = source.split("\n")
     last = len(lines) - 1
     for index, line in enumerate(lines):
         number = index + 1 + offset
         stripped = line.lstrip()
         trims_left = stripped.startswith(("{%-", "{{-", "{#-"))
+        marker = f"{LINE}{fid}:{number}{END}"
+        if trimmed and inside is None and not stripped:
+            out.append(line)  # blank: stripped away whole, as the trim goes on
+            continue
         # the empty piece after a final newline stays bare so Jinja can trim that newline
         if inside is None and not trims_left and (line or index < last):
-            out.append(f"{LINE}{fid}:{number}{END}{line}")
+            indent = len(line) - len(stripped) if trimmed else 0
+            out.append(line[:indent] + marker + line[indent:])
         else:
             out.append(line)
         inside, in_raw = _scan_tags(line, inside, in_raw)
+        trimmed = inside is None and not in_raw and line.rstrip().endswith(
+            ("-%}", "-}}", "-#}"))
     return "\n".join(out)
 
 
@@ -788,6 +807,13 @@ class Renderer:
         # A syntax error in a partial surfaces when it is first included.
         location = self._location_of(exc.name, exc.lineno)
         message = _clean_marker_text(exc.message or "syntax error")
+        opened = _unclosed_opener(exc.source or "", exc.lineno) if exc.lineno else None
+        if opened is not None and opened[0] < exc.lineno:
+            # Jinja gives up where it ran out of template; the mistake is the opener.
+            line, opener = opened
+            location = self._location_of(exc.name, line)
+            message = (f"this '{opener}' is never closed (Jinja stopped at line "
+                       f"{self._location_of(exc.name, exc.lineno).line}: {message})")
         return Diagnostic("ED301", message, location,
                           "close every {% %} and {{ }}; Jekyll tags like {% include x.md %} "
                           "are supported as written")
@@ -887,6 +913,27 @@ def split_template(source: str) -> list[tuple[bool, str]] | None:
     return [(is_tag, text) for is_tag, text in pieces if is_tag or text]
 
 
+def _unclosed_opener(source: str, upto: int) -> tuple[int, str] | None:
+    """(line, opener) of a tag still open at line ``upto`` of ``source``, if any."""
+    inside: str | None = None
+    in_raw = False
+    opened: tuple[int, str] | None = None
+    for number, line in enumerate(_strip_markers_keep_lines(source).split("\n")[:upto],
+                                  start=1):
+        before = inside
+        inside, in_raw = _scan_tags(line, inside, in_raw)
+        if inside is not None and before is None:
+            opener = {"}}": "{{", "%}": "{%", "#}": "{#"}[inside]
+            opened = (number, opener)
+        elif inside is None:
+            opened = None
+    return opened if inside is not None else None
+
+
+def _strip_markers_keep_lines(text: str) -> str:
+    return _STRIP_RE.sub("", text)
+
+
 def _template_frames(tb: TracebackType | None, env: jinja2.Environment
                      ) -> list[tuple[str, int]]:
     """(template name, line) of each template frame, outermost first."""
@@ -897,6 +944,11 @@ def _template_frames(tb: TracebackType | None, env: jinja2.Environment
         if template is not None:
             lineno = template.get_corresponding_lineno(tb.tb_lineno)
             frames.append((template.name, lineno))
+        else:
+            # Jinja's rewritten traceback: fake frames already at the template's own line
+            name = env.template_names.get(frame.f_code.co_filename)  # type: ignore[attr-defined]
+            if name is not None and not name.startswith(SKELETON_PREFIX):
+                frames.append((name, tb.tb_lineno))
         tb = tb.tb_next
     return frames
 

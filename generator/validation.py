@@ -6,11 +6,12 @@ offending text came from (a partial's line, with the page that included it).
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -20,11 +21,21 @@ from jsonschema.exceptions import ValidationError
 from .curl import CurlCommand, CurlParseError, parse_curl
 from .documents import Document
 from .errors import Diagnostic, SourceLocation
-from .examples import CURL, OAUTH_URL, OTHER, REQUEST, RESPONSE, Example, PageBlocks, Table
+from .examples import (
+    CURL,
+    OAUTH_URL,
+    OTHER,
+    REQUEST,
+    RESPONSE,
+    Example,
+    PageBlocks,
+    Table,
+)
 from .jsonlocate import JSONLocateError, JSONPath, LocatedJSON, format_path, parse
-from .schemas import FRONT_MATTER, OAUTH_URL as OAUTH_SCHEMA, REQUEST as REQUEST_SCHEMA
+from .schemas import FRONT_MATTER, SchemaStore
+from .schemas import OAUTH_URL as OAUTH_SCHEMA
+from .schemas import REQUEST as REQUEST_SCHEMA
 from .schemas import RESPONSE as RESPONSE_SCHEMA
-from .schemas import SchemaStore
 from .templating import RenderResult
 
 SCHEMA_OF_KIND = {REQUEST: REQUEST_SCHEMA, RESPONSE: RESPONSE_SCHEMA, OAUTH_URL: OAUTH_SCHEMA}
@@ -37,17 +48,55 @@ Within = Callable[[int, int], tuple[int, int]] | None
 
 def check_front_matter(doc: Document, schemas: SchemaStore) -> list[Diagnostic]:
     if not doc.is_element:
-        return []
+        return _html_in_front_matter(doc, set())
     validator = schemas.get(FRONT_MATTER)
     diagnostics: list[Diagnostic] = []
+    reported: set[str] = set()  # keys the schema has found fault with
     if validator is not None:
         known = list(validator.schema.get("properties", {}))
         for error in sorted(validator.iter_errors(doc.meta), key=lambda e: list(e.path)):
             diagnostics.extend(_front_matter_error(doc, error, known))
-    if doc.hub is None:
+            if error.path:
+                reported.add(str(error.path[0]))
+    diagnostics.extend(_html_in_front_matter(doc, reported))
+    if doc.hub is None and doc.path.name == "authenticate.md":
+        # the element's hub is read from its authenticate page (the catalog and navigation
+        # take it from there); its other pages (events, bulk, API docs) need not repeat it
         diagnostics.append(Diagnostic("ED108", "element page has no hub (hub: or hdOrcrm:)",
                                       SourceLocation(doc.rel, 1, 1)))
     return diagnostics
+
+
+_HTML_TAG_RE = re.compile(r"<[A-Za-z/!?]")  # where a browser starts a tag
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _html_in_front_matter(doc: Document, reported: set[str]) -> list[Diagnostic]:
+    """Any front-matter value (of any page) holding an HTML tag: ``{{ page.x }}`` and the
+    theme publish such values as they are, so a <script> there would run in the reader's
+    browser. Keys the schema has already reported are not reported twice."""
+    found = []
+    for key, value in doc.meta.items():
+        if str(key) in reported:
+            continue
+        tagged = next((text for text in _strings(value) if _HTML_TAG_RE.search(text)), None)
+        if tagged is None:
+            continue
+        found.append(Diagnostic(
+            "ED103", f"'{key}': {_short(tagged)} contains HTML markup: front matter is plain "
+            "text, and HTML here would be published as markup wherever the value is shown",
+            doc.key_location(str(key)), "remove the tags and write plain text"))
+    return found
 
 
 def _front_matter_error(doc: Document, error: ValidationError,
@@ -139,6 +188,24 @@ class PageContext:
         location, chain = self.where(example, line, col)
         return Diagnostic(code, message, location, hint, chain)
 
+    def file_lines(self, example: Example, text: str, within: Within = None) -> str:
+        """``text`` (a parser's message or hint) with its block-relative "line N[, col M]"
+        references turned into the file's own lines, as the diagnostic's location is."""
+
+        home = self.where(example, 1)[0].path  # the file the block is in
+
+        def to_file(match: re.Match[str]) -> str:
+            line, col = int(match.group(1)), int(match.group(2) or 0)
+            if within is not None:
+                line, mapped_col = within(line, max(col, 1))
+                col = mapped_col if col else 0
+            location, _ = self.where(example, line, col)
+            where = f"line {location.line}" if location.path == home else \
+                f"{location.path}:{location.line}"
+            return f"{where}, col {location.col}" if col and location.col else where
+
+        return _LINE_REF_RE.sub(to_file, text)
+
     def at_path(self, example: Example, located: LocatedJSON, path: JSONPath, code: str,
                 message: str, hint: str = "", key: bool = False,
                 within: Within = None) -> Diagnostic:
@@ -155,6 +222,9 @@ class PageContext:
                          hint: str = "") -> Diagnostic:
         origin = self.rendered.origin(rendered_line)
         return Diagnostic(code, message, origin.location(1), hint, origin.chain)
+
+
+_LINE_REF_RE = re.compile(r"\bline (\d+)(?:, col (\d+))?")
 
 
 def _nth_line(text: str, index: int) -> str:
@@ -176,8 +246,11 @@ def _source_column(out_text: str, source: str | None, out_col: int) -> int:
 
 def check_examples(ctx: PageContext, blocks: PageBlocks) -> list[Diagnostic]:
     doc = ctx.doc
-    diagnostics: list[Diagnostic] = []
-    request: tuple[Example, LocatedJSON] | None = None
+    diagnostics: list[Diagnostic] = [
+        ctx.at_rendered_line(line, "ED216", "lists or quotes nested too deeply from here: "
+                             "blocks inside this nesting are not checked")
+        for line in blocks.too_deep]
+    requests: list[tuple[Example, LocatedJSON]] = []  # every request body, in page order
     curls: list[tuple[Example, CurlCommand, LocatedJSON | None]] = []
     for example in blocks.examples:
         kind = example.kind
@@ -198,9 +271,13 @@ def check_examples(ctx: PageContext, blocks: PageBlocks) -> list[Diagnostic]:
         if example.json_error is not None and (example.looks_like_json or kind != OTHER):
             error = example.json_error
             diagnostics.append(ctx.at(example, error.line, error.col, "ED210",
-                                      f"invalid JSON: {error.message}", error.hint))
-            continue
-        located = example.json
+                                      "invalid JSON: " + ctx.file_lines(example, error.message),
+                                      ctx.file_lines(example, error.hint)))
+            located = _before_extra_closer(example)
+            if located is None:
+                continue
+        else:
+            located = example.json
         if located is None:
             continue
         diagnostics.extend(ctx.at_path(example, located, path, "ED214",
@@ -208,7 +285,9 @@ def check_examples(ctx: PageContext, blocks: PageBlocks) -> list[Diagnostic]:
                                        "JSON readers keep only one of the two values")
                            for path, _ in located.duplicate_keys)
         if kind == OTHER:
-            if doc.is_element and isinstance(located.value, dict | list):
+            # example=other is the author saying so: nothing to warn about
+            if doc.is_element and example.override is None and \
+                    isinstance(located.value, dict | list):
                 diagnostics.append(ctx.at(example, 1, 1, "ED212",
                                           "JSON block is not a request, response or OAuth URL "
                                           "example, so nothing checks it"))
@@ -222,13 +301,14 @@ def check_examples(ctx: PageContext, blocks: PageBlocks) -> list[Diagnostic]:
             diagnostics.extend(_check_response(ctx, example, located))
         elif kind == REQUEST:
             diagnostics.extend(_check_request(ctx, example, located))
-            request = request or (example, located)
+            requests.append((example, located))
         elif kind == OAUTH_URL:
             diagnostics.extend(_check_oauth_url(ctx, example, located))
     for example, command, body in curls:
+        request = _request_for(example, requests)
         if body is not None and request is not None:
             diagnostics.extend(_compare_bodies(ctx, example, command, body, request))
-    diagnostics.extend(_check_parameters_table(ctx, blocks.tables, request, curls))
+    diagnostics.extend(_check_parameters_table(ctx, blocks.tables, requests, curls))
     diagnostics.extend(_check_fences_closed(ctx, blocks.examples))
     return diagnostics
 
@@ -391,7 +471,9 @@ def _check_curl(ctx: PageContext, example: Example, diagnostics: list[Diagnostic
         command = parse_curl(example.text)
     except CurlParseError as exc:
         diagnostics.append(ctx.at(example, exc.line, exc.col, "ED220",
-                                  f"cURL command does not parse: {exc.message}", exc.hint))
+                                  "cURL command does not parse: " +
+                                  ctx.file_lines(example, exc.message),
+                                  ctx.file_lines(example, exc.hint)))
         return None
     url = command.url or ""
     path = urlparse(url).path if "://" in url else url.split("?")[0]
@@ -406,10 +488,8 @@ def _check_curl(ctx: PageContext, example: Example, diagnostics: list[Diagnostic
                                       f"'{page_key}'"))
     body_value: Any = None
     if command.data is not None:
-        try:
+        with contextlib.suppress(JSONLocateError):  # reported below, at its line
             body_value = parse(command.data.text).value
-        except JSONLocateError:
-            pass
     sends_instance = isinstance(body_value, dict) and "element" in body_value and bool(
         {"configuration", "providerData", "name"} & body_value.keys())
     to_instances = path.rstrip("/").endswith("/instances")
@@ -451,10 +531,35 @@ def _check_curl(ctx: PageContext, example: Example, diagnostics: list[Diagnostic
     except JSONLocateError as exc:
         line, col = within(exc.line, exc.col)
         diagnostics.append(ctx.at(example, line, col, "ED224",
-                                  f"the -d body is not valid JSON: {exc.message}", exc.hint))
+                                  "the -d body is not valid JSON: " +
+                                  ctx.file_lines(example, exc.message, within),
+                                  ctx.file_lines(example, exc.hint, within)))
         return example, command, None
     diagnostics.extend(_check_request(ctx, example, body, within))
     return example, command, body
+
+
+def _before_extra_closer(example: Example) -> LocatedJSON | None:
+    """A block that is complete JSON followed by a stray '}' or ']' (a common slip): the
+    value before it, so the rest of the checks still run on what the author meant."""
+    error = example.json_error
+    if error is None or "no object is open" not in error.message and \
+            "no array is open" not in error.message:
+        return None
+    lines = example.text.split("\n")
+    offset = sum(len(line) + 1 for line in lines[:error.line - 1]) + error.col - 1
+    try:
+        return parse(example.text[:offset])
+    except JSONLocateError:
+        return None
+
+
+def _request_for(curl: Example, requests: list[tuple[Example, LocatedJSON]]
+                 ) -> tuple[Example, LocatedJSON] | None:
+    """The JSON request body a cURL example repeats: the last one shown before it (a page
+    may show several variants, each followed by its cURL), else the first one after it."""
+    before = [r for r in requests if r[0].fence_line < curl.fence_line]
+    return before[-1] if before else (requests[0] if requests else None)
 
 
 def _key_paths(value: Any, prefix: JSONPath = ()) -> set[JSONPath]:
@@ -499,15 +604,16 @@ def _parameters_table(tables: list[Table]) -> Table | None:
 
 
 def _check_parameters_table(ctx: PageContext, tables: list[Table],
-                            request: tuple[Example, LocatedJSON] | None,
+                            requests: list[tuple[Example, LocatedJSON]],
                             curls: list[tuple[Example, CurlCommand, LocatedJSON | None]]
                             ) -> list[Diagnostic]:
+    """Every configuration key of every request body is in the table; every key the table
+    lists is in at least one of them (a page may show variants: OAuth, API key, events)."""
     table = _parameters_table(tables)
-    if table is None or request is None:
-        return []
-    example, located = request
-    configuration = _lookup(located.value, "configuration")
-    if not isinstance(configuration, dict):
+    bodies = [(example, located, _lookup(located.value, "configuration"))
+              for example, located in requests]
+    bodies = [(e, loc, conf) for e, loc, conf in bodies if isinstance(conf, dict)]
+    if table is None or not bodies:
         return []
     listed: dict[str, int] = {}
     for line, _cells, spans in table.rows:
@@ -516,13 +622,15 @@ def _check_parameters_table(ctx: PageContext, tables: list[Table],
                 if "." in name:
                     listed.setdefault(name.strip(), line)
     found = []
-    for key in configuration:
-        if key not in listed:
-            found.append(ctx.at_path(example, located, ("configuration", key), "ED230",
-                                     f"configuration key '{key}' is not in the Parameters "
-                                     "table", key=True))
+    for example, located, configuration in bodies:
+        for key in configuration:
+            if key not in listed:
+                found.append(ctx.at_path(example, located, ("configuration", key), "ED230",
+                                         f"configuration key '{key}' is not in the "
+                                         "Parameters table", key=True))
+    every_key = {key for _, _, configuration in bodies for key in configuration}
     for name, line in listed.items():
-        if name not in configuration:
+        if name not in every_key:
             found.append(ctx.at_rendered_line(
                 line, "ED230", f"the Parameters table lists '{name}', which the request "
                 "body's configuration does not have"))

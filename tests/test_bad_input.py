@@ -12,8 +12,9 @@ Case keys:
   files_b64:   path -> base64 bytes (invalid UTF-8, binary files)
   generate:    a list of {path, kind: big_page|long_line|deep_list, size, prefix, suffix}
   links:       path -> symlink target (as written; may dangle or lead outside the project)
-  expect:      a list of {code, path, line, column?, message?, severity?}: exactly these
-               diagnostics are reported (plus the sibling's)
+  expect:      a list of {code, path, line, column?, message?, hint?, severity?}: exactly
+               these diagnostics are reported (plus the sibling's); message and hint match
+               as substrings
   exit:        the expected exit status (1)
   max_seconds: how long the check may take (default 20)
   xfail:       the reason, when the case shows a bug in a module this suite may not fix
@@ -119,6 +120,7 @@ def test_bad_input_case(case_file: Path, tmp_path: Path) -> None:
                    and d["path"] == expected["path"] and d["line"] == expected["line"]
                    and ("column" not in expected or d["column"] == expected["column"])
                    and expected.get("message", "") in d["message"]
+                   and expected.get("hint", "") in d["hint"]
                    and d["severity"] == expected.get("severity", "error")]
         assert matches, f"{expected} not in {shown}"
     assert len(found) == len(case["expect"]) + 1, f"unexpected extra diagnostics: {shown}"

@@ -1,0 +1,577 @@
+"""Existing Jekyll trees: checked in place, and imported into our layout in one step.
+
+In place (``generator check --jekyll SRC``, or ``check`` in a folder holding ``_config.yml``
+and ``_includes/`` but no ``mkdocs.yml``): the tree is read as Jekyll would render it.
+Settings come from ``_config.yml``: the pages are the files Jekyll publishes (no ``_``, ``.``
+or ``#`` folders unless under ``include:``, nothing under ``exclude:``, front matter
+required), partials come from ``_includes/``, ``site.data`` from ``_data/``, ``site.*`` is
+``_config.yml`` itself, and every template is Liquid (see liquid.py). Diagnostics name the
+tree's own files and lines.
+
+Import (``generator import-jekyll SRC DEST``): pages go to ``content/``, partials to
+``includes/``, data files to ``includes/_data/``; Liquid is translated to our Jinja with the
+same translator, every line staying where it was, so a diagnostic on the imported tree
+names the line it names on the original. DEST is written in a staging folder beside it and
+renamed into place only when complete.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import Any, TextIO
+
+import yaml
+
+from .documents import decode, parse_document
+from .errors import ConfigError, Diagnostic, SourceLocation
+from .liquid import translate
+from .settings import Settings, _LenientLoader, has_front_matter, yaml_error_position
+
+CONFIG_FILE = "_config.yml"
+#: What Jekyll 4 always excludes, whatever _config.yml says.
+DEFAULT_EXCLUDES = (".sass-cache", ".jekyll-cache", "gemfiles", "Gemfile", "Gemfile.lock",
+                    "node_modules", "vendor/bundle", "vendor/cache", "vendor/gems",
+                    "vendor/ruby")
+PAGE_SUFFIXES = (".md", ".markdown", ".mkdown", ".mkdn", ".mkd")
+
+
+def is_jekyll_tree(root: Path) -> bool:
+    """A Jekyll site that is not (yet) one of ours."""
+    return ((root / CONFIG_FILE).is_file() and (root / "_includes").is_dir()
+            and not (root / "mkdocs.yml").exists())
+
+
+def read_config(src: Path) -> dict[str, Any]:
+    """``_config.yml`` as a mapping; ConfigError (ED401) with its line when it is not one."""
+    path = src / CONFIG_FILE
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise _config_error(f"no {CONFIG_FILE} in {src}: not a Jekyll tree") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _config_error(f"cannot read {CONFIG_FILE}: {exc}") from None
+    try:
+        config = yaml.load(text, Loader=_LenientLoader) or {}
+    except yaml.YAMLError as exc:
+        position = yaml_error_position(exc, text)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise _config_error(f"{CONFIG_FILE} is not valid YAML: {problem}",
+                            position[0] + 1 if position else 0) from None
+    if not isinstance(config, Mapping):
+        raise _config_error(f"{CONFIG_FILE} must be a mapping of settings")
+    return {str(k): v for k, v in config.items()}
+
+
+def _config_error(message: str, line: int = 0) -> ConfigError:
+    return ConfigError(Diagnostic("ED401", message, SourceLocation(CONFIG_FILE, line)))
+
+
+def _patterns(config: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    value = config.get(key) or []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise _config_error(f"'{key}:' in {CONFIG_FILE} must be a list of paths")
+    return tuple(str(v) for v in value if v is not None)
+
+
+def jekyll_settings(src: Path, strict: bool | None = None) -> Settings:
+    """Settings that check the Jekyll tree at ``src`` in place, as Jekyll would render it."""
+    src = src.resolve()
+    if not src.is_dir():
+        raise _config_error(f"{src} is not a folder")
+    config = read_config(src)
+    includes = src / str(config.get("includes_dir") or "_includes")
+    data = src / str(config.get("data_dir") or "_data")
+    site = {"baseurl": None, "time": _dt.datetime.now().astimezone().isoformat(), **config}
+    return Settings(
+        root=src,
+        docs_dir=src,
+        includes_dir=includes,
+        data_dir=data,
+        schemas_dir=None,
+        cache_dir=None,  # checking in place writes nothing into the tree
+        strict=True if strict is None else strict,
+        site=site,
+        jekyll=True,
+        exclude=DEFAULT_EXCLUDES + _patterns(config, "exclude"),
+        include=_patterns(config, "include") + _published_collections(config),
+        page_defaults=_page_defaults(config),
+    )
+
+
+def _published_collections(config: Mapping[str, Any]) -> tuple[str, ...]:
+    """The folders of collections Jekyll writes out: _posts, and every collection with
+    ``output: true`` (under collections_dir when one is set)."""
+    collections = config.get("collections") or {}
+    names = ["posts"]
+    if isinstance(collections, Mapping):
+        names += [str(name) for name, options in collections.items()
+                  if isinstance(options, Mapping) and options.get("output")]
+    folder = str(config.get("collections_dir") or "").strip("/")
+    return tuple(f"{folder}/_{name}" if folder else f"_{name}" for name in names)
+
+
+def _page_defaults(config: Mapping[str, Any]) -> tuple[tuple[str, Mapping[str, Any]], ...]:
+    """``defaults:`` that apply to pages, least specific path first (a longer path wins,
+    then the later entry, as in Jekyll)."""
+    found: list[tuple[str, Mapping[str, Any]]] = []
+    for entry in config.get("defaults") or []:
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("values"), Mapping):
+            continue
+        scope: Mapping[str, Any] = entry["scope"] if isinstance(entry.get("scope"),
+                                                                Mapping) else {}
+        if scope.get("type") not in (None, "pages"):
+            continue
+        found.append((str(scope.get("path") or ""), dict(entry["values"])))
+    return tuple(sorted(found, key=lambda item: len(item[0].strip("/"))))
+
+
+# --- walking the tree ----------------------------------------------------------------------
+
+
+def _walk(root: Path, skip_folder: Callable[[Path], bool]) -> Iterator[Path]:
+    """Files under ``root`` in a stable order, not descending into the folders
+    ``skip_folder(relative path)`` refuses (node_modules or vendor/ of a Jekyll site can
+    hold more files than the site itself), nor following links to folders."""
+    for folder, folders, files in os.walk(root):
+        here = Path(folder)
+        folders[:] = sorted(f for f in folders
+                            if not skip_folder((here / f).relative_to(root)))
+        for name in sorted(files):
+            yield here / name
+
+
+def published_pages(settings: Settings) -> list[Path]:
+    """The pages of a Jekyll tree, as Jekyll publishes them (see Settings.publishes)."""
+    return [path for path in _walk(settings.docs_dir, lambda rel: _hidden(rel, settings))
+            if path.suffix in PAGE_SUFFIXES and settings.publishes(path)]
+
+
+# --- what Jekyll does not publish ----------------------------------------------------------
+
+
+def _never_walked(rel: Path, settings: Settings) -> bool:
+    """Folders not worth looking into even to say what is left out."""
+    name = rel.name
+    return name.startswith(".") or rel.as_posix() in DEFAULT_EXCLUDES or name == "_site" or \
+        (settings.docs_dir / rel).resolve() in (settings.includes_dir.resolve(),
+                                                settings.data_dir.resolve())
+
+
+def unpublished_pages(settings: Settings) -> dict[str, int]:
+    """Markdown files of the tree that Jekyll does not publish, counted by why:
+    {"_archive/ (folders starting with '_')": 9, ...}. Partials and data are left out."""
+    counts: Counter[str] = Counter()
+    for path in _walk(settings.docs_dir, lambda rel: _never_walked(rel, settings)):
+        if path.suffix not in PAGE_SUFFIXES or settings.publishes(path):
+            continue
+        counts[_why_unpublished(path, settings)] += 1
+    return dict(counts)
+
+
+def _why_unpublished(path: Path, settings: Settings) -> str:
+    parts = path.relative_to(settings.docs_dir).parts
+    for index, part in enumerate(parts[:-1]):
+        if part.startswith(("_", ".", "#")):
+            return f"{'/'.join(parts[:index + 1])}/ (folders starting with '{part[0]}')"
+    if not has_front_matter(path) and not parts[-1].startswith(("_", ".", "#")):
+        return "files without front matter (Jekyll copies them unrendered)"
+    if parts[-1].startswith(("_", ".", "#")):
+        return f"files starting with '{parts[-1][0]}'"
+    return "paths under exclude: in _config.yml"
+
+
+def describe_unpublished(settings: Settings) -> str:
+    counts = unpublished_pages(settings)
+    if not counts:
+        return ""
+    items = ", ".join(f"{why}: {n} page{'s' * (n != 1)}" for why, n in sorted(counts.items()))
+    return f"not checked, as Jekyll does not publish them: {items}"
+
+
+# --- import --------------------------------------------------------------------------------
+
+
+class ImportRefused(Exception):
+    """The import cannot start (DEST not empty, DEST inside SRC...)."""
+
+
+@dataclass
+class ImportReport:
+    src: Path
+    dest: Path
+    pages: dict[str, str] = field(default_factory=dict)  # source rel -> dest rel
+    partials: int = 0
+    data_files: int = 0
+    static_files: int = 0
+    moved_prefix: str = ""
+    constructs: Counter[str] = field(default_factory=Counter)
+    attention: dict[str, list[str]] = field(default_factory=dict)  # dest rel -> notes
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def note(self, where: str, what: str) -> None:
+        self.attention.setdefault(where, []).append(what)
+
+
+def import_tree(src: Path, dest: Path, force: bool = False) -> ImportReport:
+    """Write the Jekyll tree ``src`` into ``dest`` in our layout; returns what was done.
+
+    ``dest`` is written in full beside itself and renamed into place at the end: an
+    interrupted import leaves nothing half-written."""
+    settings = jekyll_settings(src)
+    src = settings.root
+    dest = Path(os.path.abspath(dest))
+    _refuse(src, dest, force)
+    report = ImportReport(src, dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.import-", dir=dest.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)  # mkdtemp's 0700 would become DEST's mode
+    try:
+        _write_tree(settings, staging, report)
+        _check_imported(staging, report)
+        _swap_in(staging, dest)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return report
+
+
+def _refuse(src: Path, dest: Path, force: bool) -> None:
+    real = dest.resolve()
+    if real == src or src in real.parents or real in src.parents:
+        raise ImportRefused(f"DEST {dest} overlaps the Jekyll tree {src}: choose a folder "
+                            "outside it")
+    if dest.is_symlink() or (dest.exists() and not dest.is_dir()):
+        raise ImportRefused(f"DEST {dest} exists and is not a folder")
+    if dest.is_dir() and any(dest.iterdir()) and not force:
+        raise ImportRefused(f"DEST {dest} is not empty: give --force to replace it")
+
+
+def _swap_in(staging: Path, dest: Path) -> None:
+    old = None
+    if dest.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old-", dir=dest.parent))
+        os.replace(dest, old / "tree")
+    os.replace(staging, dest)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _published_files(settings: Settings) -> list[Path]:
+    """Every file Jekyll would publish (pages, Markdown without front matter, static
+    files), in a stable order; partials and data files are imported on their own."""
+    skip = [settings.includes_dir.resolve(), settings.data_dir.resolve()]
+    files = []
+    for path in _walk(settings.docs_dir, lambda rel: _hidden(rel, settings)):
+        if not path.is_file() or path.is_symlink():
+            continue
+        rel = path.relative_to(settings.docs_dir)
+        resolved = path.resolve()
+        if rel.as_posix() == CONFIG_FILE or _hidden(rel, settings) or any(
+                folder in resolved.parents for folder in skip):
+            continue
+        files.append(path)
+    return files
+
+
+def _hidden(rel: Path, settings: Settings) -> bool:
+    """Jekyll's path rules (without the front-matter one: static files have none)."""
+    for index, part in enumerate(rel.parts):
+        so_far = PurePosixPath(*rel.parts[:index + 1]).as_posix()
+        if settings._listed(settings.include, part, so_far):
+            continue
+        if part.startswith(("_", ".", "#")) or part.endswith("~"):
+            return True
+        if settings._listed(settings.exclude, "", so_far):
+            return True
+    return False
+
+
+def _common_prefix(paths: Iterable[PurePosixPath]) -> PurePosixPath:
+    """The folders every page sits under, up to (not including) an ``elements`` folder:
+    docs/elements/<slug>/ becomes content/elements/<slug>/, our layout."""
+    folders = [p.parent.parts for p in paths]
+    common: list[str] = []
+    for parts in zip(*folders, strict=False):
+        if len(set(parts)) != 1 or parts[0] == "elements":
+            break
+        common.append(parts[0])
+    return PurePosixPath(*common)
+
+
+def _write_tree(settings: Settings, out: Path, report: ImportReport) -> None:
+    src = settings.root
+    content, includes = out / "content", out / "includes"
+    files = _published_files(settings)
+    pages = [p for p in files if p.suffix in PAGE_SUFFIXES and has_front_matter(p)]
+    prefix = _common_prefix(PurePosixPath(p.relative_to(src).as_posix()) for p in pages)
+    report.moved_prefix = prefix.as_posix() if prefix.parts else ""
+    static_markdown: list[str] = []
+
+    def mapped(path: Path) -> PurePosixPath:
+        rel = PurePosixPath(path.relative_to(src).as_posix())
+        if prefix.parts and rel.parts[:len(prefix.parts)] == prefix.parts:
+            rel = PurePosixPath(*rel.parts[len(prefix.parts):])
+        if rel.suffix in PAGE_SUFFIXES[1:]:
+            rel = rel.with_suffix(".md")
+        return rel
+
+    written: dict[PurePosixPath, Path] = {}
+    for path in files:
+        target_rel = mapped(path)
+        shown = f"content/{target_rel}"
+        if target_rel in written:
+            report.note(shown, f"also the target of {written[target_rel].relative_to(src)}; "
+                               f"{path.relative_to(src)} was not imported")
+            continue
+        written[target_rel] = path
+        target = content / target_rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if path in pages:
+            _import_page(path, target, shown, settings, report)
+            report.pages[path.relative_to(src).as_posix()] = shown
+        else:
+            shutil.copyfile(path, target)
+            report.static_files += 1
+            if target.suffix == ".md":
+                static_markdown.append(target_rel.as_posix())
+            elif target.suffix in (".html", ".htm") and has_front_matter(path):
+                report.note(shown, "an HTML page with front matter: Jekyll rendered it, "
+                                   "MkDocs copies it as it is (Liquid and all); make it a "
+                                   "Markdown page or a template override")
+    content.mkdir(exist_ok=True)
+
+    includes.mkdir(parents=True, exist_ok=True)
+    data_root = settings.data_dir.resolve()
+    if settings.includes_dir.is_dir():
+        for path in sorted(settings.includes_dir.rglob("*")):
+            if not path.is_file() or data_root in path.resolve().parents:
+                continue
+            rel = path.relative_to(settings.includes_dir)
+            target = includes / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _import_partial(path, target, f"includes/{rel.as_posix()}", report)
+            report.partials += 1
+    if settings.data_dir.is_dir():
+        for path in sorted(settings.data_dir.rglob("*")):
+            if not path.is_file():
+                continue
+            rel = path.relative_to(settings.data_dir)
+            target = includes / "_data" / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+            report.data_files += 1
+            if path.suffix not in (".yml", ".yaml"):
+                report.note(f"includes/_data/{rel.as_posix()}",
+                            "only .yml and .yaml data files become site.data")
+    report.skipped = unpublished_pages(settings)
+    for folder in ("_layouts", "_sass", "_plugins"):
+        if (src / folder).is_dir():
+            report.skipped[f"{folder}/ (the Material theme and our plugin replace it)"] = \
+                sum(1 for p in (src / folder).rglob("*") if p.is_file())
+    report.extra = _extra(settings.site, out)
+    if settings.page_defaults:
+        keys = sorted({key for _, values in settings.page_defaults for key in values})
+        report.note("mkdocs.yml", "the defaults: of _config.yml are not carried over (our "
+                                  f"layout has none): pages reading page.{', page.'.join(keys)} "
+                                  "from them report those as undefined")
+    (out / "mkdocs.yml").write_text(_mkdocs_yml(settings, report, static_markdown),
+                                    encoding="utf-8")
+
+
+def _import_page(path: Path, target: Path, shown: str, settings: Settings,
+                 report: ImportReport) -> None:
+    raw = path.read_bytes()
+    text, problem = decode(raw, shown)
+    if text is None:
+        shutil.copyfile(path, target)
+        report.note(shown, problem.message if problem else "not UTF-8 text: copied as it is")
+        return
+    document, _ = parse_document(text, target, shown)
+    head = text[:len(text) - len(document.body)]
+    translation = translate(document.body)
+    report.constructs.update(translation.constructs)
+    for problem_found in translation.problems:
+        report.note(shown, f"line {problem_found.line + document.body_first_line - 1}: "
+                           f"{problem_found.message}")
+    target.write_text(head + translation.text, encoding="utf-8")
+
+
+def _import_partial(path: Path, target: Path, shown: str, report: ImportReport) -> None:
+    raw = path.read_bytes()
+    text, _ = decode(raw, shown)
+    if text is None:
+        shutil.copyfile(path, target)
+        return
+    translation = translate(text)
+    report.constructs.update(translation.constructs)
+    for problem in translation.problems:
+        report.note(shown, f"line {problem.line}: {problem.message}")
+    target.write_text(translation.text, encoding="utf-8")
+
+
+def _extra(config: Mapping[str, Any], out: Path) -> dict[str, Any]:
+    """``extra:``: the scalar settings of _config.yml that the templates read as site.x
+    (and url/baseurl when relative_url or absolute_url is used)."""
+    import re
+
+    used: set[str] = set()
+    for folder in (out / "content", out / "includes"):
+        for path in folder.rglob("*"):
+            if path.suffix not in (".md", ".html", ".markdown", ".txt", ".xml", ".json") or \
+                    "_data" in path.parts:
+                continue
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            used.update(re.findall(r"\bsite\.([A-Za-z_][\w-]*)", text))
+            used.update(re.findall(r"\bsite\[[\"']([^\"']+)[\"']\]", text))
+            if re.search(r"\b(?:relative_url|absolute_url)\b", text):
+                used.update(("url", "baseurl"))
+    return {key: config[key] for key in sorted(used)
+            if key in config and isinstance(config[key], str | int | float | bool)
+            and key not in ("data", "elements", "hubs")}
+
+
+_MKDOCS_TEMPLATE = """\
+# Written by 'generator import-jekyll' from the Jekyll tree {src}.
+{identity}docs_dir: content
+site_dir: site
+# as Jekyll: page.html, so the pages' relative links (setup.html) keep working
+use_directory_urls: false
+
+theme:
+  name: material
+  features:
+    - content.code.copy
+    - navigation.sections
+    - navigation.prune
+    - navigation.top
+    - search.highlight
+    - search.suggest
+
+plugins:
+  - search
+  - element-docs:
+      # Jekyll rendered undefined variables as empty text: here they are reported.
+      strict: true
+      includes_dir: includes
+
+markdown_extensions:
+  - admonition
+  - attr_list
+  - md_in_html
+  - tables
+  - toc:
+      permalink: true
+  - pymdownx.highlight
+  - pymdownx.superfences
+  - pymdownx.details
+{exclude}
+# site.* in templates: these settings of _config.yml, plus site.data (includes/_data/),
+# site.elements and site.hubs (generated from the pages' front matter).
+{extra}"""
+
+
+def _mkdocs_yml(settings: Settings, report: ImportReport, static_markdown: list[str]) -> str:
+    config = settings.site
+    name = config.get("title") or config.get("name") or settings.root.name
+    identity: dict[str, Any] = {"site_name": str(name)}
+    if isinstance(config.get("description"), str):
+        identity["site_description"] = config["description"]
+    if isinstance(config.get("url"), str) and config["url"].startswith(("http://", "https://")):
+        base = str(config.get("baseurl") or "").strip("/")
+        identity["site_url"] = config["url"].rstrip("/") + "/" + (base + "/" if base else "")
+    exclude = ""
+    if static_markdown:
+        lines = "\n".join(f"  /{p}" for p in static_markdown)
+        exclude = ("\n# Markdown files without front matter: Jekyll copied them unrendered\n"
+                   f"exclude_docs: |\n{lines}\n")
+    extra = _dump({"extra": report.extra}) if report.extra else "extra: {}\n"
+    return _MKDOCS_TEMPLATE.format(src=settings.root, identity=_dump(identity),
+                                   exclude=exclude, extra=extra)
+
+
+def _dump(data: Mapping[str, Any]) -> str:
+    return str(yaml.safe_dump(dict(data), sort_keys=False, allow_unicode=True, width=100))
+
+
+def _check_imported(staging: Path, report: ImportReport) -> None:
+    """Check the imported tree as mkdocs build will (our Jinja now, no longer Liquid)."""
+    from .pipeline import Project
+    from .settings import load_settings
+
+    settings = replace(load_settings(staging), cache_dir=None)
+    project = Project(settings, use_cache=False)
+    result = project.check()
+    report.diagnostics = result.diagnostics
+    errors = sum(1 for d in result.diagnostics if d.is_error)
+    if errors:
+        # The tree had these defects under Jekyll too: build it anyway, and say so where
+        # the author will look, so that fixing them and turning the switch on is the plan.
+        config = staging / "mkdocs.yml"
+        config.write_text(config.read_text(encoding="utf-8").replace(
+            "      includes_dir: includes\n",
+            "      includes_dir: includes\n"
+            f"      # The import found {errors} error(s), listed in its report and by\n"
+            "      # 'generator check'. Until they are fixed the site builds anyway; set this\n"
+            "      # to true (the default) so that new errors stop the build.\n"
+            "      fail_on_errors: false\n", 1), encoding="utf-8")
+
+
+# --- the report ----------------------------------------------------------------------------
+
+
+def print_import_report(report: ImportReport, out: TextIO) -> None:
+    write = out.write
+    write(f"imported the Jekyll tree {report.src}\n    into {report.dest}\n\n")
+    moved = f" ({report.moved_prefix}/ -> content/)" if report.moved_prefix else \
+        " (-> content/)"
+    write(f"  pages:        {len(report.pages)}{moved}\n")
+    write(f"  partials:     {report.partials} (_includes/ -> includes/)\n")
+    write(f"  data files:   {report.data_files} (_data/ -> includes/_data/)\n")
+    write(f"  static files: {report.static_files} (copied as they are)\n")
+    if report.extra:
+        write(f"  site settings carried to extra: in mkdocs.yml: {', '.join(report.extra)}\n")
+    for why, count in sorted(report.skipped.items()):
+        write(f"  not imported: {why}: {count} file{'s' * (count != 1)}\n")
+    if report.constructs:
+        write("\n  Liquid translated to Jinja (every line kept in place):\n")
+        for kind, count in sorted(report.constructs.items(), key=lambda i: (-i[1], i[0])):
+            write(f"    {count:5}  {kind}\n")
+    by_file: dict[str, list[str]] = {k: list(v) for k, v in report.attention.items()}
+    seen: Counter[tuple[str, str]] = Counter()
+    for diagnostic in report.diagnostics:
+        loc = diagnostic.location
+        where = loc.path if loc else "mkdocs.yml"
+        line = f"line {loc.line}: " if loc and loc.line else ""
+        seen[(where, f"{line}{diagnostic.level.value} {diagnostic.code} "
+                     f"{diagnostic.message}")] += 1
+    for (where, text), count in seen.items():  # a partial's problem once, not per page
+        by_file.setdefault(where, []).append(
+            text + (f" (in {count} pages that include it)" if count > 1 else ""))
+    errors = sum(1 for d in report.diagnostics if d.is_error)
+    warnings = len(report.diagnostics) - errors
+    write(f"\n  checked the imported tree: {errors} error{'s' * (errors != 1)}, "
+          f"{warnings} warning{'s' * (warnings != 1)} (the same lines as in the original)\n")
+    if by_file:
+        write(f"\n  files needing attention ({len(by_file)}):\n")
+        for where in sorted(by_file):
+            write(f"    {where}\n")
+            for item in by_file[where]:
+                write(f"      {item}\n")
+    write(f"\nnext: cd {report.dest} && mkdocs build"
+          "   (or: generator check --root DEST for the details)\n")

@@ -1,0 +1,329 @@
+"""Liquid as Jekyll writes it, translated to Jinja: what it renders, where it reports, and
+that the translation keeps every line in place and leaves Jinja alone."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from generator.jekyll import jekyll_settings
+from generator.liquid import translate
+from generator.pipeline import PageResult, Project
+
+FRONT = """\
+title: Guide
+heading: Acme CRM
+key: acmecrm
+tags: [beta, alpha, Gamma]
+empty_text: ""
+nothing:
+zero: 0
+people:
+  - {name: ann, role: admin}
+  - {name: bob, role: user}
+  - {name: cy, role: admin}
+pairs: {one: 1, two: 2}
+released: 2021-05-06
+"""
+CONFIG = "title: My Site\nconsole: Console One\nurl: https://docs.example.org\nbaseurl: /base\n"
+
+
+def jekyll_tree(root: Path, files: dict[str, str], config: str = CONFIG) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "_config.yml").write_text(config, encoding="utf-8")
+    (root / "_includes").mkdir(exist_ok=True)
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def render_page(tmp_path: Path, body: str, files: dict[str, str] | None = None,
+                front: str = FRONT, page: str = "page.md",
+                strict: bool | None = None) -> PageResult:
+    root = jekyll_tree(tmp_path / "site", {page: f"---\n{front}---\n{body}", **(files or {})})
+    project = Project(jekyll_settings(root, strict), use_cache=False)
+    project.load_all()
+    return project.check_page(root / page)
+
+
+def found(result: PageResult) -> list[tuple[str, int]]:
+    return [(d.code, d.location.line) for d in result.diagnostics]
+
+
+# --- what Liquid renders ------------------------------------------------------------------
+
+# (Liquid, what Jekyll renders) -- each case checked against Liquid's documented behaviour
+RENDER_CASES = [
+    # variables, hyphenated keys, site from _config.yml
+    ("{{ page.heading }}|{{page.key}}|{{ site.console }}", "Acme CRM|acmecrm|Console One"),
+    # nil prints nothing, booleans print in lower case, arrays joined
+    ("[{{ page.nothing }}]{{ true }}{{ page.tags }}", "[]truebetaalphaGamma"),
+    # filters with Liquid's argument syntax, chained
+    ('{{ "a,b,,c,," | split: "," | join: "+" }}', "a+b++c"),
+    ('{{ page.tags | join }}|{{ page.tags | size }}|{{ page.tags.size }}|{{ page.heading.size }}',
+     "beta alpha Gamma|3|3|8"),
+    ('{{ page.tags | sort | join: "," }}|{{ page.tags | sort_natural | join: "," }}',
+     "Gamma,alpha,beta|alpha,beta,Gamma"),
+    ('{{ page.tags | first }}{{ page.tags | last }}{{ page.tags.first }}{{ page.tags | reverse | '
+     'join: "" }}', "betaGammabetaGammaalphabeta"),
+    ('{{ "Hello" | prepend: "[" | append: "]" | upcase }}{{ "ÀB" | downcase }}', "[HELLO]àb"),
+    ('{{ " x " | strip }}|{{ "a-b-a" | replace: "a", "o" }}|{{ "a-b-a" | replace_first: "a", "o" }}'
+     '|{{ "a-b-a" | remove: "a" }}', "x|o-b-o|o-b-a|-b-"),
+    ('{{ "<b>x</b> & \'y\'" | escape }}|{{ "<p>t<br>x</p>" | strip_html }}',
+     "&lt;b&gt;x&lt;/b&gt; &amp; &#39;y&#39;|tx"),
+    ('{{ "hello world" | capitalize }}|{{ "Some Title: Two!" | slugify }}|'
+     '{{ "a b&c" | url_encode }}',
+     "Hello world|some-title-two|a+b%26c"),
+    ('{{ page.missing | default: "none" }}|{{ page.empty_text | default: "e" }}|'
+     '{{ page.zero | default: 5 }}|{{ false | default: "f" }}', "none|e|0|f"),
+    ('{{ 7 | plus: 3 | times: 2 | minus: 1 }}|{{ 10 | divided_by: 4 }}|{{ 10.0 | divided_by: 4 }}'
+     '|{{ 7 | modulo: 3 }}|{{ 2.5 | round }}|{{ 3.14159 | round: 2 }}', "19|2|2.5|1|3|3.14"),
+    ('{{ "abcdefghij" | truncate: 6 }}|{{ "one two three" | truncatewords: 2 }}',
+     "abc...|one two..."),
+    ('{{ page.people | map: "name" | join: "," }}|{{ page.people | where: "role", "admin" | '
+     'map: "name" | join: "," }}', "ann,bob,cy|ann,cy"),
+    ('{{ "b a b c a" | split: " " | uniq | join: "," }}|{{ page.people | map: "role" | uniq | '
+     'join: "," }}|{{ page.tags | concat: page.tags | size }}', "b,a,c|admin,user|6"),
+    ("{{ page.pairs | jsonify }}|{{ page.tags | jsonify }}",
+     '{"one":1,"two":2}|["beta","alpha","Gamma"]'),
+    ('{{ "guide/x.html" | relative_url }}|{{ "/x.html" | absolute_url }}',
+     "/base/guide/x.html|https://docs.example.org/base/x.html"),
+    ('{{ page.released | date: "%Y/%m/%d" }}|{{ page.released | date_to_string }}',
+     "2021/05/06|6 May 2021"),
+    ('{{ "a\nb" | newline_to_br }}', "a<br />\nb"),
+    # tags
+    ('{% if page.nothing %}1{% elsif page.heading == "Acme CRM" %}2{% else %}3{% endif %}', "2"),
+    ('{% unless page.tags contains "beta" %}no{% else %}yes{% endunless %}', "yes"),
+    ('{% if page.heading contains "CRM" and page.zero == 0 %}both{% endif %}', "both"),
+    # Liquid groups and/or from the right: true and (false or true)
+    ("{% if true and false or true %}R{% else %}L{% endif %}", "R"),
+    # only nil and false are false: "" and 0 are true
+    ("{% if page.empty_text %}a{% endif %}{% if page.zero %}b{% endif %}"
+     "{% if page.nothing %}c{% endif %}", "ab"),
+    ("{% if page.nothing == nil %}n{% endif %}{% if page.empty_text == empty %}e{% endif %}"
+     '{% if "  " == blank %}b{% endif %}{% if page.tags != empty %}t{% endif %}', "nebt"),
+    ('{% case page.key %}{% when "x", "acmecrm" %}hit{% when "y" %}y{% else %}no'
+     "{% endcase %}", "hit"),
+    ("{% for t in page.tags %}{{ forloop.index }}{{ t }}{% unless forloop.last %},{% endunless %}"
+     "{% endfor %}", "1beta,2alpha,3Gamma"),
+    ("{% for i in (1..6) limit: 2 offset: 1 %}{{ i }}{% endfor %}|{% for i in (1..3) reversed %}"
+     "{{ i }}{{ forloop.rindex }}{% endfor %}", "23|332211"),
+    ("{% for kv in page.pairs %}{{ kv[0] }}={{ kv[1] }};{% endfor %}", "one=1;two=2;"),
+    ("{% for x in page.nothing %}x{% else %}none{% endfor %}", "none"),
+    ("{% for i in (1..5) %}{% if i == 2 %}{% continue %}{% endif %}{% if i == 4 %}{% break %}"
+     "{% endif %}{{ i }}{% endfor %}", "13"),
+    # assign inside a loop is seen after it (one scope per page, as in Liquid)
+    ("{% assign total = 0 %}{% for i in (1..4) %}{% assign total = total | plus: i %}{% endfor %}"
+     "{{ total }}", "10"),
+    ("{% capture who %}{{ page.heading }} team{% endcapture %}{{ who | upcase }}", "ACME CRM TEAM"),
+    ("{% increment n %}{% increment n %}{% decrement m %}", "01-1"),
+    ('{% for i in (1..3) %}{% cycle "odd", "even" %} {% endfor %}', "odd even odd "),
+    ("{% raw %}{{ not.liquid }} {% if %}{% endraw %}", "{{ not.liquid }} {% if %}"),
+    ("a{% comment %} {{ page.nothing_here }} {% if %} {% endcomment %}b", "ab"),
+    ("{% echo page.heading | upcase %}", "ACME CRM"),
+    ("x {%- assign a = 1 -%} \n {{- a -}} \n y", "x1y"),
+    # kramdown's {#id} is text in Liquid (a comment opener in Jinja)
+    ("## Heading {#custom-id}", "## Heading {#custom-id}"),
+]
+
+
+@pytest.mark.parametrize(("liquid", "expected"), RENDER_CASES)
+def test_liquid_renders_as_jekyll_does(tmp_path, liquid, expected):
+    result = render_page(tmp_path, liquid)
+    assert found(result) == []
+    assert result.rendered.text == expected
+
+
+def test_includes_with_parameters_share_the_page_scope(tmp_path):
+    files = {
+        "_includes/card.html": '<div class="{{ include.kind }}">{{ include.content }}</div>\n'
+                               "{% assign seen = include.kind %}",
+        "_includes/list.md": "{% for p in include.items %}- {{ p.name }} ({{ label }})\n"
+                             "{% endfor %}",
+        "_includes/_data/not-data.yml": "x: 1\n",
+        "_data/words.yml": "element-auth-name: The instance name.\n",
+    }
+    body = textwrap.dedent("""\
+        {% include card.html content="Use <b>both</b> \\"keys\\"" kind='tip' %}
+        after: {{ seen }}
+        {% assign label = "L" %}{% include list.md items=page.people %}
+        {{ site.data.words.element-auth-name }}
+        """)
+    result = render_page(tmp_path, body, files)
+    assert found(result) == []
+    text = result.rendered.text
+    assert '<div class="tip">Use <b>both</b> "keys"</div>' in text
+    assert "after: tip" in text  # an include's assign is the page's, as in Liquid
+    assert "- ann (L)\n- bob (L)\n- cy (L)" in text  # and it reads the page's variables
+    assert "The instance name." in text
+
+
+def test_include_relative_reads_beside_the_page_and_stays_in_the_tree(tmp_path):
+    files = {
+        "guide/snippets/step.md": "Step for {{ page.heading }}\n",
+        "guide/names/acme.md": "named by page\n",
+        "outside.md": "---\ntitle: o\n---\nx\n",
+    }
+    body = ("{% include_relative snippets/step.md %}\n"
+            "{% include_relative names/{{ page.key | remove: 'crm' }}.md %}\n"
+            "{% include_relative ../outside.md %}\n"
+            "{% include_relative snippets/missing.md %}\n")
+    result = render_page(tmp_path, body, files, page="guide/page.md")
+    assert "Step for Acme CRM" in result.rendered.text
+    assert "named by page" in result.rendered.text
+    problems = {(d.code, d.location.line): d.message for d in result.diagnostics}
+    assert set(problems) == {("ED304", 18), ("ED303", 19)}
+    assert "leaves the page's folder" in problems[("ED304", 18)]
+    assert "guide/snippets/missing.md" in problems[("ED303", 19)]
+
+
+# --- where problems are reported ----------------------------------------------------------
+
+
+def test_unsupported_constructs_are_reported_where_they_stand_and_the_rest_renders(tmp_path):
+    body = textwrap.dedent("""\
+        before
+        {% tablerow t in page.tags cols:2 %}
+          {{ t }}
+        {% endtablerow %}
+        {{ page.heading | frobnicate: 3 }}
+        {% youtube abc123 %}
+        {% for p in page.people %}{{ forloop.parentloop.index }}{% endfor %}
+        {{ page.people | where_exp: "p", "p.role == 'admin'" | size }}
+        after {{ page.key }}
+        """)
+    result = render_page(tmp_path, body)
+    messages = {(d.code, d.location.line, d.message) for d in result.diagnostics}
+    assert messages == {
+        ("ED311", 17, "unsupported Liquid tag 'tablerow'"),
+        ("ED311", 20, "unsupported Liquid filter 'frobnicate'"),
+        ("ED311", 21, "unsupported Liquid tag 'youtube'"),
+        ("ED311", 22, "unsupported Liquid forloop.parentloop"),
+        ("ED311", 23, "unsupported Liquid filter 'where_exp'"),
+    }
+    assert "before" in result.rendered.text and "after acmecrm" in result.rendered.text
+    assert "Acme CRM" in result.rendered.text  # the value, without the unknown filter
+
+
+def test_syntax_errors_and_undefined_variables_name_their_own_line(tmp_path):
+    body = textwrap.dedent("""\
+        line 16
+        {% assign x =
+             page.heading
+             | upcase %}
+        {{ x }} {{ page.nope }}
+        ```bash
+        curl -H "Authorization: {{token}}" {{ $json.url }}
+        ```
+        {% if page.heading == %}bad{% endif %}
+        """)
+    result = render_page(tmp_path, body)
+    assert "ACME CRM" in result.rendered.text
+    assert sorted(found(result)) == [("ED301", 22), ("ED301", 24), ("ED302", 20), ("ED302", 22)]
+    undefined = [d for d in result.diagnostics if d.code == "ED302"]
+    assert {d.message for d in undefined} == {"'page.nope' is undefined", "'token' is undefined"}
+    lax = render_page(tmp_path / "lax", body, strict=False)
+    assert {d.level.value for d in lax.diagnostics if d.code == "ED302"} == {"warning"}
+
+
+def test_jinja_tags_are_unknown_liquid_tags_in_a_jekyll_tree(tmp_path):
+    result = render_page(tmp_path, "{% set x = 1 %}{% if true %}ok{% endif %}\n")
+    assert [(d.code, d.message) for d in result.diagnostics] == [
+        ("ED311", "unknown Liquid tag 'set'")]
+    assert result.rendered.text == "ok"
+
+
+# --- the translation ----------------------------------------------------------------------
+
+def test_translation_reads_like_jinja():
+    liquid = textwrap.dedent("""\
+        {% assign names = include.names | split: "," %}
+        {% for name in names limit: 2 %}{{ forloop.index }}{{ name | upcase }}{% endfor %}
+        {% if page.x contains "a" or page.y == nil %}{{ site.data.words.the-name }}
+        {% elsif page.z %}{% else %}{% endif %}
+        {% unless page.hide %}shown{% endunless %}
+        {% capture out %}{{ page.t | default: "none" }}{% endcapture %}{{ out }}
+        """)
+    assert translate(liquid).text == textwrap.dedent("""\
+        {% set vars.names = include.names | split(",") %}
+        {% for name in vars.names | each(limit=2) %}{{ loop.index }}{{ name | upcase }}{% endfor %}
+        {% if page.x is containing "a" or page.y is nil %}{{ site.data.words["the-name"] }}
+        {% elif page.z is truthy %}{% else %}{% endif %}
+        {% if not (page.hide is truthy) %}shown{% endif %}
+        {% set vars.out %}{{ page.t | liquid_default("none") }}{% endset %}{{ vars.out }}
+        """)
+
+
+def test_translation_keeps_every_line_of_constructs_spread_over_lines():
+    liquid = ('{% assign x\n  = "a"\n  | upcase %}\n{% comment %}\nnote\n{% endcomment %}\n'
+              '{{ page.x\n | default: "y" }}\n{% include note.html\n   content="c" %}\n'
+              "{% if a\n and b %}{% endif %}\n{% tablerow\n x in y %}{% endtablerow %}\n")
+    for liquid_mode in (True, False):
+        text = translate(liquid, liquid=liquid_mode).text
+        assert text.count("\n") == liquid.count("\n")
+
+
+def test_jinja_is_left_unchanged():
+    sources = [p.read_text(encoding="utf-8") for folder in ("content", "includes")
+               for p in sorted((REPO / folder).rglob("*")) if p.is_file()]
+    sources += [
+        '{% set ns = namespace(x=1) %}{{ ns.x | default("y") }}{% for i in range(3) %}'
+        "{{ loop.index }}{% endfor %}{# a {% comment %} #}",
+        '{{ {"a": 1} | tojson }} {{ x | join }} {{ "%}" ~ "}}" }} '
+        "{% raw %}{{ x | f: 1 }}{% endraw %}",
+        "{%- if a -%}\n  x\n{%- elif b -%}y{%- endif -%}",
+        "{% include Elements/autotask/authenticate.md%} {% macro m(a) %}{{ a }}{% endmacro %}",
+    ]
+    for source in sources:
+        assert translate(source, liquid=False).text == source
+
+
+def test_liquid_only_tags_and_filter_syntax_also_work_in_jinja_content(make_project):
+    from generator import load_settings
+
+    root = make_project({"content/page.md":
+                         '{% assign parts = "a,b" | split: "," %}{{ parts | join: "+" }}'
+                         '{% unless parts %}none{% endunless %}{% if false %}{% elsif true %}'
+                         "E{% endif %}\n"})
+    project = Project(load_settings(root))
+    project.load_all()
+    result = project.check_page(root / "content/page.md")
+    assert result.diagnostics == []
+    assert result.rendered.text == "a+bE"
+
+
+FRAGMENTS = st.sampled_from([
+    "{%", "%}", "{{", "}}", "{#", "#}", "-", " ", "\n", "if", "elsif", "else", "endif", "for",
+    "in", "endfor", "assign", "=", "x", "a.b-c", "|", ":", ",", '"s"', "'t'", "1", "..", "(",
+    ")", "[", "]", "raw", "endraw", "comment", "endcomment", "capture", "endcapture", "case",
+    "when", "endcase", "unless", "contains", "nil", "include", "p.md", "k=v", "highlight",
+    "tablerow", "cycle", "forloop.index", "limit", "reversed", "and", "or", "==", "split",
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(FRAGMENTS, max_size=30))
+def test_any_text_translates_with_its_lines_kept_and_translates_once(parts):
+    source = "".join(parts)
+    for liquid_mode in (True, False):
+        translated = translate(source, liquid=liquid_mode).text
+        assert translated.count("\n") == source.count("\n")
+        # translated text is Jinja: translating it again (as imported content) changes nothing
+        assert translate(translated, liquid=False).text == translated
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(FRAGMENTS, max_size=25))
+def test_any_text_renders_to_diagnostics_never_a_crash(tmp_path_factory, parts):
+    root = jekyll_tree(tmp_path_factory.mktemp("fuzz"), {"_includes/p.md": "P"})
+    project = Project(jekyll_settings(root), use_cache=False)
+    result = project.renderer.render("".join(parts), "page.md", 1, {"t": "T"})
+    assert all(d.location is not None and d.code.startswith("ED3") for d in result.diagnostics)
+    assert all(d.code != "ED309" for d in result.diagnostics)
