@@ -66,10 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "leaves the previous site whole. SOURCE_DATE_EPOCH is set (unless it "
                     "already is) to the last commit that touched the project, else to the "
                     "newest input file, so two builds of the same input are identical.")
-    site.add_argument("--root", type=Path, default=Path("."),
-                      help="project folder holding mkdocs.yml (default: current folder)")
-    site.add_argument("--config", default=DEFAULT_CONFIG_FILE,
-                      help="MkDocs configuration file, relative to --root")
+    _location_options(site)
     site.add_argument("--strict", action="store_true",
                       help="fail on warnings too (mkdocs build --strict)")
     site.add_argument("--clean", action="store_true",
@@ -93,11 +90,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _project_options(parser: argparse.ArgumentParser) -> None:
+def _location_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--root", type=Path, default=Path("."),
                         help="project folder holding mkdocs.yml (default: current folder)")
     parser.add_argument("--config", default=DEFAULT_CONFIG_FILE,
                         help="MkDocs configuration file, relative to --root")
+
+
+def _project_options(parser: argparse.ArgumentParser) -> None:
+    _location_options(parser)
     parser.add_argument("--lax", action="store_true",
                         help="report undefined variables as warnings instead of errors")
     parser.add_argument("--jekyll", type=Path, metavar="SRC",

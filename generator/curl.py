@@ -18,19 +18,11 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
 
+from .errors import PositionedError
 
-class CurlParseError(Exception):
+
+class CurlParseError(PositionedError):
     """The block cannot be read as a curl command; 1-based ``line``/``col`` in the block."""
-
-    def __init__(self, message: str, line: int, col: int, hint: str = "") -> None:
-        super().__init__(message, line, col, hint)  # all args, so the error pickles
-        self.message = message
-        self.line = line
-        self.col = col
-        self.hint = hint
-
-    def __str__(self) -> str:
-        return f"line {self.line}, col {self.col}: {self.message}"
 
 
 @dataclass

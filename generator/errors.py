@@ -198,6 +198,22 @@ class Diagnostic:
         return f"{where}{self.level.value} {self.code} {self.message}"
 
 
+class PositionedError(Exception):
+    """A syntax error inside a text (a JSON block, a cURL command): a one-line ``message``,
+    1-based ``line``/``col`` in that text and a ``hint``. The caller turns the position into a
+    file location."""
+
+    def __init__(self, message: str, line: int, col: int, hint: str = "") -> None:
+        super().__init__(message, line, col, hint)  # all args, so the error pickles
+        self.message = message
+        self.line = line
+        self.col = col
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"line {self.line}, col {self.col}: {self.message}"
+
+
 class ElementDocsError(Exception):
     """Base of the errors this package raises; each carries one diagnostic."""
 

@@ -17,6 +17,8 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
+from .errors import PositionedError
+
 #: Deeper nesting is refused; no example in API docs comes close, and json.loads itself
 #: fails with RecursionError somewhere near 1000 levels.
 MAX_DEPTH = 500
@@ -24,18 +26,8 @@ MAX_DEPTH = 500
 JSONPath: TypeAlias = tuple[str | int, ...]
 
 
-class JSONLocateError(Exception):
+class JSONLocateError(PositionedError):
     """A JSON syntax error: a one-line ``message``, 1-based ``line``/``col`` and a ``hint``."""
-
-    def __init__(self, message: str, line: int, col: int, hint: str = "") -> None:
-        super().__init__(message, line, col, hint)  # all args, so the error pickles
-        self.message = message
-        self.line = line
-        self.col = col
-        self.hint = hint
-
-    def __str__(self) -> str:
-        return f"line {self.line}, col {self.col}: {self.message}"
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -51,6 +52,17 @@ markdown_extensions:
 extra:
   console: Cloud Elements
 """
+
+
+def copy_repo_project(target: Path) -> Path:
+    """This repository's project (mkdocs.yml, content/, includes/) copied into ``target``."""
+    for name in ("mkdocs.yml", "content", "includes"):
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, target / name)
+        else:
+            shutil.copy(source, target / name)
+    return target
 
 
 def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, check_json, run_cli, seed, write_tree
+from conftest import REPO, check_json, copy_repo_project, run_cli, seed, write_tree
 
 CASES = sorted((Path(__file__).parent / "check_cases").glob("*.yml"))
 
@@ -142,9 +142,7 @@ def test_help_documents_the_options() -> None:
 
 
 def test_mkdocs_build_fails_with_the_same_message_as_the_cli(tmp_path) -> None:
-    for name in ("mkdocs.yml", "content", "includes"):
-        source = REPO / name
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / name)
+    copy_repo_project(tmp_path)
     page = tmp_path / "content/elements/autotask-finance/authenticate.md"
     text = page.read_text()
     page.write_text(re.sub(r'("element": \{\s*"id": )8152', r"\g<1>4895", text))

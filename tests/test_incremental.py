@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO
+from conftest import copy_repo_project
 
 
 def build(root: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -36,9 +36,7 @@ def index_pages(root: Path) -> dict[str, int]:
 
 
 def test_dirty_builds_are_exact(tmp_path: Path) -> None:
-    for name in ("mkdocs.yml", "content", "includes"):
-        source = REPO / name
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / name)
+    copy_repo_project(tmp_path)
     clean = build(tmp_path)
     assert rendered_count(clean) == 5
     full_index = index_pages(tmp_path)

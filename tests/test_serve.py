@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -18,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, copy_repo_project
 
 PAGES = {  # slug -> partial; four pages share the Autotask partial
     "autotask-helpdesk": "autotask", "autotask-crm": "autotask",
@@ -95,13 +94,7 @@ class Server:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    for name in ("mkdocs.yml", "content", "includes"):
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, tmp_path / name)
-        else:
-            shutil.copy(source, tmp_path / name)
-    return tmp_path
+    return copy_repo_project(tmp_path)
 
 
 @pytest.fixture

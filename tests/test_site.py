@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import copy_repo_project
 
 ELEMENTS = {
     "autotask-helpdesk": ("Autotask Help Desk", "autotaskhelpdesk", 123, "helpdesk"),
@@ -22,14 +21,6 @@ ELEMENTS = {
 }
 
 
-def copy_project(target: Path) -> Path:
-    for name in ("mkdocs.yml", "content", "includes"):
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, target / name)
-        else:
-            shutil.copy(source, target / name)
-    return target
 
 
 def mkdocs_build(root: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -40,7 +31,7 @@ def mkdocs_build(root: Path, *extra: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = copy_project(tmp_path_factory.mktemp("site-project"))
+    root = copy_repo_project(tmp_path_factory.mktemp("site-project"))
     result = mkdocs_build(root)
     assert result.returncode == 0, result.stderr
     assert not re.search(r"^(WARNING|ERROR)\b", result.stderr, re.M), result.stderr
@@ -162,7 +153,7 @@ def test_diagnostic_codes_reference_page_lists_every_code(built_site):
 
 
 def test_changing_element_key_changes_body_curl_and_table(tmp_path):
-    root = copy_project(tmp_path)
+    root = copy_repo_project(tmp_path)
     page = root / "content/elements/autotask-crm/authenticate.md"
     page.write_text(page.read_text().replace("elementKey: autotaskcrm",
                                              "elementKey: renamedcrm"))
