@@ -342,9 +342,17 @@ def read_page_bytes(path: Path, rel: str, settings: Settings
         os.close(fd)
 
 
+def absolute(path: Path) -> Path:
+    """The path made absolute without following links: cheap, and what users see.
+
+    (``resolve()`` costs a system call per path component; it stays where a link could
+    lead outside the project, which is a question of security, not of naming.)"""
+    return Path(os.path.abspath(path))
+
+
 def is_element_path(path: Path, settings: Settings) -> bool:
     try:
-        parts = path.resolve().relative_to(settings.docs_dir.resolve()).parts
+        parts = absolute(path).relative_to(absolute(settings.docs_dir)).parts
     except ValueError:
         return False
     return len(parts) >= 3 and parts[0] == "elements"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .documents import Document
+from .documents import Document, absolute
 from .errors import CODES
 from .pipeline import hub_title
 
@@ -65,11 +65,11 @@ def _grouped(entries: list[dict[str, Any]]) -> list[Any]:
 
 def build_nav(documents: list[Document], docs_dir: Path) -> list[Any]:
     """Home, then one section per hub holding one section per element, then the rest."""
-    docs_dir = docs_dir.resolve()
+    docs_dir = absolute(docs_dir)
     folders: dict[Path, list[Document]] = {}
     loose: list[Document] = []
     for doc in documents:
-        rel = doc.path.resolve().relative_to(docs_dir)
+        rel = absolute(doc.path).relative_to(docs_dir)
         if len(rel.parts) >= 3 and rel.parts[0] == "elements":
             folders.setdefault(doc.path.parent, []).append(doc)
         else:
@@ -81,11 +81,11 @@ def build_nav(documents: list[Document], docs_dir: Path) -> list[Any]:
         name = str(lead.meta.get("heading") or lead.path.parent.name)
         hub = next((d.hub for d in pages if d.hub), None)
         links = [{str(d.meta.get("title") or d.path.stem.title()):
-                  d.path.resolve().relative_to(docs_dir).as_posix()} for d in pages]
+                  absolute(d.path).relative_to(docs_dir).as_posix()} for d in pages]
         target: Any = next(iter(links[0].values())) if len(links) == 1 else links
         hubs.setdefault(hub_title(hub), []).append((name, target))
     nav: list[Any] = []
-    home = [d for d in loose if d.path.resolve().relative_to(docs_dir).as_posix() == "index.md"]
+    home = [d for d in loose if absolute(d.path).relative_to(docs_dir).as_posix() == "index.md"]
     page: str
     if home:
         nav.append({"Home": "index.md"})
@@ -93,7 +93,7 @@ def build_nav(documents: list[Document], docs_dir: Path) -> list[Any]:
         elements = sorted(hubs[title], key=lambda e: e[0].lower())
         nav.append({title: _grouped([{name: target} for name, target in elements])})
     for doc in sorted(loose, key=lambda d: d.rel):
-        page = doc.path.resolve().relative_to(docs_dir).as_posix()
+        page = absolute(doc.path).relative_to(docs_dir).as_posix()
         if page != "index.md":
             nav.append({str(doc.meta.get("title") or doc.path.stem.title()): page})
     nav.append({"Reference": [{"Diagnostic codes": CODES_PAGE}]})

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .cache import CachedPage, FileHashes, PageCache, digest
-from .documents import Document, is_element_path, iter_pages, load_document
+from .documents import Document, absolute, is_element_path, iter_pages, load_document
 from .errors import Diagnostic, SourceLocation
 from .examples import extract
 from .schemas import SchemaStore, load_schemas
@@ -222,7 +222,7 @@ class Project:
     def load(self, paths: Iterable[Path]) -> None:
         known = self.memory.documents
         for path in paths:
-            key = path.resolve()
+            key = absolute(path)
             stamp = self.memory.hashes.of(key)
             cached = known.get(key)
             if cached is None or cached[0] != stamp:
@@ -258,7 +258,7 @@ class Project:
         return page
 
     def check_page(self, path: Path) -> PageResult:
-        key = path.resolve()
+        key = absolute(path)
         if key not in self.documents:
             self.load([path])
         doc, load_problems = self.documents[key]

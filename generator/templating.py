@@ -518,7 +518,7 @@ class ElementDocsEnvironment(SandboxedEnvironment):
             autoescape=False,
             keep_trailing_newline=False,
             auto_reload=True,
-            cache_size=2000,
+            cache_size=400,  # compiled partials: bounded, so memory does not grow with them
             finalize=liquid_filters.finalize,
         )
         self.filters.update(liquid_filters.FILTERS)
