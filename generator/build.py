@@ -18,10 +18,11 @@ import ctypes
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TextIO
 
@@ -88,7 +89,8 @@ def build_site(args: argparse.Namespace, out: TextIO) -> int:
                             dirs_exist_ok=True, symlinks=True)
             command.append("--dirty")
         out.flush()
-        returncode = subprocess.run(command, cwd=settings.root, env=env, check=False).returncode
+        returncode = subprocess.run(command, cwd=settings.root, env=env, check=False,
+                                    preexec_fn=_die_with(os.getpid())).returncode
         shown = settings.rel(target)
         if returncode != 0:
             out.write(f"not written: {shown}/ keeps its previous content\n")
@@ -108,8 +110,10 @@ def source_date_epoch(settings: Settings, config_file: Path) -> int:
     Pinned to the input instead: the time of the last commit that touched the project (the
     same in every clone of that commit), else the newest modification time of the input
     files (for a tree outside git). Either way it also means what sitemap lastmod should
-    mean: when the content last changed. An explicit SOURCE_DATE_EPOCH wins (the caller
-    checks the environment first)."""
+    mean: when the content last changed. Only its date matters: MkDocs writes lastmod and
+    the gzip header time of sitemap.xml.gz from the day, so copies of a tree made on the
+    same day build the same site. An explicit SOURCE_DATE_EPOCH wins (the caller checks the
+    environment first)."""
     try:
         result = subprocess.run(["git", "-C", str(settings.root), "log", "-1", "--format=%ct",
                                  "--", "."], capture_output=True, text=True, timeout=30,
@@ -129,6 +133,27 @@ def source_date_epoch(settings: Settings, config_file: Path) -> int:
         except OSError:
             continue
     return max(stamps, default=0)
+
+
+def _die_with(parent: int) -> Callable[[], None]:
+    """For the mkdocs child, run before it starts (Linux): be killed when ``parent`` (this
+    process) dies, so that a killed ``generator site`` does not leave MkDocs writing into
+    its staging folder."""
+
+    def arrange() -> None:
+        if sys.platform.startswith("linux"):
+            try:
+                libc = ctypes.CDLL(None, use_errno=True)
+                libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            except (OSError, AttributeError):
+                return
+            if os.getppid() != parent:  # the parent died before prctl took effect
+                os._exit(1)
+
+    return arrange
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _site_dir(config_file: Path) -> Path:
@@ -198,6 +223,11 @@ class Staging:
         clean_stale(self.target)
         self.path = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.tmp-{os.getpid()}-",
                                           dir=parent))
+        # mkdtemp makes a private (0700) folder; once swapped in it is the output folder,
+        # which should have the mode any folder made here gets (readable by a web server)
+        umask = os.umask(0o022)
+        os.umask(umask)
+        os.chmod(self.path, 0o777 & ~umask)
         return self
 
     def commit(self) -> None:

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from frontmatter.default_handlers import YAMLHandler
 import yaml
+from frontmatter.default_handlers import YAMLHandler
 
 from .errors import Diagnostic, SourceLocation
 from .settings import Settings, yaml_error_position
@@ -304,10 +304,10 @@ def read_page_bytes(path: Path, rel: str, settings: Settings
     where = SourceLocation(rel, 1, 0)
     target = path.resolve()
     inside = (settings.root.resolve(), settings.docs_dir.resolve())
-    if not any(target.is_relative_to(folder) for folder in inside):
-        if path.is_symlink() or any(p.is_symlink() for p in path.parents):
-            return None, Diagnostic("ED109", f"the page is a link to '{target}', outside the "
-                                    "project", where)
+    if not any(target.is_relative_to(folder) for folder in inside) and (
+            path.is_symlink() or any(p.is_symlink() for p in path.parents)):
+        return None, Diagnostic("ED109", f"the page is a link to '{target}', outside the "
+                                "project", where)
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:

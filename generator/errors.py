@@ -8,6 +8,7 @@ documentation page of the codes, so a code cannot exist without its explanation.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -155,6 +156,15 @@ CODES: dict[str, CodeInfo] = {
 }
 
 
+_CONTROL_RE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (line breaks, escape sequences) shown as escapes
+    such as \\n and \\x1b, so that it prints on one line and cannot drive a terminal."""
+    return _CONTROL_RE.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 @dataclass(frozen=True)
 class Diagnostic:
     code: str
@@ -163,6 +173,14 @@ class Diagnostic:
     hint: str = ""
     included_from: tuple[SourceLocation, ...] = ()
     severity: Severity | None = None  # None: the code's default severity
+
+    def __post_init__(self) -> None:
+        # One line, whatever the input: a message quotes keys, paths and text of the page,
+        # which may hold line breaks or terminal escape sequences.
+        for name in ("message", "hint"):
+            value = getattr(self, name)
+            if _CONTROL_RE.search(value):
+                object.__setattr__(self, name, printable(value))
 
     @property
     def level(self) -> Severity:
@@ -246,12 +264,12 @@ def format_text(diagnostic: Diagnostic, source_line: str | None = None) -> str:
     lines = [diagnostic.one_line()]
     loc = diagnostic.location
     if source_line is not None and loc and loc.line:
-        shown = source_line.rstrip("\n").expandtabs(4)
+        shown = printable(source_line.rstrip("\n").expandtabs(4))
         if len(shown) > 160:
             shown = shown[:157] + "..."
         lines.append(f"    {shown}")
         if loc.col:
-            prefix = source_line[: loc.col - 1].expandtabs(4)
+            prefix = printable(source_line[: loc.col - 1].expandtabs(4))
             lines.append("    " + " " * min(len(prefix), 160) + "^")
     for where in diagnostic.included_from:
         lines.append(f"    included from {where}")

@@ -11,7 +11,9 @@ Events used, and why:
   navigation changed), so a dirty rebuild is also a correct one.
 - ``on_page_markdown``: render the page's partials and check its examples.
 - ``on_serve``: watch includes/ (partials and _data) and the project's schemas too.
-- ``on_post_build``: print the summary and fail the build when any error was found. After a
+- ``on_env``: every page has been checked and none written yet: fail the build here when
+  any error was found, so a failing ``mkdocs build`` publishes nothing it refused.
+- ``on_post_build``: print the summary. After a
   dirty build, complete the search index with the pages that were not rebuilt and remove the
   output of deleted pages, so a dirty build leaves the same site a clean one would.
 """
@@ -182,6 +184,15 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
                 server.watch(str(folder))
         return server
 
+    def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
+        errors = sum(1 for d in self.diagnostics if d.is_error)
+        if errors and self.command != "serve" and self.config.fail_on_errors:
+            if self.memory.pages is not None:
+                self.memory.pages.flush()
+            raise PluginError(f"element-docs: {errors} error(s); see the messages above. "
+                              "No page was written.")
+        return env
+
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         if self.memory.pages is not None:
             self.memory.pages.flush()
@@ -195,8 +206,6 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         if not self.diagnostics:
             return
         summary = f"element-docs: {errors} error(s), {warnings} warning(s)"
-        if errors and self.command != "serve" and self.config.fail_on_errors:
-            raise PluginError(f"{summary}; see the messages above")
         log.info(summary)
 
     def _marker_path(self) -> Path | None:

@@ -176,6 +176,8 @@ def check_include_name(name: str, inside: str = "includes/") -> str:
     """The normalised partial name, or IncludeRefused for paths that leave ``inside``."""
     if not name or not name.strip():
         raise IncludeRefused("ED308", "include without a path")
+    if "\0" in name or any(ord(c) < 32 for c in name):
+        raise IncludeRefused("ED304", "include path holds a control character")
     if "://" in name or name.startswith(("//", "\\")) or re.match(r"^[A-Za-z]:", name):
         raise IncludeRefused("ED304", f"include path '{name}' is not a path inside {inside}")
     posix = PurePosixPath(name.replace("\\", "/"))
@@ -519,7 +521,7 @@ class ElementDocsEnvironment(SandboxedEnvironment):
             keep_trailing_newline=False,
             auto_reload=True,
             cache_size=400,  # compiled partials: bounded, so memory does not grow with them
-            finalize=liquid_filters.finalize,
+            finalize=_printable,
         )
         self.filters.update(liquid_filters.FILTERS)
         self.tests.update(liquid_filters.TESTS)
@@ -760,7 +762,10 @@ class Renderer:
         diagnostics: list[Diagnostic] = []
         chunks: list[str] = []
         failed = False
-        skeleton = self._skeleton(source, name, rel) if fast else None
+        try:
+            skeleton = self._skeleton(source, name, rel) if fast else None
+        except (RecursionError, MemoryError, jinja2.TemplateError):
+            skeleton = None  # the plain compile below reports it, at its line
         try:
             context = {"page": page, "site": self.site, "vars": scope,
                        "_ed_page_dir": str(PurePosixPath(rel).parent), **(extra or {})}
@@ -805,6 +810,12 @@ class Renderer:
     def _syntax_diagnostic(self, exc: jinja2.TemplateSyntaxError, rel: str,
                            first_line: int) -> Diagnostic:
         # A syntax error in a partial surfaces when it is first included.
+        # the lexer names the template by its file name: map it back to the template
+        name = self.env.template_names.get(exc.filename or "", exc.name)  # type: ignore[attr-defined]
+        if name and not name.startswith((PAGE_PREFIX, SKELETON_PREFIX)) and \
+                name == rel:
+            name = PAGE_PREFIX + rel
+        exc.name = name
         location = self._location_of(exc.name, exc.lineno)
         message = _clean_marker_text(exc.message or "syntax error")
         opened = _unclosed_opener(exc.source or "", exc.lineno) if exc.lineno else None
@@ -911,6 +922,20 @@ def split_template(source: str) -> list[tuple[bool, str]] | None:
         tail = tail[:-1]  # Jinja drops one trailing newline (keep_trailing_newline=False)
     pieces.append((False, tail))
     return [(is_tag, text) for is_tag, text in pieces if is_tag or text]
+
+
+_PRINTABLE = (str, int, float, bool, type(None), list, tuple, dict, jinja2.Undefined)
+
+
+def _printable(value: Any) -> Any:
+    """What ``{{ }}`` may print: data. A template object, a function or a method would put
+    Python internals (and memory addresses) into the page: refused where it stands."""
+    if isinstance(value, _PRINTABLE) or hasattr(value, "__html__"):
+        return liquid_filters.finalize(value)
+    kind = type(value).__name__
+    return _state().problem("ED307", f"forbidden in templates: printing a {kind} object",
+                            "print values (page, site and include data), not template "
+                            "internals, functions or methods")
 
 
 def _unclosed_opener(source: str, upto: int) -> tuple[int, str] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 
 import pytest
@@ -10,6 +11,9 @@ from hypothesis import strategies as st
 
 from generator.curl import CurlArg, CurlCommand, CurlParseError, parse_curl
 from generator.jsonlocate import JSONLocateError, parse
+
+# property tests: FUZZ_EXAMPLES=5000 for a longer run (see README, Robustness)
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200"))
 
 CREATE_INSTANCE = """\
 curl -X POST \\
@@ -237,7 +241,7 @@ def test_apostrophe_in_single_quotes_hint(text: str) -> None:
 # --- properties ---------------------------------------------------------------------------------
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(st.text())
 def test_any_text_raises_only_curlparseerror(text: str) -> None:
     try:
@@ -246,7 +250,7 @@ def test_any_text_raises_only_curlparseerror(text: str) -> None:
         assert error.line >= 1 and error.col >= 1 and error.message
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(st.text(alphabet=" \t\n\\'\"$`#;&|<>-XHdcurl", max_size=40))
 def test_shell_like_text_raises_only_curlparseerror(text: str) -> None:
     try:
@@ -263,7 +267,7 @@ def double_quote(word: str) -> str:
 words = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(url=words.filter(lambda w: not w.startswith("-")), header=words, body=words,
        quote=st.sampled_from([shlex.quote, double_quote]),
        joiner=st.sampled_from([" ", " \\\n  ", "\t"]))

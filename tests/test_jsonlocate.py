@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import pytest
@@ -18,6 +19,9 @@ from generator.jsonlocate import (
     format_path,
     parse,
 )
+
+# property tests: FUZZ_EXAMPLES=5000 for a longer run (see README, Robustness)
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200"))
 
 DOC = """\
 {
@@ -260,7 +264,7 @@ def walk(value: object, path: JSONPath = ()) -> dict[JSONPath, object]:
     return found
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(value=json_values, indent=indents, ensure_ascii=st.booleans())
 def test_every_position_starts_its_value(value: object, indent: int | str | None,
                                          ensure_ascii: bool) -> None:
@@ -279,7 +283,7 @@ def test_every_position_starts_its_value(value: object, indent: int | str | None
     assert located.duplicate_keys == []
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(st.text())
 def test_any_text_raises_only_jsonlocateerror(text: str) -> None:
     try:
@@ -312,7 +316,7 @@ def _reject_constant(name: str) -> object:
     raise ValueError(name)  # NaN/Infinity: refused on purpose
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(st.one_of(near_json(), st.text(alphabet=JSONISH, max_size=30)))
 def test_agrees_with_json_loads(text: str) -> None:
     try:
