@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+SHARED = (REPO.parent / "shared").resolve()  # resolved like the project roots it is compared with
 SEEDS = SHARED / "seeds"
 CORPUS = SHARED / "corpus" / "devportal-sample"
 
