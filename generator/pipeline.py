@@ -214,7 +214,11 @@ class Project:
         if cache is None:
             return False
         rel = self.settings.rel(path)
-        entry = cache.memory.get(rel) or cache.load(rel)
+        entry = cache.memory.get(rel)
+        if entry is None:
+            entry = cache.load(rel)
+            if entry is not None:
+                cache.memory[rel] = entry  # check_page will want it next: decode once
         return entry is not None and entry.page_hash == self.memory.hashes.of(path) and all(
             self._dependency_hash(n) == v for n, v in entry.dependencies.items())
 
