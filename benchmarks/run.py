@@ -415,7 +415,7 @@ JEKYLL_LAYOUT = """<!DOCTYPE html>
 def load_yaml(path: Path) -> Any:
     import yaml
 
-    class Lenient(yaml.SafeLoader):
+    class Lenient(yaml.SafeLoader):  # type: ignore[misc]
         pass
 
     def ignore(loader: yaml.SafeLoader, _suffix: str, node: yaml.Node) -> Any:
@@ -423,7 +423,7 @@ def load_yaml(path: Path) -> Any:
             return loader.construct_scalar(node)
         if isinstance(node, yaml.SequenceNode):
             return loader.construct_sequence(node)
-        return loader.construct_mapping(node)  # type: ignore[arg-type]
+        return loader.construct_mapping(node)
 
     Lenient.add_multi_constructor("!", ignore)
     return yaml.load(path.read_text(encoding="utf-8"), Loader=Lenient) or {}
@@ -448,7 +448,8 @@ def base_config() -> dict[str, Any]:
         config["site_dir"] = "site"
         config.pop("nav", None)
         _BASE_CONFIG.update(config)
-    return json.loads(json.dumps(_BASE_CONFIG))  # a deep copy
+    copy: dict[str, Any] = json.loads(json.dumps(_BASE_CONFIG))  # a deep copy
+    return copy
 
 
 def without_plugin(plugins: list[Any], name: str) -> list[Any]:
@@ -475,7 +476,8 @@ def build_nav(specs: list[PageSpec], group_above: int = 40) -> list[Any]:
         hubs.setdefault(hub_title(spec.hub), []).append((spec.heading, spec.rel))
     nav: list[Any] = [{"Home": "index.md"}]
     for title in sorted(hubs, key=lambda t: (t == "Other", t)):
-        entries = [{name: rel} for name, rel in sorted(hubs[title], key=lambda e: e[0].lower())]
+        ordered = sorted(hubs[title], key=lambda e: e[0].lower())
+        entries: list[dict[str, Any]] = [{name: rel} for name, rel in ordered]
         if len(entries) > group_above:
             groups: dict[str, list[Any]] = {}
             for entry in entries:
@@ -730,7 +732,8 @@ class Context:
         return table[str(n)]  # type: ignore[no-any-return]
 
     def get(self, name: str, n: int) -> Series | None:
-        return self.results.get("series", {}).get(name, {}).get(str(n))
+        found: Series | None = self.results.get("series", {}).get(name, {}).get(str(n))
+        return found
 
     def measured(self, name: str) -> bool:
         return any(series.ok for series in self.results.get("series", {}).get(name, {})
@@ -936,7 +939,8 @@ def bench_serve(ctx: Context, project: Project) -> None:
     for label, python, root, dirty in systems:
         whole = not dirty and n > ctx.args.full_serve_max  # every rebuild is a whole build
         edits = 1 if whole else serve_runs
-        record = {"startup": None, "page": [], "partial": [], "failures": []}
+        record: dict[str, Any] = {"startup": None, "page": [], "partial": [],
+                                  "failures": []}
         ctx.results.setdefault("serve", {}).setdefault(label, {})[str(n)] = record
         rmtree(root / CACHE_DIR)
         logfile = ctx.work / "logs" / f"serve-{slugify(label)}-n{n}.log"
@@ -1433,9 +1437,8 @@ def targets(ctx: Context) -> list[dict[str, Any]]:
     # 4. repeat with nothing changed at most 0.35x of clean
     repeat, cln = med("ours-repeat", n), med("ours-clean", n)
     r = ratio(repeat, cln)
-    dirty_n = max((int(k) for k in ctx.results.get("series", {}).get("ours-dirty", {})
-                   if ctx.get("ours-dirty", int(k)) and ctx.get("ours-dirty", int(k)).ok),
-                  default=None)  # type: ignore[union-attr]
+    dirty_n = max((int(k) for k, series in ctx.results.get("series", {})
+                   .get("ours-dirty", {}).items() if series.ok), default=None)
     dirty_text = "" if dirty_n is None else (
         f"; with `mkdocs build --dirty` the repeat takes {fmt_s(med('ours-dirty', dirty_n))} "
         f"= {fmt_x(ratio(med('ours-dirty', dirty_n), med('ours-clean', dirty_n)))} of clean "
@@ -1714,8 +1717,7 @@ def write_report(ctx: Context, out: Path, started: float) -> None:
     for key, ref_index in (("jekyll-clean", 0), ("jekyll-repeat", 1)):
         if ctx.measured(key):
             rows.append([f"{ROW[key]}: this run / reference"] + [
-                fmt_x(ratio(ctx.get(key, n).median if ctx.get(key, n) else None,
-                            REFERENCE[ref_index][1][n])) for n in ref_sizes])
+                fmt_x(ratio(med(key, n), REFERENCE[ref_index][1][n])) for n in ref_sizes])
     for key in ("check-clean", "ours-clean", "ours-repeat", "floor", "macros", "floor-mkdocs",
                 "macros-mkdocs", "jekyll-clean", "jekyll-repeat"):
         if key in ("floor-mkdocs", "macros-mkdocs", "jekyll-clean", "jekyll-repeat") and \
@@ -2072,6 +2074,8 @@ def report_only(ctx: Context) -> int:
     if "passes" not in previous:
         ctx.results.pop("passes", None)
     ctx.notes.extend(n for n in ctx.args.note if n not in ctx.notes)
+    if ctx.args.note:  # keep them for the next --report-only
+        raw.write_text(json.dumps({**previous, "notes": ctx.notes}, indent=1), encoding="utf-8")
     if previous.get("peers"):
         ctx.peers_python = previous["peers"]
     ctx.jekyll = previous.get("jekyll")
