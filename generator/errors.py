@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -313,17 +313,3 @@ def to_json(diagnostics: list[Diagnostic], pages: int) -> str:
         "summary": {"pages": pages, **summary_counts(diagnostics)},
     }
     return json.dumps(payload, indent=2, ensure_ascii=False)
-
-
-@dataclass
-class DiagnosticSink:
-    """Collects diagnostics; the strictness switch turns lax-able errors into warnings."""
-
-    strict: bool = True
-    items: list[Diagnostic] = field(default_factory=list)
-
-    def add(self, diagnostic: Diagnostic) -> None:
-        self.items.append(diagnostic)
-
-    def extend(self, diagnostics: list[Diagnostic]) -> None:
-        self.items.extend(diagnostics)

@@ -943,7 +943,7 @@ def _unclosed_opener(source: str, upto: int) -> tuple[int, str] | None:
     inside: str | None = None
     in_raw = False
     opened: tuple[int, str] | None = None
-    for number, line in enumerate(_strip_markers_keep_lines(source).split("\n")[:upto],
+    for number, line in enumerate(_clean_marker_text(source).split("\n")[:upto],
                                   start=1):
         before = inside
         inside, in_raw = _scan_tags(line, inside, in_raw)
@@ -953,10 +953,6 @@ def _unclosed_opener(source: str, upto: int) -> tuple[int, str] | None:
         elif inside is None:
             opened = None
     return opened if inside is not None else None
-
-
-def _strip_markers_keep_lines(text: str) -> str:
-    return _STRIP_RE.sub("", text)
 
 
 def _template_frames(tb: TracebackType | None, env: jinja2.Environment
@@ -1060,10 +1056,6 @@ def _column_of(path: Path, line: int, needle: str) -> int:
     except OSError:
         pass
     return 1
-
-
-def strip_markers(text: str) -> str:
-    return _STRIP_RE.sub("", text)
 
 
 def load_data_files(data_dir: Path, rel: Callable[[Path], str]
