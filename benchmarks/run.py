@@ -413,20 +413,9 @@ JEKYLL_LAYOUT = """<!DOCTYPE html>
 
 
 def load_yaml(path: Path) -> Any:
-    import yaml
+    from generator.settings import read_config_yaml  # mkdocs.yml's !! tags are read, not run
 
-    class Lenient(yaml.SafeLoader):  # type: ignore[misc]
-        pass
-
-    def ignore(loader: yaml.SafeLoader, _suffix: str, node: yaml.Node) -> Any:
-        if isinstance(node, yaml.ScalarNode):
-            return loader.construct_scalar(node)
-        if isinstance(node, yaml.SequenceNode):
-            return loader.construct_sequence(node)
-        return loader.construct_mapping(node)
-
-    Lenient.add_multi_constructor("!", ignore)
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=Lenient) or {}
+    return read_config_yaml(path.read_text(encoding="utf-8"))
 
 
 def dump_yaml(data: Any, path: Path) -> None:

@@ -31,7 +31,7 @@ import yaml
 from .documents import iter_pages
 from .errors import ConfigError, Diagnostic
 from .examples import strip_overrides
-from .settings import Settings, _LenientLoader, load_settings
+from .settings import Settings, load_settings, read_config_yaml
 
 
 def build_markdown_tree(args: argparse.Namespace, out: TextIO) -> int:
@@ -158,7 +158,7 @@ _PR_SET_PDEATHSIG = 1
 
 def _site_dir(config_file: Path) -> Path:
     try:
-        config = yaml.load(config_file.read_text(encoding="utf-8"), Loader=_LenientLoader)
+        config = read_config_yaml(config_file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         config = None  # load_settings has already reported what is wrong with it
     site_dir = config.get("site_dir") if isinstance(config, dict) else None

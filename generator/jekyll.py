@@ -32,7 +32,7 @@ import yaml
 from .documents import decode, parse_document
 from .errors import ConfigError, Diagnostic, SourceLocation
 from .liquid import translate
-from .settings import Settings, _LenientLoader, has_front_matter, yaml_error_position
+from .settings import Settings, has_front_matter, read_config_yaml, yaml_error_position
 
 CONFIG_FILE = "_config.yml"
 #: What Jekyll 4 always excludes, whatever _config.yml says.
@@ -58,7 +58,7 @@ def read_config(src: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise _config_error(f"cannot read {CONFIG_FILE}: {exc}") from None
     try:
-        config = yaml.load(text, Loader=_LenientLoader) or {}
+        config = read_config_yaml(text)
     except yaml.YAMLError as exc:
         position = yaml_error_position(exc, text)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]

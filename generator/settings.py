@@ -150,6 +150,13 @@ _LenientLoader.add_multi_constructor("!", _ignore_tag)
 _LenientLoader.add_multi_constructor("tag:yaml.org,2002:python/", _ignore_tag)
 
 
+def read_config_yaml(text: str) -> Any:
+    """A configuration file (mkdocs.yml, _config.yml) as data; tags are read, never run.
+
+    Raises yaml.YAMLError; the caller reports it with ``yaml_error_position``."""
+    return yaml.load(text, Loader=_LenientLoader) or {}
+
+
 def plugin_options(config: Mapping[str, Any]) -> dict[str, Any] | None:
     """Our plugin's options from a parsed mkdocs.yml, or None when it is not enabled."""
     for entry in config.get("plugins") or []:
@@ -216,7 +223,7 @@ def load_settings(root: Path, config_file: str = DEFAULT_CONFIG_FILE,
     except (OSError, UnicodeDecodeError) as exc:
         raise _config_error(config_file, f"cannot read {config_file}: {exc}") from None
     try:
-        config = yaml.load(text, Loader=_LenientLoader) or {}
+        config = read_config_yaml(text)
     except yaml.YAMLError as exc:
         position = yaml_error_position(exc, text)
         line = position[0] + 1 if position else 0
