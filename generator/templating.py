@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from stat import S_ISREG
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 import jinja2
 from jinja2.exceptions import SecurityError
@@ -32,16 +32,15 @@ from .settings import Settings
 
 LINE, END, PUSH, POP, PROBLEM = "\ue000", "\ue001", "\ue002", "\ue003", "\ue004"
 _MARKER_CHARS = LINE + END + PUSH + POP + PROBLEM
-_MARKER_RE = re.compile(f"[{LINE}{PROBLEM}][^{END}]*{END}|[{PUSH}{POP}]")
+_MARKER_SPLIT_RE = re.compile(f"([{LINE}{PROBLEM}][^{END}]*{END}|[{PUSH}{POP}])")
 _STRIP_RE = re.compile(f"[{LINE}{PROBLEM}][^{END}]*{END}|[{PUSH}{POP}{END}]")
 PAGE_PREFIX = "@page/"
 SKELETON_PREFIX = "@skeleton/"
 ROOT_PREFIX = "@root/"  # include_relative: a file of the tree, by its path from the root
 
 
-@dataclass(frozen=True)
-class Origin:
-    """Where an output line came from."""
+class Origin(NamedTuple):
+    """Where an output line came from (a tuple: pages have hundreds of lines)."""
 
     path: str
     line: int
@@ -80,6 +79,7 @@ class _RenderState:
     deadline: float = 0.0
     calls: int = 0
     counters: dict[Any, int] = field(default_factory=dict)  # increment/decrement, cycle
+    plain: bool = False  # compile partials whole (for exact line numbers in errors)
 
     def problem(self, code: str, message: str, hint: str = "", needle: str = "") -> str:
         self.problems.append((code, message, hint, needle))
@@ -392,7 +392,8 @@ class JekyllSyntax(Extension):
                 path_expr = f"{path_expr}, _ed_page_dir"
             return (f"{{%{lstrip} with include = {{{mapping}}}, "
                     f"_ed_frame = _ed_enter(_ed_frame, {path_expr}) %}}"
-                    f"{{% if _ed_frame.ok %}}{PUSH}{{% include _ed_frame.name %}}{POP}"
+                    f"{{% if _ed_frame.ok %}}{PUSH}{{% with _ed_s = _ed_frame.statics %}}"
+                    f"{{% include _ed_frame.template %}}{{% endwith %}}{POP}"
                     f"{{% else %}}{{{{ _ed_frame.problem }}}}{{% endif %}}"
                     f"{{% endwith {rstrip}%}}{newlines}")
 
@@ -483,12 +484,14 @@ def _scan_tags(line: str, inside: str | None, in_raw: bool) -> tuple[str | None,
 # --- the environment ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class IncludeFrame:
     ok: bool
     name: str = ""
     problem: str = ""
     names: tuple[str, ...] = ()
+    template: jinja2.Template | None = None  # the partial, compiled (see _load_partial)
+    statics: tuple[str, ...] = ()  # its static text, when compiled as a skeleton
 
 
 class _LiquidContext(jinja2.runtime.Context):
@@ -525,6 +528,11 @@ class ElementDocsEnvironment(SandboxedEnvironment):
         )
         self.filters.update(liquid_filters.FILTERS)
         self.tests.update(liquid_filters.TESTS)
+        # One environment serves one build: what an include name resolves to, and the
+        # compiled partials, are looked up once, not once per page.
+        self._entries: dict[tuple[str, str | None], tuple[str, str, str] | None] = {}
+        self._partials: dict[tuple[str, bool], tuple[jinja2.Template, tuple[str, ...]]] = {}
+        self.skeleton_code: dict[str, Any] = {}  # skeleton source -> compiled code
         self.globals.update(
             _ed_enter=self._enter_include,
             _ed_problem=lambda code, message: _state().problem(code, message),
@@ -566,25 +574,69 @@ class ElementDocsEnvironment(SandboxedEnvironment):
             return IncludeFrame(False, problem=state.problem(
                 "ED306", f"includes nested deeper than {self.settings.max_include_depth} "
                          f"levels: {' -> '.join(chain)}"))
+        key = (normal, page_dir)
+        if key not in self._entries:
+            self._entries[key] = self._refusal(normal, page_dir)
+        refused = self._entries[key]
+        if refused is not None:
+            return IncludeFrame(False, problem=state.problem(*refused))
+        state.partials.add(normal)
+        template, statics = self._load_partial(normal, state.plain)
+        return IncludeFrame(True, normal, names=chain, template=template, statics=statics)
+
+    def _refusal(self, normal: str, page_dir: str | None) -> tuple[str, str, str] | None:
+        """Why the partial ``normal`` cannot be included (code, message, hint), or None."""
         try:
             self.loader.resolve(normal)  # type: ignore[union-attr]
         except IncludeRefused as exc:
-            return IncludeFrame(False, problem=state.problem(exc.code, str(exc)))
+            return exc.code, str(exc), ""
         candidate = partial_path(self.settings, normal)
         if candidate.exists() and not candidate.is_file():
-            return IncludeFrame(False, problem=state.problem(
-                "ED303", f"partial '{normal}' is not a regular file", "a partial is a text "
-                "file under includes/; folders, pipes and devices cannot be included"))
+            return ("ED303", f"partial '{normal}' is not a regular file", "a partial is a "
+                    "text file under includes/; folders, pipes and devices cannot be included")
         if not candidate.is_file() and page_dir is not None:
-            return IncludeFrame(False, problem=state.problem(
-                "ED303", f"include_relative: no such file '{normal[len(ROOT_PREFIX):]}'",
-                f"the path is relative to the page's folder ({page_dir}/)"))
+            return ("ED303", f"include_relative: no such file '{normal[len(ROOT_PREFIX):]}'",
+                    f"the path is relative to the page's folder ({page_dir}/)")
         if not candidate.is_file():
-            return IncludeFrame(False, problem=state.problem(
-                "ED303", f"unknown partial '{normal}' (no such file in includes/)",
-                _suggest_partial(self.settings.includes_dir, normal)))
-        state.partials.add(normal)
-        return IncludeFrame(True, normal, names=chain)
+            return ("ED303", f"unknown partial '{normal}' (no such file in includes/)",
+                    _suggest_partial(self.settings.includes_dir, normal))
+        return None
+
+    def _load_partial(self, name: str, plain: bool
+                      ) -> tuple[jinja2.Template, tuple[str, ...]]:
+        """The partial compiled as a skeleton (its tags, its static text apart), so partials
+        with the same tags share one compiled template, as pages do; ``plain`` compiles it
+        whole, which errors need for their line numbers."""
+        key = (name, plain)
+        found = self._partials.get(key)
+        if found is not None:
+            return found
+        found = (self.get_template(name), ()) if plain else self._skeleton_partial(name)
+        if len(self._partials) > 400:  # as Jinja's own cache: bounded memory on big trees
+            self._partials.clear()
+        self._partials[key] = found
+        return found
+
+    def _skeleton_partial(self, name: str) -> tuple[jinja2.Template, tuple[str, ...]]:
+        source, filename, uptodate = self.loader.get_source(self, name)  # type: ignore[union-attr]
+        try:
+            pieces = split_template(self.preprocess(source, name, filename))
+        except (RecursionError, jinja2.TemplateError):
+            pieces = None
+        if pieces is None:
+            return self.get_template(name), ()  # the plain compile reports what is wrong
+        skeleton, statics = skeleton_of(pieces)
+        code = self.skeleton_code.get(skeleton)
+        if code is None:
+            try:
+                code = self.compile(skeleton, SKELETON_PREFIX + name, filename)
+            except jinja2.TemplateSyntaxError:
+                return self.get_template(name), ()
+            if len(self.skeleton_code) > 512:
+                self.skeleton_code.clear()
+            self.skeleton_code[skeleton] = code
+        template = self.template_class.from_code(self, code, self.make_globals(None), uptodate)
+        return template, statics
 
     # budgets --------------------------------------------------------------------------
     def _tick(self) -> None:
@@ -726,15 +778,7 @@ class Renderer:
         pieces = split_template(processed)
         if pieces is None:
             return None
-        statics: list[str] = []
-        skeleton: list[str] = []
-        for is_tag, text in pieces:
-            if is_tag:
-                skeleton.append(text)
-            else:
-                skeleton.append(f"{{{{ _ed_s[{len(statics)}] }}}}")
-                statics.append(text)
-        key = "".join(skeleton)
+        key, statics = skeleton_of(pieces)
         template = self._skeletons.get(key)
         if template is None:
             if len(self._skeletons) > 512:
@@ -746,13 +790,14 @@ class Renderer:
             template = self.env.template_class.from_code(
                 self.env, code, self.env.make_globals(None), None)
             self._skeletons[key] = template
-        return template, statics
+        return template, list(statics)
 
     def render(self, source: str, rel: str, first_line: int,
                page: Mapping[str, Any], extra: Mapping[str, Any] | None = None,
                fast: bool = True) -> RenderResult:
         """Render page text ``source`` whose first line is line ``first_line`` of ``rel``."""
-        state = _RenderState(deadline=time.monotonic() + self.settings.max_render_seconds)
+        state = _RenderState(deadline=time.monotonic() + self.settings.max_render_seconds,
+                             plain=not fast)
         state.roots = self._roots(page)
         scope = liquid_filters.LiquidVars()  # Liquid's variables (assign, capture)
         state.roots[id(scope)] = ""
@@ -854,6 +899,19 @@ _OPENERS_RE = re.compile(r"\{\{-?|\{%-?|\{#-?")
 _RAW_OPEN_RE = re.compile(r"\{%(-?)\s*raw\s*(-?)%\}")
 _RAW_CLOSE_RE = re.compile(r"\{%(-?)\s*endraw\s*(-?)%\}")
 _STRING_RE = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"", re.DOTALL)
+
+
+def skeleton_of(pieces: list[tuple[bool, str]]) -> tuple[str, tuple[str, ...]]:
+    """A template's tags with each static run replaced by ``{{ _ed_s[i] }}``, and the runs."""
+    statics: list[str] = []
+    skeleton: list[str] = []
+    for is_tag, text in pieces:
+        if is_tag:
+            skeleton.append(text)
+        else:
+            skeleton.append(f"{{{{ _ed_s[{len(statics)}] }}}}")
+            statics.append(text)
+    return "".join(skeleton), tuple(statics)
 
 
 def split_template(source: str) -> list[tuple[bool, str]] | None:
@@ -980,43 +1038,42 @@ def _clean_marker_text(text: str) -> str:
 
 def _apply_markers(raw: str, env: jinja2.Environment, state: _RenderState,
                    settings: Settings) -> tuple[str, list[Origin], list[Diagnostic]]:
-    """Strip the markers; return the text, per-line origins and the problems found."""
+    """Strip the markers; return the text, per-line origins and the problems found.
+
+    A line's origin is the place in effect where its first text was written (or where it
+    ended, for a line with no text)."""
     files: dict[int, str] = env.source_files  # type: ignore[attr-defined]
-    out: list[str] = []
+    pieces = _MARKER_SPLIT_RE.split(raw)  # text, marker, text, marker, ..., text
     origins: list[Origin] = []
     diagnostics: list[Diagnostic] = []
     path, line = "", 0
     chain: tuple[SourceLocation, ...] = ()
     stack: list[tuple[str, int, tuple[SourceLocation, ...]]] = []
-    line_has_text = False
-    current_line_chars: list[str] = []
-    pos = 0
-
-    def emit_text(text: str) -> None:
-        nonlocal line, line_has_text
-        parts = text.split("\n")
-        for index, part in enumerate(parts):
-            if index:
-                if not origins or len(origins) <= len(out):
-                    origins.append(Origin(path, line, chain))
-                out.append("".join(current_line_chars))
-                current_line_chars.clear()
+    placed = False  # the current output line has its origin
+    append = origins.append
+    for index, piece in enumerate(pieces):
+        if not index & 1:  # text
+            if not piece:
+                continue
+            if "\n" not in piece:
+                if not placed:
+                    append(Origin(path, line, chain))
+                    placed = True
+                continue
+            parts = piece.split("\n")
+            if not placed:
+                append(Origin(path, line, chain))
+            for _ in range(len(parts) - 2):
                 line += 1
-                line_has_text = False
-            if part:
-                if not line_has_text and len(origins) <= len(out):
-                    origins.append(Origin(path, line, chain))
-                line_has_text = True
-                current_line_chars.append(part)
-
-    for match in _MARKER_RE.finditer(raw):
-        if match.start() > pos:
-            emit_text(raw[pos:match.start()])
-        pos = match.end()
-        token = match.group(0)
-        kind = token[0]
+                append(Origin(path, line, chain))
+            line += 1
+            placed = bool(parts[-1])
+            if placed:
+                append(Origin(path, line, chain))
+            continue
+        kind = piece[0]
         if kind == LINE:
-            fid, _, number = token[1:-1].partition(":")
+            fid, _, number = piece[1:-1].partition(":")
             path, line = files.get(int(fid), "?"), int(number)
         elif kind == PUSH:
             stack.append((path, line, chain))
@@ -1025,19 +1082,16 @@ def _apply_markers(raw: str, env: jinja2.Environment, state: _RenderState,
             if stack:
                 path, line, chain = stack.pop()
         else:  # PROBLEM
-            code, message, hint, needle = state.problems[int(token[1:-1])]
+            code, message, hint, needle = state.problems[int(piece[1:-1])]
             severity = None
             if code == "ED302" and not settings.strict:
                 severity = Severity.WARNING
             col = _column_of(settings.root / path, line, needle) if needle else 0
             diagnostics.append(Diagnostic(code, message, SourceLocation(path, line, col), hint,
                                           chain, severity))
-    if pos < len(raw):
-        emit_text(raw[pos:])
-    if len(origins) <= len(out):
-        origins.append(Origin(path, line, chain))
-    out.append("".join(current_line_chars))
-    return "\n".join(out), origins, diagnostics
+    if not placed:
+        append(Origin(path, line, chain))
+    return "".join(pieces[::2]), origins, diagnostics
 
 
 def _column_of(path: Path, line: int, needle: str) -> int:
