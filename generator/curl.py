@@ -16,13 +16,43 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 from .errors import PositionedError
 
 
 class CurlParseError(PositionedError):
     """The block cannot be read as a curl command; 1-based ``line``/``col`` in the block."""
+
+
+class Positions(Sequence[tuple[int, int]]):
+    """(line, col) in the block of each character of a word, worked out only when asked:
+    a checker needs the position of one character in a thousand."""
+
+    __slots__ = ("offsets", "newlines")
+
+    def __init__(self, offsets: Sequence[int], newlines: Sequence[int]) -> None:
+        self.offsets = offsets  # source offset of each character
+        self.newlines = newlines  # offsets of the block's line breaks
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[int, int]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Positions: ...
+
+    def __getitem__(self, index: int | slice) -> tuple[int, int] | Positions:
+        if isinstance(index, slice):
+            return Positions(self.offsets[index], self.newlines)
+        offset = self.offsets[index]
+        line = bisect_left(self.newlines, offset)
+        line_start = self.newlines[line - 1] + 1 if line else 0
+        return line + 1, offset - line_start + 1
 
 
 @dataclass
@@ -34,8 +64,8 @@ class CurlArg:
     col: int
     # (line, col) in the block of each character of ``text``: escapes and quotes make the
     # two differ, e.g. in a double-quoted -d body.
-    char_positions: tuple[tuple[int, int], ...] = field(default=(), repr=False,
-                                                         compare=False)
+    char_positions: Sequence[tuple[int, int]] = field(default=(), repr=False,
+                                                       compare=False)
 
     def source_position(self, line: int, col: int) -> tuple[int, int]:
         """Where 1-based ``line``/``col`` of ``text`` is written in the block.
@@ -108,15 +138,15 @@ class _Word:
     start: int  # offset of the word's first source character
     line: int
     col: int
-    positions: list[tuple[int, int]]  # (line, col) of each character of text
+    positions: Positions  # (line, col) of each character of text
 
     def arg(self, skip: int = 0) -> CurlArg:
         """The word as a CurlArg; ``skip`` drops an attached option such as the -d of -d'{'."""
         if skip:
             # The argument starts right after the option letter (at a quote, if any).
             line, col = self.positions[skip - 1]
-            return CurlArg(self.text[skip:], line, col + 1, tuple(self.positions[skip:]))
-        return CurlArg(self.text, self.line, self.col, tuple(self.positions))
+            return CurlArg(self.text[skip:], line, col + 1, self.positions[skip:])
+        return CurlArg(self.text, self.line, self.col, self.positions)
 
 
 _BLANKS = " \t\r"  # \r too, so CRLF blocks read like LF ones
@@ -133,9 +163,7 @@ class _Tokenizer:
         self.newlines = [m.start() for m in re.finditer("\n", text)]
 
     def pos(self, offset: int) -> tuple[int, int]:
-        line = bisect_left(self.newlines, offset)
-        line_start = self.newlines[line - 1] + 1 if line else 0
-        return line + 1, offset - line_start + 1
+        return Positions((offset,), self.newlines)[0]
 
     def error(self, offset: int, message: str, hint: str = "") -> CurlParseError:
         line, col = self.pos(offset)
@@ -256,7 +284,7 @@ class _Tokenizer:
         if i < n and text[i] in "<>" and not quoted and word_text.isdigit():
             return None, i  # "2" of "2>&1": a file descriptor, not an argument
         line, col = self.pos(start)
-        return _Word(word_text, start, line, col, [self.pos(o) for o in offsets]), i
+        return _Word(word_text, start, line, col, Positions(offsets, self.newlines)), i
 
     def double_quoted(self, quote: int, chars: list[str], offsets: list[int],
                       after_single: bool = False) -> int:
@@ -408,14 +436,15 @@ class _Interpreter:
         cmd = self.cmd
         if self.data_parts:
             first = self.data_parts[0][0]
-            text, positions = first.text, list(first.char_positions)
+            text, positions = first.text, first.char_positions
             for part, is_json in self.data_parts[1:]:
+                joined = list(positions)
                 if not is_json:  # curl joins -d values with '&' but --json ones directly
                     text += "&"
-                    positions.append(positions[-1] if positions else (first.line, first.col))
+                    joined.append(joined[-1] if joined else (first.line, first.col))
                 text += part.text
-                positions.extend(part.char_positions)
-            cmd.data = CurlArg(text, first.line, first.col, tuple(positions))
+                positions = [*joined, *part.char_positions]
+            cmd.data = CurlArg(text, first.line, first.col, positions)
             cmd.data_body_line, cmd.data_body_col = (
                 first.char_positions[0] if first.char_positions else (first.line, first.col))
         flags = self.flags
