@@ -507,6 +507,9 @@ class _LiquidContext(jinja2.runtime.Context):
         return value
 
 
+PARTIALS_KEPT = 1000  # compiled partials kept per build (a partial is ~10 KB of text)
+
+
 class ElementDocsEnvironment(SandboxedEnvironment):
     """Jinja's sandbox, with budgets on calls, attribute reads and operators, and Liquid's
     filters, tests and printing (see liquid_filters)."""
@@ -612,8 +615,8 @@ class ElementDocsEnvironment(SandboxedEnvironment):
         if found is not None:
             return found
         found = (self.get_template(name), ()) if plain else self._skeleton_partial(name)
-        if len(self._partials) > 400:  # as Jinja's own cache: bounded memory on big trees
-            self._partials.clear()
+        if len(self._partials) >= PARTIALS_KEPT:  # bounded memory on big trees: drop the
+            del self._partials[next(iter(self._partials))]  # partial loaded longest ago
         self._partials[key] = found
         return found
 
@@ -902,15 +905,28 @@ _STRING_RE = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"", re.DOTALL)
 
 
 def skeleton_of(pieces: list[tuple[bool, str]]) -> tuple[str, tuple[str, ...]]:
-    """A template's tags with each static run replaced by ``{{ _ed_s[i] }}``, and the runs."""
+    """A template's tags with each static run replaced by ``{{ _ed_s[i] }}``, and the runs.
+
+    String literals inside tags become ``_ed_s[i]`` too: a page's include path and
+    parameters differ from its neighbours' while its tags are the same."""
     statics: list[str] = []
     skeleton: list[str] = []
+
+    def lift(match: re.Match[str]) -> str:
+        literal = match.group(0)
+        if "\\" in literal:
+            return literal  # escapes: left to Jinja's own reading
+        statics.append(literal[1:-1])
+        return f"_ed_s[{len(statics) - 1}]"
+
     for is_tag, text in pieces:
-        if is_tag:
-            skeleton.append(text)
-        else:
+        if not is_tag:
             skeleton.append(f"{{{{ _ed_s[{len(statics)}] }}}}")
             statics.append(text)
+        elif text.startswith("{#"):
+            skeleton.append(text)
+        else:
+            skeleton.append(_STRING_RE.sub(lift, text))
     return "".join(skeleton), tuple(statics)
 
 

@@ -211,12 +211,20 @@ SKELETON_CASES = [
     "{% set block %}cap {{ page.elementKey }}{% endset %}{{ block | upper }}\n",
     "{% include a.md %}\nlast line without newline",
     "trailing newlines\n\n\n",
+    # string literals inside tags are lifted out of the skeleton: same output either way
+    "{{ \"a\" \"b\" }} {{ 'c' ~ \"d\" }} {{ \"e\\\"f\" }} {{ 'g\\'h' }}\n",
+    "{% set d = {\"k\": \"v\", 'n': 2} %}{{ d[\"k\"] }}{{ d.n }}\n"
+    "{% if page.hub == \"crm\" %}crm{% endif %}{{ \"{{ not a tag }}\" | upper }}\n",
+    "{% include b.md content=\"Send <b>both</b>\" kind='tip' %}\n"
+    "{% include b.md content=\"other\" kind=page.hub %}\n",
 ]
 
 
 @pytest.mark.parametrize("body", SKELETON_CASES)
 def test_skeleton_fast_path_renders_exactly_like_a_full_compile(make_project, body):
-    root = make_project({"content/page.md": body, "includes/a.md": "A {{ page.hub }}\n"})
+    root = make_project({"content/page.md": body, "includes/a.md": "A {{ page.hub }}\n",
+                         "includes/b.md": "<p class=\"{{ include.kind }}\">{{ include.content }}"
+                                          "</p>\n{% include a.md %}\nB {{ 'x' }}\n"})
     project = Project(load_settings(root))
     project.load_all()
     doc, _ = project.documents[(root / "content/page.md").resolve()]
