@@ -9,7 +9,8 @@ Events used, and why:
   Under ``--dirty`` MkDocs rebuilds only pages whose own file changed; here every page whose
   partials, data files or catalog changed is marked modified too (and every page when the
   navigation changed), so a dirty rebuild is also a correct one.
-- ``on_page_markdown``: render the page's partials and check its examples.
+- ``on_page_markdown``: render the page's partials and check its examples (or take the
+  result a forked child worked out ahead, see ``ahead.py``).
 - ``on_serve``: watch includes/ (partials and _data) and the project's schemas too.
 - ``on_env``: every page has been checked and none written yet: fail the build here when
   any error was found, so a failing ``mkdocs build`` publishes nothing it refused.
@@ -33,6 +34,7 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
+from .ahead import CheckAhead
 from .cache import digest
 from .errors import Diagnostic, ElementDocsError, format_text
 from .examples import strip_overrides
@@ -76,6 +78,9 @@ class ElementDocsConfig(Config):
     fail_on_errors = c.Type(bool, default=True)
     """Stop ``mkdocs build`` when a page has an error. Off only while migrating a tree with
     known defects: the problems are reported either way."""
+    check_ahead = c.Type(bool, default=True)
+    """Check pages in a second process while MkDocs converts the pages already checked
+    (only with a spare core and enough pages to pay for it). The result is the same."""
 
 
 class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
@@ -87,6 +92,7 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         self.memory = ProjectMemory()
         self._last_nav: str | None = None
         self._files: Files | None = None
+        self.ahead: CheckAhead | None = None
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.command = command
@@ -105,6 +111,7 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
             raise PluginError(exc.diagnostic.one_line()) from exc
         self.project = Project(settings, self.memory)
         self.rendered_pages = 0
+        self.ahead_pages = 0
         self.built_urls: set[str] = set()
         self.previous_index = _read_json(Path(config.site_dir) / SEARCH_INDEX) \
             if self.dirty else None
@@ -126,7 +133,23 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         self._files = files
         if self.dirty:
             self._mark_stale_pages(files, repr(config.nav))
+        self._start_ahead(files)
         return files
+
+    def _start_ahead(self, files: Files) -> None:
+        """Fork a child to check, in MkDocs' order, the pages this build will render."""
+        self._stop_ahead()
+        if not self.config.check_ahead:
+            return
+        project = self._project()
+        todo = [Path(f.abs_src_path) for f in files.documentation_pages()
+                if f.abs_src_path and not f.generated_by and (not self.dirty or f.is_modified())]
+        self.ahead = CheckAhead.start(project, [p for p in todo if not project.is_fresh(p)])
+
+    def _stop_ahead(self) -> None:
+        if self.ahead is not None:
+            self.ahead.close()
+            self.ahead = None
 
     def _mark_stale_pages(self, files: Files, nav: str) -> None:
         """Make MkDocs' dirty rebuild redo every page whose output would change."""
@@ -165,10 +188,15 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         if not source or page.file.generated_by:
             return markdown
         project = self._project()
-        misses = project.memory.pages.misses if project.memory.pages else 0
-        result = project.check_page(Path(source))
-        if not project.memory.pages or project.memory.pages.misses != misses:
+        result = self.ahead.take(Path(source)) if self.ahead is not None else None
+        if result is not None:
             self.rendered_pages += 1
+            self.ahead_pages += 1
+        else:
+            misses = project.memory.pages.misses if project.memory.pages else 0
+            result = project.check_page(Path(source))
+            if not project.memory.pages or project.memory.pages.misses != misses:
+                self.rendered_pages += 1
         self.diagnostics.extend(result.diagnostics)
         self._log(result.diagnostics)
         if result.rendered is None or result.rendered.failed:
@@ -185,6 +213,7 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         return server
 
     def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
+        self._stop_ahead()  # every page has been through on_page_markdown
         errors = sum(1 for d in self.diagnostics if d.is_error)
         if errors and self.command != "serve" and self.config.fail_on_errors:
             if self.memory.pages is not None:
@@ -194,6 +223,7 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         return env
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
+        self._stop_ahead()
         if self.memory.pages is not None:
             self.memory.pages.flush()
         if self.dirty:
@@ -201,12 +231,16 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         errors = sum(1 for d in self.diagnostics if d.is_error)
         warnings = len(self.diagnostics) - errors
         pages = len(self._project().documents)
-        log.info(f"element-docs: {self.rendered_pages} of {pages} pages rendered, "
+        ahead = f" ({self.ahead_pages} in a second process)" if self.ahead_pages else ""
+        log.info(f"element-docs: {self.rendered_pages} of {pages} pages rendered{ahead}, "
                  f"the others unchanged")
         if not self.diagnostics:
             return
         summary = f"element-docs: {errors} error(s), {warnings} warning(s)"
         log.info(summary)
+
+    def on_build_error(self, *, error: Exception) -> None:
+        self._stop_ahead()
 
     def _marker_path(self) -> Path | None:
         settings = self._project().settings
