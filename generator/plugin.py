@@ -1,4 +1,5 @@
-"""The MkDocs adapter: the only module that imports MkDocs.
+"""The MkDocs adapter: with ``sitecache.py`` (its reuse of MkDocs' output), the only module
+that imports MkDocs.
 
 Events used, and why:
 - ``on_startup``: keep one plugin instance (and its compiled templates and schemas) across
@@ -9,12 +10,17 @@ Events used, and why:
   Under ``--dirty`` MkDocs rebuilds only pages whose own file changed; here every page whose
   partials, data files or catalog changed is marked modified too (and every page when the
   navigation changed), so a dirty rebuild is also a correct one.
+- ``on_nav``, ``on_pre_page``: let ``sitecache`` key each page's Markdown conversion on the
+  site's files and hand back a kept conversion.
 - ``on_page_markdown``: render the page's partials and check its examples (or take the
   result a forked child worked out ahead, see ``ahead.py``).
 - ``on_serve``: watch includes/ (partials and _data) and the project's schemas too.
 - ``on_env``: every page has been checked and none written yet: fail the build here when
-  any error was found, so a failing ``mkdocs build`` publishes nothing it refused.
-- ``on_post_build``: print the summary. After a
+  any error was found, so a failing ``mkdocs build`` publishes nothing it refused. Then
+  ``sitecache`` points every page whose theme output is kept at that output.
+- ``on_page_context``, ``on_post_page`` (first, before other plugins): give a reused page its
+  kept output; keep the theme's output of the others.
+- ``on_post_build``: store what ``sitecache`` kept, print the summary. After a
   dirty build, complete the search index with the pages that were not rebuilt and remove the
   output of deleted pages, so a dirty build leaves the same site a clean one would.
 """
@@ -30,8 +36,9 @@ from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
+from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
 from .ahead import CheckAhead
@@ -39,8 +46,9 @@ from .cache import digest
 from .errors import Diagnostic, ElementDocsError, format_text
 from .examples import strip_overrides
 from .pages import CODES_PAGE, build_nav, codes_markdown
-from .pipeline import Project, ProjectMemory
+from .pipeline import _CODE_FINGERPRINT, Project, ProjectMemory
 from .settings import settings_from
+from .sitecache import SiteCache
 
 log = logging.getLogger("mkdocs.plugins.element_docs")
 SEARCH_INDEX = "search/search_index.json"
@@ -93,6 +101,8 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         self._last_nav: str | None = None
         self._files: Files | None = None
         self.ahead: CheckAhead | None = None
+        self.site_cache: SiteCache | None = None
+        self._nav: Navigation | None = None
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.command = command
@@ -119,6 +129,11 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
             if config.config_file_path and Path(config.config_file_path).is_file() else ""
         self.diagnostics = list(self.project.setup_diagnostics)
         self._log(self.project.setup_diagnostics)
+        cache_dir = self.project.settings.cache_dir
+        if self.site_cache is None:
+            self.site_cache = SiteCache(cache_dir / "site.sqlite3" if cache_dir else None,
+                                        _CODE_FINGERPRINT)
+        self.site_cache.on_config(config)
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
@@ -135,6 +150,15 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
             self._mark_stale_pages(files, repr(config.nav))
         self._start_ahead(files)
         return files
+
+    def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
+        self._nav = nav
+        self._site_cache().on_nav(files)
+        return nav
+
+    def on_pre_page(self, page: Page, *, config: MkDocsConfig, files: Files) -> Page:
+        self._site_cache().on_pre_page(page, config, files)
+        return page
 
     def _start_ahead(self, files: Files) -> None:
         """Fork a child to check, in MkDocs' order, the pages this build will render."""
@@ -220,7 +244,16 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
                 self.memory.pages.flush()
             raise PluginError(f"element-docs: {errors} error(s); see the messages above. "
                               "No page was written.")
-        return env
+        return self._site_cache().on_env(env, config, files, self._nav, dict(config.plugins))
+
+    @event_priority(100)  # before the search plugin indexes the page
+    def on_page_context(self, context: Any, *, page: Page, config: MkDocsConfig,
+                        nav: Navigation) -> Any:
+        return self._site_cache().on_page_context(context, page)
+
+    @event_priority(100)  # first: the theme's output, before any plugin changes it
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        return self._site_cache().on_post_page(output, page)
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         self._stop_ahead()
@@ -228,12 +261,16 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
             self.memory.pages.flush()
         if self.dirty:
             self._complete_dirty_build(config)
+        site_cache = self._site_cache()
+        site_cache.on_post_build(self.dirty)
         errors = sum(1 for d in self.diagnostics if d.is_error)
         warnings = len(self.diagnostics) - errors
         pages = len(self._project().documents)
         ahead = f" ({self.ahead_pages} in a second process)" if self.ahead_pages else ""
+        reused = f"; MkDocs' output reused for {site_cache.reused_pages}" \
+            if site_cache.reused_pages else ""
         log.info(f"element-docs: {self.rendered_pages} of {pages} pages rendered{ahead}, "
-                 f"the others unchanged")
+                 f"the others unchanged{reused}")
         if not self.diagnostics:
             return
         summary = f"element-docs: {errors} error(s), {warnings} warning(s)"
@@ -270,6 +307,11 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
                                                     separators=(",", ":")), encoding="utf-8")
 
     # helpers --------------------------------------------------------------------------------
+    def _site_cache(self) -> SiteCache:
+        if self.site_cache is None:
+            raise PluginError("element-docs: on_config did not run")
+        return self.site_cache
+
     def _project(self) -> Project:
         if self.project is None:
             raise PluginError("element-docs: on_config did not run")

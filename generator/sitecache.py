@@ -1,0 +1,377 @@
+"""Reuse MkDocs' own output for pages that cannot have changed since the last build.
+
+Our page cache (``cache.py``) skips rendering and checking an unchanged page, but MkDocs would
+still convert its Markdown, render it through the theme and index it for search: most of a
+build. This module keeps those three results, keyed on content hashes of everything they
+depend on, and hands them back to MkDocs on the next build:
+
+1. **Conversion** (``Page.render``): keyed on the page's final Markdown and metadata, its
+   path, the set of files in the site (links are resolved against it), ``mkdocs.yml`` and the
+   versions of MkDocs, Markdown, its extensions and Pygments. Kept: the HTML, the table of
+   contents, the title found in the page, its anchors and the messages MkDocs logged.
+2. **Theme output and search entries**: keyed on the conversion key, the page's title and the
+   whole navigation (every page's title and place: the theme writes the navigation into every
+   page), the theme's files and the build date when a template shows it. The theme is skipped
+   by pointing the page at a one-line template that prints the kept output; the search
+   plugin's entries for the page are appended to its index as they were made.
+
+Where it cannot see everything a page depends on, it stays off for the whole build, and says
+so once in the log: a plugin other than search and ours (plugins and hooks may change pages at
+any event), or a Markdown extension that reads other files (snippets).
+The store is one SQLite file in the cache folder; entries a clean build did not use are
+dropped at its end, so the file does not grow with every edit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Callable
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.structure.files import Files
+from mkdocs.structure.nav import Link, Navigation, Section
+from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import get_toc
+from mkdocs.utils import get_build_datetime
+
+from .cache import digest
+
+log = logging.getLogger("mkdocs.plugins.element_docs")
+
+SAFE_PLUGINS = {"search", "material/search", "element-docs"}
+FILE_READING_EXTENSIONS = {"pymdownx.snippets", "markdown_include.include", "mdx_include",
+                           "pymdownx.b64", "markdown_exec"}
+VERSIONED = ("mkdocs", "mkdocs-material", "markdown", "pymdown-extensions", "pygments",
+             "jinja2", "markupsafe")
+TEMPLATE = "element-docs-cached-page.html"
+CONTEXT_KEY = "element_docs_cached_page"
+FORMAT = 1
+
+
+def why_off(config: MkDocsConfig) -> str | None:
+    """None when every page's output depends only on what the keys cover, else why not."""
+    plugins = [name for name in config.plugins if name not in SAFE_PLUGINS]
+    if plugins:
+        return f"plugin '{plugins[0]}' may change pages in ways the cache cannot see"
+    readers = [name for name in config.markdown_extensions if name in FILE_READING_EXTENSIONS]
+    if readers:
+        return f"Markdown extension '{readers[0]}' reads files the cache cannot track"
+    return None
+
+
+def _versions() -> str:
+    found = []
+    for name in VERSIONED:
+        try:
+            found.append(f"{name}={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{name}=none")
+    return ",".join(found)
+
+
+def _local_theme_files(config: MkDocsConfig, root: Path) -> list[str]:
+    """Theme folders inside the project (custom_dir) change without a version: hash them."""
+    parts = []
+    for folder in config.theme.dirs:
+        path = Path(folder)
+        if not path.resolve().is_relative_to(root) or "site-packages" in path.parts:
+            continue
+        for file in sorted(p for p in path.rglob("*") if p.is_file()):
+            stat = file.stat()
+            parts.append(f"{file.relative_to(path)}:{stat.st_size}:{stat.st_mtime_ns}")
+    return parts
+
+
+def _shows_build_date(config: MkDocsConfig) -> bool:
+    """True when a theme template prints the build date (MkDocs' own themes do)."""
+    return any(_folder_shows_build_date(folder) for folder in config.theme.dirs)
+
+
+@lru_cache(maxsize=32)
+def _folder_shows_build_date(folder: str) -> bool:
+    for template in Path(folder).glob("**/*.html"):
+        if ".icons" in template.parts:
+            continue
+        try:
+            if "build_date" in template.read_text(encoding="utf-8", errors="replace"):
+                return True
+        except OSError:
+            return True
+    return False
+
+
+def _nav_items(items: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, Section):
+            out.append(["section", item.title, _nav_items(item.children)])
+        elif isinstance(item, Link):
+            out.append(["link", item.title, item.url])
+        else:
+            out.append(["page", item.title, item.url])
+    return out
+
+
+def _toc_tokens(items: Any) -> list[dict[str, Any]]:
+    return [{"level": a.level, "id": a.id, "name": a.title, "children": _toc_tokens(a.children)}
+            for a in items]
+
+
+class _Store:
+    """Key -> JSON value, read one key at a time, written in one transaction."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._db: sqlite3.Connection | None = None
+        self.pending: dict[str, str] = {}
+        self.used: set[str] = set()
+
+    def db(self) -> sqlite3.Connection | None:
+        if self.path is None:
+            return None
+        if self._db is None:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(self.path, timeout=10)
+                self._db.execute("CREATE TABLE IF NOT EXISTS output "
+                                 "(key TEXT PRIMARY KEY, value TEXT)")
+            except (OSError, sqlite3.Error):
+                self.path = None  # an unusable cache only costs speed
+                return None
+        return self._db
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        self.used.add(key)
+        raw = self.pending.get(key)
+        db = self.db()
+        if raw is None and db is not None:
+            try:
+                row = db.execute("SELECT value FROM output WHERE key = ?", (key,)).fetchone()
+            except sqlite3.Error:
+                row = None
+            raw = row[0] if row else None
+        if raw is None:
+            return None
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) and value.get("format") == FORMAT else None
+
+    def put(self, key: str, value: dict[str, Any]) -> None:
+        self.used.add(key)
+        self.pending[key] = json.dumps({**value, "format": FORMAT}, separators=(",", ":"))
+
+    def flush(self, prune: bool) -> None:
+        db = self.db()
+        pending, self.pending = self.pending, {}
+        if db is None:
+            return
+        try:
+            with db:
+                db.executemany("INSERT OR REPLACE INTO output VALUES (?, ?)",
+                               pending.items())
+                if prune:
+                    db.execute("CREATE TEMP TABLE IF NOT EXISTS used (key TEXT PRIMARY KEY)")
+                    db.execute("DELETE FROM used")
+                    db.executemany("INSERT OR IGNORE INTO used VALUES (?)",
+                                   ((k,) for k in self.used))
+                    db.execute("DELETE FROM output WHERE key NOT IN (SELECT key FROM used)")
+        except sqlite3.Error:
+            pass
+        self.used = set()
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+class _Capture(logging.Handler):
+    """Records what MkDocs logs while converting a page, to say it again on reuse."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[list[Any]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.INFO:
+            self.records.append([record.name, record.levelno, record.getMessage()])
+
+
+class SiteCache:
+    """One build's reuse of MkDocs' output; the plugin calls it from its events."""
+
+    def __init__(self, path: Path | None, code: str) -> None:
+        self.store = _Store(path)
+        self.code = code
+        self.enabled = False
+        self.base = ""  # what every conversion depends on
+        self.config_part = ""
+        self.conversion_keys: dict[int, str] = {}  # id(page) -> conversion key
+        self.output_keys: dict[int, str] = {}  # id(page) -> theme output key
+        self.kept: dict[int, dict[str, Any]] = {}  # id(page) -> kept output and search
+        self.search_entries: dict[int, list[Any]] = {}
+        self.converted = 0
+        self.reused_conversions = 0
+        self.reused_pages = 0
+
+    # events -------------------------------------------------------------------------------
+    def on_config(self, config: MkDocsConfig) -> None:
+        reason = why_off(config)
+        self.enabled = reason is None
+        if reason is not None:
+            log.info(f"element-docs: MkDocs' output is not reused: {reason}")
+            return
+        config_file = Path(config.config_file_path or "")
+        config_bytes = config_file.read_bytes() if config_file.is_file() else b""
+        resolved = json.dumps({
+            "site_url": config.site_url, "repo_url": config.repo_url,
+            "edit_uri": config.edit_uri, "use_directory_urls": config.use_directory_urls,
+            "extra": config.extra, "theme": dict(config.theme.items()),
+            "docs_dir": config.docs_dir, "anchors": str(config.validation.links.anchors),
+        }, sort_keys=True, default=str)
+        self.config_part = digest(b"\0".join([config_bytes, resolved.encode(),
+                                              _versions().encode(), self.code.encode()]))
+        self.conversion_keys.clear()
+        self.output_keys.clear()
+        self.kept.clear()
+        self.search_entries.clear()
+        self.converted = self.reused_conversions = self.reused_pages = 0
+
+    def on_nav(self, files: Files) -> None:
+        if not self.enabled:
+            return
+        layout = sorted((f.src_uri, f.dest_uri, f.url) for f in files)
+        self.base = digest(f"{self.config_part}\0{json.dumps(layout)}".encode())
+
+    def on_pre_page(self, page: Page, config: MkDocsConfig, files: Files) -> None:
+        if not self.enabled:
+            return
+        convert = page.render
+
+        def render(config: MkDocsConfig, files: Files) -> None:
+            self._render(page, convert, config, files)
+
+        page.render = render  # type: ignore[method-assign]
+
+    def _render(self, page: Page, convert: Callable[[MkDocsConfig, Files], None],
+                config: MkDocsConfig, files: Files) -> None:
+        meta = json.dumps(page.meta, sort_keys=True, default=str)
+        key = digest(f"c\0{self.base}\0{page.file.src_uri}\0{meta}\0{page.markdown}".encode())
+        self.conversion_keys[id(page)] = key
+        kept = self.store.get(key)
+        if kept is not None and self._restore(page, kept, files):
+            self.reused_conversions += 1
+            return
+        capture = _Capture()
+        mkdocs_log = logging.getLogger("mkdocs")
+        mkdocs_log.addHandler(capture)
+        try:
+            convert(config, files)
+        finally:
+            mkdocs_log.removeHandler(capture)
+        self.converted += 1
+        links = None
+        if page.links_to_anchors is not None:
+            links = {f.src_uri: dict(v) for f, v in page.links_to_anchors.items()}
+        self.store.put(key, {
+            "content": page.content, "toc": _toc_tokens(page.toc),
+            "title": page._title_from_render,
+            "anchors": sorted(page.present_anchor_ids or ()),
+            "links": links, "log": capture.records,
+        })
+
+    def _restore(self, page: Page, kept: dict[str, Any], files: Files) -> bool:
+        links = None
+        if kept["links"] is not None:
+            links = {}
+            for src, anchors in kept["links"].items():
+                target = files.get_file_from_path(src)
+                if target is None:
+                    return False
+                links[target] = anchors
+        page.content = kept["content"]
+        page.toc = get_toc(kept["toc"])
+        page._title_from_render = kept["title"]
+        page.present_anchor_ids = set(kept["anchors"])
+        if logging.getLogger("mkdocs").getEffectiveLevel() > logging.DEBUG:
+            page.links_to_anchors = links
+        for name, level, message in kept["log"]:
+            logging.getLogger(name).log(level, message)
+        return True
+
+    def on_env(self, env: Any, config: MkDocsConfig, files: Files, nav: Navigation | None,
+               plugins: dict[str, Any]) -> Any:
+        if not self.enabled:
+            return env
+        import jinja2
+
+        date = str(get_build_datetime()) if _shows_build_date(config) else ""
+        root = Path(config.config_file_path or ".").resolve().parent
+        layout = _nav_items(nav.items) if nav is not None else []
+        whole = digest(json.dumps([self.base, layout, date,
+                                   _local_theme_files(config, root)]).encode())
+        for file in files.documentation_pages():
+            page = file.page
+            if page is None or id(page) not in self.conversion_keys:
+                continue
+            key = digest(f"p\0{whole}\0{self.conversion_keys[id(page)]}\0{page.title}"
+                         .encode())
+            self.output_keys[id(page)] = key
+            kept = self.store.get(key)
+            if kept is not None and "template" not in page.meta:
+                self.kept[id(page)] = kept
+                page.meta["template"] = TEMPLATE
+        env.loader = jinja2.ChoiceLoader([
+            jinja2.DictLoader({TEMPLATE: "{{ " + CONTEXT_KEY + " }}"}), env.loader])
+        self._wrap_search(plugins)
+        return env
+
+    def _wrap_search(self, plugins: dict[str, Any]) -> None:
+        """Hand the search plugin the entries it made for a reused page last time."""
+        for name in ("search", "material/search"):
+            index = getattr(plugins.get(name), "search_index", None)
+            entries = getattr(index, "entries", getattr(index, "_entries", None))
+            add = getattr(index, "add_entry_from_context", None)
+            if index is None or not isinstance(entries, list) or add is None:
+                continue
+
+            def add_entry(page: Page, add: Any = add, entries: list[Any] = entries) -> None:
+                kept = self.kept.get(id(page))
+                if kept is not None and isinstance(kept.get("search"), list):
+                    entries.extend(json.loads(json.dumps(kept["search"])))
+                    return
+                before = len(entries)
+                add(page)
+                self.search_entries[id(page)] = entries[before:]
+
+            index.add_entry_from_context = add_entry
+
+    def on_page_context(self, context: dict[str, Any], page: Page) -> dict[str, Any]:
+        kept = self.kept.get(id(page))
+        if kept is not None:
+            context[CONTEXT_KEY] = Markup(kept["html"])
+        return context
+
+    def on_post_page(self, output: str, page: Page) -> str:
+        """Runs before any other plugin's: ``output`` is the theme's, as it will be reused."""
+        if id(page) in self.kept:
+            page.meta.pop("template", None)
+            self.reused_pages += 1
+        elif (key := self.output_keys.get(id(page))) is not None:
+            self.store.put(key, {"html": output,
+                                 "search": self.search_entries.get(id(page))})
+        return output
+
+    def on_post_build(self, dirty: bool) -> None:
+        if self.enabled:
+            self.store.flush(prune=not dirty)
+        self.store.close()
