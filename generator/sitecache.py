@@ -35,6 +35,7 @@ from typing import Any
 
 from markupsafe import Markup
 from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import Files
 from mkdocs.structure.nav import Link, Navigation, Section
 from mkdocs.structure.pages import Page
@@ -53,6 +54,7 @@ VERSIONED = ("mkdocs", "mkdocs-material", "markdown", "pymdown-extensions", "pyg
 TEMPLATE = "element-docs-cached-page.html"
 CONTEXT_KEY = "element_docs_cached_page"
 FORMAT = 1
+FLUSH_EVERY = 200
 
 
 def why_off(config: MkDocsConfig) -> str | None:
@@ -165,11 +167,30 @@ class _Store:
             return None
         return value if isinstance(value, dict) and value.get("format") == FORMAT else None
 
+    def existing(self, keys: list[str]) -> set[str]:
+        """Which of ``keys`` have an entry, in one query per thousand keys."""
+        self.used.update(keys)
+        found = {k for k in keys if k in self.pending}
+        db = self.db()
+        if db is None:
+            return found
+        for start in range(0, len(keys), 900):  # SQLite's limit on bound values
+            chunk = keys[start:start + 900]
+            marks = ",".join("?" * len(chunk))
+            try:
+                rows = db.execute(f"SELECT key FROM output WHERE key IN ({marks})", chunk)
+                found.update(row[0] for row in rows)
+            except sqlite3.Error:
+                break
+        return found
+
     def put(self, key: str, value: dict[str, Any]) -> None:
         self.used.add(key)
         self.pending[key] = json.dumps({**value, "format": FORMAT}, separators=(",", ":"))
+        if len(self.pending) >= FLUSH_EVERY:
+            self.flush(prune=False, keep_used=True)  # a page's output is large: write early
 
-    def flush(self, prune: bool) -> None:
+    def flush(self, prune: bool, keep_used: bool = False) -> None:
         db = self.db()
         pending, self.pending = self.pending, {}
         if db is None:
@@ -186,7 +207,8 @@ class _Store:
                     db.execute("DELETE FROM output WHERE key NOT IN (SELECT key FROM used)")
         except sqlite3.Error:
             pass
-        self.used = set()
+        if not keep_used:
+            self.used = set()
 
     def close(self) -> None:
         if self._db is not None:
@@ -217,7 +239,8 @@ class SiteCache:
         self.config_part = ""
         self.conversion_keys: dict[int, str] = {}  # id(page) -> conversion key
         self.output_keys: dict[int, str] = {}  # id(page) -> theme output key
-        self.kept: dict[int, dict[str, Any]] = {}  # id(page) -> kept output and search
+        self.reusable: set[int] = set()  # id(page) of pages whose theme output is kept
+        self.current: tuple[int, dict[str, Any]] | None = None  # the page being written
         self.search_entries: dict[int, list[Any]] = {}
         self.converted = 0
         self.reused_conversions = 0
@@ -242,7 +265,8 @@ class SiteCache:
                                               _versions().encode(), self.code.encode()]))
         self.conversion_keys.clear()
         self.output_keys.clear()
-        self.kept.clear()
+        self.reusable.clear()
+        self.current = None
         self.search_entries.clear()
         self.converted = self.reused_conversions = self.reused_pages = 0
 
@@ -319,16 +343,15 @@ class SiteCache:
         layout = _nav_items(nav.items) if nav is not None else []
         whole = digest(json.dumps([self.base, layout, date,
                                    _local_theme_files(config, root)]).encode())
-        for file in files.documentation_pages():
-            page = file.page
-            if page is None or id(page) not in self.conversion_keys:
-                continue
-            key = digest(f"p\0{whole}\0{self.conversion_keys[id(page)]}\0{page.title}"
-                         .encode())
-            self.output_keys[id(page)] = key
-            kept = self.store.get(key)
-            if kept is not None and "template" not in page.meta:
-                self.kept[id(page)] = kept
+        pages = [file.page for file in files.documentation_pages()
+                 if file.page is not None and id(file.page) in self.conversion_keys]
+        for page in pages:
+            self.output_keys[id(page)] = digest(
+                f"p\0{whole}\0{self.conversion_keys[id(page)]}\0{page.title}".encode())
+        kept = self.store.existing(list(self.output_keys.values()))
+        for page in pages:
+            if self.output_keys[id(page)] in kept and "template" not in page.meta:
+                self.reusable.add(id(page))
                 page.meta["template"] = TEMPLATE
         env.loader = jinja2.ChoiceLoader([
             jinja2.DictLoader({TEMPLATE: "{{ " + CONTEXT_KEY + " }}"}), env.loader])
@@ -345,7 +368,8 @@ class SiteCache:
                 continue
 
             def add_entry(page: Page, add: Any = add, entries: list[Any] = entries) -> None:
-                kept = self.kept.get(id(page))
+                kept = self.current[1] if self.current and self.current[0] == id(page) \
+                    else None
                 if kept is not None and isinstance(kept.get("search"), list):
                     entries.extend(json.loads(json.dumps(kept["search"])))
                     return
@@ -356,14 +380,19 @@ class SiteCache:
             index.add_entry_from_context = add_entry
 
     def on_page_context(self, context: dict[str, Any], page: Page) -> dict[str, Any]:
-        kept = self.kept.get(id(page))
-        if kept is not None:
+        self.current = None
+        if id(page) in self.reusable:
+            kept = self.store.get(self.output_keys[id(page)])
+            if kept is None:  # gone since on_env (the cache was deleted): MkDocs renders it
+                raise PluginError(f"element-docs: the kept output of '{page.file.src_uri}' "
+                                  "disappeared during the build; build again")
+            self.current = (id(page), kept)
             context[CONTEXT_KEY] = Markup(kept["html"])
         return context
 
     def on_post_page(self, output: str, page: Page) -> str:
         """Runs before any other plugin's: ``output`` is the theme's, as it will be reused."""
-        if id(page) in self.kept:
+        if id(page) in self.reusable:
             page.meta.pop("template", None)
             self.reused_pages += 1
         elif (key := self.output_keys.get(id(page))) is not None:
