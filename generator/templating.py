@@ -329,7 +329,7 @@ def _parse_params(text: str) -> list[tuple[str, str]]:
 def _split_path(args: str) -> tuple[str, str]:
     """The include path (quoted, unquoted or with {{ }}) and the parameter text."""
     args = args.strip()
-    if args[:1] in "\"'":
+    if args[:1] and args[0] in "\"'":
         end = args.find(args[0], 1)
         if end < 0:
             raise _IncludeSyntaxError("unterminated quoted include path")
