@@ -153,6 +153,16 @@ _BLANKS = " \t\r"  # \r too, so CRLF blocks read like LF ones
 _ENDS_COMMAND = ";&|()"
 _ENDS_WORD = set(_BLANKS + "\n" + _ENDS_COMMAND + "<>")
 _PLACEHOLDER = re.compile(r"<[A-Za-z_][A-Za-z0-9_.:-]*>")
+# A run of characters that stand for themselves in a word: no quote, backslash or _ENDS_WORD
+_PLAIN_RUN = re.compile(r"[^'\"\\ \t\r\n;&|()<>]+")
+# The common word: such runs and complete '...' strings, up to a blank, line break or the
+# end of the command (anything else after it takes the careful path in _Tokenizer.word)
+# (possessive: a word that fails the look-ahead must not be retried split up differently,
+# which took exponential time on a long run of plain characters)
+_SIMPLE_WORD = re.compile(r"(?:[^'\"\\ \t\r\n;&|()<>]++|'[^']*+')++(?=[ \t\r\n;&|()]|\Z)")
+# Blanks and backslash-newlines (CRLF too) between words
+_GAP = re.compile(r"(?:[ \t\r]|\\\r?\n)+")
+_GAP_STARTS = set(_BLANKS + "\\")
 _OPTION_LINE = re.compile(r"[ \t]*-{1,2}[A-Za-z]")
 
 
@@ -163,7 +173,10 @@ class _Tokenizer:
         self.newlines = [m.start() for m in re.finditer("\n", text)]
 
     def pos(self, offset: int) -> tuple[int, int]:
-        return Positions((offset,), self.newlines)[0]
+        """1-based (line, col) of ``offset``, as ``Positions`` works it out."""
+        line = bisect_left(self.newlines, offset)
+        line_start = self.newlines[line - 1] + 1 if line else 0
+        return line + 1, offset - line_start + 1
 
     def error(self, offset: int, message: str, hint: str = "") -> CurlParseError:
         line, col = self.pos(offset)
@@ -184,10 +197,9 @@ class _Tokenizer:
         i = 0
         while i < n:
             char = text[i]
-            if char in _BLANKS:
-                i += 1
-            elif self.continuation(i):
-                i += self.continuation(i)
+            gap = _GAP.match(text, i) if char in _GAP_STARTS else None
+            if gap is not None:
+                i = gap.end()  # blanks and line continuations, as many as there are
             elif char == "\\" and i + 1 == n:
                 i += 1  # a lone backslash at the very end continues into nothing
             elif char == "\n":
@@ -241,8 +253,27 @@ class _Tokenizer:
     def word(self, start: int) -> tuple[_Word | None, int]:
         """The word starting at ``start``, or None for a file-descriptor number such as 2>."""
         text, n = self.text, self.n
+        simple = _SIMPLE_WORD.match(text, start)
+        if simple is not None:
+            raw, end = simple.group(), simple.end()
+            offsets: Sequence[int]
+            if "'" not in raw:
+                offsets = range(start, end)
+            elif raw.count("'") == 2 and raw[0] == raw[-1] == "'":  # one '...' string
+                raw, offsets = raw[1:-1], range(start + 1, end - 1)
+            else:
+                # the quotes go; the characters between them are taken as they are
+                pieces = raw.split("'")
+                offsets = []
+                at = start
+                for piece in pieces:
+                    offsets.extend(range(at, at + len(piece)))
+                    at += len(piece) + 1
+                raw = "".join(pieces)
+            line, col = self.pos(start)
+            return _Word(raw, start, line, col, Positions(offsets, self.newlines)), end
         chars: list[str] = []
-        offsets: list[int] = []
+        offsets = []
         quoted = False
         i = start
         while i < n:
@@ -277,9 +308,12 @@ class _Tokenizer:
                 offsets.extend(range(i, placeholder.end()))
                 i = placeholder.end()
             else:
-                chars.append(char)
-                offsets.append(i)
-                i += 1
+                run = _PLAIN_RUN.match(text, i)  # at least this character
+                assert run is not None
+                end = run.end()
+                chars.append(run.group())
+                offsets.extend(range(i, end))
+                i = end
         word_text = "".join(chars)
         if i < n and text[i] in "<>" and not quoted and word_text.isdigit():
             return None, i  # "2" of "2>&1": a file descriptor, not an argument
@@ -389,8 +423,8 @@ class _Interpreter:
         text = word.text
         for index in range(1, len(text)):
             letter = text[index]
-            option_arg = CurlArg("-" + letter, *word.positions[index],
-                                 (word.positions[index],))
+            where = word.positions[index]
+            option_arg = CurlArg("-" + letter, *where, (where,))
             name = _LONG_NAMES.get(letter, letter)
             if letter not in _SHORT_WITH_VALUE:
                 self.option(name, option_arg, None)

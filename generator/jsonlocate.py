@@ -15,7 +15,7 @@ import re
 import unicodedata
 from bisect import bisect_left
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from .errors import PositionedError
 
@@ -57,6 +57,26 @@ class LocatedJSON:
         return Position(1, 1)
 
 
+# Positions are immutable and the same few (line, col) pairs turn up in every document, so
+# they are made once and shared; this saves most of the cost of recording them.
+_SHARED_POSITIONS: dict[int, Position] = {}
+_SHARED_POSITIONS_LIMIT = 1 << 16
+_COL_BITS = 12  # columns below 2**12 share; wider lines get positions of their own
+
+
+def _position(line: int, col: int) -> Position:
+    """``Position(line, col)``, shared with every other use of the same place."""
+    if col >= 1 << _COL_BITS:
+        return Position(line, col)
+    key = line << _COL_BITS | col
+    found = _SHARED_POSITIONS.get(key)
+    if found is None:
+        found = Position(line, col)
+        if len(_SHARED_POSITIONS) < _SHARED_POSITIONS_LIMIT:
+            _SHARED_POSITIONS[key] = found
+    return found
+
+
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -76,6 +96,54 @@ def format_path(path: JSONPath) -> str:
 def parse(text: str) -> LocatedJSON:
     """Parse ``text`` like ``json.loads``; raise ``JSONLocateError`` pointing at the mistake."""
     return _Parser(text).run()
+
+
+def parse_lazily(text: str) -> LocatedJSON:
+    """``parse(text)``, with the positions worked out only when they are first asked for.
+
+    For callers that mostly need the value: ``json.loads`` reads it (the same documents
+    give the same value, see the module docstring), and this parser runs only for the
+    positions or, when ``json.loads`` refuses the text, to explain the error.
+    """
+    # More than MAX_DEPTH brackets could nest too deep: the careful parser decides.
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        try:
+            value = json.loads(text, parse_constant=_refuse_constant)
+        except (ValueError, RecursionError):
+            pass  # parse() explains it
+        else:
+            return _LazilyLocatedJSON(value, text)
+    return parse(text)
+
+
+def _refuse_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")  # NaN and Infinity: see the module docstring
+
+
+class _LazilyLocatedJSON(LocatedJSON):
+    """A LocatedJSON whose positions are parsed from its text the first time one is read."""
+
+    def __init__(self, value: object, text: str) -> None:  # positions: see __getattr__
+        self.value = value
+        self._text = text
+
+    def __getattr__(self, name: str) -> Any:  # only for attributes not set yet
+        text = self.__dict__.get("_text")
+        if text is None or name not in ("positions", "key_positions", "duplicate_keys"):
+            raise AttributeError(name)
+        located = parse(text)
+        self.positions = located.positions
+        self.key_positions = located.key_positions
+        self.duplicate_keys = located.duplicate_keys
+        return getattr(self, name)
+
+    def __eq__(self, other: object) -> bool:  # equal to what parse() returns for the text
+        if not isinstance(other, LocatedJSON):
+            return NotImplemented
+        return (self.value, self.positions, self.key_positions, self.duplicate_keys) == \
+            (other.value, other.positions, other.key_positions, other.duplicate_keys)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as LocatedJSON is
 
 
 # --- implementation ------------------------------------------------------------------------
@@ -142,7 +210,7 @@ class _Parser:
     def pos(self, offset: int) -> Position:
         line = bisect_left(self.newlines, offset)  # newlines strictly before offset
         line_start = self.newlines[line - 1] + 1 if line else 0
-        return Position(line + 1, offset - line_start + 1)
+        return _position(line + 1, offset - line_start + 1)
 
     def error(self, offset: int, message: str, hint: str = "") -> JSONLocateError:
         where = self.pos(offset)
@@ -184,7 +252,7 @@ class _Parser:
                     else:
                         value, start = self.fast_scalar(fast)
                     line = bisect_left(newlines, start)  # inlined self.pos(start)
-                    positions[path] = Position(
+                    positions[path] = _position(
                         line + 1, start - (newlines[line - 1] + 1 if line else 0) + 1)
                     if stack and fast.group(6) == ",":
                         # Store the value and take the comma now: saves a loop round.
@@ -295,7 +363,7 @@ class _Parser:
                                  'write a member as "key": value')
         path = frame.path + (key,)
         line = bisect_left(self.newlines, i)  # inlined self.pos(i)
-        where = Position(line + 1, i - (self.newlines[line - 1] + 1 if line else 0) + 1)
+        where = _position(line + 1, i - (self.newlines[line - 1] + 1 if line else 0) + 1)
         if key in frame.container:
             assert isinstance(frame.container, dict)
             self.forget(path, frame.container[key])

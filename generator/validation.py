@@ -6,13 +6,13 @@ offending text came from (a partial's line, with the page that included it).
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from typing import Any
 from urllib.parse import urlparse
 
@@ -31,7 +31,14 @@ from .examples import (
     PageBlocks,
     Table,
 )
-from .jsonlocate import JSONLocateError, JSONPath, LocatedJSON, format_path, parse
+from .jsonlocate import (
+    JSONLocateError,
+    JSONPath,
+    LocatedJSON,
+    format_path,
+    parse,
+    parse_lazily,
+)
 from .schemas import FRONT_MATTER, SchemaStore
 from .schemas import OAUTH_URL as OAUTH_SCHEMA
 from .schemas import REQUEST as REQUEST_SCHEMA
@@ -54,7 +61,7 @@ def check_front_matter(doc: Document, schemas: SchemaStore) -> list[Diagnostic]:
     reported: set[str] = set()  # keys the schema has found fault with
     if validator is not None:
         known = list(validator.schema.get("properties", {}))
-        for error in sorted(validator.iter_errors(doc.meta), key=lambda e: list(e.path)):
+        for error in sorted(schemas.errors(FRONT_MATTER, doc.meta), key=lambda e: list(e.path)):
             diagnostics.extend(_front_matter_error(doc, error, known))
             if error.path:
                 reported.add(str(error.path[0]))
@@ -173,12 +180,18 @@ class PageContext:
     source_line: SourceLines
     schemas: SchemaStore
 
+    @cached_property
+    def lines(self) -> list[str]:
+        """The rendered page's lines (0-based), split once per page."""
+        return self.rendered.text.split("\n")
+
     def where(self, example: Example, line_in_block: int, col: int = 0) -> tuple[
             SourceLocation, tuple[SourceLocation, ...]]:
         """Source location of a 1-based line/col inside an example's content."""
         rendered_line = example.first_line + max(line_in_block, 1) - 1
         origin = self.rendered.origin(rendered_line)
-        out_text = _nth_line(self.rendered.text, rendered_line)
+        lines = self.lines
+        out_text = lines[rendered_line] if 0 <= rendered_line < len(lines) else ""
         source = self.source_line(origin.path, origin.line) if origin.line else None
         source_col = _source_column(out_text, source, col + example.indent) if col else 0
         return SourceLocation(origin.path, origin.line, source_col), origin.chain
@@ -225,11 +238,6 @@ class PageContext:
 
 
 _LINE_REF_RE = re.compile(r"\bline (\d+)(?:, col (\d+))?")
-
-
-def _nth_line(text: str, index: int) -> str:
-    lines = text.split("\n")
-    return lines[index] if 0 <= index < len(lines) else ""
 
 
 def _source_column(out_text: str, source: str | None, out_col: int) -> int:
@@ -292,11 +300,8 @@ def check_examples(ctx: PageContext, blocks: PageBlocks) -> list[Diagnostic]:
                                           "JSON block is not a request, response or OAuth URL "
                                           "example, so nothing checks it"))
             continue
-        validator = ctx.schemas.get(schema_name)
-        if validator is not None:
-            for error in validator.iter_errors(located.value):
-                diagnostics.append(_schema_diagnostic(ctx, example, located, error,
-                                                      schema_name))
+        for error in ctx.schemas.errors(schema_name, located.value):
+            diagnostics.append(_schema_diagnostic(ctx, example, located, error, schema_name))
         if kind == RESPONSE:
             diagnostics.extend(_check_response(ctx, example, located))
         elif kind == REQUEST:
@@ -315,11 +320,13 @@ def check_examples(ctx: PageContext, blocks: PageBlocks) -> list[Diagnostic]:
 
 # an opening fence, after any list-item or block-quote markers in front of it
 _FENCE_OPEN_RE = re.compile(r"(?:[ \t>]|[-+*][ \t]|\d{1,9}[.)][ \t])*(`{3,}|~{3,})")
+# a closing fence: a run of the opening's character, at least as long as the opening
+_FENCE_CLOSE_RE = {mark: re.compile(rf"[ \t>]*({re.escape(mark)}+)[ \t]*") for mark in "`~"}
 
 
 def _check_fences_closed(ctx: PageContext, examples: list[Example]) -> list[Diagnostic]:
     """A fence left open turns the rest of the page (or list item) into one code block."""
-    lines = ctx.rendered.text.split("\n")
+    lines = ctx.lines
     found = []
     for example in examples:
         if not 0 <= example.fence_line < len(lines):
@@ -330,7 +337,8 @@ def _check_fences_closed(ctx: PageContext, examples: list[Example]) -> list[Diag
         marker = opening.group(1)
         closing_at = example.fence_line + 1 + example.text.count("\n")
         closing = lines[closing_at] if closing_at < len(lines) else ""
-        if re.fullmatch(rf"[ \t>]*{re.escape(marker[0])}{{{len(marker)},}}[ \t]*", closing):
+        closer = _FENCE_CLOSE_RE[marker[0]].fullmatch(closing)
+        if closer and len(closer.group(1)) >= len(marker):
             continue
         origin = ctx.rendered.origin(example.fence_line)
         found.append(Diagnostic(
@@ -429,6 +437,11 @@ _PLACEHOLDER_RE = re.compile(
 _SECRET_FORMATS = re.compile(
     r"AKIA[0-9A-Z]{16}|sk_live_[0-9a-zA-Z]{10,}|gh[pousr]_[0-9A-Za-z]{30,}|xox[abpr]-[0-9A-Za-z-]{10,}"
     r"|eyJ[\w-]{8,}\.eyJ[\w-]{8,}|-----BEGIN [A-Z ]*PRIVATE KEY|AIza[0-9A-Za-z_-]{30,}")
+_URL_CREDENTIALS_RE = re.compile(r"https?://[^/\s:@]+:[^/\s@]+@")
+_HOST_NAME_RE = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?")
+_TOP_LEVEL_DOMAIN_RE = re.compile(r"\.[A-Za-z]{2,}$")
+_DIGIT_RE = re.compile(r"\d")
+_LETTER_RE = re.compile(r"[A-Za-z]")
 
 
 def looks_like_secret(value: str) -> bool:
@@ -436,18 +449,21 @@ def looks_like_secret(value: str) -> bool:
     if _SECRET_FORMATS.search(value):
         return True
     if _PLACEHOLDER_RE.search(value) or value.startswith(("http://", "https://")):
-        return bool(re.match(r"https?://[^/\s:@]+:[^/\s@]+@", value))  # credentials in a URL
+        return bool(_URL_CREDENTIALS_RE.match(value))  # credentials in a URL
     candidate = value.strip()
-    if re.fullmatch(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?", candidate) and \
-            re.search(r"\.[A-Za-z]{2,}$", candidate):
+    if _HOST_NAME_RE.fullmatch(candidate) and _TOP_LEVEL_DOMAIN_RE.search(candidate):
         return False  # a host name, not a secret
     if len(candidate) < 16 or " " in candidate:
         return False
-    if not (re.search(r"\d", candidate) and re.search(r"[A-Za-z]", candidate)):
+    if not (_DIGIT_RE.search(candidate) and _LETTER_RE.search(candidate)):
         return False
     counts = Counter(candidate)
     entropy = -sum(n / len(candidate) * math.log2(n / len(candidate)) for n in counts.values())
     return entropy >= 3.5
+
+
+# the same placeholders and sample values recur on page after page
+_seems_secret = lru_cache(maxsize=4096)(looks_like_secret)
 
 
 def _secret_checks(ctx: PageContext, example: Example, located: LocatedJSON,
@@ -455,7 +471,7 @@ def _secret_checks(ctx: PageContext, example: Example, located: LocatedJSON,
     found = []
     for path in paths:
         value = _lookup(located.value, *[str(p) for p in path])
-        if isinstance(value, str) and looks_like_secret(value):
+        if isinstance(value, str) and _seems_secret(value):
             found.append(ctx.at_path(example, located, path, "ED240",
                                      f"{format_path(path)} looks like a real credential",
                                      within=within))
@@ -463,6 +479,16 @@ def _secret_checks(ctx: PageContext, example: Example, located: LocatedJSON,
 
 
 # --- cURL ---------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=256)
+def _url_path(url: str) -> str:
+    """The path part of a cURL URL (most pages call the same few URLs)."""
+    return urlparse(url).path if "://" in url else url.split("?")[0]
+
+
+_OAUTH_PATH_RE = re.compile(r"/elements/([^/]+)/oauth/url")
+_AUTH_SECRET_RE = re.compile(r"(?:User|Organization|Element)\s+([^,\s]+)")
 
 
 def _check_curl(ctx: PageContext, example: Example, diagnostics: list[Diagnostic]
@@ -476,8 +502,8 @@ def _check_curl(ctx: PageContext, example: Example, diagnostics: list[Diagnostic
                                   ctx.file_lines(example, exc.hint)))
         return None
     url = command.url or ""
-    path = urlparse(url).path if "://" in url else url.split("?")[0]
-    oauth = re.search(r"/elements/([^/]+)/oauth/url", path)
+    path = _url_path(url)
+    oauth = _OAUTH_PATH_RE.search(path)
     if oauth and not oauth.group(1).startswith("{"):
         page_key = ctx.doc.meta.get("elementKey")
         if isinstance(page_key, str) and oauth.group(1) != page_key:
@@ -486,10 +512,15 @@ def _check_curl(ctx: PageContext, example: Example, diagnostics: list[Diagnostic
                                       "ED202", f"the OAuth URL names element "
                                       f"'{oauth.group(1)}' but the page's elementKey is "
                                       f"'{page_key}'"))
-    body_value: Any = None
+    # the -d body is parsed once; a syntax error in it is reported below, at its line
+    body: LocatedJSON | None = None
+    body_error: JSONLocateError | None = None
     if command.data is not None:
-        with contextlib.suppress(JSONLocateError):  # reported below, at its line
-            body_value = parse(command.data.text).value
+        try:
+            body = parse_lazily(command.data.text)  # positions only for a diagnostic
+        except JSONLocateError as exc:
+            body_error = exc
+    body_value = body.value if body is not None else None
     sends_instance = isinstance(body_value, dict) and "element" in body_value and bool(
         {"configuration", "providerData", "name"} & body_value.keys())
     to_instances = path.rstrip("/").endswith("/instances")
@@ -511,8 +542,8 @@ def _check_curl(ctx: PageContext, example: Example, diagnostics: list[Diagnostic
     else:
         for name, value, arg in command.headers:
             if name == "authorization":
-                secrets = re.findall(r"(?:User|Organization|Element)\s+([^,\s]+)", value)
-                if any(looks_like_secret(s) for s in secrets):
+                secrets = _AUTH_SECRET_RE.findall(value)
+                if any(_seems_secret(s) for s in secrets):
                     diagnostics.append(ctx.at(example, arg.line, arg.col, "ED240",
                                               "the authorization header holds what looks "
                                               "like a real secret"))
@@ -526,14 +557,13 @@ def _check_curl(ctx: PageContext, example: Example, diagnostics: list[Diagnostic
     if command.data.text.startswith("@"):
         return None  # the body is read from a file the page does not show
     within = command.data.source_position
-    try:
-        body = parse(command.data.text)
-    except JSONLocateError as exc:
-        line, col = within(exc.line, exc.col)
+    if body is None:
+        assert body_error is not None  # there is data, and it did not parse
+        line, col = within(body_error.line, body_error.col)
         diagnostics.append(ctx.at(example, line, col, "ED224",
                                   "the -d body is not valid JSON: " +
-                                  ctx.file_lines(example, exc.message, within),
-                                  ctx.file_lines(example, exc.hint, within)))
+                                  ctx.file_lines(example, body_error.message, within),
+                                  ctx.file_lines(example, body_error.hint, within)))
         return example, command, None
     diagnostics.extend(_check_request(ctx, example, body, within))
     return example, command, body
@@ -562,12 +592,17 @@ def _request_for(curl: Example, requests: list[tuple[Example, LocatedJSON]]
     return before[-1] if before else (requests[0] if requests else None)
 
 
-def _key_paths(value: Any, prefix: JSONPath = ()) -> set[JSONPath]:
+def _key_paths(value: Any) -> set[JSONPath]:
+    """The path of every object key in ``value``, at any depth (through objects only)."""
     paths: set[JSONPath] = set()
-    if isinstance(value, dict):
-        for key, child in value.items():
-            paths.add((*prefix, key))
-            paths |= _key_paths(child, (*prefix, key))
+    todo: list[tuple[JSONPath, Any]] = [((), value)]
+    while todo:
+        prefix, item = todo.pop()
+        if isinstance(item, dict):
+            for key, child in item.items():
+                path = (*prefix, key)
+                paths.add(path)
+                todo.append((path, child))
     return paths
 
 
