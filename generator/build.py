@@ -47,16 +47,14 @@ def build_markdown_tree(args: argparse.Namespace, out: TextIO) -> int:
                          diagnostics=list(project.setup_diagnostics))
     docs_dir = project.settings.docs_dir
     with Staging(target) as stage:
-        for path in iter_pages(project.settings):
-            result = project.check_page(path)
+        pages = list(iter_pages(project.settings))
+        for path, result in zip(pages, project.check_pages(pages), strict=True):
             report.diagnostics.extend(result.diagnostics)
             if result.rendered is None or result.document is None:
                 continue
             destination = stage.path / path.relative_to(docs_dir)
             destination.parent.mkdir(parents=True, exist_ok=True)
             destination.write_text(strip_overrides(result.rendered.text), encoding="utf-8")
-        if project.memory.pages is not None:
-            project.memory.pages.flush()
         report.diagnostics = sorted(report.diagnostics, key=Diagnostic.sort_key)
         print_report(report, project, "text", out)
         if report.errors:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 import re
 import stat
+import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +26,45 @@ _BOUNDARY = re.compile(r"^-{3,}[ \t]*$", re.MULTILINE)
 _YAML_HANDLER = YAMLHandler()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Document:
+    """One page: its front matter, parsed, and its body (the text after the front matter).
+
+    A project keeps the documents of all its pages for the whole run, but needs a page's
+    body only while that page is checked; on a large project the bodies would be most of
+    the memory the run takes. So a document may be loaded without its body
+    (``stored_body`` is None, see ``load_document(keep_body=False)``): ``body`` then reads
+    it from the file again, and ``with_body`` gives the document back with its body."""
+
     path: Path
     rel: str  # as diagnostics show it
     meta: dict[str, Any]
-    body: str
+    stored_body: str | None  # None: the body was not kept and is read again when needed
     body_first_line: int  # the file line where ``body`` starts (1-based)
     key_lines: dict[str, int] = field(default_factory=dict)
     has_front_matter: bool = True
+    #: how the page was read (the project's folders and limits): needed to read it again
+    settings: Settings | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def body(self) -> str:
+        """The body; for a document loaded without it, read from the file as it is now.
+
+        Raises ``OSError`` when the file can no longer be read as a page."""
+        if self.stored_body is not None:
+            return self.stored_body
+        if self.settings is None:
+            raise ValueError(f"{self.rel}: the document was loaded without its body")
+        raw, problem = read_page_bytes(self.path, self.rel, self.settings)
+        text, problem = (None, problem) if raw is None else decode(raw, self.rel)
+        if text is None:
+            raise OSError(problem.one_line() if problem else f"cannot read {self.rel}")
+        return text[body_start(text):]
+
+    def with_body(self, text: str) -> Document:
+        """This document holding its body, cut from ``text``: the very text (decoded file
+        content) it was parsed from, so the front matter need not be parsed again."""
+        return replace(self, stored_body=text[body_start(text):])
 
     @property
     def hub(self) -> str | None:
@@ -158,7 +189,12 @@ def parse_yaml_front_matter(text: str, rel: str, first_line: int
                                       f"values, not a {type(data).__name__}",
                                       SourceLocation(rel, first_line, 1)))
         return {}, {}, diagnostics
-    return {str(k): v for k, v in data.items()}, loader.top_key_lines, diagnostics
+    # Keys, and short text values, are shared with the pages that have the same ones: a
+    # project keeps the front matter of every page, and most of it repeats from page to page.
+    meta = {sys.intern(str(k)): sys.intern(v) if type(v) is str and len(v) <= 80 else v
+            for k, v in data.items()}
+    key_lines = {sys.intern(k): line for k, line in loader.top_key_lines.items()}
+    return meta, key_lines, diagnostics
 
 
 MAX_YAML_VALUES = 100_000
@@ -242,31 +278,63 @@ def _yaml_diagnostic(exc: yaml.YAMLError, text: str, rel: str, first_line: int) 
     return Diagnostic("ED101", message, SourceLocation(rel, line, col), hint)
 
 
-def parse_document(text: str, path: Path, rel: str) -> tuple[Document, list[Diagnostic]]:
-    """Split front matter from body; the body keeps its file line numbers."""
+def _front_matter_bounds(text: str) -> tuple[int, int, int] | None:
+    """Where the front matter's YAML starts and ends and where the body starts; None when
+    the text has no front matter, (-1, -1, 0) when its front matter is never closed."""
     if not _YAML_HANDLER.detect(text) or not text.startswith("-"):
-        return Document(path, rel, {}, text, 1, has_front_matter=False), []
+        return None
     opening = _BOUNDARY.match(text)
     closing = _BOUNDARY.search(text, opening.end()) if opening else None
     if not opening or not closing:
-        return (Document(path, rel, {}, text, 1, has_front_matter=False),
-                [Diagnostic("ED101", "front matter is not closed",
-                            SourceLocation(rel, 1, 1),
-                            "end the front matter with a line holding only '---'")])
-    yaml_text = text[opening.end() + 1: closing.start()]
-    meta, key_lines, diagnostics = parse_yaml_front_matter(yaml_text, rel, 2)
-    body_start = closing.end() + 1 if closing.end() < len(text) else len(text)
-    body_first_line = text.count("\n", 0, body_start) + 1
-    document = Document(path, rel, meta, text[body_start:], body_first_line, key_lines)
+        return -1, -1, 0
+    body = closing.end() + 1 if closing.end() < len(text) else len(text)
+    return opening.end() + 1, closing.start(), body
+
+
+def body_start(text: str) -> int:
+    """The offset in ``text`` where the body starts (0 when there is no closed front
+    matter: then the whole text is the body)."""
+    bounds = _front_matter_bounds(text)
+    return 0 if bounds is None else bounds[2]
+
+
+def parse_document(text: str, path: Path, rel: str, keep_body: bool = True,
+                   settings: Settings | None = None) -> tuple[Document, list[Diagnostic]]:
+    """Split front matter from body; the body keeps its file line numbers.
+
+    Without ``keep_body`` the document holds only its front matter (and ``settings``,
+    to read the body again)."""
+    bounds = _front_matter_bounds(text)
+    if bounds is None or bounds[0] < 0:
+        document = Document(path, rel, {}, text if keep_body else None, 1,
+                            has_front_matter=False, settings=settings)
+        return document, [] if bounds is None else [
+            Diagnostic("ED101", "front matter is not closed", SourceLocation(rel, 1, 1),
+                       "end the front matter with a line holding only '---'")]
+    yaml_start, yaml_end, start = bounds
+    meta, key_lines, diagnostics = parse_yaml_front_matter(text[yaml_start:yaml_end], rel, 2)
+    body_first_line = text.count("\n", 0, start) + 1
+    document = Document(path, rel, meta, text[start:] if keep_body else None,
+                        body_first_line, key_lines, settings=settings)
     return document, diagnostics
 
 
-def load_document(path: Path, settings: Settings) -> tuple[Document | None, list[Diagnostic]]:
-    """Read and parse one page; a page that cannot be read at all comes back as None."""
+def load_document(path: Path, settings: Settings, keep_body: bool = True
+                  ) -> tuple[Document | None, list[Diagnostic]]:
+    """Read and parse one page; a page that cannot be read at all comes back as None.
+
+    ``keep_body=False`` keeps only the front matter (see ``Document``)."""
     rel = display_path(path, settings)
     raw, problem = read_page_bytes(path, rel, settings)
     if raw is None:
         return None, [problem] if problem else []
+    return document_from_bytes(raw, path, rel, settings, keep_body)
+
+
+def document_from_bytes(raw: bytes, path: Path, rel: str, settings: Settings,
+                        keep_body: bool = True) -> tuple[Document | None, list[Diagnostic]]:
+    """The page parsed from the bytes of its file, with every problem of its content
+    (``rel``: its path as diagnostics show it, see ``display_path``)."""
     text, problem = decode(raw, rel)
     if text is None:
         return None, [problem] if problem else []
@@ -275,7 +343,7 @@ def load_document(path: Path, settings: Settings) -> tuple[Document | None, list
             "ED310", f"the page is {len(text):,} characters long; a page may have at most "
             f"{settings.max_output_chars:,}", SourceLocation(rel, 1, 1),
             "split it into several pages")]
-    document, diagnostics = parse_document(text, path, rel)
+    document, diagnostics = parse_document(text, path, rel, keep_body, settings)
     in_elements = is_element_path(path, settings)
     if not text.strip():
         diagnostics.append(Diagnostic("ED107", "the page is empty", SourceLocation(rel, 1, 1)))

@@ -6,6 +6,7 @@ The same ``Project`` serves ``generator check``, ``generator build`` and the MkD
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -13,7 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from .cache import CachedPage, FileHashes, PageCache, digest
-from .documents import Document, absolute, is_element_path, iter_pages, load_document
+from .documents import (
+    Document,
+    absolute,
+    decode,
+    display_path,
+    document_from_bytes,
+    is_element_path,
+    iter_pages,
+    read_page_bytes,
+)
 from .errors import Diagnostic, SourceLocation
 from .examples import extract
 from .schemas import SchemaStore, load_schemas
@@ -135,7 +145,9 @@ def group_by_hub(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 class ProjectMemory:
     """What outlives one build: file hashes, parsed front matter and rendered pages.
 
-    ``mkdocs serve`` keeps one across rebuilds, so an edit costs only what it touches."""
+    ``mkdocs serve`` keeps one across rebuilds, so an edit costs only what it touches.
+    ``documents`` holds, for each page, the hash of the file content its front matter was
+    parsed from and the loaded page (a document without its body, see ``Project.load``)."""
 
     hashes: FileHashes = field(default_factory=FileHashes)
     documents: dict[Path, tuple[str, tuple[Document | None, list[Diagnostic]]]] = field(
@@ -224,13 +236,28 @@ class Project:
 
     # loading ------------------------------------------------------------------------------
     def load(self, paths: Iterable[Path]) -> None:
+        """Read the front matter of ``paths`` (pages unchanged since an earlier load are
+        not read again) and build the element catalog from it.
+
+        Only the front matter is kept: a page's body is read again when the page is
+        checked (``check_page``), so memory does not grow with the text of every page."""
         known = self.memory.documents
         for path in paths:
             key = absolute(path)
             stamp = self.memory.hashes.of(key)
             cached = known.get(key)
             if cached is None or cached[0] != stamp:
-                cached = (stamp, load_document(path, self.settings))
+                if os.fspath(path) == os.fspath(key):
+                    path = key  # one path object for the page, not two
+                rel = display_path(path, self.settings)
+                raw, problem = read_page_bytes(path, rel, self.settings)
+                if raw is None:  # no hash is "": it is tried again next time
+                    cached = ("", (None, [problem] if problem else []))
+                else:
+                    loaded = document_from_bytes(raw, path, rel, self.settings, keep_body=False)
+                    # the hash of what was parsed, should the file change after hashing
+                    content = digest(raw)
+                    cached = (stamp if content == stamp else content, loaded)
                 known[key] = cached
             self.documents[key] = cached[1]
         self.elements = catalog((d for d, _ in self.documents.values() if d), self.settings)
@@ -270,12 +297,19 @@ class Project:
         if doc is None:
             return PageResult(rel, None, None, list(load_problems))
         cache = self.memory.pages
-        page_hash = self.memory.hashes.of(key)
         if cache is not None:
-            entry = cache.get(rel, page_hash, self._dependency_hash)
+            entry = cache.get(rel, self.memory.hashes.of(key), self._dependency_hash)
             if entry is not None:
                 return PageResult(rel, doc, entry.rendered, list(entry.diagnostics))
-        result = self._check_document(doc, load_problems, rel)
+        # Not cached: read the page again for its body (only its front matter was kept).
+        raw, problem = read_page_bytes(doc.path, doc.rel, self.settings)
+        if raw is None:  # gone or unreadable since it was loaded
+            return PageResult(rel, None, None, [problem] if problem else [])
+        page_hash = digest(raw)  # the cache entry is for exactly the content checked
+        full, load_problems = self._with_body(key, doc, load_problems, raw, page_hash)
+        if full is None:
+            return PageResult(rel, None, None, load_problems)
+        result = self._check_document(full, load_problems, rel)
         if cache is not None:
             rendered = result.rendered
             dependencies: dict[str, str] = {}
@@ -287,8 +321,28 @@ class Project:
                         dependencies["catalog:"] = self.catalog_hash
                     else:
                         dependencies[f"data:{stem}"] = self._dependency_hash(f"data:{stem}")
+                # The cache keeps no source map: only this check needs it, and an entry
+                # read back from disk has none either.
+                rendered = RenderResult(rendered.text, [], rendered.diagnostics,
+                                        rendered.partials, rendered.data_files,
+                                        rendered.failed)
             cache.put(rel, CachedPage(page_hash, dependencies, rendered, result.diagnostics))
         return result
+
+    def _with_body(self, key: Path, doc: Document, load_problems: list[Diagnostic],
+                   raw: bytes, page_hash: str) -> tuple[Document | None, list[Diagnostic]]:
+        """The page with its body, from ``raw``: the bytes of its file read just now.
+
+        When they are the bytes its front matter was parsed from, only the body is cut
+        out of them. When the file was edited since (an editor's save during the run),
+        the page is parsed again: the check is then of the page as it is now, with the
+        problems of its new content."""
+        known = self.memory.documents.get(key)
+        if known is not None and known[0] == page_hash and known[1][0] is doc:
+            text, _ = decode(raw, doc.rel)
+            if text is not None:
+                return doc.with_body(text), load_problems
+        return document_from_bytes(raw, doc.path, doc.rel, self.settings)
 
     def _check_document(self, doc: Document, load_problems: list[Diagnostic],
                         rel: str) -> PageResult:
@@ -324,14 +378,27 @@ class Project:
         report.diagnostics = dedupe(report.diagnostics)
         return report
 
+    def check_pages(self, paths: Iterable[Path]) -> Iterator[PageResult]:
+        """``check_page`` for each page of a run that visits every page once (``check``,
+        ``build``), keeping in memory only the page at hand.
+
+        The page cache forgets each result as soon as it is made (nothing later in the run
+        asks for it again); the results are written to disk every ``FLUSH_EVERY`` pages."""
+        cache = self.memory.pages
+        for number, path in enumerate(paths, start=1):
+            result = self.check_page(path)
+            if cache is not None:
+                cache.memory.pop(result.rel, None)
+                if number % FLUSH_EVERY == 0:
+                    cache.flush()
+            yield result
+        if cache is not None:
+            cache.flush()
+
     def _check_serial(self, targets: list[Path],
                       progress: Callable[[int, int], None] | None) -> Iterator[list[Diagnostic]]:
-        cache = self.memory.pages
-        for number, path in enumerate(targets, start=1):
-            yield self.check_page(path).diagnostics
-            if cache is not None and number % 500 == 0:
-                cache.flush()
-                cache.forget_memory()  # a long run keeps only the diagnostics in memory
+        for number, result in enumerate(self.check_pages(targets), start=1):
+            yield result.diagnostics
             if progress:
                 progress(number, len(targets))
 
@@ -355,17 +422,14 @@ class Project:
 
 
 PARALLEL_CHUNK = 50
+FLUSH_EVERY = 100  # pages whose cache entries wait in memory for one write to disk
 _WORKER_PROJECT: Project | None = None
 
 
 def _check_chunk(paths: list[Path]) -> list[list[Diagnostic]]:
     project = _WORKER_PROJECT
     assert project is not None, "workers are forked from a loaded project"
-    results = [project.check_page(path).diagnostics for path in paths]
-    if project.memory.pages is not None:
-        project.memory.pages.flush()
-        project.memory.pages.forget_memory()
-    return results
+    return [result.diagnostics for result in project.check_pages(paths)]
 
 
 def dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
