@@ -1503,10 +1503,10 @@ def targets(ctx: Context) -> list[dict[str, Any]]:
         "target": f"peak memory of `generator check` < 100 MiB at {fmt_n(n)} pages",
         "measured": "n/a" if mib is None else f"{mib:.0f} MiB (1 process)",
         "met": None if mib is None else mib < 100,
-        "why": (f"peak RSS grows by {per_page or 0:.1f} KiB per page; every page's loaded "
-                "Document (front matter and body) stays in Project.documents and "
-                "ProjectMemory.documents for the whole run, and rendered pages are dropped "
-                "only every 500 pages"),
+        "why": (f"peak RSS grows by {per_page or 0:.1f} KiB per page: page bodies are read "
+                "when checked and each result is dropped once cached, but every page's "
+                "front matter and catalog entry stay for the run (the element catalog and "
+                "navigation need them), and the home page renders the catalog of all pages"),
     })
     return res
 
