@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import zlib
 from collections.abc import Callable
 from functools import lru_cache
 from importlib import metadata
@@ -53,7 +54,7 @@ VERSIONED = ("mkdocs", "mkdocs-material", "markdown", "pymdown-extensions", "pyg
              "jinja2", "markupsafe")
 TEMPLATE = "element-docs-cached-page.html"
 CONTEXT_KEY = "element_docs_cached_page"
-FORMAT = 1
+FORMAT = 2
 FLUSH_EVERY = 200
 
 
@@ -127,12 +128,14 @@ def _toc_tokens(items: Any) -> list[dict[str, Any]]:
 
 
 class _Store:
-    """Key -> JSON value, read one key at a time, written in one transaction."""
+    """Key -> a small JSON value and a large text (a page's HTML, compressed: a site of
+    5,000 pages keeps about 700 MB of HTML, which zlib's fastest level makes ten times
+    smaller for less than it costs to escape it as JSON), read one key at a time."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._db: sqlite3.Connection | None = None
-        self.pending: dict[str, str] = {}
+        self.pending: dict[str, tuple[str, bytes]] = {}
         self.used: set[str] = set()
 
     def db(self) -> sqlite3.Connection | None:
@@ -142,8 +145,9 @@ class _Store:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._db = sqlite3.connect(self.path, timeout=10)
-                self._db.execute("CREATE TABLE IF NOT EXISTS output "
-                                 "(key TEXT PRIMARY KEY, value TEXT)")
+                self._db.execute("DROP TABLE IF EXISTS output")  # the first format
+                self._db.execute("CREATE TABLE IF NOT EXISTS kept "
+                                 "(key TEXT PRIMARY KEY, value TEXT, text BLOB)")
             except (OSError, sqlite3.Error):
                 self.path = None  # an unusable cache only costs speed
                 return None
@@ -151,21 +155,24 @@ class _Store:
 
     def get(self, key: str) -> dict[str, Any] | None:
         self.used.add(key)
-        raw = self.pending.get(key)
+        row = self.pending.get(key)
         db = self.db()
-        if raw is None and db is not None:
+        if row is None and db is not None:
             try:
-                row = db.execute("SELECT value FROM output WHERE key = ?", (key,)).fetchone()
+                row = db.execute("SELECT value, text FROM kept WHERE key = ?",
+                                 (key,)).fetchone()
             except sqlite3.Error:
                 row = None
-            raw = row[0] if row else None
-        if raw is None:
+        if row is None:
             return None
         try:
-            value = json.loads(raw)
-        except ValueError:
+            value = json.loads(row[0])
+            text = zlib.decompress(row[1]).decode("utf-8")
+        except (ValueError, TypeError, zlib.error):
             return None
-        return value if isinstance(value, dict) and value.get("format") == FORMAT else None
+        if not isinstance(value, dict) or value.get("format") != FORMAT:
+            return None
+        return {**value, "text": text}
 
     def existing(self, keys: list[str]) -> set[str]:
         """Which of ``keys`` have an entry, in one query per thousand keys."""
@@ -178,7 +185,7 @@ class _Store:
             chunk = keys[start:start + 900]
             marks = ",".join("?" * len(chunk))
             try:
-                rows = db.execute(f"SELECT key FROM output WHERE key IN ({marks})", chunk)
+                rows = db.execute(f"SELECT key FROM kept WHERE key IN ({marks})", chunk)
                 found.update(row[0] for row in rows)
             except sqlite3.Error:
                 break
@@ -186,7 +193,9 @@ class _Store:
 
     def put(self, key: str, value: dict[str, Any]) -> None:
         self.used.add(key)
-        self.pending[key] = json.dumps({**value, "format": FORMAT}, separators=(",", ":"))
+        text = zlib.compress(value.pop("text").encode("utf-8"), 1)
+        self.pending[key] = (json.dumps({**value, "format": FORMAT}, separators=(",", ":")),
+                             text)
         if len(self.pending) >= FLUSH_EVERY:
             self.flush(prune=False, keep_used=True)  # a page's output is large: write early
 
@@ -197,14 +206,14 @@ class _Store:
             return
         try:
             with db:
-                db.executemany("INSERT OR REPLACE INTO output VALUES (?, ?)",
-                               pending.items())
+                db.executemany("INSERT OR REPLACE INTO kept VALUES (?, ?, ?)",
+                               ((key, value, text) for key, (value, text) in pending.items()))
                 if prune:
                     db.execute("CREATE TEMP TABLE IF NOT EXISTS used (key TEXT PRIMARY KEY)")
                     db.execute("DELETE FROM used")
                     db.executemany("INSERT OR IGNORE INTO used VALUES (?)",
                                    ((k,) for k in self.used))
-                    db.execute("DELETE FROM output WHERE key NOT IN (SELECT key FROM used)")
+                    db.execute("DELETE FROM kept WHERE key NOT IN (SELECT key FROM used)")
         except sqlite3.Error:
             pass
         if not keep_used:
@@ -307,7 +316,7 @@ class SiteCache:
         if page.links_to_anchors is not None:
             links = {f.src_uri: dict(v) for f, v in page.links_to_anchors.items()}
         self.store.put(key, {
-            "content": page.content, "toc": _toc_tokens(page.toc),
+            "text": page.content, "toc": _toc_tokens(page.toc),
             "title": page._title_from_render,
             "anchors": sorted(page.present_anchor_ids or ()),
             "links": links, "log": capture.records,
@@ -322,7 +331,7 @@ class SiteCache:
                 if target is None:
                     return False
                 links[target] = anchors
-        page.content = kept["content"]
+        page.content = kept["text"]
         page.toc = get_toc(kept["toc"])
         page._title_from_render = kept["title"]
         page.present_anchor_ids = set(kept["anchors"])
@@ -371,7 +380,7 @@ class SiteCache:
                 kept = self.current[1] if self.current and self.current[0] == id(page) \
                     else None
                 if kept is not None and isinstance(kept.get("search"), list):
-                    entries.extend(json.loads(json.dumps(kept["search"])))
+                    entries.extend(kept["search"])  # read afresh for this page
                     return
                 before = len(entries)
                 add(page)
@@ -387,7 +396,7 @@ class SiteCache:
                 raise PluginError(f"element-docs: the kept output of '{page.file.src_uri}' "
                                   "disappeared during the build; build again")
             self.current = (id(page), kept)
-            context[CONTEXT_KEY] = Markup(kept["html"])
+            context[CONTEXT_KEY] = Markup(kept["text"])
         return context
 
     def on_post_page(self, output: str, page: Page) -> str:
@@ -396,7 +405,7 @@ class SiteCache:
             page.meta.pop("template", None)
             self.reused_pages += 1
         elif (key := self.output_keys.get(id(page))) is not None:
-            self.store.put(key, {"html": output,
+            self.store.put(key, {"text": output,
                                  "search": self.search_entries.get(id(page))})
         return output
 
