@@ -359,7 +359,8 @@ class _Parser:
             if text[colon] != ":":
                 if self.is_comment(colon):
                     raise self.comment(colon)
-                raise self.error(colon, f"missing ':' after the object key \"{key}\"",
+                shown = json.dumps(key, ensure_ascii=False)  # escapes keep it on one line
+                raise self.error(colon, f"missing ':' after the object key {shown}",
                                  'write a member as "key": value')
         path = frame.path + (key,)
         line = bisect_left(self.newlines, i)  # inlined self.pos(i)
