@@ -161,7 +161,7 @@ def _code_fingerprint() -> str:
     return digest(b"\0".join(parts))
 
 
-_CODE_FINGERPRINT = _code_fingerprint()
+CODE_FINGERPRINT = _code_fingerprint()  # every cache key includes it: new code, new entries
 
 
 class Project:
@@ -195,7 +195,7 @@ class Project:
 
         settings = self.settings
         payload = json.dumps({
-            "code": _CODE_FINGERPRINT,
+            "code": CODE_FINGERPRINT,
             "schemas": {n: v.schema for n, v in sorted(self.schemas.validators.items())},
             "site": settings.site, "strict": settings.strict,
             "depth": settings.max_include_depth, "includes": str(settings.includes_dir),

@@ -46,7 +46,7 @@ from .cache import digest
 from .errors import Diagnostic, ElementDocsError, format_text
 from .examples import strip_overrides
 from .pages import CODES_PAGE, build_nav, codes_markdown
-from .pipeline import _CODE_FINGERPRINT, Project, ProjectMemory
+from .pipeline import CODE_FINGERPRINT, Project, ProjectMemory
 from .settings import settings_from
 from .sitecache import SiteCache
 
@@ -132,7 +132,7 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         cache_dir = self.project.settings.cache_dir
         if self.site_cache is None:
             self.site_cache = SiteCache(cache_dir / "site.sqlite3" if cache_dir else None,
-                                        _CODE_FINGERPRINT)
+                                        CODE_FINGERPRINT)
         self.site_cache.on_config(config)
         return config
 
