@@ -1035,7 +1035,8 @@ def resummarise_profiles(ctx: Context) -> None:
             prof["stages"] = summarise_profile(cprofile, stages)["stages"]
         sampled = ctx.work / "profiles" / f"{name}-n{n}.pyinstrument.json"
         if sampled.is_file() and "sampled" in prof:
-            prof["sampled"]["stages"] = summarise_pyinstrument(sampled, stages)["stages"]
+            prof["sampled"].update({key: value for key, value in summarise_pyinstrument(
+                sampled, stages).items() if key != "wall"})
 
 
 def short_path(filename: str) -> str:
@@ -1043,6 +1044,8 @@ def short_path(filename: str) -> str:
         if marker in filename:
             tail_part = filename.split(marker, 1)[1]
             return ("generator/" + tail_part) if marker == "/generator/" else tail_part
+    if "/benchmarks/work/" in filename:  # a generated project's template: no machine path
+        return "benchmarks/work/" + filename.split("/benchmarks/work/", 1)[1]
     return filename
 
 
