@@ -22,7 +22,6 @@ from typing import Any
 
 from .cache import CachedPage
 from .pipeline import PageResult, Project
-from .templating import RenderResult
 
 MIN_PAGES = 64  # fewer pages are checked faster than a process starts
 BATCH = 8  # results per message: fewer, larger writes to the pipe
@@ -106,15 +105,6 @@ class CheckAhead:
         self.received.clear()
 
 
-def _slim(result: PageResult) -> PageResult:
-    """What the parent needs of a page, without the source map (large to send)."""
-    rendered = result.rendered
-    if rendered is not None:
-        rendered = RenderResult(rendered.text, [], rendered.diagnostics, rendered.partials,
-                                rendered.data_files, rendered.failed)
-    return PageResult(result.rel, None, rendered, result.diagnostics)
-
-
 def _work(project: Project, paths: list[Path], sender: Connection) -> None:
     cache = project.memory.pages
     batch: list[tuple[str, PageResult, Any]] = []
@@ -122,13 +112,12 @@ def _work(project: Project, paths: list[Path], sender: Connection) -> None:
         for path in paths:
             result = project.check_page(path)
             entry = None
-            if cache is not None:
+            if cache is not None:  # the parent writes it: one writer
                 entry = cache.memory.pop(result.rel, None)
                 cache.pending.pop(result.rel, None)
-                if entry is not None:
-                    entry = CachedPage(entry.page_hash, entry.dependencies,
-                                       _slim(result).rendered, entry.diagnostics)
-            batch.append((result.rel, _slim(result), entry))
+            rendered = result.rendered.without_origins() if result.rendered else None
+            batch.append((result.rel, PageResult(result.rel, None, rendered,
+                                                 result.diagnostics), entry))
             if len(batch) >= BATCH:
                 sender.send(batch)
                 batch = []

@@ -323,9 +323,7 @@ class Project:
                         dependencies[f"data:{stem}"] = self._dependency_hash(f"data:{stem}")
                 # The cache keeps no source map: only this check needs it, and an entry
                 # read back from disk has none either.
-                rendered = RenderResult(rendered.text, [], rendered.diagnostics,
-                                        rendered.partials, rendered.data_files,
-                                        rendered.failed)
+                rendered = rendered.without_origins()
             cache.put(rel, CachedPage(page_hash, dependencies, rendered, result.diagnostics))
         return result
 

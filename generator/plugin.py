@@ -133,7 +133,7 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         if self.site_cache is None:
             self.site_cache = SiteCache(cache_dir / "site.sqlite3" if cache_dir else None,
                                         CODE_FINGERPRINT)
-        self.site_cache.on_config(config)
+        self.site_cache.on_config(config, self.config_digest)
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:

@@ -251,33 +251,30 @@ class SiteCache:
         self.reusable: set[int] = set()  # id(page) of pages whose theme output is kept
         self.current: tuple[int, dict[str, Any]] | None = None  # the page being written
         self.search_entries: dict[int, list[Any]] = {}
-        self.converted = 0
-        self.reused_conversions = 0
         self.reused_pages = 0
 
     # events -------------------------------------------------------------------------------
-    def on_config(self, config: MkDocsConfig) -> None:
+    def on_config(self, config: MkDocsConfig, config_digest: str) -> None:
+        """``config_digest``: the hash of mkdocs.yml's bytes, which the plugin reads."""
         reason = why_off(config)
         self.enabled = reason is None
         if reason is not None:
             log.info(f"element-docs: MkDocs' output is not reused: {reason}")
             return
-        config_file = Path(config.config_file_path or "")
-        config_bytes = config_file.read_bytes() if config_file.is_file() else b""
         resolved = json.dumps({
             "site_url": config.site_url, "repo_url": config.repo_url,
             "edit_uri": config.edit_uri, "use_directory_urls": config.use_directory_urls,
             "extra": config.extra, "theme": dict(config.theme.items()),
             "docs_dir": config.docs_dir, "anchors": str(config.validation.links.anchors),
         }, sort_keys=True, default=str)
-        self.config_part = digest(b"\0".join([config_bytes, resolved.encode(),
-                                              _versions().encode(), self.code.encode()]))
+        self.config_part = digest("\0".join([config_digest, resolved, _versions(),
+                                              self.code]).encode())
         self.conversion_keys.clear()
         self.output_keys.clear()
         self.reusable.clear()
         self.current = None
         self.search_entries.clear()
-        self.converted = self.reused_conversions = self.reused_pages = 0
+        self.reused_pages = 0
 
     def on_nav(self, files: Files) -> None:
         if not self.enabled:
@@ -302,7 +299,6 @@ class SiteCache:
         self.conversion_keys[id(page)] = key
         kept = self.store.get(key)
         if kept is not None and self._restore(page, kept, files):
-            self.reused_conversions += 1
             return
         capture = _Capture()
         mkdocs_log = logging.getLogger("mkdocs")
@@ -311,7 +307,6 @@ class SiteCache:
             convert(config, files)
         finally:
             mkdocs_log.removeHandler(capture)
-        self.converted += 1
         links = None
         if page.links_to_anchors is not None:
             links = {f.src_uri: dict(v) for f, v in page.links_to_anchors.items()}

@@ -59,6 +59,12 @@ class RenderResult:
     data_files: set[str] = field(default_factory=set)  # stems of includes/_data files read
     failed: bool = False  # rendering stopped early; ``text`` is what was produced
 
+    def without_origins(self) -> RenderResult:
+        """The same result without its source map: what the cache keeps and a forked
+        checker sends back (only the check of the page itself needs the map)."""
+        return RenderResult(self.text, [], self.diagnostics, self.partials, self.data_files,
+                            self.failed)
+
     def origin(self, output_line: int) -> Origin:
         """Origin of a 0-based output line (clamped)."""
         if not self.origins:
