@@ -263,6 +263,10 @@ class Project:
         self.elements = catalog((d for d, _ in self.documents.values() if d), self.settings)
         self._renderer = None
 
+    def forget_renderer(self) -> None:
+        """Compile partials again on the next render (one was edited, or the data)."""
+        self._renderer = None
+
     def load_all(self) -> None:
         self.load(iter_pages(self.settings))
 

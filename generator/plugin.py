@@ -14,7 +14,9 @@ Events used, and why:
   site's files and hand back a kept conversion.
 - ``on_page_markdown``: render the page's partials and check its examples (or take the
   result a forked child worked out ahead, see ``ahead.py``).
-- ``on_serve``: watch includes/ (partials and _data) and the project's schemas too.
+- ``on_serve``: watch includes/ (partials and _data) and the project's schemas too, and
+  answer an edit of page bodies, partials or data files by redoing only the pages that read
+  them (``quick.py``) instead of MkDocs' rebuild of the whole site.
 - ``on_env``: every page has been checked and none written yet: fail the build here when
   any error was found, so a failing ``mkdocs build`` publishes nothing it refused. Then
   ``sitecache`` points every page whose theme output is kept at that output.
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +49,8 @@ from .cache import digest
 from .errors import Diagnostic, ElementDocsError, format_text
 from .examples import strip_overrides
 from .pages import CODES_PAGE, build_nav, codes_markdown
-from .pipeline import CODE_FINGERPRINT, Project, ProjectMemory
+from .pipeline import CODE_FINGERPRINT, PageResult, Project, ProjectMemory
+from .quick import QuickRebuild, page_key
 from .settings import settings_from
 from .sitecache import SiteCache
 
@@ -56,12 +60,6 @@ SEARCH_INDEX = "search/search_index.json"
 
 def _drop_dirty_warning(record: logging.LogRecord) -> bool:
     return not str(record.msg).startswith("A 'dirty' build is being performed")
-
-
-def _page_key(url: Any) -> str:
-    """A page's URL as the search index writes it: no anchor, no leading './'."""
-    page = str(url).split("#")[0]
-    return "" if page in (".", "./") else page.removeprefix("./")
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -89,6 +87,9 @@ class ElementDocsConfig(Config):
     check_ahead = c.Type(bool, default=True)
     """Check pages in a second process while MkDocs converts the pages already checked
     (only with a spare core and enough pages to pay for it). The result is the same."""
+    quick_serve = c.Type(bool, default=True)
+    """Under ``mkdocs serve``, an edit of page bodies, partials or data files redoes only
+    the pages that read them; anything else gets MkDocs' rebuild of the whole site."""
 
 
 class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
@@ -96,13 +97,17 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         self.command = "build"
         self.dirty = False
         self.project: Project | None = None
-        self.diagnostics: list[Diagnostic] = []
+        self.setup_diagnostics: list[Diagnostic] = []
+        self.page_diagnostics: dict[str, list[Diagnostic]] = {}  # by source path
+        self.reads: dict[str, tuple[frozenset[str], frozenset[str]]] = {}  # partials, data
         self.memory = ProjectMemory()
         self._last_nav: str | None = None
         self._files: Files | None = None
         self.ahead: CheckAhead | None = None
         self.site_cache: SiteCache | None = None
         self._nav: Navigation | None = None
+        self._env: Any = None
+        self.quick: QuickRebuild | None = None
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.command = command
@@ -127,7 +132,9 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
             if self.dirty else None
         self.config_digest = digest(Path(config.config_file_path or "").read_bytes()) \
             if config.config_file_path and Path(config.config_file_path).is_file() else ""
-        self.diagnostics = list(self.project.setup_diagnostics)
+        self.setup_diagnostics = list(self.project.setup_diagnostics)
+        self.page_diagnostics = {}
+        self.reads = {}
         self._log(self.project.setup_diagnostics)
         cache_dir = self.project.settings.cache_dir
         if self.site_cache is None:
@@ -201,14 +208,14 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
                 file.is_modified = lambda: True  # type: ignore[method-assign]
             elif not file.is_modified():
                 # skipped by MkDocs this time: its problems still belong in the report
-                cached = project.check_page(path).diagnostics
-                self.diagnostics.extend(cached)
-                self._log(cached)
+                result = project.check_page(path)
+                self._record(file.abs_src_path, result)
+                self._log(result.diagnostics)
 
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig,
                          files: Files) -> str:
         source = page.file.abs_src_path
-        self.built_urls.add(_page_key(page.url))
+        self.built_urls.add(page_key(page.url))
         if not source or page.file.generated_by:
             return markdown
         project = self._project()
@@ -221,7 +228,7 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
             result = project.check_page(Path(source))
             if not project.memory.pages or project.memory.pages.misses != misses:
                 self.rendered_pages += 1
-        self.diagnostics.extend(result.diagnostics)
+        self._record(source, result)
         self._log(result.diagnostics)
         if result.rendered is None or result.rendered.failed:
             errors = [d for d in result.diagnostics if d.is_error]
@@ -231,6 +238,10 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
         settings = self._project().settings
+        if self.command == "serve" and self.config.quick_serve:
+            self.quick = QuickRebuild(self)
+            self.quick.remember(config, self._files or Files([]), self._nav, self._env)
+            self.quick.install(server)
         for folder in (settings.includes_dir, settings.schemas_dir):
             if folder is not None and folder.is_dir():
                 server.watch(str(folder))
@@ -244,7 +255,9 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
                 self.memory.pages.flush()
             raise PluginError(f"element-docs: {errors} error(s); see the messages above. "
                               "No page was written.")
-        return self._site_cache().on_env(env, config, files, self._nav, dict(config.plugins))
+        self._env = self._site_cache().on_env(env, config, files, self._nav,
+                                              dict(config.plugins))
+        return self._env
 
     @event_priority(100)  # before the search plugin indexes the page
     def on_page_context(self, context: Any, *, page: Page, config: MkDocsConfig,
@@ -263,21 +276,35 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
             self._complete_dirty_build(config)
         site_cache = self._site_cache()
         site_cache.on_post_build(self.dirty)
-        errors = sum(1 for d in self.diagnostics if d.is_error)
-        warnings = len(self.diagnostics) - errors
-        pages = len(self._project().documents)
+        if self.quick is not None:
+            self.quick.remember(config, self._files or Files([]), self._nav, self._env)
         ahead = f" ({self.ahead_pages} in a second process)" if self.ahead_pages else ""
         reused = f"; MkDocs' output reused for {site_cache.reused_pages}" \
             if site_cache.reused_pages else ""
-        log.info(f"element-docs: {self.rendered_pages} of {pages} pages rendered{ahead}, "
-                 f"the others unchanged{reused}")
-        if not self.diagnostics:
-            return
-        summary = f"element-docs: {errors} error(s), {warnings} warning(s)"
-        log.info(summary)
+        self._summary(f"{ahead}, the others unchanged{reused}")
 
     def on_build_error(self, *, error: Exception) -> None:
         self._stop_ahead()
+        if self.quick is not None:
+            self.quick.forget()
+
+    # quick rebuilds (quick.py) --------------------------------------------------------------
+    def start_quick_rebuild(self) -> None:
+        self.rendered_pages = 0
+        self.ahead_pages = 0
+
+    def forget_page(self, source: str | None) -> None:
+        if source:
+            self.page_diagnostics.pop(os.path.abspath(source), None)
+
+    def finish_quick_rebuild(self) -> None:
+        if self.memory.pages is not None:
+            self.memory.pages.flush()
+        self._site_cache().flush()
+
+    def quick_summary(self, written: int, seconds: float) -> None:
+        self._summary(f", the others unchanged (quick rebuild: {written} page(s) written "
+                      f"in {seconds:.2f} s)")
 
     def _marker_path(self) -> Path | None:
         settings = self._project().settings
@@ -286,12 +313,12 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
     def _complete_dirty_build(self, config: MkDocsConfig) -> None:
         """Merge the search entries of pages MkDocs skipped; drop output of deleted pages."""
         site = Path(config.site_dir)
-        current = {_page_key(file.url) for file in self._files or []
+        current = {page_key(file.url) for file in self._files or []
                    if file.is_documentation_page()}
         previous = self.previous_index
         if previous is None:
             return
-        old_urls = {_page_key(doc.get("location", "")) for doc in previous["docs"]}
+        old_urls = {page_key(doc.get("location", "")) for doc in previous["docs"]}
         for url in sorted(old_urls - current):
             target = site / url / "index.html" if url.endswith("/") or not url else site / url
             if target.is_file():
@@ -300,13 +327,37 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         if index is None:
             return
         kept = [doc for doc in previous["docs"]
-                if (page := _page_key(doc.get("location", ""))) in current
+                if (page := page_key(doc.get("location", ""))) in current
                 and page not in self.built_urls]
         index["docs"] = kept + index["docs"]
         (site / SEARCH_INDEX).write_text(json.dumps(index, ensure_ascii=False,
                                                     separators=(",", ":")), encoding="utf-8")
 
     # helpers --------------------------------------------------------------------------------
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        found = list(self.setup_diagnostics)
+        for page in self.page_diagnostics.values():
+            found.extend(page)
+        return found
+
+    def _record(self, source: str, result: PageResult) -> None:
+        """Keep what the page reported (for the summary) and read (for quick rebuilds)."""
+        source = os.path.abspath(source)
+        self.page_diagnostics[source] = result.diagnostics
+        rendered = result.rendered
+        self.reads[source] = (frozenset(rendered.partials), frozenset(rendered.data_files)) \
+            if rendered is not None else (frozenset(), frozenset())
+
+    def _summary(self, rest: str) -> None:
+        diagnostics = self.diagnostics
+        pages = len(self._project().documents)
+        log.info(f"element-docs: {self.rendered_pages} of {pages} pages rendered{rest}")
+        if diagnostics:
+            errors = sum(1 for d in diagnostics if d.is_error)
+            log.info(f"element-docs: {errors} error(s), {len(diagnostics) - errors} "
+                     "warning(s)")
+
     def _site_cache(self) -> SiteCache:
         if self.site_cache is None:
             raise PluginError("element-docs: on_config did not run")

@@ -252,6 +252,7 @@ class SiteCache:
         self.current: tuple[int, dict[str, Any]] | None = None  # the page being written
         self.search_entries: dict[int, list[Any]] = {}
         self.reused_pages = 0
+        self.whole = ""  # what every page's theme output depends on
 
     # events -------------------------------------------------------------------------------
     def on_config(self, config: MkDocsConfig, config_digest: str) -> None:
@@ -285,11 +286,13 @@ class SiteCache:
     def on_pre_page(self, page: Page, config: MkDocsConfig, files: Files) -> None:
         if not self.enabled:
             return
-        convert = page.render
+        # a page converted again (``quick.py``) is wrapped once, not once per conversion
+        convert = getattr(page.render, "__wrapped__", page.render)
 
         def render(config: MkDocsConfig, files: Files) -> None:
             self._render(page, convert, config, files)
 
+        render.__wrapped__ = convert  # type: ignore[attr-defined]
         page.render = render  # type: ignore[method-assign]
 
     def _render(self, page: Page, convert: Callable[[MkDocsConfig, Files], None],
@@ -345,8 +348,8 @@ class SiteCache:
         date = str(get_build_datetime()) if _shows_build_date(config) else ""
         root = Path(config.config_file_path or ".").resolve().parent
         layout = _nav_items(nav.items) if nav is not None else []
-        whole = digest(json.dumps([self.base, layout, date,
-                                   _local_theme_files(config, root)]).encode())
+        whole = self.whole = digest(json.dumps([self.base, layout, date,
+                                                _local_theme_files(config, root)]).encode())
         pages = [file.page for file in files.documentation_pages()
                  if file.page is not None and id(file.page) in self.conversion_keys]
         for page in pages:
@@ -361,6 +364,23 @@ class SiteCache:
             jinja2.DictLoader({TEMPLATE: "{{ " + CONTEXT_KEY + " }}"}), env.loader])
         self._wrap_search(plugins)
         return env
+
+    def refresh_page(self, page: Page) -> None:
+        """``page`` was converted again by a quick rebuild (``quick.py``): key its theme
+        output on what it is now, and let the theme render it."""
+        self.reusable.discard(id(page))
+        conversion = self.conversion_keys.get(id(page))
+        if self.enabled and self.whole and conversion is not None:
+            self.output_keys[id(page)] = digest(
+                f"p\0{self.whole}\0{conversion}\0{page.title}".encode())
+        else:
+            self.output_keys.pop(id(page), None)
+
+    def flush(self) -> None:
+        """Store what a quick rebuild kept, without dropping what it did not use."""
+        if self.enabled:
+            self.store.flush(prune=False)
+        self.store.close()
 
     def _wrap_search(self, plugins: dict[str, Any]) -> None:
         """Hand the search plugin the entries it made for a reused page last time."""

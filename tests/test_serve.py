@@ -1,8 +1,10 @@
-"""Live preview: a real ``mkdocs serve --dirty`` on 127.0.0.1 shows every edit (page,
-partial, data file, schema) and re-renders only the pages that depend on it."""
+"""Live preview: a real ``mkdocs serve`` on 127.0.0.1 shows every edit (page, partial, data
+file, schema) and re-renders only the pages that depend on it; a quick rebuild (an edit of
+page bodies, partials or data) leaves the same site as MkDocs' rebuild of everything."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -26,14 +28,14 @@ PAGES = {  # slug -> partial; four pages share the Autotask partial
 
 
 class Server:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *options: str) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.lines: list[str] = []
         env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "mkdocs", "serve", "--dirty",
+            [sys.executable, "-m", "mkdocs", "serve", *(options or ("--dirty",)),
              "--dev-addr", f"127.0.0.1:{self.port}"],
             cwd=root, stderr=subprocess.STDOUT, stdout=subprocess.PIPE, text=True, env=env)
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -178,3 +180,125 @@ def test_schema_edit_rechecks_and_a_broken_edit_recovers(schemas, server, projec
     assert server.process.poll() is None
     page.write_text(good.replace("## Example Response", "Marker-recovered\n\n## Example Response"))
     server.wait_for(url("autotask-helpdesk"), lambda html: "Marker-recovered" in html)
+
+
+# --- quick rebuilds: the same site as MkDocs' rebuild of everything -----------------------
+
+ALL_PAGES = ["", "reference/diagnostic-codes/", *(url(slug) for slug in PAGES)]
+
+
+def without_livereload(html: str) -> str:
+    """The served page without the script the server adds (it differs on every request)."""
+    start = html.rfind("<script>", 0, html.rindex("</body>"))
+    assert "livereload(" in html[start:]
+    return html[:start] + html[html.index("</script>", start) + len("</script>"):]
+
+
+def served_site(server: Server) -> dict[str, object]:
+    site: dict[str, object] = {}
+    for path in ALL_PAGES:
+        html = server.get(path)
+        assert html is not None, path
+        site[path] = without_livereload(html)
+    index = server.get("search/search_index.json")
+    assert index is not None
+    site["search"] = json.loads(index)
+    return site
+
+
+def wait_log(server: Server, text: str, count: int = 1, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while server.log().count(text) < count:
+        assert time.monotonic() < deadline, server.log()[-3000:]
+        assert server.process.poll() is None, server.log()
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("mode", ["--dirty", "--livereload"])
+def test_quick_rebuilds_leave_the_site_a_full_rebuild_makes(project, mode):
+    server = Server(project, mode)
+    try:
+        server.wait_for("", lambda html: "Element Docs" in html)
+        server.wait_build(1)
+        page = project / "content/elements/autotask-crm/authenticate.md"
+        edit(page, "## Example Response", "## Marker-page-heading\n\nWords.\n\n"
+                                          "## Example Response")
+        wait_log(server, "quick rebuild: 1 page(s)")
+        partial = project / "includes/Elements/autotask/authenticate.md"
+        edit(partial, "## Parameters", "Marker-partial-edit\n\n## Parameters")
+        wait_log(server, "quick rebuild: 3 page(s)")
+        glossary = project / "includes/_data/glossary.yml"
+        glossary.write_text(re.sub(r"^element-auth-tags:.*$", "element-auth-tags: Marker-data.",
+                                   glossary.read_text(), flags=re.M))
+        wait_log(server, "quick rebuild:", count=3)
+        time.sleep(0.5)  # the search index is written just after the pages
+        quick = served_site(server)
+        assert "Marker-page-heading" in str(quick[url("autotask-crm")])
+        assert any("Marker-page-heading" in doc["title"] for doc in quick["search"]["docs"])
+        assert all("Marker-data" in str(quick[url(slug)]) for slug in PAGES)
+
+        # mkdocs.yml edited: MkDocs rebuilds every page from scratch (new cache keys too)
+        config = project / "mkdocs.yml"
+        config.write_text(config.read_text() + "\n# touched\n")
+        wait_log(server, "Documentation built in", count=2)
+        time.sleep(0.5)
+        full = served_site(server)
+        last = server.log().rsplit("Detected file changes", 1)[1]
+        assert "full rebuild: 'mkdocs.yml' is not a page, partial or data file" in last
+        for path in ALL_PAGES:
+            assert quick[path] == full[path], path
+        assert quick["search"] == full["search"]
+    finally:
+        server.stop()
+
+
+def test_edits_a_quick_rebuild_cannot_cover_get_the_full_rebuild(server, project):
+    page = project / "content/elements/autotask-crm/authenticate.md"
+    text = page.read_text()
+    heading = re.search(r"^heading: (.*)$", text, re.M)
+    assert heading
+    page.write_text(text.replace(heading.group(0), "heading: Marker Renamed Element"))
+    wait_log(server, "full rebuild: the front matter of "
+                     "'content/elements/autotask-crm/authenticate.md' changed")
+    # the navigation of every other page shows the new name
+    server.wait_for(url("infusionsoft-crm"), lambda html: "Marker Renamed Element" in html)
+
+    added = project / "content/elements/autotask-new/authenticate.md"
+    added.parent.mkdir()
+    added.write_text((project / "content/elements/autotask-helpdesk/authenticate.md")
+                     .read_text())
+    wait_log(server, "full rebuild: 'content/elements/autotask-new/authenticate.md' is not a "
+                     "page, partial or data file the site already reads")
+    server.wait_for(url("autotask-new"), lambda html: "Autotask" in html)
+
+
+def test_an_error_made_and_mended_in_a_quick_rebuild_is_reported_then_gone(server, project):
+    page = project / "content/elements/autotask-crm/authenticate.md"
+    good = page.read_text()
+    assert '"name": "API Instance",' in good
+    page.write_text(good.replace('"name": "API Instance",', '"name": "API Instance"', 1))
+    wait_log(server, "quick rebuild: 1 page(s)")
+    wait_log(server, "element-docs: 1 error(s)")
+    assert re.search(r"ERROR\s+-\s+content/elements/autotask-crm/authenticate\.md:\d+:",
+                     server.log()), server.log()
+    page.write_text(good)
+    wait_log(server, "quick rebuild: 1 page(s)", count=2)
+    after = server.log().rsplit("quick rebuild: 1 page(s)", 1)[1]
+    assert "error(s)" not in after.split("Reloading browsers")[0]
+
+
+def test_quick_serve_off_rebuilds_everything(project):
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text().replace("      strict: true",
+                                                 "      strict: true\n      quick_serve: false"))
+    assert "quick_serve: false" in config.read_text()
+    server = Server(project, "--dirty")
+    try:
+        server.wait_build(1)
+        page = project / "content/elements/autotask-crm/authenticate.md"
+        edit(page, "## Example Response", "Marker-off\n\n## Example Response")
+        server.wait_for(url("autotask-crm"), lambda html: "Marker-off" in html)
+        assert "quick rebuild" not in server.log()
+        assert server.log().count("Building documentation...") == 2
+    finally:
+        server.stop()
