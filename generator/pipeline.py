@@ -155,6 +155,13 @@ class ProjectMemory:
     pages: PageCache | None = None
 
 
+def _front_matter(loaded: tuple[Document | None, list[Diagnostic]]) -> Any:
+    """What the catalog and the navigation can see of a loaded page."""
+    doc, problems = loaded
+    meta = None if doc is None else (doc.meta, doc.has_front_matter)
+    return meta, [p.one_line() for p in problems]
+
+
 def _code_fingerprint() -> str:
     package = Path(__file__).parent
     parts = [p.read_bytes() for p in sorted(package.glob("*.py"))]
@@ -262,6 +269,29 @@ class Project:
             self.documents[key] = cached[1]
         self.elements = catalog((d for d, _ in self.documents.values() if d), self.settings)
         self._renderer = None
+
+    def reread(self, path: Path) -> bool:
+        """Read the page at ``path`` again after an edit of its body. True when its front
+        matter, and what loading it reported, are unchanged: the page is then up to date and
+        the catalog, the navigation and the compiled partials stay as they are, without
+        the cost of ``load`` (which makes the catalog of every page again). False when
+        they may have changed: the caller then loads the project again."""
+        key = absolute(path)
+        before = self.documents.get(key)
+        if before is None:
+            return False
+        stamp = self.memory.hashes.of(key)
+        rel = display_path(key, self.settings)
+        raw, _ = read_page_bytes(key, rel, self.settings)
+        if raw is None:
+            return False
+        loaded = document_from_bytes(raw, key, rel, self.settings, keep_body=False)
+        if _front_matter(loaded) != _front_matter(before):
+            return False
+        content = digest(raw)
+        self.memory.documents[key] = (stamp if content == stamp else content, loaded)
+        self.documents[key] = loaded
+        return True
 
     def forget_renderer(self) -> None:
         """Compile partials again on the next render (one was edited, or the data)."""

@@ -1,5 +1,5 @@
-"""The MkDocs adapter: with ``sitecache.py`` (its reuse of MkDocs' output), the only module
-that imports MkDocs.
+"""The MkDocs adapter: with ``sitecache.py`` (its reuse of MkDocs' output) and ``quick.py``
+(quick rebuilds under ``mkdocs serve``), the only modules that import MkDocs.
 
 Events used, and why:
 - ``on_startup``: keep one plugin instance (and its compiled templates and schemas) across
@@ -287,6 +287,10 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         self._stop_ahead()
         if self.quick is not None:
             self.quick.forget()
+
+    def on_shutdown(self) -> None:
+        if self.quick is not None:
+            self.quick.close()
 
     # quick rebuilds (quick.py) --------------------------------------------------------------
     def start_quick_rebuild(self) -> None:

@@ -10,8 +10,8 @@ and theme environment) and, when every file an edit touched is a page whose fron
 not change, a partial or a data file, runs MkDocs' own steps for one page (``_populate_page``
 and ``_build_page`` in ``mkdocs.commands.build``: every plugin's page events and the theme)
 for just the pages that read them. The search index is then rewritten from the search
-plugin's entries, with those pages' entries replaced, in a background thread, written aside
-and moved into place so the server never sends half of it.
+plugin's entries, with those pages' entries replaced, by a forked child (``_IndexWriter``),
+while the server already answers with the new pages.
 
 Anything else falls back to MkDocs' own rebuild, which is always right, and the log says why:
 mkdocs.yml, schemas or theme files, a page added, removed or renamed, front matter (the
@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -78,7 +79,9 @@ class QuickRebuild:
         self.last: LastBuild | None = None
         self._changed: set[str] = set()
         self._lock = threading.Lock()
-        self._index_writer: threading.Thread | None = None
+        self._index_writer: _IndexWriter | None = None
+        self._readers: dict[str, dict[str, set[str]]] | None = None  # see ``_readers``
+        self._native: Any = None  # the native file watcher, see ``_native_observer``
 
     # set-up -------------------------------------------------------------------------------
     def remember(self, config: MkDocsConfig, files: Files, nav: Navigation | None,
@@ -90,37 +93,65 @@ class QuickRebuild:
         pages = {os.path.abspath(f.abs_src_path): f.page for f in files.documentation_pages()
                  if f.abs_src_path and not f.generated_by and f.page is not None}
         self.last = LastBuild(config, files, nav, env, pages)
+        self._readers = None
 
     def forget(self) -> None:
         self.last = None
+        self._readers = None
 
     def install(self, server: Any) -> None:
         """Record the paths the server's watcher reports, and answer its rebuilds."""
         full_rebuild: Callable[[], None] = server.builder
 
         def builder() -> None:
-            self.wait_for_index()
             with self._lock:
                 changed, self._changed = self._changed, set()
             if not self.rebuild(changed):
+                self.finish_index_writer()  # a --dirty build completes the index on disk
                 self.last = None  # the full build remembers its own objects
                 full_rebuild()
 
         server.builder = builder
-        recorder = _Recorder(self)
-        watched = set(getattr(server, "_watched_paths", ()))
-        for path in sorted(watched):
-            server.observer.schedule(recorder, path, recursive=True)
+        self._native = _native_observer(server)
+        polled = _Recorder(self)
+        native = _Recorder(self, poke=lambda: _poke(server))
+        watched: set[str] = set()
+
+        def follow(path: str, recursive: bool) -> None:
+            """Watch ``path`` natively and stop MkDocs polling it, or record its polls."""
+            if path in watched:
+                return
+            watched.add(path)
+            if self._native is not None:
+                try:
+                    self._native.schedule(native, path, recursive=recursive)
+                    server.observer.unschedule(server._watch_refs.pop(path))
+                    return
+                except (OSError, KeyError, ValueError):  # e.g. out of inotify watches
+                    pass
+            server.observer.schedule(polled, path, recursive=recursive)
+
+        for path in sorted(getattr(server, "_watched_paths", ())):
+            follow(path, True)
         watch = server.watch
 
         def watch_too(path: str, func: None = None, *, recursive: bool = True) -> None:
             watch(path, func, recursive=recursive)
-            full = os.path.abspath(path)
-            if full not in watched:
-                watched.add(full)
-                server.observer.schedule(recorder, full, recursive=recursive)
+            follow(os.path.abspath(path), recursive)
 
         server.watch = watch_too
+        if self._native is not None:
+            self._native.start()
+        how = "the system's file watcher" if self._native is not None and any(
+            path not in server._watch_refs for path in watched) else "MkDocs' polling"
+        log.info(f"element-docs: quick rebuilds on; edits are noticed through {how}")
+
+    def close(self) -> None:
+        """The server stops: stop watching, and abandon an index still being written."""
+        self.stop_index_writer()
+        if self._native is not None:
+            self._native.stop()
+            self._native = None
 
     def record(self, *paths: str) -> None:
         with self._lock:
@@ -139,8 +170,10 @@ class QuickRebuild:
         start = time.monotonic()
         try:
             pages = self._plan(changed, last)
-            if pages:
-                self._redo(pages, last)
+            if not pages:
+                log.debug("element-docs: no page reads the files that changed")
+                return True
+            self._redo(pages, last)
         except FullRebuild as why:
             log.info(f"element-docs: full rebuild: {why}")
             return False
@@ -157,7 +190,9 @@ class QuickRebuild:
         settings = project.settings
         if (reason := why_off(last.config)) is not None:
             raise FullRebuild(reason)
-        readers = _readers(plugin.reads, settings)
+        if self._readers is None:
+            self._readers = _readers(plugin.reads, settings)
+        readers = self._readers
         data_dir = os.path.abspath(settings.data_dir)
         todo: set[str] = set()
         edited_pages: list[str] = []
@@ -180,16 +215,14 @@ class QuickRebuild:
             elif _under(path, data_dir) and Path(path).suffix in (".yml", ".yaml"):
                 todo.update(readers["data"].get(Path(path).stem, ()))
                 data_changed = True
+            elif _scratch(path, settings.root):
+                continue  # an editor's swap or backup file: MkDocs leaves those out too
             else:
                 raise FullRebuild(f"'{rel}' is not a page, partial or data file "
                                   "the site already reads")
         for path in edited_pages:
-            key = Path(path)
-            before = project.documents.get(key)
-            project.load([key])
-            after = project.documents.get(key)
-            if before is None or after is None or _front(before) != _front(after):
-                raise FullRebuild(f"the front matter of '{settings.rel(key)}' changed "
+            if not project.reread(Path(path)):
+                raise FullRebuild(f"the front matter of '{settings.rel(Path(path))}' changed "
                                   "(the navigation and the catalog are made from it)")
         if data_changed:
             data, problems = load_data_files(settings.data_dir, settings.rel)
@@ -207,8 +240,12 @@ class QuickRebuild:
         plugin.start_quick_rebuild()
         for page in pages:
             title = page.title
-            plugin.forget_page(page.file.abs_src_path)
+            source = os.path.abspath(page.file.abs_src_path or "")
+            read = plugin.reads.get(source)
+            plugin.forget_page(source)
             _populate_page(page, config, files)
+            if plugin.reads.get(source) != read:
+                self._readers = None  # the page reads other partials now
             if page.title != title:
                 raise FullRebuild(f"the title of '{page.file.src_uri}' changed to "
                                   f"'{page.title}' (every page shows it in the navigation)")
@@ -228,38 +265,80 @@ class QuickRebuild:
         for (_, found), old in zip(entries, keep, strict=True):
             _splice(found, old, rebuilt)
         if entries:
-            writer = threading.Thread(target=_write_index, args=(config, entries),
-                                      name="element-docs search index", daemon=True)
-            self._index_writer = writer
-            writer.start()
+            self.stop_index_writer()
+            self._index_writer = _IndexWriter(config, entries)
 
-    def wait_for_index(self) -> None:
+    def stop_index_writer(self) -> None:
+        """An index still being written is out of date once a newer one is written."""
         if self._index_writer is not None:
-            self._index_writer.join()
+            self._index_writer.stop()
+            self._index_writer = None
+
+    def finish_index_writer(self) -> None:
+        if self._index_writer is not None:
+            self._index_writer.finish()
             self._index_writer = None
 
 
-class _Recorder:
-    """A watchdog event handler: note every path an event names."""
+CHANGES = {"created", "deleted", "modified", "moved", "closed", "attrib"}  # not reads
 
-    def __init__(self, quick: QuickRebuild) -> None:
+
+class _Recorder:
+    """A watchdog event handler: note every path an event names that changed, and with
+    ``poke`` have the server rebuild (as MkDocs' own handler does for its polling)."""
+
+    def __init__(self, quick: QuickRebuild, poke: Callable[[], None] | None = None) -> None:
         self.quick = quick
+        self.poke = poke
 
     def dispatch(self, event: Any) -> None:
-        if getattr(event, "is_directory", False):
+        if getattr(event, "is_directory", False) or event.event_type not in CHANGES:
             return
         self.quick.record(os.fsdecode(event.src_path),
                           os.fsdecode(getattr(event, "dest_path", "") or ""))
+        if self.poke is not None:
+            self.poke()
+
+
+def _native_observer(server: Any) -> Any:
+    """The platform's own file watcher (inotify on Linux), or None.
+
+    MkDocs polls the watched folders every half second, each poll listing every file: on a
+    site of thousands of pages, most of the time from an edit to the served page. A native
+    watcher hears of an edit at once. It needs the parts of MkDocs' server that a watcher
+    uses to ask for a rebuild; where they are missing, MkDocs keeps polling."""
+    if not all(hasattr(server, name) for name in ("_rebuild_cond", "_want_rebuild",
+                                                  "_watch_refs", "observer")):
+        return None
+    try:
+        from watchdog.observers import Observer
+        from watchdog.observers.polling import PollingObserver
+    except ImportError:  # pragma: no cover - watchdog comes with MkDocs
+        return None
+    if Observer is PollingObserver:  # no native watcher on this platform
+        return None
+    observer = Observer()
+    observer.daemon = True
+    return observer
+
+
+def _poke(server: Any) -> None:
+    """Ask the server for a rebuild, as its own watcher does."""
+    with server._rebuild_cond:
+        server._want_rebuild = True
+        server._rebuild_cond.notify_all()
+
+
+def _scratch(path: str, root: Path) -> bool:
+    """A hidden file or one in a hidden folder of the project (MkDocs' default
+    ``exclude_docs`` leaves them out of the site), or an editor's backup."""
+    inside = Path(path).relative_to(root).parts if _under(path, str(root)) \
+        else (os.path.basename(path),)
+    return any(part.startswith(".") for part in inside) or path.endswith("~")
 
 
 def _under(path: str, folder: str) -> bool:
     return path.startswith(folder.rstrip(os.sep) + os.sep)
-
-
-def _front(loaded: tuple[Any, list[Any]]) -> Any:
-    doc, problems = loaded
-    meta = None if doc is None else (doc.meta, doc.has_front_matter)
-    return meta, [p.one_line() for p in problems]
 
 
 def _readers(reads: dict[str, tuple[frozenset[str], frozenset[str]]],
@@ -313,32 +392,81 @@ def _splice(entries: list[dict[str, Any]], old: int, rebuilt: set[str]) -> None:
     entries[:] = merged
 
 
-def _write_index(config: MkDocsConfig, entries: list[tuple[Any, list[dict[str, Any]]]]
+def _index_text(plugin: Any, entries: list[dict[str, Any]]) -> str:
+    """search/search_index.json as the search plugin writes it."""
+    index = plugin.search_index
+    if hasattr(index, "_entries"):  # MkDocs' own: keys sorted, its config as it is
+        return json.dumps({"config": index.config, "docs": entries}, sort_keys=True,
+                          separators=(",", ":"), default=str)
+    settings = {k: plugin.config[k] for k in ("lang", "separator", "pipeline", "fields")}
+    return json.dumps({"config": settings, "docs": entries}, separators=(",", ":"),
+                      default=str)  # Material's: four of its options
+
+
+class _IndexWriter:
+    """Writes the search index of a quick rebuild in a forked child.
+
+    Encoding tens of megabytes of JSON holds the interpreter for a noticeable moment; in
+    the server's process that would delay the browser's reload and the next edit. A child
+    has an interpreter of its own, on the spare core, and a copy of the entries as they are
+    now. It writes beside the index and renames, so the server never sends half of it.
+    Where fork is missing (Windows) a thread does the same."""
+
+    def __init__(self, config: MkDocsConfig, found: list[tuple[Any, list[dict[str, Any]]]]
                  ) -> None:
-    """Write search/search_index.json as the search plugin would, one entry at a time (a
-    single ``json.dumps`` of a large site holds the interpreter for a noticeable moment,
-    during which the server could not answer the browser's reload)."""
-    for plugin, found in entries:
-        index = plugin.search_index
-        if hasattr(index, "_entries"):  # MkDocs' own: keys sorted, its config as it is
-            settings, sort = index.config, True
-        else:  # Material's: four of its options
-            settings = {k: plugin.config[k] for k in ("lang", "separator", "pipeline",
-                                                       "fields")}
-            sort = False
+        self.target = Path(config.site_dir) / "search" / "search_index.json"
+        self.temporary = self.target.with_name(f".{self.target.name}.{os.getpid()}.tmp")
+        self.pid = 0
+        self.thread: threading.Thread | None = None
+        plugin, entries = found[-1]  # one search plugin in practice; the last one wins
+        if hasattr(os, "fork"):
+            pid = os.fork()
+            if pid == 0:  # the child: write, and leave without running the parent's exits
+                code = 1
+                try:
+                    code = 0 if self._write(plugin, entries) else 1
+                finally:
+                    os._exit(code)
+            self.pid = pid
+        else:  # pragma: no cover - Windows
+            self.thread = threading.Thread(target=self._write, args=(plugin, list(entries)),
+                                           daemon=True)
+            self.thread.start()
 
-        def dump(value: Any, sort: bool = sort) -> str:
-            return json.dumps(value, sort_keys=sort, separators=(",", ":"), default=str)
-
-        docs = ",".join([dump(entry) for entry in list(found)])
-        text = f'{{"config":{dump(settings)},"docs":[{docs}]}}'
-        target = Path(config.site_dir) / "search" / "search_index.json"
-        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    def _write(self, plugin: Any, entries: list[dict[str, Any]]) -> bool:
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            temporary.write_text(text, encoding="utf-8")
-            os.replace(temporary, target)
-        except OSError as exc:
-            log.warning(f"element-docs: could not write the search index: {exc}")
-            temporary.unlink(missing_ok=True)
+            text = _index_text(plugin, entries)
+            self.target.parent.mkdir(parents=True, exist_ok=True)
+            self.temporary.write_text(text, encoding="utf-8")
+            os.replace(self.temporary, self.target)
+            return True
+        except (OSError, TypeError, ValueError):
+            self.temporary.unlink(missing_ok=True)
+            return False
 
+    def finish(self) -> None:
+        """Wait until the index is written (a full build reads it: ``--dirty``)."""
+        if self.pid:
+            try:
+                _, status = os.waitpid(self.pid, 0)
+            except ChildProcessError:
+                status = 0
+            self.pid = 0
+            if status:
+                log.warning("element-docs: the search index of the last quick rebuild could "
+                            "not be written; the next full build writes it")
+        elif self.thread is not None:  # pragma: no cover - Windows
+            self.thread.join()
+
+    def stop(self) -> None:
+        """Abandon a write a newer one replaces."""
+        if self.pid:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+            self.pid = 0
+            self.temporary.unlink(missing_ok=True)
+        elif self.thread is not None:  # pragma: no cover - Windows
+            self.thread.join()

@@ -302,3 +302,15 @@ def test_quick_serve_off_rebuilds_everything(project):
         assert server.log().count("Building documentation...") == 2
     finally:
         server.stop()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")
+def test_edits_are_heard_from_the_system_watcher_not_polling(server, project):
+    assert "edits are noticed through the system's file watcher" in server.log()
+    # an editor's swap file beside the page is no reason to rebuild anything
+    (project / "content/elements/autotask-crm/.authenticate.md.swp").write_bytes(b"\0swap")
+    page = project / "content/elements/autotask-crm/authenticate.md"
+    edit(page, "## Example Response", "Marker-native\n\n## Example Response")
+    server.wait_for(url("autotask-crm"), lambda html: "Marker-native" in html)
+    assert "quick rebuild: 1 page(s)" in server.log()
+    assert "full rebuild" not in server.log()
