@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as _dt
+import http.client
 import json
 import os
 import platform
@@ -853,7 +854,8 @@ class Server:
             with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/{path}",
                                         timeout=timeout) as response:
                 return str(response.read().decode("utf-8", "replace"))
-        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError,
+                http.client.HTTPException):  # e.g. a page cut short as the server stops
             return None
 
     def wait(self, paths: list[str], predicate: Callable[[str], bool], limit: float,
@@ -2100,6 +2102,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"n={n}: profiles")
             bench_profile(ctx, project)
         if serves:
+            save_raw(ctx)  # what was measured so far survives a failing server
             log(f"n={n}: mkdocs serve")
             bench_serve(ctx, project)
         save_raw(ctx)

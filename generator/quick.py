@@ -124,11 +124,12 @@ class QuickRebuild:
             watched.add(path)
             if self._native is not None:
                 try:
-                    self._native.schedule(native, path, recursive=recursive)
+                    self._native.schedule(native, path, recursive=recursive,
+                                          event_filter=_changes())
                     server.observer.unschedule(server._watch_refs.pop(path))
                     return
-                except (OSError, KeyError, ValueError):  # e.g. out of inotify watches
-                    pass
+                except (OSError, KeyError, ValueError, TypeError):  # out of inotify
+                    pass  # watches, or a watchdog without event filters: poll
             server.observer.schedule(polled, path, recursive=recursive)
 
         for path in sorted(getattr(server, "_watched_paths", ())):
@@ -298,6 +299,18 @@ class _Recorder:
                           os.fsdecode(getattr(event, "dest_path", "") or ""))
         if self.poke is not None:
             self.poke()
+
+
+def _changes() -> list[type[Any]]:
+    """The events a native watcher asks the system for: changes only. Without this filter
+    inotify also reports every file opened or read, by this server's own rebuilds and by
+    the watcher's walk of the folders: on a site of thousands of folders that floods its
+    queue, and the events of real edits are lost."""
+    from watchdog import events
+
+    return [events.FileCreatedEvent, events.FileDeletedEvent, events.FileModifiedEvent,
+            events.FileMovedEvent, events.FileClosedEvent, events.DirCreatedEvent,
+            events.DirDeletedEvent, events.DirMovedEvent]
 
 
 def _native_observer(server: Any) -> Any:

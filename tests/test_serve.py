@@ -314,3 +314,22 @@ def test_edits_are_heard_from_the_system_watcher_not_polling(server, project):
     server.wait_for(url("autotask-crm"), lambda html: "Marker-native" in html)
     assert "quick rebuild: 1 page(s)" in server.log()
     assert "full rebuild" not in server.log()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")
+def test_a_tree_of_thousands_of_folders_does_not_flood_the_watcher(project):
+    # Watching a folder opens it; were opens reported, these folders alone would overflow
+    # the system's queue of events (16,384 by default) and edits would be lost.
+    for number in range(9000):
+        (project / "content/archive" / f"f{number:04d}").mkdir(parents=True)
+    server = Server(project, "--dirty")
+    try:
+        server.wait_build(1)
+        page = project / "content/elements/autotask-crm/authenticate.md"
+        edit(page, "## Example Response", "Marker-many-folders\n\n## Example Response")
+        server.wait_for(url("autotask-crm"), lambda html: "Marker-many-folders" in html,
+                        timeout=30)
+        assert "quick rebuild: 1 page(s)" in server.log()
+        assert "overflow" not in server.log()
+    finally:
+        server.stop()
