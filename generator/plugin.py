@@ -336,6 +336,13 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         index["docs"] = kept + index["docs"]
         (site / SEARCH_INDEX).write_text(json.dumps(index, ensure_ascii=False,
                                                     separators=(",", ":")), encoding="utf-8")
+        # The search plugin's own list must say the same: a quick rebuild (quick.py)
+        # writes the next index from it.
+        for name in ("search", "material/search"):
+            search = getattr(config.plugins.get(name), "search_index", None)
+            entries = getattr(search, "entries", getattr(search, "_entries", None))
+            if isinstance(entries, list):
+                entries[:] = index["docs"]
 
     # helpers --------------------------------------------------------------------------------
     @property

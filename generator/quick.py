@@ -37,6 +37,7 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
+from mkdocs.utils import CountHandler
 
 from .sitecache import why_off
 from .templating import load_data_files, partial_path
@@ -100,39 +101,35 @@ class QuickRebuild:
         self._readers = None
 
     def install(self, server: Any) -> None:
-        """Record the paths the server's watcher reports, and answer its rebuilds."""
+        """Hear of edits (natively where possible, see ``_NativeWatch``), and answer the
+        server's rebuilds."""
         full_rebuild: Callable[[], None] = server.builder
+        known = getattr(server, "_watched_paths", None)
+        follows_all = known is not None  # every watched path is recorded (or watched) here
 
         def builder() -> None:
             with self._lock:
                 changed, self._changed = self._changed, set()
+            if not changed and follows_all:
+                return  # a second call for paths the previous rebuild already took
             if not self.rebuild(changed):
                 self.finish_index_writer()  # a --dirty build completes the index on disk
                 self.last = None  # the full build remembers its own objects
                 full_rebuild()
 
         server.builder = builder
-        self._native = _native_observer(server)
+        self._native = _NativeWatch.start(server, self)
         polled = _Recorder(self)
-        native = _Recorder(self, poke=lambda: _poke(server))
         watched: set[str] = set()
 
         def follow(path: str, recursive: bool) -> None:
-            """Watch ``path`` natively and stop MkDocs polling it, or record its polls."""
             if path in watched:
                 return
             watched.add(path)
-            if self._native is not None:
-                try:
-                    self._native.schedule(native, path, recursive=recursive,
-                                          event_filter=_changes())
-                    server.observer.unschedule(server._watch_refs.pop(path))
-                    return
-                except (OSError, KeyError, ValueError, TypeError):  # out of inotify
-                    pass  # watches, or a watchdog without event filters: poll
-            server.observer.schedule(polled, path, recursive=recursive)
+            if self._native is None or not self._native.take(path, recursive):
+                server.observer.schedule(polled, path, recursive=recursive)
 
-        for path in sorted(getattr(server, "_watched_paths", ())):
+        for path in sorted(known or ()):
             follow(path, True)
         watch = server.watch
 
@@ -141,17 +138,15 @@ class QuickRebuild:
             follow(os.path.abspath(path), recursive)
 
         server.watch = watch_too
-        if self._native is not None:
-            self._native.start()
-        how = "the system's file watcher" if self._native is not None and any(
-            path not in server._watch_refs for path in watched) else "MkDocs' polling"
+        how = "the system's file watcher" if self._native is not None and self._native.taken \
+            else "MkDocs' polling"
         log.info(f"element-docs: quick rebuilds on; edits are noticed through {how}")
 
     def close(self) -> None:
         """The server stops: stop watching, and abandon an index still being written."""
         self.stop_index_writer()
         if self._native is not None:
-            self._native.stop()
+            self._native.observer.stop()
             self._native = None
 
     def record(self, *paths: str) -> None:
@@ -167,6 +162,8 @@ class QuickRebuild:
         if not changed:
             log.info("element-docs: full rebuild: the change was outside the files "
                      "element-docs follows")
+            return False
+        if not self.plugin.config.quick_serve:  # turned off in mkdocs.yml meanwhile
             return False
         start = time.monotonic()
         try:
@@ -200,25 +197,26 @@ class QuickRebuild:
         new_partials = data_changed = False
         for path in sorted(changed):
             rel = settings.rel(Path(path))
-            exists = os.path.isfile(path)
-            known = path in last.pages or path in readers["partial"] \
-                or _under(path, data_dir)
-            if not exists:
-                if known:
+            is_page, is_partial = path in last.pages, path in readers["partial"]
+            is_data = _under(path, data_dir) and Path(path).suffix in (".yml", ".yaml")
+            if not os.path.exists(path):
+                if is_page or is_partial or is_data or _holds(path, last, readers, data_dir):
                     raise FullRebuild(f"'{rel}' was removed or renamed")
                 continue  # an editor's temporary file, gone again: not part of the site
-            if path in last.pages:
+            if os.path.isdir(path):
+                raise FullRebuild(f"the folder '{rel}' was added or moved in")
+            if is_page:
                 edited_pages.append(path)
                 todo.add(path)
-            elif path in readers["partial"]:
+            if is_partial:  # a page's own file can be another page's partial too
                 todo.update(readers["partial"][path])
                 new_partials = True
-            elif _under(path, data_dir) and Path(path).suffix in (".yml", ".yaml"):
+            if is_page or is_partial:
+                continue
+            if is_data:
                 todo.update(readers["data"].get(Path(path).stem, ()))
                 data_changed = True
-            elif _scratch(path, settings.root):
-                continue  # an editor's swap or backup file: MkDocs leaves those out too
-            else:
+            elif not _scratch(path, settings.root):
                 raise FullRebuild(f"'{rel}' is not a page, partial or data file "
                                   "the site already reads")
         for path in edited_pages:
@@ -227,18 +225,30 @@ class QuickRebuild:
                                   "(the navigation and the catalog are made from it)")
         if data_changed:
             data, problems = load_data_files(settings.data_dir, settings.rel)
-            if problems:
-                raise FullRebuild("a data file has a problem to report")
+            if problems or plugin.setup_diagnostics:
+                raise FullRebuild("a data file has a problem to report, or had one")
             project.data = data
         if new_partials or data_changed:
             project.forget_renderer()  # compiled partials and data are read afresh
         return [last.pages[path] for path in sorted(todo)]
 
     def _redo(self, pages: list[Page], last: LastBuild) -> None:
+        self.plugin.start_quick_rebuild()
+        warnings = CountHandler()
+        warnings.setLevel(logging.WARNING)
+        logging.getLogger("mkdocs").addHandler(warnings)
+        try:
+            self._redo_pages(pages, last)
+        finally:
+            logging.getLogger("mkdocs").removeHandler(warnings)
+        if last.config.strict and warnings.get_counts():
+            raise FullRebuild("a warning under --strict, which MkDocs' build reports and "
+                              "stops at")
+
+    def _redo_pages(self, pages: list[Page], last: LastBuild) -> None:
         config, files, nav, env = last.config, last.files, last.nav, last.env
         plugin = self.plugin
         site_cache = plugin._site_cache()
-        plugin.start_quick_rebuild()
         for page in pages:
             title = page.title
             source = os.path.abspath(page.file.abs_src_path or "")
@@ -293,8 +303,10 @@ class _Recorder:
         self.poke = poke
 
     def dispatch(self, event: Any) -> None:
-        if getattr(event, "is_directory", False) or event.event_type not in CHANGES:
+        if event.event_type not in CHANGES:
             return
+        if getattr(event, "is_directory", False) and event.event_type == "modified":
+            return  # a file in it changed: that file's own event says which
         self.quick.record(os.fsdecode(event.src_path),
                           os.fsdecode(getattr(event, "dest_path", "") or ""))
         if self.poke is not None:
@@ -313,26 +325,82 @@ def _changes() -> list[type[Any]]:
             events.DirDeletedEvent, events.DirMovedEvent]
 
 
-def _native_observer(server: Any) -> Any:
-    """The platform's own file watcher (inotify on Linux), or None.
+class _NativeWatch:
+    """The platform's own file watcher (inotify on Linux) in place of MkDocs' polling.
 
     MkDocs polls the watched folders every half second, each poll listing every file: on a
     site of thousands of pages, most of the time from an edit to the served page. A native
-    watcher hears of an edit at once. It needs the parts of MkDocs' server that a watcher
-    uses to ask for a rebuild; where they are missing, MkDocs keeps polling."""
-    if not all(hasattr(server, name) for name in ("_rebuild_cond", "_want_rebuild",
-                                                  "_watch_refs", "observer")):
-        return None
+    watcher hears of an edit at once. It takes over a watched path only where it can see
+    everything polling saw: a folder (a single file, such as mkdocs.yml, is replaced by an
+    editor's save and its watch lost with it), without symbolic links (not followed), and
+    within half of the system's limit of watched folders. Other paths stay polled."""
+
+    def __init__(self, server: Any, observer: Any, recorder: _Recorder) -> None:
+        self.server = server
+        self.observer = observer
+        self.recorder = recorder
+        self.taken: list[str] = []
+        self.budget = _watch_limit() // 2
+
+    @classmethod
+    def start(cls, server: Any, quick: QuickRebuild) -> _NativeWatch | None:
+        if not all(hasattr(server, name) for name in ("_rebuild_cond", "_want_rebuild",
+                                                      "_watch_refs", "observer")):
+            return None  # MkDocs' server has changed: it keeps polling
+        try:
+            from watchdog.observers import Observer
+            from watchdog.observers.polling import PollingObserver
+
+            if Observer is PollingObserver:  # no native watcher on this platform
+                return None
+            observer = Observer()
+            observer.daemon = True
+            observer.start()
+        except (ImportError, OSError, RuntimeError):
+            return None
+        return cls(server, observer, _Recorder(quick, poke=lambda: _poke(server)))
+
+    def take(self, path: str, recursive: bool) -> bool:
+        """Watch ``path`` natively and stop MkDocs polling it; False to leave it polled."""
+        if path not in self.server._watch_refs or not os.path.isdir(path) \
+                or os.path.islink(path):
+            return False
+        folders = _plain_folders(path) if recursive else 1
+        if folders is None or folders > self.budget:
+            return False
+        try:
+            self.observer.schedule(self.recorder, path, recursive=recursive,
+                                   event_filter=_changes())
+        except (OSError, ValueError, TypeError):  # out of watches, or an old watchdog
+            return False
+        self.budget -= folders
+        self.server.observer.unschedule(self.server._watch_refs.pop(path))
+        self.taken.append(path)
+        return True
+
+
+def _watch_limit() -> int:
     try:
-        from watchdog.observers import Observer
-        from watchdog.observers.polling import PollingObserver
-    except ImportError:  # pragma: no cover - watchdog comes with MkDocs
+        return int(Path("/proc/sys/fs/inotify/max_user_watches").read_text())
+    except (OSError, ValueError):
+        return 8192  # the oldest kernels' default
+
+
+def _plain_folders(root: str) -> int | None:
+    """How many folders ``root`` holds, itself included; None if it holds a link."""
+    count, stack = 0, [root]
+    try:
+        while stack:
+            count += 1
+            with os.scandir(stack.pop()) as entries:
+                for entry in entries:
+                    if entry.is_symlink():
+                        return None
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+    except OSError:
         return None
-    if Observer is PollingObserver:  # no native watcher on this platform
-        return None
-    observer = Observer()
-    observer.daemon = True
-    return observer
+    return count
 
 
 def _poke(server: Any) -> None:
@@ -342,12 +410,21 @@ def _poke(server: Any) -> None:
         server._rebuild_cond.notify_all()
 
 
+def _holds(folder: str, last: LastBuild, readers: dict[str, dict[str, set[str]]],
+           data_dir: str) -> bool:
+    """True when the removed ``folder`` held a page, a partial or the data files."""
+    return _under(data_dir, folder) or any(
+        _under(path, folder) for path in (*last.pages, *readers["partial"]))
+
+
 def _scratch(path: str, root: Path) -> bool:
     """A hidden file or one in a hidden folder of the project (MkDocs' default
-    ``exclude_docs`` leaves them out of the site), or an editor's backup."""
+    ``exclude_docs`` leaves them out of the site), or an editor's backup or auto-save."""
     inside = Path(path).relative_to(root).parts if _under(path, str(root)) \
         else (os.path.basename(path),)
-    return any(part.startswith(".") for part in inside) or path.endswith("~")
+    name = inside[-1] if inside else ""
+    return any(part.startswith(".") for part in inside) or name.endswith("~") \
+        or (name.startswith("#") and name.endswith("#"))  # Emacs' auto-save
 
 
 def _under(path: str, folder: str) -> bool:
@@ -472,11 +549,16 @@ class _IndexWriter:
             self.thread.join()
 
     def stop(self) -> None:
-        """Abandon a write a newer one replaces."""
+        """Abandon a write a newer one replaces (saying so if a finished one failed)."""
         if self.pid:
             try:
-                os.kill(self.pid, signal.SIGKILL)
-                os.waitpid(self.pid, 0)
+                done, status = os.waitpid(self.pid, os.WNOHANG)
+                if done and status:
+                    log.warning("element-docs: the search index of a quick rebuild could "
+                                "not be written; the next one writes it again")
+                elif not done:
+                    os.kill(self.pid, signal.SIGKILL)
+                    os.waitpid(self.pid, 0)
             except (ProcessLookupError, ChildProcessError):
                 pass
             self.pid = 0

@@ -267,8 +267,7 @@ def test_edits_a_quick_rebuild_cannot_cover_get_the_full_rebuild(server, project
     added.parent.mkdir()
     added.write_text((project / "content/elements/autotask-helpdesk/authenticate.md")
                      .read_text())
-    wait_log(server, "full rebuild: 'content/elements/autotask-new/authenticate.md' is not a "
-                     "page, partial or data file the site already reads")
+    wait_log(server, "full rebuild: the folder 'content/elements/autotask-new' was added")
     server.wait_for(url("autotask-new"), lambda html: "Autotask" in html)
 
 
@@ -324,7 +323,7 @@ def test_a_tree_of_thousands_of_folders_does_not_flood_the_watcher(project):
         (project / "content/archive" / f"f{number:04d}").mkdir(parents=True)
     server = Server(project, "--dirty")
     try:
-        server.wait_build(1)
+        server.wait_for("", lambda html: "Element Docs" in html)  # watching by now
         page = project / "content/elements/autotask-crm/authenticate.md"
         edit(page, "## Example Response", "Marker-many-folders\n\n## Example Response")
         server.wait_for(url("autotask-crm"), lambda html: "Marker-many-folders" in html,
@@ -333,3 +332,51 @@ def test_a_tree_of_thousands_of_folders_does_not_flood_the_watcher(project):
         assert "overflow" not in server.log()
     finally:
         server.stop()
+
+
+def test_a_page_that_another_page_includes_updates_both(server, project):
+    folder = project / "content/elements/autotask-crm"
+    (folder / "step.md").write_text("# Step\n\nStep text one.\n")
+    page = folder / "authenticate.md"
+    edit(page, "## Example Response", "{% include_relative step.md %}\n\n## Example Response")
+    server.wait_for(url("autotask-crm"), lambda html: "Step text one." in html)
+    edit(folder / "step.md", "Step text one.", "Step text two.")
+    server.wait_for(url("autotask-crm"), lambda html: "Step text two." in html)
+    server.wait_for("elements/autotask-crm/step/", lambda html: "Step text two." in html)
+    # a later edit of the including page renders the partial as it is now, not as compiled
+    edit(page, "## Example Response", "Marker-later\n\n## Example Response")
+    html = server.wait_for(url("autotask-crm"), lambda html: "Marker-later" in html)
+    assert "Step text two." in html and "Step text one." not in html
+
+
+def test_a_folder_moved_out_of_the_site_takes_its_pages_away(server, project, tmp_path_factory):
+    assert server.get(url("infusionsoft-crm")) is not None
+    outside = tmp_path_factory.mktemp("moved") / "infusionsoft-crm"
+    os.rename(project / "content/elements/infusionsoft-crm", outside)
+    wait_log(server, "full rebuild: 'content/elements/infusionsoft-crm' was removed or renamed")
+    deadline = time.monotonic() + 30
+    while "Infusionsoft" in (server.get("") or "") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "Infusionsoft" not in (server.get("") or "")
+
+
+def test_mkdocs_yml_saved_twice_by_an_editor_that_replaces_the_file(server, project):
+    config = project / "mkdocs.yml"
+    for number in (1, 2):
+        replacement = project / f".mkdocs.yml.save{number}"
+        replacement.write_text(re.sub(r"^site_name: .*$", f"site_name: Renamed {number}",
+                                      config.read_text(), flags=re.M))
+        os.replace(replacement, config)  # a new file takes the old one's name
+        server.wait_for("", lambda html, n=number: f"Renamed {n}" in html)
+
+
+def test_a_data_file_error_leaves_the_summary_once_mended(server, project):
+    glossary = project / "includes/_data/glossary.yml"
+    good = glossary.read_text()
+    glossary.write_text(good + "\nbroken: [unclosed\n")
+    wait_log(server, "error(s), 0 warning(s)")  # the glossary is gone from every page
+    glossary.write_text(re.sub(r"^element-auth-tags:.*$", "element-auth-tags: Marker-mended.",
+                               good, flags=re.M))
+    server.wait_for(url("autotask-crm"), lambda html: "Marker-mended" in html)
+    wait_log(server, "Reloading browsers", count=server.log().count("Detected file changes"))
+    assert "error(s)" not in server.log().rsplit("Detected file changes", 1)[1]
