@@ -52,7 +52,7 @@ from .pages import CODES_PAGE, build_nav, codes_markdown
 from .pipeline import CODE_FINGERPRINT, PageResult, Project, ProjectMemory
 from .quick import QuickRebuild, page_key
 from .settings import settings_from
-from .sitecache import SiteCache
+from .sitecache import SiteCache, search_entries
 
 log = logging.getLogger("mkdocs.plugins.element_docs")
 SEARCH_INDEX = "search/search_index.json"
@@ -338,11 +338,8 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
                                                     separators=(",", ":")), encoding="utf-8")
         # The search plugin's own list must say the same: a quick rebuild (quick.py)
         # writes the next index from it.
-        for name in ("search", "material/search"):
-            search = getattr(config.plugins.get(name), "search_index", None)
-            entries = getattr(search, "entries", getattr(search, "_entries", None))
-            if isinstance(entries, list):
-                entries[:] = index["docs"]
+        for _, entries in search_entries(config.plugins):
+            entries[:] = index["docs"]
 
     # helpers --------------------------------------------------------------------------------
     @property

@@ -39,7 +39,7 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils import CountHandler
 
-from .sitecache import why_off
+from .sitecache import search_entries, why_off
 from .templating import load_data_files, partial_path
 
 try:  # MkDocs' steps for one page; private, so their absence only turns this module off
@@ -48,7 +48,6 @@ except ImportError:  # pragma: no cover - another MkDocs than the 1.6 line
     _build_page = _populate_page = None  # type: ignore[assignment]
 
 log = logging.getLogger("mkdocs.plugins.element_docs")
-SEARCH_PLUGINS = ("search", "material/search")
 
 
 class FullRebuild(Exception):
@@ -82,7 +81,7 @@ class QuickRebuild:
         self._lock = threading.Lock()
         self._index_writer: _IndexWriter | None = None
         self._readers: dict[str, dict[str, set[str]]] | None = None  # see ``_readers``
-        self._native: Any = None  # the native file watcher, see ``_native_observer``
+        self._native: _NativeWatch | None = None
 
     # set-up -------------------------------------------------------------------------------
     def remember(self, config: MkDocsConfig, files: Files, nav: Navigation | None,
@@ -449,16 +448,10 @@ def _readers(reads: dict[str, tuple[frozenset[str], frozenset[str]]],
 
 def _search_entries(config: MkDocsConfig) -> list[tuple[Any, list[dict[str, Any]]]]:
     """The search plugins in use and their list of entries, which pages append to."""
-    found = []
-    for name in SEARCH_PLUGINS:
-        plugin = config.plugins.get(name)
-        index = getattr(plugin, "search_index", None)
-        entries = getattr(index, "entries", getattr(index, "_entries", None))
-        if plugin is not None and isinstance(entries, list):
-            if getattr(getattr(plugin, "config", None), "get", lambda _: None)(
-                    "prebuild_index"):
-                raise FullRebuild("the search index is prebuilt")
-            found.append((plugin, entries))
+    found = search_entries(config.plugins)
+    for plugin, _ in found:
+        if getattr(getattr(plugin, "config", None), "get", lambda _: None)("prebuild_index"):
+            raise FullRebuild("the search index is prebuilt")
     return found
 
 

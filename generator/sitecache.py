@@ -28,7 +28,7 @@ import json
 import logging
 import sqlite3
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -67,6 +67,19 @@ def why_off(config: MkDocsConfig) -> str | None:
     if readers:
         return f"Markdown extension '{readers[0]}' reads files the cache cannot track"
     return None
+
+
+def search_entries(plugins: Mapping[str, Any]) -> list[tuple[Any, list[dict[str, Any]]]]:
+    """The search plugins in use (MkDocs' own, Material's) with their list of entries, the
+    list each page's entries are appended to and the index is written from."""
+    found = []
+    for name in ("search", "material/search"):
+        plugin = plugins.get(name)
+        index = getattr(plugin, "search_index", None)
+        entries = getattr(index, "entries", getattr(index, "_entries", None))
+        if plugin is not None and isinstance(entries, list):
+            found.append((plugin, entries))
+    return found
 
 
 def _versions() -> str:
@@ -384,11 +397,9 @@ class SiteCache:
 
     def _wrap_search(self, plugins: dict[str, Any]) -> None:
         """Hand the search plugin the entries it made for a reused page last time."""
-        for name in ("search", "material/search"):
-            index = getattr(plugins.get(name), "search_index", None)
-            entries = getattr(index, "entries", getattr(index, "_entries", None))
-            add = getattr(index, "add_entry_from_context", None)
-            if index is None or not isinstance(entries, list) or add is None:
+        for plugin, entries in search_entries(plugins):
+            add = getattr(plugin.search_index, "add_entry_from_context", None)
+            if add is None:
                 continue
 
             def add_entry(page: Page, add: Any = add, entries: list[Any] = entries) -> None:
@@ -401,7 +412,7 @@ class SiteCache:
                 add(page)
                 self.search_entries[id(page)] = entries[before:]
 
-            index.add_entry_from_context = add_entry
+            plugin.search_index.add_entry_from_context = add_entry
 
     def on_page_context(self, context: dict[str, Any], page: Page) -> dict[str, Any]:
         self.current = None
