@@ -1362,7 +1362,9 @@ def serve_rebuilds(logfile: Path, rendered: int | None = None,
     out): MkDocs' own builds ("Documentation built in") and element-docs' quick rebuilds
     ("quick rebuild: N page(s) written in"). With ``rendered``, only the rebuilds in which
     element-docs rendered that many pages (1 for a page edit, 10 for the partial edit; the
-    plugin logs it before MkDocs' own line); with ``kind`` ("quick" or "full"), only those."""
+    plugin logs it before MkDocs' own line); with ``kind`` ("quick" or "full"), only those.
+    MkDocs logs each distinct "Documentation built in N seconds" once per process, so a full
+    rebuild that took exactly as long as an earlier one is missing from these figures."""
     try:
         text = logfile.read_text(encoding="utf-8", errors="replace")
     except OSError:
