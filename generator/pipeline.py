@@ -254,21 +254,25 @@ class Project:
             stamp = self.memory.hashes.of(key)
             cached = known.get(key)
             if cached is None or cached[0] != stamp:
-                if os.fspath(path) == os.fspath(key):
-                    path = key  # one path object for the page, not two
-                rel = display_path(path, self.settings)
-                raw, problem = read_page_bytes(path, rel, self.settings)
-                if raw is None:  # no hash is "": it is tried again next time
-                    cached = ("", (None, [problem] if problem else []))
-                else:
-                    loaded = document_from_bytes(raw, path, rel, self.settings, keep_body=False)
-                    # the hash of what was parsed, should the file change after hashing
-                    content = digest(raw)
-                    cached = (stamp if content == stamp else content, loaded)
-                known[key] = cached
+                # one path object for the page, not two
+                cached = known[key] = self._read_front_matter(
+                    key if os.fspath(path) == os.fspath(key) else path, stamp)
             self.documents[key] = cached[1]
         self.elements = catalog((d for d, _ in self.documents.values() if d), self.settings)
         self._renderer = None
+
+    def _read_front_matter(self, path: Path, stamp: str
+                           ) -> tuple[str, tuple[Document | None, list[Diagnostic]]]:
+        """The page's file read now, ``stamp`` its hash a moment ago: (the hash of what was
+        parsed, (page, problems))."""
+        rel = display_path(path, self.settings)
+        raw, problem = read_page_bytes(path, rel, self.settings)
+        if raw is None:  # no hash is "": it is tried again next time
+            return "", (None, [problem] if problem else [])
+        loaded = document_from_bytes(raw, path, rel, self.settings, keep_body=False)
+        # the hash of what was parsed, should the file change after hashing
+        content = digest(raw)
+        return stamp if content == stamp else content, loaded
 
     def reread(self, path: Path) -> bool:
         """Read the page at ``path`` again after an edit of its body. True when its front
@@ -278,19 +282,12 @@ class Project:
         they may have changed: the caller then loads the project again."""
         key = absolute(path)
         before = self.documents.get(key)
-        if before is None:
+        cached = self._read_front_matter(key, self.memory.hashes.of(key))
+        if before is None or cached[1][0] is None or \
+                _front_matter(cached[1]) != _front_matter(before):
             return False
-        stamp = self.memory.hashes.of(key)
-        rel = display_path(key, self.settings)
-        raw, _ = read_page_bytes(key, rel, self.settings)
-        if raw is None:
-            return False
-        loaded = document_from_bytes(raw, key, rel, self.settings, keep_body=False)
-        if _front_matter(loaded) != _front_matter(before):
-            return False
-        content = digest(raw)
-        self.memory.documents[key] = (stamp if content == stamp else content, loaded)
-        self.documents[key] = loaded
+        self.memory.documents[key] = cached
+        self.documents[key] = cached[1]
         return True
 
     def forget_renderer(self) -> None:

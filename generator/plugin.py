@@ -25,6 +25,7 @@ Events used, and why:
 - ``on_post_build``: store what ``sitecache`` kept, print the summary. After a
   dirty build, complete the search index with the pages that were not rebuilt and remove the
   output of deleted pages, so a dirty build leaves the same site a clean one would.
+- ``on_shutdown``: the server stops: stop the quick rebuilds' file watcher.
 """
 
 from __future__ import annotations
@@ -50,9 +51,9 @@ from .errors import Diagnostic, ElementDocsError, format_text
 from .examples import strip_overrides
 from .pages import CODES_PAGE, build_nav, codes_markdown
 from .pipeline import CODE_FINGERPRINT, PageResult, Project, ProjectMemory
-from .quick import QuickRebuild, page_key
+from .quick import QuickRebuild
 from .settings import settings_from
-from .sitecache import SiteCache, search_entries
+from .sitecache import SiteCache, page_key, search_entries
 
 log = logging.getLogger("mkdocs.plugins.element_docs")
 SEARCH_INDEX = "search/search_index.json"
@@ -112,6 +113,8 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.command = command
         self.dirty = dirty
+        # kept from the first build on; installed on the server by on_serve
+        self.quick = QuickRebuild(self) if command == "serve" else None
         if dirty:
             # MkDocs warns that dirty builds may be inaccurate; this plugin makes them exact
             # (stale pages marked, search index completed), so the warning must not fail
@@ -238,10 +241,10 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
         settings = self._project().settings
-        if self.command == "serve" and self.config.quick_serve:
-            self.quick = QuickRebuild(self)
-            self.quick.remember(config, self._files or Files([]), self._nav, self._env)
+        if self.quick is not None and self.config.quick_serve:
             self.quick.install(server)
+        else:
+            self.quick = None
         for folder in (settings.includes_dir, settings.schemas_dir):
             if folder is not None and folder.is_dir():
                 server.watch(str(folder))
@@ -353,6 +356,8 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         """Keep what the page reported (for the summary) and read (for quick rebuilds)."""
         source = os.path.abspath(source)
         self.page_diagnostics[source] = result.diagnostics
+        if self.command != "serve":
+            return  # what a page read matters to quick rebuilds only
         rendered = result.rendered
         self.reads[source] = (frozenset(rendered.partials), frozenset(rendered.data_files)) \
             if rendered is not None else (frozenset(), frozenset())

@@ -39,7 +39,7 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils import CountHandler
 
-from .sitecache import search_entries, why_off
+from .sitecache import page_key, search_entries, why_off
 from .templating import load_data_files, partial_path
 
 try:  # MkDocs' steps for one page; private, so their absence only turns this module off
@@ -63,12 +63,6 @@ class LastBuild:
     nav: Navigation
     env: Any  # the theme's jinja2 environment, after every plugin's on_env
     pages: dict[str, Page]  # absolute source path -> page, for the pages our plugin renders
-
-
-def page_key(url: Any) -> str:
-    """A page's URL as the search index writes it: no anchor, no leading './'."""
-    page = str(url).split("#")[0]
-    return "" if page in (".", "./") else page.removeprefix("./")
 
 
 class QuickRebuild:

@@ -69,6 +69,12 @@ def why_off(config: MkDocsConfig) -> str | None:
     return None
 
 
+def page_key(url: Any) -> str:
+    """A page's URL as the search index writes it: no anchor, no leading './'."""
+    page = str(url).split("#")[0]
+    return "" if page in (".", "./") else page.removeprefix("./")
+
+
 def search_entries(plugins: Mapping[str, Any]) -> list[tuple[Any, list[dict[str, Any]]]]:
     """The search plugins in use (MkDocs' own, Material's) with their list of entries, the
     list each page's entries are appended to and the index is written from."""
