@@ -189,7 +189,7 @@ def _decode(data: dict[str, Any]) -> CachedPage:
     raw = data["rendered"]
     # No source map: the page's diagnostics are cached already, and nothing else needs it.
     rendered = None if raw is None else RenderResult(
-        raw["text"], [],
+        raw["text"], None,
         [_decode_diagnostic(d) for d in raw["diagnostics"]],
         set(raw["partials"]), set(raw["data_files"]), bool(raw["failed"]))
     return CachedPage(str(data["page_hash"]), dict(data["dependencies"]), rendered,

@@ -370,15 +370,13 @@ def read_page_bytes(path: Path, rel: str, settings: Settings
     a regular file (reading a fifo or a device would block or never end). Files that vanish
     between listing and reading are reported, not raised."""
     where = SourceLocation(rel, 1, 0)
-    target = path.resolve()
-    inside = (settings.root.resolve(), settings.docs_dir.resolve())
-    if not any(target.is_relative_to(folder) for folder in inside) and (
-            path.is_symlink() or any(p.is_symlink() for p in path.parents)):
-        return None, Diagnostic("ED109", f"the page is a link to '{target}', outside the "
-                                "project", where)
     try:
+        # non-blocking: opening a fifo returns at once (it is refused below, unread)
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
+        outside = _link_outside(path, rel, os.path.realpath(path), settings)
+        if outside is not None:
+            return None, outside
         reason = exc.strerror or type(exc).__name__
         if path.is_symlink() and not path.exists():
             reason = f"it is a link to '{os.readlink(path)}', which does not exist"
@@ -386,6 +384,9 @@ def read_page_bytes(path: Path, rel: str, settings: Settings
                                 "check that the file exists and is readable; it may have "
                                 "been moved or deleted during the run")
     try:
+        outside = _link_outside(path, rel, _opened_path(fd, path), settings)
+        if outside is not None:
+            return None, outside
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             kind = "folder" if stat.S_ISDIR(info.st_mode) else "fifo" if stat.S_ISFIFO(
@@ -408,6 +409,39 @@ def read_page_bytes(path: Path, rel: str, settings: Settings
                                 "check that the file is readable")
     finally:
         os.close(fd)
+
+
+def _opened_path(fd: int, path: Path) -> str:
+    """The real path of the file open as ``fd``: one system call where the system lists
+    open files under /proc (resolving ``path`` walks every folder of it)."""
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return os.path.realpath(path)
+
+
+def _link_outside(path: Path, rel: str, target: str, settings: Settings
+                  ) -> Diagnostic | None:
+    """ED109 when ``path`` is, or lies in, a link that leads out of the project."""
+    inside = _real_folders(settings.root, settings.docs_dir)
+    if any(target == folder or target.startswith(folder + os.sep) for folder in inside):
+        return None
+    if not path.is_symlink() and not any(p.is_symlink() for p in path.parents):
+        return None  # outside, but named so: not a link's doing
+    return Diagnostic("ED109", f"the page is a link to '{target}', outside the project",
+                      SourceLocation(rel, 1, 0))
+
+
+_REAL_FOLDERS: dict[tuple[Path, Path], tuple[str, str]] = {}
+
+
+def _real_folders(root: Path, docs_dir: Path) -> tuple[str, str]:
+    """The real paths of the project's root and docs folder, worked out once."""
+    key = (root, docs_dir)
+    found = _REAL_FOLDERS.get(key)
+    if found is None:
+        found = _REAL_FOLDERS[key] = (os.path.realpath(root), os.path.realpath(docs_dir))
+    return found
 
 
 def absolute(path: Path) -> Path:

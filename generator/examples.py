@@ -29,7 +29,7 @@ from markdown_it.rules_block.html_block import HTML_SEQUENCES
 from markdown_it.rules_block.table import MAX_AUTOCOMPLETED_CELLS, escapedSplit, headerLineRe
 from markdown_it.token import Token
 
-from .jsonlocate import JSONLocateError, LocatedJSON, parse
+from .jsonlocate import JSONLocateError, LocatedJSON, parse, parse_lazily
 
 REQUEST, RESPONSE, OAUTH_URL, CURL, OTHER = "request", "response", "oauth-url", "curl", "other"
 KINDS = (REQUEST, RESPONSE, OAUTH_URL, CURL, OTHER)
@@ -729,7 +729,7 @@ def _columns(line: str, shift: int) -> int:
 def _parse_json(example: Example) -> None:
     if example.json is None and example.json_error is None:
         try:
-            example.json = parse(example.text)
+            example.json = parse_lazily(example.text)  # positions only for a diagnostic
         except JSONLocateError as exc:
             example.json_error = exc
 

@@ -108,9 +108,10 @@ def parse_lazily(text: str) -> LocatedJSON:
     # More than MAX_DEPTH brackets could nest too deep: the careful parser decides.
     if text.count("[") + text.count("{") <= MAX_DEPTH:
         try:
-            value = json.loads(text, parse_constant=_refuse_constant)
+            value = json.loads(text, parse_constant=_refuse_constant,
+                               object_pairs_hook=_object_without_duplicates)
         except (ValueError, RecursionError):
-            pass  # parse() explains it
+            pass  # parse() explains it, or lists the duplicate keys with their places
         else:
             return _LazilyLocatedJSON(value, text)
     return parse(text)
@@ -120,21 +121,28 @@ def _refuse_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")  # NaN and Infinity: see the module docstring
 
 
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        raise ValueError("duplicate key")  # parse() records where each one is
+    return value
+
+
 class _LazilyLocatedJSON(LocatedJSON):
     """A LocatedJSON whose positions are parsed from its text the first time one is read."""
 
     def __init__(self, value: object, text: str) -> None:  # positions: see __getattr__
         self.value = value
         self._text = text
+        self.duplicate_keys = []  # json.loads read it without any (parse_lazily)
 
     def __getattr__(self, name: str) -> Any:  # only for attributes not set yet
         text = self.__dict__.get("_text")
-        if text is None or name not in ("positions", "key_positions", "duplicate_keys"):
+        if text is None or name not in ("positions", "key_positions"):
             raise AttributeError(name)
         located = parse(text)
         self.positions = located.positions
         self.key_positions = located.key_positions
-        self.duplicate_keys = located.duplicate_keys
         return getattr(self, name)
 
     def __eq__(self, other: object) -> bool:  # equal to what parse() returns for the text

@@ -31,7 +31,6 @@ from .liquid import translate
 from .settings import Settings
 
 LINE, END, PUSH, POP, PROBLEM = "\ue000", "\ue001", "\ue002", "\ue003", "\ue004"
-_MARKER_CHARS = LINE + END + PUSH + POP + PROBLEM
 _MARKER_SPLIT_RE = re.compile(f"([{LINE}{PROBLEM}][^{END}]*{END}|[{PUSH}{POP}])")
 _STRIP_RE = re.compile(f"[{LINE}{PROBLEM}][^{END}]*{END}|[{PUSH}{POP}{END}]")
 PAGE_PREFIX = "@page/"
@@ -53,7 +52,7 @@ class Origin(NamedTuple):
 @dataclass
 class RenderResult:
     text: str
-    origins: list[Origin]  # one per output line
+    source_map: SourceMap | None  # where each output line came from, or None (not kept)
     diagnostics: list[Diagnostic]
     partials: set[str] = field(default_factory=set)  # include names read, at any depth
     data_files: set[str] = field(default_factory=set)  # stems of includes/_data files read
@@ -62,14 +61,38 @@ class RenderResult:
     def without_origins(self) -> RenderResult:
         """The same result without its source map: what the cache keeps and a forked
         checker sends back (only the check of the page itself needs the map)."""
-        return RenderResult(self.text, [], self.diagnostics, self.partials, self.data_files,
-                            self.failed)
+        return RenderResult(self.text, None, self.diagnostics, self.partials,
+                            self.data_files, self.failed)
+
+    @property
+    def origins(self) -> list[Origin]:
+        """One origin per output line."""
+        return self.source_map.origins() if self.source_map is not None else []
 
     def origin(self, output_line: int) -> Origin:
         """Origin of a 0-based output line (clamped)."""
-        if not self.origins:
+        origins = self.origins
+        if not origins:
             return Origin("", 0)
-        return self.origins[max(0, min(output_line, len(self.origins) - 1))]
+        return origins[max(0, min(output_line, len(origins) - 1))]
+
+
+class SourceMap:
+    """The rendered text with its line markers still in, read into per-line origins only
+    when a diagnostic asks where a line came from. Most pages have nothing to report:
+    for them the markers are stripped in one pass and the map is never worked out."""
+
+    __slots__ = ("_marked", "_files", "_origins")
+
+    def __init__(self, marked: str, files: Mapping[int, str]) -> None:
+        self._marked = marked
+        self._files = files
+        self._origins: list[Origin] | None = None
+
+    def origins(self) -> list[Origin]:
+        if self._origins is None:
+            self._origins = _origins_of(self._marked, self._files)
+        return self._origins
 
 
 # --- per-render state ------------------------------------------------------------------
@@ -412,7 +435,8 @@ class JekyllSyntax(Extension):
         source = _RAW_RE.sub(keep_raw, source)
         source = _INCLUDE_RE.sub(include, source)
         source = re.sub(r"(\{\{|\{%)(.*?)(\}\}|%\})",
-                        lambda m: m.group(1) + _hyphen_paths(m.group(2)) + m.group(3),
+                        lambda m: m.group(0) if "-" not in m.group(2) else
+                        m.group(1) + _hyphen_paths(m.group(2)) + m.group(3),
                         source, flags=re.DOTALL)
         if raw_blocks:
             source = re.sub(f"{PROBLEM}raw(\\d+){END}",
@@ -430,9 +454,15 @@ def _add_line_markers(source: str, fid: int, offset: int) -> str:
     last = len(lines) - 1
     for index, line in enumerate(lines):
         number = index + 1 + offset
+        marker = f"{LINE}{fid}:{number}{END}"
+        if inside is None and not in_raw and not trimmed and "{" not in line and \
+                "-%}" not in line and "-}}" not in line and "-#}" not in line:
+            # most lines: plain text, no tag to follow (the empty piece after a final
+            # newline stays bare so Jinja can trim that newline)
+            out.append(marker + line if line or index < last else line)
+            continue
         stripped = line.lstrip()
         trims_left = stripped.startswith(("{%-", "{{-", "{#-"))
-        marker = f"{LINE}{fid}:{number}{END}"
         if trimmed and inside is None and not stripped:
             out.append(line)  # blank: stripped away whole, as the trim goes on
             continue
@@ -848,9 +878,10 @@ class Renderer:
         if failed and skeleton is not None:
             # the skeleton's own line numbers say nothing: render again the plain way
             return self.render(source, rel, first_line, page, extra, fast=False)
-        text, origins, found = _apply_markers("".join(chunks), self.env, state, self.settings)
+        text, source_map, found = _apply_markers("".join(chunks), self.env, state,
+                                                 self.settings)
         diagnostics = found + diagnostics
-        return RenderResult(text, origins, diagnostics, state.partials, state.data_files,
+        return RenderResult(text, source_map, diagnostics, state.partials, state.data_files,
                             failed)
 
     # errors -------------------------------------------------------------------------------
@@ -983,8 +1014,8 @@ def split_template(source: str) -> list[tuple[bool, str]] | None:
             if end < 0:
                 return None
             if closer != "#}":
-                string = _STRING_RE.search(source, scan)
-                if string is not None and string.start() < end:
+                string = _string_before(source, scan, end)
+                if string is not None:
                     scan = string.end()
                     continue
             break
@@ -1002,6 +1033,21 @@ def split_template(source: str) -> list[tuple[bool, str]] | None:
         tail = tail[:-1]  # Jinja drops one trailing newline (keep_trailing_newline=False)
     pieces.append((False, tail))
     return [(is_tag, text) for is_tag, text in pieces if is_tag or text]
+
+
+_QUOTE_RE = re.compile(r"[\"']")
+
+
+def _string_before(source: str, start: int, end: int) -> re.Match[str] | None:
+    """The first string literal that begins in ``source[start:end]`` (it may end later)."""
+    while True:
+        quote = _QUOTE_RE.search(source, start, end)
+        if quote is None:
+            return None
+        string = _STRING_RE.match(source, quote.start())
+        if string is not None:
+            return string
+        start = quote.start() + 1
 
 
 _PRINTABLE = (str, int, float, bool, type(None), list, tuple, dict, jinja2.Undefined)
@@ -1059,15 +1105,46 @@ def _clean_marker_text(text: str) -> str:
 
 
 def _apply_markers(raw: str, env: jinja2.Environment, state: _RenderState,
-                   settings: Settings) -> tuple[str, list[Origin], list[Diagnostic]]:
-    """Strip the markers; return the text, per-line origins and the problems found.
+                   settings: Settings) -> tuple[str, SourceMap, list[Diagnostic]]:
+    """Strip the markers; return the text, its source map and the problems found."""
+    files: dict[int, str] = env.source_files  # type: ignore[attr-defined]
+    diagnostics: list[Diagnostic] = []
+    if state.problems:  # rare: only then is the whole map needed at once
+
+        def problem(index: int, path: str, line: int,
+                    chain: tuple[SourceLocation, ...]) -> None:
+            code, message, hint, needle = state.problems[index]
+            severity = None
+            if code == "ED302" and not settings.strict:
+                severity = Severity.WARNING
+            col = _column_of(settings.root / path, line, needle) if needle else 0
+            diagnostics.append(Diagnostic(code, message, SourceLocation(path, line, col), hint,
+                                          chain, severity))
+
+        _origins_of(raw, files, problem)
+    return _strip_markers(raw), SourceMap(raw, files), diagnostics
+
+
+def _strip_markers(raw: str) -> str:
+    """``raw`` without its markers: what ``_STRIP_RE.sub("", raw)`` gives, at a third of
+    the cost (a page has a line marker a line; a regular expression pays for each)."""
+    pieces = raw.split(LINE)
+    text = pieces[0] + "".join([piece.partition(END)[2] for piece in pieces[1:]])
+    if PROBLEM in text:
+        text = _STRIP_RE.sub("", text)
+    return text.replace(PUSH, "").replace(POP, "").replace(END, "")
+
+
+def _origins_of(raw: str, files: Mapping[int, str],
+                problem: Callable[[int, str, int, tuple[SourceLocation, ...]], None]
+                | None = None) -> list[Origin]:
+    """The origin of each line of the text that ``raw`` is with its markers stripped; each
+    problem marker is passed to ``problem`` with the place in effect where it stands.
 
     A line's origin is the place in effect where its first text was written (or where it
     ended, for a line with no text)."""
-    files: dict[int, str] = env.source_files  # type: ignore[attr-defined]
     pieces = _MARKER_SPLIT_RE.split(raw)  # text, marker, text, marker, ..., text
     origins: list[Origin] = []
-    diagnostics: list[Diagnostic] = []
     path, line = "", 0
     chain: tuple[SourceLocation, ...] = ()
     stack: list[tuple[str, int, tuple[SourceLocation, ...]]] = []
@@ -1103,17 +1180,11 @@ def _apply_markers(raw: str, env: jinja2.Environment, state: _RenderState,
         elif kind == POP:
             if stack:
                 path, line, chain = stack.pop()
-        else:  # PROBLEM
-            code, message, hint, needle = state.problems[int(piece[1:-1])]
-            severity = None
-            if code == "ED302" and not settings.strict:
-                severity = Severity.WARNING
-            col = _column_of(settings.root / path, line, needle) if needle else 0
-            diagnostics.append(Diagnostic(code, message, SourceLocation(path, line, col), hint,
-                                          chain, severity))
+        elif problem is not None:  # PROBLEM
+            problem(int(piece[1:-1]), path, line, chain)
     if not placed:
         append(Origin(path, line, chain))
-    return "".join(pieces[::2]), origins, diagnostics
+    return origins
 
 
 def _column_of(path: Path, line: int, needle: str) -> int:
