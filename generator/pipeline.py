@@ -23,6 +23,8 @@ from .documents import (
     is_element_path,
     iter_pages,
     read_page_bytes,
+    relative_posix,
+    without_suffix,
 )
 from .errors import Diagnostic, SourceLocation
 from .examples import extract
@@ -103,7 +105,10 @@ class SourceCache:
 
 
 def element_entry(doc: Document, docs_dir: Path) -> dict[str, Any]:
-    url = doc.path.relative_to(docs_dir).with_suffix("").as_posix() + "/"
+    page = relative_posix(doc.path, docs_dir)
+    if page is None:
+        raise ValueError(f"{doc.path} is not in {docs_dir}")
+    url = without_suffix(page) + "/"
     meta = doc.meta
     auth = auth_type(meta)
     return {
@@ -114,7 +119,7 @@ def element_entry(doc: Document, docs_dir: Path) -> dict[str, Any]:
         "hub_title": hub_title(doc.hub),
         "auth": auth,
         "auth_title": AUTH_TITLES.get(auth, auth),
-        "page": doc.path.relative_to(docs_dir).as_posix(),
+        "page": page,
         "url": url,
         "slug": doc.path.parent.name,
     }
@@ -314,9 +319,9 @@ class Project:
         if doc.hub is not None and not self.settings.jekyll:  # Jekyll has no hub alias
             page.setdefault("hub", doc.hub)
         page.setdefault("path", doc.rel)
-        page.setdefault("url", doc.path.relative_to(self.settings.docs_dir).with_suffix("")
-                        .as_posix() + "/" if doc.path.is_relative_to(self.settings.docs_dir)
-                        else doc.rel)
+        if "url" not in page:
+            in_docs = relative_posix(doc.path, self.settings.docs_dir)
+            page["url"] = doc.rel if in_docs is None else without_suffix(in_docs) + "/"
         return page
 
     def check_page(self, path: Path) -> PageResult:

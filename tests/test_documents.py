@@ -80,3 +80,69 @@ def test_bom_and_crlf_are_accepted_with_the_same_line_numbers(make_project):
     text = f"---\n{GOOD}---\n\n{{{{ page.nope }}}}\n".replace("\n", "\r\n")
     root = make_project({PAGE: b"\xef\xbb\xbf" + text.encode()})
     assert diagnostics(root) == [("ED302", 9)]
+
+
+# --- the quick reading of simple front matter --------------------------------------------
+
+_KEYS = ["heading", "elementId", "hub", "a-b", "_x", "yes", "on", "null", "true", "Off",
+         "y", "key2", "x_y-z"]
+_VALUES = ["Acme CRM", "7", "-5", "+1", "0x1F", "0o17", "0b11", "017", "1_000", "190:20:30",
+           "1.5", "1e3", "1.0e+3", ".inf", "-.Inf", ".nan", "~", "", "null", "Null", "Yes",
+           "no", "ON", "y", "a #b", "a#b", "a: b", "a:b", "x:", "'q'", '"q"', "2017-08-07",
+           "2017-08-07 10:00:00", "http://x.y/z?a=b", "a {b} [c]", "=", "<<", "@x", "`x`",
+           "%x", "- x", "-x", "? x", "?x", ":x", "|", ">-", "&a x", "*a", "!!str 5", "[a, b]",
+           "{a: 1}", "trail  ", "a\tb", "é", "a,b", "#x", "a ! b", "don't", 'say "hi"', "7  # note: here", "x # a # b", "a  #"]
+
+
+def _line(rng) -> str:
+    kind = rng.random()
+    if kind < 0.05:
+        return "# a comment"
+    if kind < 0.08:
+        return ""
+    if kind < 0.10:
+        return "  continued"
+    if kind < 0.12:
+        return "key:nospace"
+    if kind < 0.15:
+        return f"{rng.choice(_KEYS)}:"
+    value = rng.choice(_VALUES[:20]) if kind < 0.6 else rng.choice(_VALUES)
+    return f"{rng.choice(_KEYS)}: {value}"
+
+
+def test_quick_front_matter_reading_gives_what_yaml_gives() -> None:
+    """Front matter read line by line is exactly YAML's reading (values, their types, key
+    lines); whatever the quick reading does not handle falls to YAML."""
+    import random
+
+    from generator.documents import simple_front_matter, yaml_front_matter
+
+    rng = random.Random(20261124)
+    texts = [GOOD, "title: x\nelementId: 1\n# note\n\nhub: crm\n"]
+    texts += ["\n".join(_line(rng) for _ in range(rng.randint(1, 6))) + "\n"
+              for _ in range(3000)]
+    quick = 0
+    for text in texts:
+        simple = simple_front_matter(text, 2)
+        if simple is None:
+            continue
+        quick += 1
+        meta, lines, problems = yaml_front_matter(text, "page.md", 2)
+        assert problems == [], text
+        assert simple == (meta, lines), text
+        assert [type(v) for v in simple[0].values()] == [type(v) for v in meta.values()], text
+    assert quick > 300  # the test covers the quick path, not only the fall-backs
+    assert simple_front_matter(GOOD, 2) is not None
+
+
+def test_repository_pages_take_the_quick_reading() -> None:
+    """The repository's element pages are read line by line, not by YAML's parser (the
+    speed of loading a large project depends on it)."""
+    from generator.documents import _front_matter_bounds, simple_front_matter
+
+    pages = sorted(Path(__file__).parent.parent.glob("content/elements/*/*.md"))
+    assert pages
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        start, end, _ = _front_matter_bounds(text)
+        assert simple_front_matter(text[start:end], 2) is not None, page
