@@ -51,6 +51,20 @@ class FileHashes:
         self._known[path] = (stat.st_mtime_ns, stat.st_size, value)
         return value
 
+    def record(self, path: Path, before: os.stat_result, value: str) -> None:
+        """``value`` is the hash of the content read from ``path`` just after ``before``
+        was taken of it: ``of`` gives it until the file changes. (Taken before the read, a
+        change during the read shows in the next ``of`` as a new time or size.)"""
+        if S_ISREG(before.st_mode):
+            self._known[path] = (before.st_mtime_ns, before.st_size, value)
+
+    def known(self, path: Path) -> tuple[int, int, str] | None:
+        return self._known.get(path)
+
+    def learn(self, path: Path, entry: tuple[int, int, str]) -> None:
+        """Take in what ``known`` gave in another process (a forked loader)."""
+        self._known[path] = entry
+
 
 @dataclass
 class CachedPage:

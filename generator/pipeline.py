@@ -8,10 +8,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from .cache import CachedPage, FileHashes, PageCache, digest
 from .documents import (
@@ -146,6 +146,10 @@ def group_by_hub(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for title, items in sorted(groups.items(), key=lambda g: (g[0] == "Other", g[0]))]
 
 
+#: A page as loading leaves it: (hash of the content parsed, (the page or None, problems)).
+LoadedPage: TypeAlias = tuple[str, tuple[Document | None, list[Diagnostic]]]
+
+
 @dataclass
 class ProjectMemory:
     """What outlives one build: file hashes, parsed front matter and rendered pages.
@@ -155,8 +159,7 @@ class ProjectMemory:
     parsed from and the loaded page (a document without its body, see ``Project.load``)."""
 
     hashes: FileHashes = field(default_factory=FileHashes)
-    documents: dict[Path, tuple[str, tuple[Document | None, list[Diagnostic]]]] = field(
-        default_factory=dict)
+    documents: dict[Path, LoadedPage] = field(default_factory=dict)
     pages: PageCache | None = None
 
 
@@ -195,6 +198,7 @@ class Project:
         self.documents: dict[Path, tuple[Document | None, list[Diagnostic]]] = {}
         self.elements: list[dict[str, Any]] = []
         self._renderer: Renderer | None = None
+        self._dependency_memo: dict[str, str] = {}  # see _dependency_hash
         fingerprint = self.fingerprint = self._fingerprint()
         if not use_cache:
             self.memory.pages = None
@@ -215,6 +219,14 @@ class Project:
         return digest(payload.encode())
 
     def _dependency_hash(self, name: str) -> str:
+        """The hash of a partial, data file or the catalog, as the renderer read it: taken
+        once per renderer (its compiled partials and data are those of that moment)."""
+        found = self._dependency_memo.get(name)
+        if found is None:
+            found = self._dependency_memo[name] = self._hash_dependency(name)
+        return found
+
+    def _hash_dependency(self, name: str) -> str:
         kind, _, value = name.partition(":")
         hashes = self.memory.hashes
         if kind == "partial":
@@ -247,37 +259,67 @@ class Project:
             self._dependency_hash(n) == v for n, v in entry.dependencies.items())
 
     # loading ------------------------------------------------------------------------------
-    def load(self, paths: Iterable[Path]) -> None:
+    def load(self, paths: Iterable[Path], jobs: int = 1) -> None:
         """Read the front matter of ``paths`` (pages unchanged since an earlier load are
-        not read again) and build the element catalog from it.
+        not read again) and build the element catalog from it; ``jobs`` > 1 reads the
+        pages in that many processes when there are many.
 
         Only the front matter is kept: a page's body is read again when the page is
         checked (``check_page``), so memory does not grow with the text of every page."""
         known = self.memory.documents
+        hashes = self.memory.hashes
+        keys = []
+        todo: list[tuple[Path, Path]] = []
         for path in paths:
             key = absolute(path)
-            stamp = self.memory.hashes.of(key)
+            keys.append(key)
             cached = known.get(key)
-            if cached is None or cached[0] != stamp:
+            if cached is None or cached[0] != hashes.of(key):
                 # one path object for the page, not two
-                cached = known[key] = self._read_front_matter(
-                    key if os.fspath(path) == os.fspath(key) else path, stamp)
-            self.documents[key] = cached[1]
+                todo.append((key, key if os.fspath(path) == os.fspath(key) else path))
+        if jobs > 1 and len(todo) >= 4 * LOAD_CHUNK:
+            for key, hashed, cached in self._load_parallel(todo, jobs):
+                if hashed is not None:
+                    hashes.learn(key, hashed)
+                known[key] = cached
+        else:
+            for key, path in todo:
+                known[key] = self._read_front_matter(path)
+        for key in keys:
+            self.documents[key] = known[key][1]
         self.elements = catalog((d for d, _ in self.documents.values() if d), self.settings)
-        self._renderer = None
+        self.forget_renderer()
 
-    def _read_front_matter(self, path: Path, stamp: str
-                           ) -> tuple[str, tuple[Document | None, list[Diagnostic]]]:
-        """The page's file read now, ``stamp`` its hash a moment ago: (the hash of what was
-        parsed, (page, problems))."""
+    def _load_parallel(self, todo: list[tuple[Path, Path]], jobs: int
+                       ) -> Iterator[tuple[Path, tuple[int, int, str] | None, LoadedPage]]:
+        """``_read_front_matter`` of each page in forked workers: (key, its file hash as
+        ``FileHashes.known`` has it, the loaded page)."""
+        global _WORKER_PROJECT
+        _WORKER_PROJECT = self
+        chunks = [todo[i:i + LOAD_CHUNK] for i in range(0, len(todo), LOAD_CHUNK)]
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            for chunk in pool.imap(_load_chunk, chunks):
+                for key, hashed, (stamp, (doc, problems)) in chunk:
+                    if doc is not None:  # sent without the settings: this project's own
+                        doc = replace(doc, settings=self.settings)
+                    yield key, hashed, (stamp, (doc, problems))
+
+    def _read_front_matter(self, path: Path) -> LoadedPage:
+        """The page's file read now: (the hash of what was parsed, (page, problems)). The
+        hash is remembered, so the file is not read again to learn whether it changed."""
         rel = display_path(path, self.settings)
+        try:
+            before: os.stat_result | None = os.stat(path)
+        except OSError:
+            before = None
         raw, problem = read_page_bytes(path, rel, self.settings)
         if raw is None:  # no hash is "": it is tried again next time
             return "", (None, [problem] if problem else [])
         loaded = document_from_bytes(raw, path, rel, self.settings, keep_body=False)
-        # the hash of what was parsed, should the file change after hashing
         content = digest(raw)
-        return stamp if content == stamp else content, loaded
+        if before is not None:
+            self.memory.hashes.record(absolute(path), before, content)
+        return content, loaded
 
     def reread(self, path: Path) -> bool:
         """Read the page at ``path`` again after an edit of its body. True when its front
@@ -287,7 +329,7 @@ class Project:
         they may have changed: the caller then loads the project again."""
         key = absolute(path)
         before = self.documents.get(key)
-        cached = self._read_front_matter(key, self.memory.hashes.of(key))
+        cached = self._read_front_matter(key)
         if before is None or cached[1][0] is None or \
                 _front_matter(cached[1]) != _front_matter(before):
             return False
@@ -298,9 +340,10 @@ class Project:
     def forget_renderer(self) -> None:
         """Compile partials again on the next render (one was edited, or the data)."""
         self._renderer = None
+        self._dependency_memo.clear()
 
-    def load_all(self) -> None:
-        self.load(iter_pages(self.settings))
+    def load_all(self, jobs: int = 1) -> None:
+        self.load(iter_pages(self.settings), jobs)
 
     @property
     def site(self) -> dict[str, Any]:
@@ -354,7 +397,7 @@ class Project:
                     dependencies[f"partial:{name}"] = self._dependency_hash(f"partial:{name}")
                 for stem in sorted(rendered.data_files):
                     if stem == "@catalog":
-                        dependencies["catalog:"] = self.catalog_hash
+                        dependencies["catalog:"] = self._dependency_hash("catalog:")
                     else:
                         dependencies[f"data:{stem}"] = self._dependency_hash(f"data:{stem}")
                 # The cache keeps no source map: only this check needs it, and an entry
@@ -397,7 +440,7 @@ class Project:
               progress: Callable[[int, int], None] | None = None,
               jobs: int = 1) -> CheckReport:
         """Check the given pages (default: all); ``jobs`` > 1 uses that many processes."""
-        self.load_all()
+        self.load_all(jobs)
         targets = list(iter_pages(self.settings, paths)) if paths else [
             p for p in self.documents]
         report = CheckReport(pages=len(targets), diagnostics=list(self.setup_diagnostics))
@@ -456,8 +499,22 @@ class Project:
 
 
 PARALLEL_CHUNK = 50
+LOAD_CHUNK = 250  # pages whose front matter a loading worker reads at a time
 FLUSH_EVERY = 100  # pages whose cache entries wait in memory for one write to disk
 _WORKER_PROJECT: Project | None = None
+
+
+def _load_chunk(todo: list[tuple[Path, Path]]
+                ) -> list[tuple[Path, tuple[int, int, str] | None, LoadedPage]]:
+    project = _WORKER_PROJECT
+    assert project is not None, "workers are forked from a project"
+    found = []
+    for key, path in todo:
+        stamp, (doc, problems) = project._read_front_matter(path)
+        if doc is not None:
+            doc = replace(doc, settings=None)  # the receiving project puts its own back
+        found.append((key, project.memory.hashes.known(key), (stamp, (doc, problems))))
+    return found
 
 
 def _check_chunk(paths: list[Path]) -> list[list[Diagnostic]]:

@@ -92,6 +92,40 @@ def test_the_repository_content_with_slips_gives_the_same_diagnostics(tmp_path: 
     assert {"ED211", "ED103"} <= codes, codes  # the slips are seen at all
 
 
+def test_two_processes_load_and_check_what_one_process_does(tmp_path: Path,
+                                                             monkeypatch) -> None:
+    """``check --jobs 2`` reads front matter and checks pages in forked workers: the pages
+    loaded, the catalog and every diagnostic are those of one process."""
+    import generator.pipeline as pipeline
+
+    root = copy_repo_project(tmp_path)
+    pages = sorted((root / "content").rglob("*.md"))
+    for number, page in enumerate(pages):
+        text = page.read_text(encoding="utf-8")
+        for old, new in SLIPS[number % 3::2]:
+            text = text.replace(old, new, 1)
+        page.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(pipeline, "PARALLEL_CHUNK", 1)
+    monkeypatch.setattr(pipeline, "LOAD_CHUNK", 1)
+    used = []
+    for method in ("_load_parallel", "_check_parallel"):
+        real = getattr(pipeline.Project, method)
+        monkeypatch.setattr(pipeline.Project, method,
+                            lambda self, *a, _real=real, _name=method: (used.append(_name),
+                                                                        _real(self, *a))[1])
+    one = Project(load_settings(root), use_cache=False)
+    two = Project(load_settings(root), use_cache=False)
+    alone = one.check(jobs=1)
+    assert used == []
+    together = two.check(jobs=2)
+    assert used == ["_load_parallel", "_check_parallel"]
+    assert len(pages) >= 4 and together.pages == alone.pages
+    assert together.diagnostics == alone.diagnostics
+    assert {d.code for d in alone.diagnostics} >= {"ED211", "ED103"}
+    assert two.documents == one.documents and two.elements == one.elements
+    assert all(doc.settings is two.settings for doc, _ in two.documents.values() if doc)
+
+
 @pytest.mark.parametrize("case_file", CHECK_CASES, ids=[c.stem for c in CHECK_CASES])
 def test_check_cases_give_the_same_diagnostics(case_file: Path, tmp_path: Path) -> None:
     case = yaml.safe_load(case_file.read_text(encoding="utf-8"))

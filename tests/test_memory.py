@@ -109,8 +109,8 @@ def test_edit_during_a_whole_run_is_cached_for_the_content_that_was_checked(
     the cache, reports the same)."""
     real_load_all = Project.load_all
 
-    def load_then_edit(self: Project) -> None:
-        real_load_all(self)
+    def load_then_edit(self: Project, jobs: int = 1) -> None:
+        real_load_all(self, jobs)
         (two_pages / PAGE).write_text("---\ntitle: Guide\n---\n\n# Guide {{ page.edited }}\n",
                                       encoding="utf-8")
 
