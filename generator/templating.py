@@ -543,7 +543,7 @@ class _LiquidContext(jinja2.runtime.Context):
         return value
 
 
-PARTIALS_KEPT = 1000  # compiled partials kept per build (a partial is ~10 KB of text)
+PARTIALS_KEPT = 2000  # compiled partials kept per build (a partial is ~10 KB of text)
 
 
 class ElementDocsEnvironment(SandboxedEnvironment):
@@ -647,12 +647,14 @@ class ElementDocsEnvironment(SandboxedEnvironment):
         with the same tags share one compiled template, as pages do; ``plain`` compiles it
         whole, which errors need for their line numbers."""
         key = (name, plain)
-        found = self._partials.get(key)
+        partials = self._partials
+        found = partials.pop(key, None)
         if found is not None:
+            partials[key] = found  # now the most recently used
             return found
         found = (self.get_template(name), ()) if plain else self._skeleton_partial(name)
-        if len(self._partials) >= PARTIALS_KEPT:  # bounded memory on big trees: drop the
-            del self._partials[next(iter(self._partials))]  # partial loaded longest ago
+        if len(partials) >= PARTIALS_KEPT:  # bounded memory on big trees: drop the
+            del partials[next(iter(partials))]  # partial used longest ago
         self._partials[key] = found
         return found
 
