@@ -445,37 +445,64 @@ class JekyllSyntax(Extension):
 
 
 def _add_line_markers(source: str, fid: int, offset: int) -> str:
-    """Put a line marker at the start of each line that begins outside a Jinja tag."""
+    """Put a line marker at the start of each line that begins outside a Jinja tag, except
+    where the line before is plain text: the source map counts those lines on from the
+    last marker (their text reaches the output as it is), so a page of prose and examples
+    with one include gets a handful of markers, not one a line."""
     out: list[str] = []
     inside: str | None = None  # the closing delimiter we are waiting for
     in_raw = False
     trimmed = False  # the line before ended with -%} or -}}: Jinja strips this line's indent
     lines = source.split("\n")
     last = len(lines) - 1
-    for index, line in enumerate(lines):
-        number = index + 1 + offset
-        marker = f"{LINE}{fid}:{number}{END}"
-        if inside is None and not in_raw and not trimmed and "{" not in line and \
-                "-%}" not in line and "-}}" not in line and "-#}" not in line:
-            # most lines: plain text, no tag to follow (the empty piece after a final
-            # newline stays bare so Jinja can trim that newline)
-            out.append(marker + line if line or index < last else line)
-            continue
+    special = _special_lines(source)  # the lines that can open a tag or end a trim
+    next_special = 0
+    index = 0
+    while index <= last:
+        if inside is None and not in_raw and not trimmed:
+            while next_special < len(special) and special[next_special] < index:
+                next_special += 1
+            stop = special[next_special] if next_special < len(special) else last + 1
+            if stop > index:  # plain lines: one marker, at the first (the final empty
+                line = lines[index]  # piece after a last newline stays bare, for Jinja)
+                out.append(f"{LINE}{fid}:{index + 1 + offset}{END}{line}"
+                           if line or index < last else line)
+                out.extend(lines[index + 1:stop])
+                index = stop
+                continue
+        line = lines[index]
         stripped = line.lstrip()
         trims_left = stripped.startswith(("{%-", "{{-", "{#-"))
         if trimmed and inside is None and not stripped:
             out.append(line)  # blank: stripped away whole, as the trim goes on
+            index += 1
             continue
-        # the empty piece after a final newline stays bare so Jinja can trim that newline
         if inside is None and not trims_left and (line or index < last):
             indent = len(line) - len(stripped) if trimmed else 0
-            out.append(line[:indent] + marker + line[indent:])
+            out.append(f"{line[:indent]}{LINE}{fid}:{index + 1 + offset}{END}{line[indent:]}")
         else:
             out.append(line)
         inside, in_raw = _scan_tags(line, inside, in_raw)
         trimmed = inside is None and not in_raw and line.rstrip().endswith(
             ("-%}", "-}}", "-#}"))
+        index += 1
     return "\n".join(out)
+
+
+_SPECIAL_RE = re.compile(r"\{[{%#]|-[%}#]\}")
+
+
+def _special_lines(source: str) -> list[int]:
+    """The 0-based numbers of the lines holding a tag opener ({{, {%, {#) or a trimming
+    closer (-%}, -}}, -#})."""
+    found: list[int] = []
+    line = pos = 0
+    for match in _SPECIAL_RE.finditer(source):
+        line += source.count("\n", pos, match.start())
+        pos = match.start()
+        if not found or found[-1] != line:
+            found.append(line)
+    return found
 
 
 _CLOSERS = {"{{": "}}", "{%": "%}", "{#": "#}"}
@@ -484,27 +511,30 @@ _CLOSERS = {"{{": "}}", "{%": "%}", "{#": "#}"}
 def _scan_tags(line: str, inside: str | None, in_raw: bool) -> tuple[str | None, bool]:
     """Track whether the end of ``line`` is still inside a tag (skipping strings)."""
     pos = 0
-    while pos < len(line):
+    length = len(line)
+    while pos < length:
         if inside is None:
             if in_raw:
-                end = re.search(r"\{%-?\s*endraw\s*-?%\}", line[pos:])
+                end = _ENDRAW_RE.search(line, pos)
                 if not end:
                     return None, True
-                pos += end.end()
+                pos = end.end()
                 in_raw = False
                 continue
             match = _TAG_OPEN_RE.search(line, pos)
             if not match:
                 return None, False
-            inside = _CLOSERS[match.group(0)]
-            if match.group(0) == "{%" and re.match(r"-?\s*raw\s*-?%\}", line[match.end():]):
+            opener = match.group(0)
+            inside = _CLOSERS[opener]
+            if opener == "{%" and _RAW_TAG_RE.match(line, match.end()):
                 in_raw = True
             pos = match.end()
             continue
         close = line.find(inside, pos)
-        quote = re.search(r"[\"']", line[pos:]) if inside != "#}" else None
-        if quote and (close < 0 or pos + quote.start() < close):
-            qpos = pos + quote.start()
+        quote = _QUOTE_RE.search(line, pos, close if close >= 0 else length) \
+            if inside != "#}" else None
+        if quote:
+            qpos = quote.start()
             quote_end = line.find(line[qpos], qpos + 1)
             if quote_end < 0:
                 return inside, in_raw  # string continues on the next line
@@ -515,6 +545,10 @@ def _scan_tags(line: str, inside: str | None, in_raw: bool) -> tuple[str | None,
         pos = close + len(inside)
         inside = None
     return inside, in_raw
+
+
+_ENDRAW_RE = re.compile(r"\{%-?\s*endraw\s*-?%\}")
+_RAW_TAG_RE = re.compile(r"-?\s*raw\s*-?%\}")
 
 
 # --- the environment ---------------------------------------------------------------------

@@ -45,6 +45,50 @@ def test_jekyll_include_with_parameters_nested_and_page_site_data_variables(make
     assert "Key acmecrm on Cloud Elements: The instance's name." in text
 
 
+def test_every_output_line_maps_to_its_source_line_around_tags_trims_and_raw(make_project):
+    """Each output line holding a token ``P<n>`` (page line n) or ``A<n>`` (partial line n)
+    maps to that line: after tags that print several lines, after trims, inside and after
+    raw blocks, through an include and back, and across runs of plain lines."""
+    body = ("P9 start\n"
+            "P10 {{ page.multi }}\n"
+            "P11 plain\n\n"
+            "P13 plain after a blank\n"
+            "{% if true -%}\n"
+            "   P15 indent trimmed\n"
+            "{%- endif %}\n"
+            "P17 {{ '{' }} braces }} in text\n"
+            "{% raw %}\n"
+            "P19 {{ raw }}\n"
+            "P20 raw plain\n"
+            "{% endraw %}\n"
+            "P22 {% include a.md %}\n"
+            "P23 after the include\n"
+            "{{ page.multi }}\n"
+            "P25 after a multi-line value\n"
+            "{% set x = {'a': 1,\n"
+            "            'b': 2} %}\n"
+            "P28 after a tag over two lines\n"
+            "P29 end\n")
+    root = make_project({
+        "content/page.md": "---\ntitle: T\norder: 1\nmulti: |\n  one\n  two\n  three\n---\n" + body,
+        "includes/a.md": "A1 {{ page.title }}\n{{ page.multi }}\nA3\n\nA5 {% if true %}x"
+                         "{% endif %}\nA6\n",
+    })
+    result = check(root, "content/page.md")
+    assert codes(result) == []
+    lines = result.rendered.text.split("\n")
+    checked = 0
+    for number, text in enumerate(lines):
+        for token in text.split():
+            if token[:1] in "PA" and token[1:].isdigit():
+                origin = result.rendered.origin(number)
+                path = "content/page.md" if token[0] == "P" else "includes/a.md"
+                assert (origin.path, origin.line) == (path, int(token[1:])), (token, text)
+                checked += 1
+                break
+    assert checked == 16, lines
+
+
 def test_output_lines_map_to_partial_lines_with_the_include_chain(make_project):
     root = make_project({
         "content/elements/acme/authenticate.md": PAGE_HEAD + "\nIntro\n\n"
