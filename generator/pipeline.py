@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -199,6 +200,8 @@ class Project:
         self.elements: list[dict[str, Any]] = []
         self._renderer: Renderer | None = None
         self._dependency_memo: dict[str, str] = {}  # see _dependency_hash
+        #: the partial each loaded page includes first, as written (see _check_parallel)
+        self.first_include: dict[Path, bytes] = {}
         fingerprint = self.fingerprint = self._fingerprint()
         if not use_cache:
             self.memory.pages = None
@@ -278,9 +281,10 @@ class Project:
                 # one path object for the page, not two
                 todo.append((key, key if os.fspath(path) == os.fspath(key) else path))
         if jobs > 1 and len(todo) >= 4 * LOAD_CHUNK:
-            for key, hashed, cached in self._load_parallel(todo, jobs):
+            for key, hashed, include, cached in self._load_parallel(todo, jobs):
                 if hashed is not None:
                     hashes.learn(key, hashed)
+                self.first_include[key] = include
                 known[key] = cached
         else:
             for key, path in todo:
@@ -291,18 +295,19 @@ class Project:
         self.forget_renderer()
 
     def _load_parallel(self, todo: list[tuple[Path, Path]], jobs: int
-                       ) -> Iterator[tuple[Path, tuple[int, int, str] | None, LoadedPage]]:
+                       ) -> Iterator[tuple[Path, tuple[int, int, str] | None, bytes,
+                                           LoadedPage]]:
         """``_read_front_matter`` of each page in forked workers: (key, its file hash as
-        ``FileHashes.known`` has it, the loaded page)."""
+        ``FileHashes.known`` has it, its first include, the loaded page)."""
         global _WORKER_PROJECT
         _WORKER_PROJECT = self
         chunks = [todo[i:i + LOAD_CHUNK] for i in range(0, len(todo), LOAD_CHUNK)]
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             for chunk in pool.imap(_load_chunk, chunks):
-                for key, hashed, (stamp, (doc, problems)) in chunk:
+                for key, hashed, include, (stamp, (doc, problems)) in chunk:
                     if doc is not None:  # sent without the settings: this project's own
                         doc = replace(doc, settings=self.settings)
-                    yield key, hashed, (stamp, (doc, problems))
+                    yield key, hashed, include, (stamp, (doc, problems))
 
     def _read_front_matter(self, path: Path) -> LoadedPage:
         """The page's file read now: (the hash of what was parsed, (page, problems)). The
@@ -316,6 +321,8 @@ class Project:
         if raw is None:  # no hash is "": it is tried again next time
             return "", (None, [problem] if problem else [])
         loaded = document_from_bytes(raw, path, rel, self.settings, keep_body=False)
+        include = _FIRST_INCLUDE_RE.search(raw)
+        self.first_include[absolute(path)] = include.group(1) if include else b""
         content = digest(raw)
         if before is not None:
             self.memory.hashes.record(absolute(path), before, content)
@@ -482,9 +489,15 @@ class Project:
     def _check_parallel(self, targets: list[Path], jobs: int,
                         progress: Callable[[int, int], None] | None
                         ) -> Iterator[list[Diagnostic]]:
-        """Forked workers share this loaded project; each writes its own cache entries."""
+        """Forked workers share this loaded project; each writes its own cache entries.
+
+        Pages that include the same partial first go to the workers side by side, so that
+        mostly one worker compiles each partial (compiling partials is a good part of the
+        work, and each worker compiles those it meets)."""
         global _WORKER_PROJECT
         _WORKER_PROJECT = self
+        first = self.first_include
+        targets = sorted(targets, key=lambda path: first.get(absolute(path), b""))
         chunks = [targets[i:i + PARALLEL_CHUNK] for i in range(0, len(targets),
                                                                 PARALLEL_CHUNK)]
         context = multiprocessing.get_context("fork")
@@ -498,6 +511,7 @@ class Project:
                         progress(done, len(targets))
 
 
+_FIRST_INCLUDE_RE = re.compile(rb"\{%-?\s*include(?:_relative)?\s+([^\s%]+)")
 PARALLEL_CHUNK = 50
 LOAD_CHUNK = 250  # pages whose front matter a loading worker reads at a time
 FLUSH_EVERY = 100  # pages whose cache entries wait in memory for one write to disk
@@ -505,7 +519,7 @@ _WORKER_PROJECT: Project | None = None
 
 
 def _load_chunk(todo: list[tuple[Path, Path]]
-                ) -> list[tuple[Path, tuple[int, int, str] | None, LoadedPage]]:
+                ) -> list[tuple[Path, tuple[int, int, str] | None, bytes, LoadedPage]]:
     project = _WORKER_PROJECT
     assert project is not None, "workers are forked from a project"
     found = []
@@ -513,7 +527,8 @@ def _load_chunk(todo: list[tuple[Path, Path]]
         stamp, (doc, problems) = project._read_front_matter(path)
         if doc is not None:
             doc = replace(doc, settings=None)  # the receiving project puts its own back
-        found.append((key, project.memory.hashes.known(key), (stamp, (doc, problems))))
+        found.append((key, project.memory.hashes.known(key),
+                      project.first_include.get(key, b""), (stamp, (doc, problems))))
     return found
 
 
