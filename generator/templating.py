@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import time
+from functools import lru_cache
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -201,6 +202,7 @@ class IncludeRefused(Exception):
         self.code = code
 
 
+@lru_cache(maxsize=4096)
 def check_include_name(name: str, inside: str = "includes/") -> str:
     """The normalised partial name, or IncludeRefused for paths that leave ``inside``."""
     if not name or not name.strip():
@@ -730,7 +732,13 @@ class ElementDocsEnvironment(SandboxedEnvironment):
         no methods: ``site.data.menu.items`` is the key), and Liquid's ``size``, ``first``
         and ``last`` work on arrays and strings."""
         self._tick()
-        if isinstance(obj, Mapping) and not isinstance(obj, jinja2.Undefined):
+        if isinstance(obj, dict):  # page, site, include: what templates read most
+            try:
+                if attribute in obj:
+                    return obj[attribute]
+            except TypeError:
+                pass
+        elif isinstance(obj, Mapping) and not isinstance(obj, jinja2.Undefined):
             try:
                 if attribute in obj:
                     return self.getitem(obj, attribute)
@@ -1092,6 +1100,8 @@ _PRINTABLE = (str, int, float, bool, type(None), list, tuple, dict, jinja2.Undef
 def _printable(value: Any) -> Any:
     """What ``{{ }}`` may print: data. A template object, a function or a method would put
     Python internals (and memory addresses) into the page: refused where it stands."""
+    if type(value) is str:
+        return value  # most of what a page prints, as finalize would leave it
     if isinstance(value, _PRINTABLE) or hasattr(value, "__html__"):
         return liquid_filters.finalize(value)
     kind = type(value).__name__
