@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import time
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -620,6 +620,14 @@ class ElementDocsEnvironment(SandboxedEnvironment):
             liquid_syntax_error=_liquid_syntax_error,
         )
 
+    @cached_property
+    def page_globals(self) -> dict[str, Any]:
+        """The globals a page's template starts from, as one plain dict: Jinja copies them
+        into the context of every page, and copying its default (a ChainMap over the
+        environment's globals) cost more than many of the page's own steps. Taken after
+        ``__init__``, which sets every global there is."""
+        return dict(self.globals)
+
     def display_path(self, name: str, filename: str | None) -> str:
         if name.startswith(PAGE_PREFIX):
             return name[len(PAGE_PREFIX):]
@@ -871,7 +879,7 @@ class Renderer:
             except jinja2.TemplateSyntaxError:
                 return None  # the plain compile reports it at the right line
             template = self.env.template_class.from_code(
-                self.env, code, self.env.make_globals(None), None)
+                self.env, code, self.env.page_globals, None)
             self._skeletons[key] = template
         return template, list(statics)
 
@@ -902,7 +910,7 @@ class Renderer:
                 context["_ed_s"] = statics
             else:
                 template = self.env.template_class.from_code(
-                    self.env, self.env.compile(source, name, rel), self.env.make_globals(None),
+                    self.env, self.env.compile(source, name, rel), self.env.page_globals,
                     None)
             size = 0
             for chunk in template.generate(context):
