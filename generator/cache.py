@@ -98,6 +98,12 @@ class PageCache:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 connection = sqlite3.connect(self.path, timeout=10)
+                # Write-ahead logging, and commits that do not wait for the disk: forked
+                # checkers write their entries while others read, and a run commits every
+                # FLUSH_EVERY pages. A power cut may lose the last entries (they are made
+                # again); it cannot leave the file broken.
+                connection.execute("PRAGMA journal_mode=WAL")
+                connection.execute("PRAGMA synchronous=NORMAL")
                 connection.execute("CREATE TABLE IF NOT EXISTS pages "
                                    "(rel TEXT PRIMARY KEY, fingerprint TEXT, entry TEXT)")
             except sqlite3.Error:
