@@ -558,5 +558,28 @@ def iter_pages(settings: Settings, only: list[Path] | None = None) -> Iterator[P
 
 
 def _pages_in(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*.md")
-                  if p.is_file() or (p.is_symlink() and not p.exists()))
+    """What ``sorted(p for p in folder.rglob("*.md") if p.is_file() or <a broken link>)``
+    gives, read with one ``scandir`` per folder (pathlib's walk cost a tenth of a second
+    per thousand pages). Links to folders are not followed, as rglob does not."""
+    found: list[tuple[tuple[str, ...], str]] = []
+
+    def walk(directory: str, parts: tuple[str, ...]) -> None:
+        try:
+            with os.scandir(directory) as listing:
+                entries = list(listing)
+        except (PermissionError, FileNotFoundError, NotADirectoryError):
+            return
+        for entry in entries:
+            name = entry.name
+            try:
+                if name.endswith(".md") and (entry.is_file() or (
+                        entry.is_symlink() and not os.path.exists(entry.path))):
+                    found.append(((*parts, name), entry.path))
+                if entry.is_dir(follow_symlinks=False):
+                    walk(entry.path, (*parts, name))
+            except OSError:
+                continue
+
+    walk(os.fspath(folder), ())
+    found.sort()
+    return [Path(path) for _, path in found]

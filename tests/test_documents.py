@@ -146,3 +146,32 @@ def test_repository_pages_take_the_quick_reading() -> None:
         text = page.read_text(encoding="utf-8")
         start, end, _ = _front_matter_bounds(text)
         assert simple_front_matter(text[start:end], 2) is not None, page
+
+
+def test_page_listing_is_what_pathlib_lists(tmp_path: Path) -> None:
+    """The docs folder is walked with scandir; the pages, and their order, are those of
+    pathlib's rglob: links to folders not followed, links to missing files kept, folders
+    named like pages and other files left out, sorted by path parts."""
+    import os
+
+    from generator.documents import _pages_in
+
+    docs = tmp_path / "docs"
+    for rel in ["a/b.md", "a-c/x.md", "a.md", "A/z.md", ".hidden/h.md", "a/.dot.md",
+                "deep/er/still/p.md", "notes.txt", "a/b.md~", "n/x.MD"]:
+        (docs / rel).parent.mkdir(parents=True, exist_ok=True)
+        (docs / rel).write_text("x\n", encoding="utf-8")
+    (docs / "folder.md").mkdir()
+    outside = tmp_path / "outside"
+    (outside / "o.md").parent.mkdir(parents=True)
+    (outside / "o.md").write_text("o\n", encoding="utf-8")
+    os.symlink(outside, docs / "linked")  # a link to a folder: not followed
+    os.symlink(outside / "o.md", docs / "file-link.md")  # a link to a page: listed
+    os.symlink(docs / "missing.md", docs / "broken.md")  # a broken link: listed
+    expected = sorted(p for p in docs.rglob("*.md")
+                      if p.is_file() or (p.is_symlink() and not p.exists()))
+    found = _pages_in(docs)
+    assert found == expected
+    assert [p.relative_to(docs).as_posix() for p in found][:4] == [
+        ".hidden/h.md", "A/z.md", "a/.dot.md", "a/b.md"]
+    assert docs / "broken.md" in found and docs / "linked" / "o.md" not in found
