@@ -80,19 +80,32 @@ class RenderResult:
 
 class SourceMap:
     """The rendered text with its line markers still in, read into per-line origins only
-    when a diagnostic asks where a line came from. Most pages have nothing to report:
-    for them the markers are stripped in one pass and the map is never worked out."""
+    when a diagnostic asks where a line came from; or (``later``) the render that makes
+    that text, run when a diagnostic first asks."""
 
-    __slots__ = ("_marked", "_files", "_origins")
+    __slots__ = ("_marked", "_files", "_origins", "_render")
 
     def __init__(self, marked: str, files: Mapping[int, str]) -> None:
         self._marked = marked
         self._files = files
         self._origins: list[Origin] | None = None
+        self._render: Callable[[], RenderResult] | None = None
+
+    @classmethod
+    def later(cls, render: Callable[[], RenderResult]) -> SourceMap:
+        """The map of a page rendered without markers: ``render`` renders it with them."""
+        source_map = cls("", {})
+        source_map._render = render
+        return source_map
 
     def origins(self) -> list[Origin]:
         if self._origins is None:
-            self._origins = _origins_of(self._marked, self._files)
+            if self._render is not None:
+                again = self._render()
+                self._render = None  # what it held (the page's values) is let go
+                self._origins = again.origins
+            else:
+                self._origins = _origins_of(self._marked, self._files)
         return self._origins
 
 
@@ -110,6 +123,9 @@ class _RenderState:
     calls: int = 0
     counters: dict[Any, int] = field(default_factory=dict)  # increment/decrement, cycle
     plain: bool = False  # compile partials whole (for exact line numbers in errors)
+    #: preprocess with the source-map markers (line, include); without them the text is
+    #: all there is, and where a line came from is learnt by rendering again with them
+    marked: bool = True
 
     def problem(self, code: str, message: str, hint: str = "", needle: str = "") -> str:
         self.problems.append((code, message, hint, needle))
@@ -125,6 +141,12 @@ def _state() -> _RenderState:
         state = _RenderState(deadline=time.monotonic() + 3600)
         _STATE.set(state)
     return state
+
+
+def _marking() -> bool:
+    """Whether templates compiled now get the source-map markers (outside a render: yes)."""
+    state = _STATE.get()
+    return state is None or state.marked
 
 
 class RenderLimitError(Exception):
@@ -401,11 +423,14 @@ class JekyllSyntax(Extension):
             env.template_names[filename] = name  # type: ignore[attr-defined]
         offset = env.line_offsets.get(name, 0)  # type: ignore[attr-defined]
         fid = self.file_id(display)
+        marked = _marking()
         source = translate(source, liquid=env.settings.jekyll).text  # type: ignore[attr-defined]
-        source = self._rewrite_tags(source, name or "")
-        return _add_line_markers(source, fid, offset)
+        source = self._rewrite_tags(source, name or "", marked)
+        return _add_line_markers(source, fid, offset) if marked else source
 
-    def _rewrite_tags(self, source: str, name: str) -> str:
+    def _rewrite_tags(self, source: str, name: str, marked: bool = True) -> str:
+        push, pop = (PUSH, POP) if marked else ("", "")
+
         def include(match: re.Match[str]) -> str:
             lstrip, rstrip = match.group("lstrip"), match.group("rstrip")
             # a tag spread over lines keeps its line count, inside a comment
@@ -423,8 +448,8 @@ class JekyllSyntax(Extension):
                 path_expr = f"{path_expr}, _ed_page_dir"
             return (f"{{%{lstrip} with include = {{{mapping}}}, "
                     f"_ed_frame = _ed_enter(_ed_frame, {path_expr}) %}}"
-                    f"{{% if _ed_frame.ok %}}{PUSH}{{% with _ed_s = _ed_frame.statics %}}"
-                    f"{{% include _ed_frame.template %}}{{% endwith %}}{POP}"
+                    f"{{% if _ed_frame.ok %}}{push}{{% with _ed_s = _ed_frame.statics %}}"
+                    f"{{% include _ed_frame.template %}}{{% endwith %}}{pop}"
                     f"{{% else %}}{{{{ _ed_frame.problem }}}}{{% endif %}}"
                     f"{{% endwith {rstrip}%}}{newlines}")
 
@@ -603,10 +628,12 @@ class ElementDocsEnvironment(SandboxedEnvironment):
         )
         self.filters.update(liquid_filters.FILTERS)
         self.tests.update(liquid_filters.TESTS)
+        self._unmarked_cache = jinja2.utils.LRUCache(400)  # see _load_template
         # One environment serves one build: what an include name resolves to, and the
         # compiled partials, are looked up once, not once per page.
         self._entries: dict[tuple[str, str | None], tuple[str, str, str] | None] = {}
-        self._partials: dict[tuple[str, bool], tuple[jinja2.Template, tuple[str, ...]]] = {}
+        self._partials: dict[tuple[str, bool, bool],
+                             tuple[jinja2.Template, tuple[str, ...]]] = {}
         self.skeleton_code: dict[str, Any] = {}  # skeleton source -> compiled code
         self.globals.update(
             _ed_enter=self._enter_include,
@@ -627,6 +654,17 @@ class ElementDocsEnvironment(SandboxedEnvironment):
         environment's globals) cost more than many of the page's own steps. Taken after
         ``__init__``, which sets every global there is."""
         return dict(self.globals)
+
+    def _load_template(self, name: str, globals: Any) -> jinja2.Template:
+        """Jinja's own template cache (``{% import %}``, a partial compiled whole) keeps
+        templates compiled with the markers apart from those compiled without."""
+        if _marking():
+            return super()._load_template(name, globals)
+        with_markers, self.cache = self.cache, self._unmarked_cache
+        try:
+            return super()._load_template(name, globals)
+        finally:
+            self.cache = with_markers
 
     def display_path(self, name: str, filename: str | None) -> str:
         if name.startswith(PAGE_PREFIX):
@@ -664,7 +702,7 @@ class ElementDocsEnvironment(SandboxedEnvironment):
         if refused is not None:
             return IncludeFrame(False, problem=state.problem(*refused))
         state.partials.add(normal)
-        template, statics = self._load_partial(normal, state.plain)
+        template, statics = self._load_partial(normal, state.plain, state.marked)
         return IncludeFrame(True, normal, names=chain, template=template, statics=statics)
 
     def _refusal(self, normal: str, page_dir: str | None) -> tuple[str, str, str] | None:
@@ -685,12 +723,12 @@ class ElementDocsEnvironment(SandboxedEnvironment):
                     _suggest_partial(self.settings.includes_dir, normal))
         return None
 
-    def _load_partial(self, name: str, plain: bool
+    def _load_partial(self, name: str, plain: bool, marked: bool = True
                       ) -> tuple[jinja2.Template, tuple[str, ...]]:
         """The partial compiled as a skeleton (its tags, its static text apart), so partials
         with the same tags share one compiled template, as pages do; ``plain`` compiles it
         whole, which errors need for their line numbers."""
-        key = (name, plain)
+        key = (name, plain, marked)
         partials = self._partials
         found = partials.pop(key, None)
         if found is not None:
@@ -885,10 +923,19 @@ class Renderer:
 
     def render(self, source: str, rel: str, first_line: int,
                page: Mapping[str, Any], extra: Mapping[str, Any] | None = None,
-               fast: bool = True) -> RenderResult:
-        """Render page text ``source`` whose first line is line ``first_line`` of ``rel``."""
+               fast: bool = True, marked: bool | None = None) -> RenderResult:
+        """Render page text ``source`` whose first line is line ``first_line`` of ``rel``.
+
+        The quick way (``fast``, unmarked) renders the text alone. A page with a problem
+        to report is rendered again with the source-map markers, which say where each
+        output line came from; a page whose problems are found later (in its examples)
+        is rendered again with them when a problem asks where its line came from. The
+        markers cost a sixth of a check (every output string carries them), and most
+        pages have nothing to report."""
+        if marked is None:
+            marked = not fast
         state = _RenderState(deadline=time.monotonic() + self.settings.max_render_seconds,
-                             plain=not fast)
+                             plain=not fast, marked=marked)
         state.roots = self._roots(page)
         scope = liquid_filters.LiquidVars()  # Liquid's variables (assign, capture)
         state.roots[id(scope)] = ""
@@ -930,6 +977,13 @@ class Renderer:
         if failed and skeleton is not None:
             # the skeleton's own line numbers say nothing: render again the plain way
             return self.render(source, rel, first_line, page, extra, fast=False)
+        if not marked:
+            if failed or state.problems:  # their places are needed now
+                return self.render(source, rel, first_line, page, extra, fast, marked=True)
+            text = "".join(chunks)
+            return RenderResult(text, SourceMap.later(lambda: self.render(
+                source, rel, first_line, page, extra, fast, marked=True)), [],
+                state.partials, state.data_files)
         text, source_map, found = _apply_markers("".join(chunks), self.env, state,
                                                  self.settings)
         diagnostics = found + diagnostics
