@@ -306,7 +306,7 @@ class Project:
             for chunk in pool.imap(_load_chunk, chunks):
                 for key, hashed, include, (stamp, (doc, problems)) in chunk:
                     if doc is not None:  # sent without the settings: this project's own
-                        doc = replace(doc, settings=self.settings)
+                        object.__setattr__(doc, "settings", self.settings)
                     yield key, hashed, include, (stamp, (doc, problems))
 
     def _read_front_matter(self, path: Path) -> LoadedPage:
