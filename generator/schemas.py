@@ -16,6 +16,7 @@ has accepted, and stops at the first error (see ``_quick_validity``).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
@@ -60,7 +61,7 @@ class SchemaStore:
         if self.fast:
             entry = self._quick.get(name)
             if entry is None or entry[0] is not validator:  # new, or replaced since
-                entry = (validator, _quick_validity(validator))
+                entry = (validator, compiled_validity(validator) or _quick_validity(validator))
                 self._quick[name] = entry
             is_valid = entry[1]
             if is_valid is not None and is_valid(instance):
@@ -190,6 +191,195 @@ def _quick_validity(validator: Draft202012Validator) -> Validity | None:
     if not (hasattr(quick, "_resolver") and hasattr(quick, "_ref_resolver")):
         return None  # a jsonschema whose insides differ from what descend() relies on
     return quick.is_valid  # type: ignore[no-any-return]
+
+
+# --- schemas made of the common keywords, compiled to plain Python -------------------------
+
+# Keywords that assert nothing (annotations); with "$defs", harmless while no "$ref" exists.
+_ANNOTATIONS = frozenset({"$comment", "$defs", "title", "description", "default", "examples",
+                          "deprecated", "readOnly", "writeOnly", "then", "else"})
+
+
+class _Unsupported(Exception):
+    """The schema uses a keyword the compiled test does not have: jsonschema's way is used."""
+
+
+def compiled_validity(validator: Draft202012Validator) -> Validity | None:
+    """A test, in plain Python, that says whether ``validator`` would report no error, for
+    schemas made only of the keywords every shipped schema uses (type, properties,
+    required, additionalProperties, pattern, min/maxLength, items, min/maxItems,
+    minimum/maximum, enum, const, propertyNames, if/then/else); None for any other schema
+    (then ``_quick_validity`` is used). jsonschema, even made quick, spends most of a check
+    of a valid example stepping from keyword to keyword; the compiled test costs a fifth.
+    The keywords behave as jsonschema's own Draft 2020-12 ones (the tests compare the two
+    on thousands of instances)."""
+    if type(validator) is not Draft202012Validator:
+        return None
+    try:
+        return _compile(validator.schema, frozenset(validator.VALIDATORS), True)
+    except (_Unsupported, re.error, TypeError, KeyError):  # KeyError: an unknown type
+        return None
+
+
+def _is_integer(value: Any) -> bool:
+    kind = type(value)
+    return kind is int or (kind is float and value.is_integer())
+
+
+def _is_number(value: Any) -> bool:
+    return type(value) in (int, float)
+
+
+_TYPES: dict[str, Callable[[Any], bool]] = {
+    "object": lambda value: isinstance(value, dict),
+    "array": lambda value: isinstance(value, list),
+    "string": lambda value: isinstance(value, str),
+    "boolean": lambda value: type(value) is bool,
+    "null": lambda value: value is None,
+    "integer": _is_integer,
+    "number": _is_number,
+}
+
+
+def _compile(schema: Any, keywords: frozenset[str], root: bool = False) -> Validity:
+    from jsonschema._utils import equal
+
+    if schema is True:
+        return lambda value: True
+    if schema is False:
+        return lambda value: False
+    if not isinstance(schema, dict):
+        raise _Unsupported("not a schema")
+    checks: list[Validity] = []
+    for keyword, argument in schema.items():
+        if keyword in _ANNOTATIONS or (root and keyword in ("$schema", "$id")):
+            continue
+        if keyword.startswith("$") or keyword in keywords and keyword not in _COMPILED:
+            raise _Unsupported(keyword)
+        if keyword not in keywords:
+            continue  # not a keyword of the draft: jsonschema passes it by too
+        checks.append(_COMPILED[keyword](argument, schema, keywords, equal))
+    if not checks:
+        return lambda value: True
+    if len(checks) == 1:
+        return checks[0]
+
+    def valid(value: Any) -> bool:
+        for check in checks:
+            if not check(value):
+                return False
+        return True
+
+    return valid
+
+
+def _type(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validity:
+    names = argument if isinstance(argument, list) else [argument]
+    tests = [_TYPES[name] for name in names]  # an unknown type name: KeyError, below
+    if len(tests) == 1:
+        return tests[0]
+    return lambda value: any(test(value) for test in tests)
+
+
+def _properties(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validity:
+    subs = [(name, _compile(sub, keywords)) for name, sub in argument.items()]
+
+    def valid(value: Any) -> bool:
+        if isinstance(value, dict):
+            for name, sub in subs:
+                if name in value and not sub(value[name]):
+                    return False
+        return True
+
+    return valid
+
+
+def _required(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validity:
+    names = list(argument)
+    return lambda value: not isinstance(value, dict) or all(n in value for n in names)
+
+
+def _additional(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validity:
+    if "patternProperties" in schema:
+        raise _Unsupported("patternProperties")
+    known = frozenset(schema.get("properties", {}))
+    if argument is False:
+        return lambda value: not isinstance(value, dict) or all(k in known for k in value)
+    sub = _compile(argument, keywords)
+    return lambda value: not isinstance(value, dict) or all(
+        sub(item) for key, item in value.items() if key not in known)
+
+
+def _pattern(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validity:
+    search = re.compile(argument).search
+    return lambda value: not isinstance(value, str) or search(value) is not None
+
+
+def _min_length(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validity:
+    return lambda value: not isinstance(value, str) or len(value) >= argument
+
+
+def _max_length(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validity:
+    return lambda value: not isinstance(value, str) or len(value) <= argument
+
+
+def _items(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validity:
+    if "prefixItems" in schema:
+        raise _Unsupported("prefixItems")
+    sub = _compile(argument, keywords)
+    return lambda value: not isinstance(value, list) or all(sub(item) for item in value)
+
+
+def _min_items(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validity:
+    return lambda value: not isinstance(value, list) or len(value) >= argument
+
+
+def _max_items(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validity:
+    return lambda value: not isinstance(value, list) or len(value) <= argument
+
+
+def _minimum(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validity:
+    return lambda value: not _is_number(value) or value >= argument
+
+
+def _maximum(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validity:
+    return lambda value: not _is_number(value) or value <= argument
+
+
+def _enum(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validity:
+    options = list(argument)
+    return lambda value: any(equal(option, value) for option in options)
+
+
+def _const(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validity:
+    return lambda value: equal(value, argument)
+
+
+def _property_names(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validity:
+    sub = _compile(argument, keywords)
+    return lambda value: not isinstance(value, dict) or all(sub(key) for key in value)
+
+
+def _if(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validity:
+    condition = _compile(argument, keywords)
+    then = _compile(schema["then"], keywords) if "then" in schema else None
+    otherwise = _compile(schema["else"], keywords) if "else" in schema else None
+
+    def valid(value: Any) -> bool:
+        if condition(value):
+            return then is None or then(value)
+        return otherwise is None or otherwise(value)
+
+    return valid
+
+
+_COMPILED: dict[str, Callable[[Any, Any, Any, Any], Validity]] = {
+    "type": _type, "properties": _properties, "required": _required,
+    "additionalProperties": _additional, "pattern": _pattern, "minLength": _min_length,
+    "maxLength": _max_length, "items": _items, "minItems": _min_items,
+    "maxItems": _max_items, "minimum": _minimum, "maximum": _maximum, "enum": _enum,
+    "const": _const, "propertyNames": _property_names, "if": _if,
+}
 
 
 def packaged_schema_files() -> dict[str, str]:

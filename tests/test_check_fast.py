@@ -267,7 +267,8 @@ WIDGET_VALID = {"count": 3, "owner": {"name": "Al"}, "kind": "a", "fixed": 1, "e
                 "exactly": 1.5, "notnull": 0, "email": "a@b.co", "tree": {"kids": [{"kids": []}]},
                 "list": ["s", True, 2], "flag": False, "plain": None, "mode": "strict",
                 "sub": {"x": 1}, "x-note": "n"}
-LEAVES = [0, 1, 1.0, -0.0, 7.5, 101, -1, True, False, None, "", "x", "ab", "strict", "a",
+LEAVES = [0, 1, 1.0, -0.0, 7.5, 101, 60, -1, True, False, None, "", "x", "ab", "Ab", "abcd",
+          "strict", "loose", "a", [1], {"x": 1}, ["s"], {"x": "y"}, {"X": "y"},
           "a@b.co", "nope", [], {}, [True], ["s", True, True], {"name": "A"}, {"kids": [{"z": 1}]}]
 
 
@@ -385,6 +386,64 @@ def test_the_quick_way_agrees_with_jsonschema_on_any_instance(name: str,
         instance = mutate(instance, data)
     assert summary(SHARED_STORE.errors(name, instance)) == \
         plain_errors(SHARED_STORE, name, instance)
+
+
+# A schema made only of the keywords the compiled test has (see schemas.compiled_validity).
+GADGET = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "gadget",
+    "title": "t", "type": "object", "required": ["count", "name"],
+    "properties": {
+        "count": {"type": "integer", "minimum": 0, "maximum": 100},
+        "ratio": {"type": ["number", "null"]},
+        "name": {"type": "string", "minLength": 1, "maxLength": 3, "pattern": "^[a-z]"},
+        "kind": {"enum": ["a", 1, True, None, [1], {"x": 1}]},
+        "fixed": {"const": 1},
+        "list": {"type": "array", "items": {"type": ["string", "boolean"]}, "minItems": 1,
+                 "maxItems": 2},
+        "none": {"type": "array", "items": False},
+        "bag": {"type": "object", "additionalProperties": {"type": "string"},
+                "propertyNames": {"pattern": "^[a-z]+$"}},
+        "mode": {"type": "string"},
+        "flag": True, "never": False,
+    },
+    "additionalProperties": False,
+    "if": {"properties": {"mode": {"const": "strict"}}, "required": ["mode"]},
+    "then": {"required": ["ratio"]},
+    "else": {"properties": {"count": {"maximum": 50}}},
+}
+GADGET_VALID = {"count": 3, "name": "ab", "kind": "a", "fixed": 1, "list": ["s", True],
+                "none": [], "bag": {"x": "y"}, "mode": "loose", "flag": 0}
+
+
+def test_compiled_tests_cover_the_shipped_schemas_and_refuse_what_they_lack() -> None:
+    from generator.schemas import compiled_validity
+
+    store = store_with_widget()
+    for name in ("front-matter", "instance-request", "instance-response",
+                 "oauth-url-response"):
+        assert compiled_validity(store.validators[name]) is not None, name
+    assert compiled_validity(store.validators["widget"]) is None  # patternProperties, ...
+    store.add("gadget", json.dumps(GADGET), "schemas/gadget.schema.json")
+    gadget = compiled_validity(store.validators["gadget"])
+    assert gadget is not None and gadget(GADGET_VALID)
+    assert not gadget({**GADGET_VALID, "count": 60})  # else: at most 50
+    assert gadget({**GADGET_VALID, "count": 60, "mode": "strict", "ratio": None})
+
+
+@FUZZ
+@given(st.data())
+def test_the_compiled_test_agrees_with_jsonschema_on_any_instance(data: st.DataObject) -> None:
+    from jsonschema import Draft202012Validator
+
+    from generator.schemas import compiled_validity
+
+    validator = Draft202012Validator(GADGET, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    gadget = compiled_validity(validator)
+    assert gadget is not None
+    instance: Any = GADGET_VALID
+    for _ in range(data.draw(st.integers(0, 4))):
+        instance = mutate(instance, data)
+    assert gadget(instance) == validator.is_valid(instance), instance
 
 
 # --- the cURL -d body, read with json.loads first -------------------------------------------
