@@ -100,8 +100,10 @@ class PageCache:
                 connection = sqlite3.connect(self.path, timeout=10)
                 # Write-ahead logging, and commits that do not wait for the disk: forked
                 # checkers write their entries while others read, and a run commits every
-                # FLUSH_EVERY pages. A power cut may lose the last entries (they are made
-                # again); it cannot leave the file broken.
+                # FLUSH_EVERY pages. On a local disk a power cut may lose the last entries
+                # (they are made again) but cannot break the file. On a network file system
+                # SQLite's locking is not to be trusted in any journal mode: a damaged entry
+                # or file reads as a miss (see load), and the page is rendered again.
                 connection.execute("PRAGMA journal_mode=WAL")
                 connection.execute("PRAGMA synchronous=NORMAL")
                 connection.execute("CREATE TABLE IF NOT EXISTS pages "

@@ -172,7 +172,8 @@ def parse_yaml_front_matter(text: str, rel: str, first_line: int
 
 # A line of the front matter most pages have: ``key: value`` with a plain value. Anything
 # else (quotes, lists, indented lines, comments after a value...) is left to YAML.
-_SIMPLE_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: +(.*))?")
+# (YAML reads a key of at most 1,024 characters without quotes; longer ones go to YAML.)
+_SIMPLE_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_-]{0,999}):(?: +(.*))?")
 _PLAIN_FIRST_BAD = frozenset("-?:,[]{}#&*!|>'\"%@` ")
 _SIMPLE_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("int", "float", "bool", "null")}
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -428,13 +429,15 @@ def read_page_bytes(path: Path, rel: str, settings: Settings
     a regular file (reading a fifo or a device would block or never end). Files that vanish
     between listing and reading are reported, not raised."""
     where = SourceLocation(rel, 1, 0)
+    # Where the file leads is settled before it is opened for reading: opening a device
+    # can do something by itself (rewind a tape, reset a board), even if nothing is read.
+    outside = _link_outside(path, rel, _real_path(path), settings)
+    if outside is not None:
+        return None, outside
     try:
         # non-blocking: opening a fifo returns at once (it is refused below, unread)
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
-        outside = _link_outside(path, rel, os.path.realpath(path), settings)
-        if outside is not None:
-            return None, outside
         reason = exc.strerror or type(exc).__name__
         if path.is_symlink() and not path.exists():
             reason = f"it is a link to '{os.readlink(path)}', which does not exist"
@@ -442,9 +445,6 @@ def read_page_bytes(path: Path, rel: str, settings: Settings
                                 "check that the file exists and is readable; it may have "
                                 "been moved or deleted during the run")
     try:
-        outside = _link_outside(path, rel, _opened_path(fd, path), settings)
-        if outside is not None:
-            return None, outside
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             kind = "folder" if stat.S_ISDIR(info.st_mode) else "fifo" if stat.S_ISFIFO(
@@ -469,13 +469,25 @@ def read_page_bytes(path: Path, rel: str, settings: Settings
         os.close(fd)
 
 
-def _opened_path(fd: int, path: Path) -> str:
-    """The real path of the file open as ``fd``: one system call where the system lists
-    open files under /proc (resolving ``path`` walks every folder of it)."""
-    try:
-        return os.readlink(f"/proc/self/fd/{fd}")
-    except OSError:
-        return os.path.realpath(path)
+_O_PATH = getattr(os, "O_PATH", 0)  # Linux: a descriptor that names a file, opening nothing
+
+
+def _real_path(path: Path) -> str:
+    """Where ``path`` leads, links followed: from a descriptor that only names the file
+    (no device or fifo is opened by it) and the system's list of open files under /proc,
+    in three system calls; else by resolving the path, a system call per folder in it."""
+    if _O_PATH:
+        try:
+            fd = os.open(path, _O_PATH)
+        except OSError:
+            return os.path.realpath(path)  # missing, or a broken link: said when opened
+        try:
+            return os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return os.path.realpath(path)
 
 
 def _link_outside(path: Path, rel: str, target: str, settings: Settings
@@ -532,6 +544,13 @@ def without_suffix(posix: str) -> str:
     return posix[:dot] if name_start < dot < len(posix) - 1 else posix
 
 
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:  # a link in a loop, say
+        return False
+
+
 def is_element_path(path: Path, settings: Settings) -> bool:
     rel = relative_posix(path, settings.docs_dir)
     return rel is not None and rel.count("/") >= 2 and rel.startswith("elements/")
@@ -571,14 +590,15 @@ def _pages_in(folder: Path) -> list[Path]:
             return
         for entry in entries:
             name = entry.name
-            try:
-                if name.endswith(".md") and (entry.is_file() or (
-                        entry.is_symlink() and not os.path.exists(entry.path))):
-                    found.append(((*parts, name), entry.path))
-                if entry.is_dir(follow_symlinks=False):
-                    walk(entry.path, (*parts, name))
+            if name.endswith(".md") and (_is_file(entry) or (
+                    entry.is_symlink() and not os.path.exists(entry.path))):
+                found.append(((*parts, name), entry.path))  # a link that leads nowhere,
+            try:  # or round in a loop, is listed: reading it reports what is wrong
+                is_dir = entry.is_dir(follow_symlinks=False)
             except OSError:
-                continue
+                is_dir = False
+            if is_dir:
+                walk(entry.path, (*parts, name))
 
     walk(os.fspath(folder), ())
     found.sort()

@@ -222,8 +222,9 @@ class Project:
         return digest(payload.encode())
 
     def _dependency_hash(self, name: str) -> str:
-        """The hash of a partial, data file or the catalog, as the renderer read it: taken
-        once per renderer (its compiled partials and data are those of that moment)."""
+        """The hash of a partial, data file or the catalog, taken the first time it is
+        asked for after the renderer was last dropped (``forget_renderer``, which every
+        load and every edit of partials or data does), not again for each page."""
         found = self._dependency_memo.get(name)
         if found is None:
             found = self._dependency_memo[name] = self._hash_dependency(name)
@@ -538,11 +539,18 @@ def _check_chunk(paths: list[Path]) -> list[list[Diagnostic]]:
     return [result.diagnostics for result in project.check_pages(paths)]
 
 
+def _full_order(diagnostic: Diagnostic) -> tuple[Any, ...]:
+    """Place, code, then message and the include chain: an order that does not depend on
+    the order pages were checked in (which ``--jobs`` changes)."""
+    return (*diagnostic.sort_key(), diagnostic.message,
+            tuple((at.path, at.line, at.col) for at in diagnostic.included_from))
+
+
 def dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     """Sorted, and a partial's problem reported once per including page, not once per use."""
     seen: set[tuple[Any, ...]] = set()
     unique = []
-    for diagnostic in sorted(diagnostics, key=Diagnostic.sort_key):
+    for diagnostic in sorted(diagnostics, key=_full_order):
         key = (diagnostic.code, diagnostic.message, diagnostic.location,
                diagnostic.included_from)
         if key not in seen:

@@ -92,9 +92,10 @@ class SourceMap:
         self._render: Callable[[], RenderResult] | None = None
 
     @classmethod
-    def later(cls, render: Callable[[], RenderResult]) -> SourceMap:
-        """The map of a page rendered without markers: ``render`` renders it with them."""
-        source_map = cls("", {})
+    def later(cls, render: Callable[[], RenderResult], text: str) -> SourceMap:
+        """The map of ``text``, a page rendered without markers: ``render`` renders it
+        with them."""
+        source_map = cls(text, {})
         source_map._render = render
         return source_map
 
@@ -103,10 +104,35 @@ class SourceMap:
             if self._render is not None:
                 again = self._render()
                 self._render = None  # what it held (the page's values) is let go
-                self._origins = again.origins
+                text, self._marked = self._marked, ""
+                self._origins = again.origins if again.text == text else \
+                    _aligned_origins(text, again)
             else:
                 self._origins = _origins_of(self._marked, self._files)
         return self._origins
+
+
+def _aligned_origins(text: str, marked: RenderResult) -> list[Origin]:
+    """Origins for the lines of ``text`` from a render with markers that gave other text.
+
+    The markers sit inside the strings a template handles, so a template that looks into
+    them (``strip`` or ``size`` of a capture, a comparison of one, a ``{%-`` trim after a
+    blank line) can come out differently with them. Lines the two texts share take the
+    marked line's origin; the others the origin of the shared line above them."""
+    import difflib
+
+    lines, theirs = text.split("\n"), marked.text.split("\n")
+    found: list[Origin | None] = [None] * len(lines)
+    matcher = difflib.SequenceMatcher(None, theirs, lines, autojunk=False)
+    for block in matcher.get_matching_blocks():
+        for offset in range(block.size):
+            found[block.b + offset] = marked.origin(block.a + offset)
+    origins: list[Origin] = []
+    last = next((o for o in found if o is not None), Origin("", 0))
+    for origin in found:
+        last = origin if origin is not None else last
+        origins.append(last)
+    return origins
 
 
 # --- per-render state ------------------------------------------------------------------
@@ -931,7 +957,9 @@ class Renderer:
         output line came from; a page whose problems are found later (in its examples)
         is rendered again with them when a problem asks where its line came from. The
         markers cost a sixth of a check (every output string carries them), and most
-        pages have nothing to report."""
+        pages have nothing to report. (Where the markers change what a template does with
+        a string, see ``_aligned_origins``, the text is that of the render without them,
+        for a page with nothing to report, and with them otherwise, as it always was.)"""
         if marked is None:
             marked = not fast
         state = _RenderState(deadline=time.monotonic() + self.settings.max_render_seconds,
@@ -982,7 +1010,7 @@ class Renderer:
                 return self.render(source, rel, first_line, page, extra, fast, marked=True)
             text = "".join(chunks)
             return RenderResult(text, SourceMap.later(lambda: self.render(
-                source, rel, first_line, page, extra, fast, marked=True)), [],
+                source, rel, first_line, page, extra, fast, marked=True), text), [],
                 state.partials, state.data_files)
         text, source_map, found = _apply_markers("".join(chunks), self.env, state,
                                                  self.settings)
@@ -1234,8 +1262,9 @@ def _apply_markers(raw: str, env: jinja2.Environment, state: _RenderState,
 
 
 def _strip_markers(raw: str) -> str:
-    """``raw`` without its markers: what ``_STRIP_RE.sub("", raw)`` gives, at a third of
-    the cost (a page has a line marker a line; a regular expression pays for each)."""
+    """``raw`` without its markers: what ``_STRIP_RE.sub("", raw)`` gives for the markers
+    the renderer writes, at a third of the cost. (A stray line-marker character with no
+    end after it, which no page can hold, takes the rest of the text with it here.)"""
     pieces = raw.split(LINE)
     text = pieces[0] + "".join([piece.partition(END)[2] for piece in pieces[1:]])
     if PROBLEM in text:

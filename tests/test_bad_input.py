@@ -29,6 +29,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -203,10 +204,36 @@ def test_a_page_linked_outside_the_project_is_refused_and_not_shown(make_project
     root = make_project({"content/ok.md": "# OK\n"})
     (root / "content" / "leak.md").symlink_to(outside)
     (root / "content" / "readme.md").symlink_to(root / "mkdocs.yml")  # inside: allowed
-    result = run_cli("check", cwd=root)
+    # a linked folder whose page is a fifo outside: refused before it is opened at all (a
+    # fifo opened for reading with no writer would be harmless here, but a device is not)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    os.mkfifo(elsewhere / "pipe.md")
+    (elsewhere / "page.md").write_text("TOP-SECRET-TOKEN\n")
+    (root / "content" / "linked").symlink_to(elsewhere, target_is_directory=True)
+    opened: list[str] = []
+    real_open = os.open
+
+    def watching_open(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if "pipe.md" in os.fspath(path) and not flags & getattr(os, "O_PATH", 0):
+            opened.append(os.fspath(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    from generator import documents
+    from generator.settings import load_settings
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(documents.os, "open", watching_open)
+        settings = load_settings(root)
+        for name in ("pipe.md", "page.md"):
+            raw, problem = documents.read_page_bytes(
+                root / "content" / "linked" / name, f"content/linked/{name}", settings)
+            assert raw is None and problem is not None and problem.code == "ED109", name
+    assert opened == []
+    result = run_cli("check", "content/leak.md", cwd=root)
     assert result.returncode == 1
     assert "content/leak.md:1: error ED109 the page is a link to" in result.stdout
     assert "TOP-SECRET-TOKEN" not in result.stdout + result.stderr
+    (root / "content" / "linked").unlink()
     code, report = check_json(root)
     assert [(d["code"], d["path"]) for d in report["diagnostics"]] == [
         ("ED109", "content/leak.md")]

@@ -99,6 +99,14 @@ def test_two_processes_load_and_check_what_one_process_does(tmp_path: Path,
     import generator.pipeline as pipeline
 
     root = copy_repo_project(tmp_path)
+    # one broken partial that pages include after different first partials: its problem is
+    # reported once per page, and those reports are listed in the same order either way
+    write_tree(root, {"includes/zz-first.md": "Z\n", "includes/aa-first.md": "A\n",
+                      "includes/broken.md": "{{ page.nothing_here }}\n",
+                      "content/p-one.md": "---\ntitle: One\n---\n\n{% include zz-first.md %}\n"
+                                          "{% include broken.md %}\n",
+                      "content/p-two.md": "---\ntitle: Two\n---\n\n{% include aa-first.md %}\n"
+                                          "{% include broken.md %}\n"})
     pages = sorted((root / "content").rglob("*.md"))
     for number, page in enumerate(pages):
         text = page.read_text(encoding="utf-8")
@@ -121,7 +129,10 @@ def test_two_processes_load_and_check_what_one_process_does(tmp_path: Path,
     assert used == ["_load_parallel", "_check_parallel"]
     assert len(pages) >= 4 and together.pages == alone.pages
     assert together.diagnostics == alone.diagnostics
-    assert {d.code for d in alone.diagnostics} >= {"ED211", "ED103"}
+    assert {d.code for d in alone.diagnostics} >= {"ED211", "ED103", "ED302"}
+    broken = [d.included_from[0].path for d in alone.diagnostics
+              if d.location and d.location.path == "includes/broken.md"]
+    assert broken == ["content/p-one.md", "content/p-two.md"]
     assert two.documents == one.documents and two.elements == one.elements
     assert all(doc.settings is two.settings for doc, _ in two.documents.values() if doc)
 

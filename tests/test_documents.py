@@ -118,7 +118,8 @@ def test_quick_front_matter_reading_gives_what_yaml_gives() -> None:
     from generator.documents import simple_front_matter, yaml_front_matter
 
     rng = random.Random(20261124)
-    texts = [GOOD, "title: x\nelementId: 1\n# note\n\nhub: crm\n"]
+    texts = [GOOD, "title: x\nelementId: 1\n# note\n\nhub: crm\n",
+             "a" * 1100 + ": x\n", "title: x\n" + "b" * 1100 + ": y\n", "c" * 999 + ": z\n"]
     texts += ["\n".join(_line(rng) for _ in range(rng.randint(1, 6))) + "\n"
               for _ in range(3000)]
     quick = 0
@@ -133,6 +134,10 @@ def test_quick_front_matter_reading_gives_what_yaml_gives() -> None:
         assert [type(v) for v in simple[0].values()] == [type(v) for v in meta.values()], text
     assert quick > 300  # the test covers the quick path, not only the fall-backs
     assert simple_front_matter(GOOD, 2) is not None
+    # YAML reads a key of more than 1,024 characters as an error: the quick reading leaves
+    # long keys to YAML
+    assert simple_front_matter("a" * 1100 + ": x\n", 2) is None
+    assert yaml_front_matter("a" * 1100 + ": x\n", "page.md", 2)[2][0].code == "ED101"
 
 
 def test_repository_pages_take_the_quick_reading() -> None:
@@ -168,6 +173,9 @@ def test_page_listing_is_what_pathlib_lists(tmp_path: Path) -> None:
     os.symlink(outside, docs / "linked")  # a link to a folder: not followed
     os.symlink(outside / "o.md", docs / "file-link.md")  # a link to a page: listed
     os.symlink(docs / "missing.md", docs / "broken.md")  # a broken link: listed
+    os.symlink(docs / "loop.md", docs / "loop.md")  # links in a loop: listed too
+    os.symlink(docs / "ping.md", docs / "pong.md")
+    os.symlink(docs / "pong.md", docs / "ping.md")
     expected = sorted(p for p in docs.rglob("*.md")
                       if p.is_file() or (p.is_symlink() and not p.exists()))
     found = _pages_in(docs)
@@ -175,3 +183,4 @@ def test_page_listing_is_what_pathlib_lists(tmp_path: Path) -> None:
     assert [p.relative_to(docs).as_posix() for p in found][:4] == [
         ".hidden/h.md", "A/z.md", "a/.dot.md", "a/b.md"]
     assert docs / "broken.md" in found and docs / "linked" / "o.md" not in found
+    assert {docs / "loop.md", docs / "ping.md", docs / "pong.md"} <= set(found)

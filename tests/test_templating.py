@@ -89,6 +89,29 @@ def test_every_output_line_maps_to_its_source_line_around_tags_trims_and_raw(mak
     assert checked == 16, lines
 
 
+def test_templates_that_look_into_strings_see_the_text_and_errors_keep_their_lines(
+        make_project):
+    """Pages are rendered without the source map's markers, and again with them only for
+    a page's problems. A template that looks into a string (strip or size of a capture, a
+    comparison with one, a trim after a blank line) sees the text alone, and a problem
+    found below it still points at its own line."""
+    body = ("{% capture x %}\n   hello\n{% endcapture %}[{{ x | strip }}] {{ x | size }}\n"
+            "{% capture note %}{% include empty.md %}{% endcapture %}"
+            "{% if note != '' %}NOTE[{{ note }}]{% endif %}end\n"
+            "a\n\n{%- if true %}y{% endif %}\n"
+            "\n"
+            "```json\n"
+            '{"a": 1,,}\n'
+            "```\n")
+    root = make_project({"content/page.md": "---\ntitle: T\n---\n" + body,
+                         "includes/empty.md": ""})
+    result = check(root, "content/page.md")
+    text = result.rendered.text
+    assert text.startswith("[hello] 10\nend\nay\n"), text
+    (error,) = result.diagnostics
+    assert error.code == "ED210" and error.location.line == 13, error
+
+
 def test_output_lines_map_to_partial_lines_with_the_include_chain(make_project):
     root = make_project({
         "content/elements/acme/authenticate.md": PAGE_HEAD + "\nIntro\n\n"
