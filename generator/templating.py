@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 import time
-from functools import cached_property, lru_cache
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from pathlib import Path, PurePosixPath
 from stat import S_ISREG
 from types import TracebackType
@@ -654,7 +654,9 @@ class ElementDocsEnvironment(SandboxedEnvironment):
         )
         self.filters.update(liquid_filters.FILTERS)
         self.tests.update(liquid_filters.TESTS)
-        self._unmarked_cache = jinja2.utils.LRUCache(400)  # see _load_template
+        # see _load_template
+        self._unmarked_cache: MutableMapping[Any, jinja2.Template] = \
+            jinja2.utils.LRUCache(400)  # type: ignore[assignment]
         # One environment serves one build: what an include name resolves to, and the
         # compiled partials, are looked up once, not once per page.
         self._entries: dict[tuple[str, str | None], tuple[str, str, str] | None] = {}
