@@ -19,7 +19,7 @@ import yaml
 from frontmatter.default_handlers import YAMLHandler
 
 from .errors import Diagnostic, SourceLocation
-from .settings import Settings, yaml_error_position
+from .settings import Settings, relative_posix, yaml_error_position
 
 HUB_KEYS = ("hub", "hdOrcrm")
 _BOUNDARY = re.compile(r"^-{3,}[ \t]*$", re.MULTILINE)
@@ -520,21 +520,6 @@ def absolute(path: Path) -> Path:
     (``resolve()`` costs a system call per path component; it stays where a link could
     lead outside the project, which is a question of security, not of naming.)"""
     return Path(os.path.abspath(path))
-
-
-def relative_posix(path: Path, folder: Path) -> str | None:
-    """``path`` from ``folder`` in / form ("." for the folder itself), both made absolute
-    without following links; None when ``path`` lies elsewhere. What
-    ``absolute(path).relative_to(absolute(folder)).as_posix()`` gives, at a tenth of the
-    cost (it runs several times for every page)."""
-    full, base = os.path.abspath(path), os.path.abspath(folder)
-    if full == base:
-        return "."
-    prefix = base if base.endswith(os.sep) else base + os.sep
-    if not full.startswith(prefix):
-        return None
-    rest = full[len(prefix):]
-    return rest if os.sep == "/" else rest.replace(os.sep, "/")
 
 
 def without_suffix(posix: str) -> str:

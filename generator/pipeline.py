@@ -24,13 +24,12 @@ from .documents import (
     is_element_path,
     iter_pages,
     read_page_bytes,
-    relative_posix,
     without_suffix,
 )
 from .errors import Diagnostic, SourceLocation
 from .examples import extract
 from .schemas import SchemaStore, load_schemas
-from .settings import Settings
+from .settings import Settings, relative_posix
 from .templating import Renderer, RenderResult, load_data_files, partial_path
 from .validation import PageContext, check_examples, check_front_matter
 

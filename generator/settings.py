@@ -119,12 +119,9 @@ class Settings:
         """The path as diagnostics show it: relative to the project root when inside it.
 
         Lexical (no symlinks followed): a link inside the project is shown where it is."""
-        absolute = os.path.abspath(path)
-        root = _absolute_root(self.root)
-        if absolute == root:
-            return "."
-        if absolute.startswith(root + os.sep):
-            return absolute[len(root) + 1:].replace(os.sep, "/")
+        inside = relative_posix(path, self.root)
+        if inside is not None:
+            return inside
         try:
             return path.resolve().relative_to(self.root.resolve()).as_posix()
         except (ValueError, OSError):
@@ -168,8 +165,19 @@ def plugin_options(config: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 @lru_cache(maxsize=8)
-def _absolute_root(root: Path) -> str:
-    return os.path.abspath(root)
+def relative_posix(path: Path, folder: Path) -> str | None:
+    """``path`` from ``folder`` in / form ("." for the folder itself), both made absolute
+    without following links; None when ``path`` lies elsewhere. What
+    ``absolute(path).relative_to(absolute(folder)).as_posix()`` gives, at a tenth of the
+    cost (it runs several times for every page)."""
+    full, base = os.path.abspath(path), os.path.abspath(folder)
+    if full == base:
+        return "."
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    if not full.startswith(prefix):
+        return None
+    rest = full[len(prefix):]
+    return rest if os.sep == "/" else rest.replace(os.sep, "/")
 
 
 def yaml_error_position(exc: yaml.YAMLError, text: str) -> tuple[int, int] | None:

@@ -83,20 +83,21 @@ class SourceMap:
     when a diagnostic asks where a line came from; or (``later``) the render that makes
     that text, run when a diagnostic first asks."""
 
-    __slots__ = ("_marked", "_files", "_origins", "_render")
+    __slots__ = ("_marked", "_files", "_origins", "_render", "_text")
 
     def __init__(self, marked: str, files: Mapping[int, str]) -> None:
         self._marked = marked
         self._files = files
         self._origins: list[Origin] | None = None
         self._render: Callable[[], RenderResult] | None = None
+        self._text = ""  # (later) the text rendered without markers
 
     @classmethod
     def later(cls, render: Callable[[], RenderResult], text: str) -> SourceMap:
         """The map of ``text``, a page rendered without markers: ``render`` renders it
         with them."""
-        source_map = cls(text, {})
-        source_map._render = render
+        source_map = cls("", {})
+        source_map._render, source_map._text = render, text
         return source_map
 
     def origins(self) -> list[Origin]:
@@ -104,7 +105,7 @@ class SourceMap:
             if self._render is not None:
                 again = self._render()
                 self._render = None  # what it held (the page's values) is let go
-                text, self._marked = self._marked, ""
+                text, self._text = self._text, ""
                 self._origins = again.origins if again.text == text else \
                     _aligned_origins(text, again)
             else:
