@@ -12,6 +12,7 @@ import stat
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -178,7 +179,12 @@ _PLAIN_FIRST_BAD = frozenset("-?:,[]{}#&*!|>'\"%@` ")
 _SIMPLE_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("int", "float", "bool", "null")}
 _STR_TAG = "tag:yaml.org,2002:str"
 _NOT_PRINTABLE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
-_SCALARS: list[Any] = []  # one loader, made on first use, that resolves and builds scalars
+
+
+@lru_cache(maxsize=1)
+def _scalar_loader() -> Any:
+    """One loader, made on first use, whose resolver and constructors read plain values."""
+    return _FrontMatterLoader("")
 
 
 def simple_front_matter(text: str, first_line: int
@@ -189,9 +195,7 @@ def simple_front_matter(text: str, first_line: int
     matter is this simple."""
     if not text.isascii() or _NOT_PRINTABLE.search(text):
         return None  # tabs, and what YAML refuses or reads its own way
-    if not _SCALARS:
-        _SCALARS.append(_FrontMatterLoader(""))
-    loader = _SCALARS[0]
+    loader = _scalar_loader()
     meta: dict[str, Any] = {}
     key_lines: dict[str, int] = {}
     for number, line in enumerate(text.split("\n"), start=first_line):

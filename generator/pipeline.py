@@ -321,11 +321,12 @@ class Project:
         if raw is None:  # no hash is "": it is tried again next time
             return "", (None, [problem] if problem else [])
         loaded = document_from_bytes(raw, path, rel, self.settings, keep_body=False)
+        key = absolute(path)
         include = _FIRST_INCLUDE_RE.search(raw)
-        self.first_include[absolute(path)] = include.group(1) if include else b""
+        self.first_include[key] = include.group(1) if include else b""
         content = digest(raw)
         if before is not None:
-            self.memory.hashes.record(absolute(path), before, content)
+            self.memory.hashes.record(key, before, content)
         return content, loaded
 
     def reread(self, path: Path) -> bool:

@@ -25,6 +25,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema import validators as jsonschema_validators
+from jsonschema._utils import equal  # JSON equality: 1 and True differ, 1 and 1.0 do not
 from jsonschema.exceptions import SchemaError, ValidationError
 
 from .errors import Diagnostic, SourceLocation
@@ -242,8 +243,6 @@ _TYPES: dict[str, Callable[[Any], bool]] = {
 
 
 def _compile(schema: Any, keywords: frozenset[str], root: bool = False) -> Validity:
-    from jsonschema._utils import equal
-
     if schema is True:
         return lambda value: True
     if schema is False:
@@ -258,7 +257,7 @@ def _compile(schema: Any, keywords: frozenset[str], root: bool = False) -> Valid
             raise _Unsupported(keyword)
         if keyword not in keywords:
             continue  # not a keyword of the draft: jsonschema passes it by too
-        checks.append(_COMPILED[keyword](argument, schema, keywords, equal))
+        checks.append(_COMPILED[keyword](argument, schema, keywords))
     if not checks:
         return lambda value: True
     if len(checks) == 1:
@@ -273,7 +272,7 @@ def _compile(schema: Any, keywords: frozenset[str], root: bool = False) -> Valid
     return valid
 
 
-def _type(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validity:
+def _type(argument: Any, schema: Any, keywords: Any) -> Validity:
     names = argument if isinstance(argument, list) else [argument]
     tests = [_TYPES[name] for name in names]  # an unknown type name: KeyError, below
     if len(tests) == 1:
@@ -281,7 +280,7 @@ def _type(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validity:
     return lambda value: any(test(value) for test in tests)
 
 
-def _properties(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validity:
+def _properties(argument: Any, schema: Any, keywords: Any) -> Validity:
     subs = [(name, _compile(sub, keywords)) for name, sub in argument.items()]
 
     def valid(value: Any) -> bool:
@@ -294,12 +293,12 @@ def _properties(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validi
     return valid
 
 
-def _required(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validity:
+def _required(argument: Any, schema: Any, keywords: Any) -> Validity:
     names = list(argument)
     return lambda value: not isinstance(value, dict) or all(n in value for n in names)
 
 
-def _additional(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validity:
+def _additional(argument: Any, schema: Any, keywords: Any) -> Validity:
     if "patternProperties" in schema:
         raise _Unsupported("patternProperties")
     known = frozenset(schema.get("properties", {}))
@@ -310,57 +309,57 @@ def _additional(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validi
         sub(item) for key, item in value.items() if key not in known)
 
 
-def _pattern(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validity:
+def _pattern(argument: Any, schema: Any, keywords: Any) -> Validity:
     search = re.compile(argument).search
     return lambda value: not isinstance(value, str) or search(value) is not None
 
 
-def _min_length(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validity:
+def _min_length(argument: Any, schema: Any, keywords: Any) -> Validity:
     return lambda value: not isinstance(value, str) or len(value) >= argument
 
 
-def _max_length(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validity:
+def _max_length(argument: Any, schema: Any, keywords: Any) -> Validity:
     return lambda value: not isinstance(value, str) or len(value) <= argument
 
 
-def _items(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validity:
+def _items(argument: Any, schema: Any, keywords: Any) -> Validity:
     if "prefixItems" in schema:
         raise _Unsupported("prefixItems")
     sub = _compile(argument, keywords)
     return lambda value: not isinstance(value, list) or all(sub(item) for item in value)
 
 
-def _min_items(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validity:
+def _min_items(argument: Any, schema: Any, keywords: Any) -> Validity:
     return lambda value: not isinstance(value, list) or len(value) >= argument
 
 
-def _max_items(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validity:
+def _max_items(argument: Any, schema: Any, keywords: Any) -> Validity:
     return lambda value: not isinstance(value, list) or len(value) <= argument
 
 
-def _minimum(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validity:
+def _minimum(argument: Any, schema: Any, keywords: Any) -> Validity:
     return lambda value: not _is_number(value) or value >= argument
 
 
-def _maximum(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validity:
+def _maximum(argument: Any, schema: Any, keywords: Any) -> Validity:
     return lambda value: not _is_number(value) or value <= argument
 
 
-def _enum(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validity:
+def _enum(argument: Any, schema: Any, keywords: Any) -> Validity:
     options = list(argument)
     return lambda value: any(equal(option, value) for option in options)
 
 
-def _const(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validity:
+def _const(argument: Any, schema: Any, keywords: Any) -> Validity:
     return lambda value: equal(value, argument)
 
 
-def _property_names(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validity:
+def _property_names(argument: Any, schema: Any, keywords: Any) -> Validity:
     sub = _compile(argument, keywords)
     return lambda value: not isinstance(value, dict) or all(sub(key) for key in value)
 
 
-def _if(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validity:
+def _if(argument: Any, schema: Any, keywords: Any) -> Validity:
     condition = _compile(argument, keywords)
     then = _compile(schema["then"], keywords) if "then" in schema else None
     otherwise = _compile(schema["else"], keywords) if "else" in schema else None
@@ -373,7 +372,7 @@ def _if(argument: Any, schema: Any, keywords: Any, equal: Any) -> Validity:
     return valid
 
 
-_COMPILED: dict[str, Callable[[Any, Any, Any, Any], Validity]] = {
+_COMPILED: dict[str, Callable[[Any, Any, Any], Validity]] = {
     "type": _type, "properties": _properties, "required": _required,
     "additionalProperties": _additional, "pattern": _pattern, "minLength": _min_length,
     "maxLength": _max_length, "items": _items, "minItems": _min_items,
