@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, cast
 
 import yaml
+from yaml_env_tag import construct_env_tag
 
 from .errors import ConfigError, Diagnostic, SourceLocation
 
@@ -132,7 +133,9 @@ class Settings:
 
 
 class _LenientLoader(yaml.SafeLoader):  # type: ignore[misc]
-    """Reads mkdocs.yml without executing its ``!!python/name`` and ``!ENV`` tags."""
+    """Reads mkdocs.yml as MkDocs does, without executing anything: ``!ENV`` reads the
+    environment through pyyaml-env-tag (MkDocs' own reader of that tag), other tags such as
+    ``!!python/name`` are read as plain data, never run."""
 
 
 def _ignore_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
@@ -144,6 +147,7 @@ def _ignore_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
 
 
 _LenientLoader.add_multi_constructor("!", _ignore_tag)
+_LenientLoader.add_constructor("!ENV", construct_env_tag)
 _LenientLoader.add_multi_constructor("tag:yaml.org,2002:python/", _ignore_tag)
 
 
