@@ -240,18 +240,6 @@ class ElementDocsError(Exception):
         self.diagnostic = diagnostic
 
 
-class LoadError(ElementDocsError):
-    """A page or data file could not be read or parsed."""
-
-
-class RenderError(ElementDocsError):
-    """A template could not be rendered."""
-
-
-class ExampleError(ElementDocsError):
-    """An example block is wrong."""
-
-
 class ConfigError(ElementDocsError):
     """The project or the command line is misconfigured."""
 
