@@ -267,11 +267,11 @@ def _table_record(tokens: list[Token], index: int) -> tuple[_TableRows, int]:
 
 # The fast path: a line scanner for simple pages ----------------------------------------------
 
-# The scanner copies the block rules of this markdown-it-py release, quirks included. Under any
-# other release every page goes to markdown-it; move this on once tests/test_extract_fast.py
-# passes with the new release.
-_SCANNER_CHECKED_WITH = "4.3.0"
-_SCANNER_ON = markdown_it.__version__ == _SCANNER_CHECKED_WITH
+# The scanner copies the block rules of markdown-it-py 4.3, quirks included, and imports helpers
+# that 4.3 introduced (mdTrim): pyproject.toml allows 4.3.x only. Under another release every page
+# goes to markdown-it; move both on once tests/test_extract_fast.py passes with the new release.
+_SCANNER_CHECKED_WITH = "4.3."
+_SCANNER_ON = markdown_it.__version__.startswith(_SCANNER_CHECKED_WITH)
 _MAX_LIST_DEPTH = 10  # lists in lists; far below markdown-it's nesting limit
 
 _BULLET_RE = re.compile(r"[*+-](?![^ \t])")

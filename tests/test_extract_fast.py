@@ -434,3 +434,20 @@ def test_same_blocks_on_the_thousand_generated_pages(tmp_path: Path) -> None:
     assert len(pages) == 1001  # the pages and the index
     fast = sum(assert_same(page) for page in pages)
     assert fast >= 0.95 * len(pages), f"only {fast} of {len(pages)} pages took the fast path"
+
+
+def test_every_markdown_it_release_the_pin_allows_gets_the_scanner() -> None:
+    """pyproject.toml's range for markdown-it-py is the range the scanner was checked with:
+    the installed release is in it, and the scanner is on for it (never silently slower)."""
+    import tomllib
+
+    import markdown_it
+    from packaging.requirements import Requirement
+
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    [spec] = [Requirement(d) for d in pyproject["project"]["dependencies"]
+              if d.startswith("markdown-it-py")]
+    assert markdown_it.__version__ in spec.specifier
+    assert examples_module._SCANNER_ON
+    for version in spec.specifier.filter(["4.3.0", "4.3.9", "4.4.0", "4.2.0", "3.0.0", "5.0.0"]):
+        assert version.startswith(examples_module._SCANNER_CHECKED_WITH), version
