@@ -15,7 +15,7 @@ from typing import TextIO
 from . import __version__
 from .errors import CODES, ElementDocsError, format_github, format_text, to_json
 from .pipeline import CheckReport, Project
-from .settings import DEFAULT_CONFIG_FILE, load_settings
+from .settings import DEFAULT_CONFIG_FILE, Settings, load_settings
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -190,10 +190,25 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
         sys.stderr.write(f"generator check: error: not a file or folder: {special[0]}\n"
                          "hint: give paths of pages or folders under the docs folder\n")
         return EXIT_USAGE
-    report = project.check(paths or None, progress=_progress_printer(sys.stderr),
-                           jobs=args.jobs)
+    report = project.check(_pages_among(project.settings, paths),
+                           progress=_progress_printer(sys.stderr), jobs=args.jobs)
     print_report(report, project, args.format, out, quiet=args.quiet)
     return EXIT_ERRORS if report.errors else EXIT_OK
+
+
+def _pages_among(settings: Settings, paths: list[Path]) -> list[Path] | None:
+    """The pages to check for the given paths; None for every page. A partial, a data file, a
+    schema or the configuration file is read by any number of pages, so naming one (as
+    pre-commit does with the files a commit changes) checks them all."""
+    shared = [folder.resolve() for folder in (settings.includes_dir, settings.data_dir,
+                                              settings.schemas_dir) if folder is not None]
+    root = settings.root.resolve()
+    for path in paths:
+        real = path.resolve()
+        if path.is_file() and (any(real.is_relative_to(folder) for folder in shared)
+                               or (real.parent == root and real.suffix in (".yml", ".yaml"))):
+            return None
+    return paths or None
 
 
 def print_report(report: CheckReport, project: Project, fmt: str, out: TextIO,
