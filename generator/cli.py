@@ -75,6 +75,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("codes", help="list the diagnostic codes and how to fix each")
 
+    schema = commands.add_parser(
+        "schema", help="print a JSON Schema the check uses (for editors and other tools)",
+        description="Print the JSON Schema NAME as the check uses it: the project's own "
+                    "schemas/NAME.schema.json where there is one, else the shipped one. "
+                    "Without NAME, list the schemas and where each comes from.")
+    schema.add_argument("name", nargs="?", metavar="NAME",
+                        help="front-matter, instance-request, instance-response, ...")
+    _location_options(schema)
+
     importer = commands.add_parser(
         "import-jekyll", help="import a Jekyll tree into this layout (content/, includes/, "
                               "mkdocs.yml), translating Liquid to Jinja",
@@ -123,6 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return build_site(args, sys.stdout)
         if args.command == "codes":
             return _codes(sys.stdout)
+        if args.command == "schema":
+            return _schema(args, sys.stdout)
         if args.command == "import-jekyll":
             return _import_jekyll(args, sys.stdout)
         parser.print_help()
@@ -163,6 +174,29 @@ def load_project(args: argparse.Namespace) -> Project:
     if note:
         sys.stderr.write(f"note: {note}\n")
     return Project(settings)
+
+
+def _schema(args: argparse.Namespace, out: TextIO) -> int:
+    import json
+
+    from .schemas import load_schemas
+
+    if (args.root / args.config).is_file():
+        settings = load_settings(args.root, args.config)
+        store = load_schemas(settings.schemas_dir, settings.rel)
+    else:  # outside a project: the shipped schemas
+        store = load_schemas(None)
+    if args.name is None:
+        for name in sorted(store.validators):
+            out.write(f"{name}\t{store.origins.get(name, '')}\n")
+        return EXIT_OK
+    if store.get(args.name) is None:
+        known = ", ".join(sorted(store.validators))
+        sys.stderr.write(f"generator schema: error: no schema named {args.name!r}\n"
+                         f"hint: one of {known}\n")
+        return EXIT_USAGE
+    out.write(json.dumps(store.schema(args.name), indent=2, ensure_ascii=False) + "\n")
+    return EXIT_OK
 
 
 def _import_jekyll(args: argparse.Namespace, out: TextIO) -> int:

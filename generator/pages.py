@@ -14,6 +14,8 @@ from .errors import CODES
 from .pipeline import hub_title
 
 CODES_PAGE = "reference/diagnostic-codes.md"
+#: Where the built site publishes the front matter's JSON Schema (editors point at it).
+FRONT_MATTER_SCHEMA_URL = "schemas/front-matter.schema.json"
 PAGE_ORDER = ("index.md", "authenticate.md", "setup.md", "events.md", "bulk.md")
 GROUP_ABOVE = 40
 

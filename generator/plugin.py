@@ -49,7 +49,7 @@ from .ahead import CheckAhead
 from .cache import digest
 from .errors import Diagnostic, ElementDocsError, format_text
 from .examples import strip_overrides
-from .pages import CODES_PAGE, build_nav, codes_markdown
+from .pages import CODES_PAGE, FRONT_MATTER_SCHEMA_URL, build_nav, codes_markdown
 from .pipeline import CODE_FINGERPRINT, PageResult, Project, ProjectMemory
 from .quick import QuickRebuild
 from .settings import settings_from
@@ -152,6 +152,9 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
                  if f.abs_src_path and not f.generated_by]
         project.load(pages)
         files.append(File.generated(config, CODES_PAGE, content=codes_markdown()))
+        # for YAML editors: the front matter's schema at a stable address of the site
+        files.append(File.generated(config, FRONT_MATTER_SCHEMA_URL, content=json.dumps(
+            project.schemas.schema("front-matter"), indent=2, ensure_ascii=False) + "\n"))
         if not config.nav:
             documents = [doc for doc, _ in project.documents.values() if doc is not None]
             config.nav = build_nav(documents, project.settings.docs_dir)

@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import copy_repo_project
+from conftest import REPO, copy_repo_project
 
 ELEMENTS = {
     "autotask-helpdesk": ("Autotask Help Desk", "autotaskhelpdesk", 123, "helpdesk"),
@@ -150,6 +150,22 @@ def test_diagnostic_codes_reference_page_lists_every_code(built_site):
         assert f"<code>{code}</code>" in html
         assert info.fix.split("{")[0][:30].replace("'", "&#x27;")[:20] in html or \
             info.fix[:20] in html
+
+
+def test_front_matter_schema_is_published_for_editors(built_site):
+    """The built site serves the schema at a stable address, as `generator schema` prints it,
+    and it accepts the front matter of the site's own element pages."""
+    import jsonschema
+    import yaml
+
+    published = json.loads((built_site / "schemas" / "front-matter.schema.json").read_text())
+    printed = subprocess.run([sys.executable, "-m", "generator", "schema", "front-matter"],
+                             cwd=REPO, capture_output=True, text=True, check=True).stdout
+    assert published == json.loads(printed)
+    jsonschema.Draft202012Validator.check_schema(published)
+    for page in (REPO / "content" / "elements").glob("*/authenticate.md"):
+        front = yaml.safe_load(page.read_text(encoding="utf-8").split("---\n")[1])
+        jsonschema.validate(front, published)
 
 
 def test_changing_element_key_changes_body_curl_and_table(tmp_path):
