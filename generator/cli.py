@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import TextIO
 
 from . import __version__
-from .errors import CODES, ElementDocsError, format_github, format_text, to_json
+from .errors import (
+    CODES,
+    Diagnostic,
+    ElementDocsError,
+    format_github,
+    format_text,
+    to_json,
+    to_sarif,
+)
 from .pipeline import CheckReport, Project
 from .settings import DEFAULT_CONFIG_FILE, Settings, load_settings
 
@@ -44,9 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="*", type=Path, metavar="PATH",
                        help="pages or folders to check (default: the whole docs_dir)")
     _project_options(check)
-    check.add_argument("--format", choices=("text", "json", "github"), default="text",
+    check.add_argument("--format", choices=("text", "json", "github", "sarif"),
+                       default="text",
                        help="text for people (default), json for tools, github for "
-                            "workflow annotations")
+                            "workflow annotations, sarif for code scanning (SARIF 2.1.0)")
     check.add_argument("--quiet", action="store_true", help="print errors only, no warnings")
     check.add_argument("--jobs", "-j", type=_jobs, default="auto", metavar="N",
                        help="processes to check with: a number, or auto (default: one per "
@@ -251,6 +260,9 @@ def print_report(report: CheckReport, project: Project, fmt: str, out: TextIO,
     if fmt == "json":
         out.write(to_json(diagnostics, report.pages) + "\n")
         return
+    if fmt == "sarif":
+        out.write(to_sarif(diagnostics, __version__) + "\n")
+        return
     for diagnostic in diagnostics:
         if fmt == "github":
             out.write(format_github(diagnostic) + "\n")
@@ -264,9 +276,25 @@ def print_report(report: CheckReport, project: Project, fmt: str, out: TextIO,
     summary = (f"checked {report.pages} page{'s' * (report.pages != 1)}: "
                f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}")
     if fmt == "github":
+        hidden = _hidden_annotations(diagnostics)
+        if hidden:
+            summary += (f" ({hidden} of these will not show as annotations: GitHub shows "
+                        f"{GITHUB_ANNOTATIONS_SHOWN} errors and {GITHUB_ANNOTATIONS_SHOWN} "
+                        "warnings per step; all are in the log above)")
         sys.stderr.write(summary + "\n")
     else:
         out.write(summary + "\n")
+
+
+#: GitHub Actions shows this many annotations of each kind (error, warning) per step.
+GITHUB_ANNOTATIONS_SHOWN = 10
+
+
+def _hidden_annotations(diagnostics: list[Diagnostic]) -> int:
+    errors = sum(1 for d in diagnostics if d.is_error)
+    warnings = len(diagnostics) - errors
+    return (max(0, errors - GITHUB_ANNOTATIONS_SHOWN)
+            + max(0, warnings - GITHUB_ANNOTATIONS_SHOWN))
 
 
 def _inside(root: Path, path: str) -> bool:

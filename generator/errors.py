@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.parse
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -301,3 +302,62 @@ def to_json(diagnostics: list[Diagnostic], pages: int) -> str:
         "summary": {"pages": pages, **summary_counts(diagnostics)},
     }
     return json.dumps(payload, indent=2, ensure_ascii=False)
+
+
+def _sarif_location(location: SourceLocation, message: str | None = None,
+                    index: int | None = None) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": {
+        "uri": urllib.parse.quote(location.path), "uriBaseId": "%SRCROOT%"}}
+    if location.line:
+        physical["region"] = {"startLine": location.line,
+                              **({"startColumn": location.col} if location.col else {})}
+    found: dict[str, Any] = {"physicalLocation": physical}
+    if index is not None:
+        found["id"] = index
+    if message:
+        found["message"] = {"text": message}
+    return found
+
+
+def to_sarif(diagnostics: list[Diagnostic], tool_version: str) -> str:
+    """One SARIF 2.1.0 run: a rule per diagnostic code (its title, and its fix as help), a
+    result per diagnostic at the file's own line, and the pages that included a partial as
+    related locations. Paths are relative to the project root (``%SRCROOT%``), as code
+    scanning services expect."""
+    rule_index = {code: index for index, code in enumerate(CODES)}
+    rules = [{
+        "id": code,
+        "name": "".join(word.capitalize() for word in re.findall(r"[A-Za-z0-9]+", info.title)),
+        "shortDescription": {"text": info.title},
+        "fullDescription": {"text": f"{info.title} ({info.stage})"},
+        "help": {"text": info.fix},
+        "defaultConfiguration": {"level": info.severity.value},
+    } for code, info in CODES.items()]
+    results = []
+    for diagnostic in diagnostics:
+        hint = diagnostic.hint or CODES[diagnostic.code].fix
+        result: dict[str, Any] = {
+            "ruleId": diagnostic.code,
+            "ruleIndex": rule_index[diagnostic.code],
+            "level": diagnostic.level.value,
+            "message": {"text": f"{diagnostic.message}\nhint: {hint}"},
+        }
+        if diagnostic.location is not None:
+            result["locations"] = [_sarif_location(diagnostic.location)]
+        if diagnostic.included_from:
+            result["relatedLocations"] = [
+                _sarif_location(where, "included from here", index)
+                for index, where in enumerate(diagnostic.included_from)]
+        results.append(result)
+    log = {
+        "$schema": "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"
+                   "sarif-schema-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "element-docs", "version": tool_version,
+                                "rules": rules}},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    }
+    return json.dumps(log, indent=2, ensure_ascii=False)

