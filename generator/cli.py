@@ -61,6 +61,21 @@ def build_parser() -> argparse.ArgumentParser:
                        help="processes to check with: a number, or auto (default: one per "
                             "core for large projects)")
 
+    fix = commands.add_parser(
+        "fix", help="show (or with --write make) the fixes of mechanical defects",
+        description="Print a unified diff of the fixes the check can prove: an example's "
+                    "element id, key or hub set to the page's front matter, and the missing "
+                    "'\\' at the ends of a multi-line cURL command. Exit 1 when there is "
+                    "anything to fix. --write makes the fixes (each file replaced "
+                    "atomically), checks again and reports what is left.")
+    fix.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                     help="pages or folders to fix (default: the whole docs_dir)")
+    _project_options(fix)
+    fix.add_argument("--write", action="store_true", help="make the fixes")
+    fix.add_argument("--from-example", action="store_true",
+                     help="set the front matter to the examples' id, key or hub instead "
+                          "(when the examples are right and the front matter is not)")
+
     build = commands.add_parser(
         "build", help="write every page, expanded and checked, as plain Markdown",
         description="Render the pages to OUT (default build/); OUT is replaced only when "
@@ -131,6 +146,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             return _check(args, sys.stdout)
+        if args.command == "fix":
+            return _fix(args, sys.stdout)
         if args.command == "build":
             from .build import build_markdown_tree
 
@@ -222,16 +239,8 @@ def _import_jekyll(args: argparse.Namespace, out: TextIO) -> int:
 
 def _check(args: argparse.Namespace, out: TextIO) -> int:
     project = load_project(args)
-    paths = [p if p.is_absolute() else Path.cwd() / p for p in args.paths]
-    missing = [p for p in paths if not p.exists()]
-    if missing:
-        sys.stderr.write(f"generator check: error: no such file or folder: {missing[0]}\n"
-                         "hint: give paths of pages or folders under the docs folder\n")
-        return EXIT_USAGE
-    special = [p for p in paths if not p.is_file() and not p.is_dir()]
-    if special:  # a fifo or a device: reading it could block for ever
-        sys.stderr.write(f"generator check: error: not a file or folder: {special[0]}\n"
-                         "hint: give paths of pages or folders under the docs folder\n")
+    paths = _resolved_paths(args, "check")
+    if paths is None:
         return EXIT_USAGE
     report = project.check(_pages_among(project.settings, paths),
                            progress=_progress_printer(sys.stderr), jobs=args.jobs)
@@ -252,6 +261,70 @@ def _pages_among(settings: Settings, paths: list[Path]) -> list[Path] | None:
                                or (real.parent == root and real.suffix in (".yml", ".yaml"))):
             return None
     return paths or None
+
+
+def _resolved_paths(args: argparse.Namespace, command: str) -> list[Path] | None:
+    """The command's PATH arguments made absolute; None (after saying why) when one of them
+    is missing or is not a file or folder."""
+    paths = [p if p.is_absolute() else Path.cwd() / p for p in args.paths]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        sys.stderr.write(f"generator {command}: error: no such file or folder: {missing[0]}\n"
+                         "hint: give paths of pages or folders under the docs folder\n")
+        return None
+    special = [p for p in paths if not p.is_file() and not p.is_dir()]
+    if special:  # a fifo or a device: reading it could block for ever
+        sys.stderr.write(f"generator {command}: error: not a file or folder: {special[0]}\n"
+                         "hint: give paths of pages or folders under the docs folder\n")
+        return None
+    return paths
+
+
+def _fix(args: argparse.Namespace, out: TextIO) -> int:
+    from .documents import iter_pages
+    from .fix import KEY_OF_CODE, apply_to_text, diff_of, plan_fixes, write_atomically
+
+    project = load_project(args)
+    paths = _resolved_paths(args, "fix")
+    if paths is None:
+        return EXIT_USAGE
+    selected = _pages_among(project.settings, paths)
+    project.load_all()
+    targets = list(iter_pages(project.settings, selected)) if selected else list(
+        project.documents)
+    plan = plan_fixes(project, project.check_pages(targets), args.from_example)
+    for note in plan.skipped:
+        sys.stderr.write(f"note: {note}\n")
+    root = project.settings.root
+    files = plan.by_file()
+    if not files:
+        out.write("nothing to fix\n")
+        return EXIT_OK
+    if not args.write:
+        out.write(diff_of(plan, root))
+        sys.stderr.write(f"{len(plan.edits)} fix{'es' * (len(plan.edits) != 1)} in "
+                         f"{len(files)} file{'s' * (len(files) != 1)}; run with --write to "
+                         "make them\n")
+        return EXIT_ERRORS
+    originals: dict[str, str] = {}
+    for path, edits in files.items():
+        original = (root / path).read_text(encoding="utf-8")
+        write_atomically(root / path, apply_to_text(original, edits))
+        originals[path] = original
+    after = load_project(args)
+    report = after.check(selected)
+    still = {(d.location.path, d.location.line) for d in report.diagnostics
+             if d.location and (d.code in KEY_OF_CODE or d.code == "ED220")}
+    for path, edits in files.items():
+        if any((path, edit.line) in still for edit in edits):
+            write_atomically(root / path, originals[path])
+            sys.stderr.write(f"generator fix: put {path} back as it was: the check still "
+                             "reports the lines it changed\n")
+    fixed = sum(len(edits) for path, edits in files.items() if (root / path).read_text(
+        encoding="utf-8") != originals[path])
+    out.write(f"fixed {fixed} of {len(plan.edits)} in {len(files)} files; checked again:\n")
+    print_report(report, after, "text", out)
+    return EXIT_ERRORS if report.errors else EXIT_OK
 
 
 def print_report(report: CheckReport, project: Project, fmt: str, out: TextIO,
