@@ -99,6 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("codes", help="list the diagnostic codes and how to fix each")
 
+    cache = commands.add_parser(
+        "cache", help="manage the page cache",
+        description="'generator cache clear' deletes the page cache of the project at --root "
+                    "(or of the Jekyll tree SRC): the next check renders every page again.")
+    cache.add_argument("action", choices=("clear",), help="what to do with the cache")
+    _location_options(cache)
+    cache.add_argument("--jekyll", type=Path, metavar="SRC", help="the Jekyll tree SRC's cache")
+
     schema = commands.add_parser(
         "schema", help="print a JSON Schema the check uses (for editors and other tools)",
         description="Print the JSON Schema NAME as the check uses it: the project's own "
@@ -138,6 +146,10 @@ def _project_options(parser: argparse.ArgumentParser) -> None:
                         help="check the Jekyll tree SRC in place, as Jekyll renders it "
                              "(automatic when --root holds _config.yml and _includes/ but no "
                              "mkdocs.yml)")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="neither read nor write the page cache (a Jekyll tree's lives "
+                             "in $XDG_CACHE_HOME/element-docs/, a project's in "
+                             ".element-docs-cache/)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -158,6 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return build_site(args, sys.stdout)
         if args.command == "codes":
             return _codes(sys.stdout)
+        if args.command == "cache":
+            return _cache_clear(args, sys.stdout)
         if args.command == "schema":
             return _schema(args, sys.stdout)
         if args.command == "import-jekyll":
@@ -193,13 +207,36 @@ def load_project(args: argparse.Namespace) -> Project:
     jekyll = getattr(args, "jekyll", None)
     if jekyll is None and args.config == DEFAULT_CONFIG_FILE and is_jekyll_tree(args.root):
         jekyll = args.root
+    use_cache = not getattr(args, "no_cache", False)
     if jekyll is None:
-        return Project(load_settings(args.root, args.config, strict=strict))
+        return Project(load_settings(args.root, args.config, strict=strict), use_cache=use_cache)
     settings = jekyll_settings(jekyll, strict)
     note = describe_unpublished(settings)
     if note:
         sys.stderr.write(f"note: {note}\n")
-    return Project(settings)
+    return Project(settings, use_cache=use_cache)
+
+
+def _cache_clear(args: argparse.Namespace, out: TextIO) -> int:
+    import shutil
+
+    from .jekyll import is_jekyll_tree, jekyll_settings
+
+    jekyll = args.jekyll
+    if jekyll is None and args.config == DEFAULT_CONFIG_FILE and is_jekyll_tree(args.root):
+        jekyll = args.root
+    settings = jekyll_settings(jekyll) if jekyll is not None else load_settings(
+        args.root, args.config)
+    folder = settings.cache_dir
+    if folder is None or not (folder.exists() or folder.is_symlink()):
+        out.write("no cache to clear\n")
+        return EXIT_OK
+    if folder.is_dir() and not folder.is_symlink():
+        shutil.rmtree(folder)
+    else:
+        folder.unlink()
+    out.write(f"cleared the cache: {folder}\n")
+    return EXIT_OK
 
 
 def _schema(args: argparse.Namespace, out: TextIO) -> int:

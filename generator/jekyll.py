@@ -32,7 +32,13 @@ import yaml
 from .documents import decode, parse_document
 from .errors import ConfigError, Diagnostic, SourceLocation
 from .liquid import translate
-from .settings import Settings, has_front_matter, read_config_yaml, yaml_error_position
+from .settings import (
+    Settings,
+    has_front_matter,
+    read_config_yaml,
+    user_cache_folder,
+    yaml_error_position,
+)
 
 CONFIG_FILE = "_config.yml"
 #: What Jekyll 4 always excludes, whatever _config.yml says.
@@ -97,7 +103,7 @@ def jekyll_settings(src: Path, strict: bool | None = None) -> Settings:
         includes_dir=includes,
         data_dir=data,
         schemas_dir=None,
-        cache_dir=None,  # checking in place writes nothing into the tree
+        cache_dir=user_cache_folder(src),  # checking in place writes nothing into the tree
         strict=True if strict is None else strict,
         site=site,
         jekyll=True,

@@ -215,7 +215,10 @@ class Project:
         payload = json.dumps({
             "code": CODE_FINGERPRINT,
             "schemas": {n: v.schema for n, v in sorted(self.schemas.validators.items())},
-            "site": settings.site, "strict": settings.strict,
+            # Jekyll's site.time is the time of each run: left out, or no run would hit
+            "site": {k: v for k, v in settings.site.items() if not (settings.jekyll and
+                                                                      k == "time")},
+            "strict": settings.strict,
             "depth": settings.max_include_depth, "includes": str(settings.includes_dir),
         }, sort_keys=True, default=str)
         return digest(payload.encode())

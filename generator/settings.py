@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import hashlib
 import os
 import re
 from collections.abc import Mapping
@@ -182,6 +183,17 @@ def relative_posix(path: Path, folder: Path) -> str | None:
         return None
     rest = full[len(prefix):]
     return rest if os.sep == "/" else rest.replace(os.sep, "/")
+
+
+def user_cache_folder(tree: Path) -> Path:
+    """Where the cache of a tree checked in place lives: the user's cache folder
+    (``$XDG_CACHE_HOME``, else ``~/.cache``), one folder per tree path, so that a check in
+    place writes nothing into the tree."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    real = os.path.realpath(tree)
+    key = hashlib.sha256(real.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", os.path.basename(real))[:40] or "root"
+    return Path(base) / "element-docs" / f"{name}-{key}"
 
 
 def yaml_error_position(exc: yaml.YAMLError, text: str) -> tuple[int, int] | None:

@@ -19,6 +19,13 @@ SEEDS = SHARED / "seeds"
 CORPUS = SHARED / "corpus" / "devportal-sample"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _user_cache_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Checks of Jekyll trees in place keep their cache in the user's cache folder: the tests
+    (and the commands they start) use a folder of their own, never the user's."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+
+
 def require_shared(path: Path = SHARED) -> Path:
     """../shared is beside the repo in CI (where its absence is a failure); elsewhere skip."""
     if path.exists():

@@ -151,6 +151,40 @@ def test_a_jekyll_tree_is_checked_in_place_as_jekyll_renders_it(tmp_path):
     assert triples(json.loads(auto.stdout)["diagnostics"]) == WIDGET_DEFECTS
 
 
+def test_a_check_in_place_caches_in_the_user_cache_folder_and_sees_every_edit(
+        tmp_path, monkeypatch):
+    """Repeated checks of a Jekyll tree reuse their work from $XDG_CACHE_HOME/element-docs/
+    (nothing is written into the tree), see an edit at once, and --no-cache and
+    'generator cache clear' do what they say."""
+    cache_home = tmp_path / "cache-home"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache_home))
+    root = widget_tree(tmp_path / "site")
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+
+    def check(*extra: str) -> set[tuple[str, str, int]]:
+        result = run_cli("check", "--format", "json", "--jekyll", str(root), *extra,
+                         cwd=tmp_path)
+        assert "Traceback" not in result.stderr, result.stderr
+        return triples(json.loads(result.stdout)["diagnostics"])
+
+    assert check("--no-cache") == WIDGET_DEFECTS
+    assert not cache_home.exists()
+    assert check() == WIDGET_DEFECTS
+    [folder] = (cache_home / "element-docs").iterdir()
+    assert folder.name.startswith("site-") and any(folder.iterdir())
+    assert check() == WIDGET_DEFECTS  # from the cache
+    page = root / "docs/elements/widget-crm/authenticate.md"
+    page.write_text(page.read_text().replace('"id": 13', '"id": 31'))
+    assert check() == WIDGET_DEFECTS - {("ED201", "docs/elements/widget-crm/authenticate.md",
+                                         18)}
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
+    cleared = run_cli("cache", "clear", "--jekyll", str(root), cwd=tmp_path)
+    assert cleared.returncode == 0 and str(folder) in cleared.stdout
+    assert not folder.exists()
+    assert run_cli("cache", "clear", "--jekyll", str(root), cwd=tmp_path).stdout == \
+        "no cache to clear\n"
+
+
 def test_in_place_rendering_uses_config_data_partials_and_relative_includes(tmp_path):
     root = widget_tree(tmp_path / "site")
     project = Project(jekyll_settings(root))
