@@ -23,6 +23,7 @@ from .errors import (
     to_sarif,
 )
 from .pipeline import CheckReport, Project
+from .progress import Progress
 from .settings import DEFAULT_CONFIG_FILE, Settings, load_settings
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
@@ -414,17 +415,15 @@ def _inside(root: Path, path: str) -> bool:
 
 
 def _progress_printer(stream: TextIO) -> Callable[[int, int], None] | None:
+    """A ``progress(done, total)`` for Project.check: a counter on a terminal only."""
     if not stream.isatty():
         return None
+    counter: list[Progress] = []
 
     def show(done: int, total: int) -> None:
-        if total < 50:
-            return
-        if done == total or done % 25 == 0:
-            stream.write(f"\rchecking pages: {done}/{total}")
-            if done == total:
-                stream.write("\r" + " " * 40 + "\r")
-            stream.flush()
+        if not counter:
+            counter.append(Progress(stream, "checking pages:", total))
+        counter[0].step(done - counter[0].done)
 
     return show
 

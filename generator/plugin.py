@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,7 @@ from .errors import Diagnostic, ElementDocsError, format_text
 from .examples import strip_overrides
 from .pages import CODES_PAGE, FRONT_MATTER_SCHEMA_URL, build_nav, codes_markdown
 from .pipeline import CODE_FINGERPRINT, PageResult, Project, ProjectMemory
+from .progress import Progress
 from .quick import QuickRebuild
 from .settings import settings_from
 from .sitecache import SiteCache, page_key, search_entries
@@ -109,6 +111,8 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         self._nav: Navigation | None = None
         self._env: Any = None
         self.quick: QuickRebuild | None = None
+        # on a terminal, during mkdocs build: pages converted, then pages written
+        self._progress: list[Progress] = []
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.command = command
@@ -162,6 +166,10 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         if self.dirty:
             self._mark_stale_pages(files, repr(config.nav))
         self._start_ahead(files)
+        if self.command == "build":
+            total = len(files.documentation_pages())
+            self._progress = [Progress(sys.stderr, "element-docs: converting pages", total),
+                              Progress(sys.stderr, "element-docs: writing pages", total)]
         return files
 
     def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
@@ -222,6 +230,8 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
                          files: Files) -> str:
         source = page.file.abs_src_path
         self.built_urls.add(page_key(page.url))
+        if self._progress:
+            self._progress[0].step()
         if not source or page.file.generated_by:
             return markdown
         project = self._project()
@@ -272,9 +282,13 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
 
     @event_priority(100)  # first: the theme's output, before any plugin changes it
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        if self._progress:
+            self._progress[0].close()
+            self._progress[1].step()
         return self._site_cache().on_post_page(output, page)
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
+        self._close_progress()
         self._stop_ahead()
         if self.memory.pages is not None:
             self.memory.pages.flush()
@@ -289,7 +303,13 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
             if site_cache.reused_pages else ""
         self._summary(f"{ahead}, the others unchanged{reused}")
 
+    def _close_progress(self) -> None:
+        for counter in self._progress:
+            counter.close()
+        self._progress = []
+
     def on_build_error(self, *, error: Exception) -> None:
+        self._close_progress()
         self._stop_ahead()
         if self.quick is not None:
             self.quick.forget()
@@ -385,6 +405,8 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         return self.project
 
     def _log(self, diagnostics: list[Diagnostic]) -> None:
+        if diagnostics and self._progress:
+            self._progress[0].clear()
         project = self.project
         for diagnostic in diagnostics:
             loc = diagnostic.location
