@@ -47,9 +47,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 SAMPLE = REPO.parent / "shared" / "corpus" / "devportal-sample"
-WORDS = ("instance element token vendor callback account record field event poll webhook "
-         "bulk query object mapping tenant region sandbox scope consent refresh secret "
-         "endpoint header payload schema version paging filter cursor limit retry").split()
+WORDS = ["instance", "element", "token", "vendor", "callback", "account", "record", "field", "event", "poll", "webhook", "bulk", "query", "object", "mapping", "tenant", "region", "sandbox", "scope", "consent", "refresh", "secret", "endpoint", "header", "payload", "schema", "version", "paging", "filter", "cursor", "limit", "retry"]
 GROUP = 10  # element copies that share one copy of the partials
 
 
@@ -207,11 +205,11 @@ def write_report(results: list[dict[str, Any]], runs: int, out: Path) -> None:
         s = result["samples"]
         jekyll = median(s["jekyll"])
 
-        def ratio(key: str, jekyll: float | None = jekyll) -> str:
+        def ratio(key: str, jekyll: float | None = jekyll, s: dict = s) -> str:
             mine = median(s[key])
             return f"{jekyll / mine:.1f}x" if jekyll and mine else "–"
 
-        def cell(key: str) -> str:
+        def cell(key: str, s: dict = s) -> str:
             value = median(s[key])
             return f"{value:.2f} s ({spread(s[key])})" if value is not None else "–"
 
