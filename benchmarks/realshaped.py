@@ -47,7 +47,12 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 SAMPLE = REPO.parent / "shared" / "corpus" / "devportal-sample"
-WORDS = ["instance", "element", "token", "vendor", "callback", "account", "record", "field", "event", "poll", "webhook", "bulk", "query", "object", "mapping", "tenant", "region", "sandbox", "scope", "consent", "refresh", "secret", "endpoint", "header", "payload", "schema", "version", "paging", "filter", "cursor", "limit", "retry"]
+WORDS = (
+    "instance", "element", "token", "vendor", "callback", "account", "record", "field",
+    "event", "poll", "webhook", "bulk", "query", "object", "mapping", "tenant", "region",
+    "sandbox", "scope", "consent", "refresh", "secret", "endpoint", "header", "payload",
+    "schema", "version", "paging", "filter", "cursor", "limit", "retry",
+)
 GROUP = 10  # element copies that share one copy of the partials
 
 
