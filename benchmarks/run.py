@@ -1577,16 +1577,10 @@ def write_report(ctx: Context, out: Path, started: float) -> None:
     ]
     passes = res.get("passes") or list(reversed(str(res.get("what_was_run", "")).split(
         MERGED_SEPARATOR)))
-    if len(passes) == 1:
-        lines += ["What was run: " + passes[0], ""]
-    else:
-        lines += [f"What was run, in {len(passes)} passes merged into one report (a later "
-                  "pass replaces only the figures it measured again; a pass with --keep-snapshot "
-                  "measured the same copy of the code as the pass before it, the others a "
-                  "copy of their own, as their notes say):", ""]
-        lines += [f"{number}. {text}" for number, text in enumerate(passes, start=1)] + [""]
-    if ctx.notes:
-        lines += ["Notes:", ""] + [f"- {note}" for note in ctx.notes] + [""]
+    lines += ["The figures and the method, below; real-shaped trees (each page different, "
+              "half of them with problems) are measured by `benchmarks/realshaped.py` in "
+              "[REAL-TREES.md](REAL-TREES.md). Where the figures come from (the passes of "
+              "this script merged into the report) is at the end.", ""]
 
     lines += ["## Targets", ""]
     rows = []
@@ -1887,6 +1881,13 @@ def write_report(ctx: Context, out: Path, started: float) -> None:
                 failures.append(f"- {ROW.get(name, name)} at {n} pages: {failure}")
     if failures:
         lines += ["## Failures", "", "```text", *failures, "```", ""]
+
+    lines += ["## Provenance", ""]
+    commands = [text.split(" --note ")[0].split("`;")[0].strip("` ") for text in passes]
+    lines += [f"Merged from {len(passes)} run{'s' * (len(passes) != 1)} of this script (a "
+              "later run replaces only the figures it measured again); the commands, in "
+              "order:", ""] + [f"{number}. `{command}`" for number, command
+                               in enumerate(commands, start=1)] + [""]
 
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines), encoding="utf-8")
