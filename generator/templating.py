@@ -27,7 +27,7 @@ from jinja2.ext import Extension
 from jinja2.sandbox import SandboxedEnvironment
 
 from . import liquid_filters
-from .errors import Diagnostic, Severity, SourceLocation
+from .errors import CODES, Diagnostic, Severity, SourceLocation
 from .liquid import translate
 from .settings import Settings
 
@@ -37,6 +37,8 @@ _STRIP_RE = re.compile(f"[{LINE}{PROBLEM}][^{END}]*{END}|[{PUSH}{POP}{END}]")
 PAGE_PREFIX = "@page/"
 SKELETON_PREFIX = "@skeleton/"
 ROOT_PREFIX = "@root/"  # include_relative: a file of the tree, by its path from the root
+#: the prefixes of internal template names: never accepted from a page or partial
+_INTERNAL_PREFIXES = (PAGE_PREFIX, SKELETON_PREFIX, ROOT_PREFIX)
 
 
 class Origin(NamedTuple):
@@ -154,12 +156,17 @@ class _RenderState:
     #: all there is, and where a line came from is learnt by rendering again with them
     marked: bool = True
 
-    def problem(self, code: str, message: str, hint: str = "", needle: str = "") -> str:
-        self.problems.append((code, message, hint, needle))
+    def problem(self, code: str, message: str, hint: str = "", needle: Any = "") -> str:
+        if code not in CODES:  # never from a page (internal names are out of its reach)
+            code, message = "ED309", f"{code}: {message}"
+        self.problems.append((code, str(message), str(hint), needle
+                              if isinstance(needle, str) else ""))
         return f"{PROBLEM}{len(self.problems) - 1}{END}"
 
 
 _STATE: ContextVar[_RenderState | None] = ContextVar("element_docs_render_state", default=None)
+#: set while the renderer itself loads a partial by an internal name (see _load_template)
+_TRUSTED: ContextVar[bool] = ContextVar("element_docs_trusted_load", default=False)
 
 
 def _state() -> _RenderState:
@@ -206,6 +213,9 @@ class ReportingUndefined(jinja2.ChainableUndefined):
                 return f"'{name}' is undefined"
             if where:
                 return f"'{where}.{name}' is undefined"
+            if isinstance(name, int) and isinstance(owner, list | tuple | str):
+                return (f"item {name} does not exist (the list has {len(owner)} "
+                        f"item{'s' if len(owner) != 1 else ''})")
             return f"'{name}' is undefined (the value has no such key)"
         return f"'{name}' is undefined" if name else "undefined value"
 
@@ -259,11 +269,38 @@ def check_include_name(name: str, inside: str = "includes/") -> str:
     if "\0" in name or any(ord(c) < 32 for c in name):
         raise IncludeRefused("ED304", "include path holds a control character")
     if "://" in name or name.startswith(("//", "\\")) or re.match(r"^[A-Za-z]:", name):
-        raise IncludeRefused("ED304", f"include path '{name}' is not a path inside {inside}")
+        raise IncludeRefused("ED304", f"include path '{_shorten(name)}' is not a path inside {inside}")
+    if name.startswith(_INTERNAL_PREFIXES):
+        raise IncludeRefused("ED304", f"include path '{_shorten(name)}' is not a path inside {inside}")
     posix = PurePosixPath(name.replace("\\", "/"))
     if posix.is_absolute() or ".." in posix.parts:
-        raise IncludeRefused("ED304", f"include path '{name}' leaves {inside}")
+        raise IncludeRefused("ED304", f"include path '{_shorten(name)}' leaves {inside}")
+    if any(part.startswith(".") for part in posix.parts):
+        raise IncludeRefused("ED304", f"include path '{_shorten(name)}' names a hidden file or folder "
+                                      "(its name starts with a dot)")
     return posix.as_posix()
+
+
+def _hidden_below(path: Path, base: Path) -> bool:
+    """Whether ``path`` (resolved, under ``base``) lies in or is a dot-file or dot-folder
+    (``.git``, ``.env``): a link may lead there under an innocent name."""
+    try:
+        parts = path.relative_to(base).parts
+    except ValueError:
+        return False
+    return any(part.startswith(".") for part in parts)
+
+
+class _RefusedTemplate(jinja2.TemplateNotFound):
+    """A name given to Jinja's own include, import or extends that is not a partial's."""
+
+    def __init__(self, name: str, refusal: IncludeRefused) -> None:
+        super().__init__(name, str(refusal))
+        self.code = refusal.code
+
+
+def _shorten(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def partial_path(settings: Settings, name: str) -> Path:
@@ -277,23 +314,39 @@ class IncludeLoader(jinja2.BaseLoader):
     """Partials from includes/ only, and (include_relative) files of the project by their
     path from its root; symlinks that lead outside either are refused."""
 
-    def __init__(self, includes_dir: Path, root: Path | None = None) -> None:
+    def __init__(self, includes_dir: Path, root: Path | None = None,
+                 docs_dir: Path | None = None) -> None:
         self.includes_dir = includes_dir
         self._root = includes_dir.resolve()
         self.project_root = root or includes_dir
         self._project = self.project_root.resolve()
+        self._docs = (docs_dir or self.project_root).resolve()
 
     def resolve(self, name: str) -> Path:
-        if name.startswith(ROOT_PREFIX):
-            rest = name[len(ROOT_PREFIX):]
-            path = (self.project_root / check_include_name(rest, "the project")).resolve()
-            if path != self._project and self._project not in path.parents:
-                raise IncludeRefused("ED304", f"include_relative '{rest}' resolves outside "
-                                              "the project")
-            return path
-        path = (self.includes_dir / check_include_name(name)).resolve()
+        """The file of a partial. ``@root/`` names (include_relative, made by the renderer
+        only) may name a file beside a page, under the pages' folder; others a file under
+        includes/. Neither may be, or lead by a link to, a dot-file or dot-folder."""
+        try:
+            if name.startswith(ROOT_PREFIX):
+                rest = name[len(ROOT_PREFIX):]
+                path = (self.project_root / check_include_name(rest, "the project")).resolve()
+                if path != self._docs and self._docs not in path.parents:
+                    raise IncludeRefused("ED304", f"include_relative '{rest}' resolves "
+                                                  "outside the pages' folder")
+                if _hidden_below(path, self._project):
+                    raise IncludeRefused("ED304", f"include_relative '{rest}' leads to a "
+                                                  "hidden file or folder")
+                return path
+            path = (self.includes_dir / check_include_name(name)).resolve()
+        except (OSError, RuntimeError) as exc:  # a loop of links, a name too long
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise IncludeRefused("ED304", f"include path '{_shorten(name)}' cannot be "
+                                          f"followed: {reason}") from None
         if path != self._root and self._root not in path.parents:
             raise IncludeRefused("ED304", f"include '{name}' resolves outside includes/")
+        if _hidden_below(path, self._root):
+            raise IncludeRefused("ED304", f"include '{name}' leads to a hidden file or "
+                                          "folder")
         return path
 
     def get_source(self, environment: jinja2.Environment, template: str
@@ -451,6 +504,7 @@ class JekyllSyntax(Extension):
         offset = env.line_offsets.get(name, 0)  # type: ignore[attr-defined]
         fid = self.file_id(display)
         marked = _marking()
+        source = _block_internal_names(source)
         source = translate(source, liquid=env.settings.jekyll).text  # type: ignore[attr-defined]
         source = self._rewrite_tags(source, name or "", marked)
         return _add_line_markers(source, fid, offset) if marked else source
@@ -496,6 +550,34 @@ class JekyllSyntax(Extension):
             source = re.sub(f"{PROBLEM}raw(\\d+){END}",
                             lambda m: raw_blocks[int(m.group(1))], source)
         return source
+
+
+#: the renderer's own names (the globals it writes into templates): a page or partial that
+#: names one gets a name that is never defined, reported as ED307 where it stands
+BLOCKED_PREFIX = "_ed_blocked_"
+_INTERNAL_NAME_RE = re.compile(r"(?<![\w.])(?:_ed_\w*|liquid_unsupported|liquid_syntax_error)\b")
+_TAG_OR_RAW_RE = re.compile(_RAW_RE.pattern + r"|\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+_IN_TAG_STRING_RE = re.compile(r"('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")", re.DOTALL)
+
+
+def _block_internal_names(source: str) -> str:
+    """``source`` with every internal name inside its tags renamed out of reach (string
+    literals and raw blocks left as they are)."""
+    if "_ed_" not in source and "liquid_" not in source:
+        return source
+
+    def rename(part: re.Match[str]) -> str:
+        return BLOCKED_PREFIX + part.group(0)
+
+    def tag(match: re.Match[str]) -> str:
+        text = match.group(0)
+        if match.group(1) is not None or not _INTERNAL_NAME_RE.search(text):
+            return text  # a raw block, or nothing to rename
+        pieces = _IN_TAG_STRING_RE.split(text)
+        return "".join(piece if index % 2 else _INTERNAL_NAME_RE.sub(rename, piece)
+                       for index, piece in enumerate(pieces))
+
+    return _TAG_OR_RAW_RE.sub(tag, source)
 
 
 def _add_line_markers(source: str, fid: int, offset: int) -> str:
@@ -623,6 +705,11 @@ class _LiquidContext(jinja2.runtime.Context):
     an include reads the variables its includer assigned, as in Liquid."""
 
     def resolve_or_missing(self, key: str) -> Any:
+        if key.startswith(BLOCKED_PREFIX):
+            original = key[len(BLOCKED_PREFIX):]
+            return self.environment.undefined(
+                hint=f"'{original}' is internal to the generator (unsafe for templates)",
+                name=original)
         value = super().resolve_or_missing(key)
         if value is jinja2.utils.missing and key != "vars":
             scope = super().resolve_or_missing("vars")
@@ -644,7 +731,7 @@ class ElementDocsEnvironment(SandboxedEnvironment):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         super().__init__(
-            loader=IncludeLoader(settings.includes_dir, settings.root),
+            loader=IncludeLoader(settings.includes_dir, settings.root, settings.docs_dir),
             undefined=ReportingUndefined,
             extensions=[JekyllSyntax, "jinja2.ext.loopcontrols"],
             autoescape=False,
@@ -686,7 +773,16 @@ class ElementDocsEnvironment(SandboxedEnvironment):
 
     def _load_template(self, name: str, globals: Any) -> jinja2.Template:
         """Jinja's own template cache (``{% import %}``, a partial compiled whole) keeps
-        templates compiled with the markers apart from those compiled without."""
+        templates compiled with the markers apart from those compiled without.
+
+        A name that comes from a template (Jinja's own include, import, from and extends)
+        is a partial under includes/, checked as an include path is: internal names
+        (include_relative's ``@root/``) are the renderer's alone."""
+        if not _TRUSTED.get():
+            try:
+                check_include_name(name)
+            except IncludeRefused as exc:
+                raise _RefusedTemplate(name, exc) from None
         if _marking():
             return super()._load_template(name, globals)
         with_markers, self.cache = self.cache, self._unmarked_cache
@@ -763,7 +859,11 @@ class ElementDocsEnvironment(SandboxedEnvironment):
         if found is not None:
             partials[key] = found  # now the most recently used
             return found
-        found = (self.get_template(name), ()) if plain else self._skeleton_partial(name)
+        token = _TRUSTED.set(True)  # ``name`` was checked by _enter_include
+        try:
+            found = (self.get_template(name), ()) if plain else self._skeleton_partial(name)
+        finally:
+            _TRUSTED.reset(token)
         if len(partials) >= PARTIALS_KEPT:  # bounded memory on big trees: drop the
             del partials[next(iter(partials))]  # partial used longest ago
         self._partials[key] = found
@@ -1059,13 +1159,16 @@ class Renderer:
             chain = tuple(self._location_of(n, ln) for n, ln in reversed(frames[:-1]))
         else:
             location, chain = SourceLocation(rel, first_line, 1), ()
-        if isinstance(exc, SecurityError):
+        if isinstance(exc, SecurityError) or (isinstance(exc, jinja2.UndefinedError)
+                                              and "unsafe" in str(exc)):
             return Diagnostic("ED307", f"forbidden in templates: {exc}", location,
                               "templates may only read page, site and include values",
                               chain)
         if isinstance(exc, RenderLimitError | RecursionError | MemoryError | OverflowError):
             what = str(exc) or "too much recursion"
             return Diagnostic("ED310", f"rendering stopped: {what}", location, "", chain)
+        if isinstance(exc, _RefusedTemplate):
+            return Diagnostic(exc.code, exc.message or "include refused", location, "", chain)
         if isinstance(exc, jinja2.TemplateNotFound):
             return Diagnostic("ED303", f"unknown partial '{exc.name}'", location, "", chain)
         detail = _clean_marker_text(str(exc)) or type(exc).__name__
@@ -1382,7 +1485,14 @@ def load_data_files(data_dir: Path, rel: Callable[[Path], str]
 def _parse_data(text: str, shown: str, parse: Any) -> tuple[Any, Any, list[Diagnostic]]:
     import yaml
 
-    values, lines, problems = parse(text, shown, 1)
+    try:
+        values, lines, problems = parse(text, shown, 1)
+    except ValueError as exc:  # an integer past Python's int-string limit (4,300 digits)
+        found = re.search(r"\d{4300}", text)
+        line = text.count("\n", 0, found.start()) + 1 if found else 1
+        return {}, {}, [Diagnostic(
+            "ED403", f"data file cannot be read: {str(exc).split(';')[0]}",
+            SourceLocation(shown, line, 1), "quote very long numbers, so they are text")]
     fixed = []
     for problem in problems:
         if problem.code == "ED103":  # a data file may be a list; only mappings are checked

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import copy_repo_project, run_cli
+from conftest import MINIMAL_MKDOCS, copy_repo_project, run_cli, write_tree
 
 from generator import Project, load_settings
 from generator.pipeline import PageResult
@@ -318,3 +318,97 @@ def test_plain_mkdocs_build_that_fails_publishes_nothing_refused(tmp_path) -> No
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 1
     assert _files_with(root / "site", LIVE_SCRIPT) == []
+
+
+# --- what a page may read: partials, never a dot-file or the internal names ----------------
+
+SECRET_GIT, SECRET_ENV = "SECRET-GIT-7f3a", "SECRET-ENV-91bc"
+# (text of a line, the code it must get): each is an attempt to read .env or .git/config
+READ_ATTEMPTS = [
+    ("{% include @root/.git/config %}", "ED304"),
+    ("{% include @root/.env %}", "ED304"),
+    ("{% include '.git/config' %}", "ED304"),
+    ("{% include_relative ../.env %}", "ED304"),
+    ("{% include_relative .env %}", "ED304"),
+    ("{% include innocent.md %}", "ED304"),  # a link in includes/ to ../.env
+    ("{% include_relative beside.txt %}", "ED304"),  # a link beside the page to .git/config
+    ("{% import '@root/.env' as x %}{{ x }}", "ED304"),
+    ("{% from '@root/.git/config' import y %}", "ED304"),
+    ("{% extends '@root/.env' %}", "ED304"),
+    ("{{ _ed_enter(_ed_frame, '@root/.env').template }}", "ED307"),
+]
+
+
+def _secret_project(make_project, mkdocs_yml: str | None = None) -> Path:
+    """One page per attempt (line 3 of each), beside a .env and a .git/config holding
+    secrets, and a link in includes/ and one beside the pages that lead to them."""
+    files = {f"content/try{number:02}.md": f"# Try {number}\n\n{text}\n\nAfter.\n"
+             for number, (text, _) in enumerate(READ_ATTEMPTS)}
+    files["content/index.md"] = "# Home\n\nFine.\n"
+    root = make_project(files, **({"mkdocs_yml": mkdocs_yml} if mkdocs_yml else {}))
+    (root / ".git").mkdir()
+    (root / ".git" / "config").write_text(
+        f'[http]\n\textraheader = AUTHORIZATION: basic {SECRET_GIT}\n')
+    (root / ".env").write_text(f"API_TOKEN={SECRET_ENV}\n")
+    (root / "content" / ".env").write_text(f"API_TOKEN={SECRET_ENV}\n")
+    (root / "includes" / "innocent.md").symlink_to(root / ".env")
+    (root / "content" / "beside.txt").symlink_to(root / ".git" / "config")
+    return root
+
+
+def _no_secret_under(folder: Path) -> None:
+    assert _files_with(folder, SECRET_GIT) == [] and _files_with(folder, SECRET_ENV) == []
+
+
+def test_no_name_prefix_or_link_reads_a_dot_file(make_project) -> None:
+    root = _secret_project(make_project)
+    report = run_cli("check", "--format", "json", cwd=root)
+    assert report.returncode == 1 and "Traceback" not in report.stderr
+    found = {(d["path"], d["line"]): d["code"] for d in json.loads(report.stdout)["diagnostics"]}
+    expected = {(f"content/try{number:02}.md", 3): code
+                for number, (_, code) in enumerate(READ_ATTEMPTS)}
+    assert found == expected
+    assert SECRET_ENV not in report.stdout + report.stderr
+    assert SECRET_GIT not in report.stdout + report.stderr
+
+
+def test_a_real_mkdocs_build_publishes_no_secret(make_project) -> None:
+    """With ``fail_on_errors: false`` MkDocs writes every page (and the search index):
+    none holds a secret, and each attempt is reported at its page's line."""
+    yml = MINIMAL_MKDOCS.replace("  - element-docs\n",
+                                 "  - element-docs:\n      fail_on_errors: false\n")
+    # (MkDocs itself copies a file of the pages' folder that is not a page: the link
+    # beside the pages is kept out of that copy, which is not a template's reading)
+    yml += "exclude_docs: beside.txt\n"
+    root = _secret_project(make_project, yml)
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    result = subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=root, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    site = root / "site"
+    assert (site / "search" / "search_index.json").is_file()
+    assert (site / "try00" / "index.html").is_file()
+    _no_secret_under(site)
+    for number, (_, code) in enumerate(READ_ATTEMPTS):
+        assert f"content/try{number:02}.md:3" in result.stderr and code in result.stderr
+
+
+def test_a_jekyll_tree_reads_no_dot_file(tmp_path) -> None:
+    root = write_tree(tmp_path / "site", {
+        "_config.yml": "title: T\n",
+        "_includes/note.html": "A note.\n",
+        "index.md": "---\ntitle: Home\n---\n{% include @root/.git/config %}\n"
+                    "{% include_relative .env %}\n{% include note.html %}\n",
+        "guide.md": "---\ntitle: Guide\n---\n{% include .secret.html %}\n"
+                    "{% include_relative _includes/note.html %}\n",
+        ".env": f"TOKEN={SECRET_ENV}\n",
+        "_includes/.secret.html": f"{SECRET_ENV}\n",
+        ".git/config": f"{SECRET_GIT}\n",
+    })
+    result = run_cli("check", "--format", "json", "--jekyll", str(root), cwd=tmp_path)
+    assert "Traceback" not in result.stderr and result.returncode == 1
+    found = {(d["code"], d["path"], d["line"]) for d in json.loads(result.stdout)["diagnostics"]}
+    assert found == {("ED304", "index.md", 4), ("ED304", "index.md", 5),
+                     ("ED304", "guide.md", 4)}
+    assert SECRET_ENV not in result.stdout and SECRET_GIT not in result.stdout
