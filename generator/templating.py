@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 import jinja2
 from jinja2.exceptions import SecurityError
 from jinja2.ext import Extension
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedFormatter
 
 from . import liquid_filters
 from .errors import CODES, Diagnostic, Severity, SourceLocation
@@ -269,15 +269,17 @@ def check_include_name(name: str, inside: str = "includes/") -> str:
     if "\0" in name or any(ord(c) < 32 for c in name):
         raise IncludeRefused("ED304", "include path holds a control character")
     if "://" in name or name.startswith(("//", "\\")) or re.match(r"^[A-Za-z]:", name):
-        raise IncludeRefused("ED304", f"include path '{_shorten(name)}' is not a path inside {inside}")
+        raise IncludeRefused("ED304",
+                             f"include path '{_shorten(name)}' is not a path inside {inside}")
     if name.startswith(_INTERNAL_PREFIXES):
-        raise IncludeRefused("ED304", f"include path '{_shorten(name)}' is not a path inside {inside}")
+        raise IncludeRefused("ED304",
+                             f"include path '{_shorten(name)}' is not a path inside {inside}")
     posix = PurePosixPath(name.replace("\\", "/"))
     if posix.is_absolute() or ".." in posix.parts:
         raise IncludeRefused("ED304", f"include path '{_shorten(name)}' leaves {inside}")
     if any(part.startswith(".") for part in posix.parts):
-        raise IncludeRefused("ED304", f"include path '{_shorten(name)}' names a hidden file or folder "
-                                      "(its name starts with a dot)")
+        raise IncludeRefused("ED304", f"include path '{_shorten(name)}' names a hidden file "
+                                      "or folder (its name starts with a dot)")
     return posix.as_posix()
 
 
@@ -721,7 +723,7 @@ class _LiquidContext(jinja2.runtime.Context):
 PARTIALS_KEPT = 2000  # compiled partials kept per build (a partial is ~10 KB of text)
 
 
-class ElementDocsEnvironment(SandboxedEnvironment):
+class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
     """Jinja's sandbox, with budgets on calls, attribute reads and operators, and Liquid's
     filters, tests and printing (see liquid_filters)."""
 

@@ -412,3 +412,57 @@ def test_a_jekyll_tree_reads_no_dot_file(tmp_path) -> None:
     assert found == {("ED304", "index.md", 4), ("ED304", "index.md", 5),
                      ("ED304", "guide.md", 4)}
     assert SECRET_ENV not in result.stdout and SECRET_GIT not in result.stdout
+
+
+# --- template globals are read-only -------------------------------------------------------
+
+MUTATIONS = [
+    "{% set _ = site.update({'title': 'HACKED'}) %}",
+    "{{ site.data.menu.append('HACKED') }}",
+    "{{ site.data.menu.extend(['HACKED']) }}",
+    "{{ site.data.__setitem__('menu', []) }}",
+    "{{ site.data.menu.pop() }}",
+    "{{ site.data.menu.sort() }}",
+    "{{ site.data.setdefault('extra', 'HACKED') }}",
+    "{{ site|attr('clear') }}",
+    "{{ site['update']({'title': 'HACKED'}) }}",
+]
+# a page after them reports an undefined variable if anything they tried took effect
+WITNESS = ("# Later\n\nMenu: {{ site.data.menu|join(',') }}\n"
+           "{% if site.title is defined or site.data.menu|join(',') != 'one,two' "
+           "or site.data.extra %}{{ page.site_was_changed }}{% endif %}\n")
+
+
+def _mutating_project(make_project) -> Path:
+    files = {f"content/a{number:02}.md": f"# Try\n\n{text}\n"
+             for number, text in enumerate(MUTATIONS)}
+    files["content/b-later.md"] = WITNESS
+    files["includes/_data/menu.yml"] = "- one\n- two\n"
+    return make_project(files)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_page_cannot_change_site_for_the_pages_after_it(make_project, jobs) -> None:
+    root = _mutating_project(make_project)
+    result = run_cli("check", "--format", "json", "--jobs", jobs, cwd=root)
+    assert "Traceback" not in result.stderr
+    found = {(d["path"], d["line"], d["code"]) for d in json.loads(result.stdout)["diagnostics"]}
+    assert found == {(f"content/a{number:02}.md", 3, "ED307")
+                     for number in range(len(MUTATIONS))}
+
+
+def test_the_page_cache_keeps_no_text_a_deleted_page_caused(make_project) -> None:
+    root = _mutating_project(make_project)
+    for _ in range(2):  # the second run reads the cache
+        project = Project(load_settings(root), use_cache=True)
+        project.load_all()
+        results = [project.check_page(path) for path in sorted((root / "content").glob("*.md"))]
+        later = results[-1]
+        assert later.rel == "content/b-later.md" and not later.diagnostics
+        assert "Menu: one,two" in rendered(later) and "HACKED" not in rendered(later)
+    for path in (root / "content").glob("a*.md"):
+        path.unlink()
+    project = Project(load_settings(root), use_cache=True)
+    project.load_all()
+    later = project.check_page(root / "content/b-later.md")
+    assert not later.diagnostics and "HACKED" not in rendered(later)
