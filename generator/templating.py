@@ -10,8 +10,11 @@ markers*, so one render reports all of them at the exact place they appear.
 
 from __future__ import annotations
 
+import builtins
+import functools
 import re
 import time
+import types
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -22,6 +25,8 @@ from types import TracebackType
 from typing import Any, NamedTuple
 
 import jinja2
+import jinja2.compiler
+import jinja2.nodes
 from jinja2.exceptions import SecurityError
 from jinja2.ext import Extension
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedFormatter
@@ -720,6 +725,23 @@ class _LiquidContext(jinja2.runtime.Context):
         return value
 
 
+class _GuardedCodeGenerator(jinja2.compiler.CodeGenerator):
+    """Jinja's code generator, with ``~`` measured before it joins (see guard_pieces)."""
+
+    def visit_Concat(self, node: jinja2.nodes.Concat, frame: jinja2.compiler.Frame) -> None:
+        if frame.eval_ctx.volatile:
+            join = "(markup_join if context.eval_ctx.volatile else str_join)"
+        elif frame.eval_ctx.autoescape:
+            join = "markup_join"
+        else:
+            join = "str_join"
+        self.write(f"{join}(environment.guard_pieces((")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write(")))")
+
+
 PARTIALS_KEPT = 2000  # compiled partials kept per build (a partial is ~10 KB of text)
 
 
@@ -727,8 +749,9 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
     """Jinja's sandbox, with budgets on calls, attribute reads and operators, and Liquid's
     filters, tests and printing (see liquid_filters)."""
 
-    intercepted_binops = frozenset(["*", "**"])
+    intercepted_binops = frozenset(["*", "**", "+", "%"])
     context_class = _LiquidContext
+    code_generator_class = _GuardedCodeGenerator
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -740,10 +763,12 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
             keep_trailing_newline=False,
             auto_reload=True,
             cache_size=400,  # compiled partials: bounded, so memory does not grow with them
-            finalize=_printable,
+            finalize=self._printable,
         )
         self.filters.update(liquid_filters.FILTERS)
         self.tests.update(liquid_filters.TESTS)
+        self.filters = {name: self._guarded_filter(name, function)
+                        for name, function in self.filters.items()}
         # see _load_template
         self._unmarked_cache: MutableMapping[Any, jinja2.Template] = \
             jinja2.utils.LRUCache(400)  # type: ignore[assignment]
@@ -763,6 +788,8 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
             decrement=_decrement,
             liquid_unsupported=_liquid_unsupported,
             liquid_syntax_error=_liquid_syntax_error,
+            namespace=liquid_filters.BoundedNamespace,
+            lipsum=_lipsum(self),
         )
 
     @cached_property
@@ -898,17 +925,149 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
         state.calls += 1
         if state.calls % 256 == 0 and time.monotonic() > state.deadline:
             raise RenderLimitError(
-                f"rendering took longer than {self.settings.max_render_seconds:g} s")
+                f"rendering took longer than {self.settings.max_render_seconds:g} s (time "
+                "limit)")
 
     def call(self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         self._tick()
-        return super().call(__context, __obj, *args, **kwargs)
+        owner = getattr(__obj, "__self__", None)
+        if isinstance(owner, str | bytes | int) and not isinstance(owner, bool):
+            self._check_method(owner, getattr(__obj, "__name__", ""), args, kwargs)
+        result = super().call(__context, __obj, *args, **kwargs)
+        if isinstance(result, str | bytes | list | tuple) and \
+                len(result) > self.settings.max_output_chars:
+            raise _too_large(f"calling {getattr(__obj, '__name__', 'a function')}",
+                             len(result), self.settings.max_output_chars)
+        return result
+
+    def _check_method(self, owner: Any, name: str, args: tuple[Any, ...],
+                      kwargs: Mapping[str, Any]) -> None:
+        """Refuse a method of a string or number that would make more than the size limit
+        (``'x'.ljust(10**9)``, ``(1).to_bytes(10**9)``) before it runs."""
+        limit = self.settings.max_output_chars
+        numbers = [abs(v) for v in (*args, *kwargs.values())
+                   if isinstance(v, int) and not isinstance(v, bool)]
+        if numbers and max(numbers) > limit:
+            raise _too_large(f"'{name}'", max(numbers), limit)
+        if isinstance(owner, int):
+            return
+        size = len(owner)
+        if name == "expandtabs":
+            width = _int_of(_int_arg(args, kwargs, 0, "tabsize", 8))
+            size += owner.count("\t" if isinstance(owner, str) else b"\t") * width
+        elif name in ("replace", "translate", "join"):
+            measured = self.text_size(*args, *kwargs.values())
+            if isinstance(measured, str):
+                raise SecurityError(f"'{name}' given an internal object")
+            size = size * (1 + measured) if name != "join" else \
+                size * len(args[0] if args and hasattr(args[0], "__len__") else ()) + measured
+        if size > limit:
+            raise _too_large(f"'{name}'", size, limit)
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        """Jinja's own wrapper of ``str.format``, with the bounded formatter."""
+        if not isinstance(value, types.MethodType | types.BuiltinMethodType) or \
+                value.__name__ not in ("format", "format_map") or \
+                not isinstance(value.__self__, str):
+            return None
+        template, is_map = value.__self__, value.__name__ == "format_map"
+
+        def wrapper(*args: Any, **kwargs: Any) -> str:
+            if is_map:
+                if kwargs or len(args) != 1:
+                    raise TypeError("format_map() takes exactly one argument")
+                return str(_BoundedFormatter(self).vformat(template, (), args[0]))
+            return str(_BoundedFormatter(self).vformat(template, args, kwargs))
+
+        return wrapper
+
+    def text_size(self, *values: Any) -> int | str:
+        """About how many characters ``values`` print as; a problem marker (ED307) when one
+        holds an internal object; RenderLimitError past the size limit."""
+        limit = self.settings.max_output_chars
+        total = 0
+        for value in values:
+            if type(value) is str:
+                total += len(value)
+                continue
+            try:
+                total += liquid_filters.measure(value, limit)
+            except liquid_filters.Internal as exc:
+                return _internal_problem(exc.kind)
+        if total > limit:
+            raise _too_large("printing a value", total, limit)
+        return total
+
+    def guard_pieces(self, pieces: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The operands of ``~``, measured (internal objects replaced by a problem marker)
+        before they are joined."""
+        limit = self.settings.max_output_chars
+        total = 0
+        out = list(pieces)
+        for index, piece in enumerate(pieces):
+            size = len(piece) if type(piece) is str else self.text_size(piece)
+            if isinstance(size, str):
+                out[index], size = size, len(size)
+            total += size
+        if total > limit:
+            raise _too_large("'~'", total, limit)
+        return tuple(out)
+
+    def _printable(self, value: Any) -> Any:
+        """What ``{{ }}`` may print: data. A template object, a function or a method, even
+        inside a list, would put Python internals (and memory addresses) into the page:
+        refused where it stands."""
+        if type(value) is str:
+            return value  # most of what a page prints, as finalize would leave it
+        size = self.text_size(value)
+        if isinstance(size, str):
+            return size
+        if isinstance(value, _PRINTABLE) or hasattr(value, "__html__"):
+            return liquid_filters.finalize(value)
+        return _internal_problem(type(value).__name__)
+
+    def _guarded_filter(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        """``function`` measured before it runs: its value and arguments hold no internal
+        object (else it gives a problem marker), and what it would make stays within the
+        size limit."""
+        from jinja2.utils import _PassArg
+
+        skip = 1 if _PassArg.from_obj(function) is not None else 0
+        structural = name in _STRUCTURAL_FILTERS
+        limit = self.settings.max_output_chars
+
+        @functools.wraps(function)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            self._tick()
+            if len(args) > skip:
+                value, rest = args[skip], args[skip + 1:]
+                if name == "attr" and rest and str(rest[0]).startswith("__"):
+                    return self.unsafe_undefined(value, str(rest[0]))
+                measured = self.text_size(*rest, *kwargs.values()) if structural else \
+                    self.text_size(value, *rest, *kwargs.values())
+                if isinstance(measured, str):
+                    return measured
+                if name == "format" and isinstance(value, str):
+                    printed = _printf_size(self, value, dict(kwargs) if kwargs else rest)
+                    if isinstance(printed, str):
+                        return printed
+                made = _estimate_filter(name, value, rest, kwargs)
+                if made > limit:
+                    raise _too_large(f"the filter '{name}'", made, limit)
+            result = function(*args, **kwargs)
+            if isinstance(result, str | list | tuple) and len(result) > limit:
+                raise _too_large(f"the filter '{name}'", len(result), limit)
+            return result
+
+        return guarded
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         """``x.key`` reads the key of a mapping before any method of that name (Liquid has
         no methods: ``site.data.menu.items`` is the key), and Liquid's ``size``, ``first``
         and ``last`` work on arrays and strings."""
         self._tick()
+        if attribute.startswith("__") and not isinstance(obj, Mapping):
+            return self.unsafe_undefined(obj, attribute)  # Python's internals, by any way
         if isinstance(obj, dict):  # page, site, include: what templates read most
             try:
                 if attribute in obj:
@@ -934,13 +1093,187 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         self._tick()
-        if operator == "**" and isinstance(right, int) and right > 64:
-            raise RenderLimitError("exponent too large")
-        if operator == "*":
+        limit = self.settings.max_output_chars
+        numbers = isinstance(left, int) and isinstance(right, int)
+        if operator == "**" and numbers and right > 0 and abs(left) > 1 and \
+                left.bit_length() * right > MAX_INT_BITS:
+            raise RenderLimitError(f"a power would have more than {MAX_INT_BITS:,} bits, past "
+                                   "the size limit for numbers")
+        elif operator == "*" and numbers:
+            if left.bit_length() + right.bit_length() > MAX_INT_BITS:
+                raise RenderLimitError(f"a product would have more than {MAX_INT_BITS:,} "
+                                       "bits, past the size limit for numbers")
+        elif operator == "*":
             size = max(_size(left), 1) * max(_size(right), 1)
-            if size > self.settings.max_output_chars:
-                raise RenderLimitError("a repetition would exceed the output size limit")
+            if size > limit:
+                raise _too_large("a repetition", size, limit)
+        elif operator == "+" and isinstance(left, str | list | tuple) and \
+                isinstance(right, str | list | tuple):
+            if len(left) + len(right) > limit:
+                raise _too_large("'+'", len(left) + len(right), limit)
+        elif operator == "%" and isinstance(left, str):
+            made = _printf_size(self, left, right)
+            if isinstance(made, str):
+                return made
         return super().call_binop(context, operator, left, right)
+
+
+# --- resource and repr guards -------------------------------------------------------------
+#
+# The output limit is looked at as chunks come out; a single operation (a filter, a method,
+# an operator) could still make a value of any size before that. Each one is measured
+# before it runs: what it would make, from its arguments; and what it prints may hold no
+# internal object (a function inside a list prints as its address).
+
+#: the most bits an integer made by ``*`` or ``**`` may have (Python prints at most
+#: 4,300 digits)
+MAX_INT_BITS = 14_000
+#: the most items a count-type argument (batch, slice, lipsum) may ask for
+MAX_ITEMS = 100_000
+_PRINTF_RE = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?[a-zA-Z%]")
+_SPEC_NUMBER_RE = re.compile(r"\d+")
+
+
+def _too_large(what: str, size: int | str, limit: int) -> RenderLimitError:
+    shown = f"{size:,}" if isinstance(size, int) else size
+    return RenderLimitError(f"{what} would make about {shown} characters, past the size "
+                            f"limit of {limit:,} (memory)")
+
+
+def _number_text(text: str) -> int:
+    return int(text) if len(text) < 12 else 10 ** 12
+
+
+def _int_arg(args: tuple[Any, ...], kwargs: Mapping[str, Any], index: int, name: str,
+             default: Any) -> Any:
+    if len(args) > index:
+        return args[index]
+    return kwargs.get(name, default)
+
+
+def _int_of(value: Any) -> int:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return _number_text(value.strip().lstrip("-"))
+    return 0
+
+
+def _text_of(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _lines(text: str) -> int:
+    return text.count("\n") + 1
+
+
+def _estimate_filter(name: str, value: Any, args: tuple[Any, ...],
+                     kwargs: Mapping[str, Any]) -> int:
+    """What filter ``name`` would make of ``value``, in characters or items, where that can
+    be far more than its input; 0 for the others."""
+    text = _text_of(value)
+    if name == "center":
+        return _int_of(_int_arg(args, kwargs, 0, "width", 80))
+    if name == "indent":
+        width = _int_arg(args, kwargs, 0, "width", 4)
+        each = len(width) if isinstance(width, str) else _int_of(width)
+        return len(text) + max(each, 0) * _lines(text)
+    if name == "wordwrap":
+        wrap = _int_arg(args, kwargs, 2, "wrapstring", None)
+        return len(text) * (1 + len(wrap if isinstance(wrap, str) else "\n"))
+    if name in ("replace", "replace_first", "replace_last"):
+        old = liquid_filters.to_text(_int_arg(args, kwargs, 0, "old", ""))
+        new = liquid_filters.to_text(_int_arg(args, kwargs, 1, "new", ""))
+        count = text.count(old) if old else len(text) + 1
+        return len(text) + count * max(0, len(new) - len(old))
+    if name == "join":
+        separator = _int_arg(args, kwargs, 0, "d", "")
+        items = len(value) if isinstance(value, list | tuple) else 0
+        return items * len(separator if isinstance(separator, str) else "")
+    if name in ("batch", "slice"):
+        return _int_of(_int_arg(args, kwargs, 0, "linecount" if name == "batch" else
+                                "slices", 1)) * 50  # each a list: past MAX_ITEMS
+    if name == "times":
+        left, right = value, _int_arg(args, kwargs, 0, "operand", 0)
+        if isinstance(left, int) and isinstance(right, int):
+            return (left.bit_length() + right.bit_length()) * 1000 // 3322
+    if name == "date":
+        return len(liquid_filters.to_text(_int_arg(args, kwargs, 0, "pattern", ""))) * 16
+    return 0
+
+
+#: filters that do not turn their whole value into text (their value is not measured)
+_STRUCTURAL_FILTERS = frozenset([
+    "length", "count", "size", "first", "last", "list", "sort", "dictsort", "unique",
+    "reverse", "map", "select", "reject", "selectattr", "rejectattr", "groupby", "batch",
+    "slice", "sum", "min", "max", "random", "items", "attr", "default", "d", "liquid_default",
+    "where", "find", "group_by", "uniq", "compact", "concat", "liquid_map", "liquid_sort",
+    "sort_natural", "liquid_reverse", "liquid_slice", "push", "pop", "shift", "unshift",
+    "each", "abs", "int", "float", "round", "plus", "minus", "times", "divided_by", "modulo",
+    "at_least", "at_most", "ceil", "floor", "liquid_round", "to_integer"])
+
+
+def _printf_size(env: ElementDocsEnvironment, fmt: str, args: Any) -> int | str:
+    """What ``fmt % args`` would make (or a problem marker: ``args`` holds internals)."""
+    limit = env.settings.max_output_chars
+    star = False
+    for match in _PRINTF_RE.finditer(fmt):
+        for group in match.groups():
+            if group == "*":
+                star = True
+            elif group and _number_text(group) > limit:
+                raise _too_large("a % format width", _number_text(group), limit)
+    values = args if isinstance(args, tuple) else (args,)
+    if star and any(isinstance(v, int) and abs(v) > limit for v in values):
+        raise _too_large("a % format width", max(abs(v) for v in values
+                                                  if isinstance(v, int)), limit)
+    return env.text_size(fmt, args)
+
+
+class _BoundedFormatter(SandboxedFormatter):
+    """``str.format`` in templates: each field's width and precision held to the size
+    limit, and no internal object formatted."""
+
+    def __init__(self, env: ElementDocsEnvironment) -> None:
+        super().__init__(env)
+        self._guard = env
+        self._made = 0
+
+    def get_field(self, field_name: str, args: Any, kwargs: Any) -> tuple[Any, str]:
+        from _string import formatter_field_name_split  # type: ignore[import-not-found]
+
+        for is_attribute, part in formatter_field_name_split(field_name)[1]:
+            if is_attribute and str(part).startswith("_"):
+                raise SecurityError(f"access to attribute '{part}' is unsafe")
+        return super().get_field(field_name, args, kwargs)
+
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        limit = self._guard.settings.max_output_chars
+        for number in _SPEC_NUMBER_RE.findall(format_spec):
+            if _number_text(number) > limit:
+                raise _too_large("a format width or precision", _number_text(number), limit)
+        size = self._guard.text_size(value)
+        if isinstance(size, str):
+            return size  # the problem marker, in place of the internal object
+        result = super().format_field(value, format_spec)
+        self._made += len(result)
+        if self._made > limit:
+            raise _too_large("a format", self._made, limit)
+        return result
+
+
+def _lipsum(env: ElementDocsEnvironment) -> Callable[..., str]:
+    from jinja2.utils import generate_lorem_ipsum
+
+    def lipsum(n: Any = 5, html: Any = True, min: Any = 20, max: Any = 100) -> str:
+        words = _int_of(n) * builtins.max(_int_of(min), _int_of(max))
+        if _int_of(n) > MAX_ITEMS or words * 12 > env.settings.max_output_chars:
+            raise _too_large("lipsum", words * 12, env.settings.max_output_chars)
+        return generate_lorem_ipsum(n, html, min, max)
+
+    return lipsum
 
 
 def _size(value: Any) -> int:
@@ -1098,7 +1431,8 @@ class Renderer:
                 size += len(chunk)
                 if size > self.settings.max_output_chars:
                     raise RenderLimitError(
-                        f"output larger than {self.settings.max_output_chars:,} characters")
+                        f"output larger than {self.settings.max_output_chars:,} characters "
+                        "(size limit)")
         except jinja2.TemplateSyntaxError as exc:
             failed = True
             diagnostics.append(self._syntax_diagnostic(exc, rel, first_line))
@@ -1166,9 +1500,20 @@ class Renderer:
             return Diagnostic("ED307", f"forbidden in templates: {exc}", location,
                               "templates may only read page, site and include values",
                               chain)
-        if isinstance(exc, RenderLimitError | RecursionError | MemoryError | OverflowError):
-            what = str(exc) or "too much recursion"
-            return Diagnostic("ED310", f"rendering stopped: {what}", location, "", chain)
+        if isinstance(exc, RecursionError):
+            return Diagnostic("ED310", "rendering stopped at the recursion limit: templates, "
+                              "macros or values nested too deeply", location, "", chain)
+        if isinstance(exc, MemoryError):
+            return Diagnostic("ED310", "rendering stopped: out of memory (memory limit)",
+                              location, "", chain)
+        if isinstance(exc, OverflowError):
+            return Diagnostic("ED310", f"rendering stopped: a number too large ({exc}; size "
+                              "limit)", location, "", chain)
+        if isinstance(exc, RenderLimitError | liquid_filters.TooLarge):
+            return Diagnostic("ED310", f"rendering stopped: {exc}", location, "", chain)
+        if isinstance(exc, liquid_filters.Internal):
+            return Diagnostic("ED307", f"forbidden in templates: a {exc.kind} object",
+                              location, "", chain)
         if isinstance(exc, _RefusedTemplate):
             return Diagnostic(exc.code, exc.message or "include refused", location, "", chain)
         if isinstance(exc, jinja2.TemplateNotFound):
@@ -1295,14 +1640,8 @@ def _string_before(source: str, start: int, end: int) -> re.Match[str] | None:
 _PRINTABLE = (str, int, float, bool, type(None), list, tuple, dict, jinja2.Undefined)
 
 
-def _printable(value: Any) -> Any:
-    """What ``{{ }}`` may print: data. A template object, a function or a method would put
-    Python internals (and memory addresses) into the page: refused where it stands."""
-    if type(value) is str:
-        return value  # most of what a page prints, as finalize would leave it
-    if isinstance(value, _PRINTABLE) or hasattr(value, "__html__"):
-        return liquid_filters.finalize(value)
-    kind = type(value).__name__
+def _internal_problem(kind: str) -> str:
+    """A problem marker for printing an object that is not data."""
     return _state().problem("ED307", f"forbidden in templates: printing a {kind} object",
                             "print values (page, site and include data), not template "
                             "internals, functions or methods")
