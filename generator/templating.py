@@ -306,6 +306,20 @@ class _RefusedTemplate(jinja2.TemplateNotFound):
         self.code = refusal.code
 
 
+def _unfollowable(name: str, exc: BaseException) -> tuple[str, str]:
+    """(code, message) for an include path the file system cannot follow."""
+    import errno
+
+    if isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == errno.ELOOP:
+        reason = "its links lead round in a loop"
+    elif getattr(exc, "errno", None) == errno.ENAMETOOLONG:
+        reason = "the path is too long for the file system"
+    else:
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+    shown = name[len(ROOT_PREFIX):] if name.startswith(ROOT_PREFIX) else name
+    return "ED304", f"include path '{_shorten(shown)}' cannot be followed: {reason}"
+
+
 def _shorten(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
@@ -346,9 +360,7 @@ class IncludeLoader(jinja2.BaseLoader):
                 return path
             path = (self.includes_dir / check_include_name(name)).resolve()
         except (OSError, RuntimeError) as exc:  # a loop of links, a name too long
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            raise IncludeRefused("ED304", f"include path '{_shorten(name)}' cannot be "
-                                          f"followed: {reason}") from None
+            raise IncludeRefused(*_unfollowable(name, exc)) from None
         if path != self._root and self._root not in path.parents:
             raise IncludeRefused("ED304", f"include '{name}' resolves outside includes/")
         if _hidden_below(path, self._root):
@@ -851,7 +863,10 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
                          f"levels: {' -> '.join(chain)}"))
         key = (normal, page_dir)
         if key not in self._entries:
-            self._entries[key] = self._refusal(normal, page_dir)
+            try:
+                self._entries[key] = self._refusal(normal, page_dir)
+            except (OSError, RuntimeError) as exc:  # a name too long, a loop of links
+                self._entries[key] = (*_unfollowable(normal, exc), "")
         refused = self._entries[key]
         if refused is not None:
             return IncludeFrame(False, problem=state.problem(*refused))
