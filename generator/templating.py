@@ -164,8 +164,8 @@ class _RenderState:
     def problem(self, code: str, message: str, hint: str = "", needle: Any = "") -> str:
         if code not in CODES:  # never from a page (internal names are out of its reach)
             code, message = "ED309", f"{code}: {message}"
-        self.problems.append((code, str(message), str(hint), needle
-                              if isinstance(needle, str) else ""))
+        self.problems.append((code, _clean_marker_text(str(message)), str(hint),
+                              needle if isinstance(needle, str) else ""))
         return f"{PROBLEM}{len(self.problems) - 1}{END}"
 
 
@@ -210,8 +210,12 @@ class ReportingUndefined(jinja2.ChainableUndefined):
         return _state().problem("ED302", self._describe(), "", self._undefined_name or "")
 
     def _describe(self) -> str:
-        name = self._undefined_name
+        name: Any = self._undefined_name
         owner = self._undefined_obj
+        if name is not None and not isinstance(name, str | int):
+            name = f"[a {type(name).__name__} value]"  # a key that is no name: not shown
+        elif isinstance(name, str):
+            name = "[a refused value]" if PROBLEM in name else _shorten(name, 80)
         if owner is not jinja2.utils.missing:
             where = _state().roots.get(id(owner))
             if where == "":  # vars: a Liquid variable, shown by its own name
