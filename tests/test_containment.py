@@ -497,3 +497,41 @@ def test_the_page_cache_keeps_no_text_a_deleted_page_caused(make_project) -> Non
     project.load_all()
     later = project.check_page(root / "content/b-later.md")
     assert not later.diagnostics and "HACKED" not in rendered(later)
+
+
+_PEAK_OF = """
+import json, resource, subprocess, sys
+run = subprocess.run(sys.argv[1:], capture_output=True, text=True, timeout=300)
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss << 10
+print(json.dumps({"code": run.returncode, "out": run.stdout + run.stderr, "peak": peak}))
+"""
+
+
+@pytest.mark.parametrize("command", [
+    ["-m", "generator", "check"],
+    ["-m", "generator", "build", "--out", "out"],
+    ["-m", "mkdocs", "build"],
+])
+def test_every_command_stops_runaway_templates_without_an_rlimit(make_project,
+                                                                 command) -> None:
+    """No limit is set on the process: the sandbox alone keeps it in seconds and a few
+    hundred MB, and each runaway page is an ED310 at its line."""
+    pages = {
+        "content/a.md": "# A\n\n{{ 'x'|center(10**9) }}\n",
+        "content/b.md": "# B\n\n{% set ns = namespace(v='x') %}{% for i in range(60) %}"
+                        "{% set ns.v = ns.v ~ ns.v %}{% endfor %}{{ ns.v|length }}\n",
+        "content/c.md": "# C\n\n{{ '{:>999999999}'.format('x') }}\n",
+        "content/d.md": "# D\n\n{% set ns = namespace(v=[1]) %}{% for i in range(60) %}"
+                        "{% set ns.v = ns.v + ns.v %}{% endfor %}{{ ns.v|length }}\n",
+        "content/index.md": "# Home\n\nFine.\n",
+    }
+    root = make_project(pages)
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    child = subprocess.run([sys.executable, "-c", _PEAK_OF, sys.executable, *command],
+                           cwd=root, env=env, capture_output=True, text=True, timeout=400)
+    outcome = json.loads(child.stdout)
+    assert outcome["code"] == 1 and "Traceback" not in outcome["out"], outcome["out"][-3000:]
+    for page in ("a", "b", "c", "d"):
+        assert f"content/{page}.md:3" in outcome["out"] and "ED310" in outcome["out"]
+    assert "size limit" in outcome["out"]
+    assert outcome["peak"] < 500 << 20, f"peak memory {outcome['peak'] >> 20} MB"
