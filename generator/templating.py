@@ -974,6 +974,11 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
         if name == "expandtabs":
             width = _int_of(_int_arg(args, kwargs, 0, "tabsize", 8))
             size += owner.count("\t" if isinstance(owner, str) else b"\t") * width
+        elif name == "replace" and len(args) >= 2 and \
+                all(isinstance(a, type(owner)) for a in args[:2]):
+            old, new = args[0], args[1]
+            count = owner.count(old) if old else size + 1
+            size += count * max(0, len(new) - len(old))
         elif name in ("replace", "translate", "join"):
             measured = self.text_size(*args, *kwargs.values())
             if isinstance(measured, str):
