@@ -26,10 +26,26 @@ import jinja2
 from jinja2.runtime import Undefined
 from jinja2.utils import Namespace, pass_context
 
-__all__ = ["FILTERS", "TESTS", "LiquidVars", "finalize", "lookup_var", "liquid_attribute"]
+__all__ = ["FILTERS", "TESTS", "BoundedNamespace", "LiquidVars", "finalize", "lookup_var",
+           "liquid_attribute", "measure", "Internal", "TooLarge"]
 
 
-class LiquidVars(Namespace):
+class BoundedNamespace(Namespace):
+    """Jinja's ``namespace()``, whose values are held to TEXT_LIMIT: a loop that sets
+    ``ns.v = [ns.v, ns.v]`` makes a value that prints as more text than memory holds."""
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        try:
+            size = measure(value)
+        except Internal:
+            size = 0  # kept, and refused where it is printed
+        if size > TEXT_LIMIT:
+            raise TooLarge(f"a value set on a namespace would print as more than "
+                           f"{TEXT_LIMIT:,} characters (size limit)")
+        super().__setitem__(name, value)
+
+
+class LiquidVars(BoundedNamespace):
     """``vars``: the one variable scope of a render, shared by a page and its includes."""
 
 
@@ -37,6 +53,83 @@ def lookup_var(scope: Any, key: str) -> Any:
     """The value of ``key`` in a LiquidVars, or jinja2's ``missing``."""
     attrs: dict[str, Any] = object.__getattribute__(scope, "_Namespace__attrs")
     return attrs.get(key, jinja2.utils.missing)
+
+
+# --- what printing a value takes --------------------------------------------------------------
+
+#: the most characters a value may print as here (the renderer's own limit is lower): a
+#: list that holds itself many times over prints as more text than memory holds
+TEXT_LIMIT = 50_000_000
+#: Python prints integers of at most 4,300 digits
+_INT_BITS = 14_000
+
+
+class Internal(Exception):
+    """A value holds something that is not data (a function, a method, a template
+    object): printing it would put Python's internals, and addresses, into a page."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+class TooLarge(Exception):
+    """A value would print as more text than the limit."""
+
+
+_SCALARS = (str, int, float, bool, type(None), bytes, _dt.date, _dt.time, _dt.timedelta,
+            decimal.Decimal, range)
+_CONTAINERS: tuple[type, ...] = (list, tuple, set, frozenset, Mapping, type({}.keys()),
+                                 type({}.values()), type({}.items()))
+
+
+def measure(value: Any, limit: int = TEXT_LIMIT) -> int:
+    """About how many characters ``value`` prints as (``str`` of it, its items' ``repr``),
+    counted only to just past ``limit``; each list or mapping is measured once, however
+    often it is held. Internal for anything that is not data."""
+    memo: dict[int, int] = {}
+
+    def size(item: Any) -> int:
+        kind = type(item)
+        if kind is str:
+            return len(item)
+        if kind is int:
+            return limit + 1 if item.bit_length() > _INT_BITS else item.bit_length() // 3 + 2
+        if kind is float or kind is bool or item is None:
+            return 24
+        if isinstance(item, Undefined):
+            return 32
+        if isinstance(item, _CONTAINERS):
+            key = id(item)
+            found = memo.get(key)
+            if found is not None:
+                return found
+            memo[key] = limit + 1  # (a value that holds itself: as too large)
+            total = 2
+            parts: Iterable[Any] = item.items() if isinstance(item, Mapping) else item  # type: ignore[assignment]
+            for part in parts:
+                total += size(part) + 2
+                if total > limit:
+                    break
+            memo[key] = total
+            return total
+        if isinstance(item, str):
+            return len(item)
+        if isinstance(item, int):
+            return size(int(item))
+        if isinstance(item, _SCALARS):
+            return 40
+        raise Internal(kind.__name__)
+
+    return size(value)
+
+
+def _bounded(value: Any) -> Any:
+    """``value``, or TooLarge when it would print as more than TEXT_LIMIT characters."""
+    if isinstance(value, list | tuple | Mapping) and measure(value) > TEXT_LIMIT:
+        raise TooLarge(f"a value would print as more than {TEXT_LIMIT:,} characters (size "
+                       "limit)")
+    return value
 
 
 # --- values --------------------------------------------------------------------------------
@@ -57,7 +150,7 @@ def to_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list | tuple):
-        return "".join(to_text(v) for v in value)
+        return "".join(to_text(v) for v in _bounded(value))
     if isinstance(value, Undefined):
         return str(value)  # the problem marker: reported where it is printed
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
@@ -78,7 +171,9 @@ def _number(value: Any) -> int | float:
         return 0
     if isinstance(value, int | float):
         return value
-    text = str(value).strip()
+    if not isinstance(value, str):
+        return 0  # an array or hash is no number (and is not printed to find out)
+    text = value.strip()
     if re.fullmatch(r"-?\d+", text):
         return int(text)
     try:

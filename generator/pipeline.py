@@ -399,7 +399,10 @@ class Project:
         full, load_problems = self._with_body(key, doc, load_problems, raw, page_hash)
         if full is None:
             return PageResult(rel, None, None, load_problems)
-        result = self._check_document(full, load_problems, rel)
+        try:
+            result = self._check_document(full, load_problems, rel)
+        except Exception as exc:  # noqa: BLE001 - a last resort: the page, not the run
+            return PageResult(rel, full, None, [*load_problems, _page_failure(exc, full)])
         if cache is not None:
             rendered = result.rendered
             dependencies: dict[str, str] = {}
@@ -560,3 +563,16 @@ def dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
             seen.add(key)
             unique.append(diagnostic)
     return unique
+
+
+def _page_failure(exc: BaseException, doc: Document) -> Diagnostic:
+    """The diagnostic for a failure no check of the page foresaw: reported on the page (at
+    the line its text starts), so the other pages are still checked."""
+    if isinstance(exc, RecursionError | MemoryError):
+        limit = "recursion" if isinstance(exc, RecursionError) else "memory"
+        return Diagnostic("ED310", f"checking the page stopped at the {limit} limit",
+                          SourceLocation(doc.rel, doc.body_first_line, 1))
+    detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+    return Diagnostic("ED309", f"the page could not be checked: {type(exc).__name__}: "
+                      f"{detail}", SourceLocation(doc.rel, doc.body_first_line, 1),
+                      "this is a bug in the generator: please report it with the page")

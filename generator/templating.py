@@ -10,8 +10,11 @@ markers*, so one render reports all of them at the exact place they appear.
 
 from __future__ import annotations
 
+import builtins
+import functools
 import re
 import time
+import types
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -22,12 +25,14 @@ from types import TracebackType
 from typing import Any, NamedTuple
 
 import jinja2
+import jinja2.compiler
+import jinja2.nodes
 from jinja2.exceptions import SecurityError
 from jinja2.ext import Extension
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedFormatter
 
 from . import liquid_filters
-from .errors import Diagnostic, Severity, SourceLocation
+from .errors import CODES, Diagnostic, Severity, SourceLocation
 from .liquid import translate
 from .settings import Settings
 
@@ -37,6 +42,8 @@ _STRIP_RE = re.compile(f"[{LINE}{PROBLEM}][^{END}]*{END}|[{PUSH}{POP}{END}]")
 PAGE_PREFIX = "@page/"
 SKELETON_PREFIX = "@skeleton/"
 ROOT_PREFIX = "@root/"  # include_relative: a file of the tree, by its path from the root
+#: the prefixes of internal template names: never accepted from a page or partial
+_INTERNAL_PREFIXES = (PAGE_PREFIX, SKELETON_PREFIX, ROOT_PREFIX)
 
 
 class Origin(NamedTuple):
@@ -154,12 +161,17 @@ class _RenderState:
     #: all there is, and where a line came from is learnt by rendering again with them
     marked: bool = True
 
-    def problem(self, code: str, message: str, hint: str = "", needle: str = "") -> str:
-        self.problems.append((code, message, hint, needle))
+    def problem(self, code: str, message: str, hint: str = "", needle: Any = "") -> str:
+        if code not in CODES:  # never from a page (internal names are out of its reach)
+            code, message = "ED309", f"{code}: {message}"
+        self.problems.append((code, _clean_marker_text(str(message)), str(hint),
+                              needle if isinstance(needle, str) else ""))
         return f"{PROBLEM}{len(self.problems) - 1}{END}"
 
 
 _STATE: ContextVar[_RenderState | None] = ContextVar("element_docs_render_state", default=None)
+#: set while the renderer itself loads a partial by an internal name (see _load_template)
+_TRUSTED: ContextVar[bool] = ContextVar("element_docs_trusted_load", default=False)
 
 
 def _state() -> _RenderState:
@@ -198,14 +210,21 @@ class ReportingUndefined(jinja2.ChainableUndefined):
         return _state().problem("ED302", self._describe(), "", self._undefined_name or "")
 
     def _describe(self) -> str:
-        name = self._undefined_name
+        name: Any = self._undefined_name
         owner = self._undefined_obj
+        if name is not None and not isinstance(name, str | int):
+            name = f"[a {type(name).__name__} value]"  # a key that is no name: not shown
+        elif isinstance(name, str):
+            name = "[a refused value]" if PROBLEM in name else _shorten(name, 80)
         if owner is not jinja2.utils.missing:
             where = _state().roots.get(id(owner))
             if where == "":  # vars: a Liquid variable, shown by its own name
                 return f"'{name}' is undefined"
             if where:
                 return f"'{where}.{name}' is undefined"
+            if isinstance(name, int) and isinstance(owner, list | tuple | str):
+                return (f"item {name} does not exist (the list has {len(owner)} "
+                        f"item{'s' if len(owner) != 1 else ''})")
             return f"'{name}' is undefined (the value has no such key)"
         return f"'{name}' is undefined" if name else "undefined value"
 
@@ -259,11 +278,54 @@ def check_include_name(name: str, inside: str = "includes/") -> str:
     if "\0" in name or any(ord(c) < 32 for c in name):
         raise IncludeRefused("ED304", "include path holds a control character")
     if "://" in name or name.startswith(("//", "\\")) or re.match(r"^[A-Za-z]:", name):
-        raise IncludeRefused("ED304", f"include path '{name}' is not a path inside {inside}")
+        raise IncludeRefused("ED304",
+                             f"include path '{_shorten(name)}' is not a path inside {inside}")
+    if name.startswith(_INTERNAL_PREFIXES):
+        raise IncludeRefused("ED304",
+                             f"include path '{_shorten(name)}' is not a path inside {inside}")
     posix = PurePosixPath(name.replace("\\", "/"))
     if posix.is_absolute() or ".." in posix.parts:
-        raise IncludeRefused("ED304", f"include path '{name}' leaves {inside}")
+        raise IncludeRefused("ED304", f"include path '{_shorten(name)}' leaves {inside}")
+    if any(part.startswith(".") for part in posix.parts):
+        raise IncludeRefused("ED304", f"include path '{_shorten(name)}' names a hidden file "
+                                      "or folder (its name starts with a dot)")
     return posix.as_posix()
+
+
+def _hidden_below(path: Path, base: Path) -> bool:
+    """Whether ``path`` (resolved, under ``base``) lies in or is a dot-file or dot-folder
+    (``.git``, ``.env``): a link may lead there under an innocent name."""
+    try:
+        parts = path.relative_to(base).parts
+    except ValueError:
+        return False
+    return any(part.startswith(".") for part in parts)
+
+
+class _RefusedTemplate(jinja2.TemplateNotFound):
+    """A name given to Jinja's own include, import or extends that is not a partial's."""
+
+    def __init__(self, name: str, refusal: IncludeRefused) -> None:
+        super().__init__(name, str(refusal))
+        self.code = refusal.code
+
+
+def _unfollowable(name: str, exc: BaseException) -> tuple[str, str]:
+    """(code, message) for an include path the file system cannot follow."""
+    import errno
+
+    if isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == errno.ELOOP:
+        reason = "its links lead round in a loop"
+    elif getattr(exc, "errno", None) == errno.ENAMETOOLONG:
+        reason = "the path is too long for the file system"
+    else:
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+    shown = name[len(ROOT_PREFIX):] if name.startswith(ROOT_PREFIX) else name
+    return "ED304", f"include path '{_shorten(shown)}' cannot be followed: {reason}"
+
+
+def _shorten(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def partial_path(settings: Settings, name: str) -> Path:
@@ -277,23 +339,37 @@ class IncludeLoader(jinja2.BaseLoader):
     """Partials from includes/ only, and (include_relative) files of the project by their
     path from its root; symlinks that lead outside either are refused."""
 
-    def __init__(self, includes_dir: Path, root: Path | None = None) -> None:
+    def __init__(self, includes_dir: Path, root: Path | None = None,
+                 docs_dir: Path | None = None) -> None:
         self.includes_dir = includes_dir
         self._root = includes_dir.resolve()
         self.project_root = root or includes_dir
         self._project = self.project_root.resolve()
+        self._docs = (docs_dir or self.project_root).resolve()
 
     def resolve(self, name: str) -> Path:
-        if name.startswith(ROOT_PREFIX):
-            rest = name[len(ROOT_PREFIX):]
-            path = (self.project_root / check_include_name(rest, "the project")).resolve()
-            if path != self._project and self._project not in path.parents:
-                raise IncludeRefused("ED304", f"include_relative '{rest}' resolves outside "
-                                              "the project")
-            return path
-        path = (self.includes_dir / check_include_name(name)).resolve()
+        """The file of a partial. ``@root/`` names (include_relative, made by the renderer
+        only) may name a file beside a page, under the pages' folder; others a file under
+        includes/. Neither may be, or lead by a link to, a dot-file or dot-folder."""
+        try:
+            if name.startswith(ROOT_PREFIX):
+                rest = name[len(ROOT_PREFIX):]
+                path = (self.project_root / check_include_name(rest, "the project")).resolve()
+                if path != self._docs and self._docs not in path.parents:
+                    raise IncludeRefused("ED304", f"include_relative '{rest}' resolves "
+                                                  "outside the pages' folder")
+                if _hidden_below(path, self._project):
+                    raise IncludeRefused("ED304", f"include_relative '{rest}' leads to a "
+                                                  "hidden file or folder")
+                return path
+            path = (self.includes_dir / check_include_name(name)).resolve()
+        except (OSError, RuntimeError) as exc:  # a loop of links, a name too long
+            raise IncludeRefused(*_unfollowable(name, exc)) from None
         if path != self._root and self._root not in path.parents:
             raise IncludeRefused("ED304", f"include '{name}' resolves outside includes/")
+        if _hidden_below(path, self._root):
+            raise IncludeRefused("ED304", f"include '{name}' leads to a hidden file or "
+                                          "folder")
         return path
 
     def get_source(self, environment: jinja2.Environment, template: str
@@ -451,6 +527,7 @@ class JekyllSyntax(Extension):
         offset = env.line_offsets.get(name, 0)  # type: ignore[attr-defined]
         fid = self.file_id(display)
         marked = _marking()
+        source = _block_internal_names(source)
         source = translate(source, liquid=env.settings.jekyll).text  # type: ignore[attr-defined]
         source = self._rewrite_tags(source, name or "", marked)
         return _add_line_markers(source, fid, offset) if marked else source
@@ -496,6 +573,34 @@ class JekyllSyntax(Extension):
             source = re.sub(f"{PROBLEM}raw(\\d+){END}",
                             lambda m: raw_blocks[int(m.group(1))], source)
         return source
+
+
+#: the renderer's own names (the globals it writes into templates): a page or partial that
+#: names one gets a name that is never defined, reported as ED307 where it stands
+BLOCKED_PREFIX = "_ed_blocked_"
+_INTERNAL_NAME_RE = re.compile(r"(?<![\w.])(?:_ed_\w*|liquid_unsupported|liquid_syntax_error)\b")
+_TAG_OR_RAW_RE = re.compile(_RAW_RE.pattern + r"|\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+_IN_TAG_STRING_RE = re.compile(r"('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")", re.DOTALL)
+
+
+def _block_internal_names(source: str) -> str:
+    """``source`` with every internal name inside its tags renamed out of reach (string
+    literals and raw blocks left as they are)."""
+    if "_ed_" not in source and "liquid_" not in source:
+        return source
+
+    def rename(part: re.Match[str]) -> str:
+        return BLOCKED_PREFIX + part.group(0)
+
+    def tag(match: re.Match[str]) -> str:
+        text = match.group(0)
+        if match.group(1) is not None or not _INTERNAL_NAME_RE.search(text):
+            return text  # a raw block, or nothing to rename
+        pieces = _IN_TAG_STRING_RE.split(text)
+        return "".join(piece if index % 2 else _INTERNAL_NAME_RE.sub(rename, piece)
+                       for index, piece in enumerate(pieces))
+
+    return _TAG_OR_RAW_RE.sub(tag, source)
 
 
 def _add_line_markers(source: str, fid: int, offset: int) -> str:
@@ -623,6 +728,11 @@ class _LiquidContext(jinja2.runtime.Context):
     an include reads the variables its includer assigned, as in Liquid."""
 
     def resolve_or_missing(self, key: str) -> Any:
+        if key.startswith(BLOCKED_PREFIX):
+            original = key[len(BLOCKED_PREFIX):]
+            return self.environment.undefined(
+                hint=f"'{original}' is internal to the generator (unsafe for templates)",
+                name=original)
         value = super().resolve_or_missing(key)
         if value is jinja2.utils.missing and key != "vars":
             scope = super().resolve_or_missing("vars")
@@ -631,30 +741,50 @@ class _LiquidContext(jinja2.runtime.Context):
         return value
 
 
+class _GuardedCodeGenerator(jinja2.compiler.CodeGenerator):
+    """Jinja's code generator, with ``~`` measured before it joins (see guard_pieces)."""
+
+    def visit_Concat(self, node: jinja2.nodes.Concat, frame: jinja2.compiler.Frame) -> None:
+        if frame.eval_ctx.volatile:
+            join = "(markup_join if context.eval_ctx.volatile else str_join)"
+        elif frame.eval_ctx.autoescape:
+            join = "markup_join"
+        else:
+            join = "str_join"
+        self.write(f"{join}(environment.guard_pieces((")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write(")))")
+
+
 PARTIALS_KEPT = 2000  # compiled partials kept per build (a partial is ~10 KB of text)
 
 
-class ElementDocsEnvironment(SandboxedEnvironment):
+class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
     """Jinja's sandbox, with budgets on calls, attribute reads and operators, and Liquid's
     filters, tests and printing (see liquid_filters)."""
 
-    intercepted_binops = frozenset(["*", "**"])
+    intercepted_binops = frozenset(["*", "**", "+", "%"])
     context_class = _LiquidContext
+    code_generator_class = _GuardedCodeGenerator
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         super().__init__(
-            loader=IncludeLoader(settings.includes_dir, settings.root),
+            loader=IncludeLoader(settings.includes_dir, settings.root, settings.docs_dir),
             undefined=ReportingUndefined,
             extensions=[JekyllSyntax, "jinja2.ext.loopcontrols"],
             autoescape=False,
             keep_trailing_newline=False,
             auto_reload=True,
             cache_size=400,  # compiled partials: bounded, so memory does not grow with them
-            finalize=_printable,
+            finalize=self._printable,
         )
         self.filters.update(liquid_filters.FILTERS)
         self.tests.update(liquid_filters.TESTS)
+        self.filters = {name: self._guarded_filter(name, function)
+                        for name, function in self.filters.items()}
         # see _load_template
         self._unmarked_cache: MutableMapping[Any, jinja2.Template] = \
             jinja2.utils.LRUCache(400)  # type: ignore[assignment]
@@ -674,6 +804,8 @@ class ElementDocsEnvironment(SandboxedEnvironment):
             decrement=_decrement,
             liquid_unsupported=_liquid_unsupported,
             liquid_syntax_error=_liquid_syntax_error,
+            namespace=liquid_filters.BoundedNamespace,
+            lipsum=_lipsum(self),
         )
 
     @cached_property
@@ -686,7 +818,16 @@ class ElementDocsEnvironment(SandboxedEnvironment):
 
     def _load_template(self, name: str, globals: Any) -> jinja2.Template:
         """Jinja's own template cache (``{% import %}``, a partial compiled whole) keeps
-        templates compiled with the markers apart from those compiled without."""
+        templates compiled with the markers apart from those compiled without.
+
+        A name that comes from a template (Jinja's own include, import, from and extends)
+        is a partial under includes/, checked as an include path is: internal names
+        (include_relative's ``@root/``) are the renderer's alone."""
+        if not _TRUSTED.get():
+            try:
+                check_include_name(name)
+            except IncludeRefused as exc:
+                raise _RefusedTemplate(name, exc) from None
         if _marking():
             return super()._load_template(name, globals)
         with_markers, self.cache = self.cache, self._unmarked_cache
@@ -726,7 +867,10 @@ class ElementDocsEnvironment(SandboxedEnvironment):
                          f"levels: {' -> '.join(chain)}"))
         key = (normal, page_dir)
         if key not in self._entries:
-            self._entries[key] = self._refusal(normal, page_dir)
+            try:
+                self._entries[key] = self._refusal(normal, page_dir)
+            except (OSError, RuntimeError) as exc:  # a name too long, a loop of links
+                self._entries[key] = (*_unfollowable(normal, exc), "")
         refused = self._entries[key]
         if refused is not None:
             return IncludeFrame(False, problem=state.problem(*refused))
@@ -763,7 +907,11 @@ class ElementDocsEnvironment(SandboxedEnvironment):
         if found is not None:
             partials[key] = found  # now the most recently used
             return found
-        found = (self.get_template(name), ()) if plain else self._skeleton_partial(name)
+        token = _TRUSTED.set(True)  # ``name`` was checked by _enter_include
+        try:
+            found = (self.get_template(name), ()) if plain else self._skeleton_partial(name)
+        finally:
+            _TRUSTED.reset(token)
         if len(partials) >= PARTIALS_KEPT:  # bounded memory on big trees: drop the
             del partials[next(iter(partials))]  # partial used longest ago
         self._partials[key] = found
@@ -796,17 +944,154 @@ class ElementDocsEnvironment(SandboxedEnvironment):
         state.calls += 1
         if state.calls % 256 == 0 and time.monotonic() > state.deadline:
             raise RenderLimitError(
-                f"rendering took longer than {self.settings.max_render_seconds:g} s")
+                f"rendering took longer than {self.settings.max_render_seconds:g} s (time "
+                "limit)")
 
     def call(self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         self._tick()
-        return super().call(__context, __obj, *args, **kwargs)
+        owner = getattr(__obj, "__self__", None)
+        if isinstance(owner, str | bytes | int) and not isinstance(owner, bool):
+            self._check_method(owner, getattr(__obj, "__name__", ""), args, kwargs)
+        result = super().call(__context, __obj, *args, **kwargs)
+        if isinstance(result, str | bytes | list | tuple) and \
+                len(result) > self.settings.max_output_chars:
+            raise _too_large(f"calling {getattr(__obj, '__name__', 'a function')}",
+                             len(result), self.settings.max_output_chars)
+        return result
+
+    def _check_method(self, owner: Any, name: str, args: tuple[Any, ...],
+                      kwargs: Mapping[str, Any]) -> None:
+        """Refuse a method of a string or number that would make more than the size limit
+        (``'x'.ljust(10**9)``, ``(1).to_bytes(10**9)``) before it runs."""
+        limit = self.settings.max_output_chars
+        numbers = [abs(v) for v in (*args, *kwargs.values())
+                   if isinstance(v, int) and not isinstance(v, bool)]
+        if numbers and max(numbers) > limit:
+            raise _too_large(f"'{name}'", max(numbers), limit)
+        if isinstance(owner, int):
+            return
+        size = len(owner)
+        if name == "expandtabs":
+            width = _int_of(_int_arg(args, kwargs, 0, "tabsize", 8))
+            size += owner.count("\t" if isinstance(owner, str) else b"\t") * width
+        elif name == "replace" and len(args) >= 2 and \
+                all(isinstance(a, type(owner)) for a in args[:2]):
+            old, new = args[0], args[1]
+            count = owner.count(old) if old else size + 1
+            size += count * max(0, len(new) - len(old))
+        elif name in ("replace", "translate", "join"):
+            measured = self.text_size(*args, *kwargs.values())
+            if isinstance(measured, str):
+                raise SecurityError(f"'{name}' given an internal object")
+            size = size * (1 + measured) if name != "join" else \
+                size * len(args[0] if args and hasattr(args[0], "__len__") else ()) + measured
+        if size > limit:
+            raise _too_large(f"'{name}'", size, limit)
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        """Jinja's own wrapper of ``str.format``, with the bounded formatter."""
+        if not isinstance(value, types.MethodType | types.BuiltinMethodType) or \
+                value.__name__ not in ("format", "format_map") or \
+                not isinstance(value.__self__, str):
+            return None
+        template, is_map = value.__self__, value.__name__ == "format_map"
+
+        def wrapper(*args: Any, **kwargs: Any) -> str:
+            if is_map:
+                if kwargs or len(args) != 1:
+                    raise TypeError("format_map() takes exactly one argument")
+                return str(_BoundedFormatter(self).vformat(template, (), args[0]))
+            return str(_BoundedFormatter(self).vformat(template, args, kwargs))
+
+        return wrapper
+
+    def text_size(self, *values: Any) -> int | str:
+        """About how many characters ``values`` print as; a problem marker (ED307) when one
+        holds an internal object; RenderLimitError past the size limit."""
+        limit = self.settings.max_output_chars
+        total = 0
+        for value in values:
+            if type(value) is str:
+                total += len(value)
+                continue
+            try:
+                total += liquid_filters.measure(value, limit)
+            except liquid_filters.Internal as exc:
+                return _internal_problem(exc.kind)
+        if total > limit:
+            raise _too_large("printing a value", total, limit)
+        return total
+
+    def guard_pieces(self, pieces: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The operands of ``~``, measured (internal objects replaced by a problem marker)
+        before they are joined."""
+        limit = self.settings.max_output_chars
+        total = 0
+        out = list(pieces)
+        for index, piece in enumerate(pieces):
+            size = len(piece) if type(piece) is str else self.text_size(piece)
+            if isinstance(size, str):
+                out[index], size = size, len(size)
+            total += size
+        if total > limit:
+            raise _too_large("'~'", total, limit)
+        return tuple(out)
+
+    def _printable(self, value: Any) -> Any:
+        """What ``{{ }}`` may print: data. A template object, a function or a method, even
+        inside a list, would put Python internals (and memory addresses) into the page:
+        refused where it stands."""
+        if type(value) is str:
+            return value  # most of what a page prints, as finalize would leave it
+        size = self.text_size(value)
+        if isinstance(size, str):
+            return size
+        if isinstance(value, _PRINTABLE) or hasattr(value, "__html__"):
+            return liquid_filters.finalize(value)
+        return _internal_problem(type(value).__name__)
+
+    def _guarded_filter(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        """``function`` measured before it runs: its value and arguments hold no internal
+        object (else it gives a problem marker), and what it would make stays within the
+        size limit."""
+        from jinja2.utils import _PassArg
+
+        skip = 1 if _PassArg.from_obj(function) is not None else 0
+        structural = name in _STRUCTURAL_FILTERS
+        limit = self.settings.max_output_chars
+
+        @functools.wraps(function)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            self._tick()
+            if len(args) > skip:
+                value, rest = args[skip], args[skip + 1:]
+                if name == "attr" and rest and str(rest[0]).startswith("__"):
+                    return self.unsafe_undefined(value, str(rest[0]))
+                measured = self.text_size(*rest, *kwargs.values()) if structural else \
+                    self.text_size(value, *rest, *kwargs.values())
+                if isinstance(measured, str):
+                    return measured
+                if name == "format" and isinstance(value, str):
+                    printed = _printf_size(self, value, dict(kwargs) if kwargs else rest)
+                    if isinstance(printed, str):
+                        return printed
+                made = _estimate_filter(name, value, rest, kwargs)
+                if made > limit:
+                    raise _too_large(f"the filter '{name}'", made, limit)
+            result = function(*args, **kwargs)
+            if isinstance(result, str | list | tuple) and len(result) > limit:
+                raise _too_large(f"the filter '{name}'", len(result), limit)
+            return result
+
+        return guarded
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         """``x.key`` reads the key of a mapping before any method of that name (Liquid has
         no methods: ``site.data.menu.items`` is the key), and Liquid's ``size``, ``first``
         and ``last`` work on arrays and strings."""
         self._tick()
+        if attribute.startswith("__") and not isinstance(obj, Mapping):
+            return self.unsafe_undefined(obj, attribute)  # Python's internals, by any way
         if isinstance(obj, dict):  # page, site, include: what templates read most
             try:
                 if attribute in obj:
@@ -832,13 +1117,187 @@ class ElementDocsEnvironment(SandboxedEnvironment):
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         self._tick()
-        if operator == "**" and isinstance(right, int) and right > 64:
-            raise RenderLimitError("exponent too large")
-        if operator == "*":
+        limit = self.settings.max_output_chars
+        numbers = isinstance(left, int) and isinstance(right, int)
+        if operator == "**" and numbers and right > 0 and abs(left) > 1 and \
+                left.bit_length() * right > MAX_INT_BITS:
+            raise RenderLimitError(f"a power would have more than {MAX_INT_BITS:,} bits, past "
+                                   "the size limit for numbers")
+        elif operator == "*" and numbers:
+            if left.bit_length() + right.bit_length() > MAX_INT_BITS:
+                raise RenderLimitError(f"a product would have more than {MAX_INT_BITS:,} "
+                                       "bits, past the size limit for numbers")
+        elif operator == "*":
             size = max(_size(left), 1) * max(_size(right), 1)
-            if size > self.settings.max_output_chars:
-                raise RenderLimitError("a repetition would exceed the output size limit")
+            if size > limit:
+                raise _too_large("a repetition", size, limit)
+        elif operator == "+" and isinstance(left, str | list | tuple) and \
+                isinstance(right, str | list | tuple):
+            if len(left) + len(right) > limit:
+                raise _too_large("'+'", len(left) + len(right), limit)
+        elif operator == "%" and isinstance(left, str):
+            made = _printf_size(self, left, right)
+            if isinstance(made, str):
+                return made
         return super().call_binop(context, operator, left, right)
+
+
+# --- resource and repr guards -------------------------------------------------------------
+#
+# The output limit is looked at as chunks come out; a single operation (a filter, a method,
+# an operator) could still make a value of any size before that. Each one is measured
+# before it runs: what it would make, from its arguments; and what it prints may hold no
+# internal object (a function inside a list prints as its address).
+
+#: the most bits an integer made by ``*`` or ``**`` may have (Python prints at most
+#: 4,300 digits)
+MAX_INT_BITS = 14_000
+#: the most items a count-type argument (batch, slice, lipsum) may ask for
+MAX_ITEMS = 100_000
+_PRINTF_RE = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?[a-zA-Z%]")
+_SPEC_NUMBER_RE = re.compile(r"\d+")
+
+
+def _too_large(what: str, size: int | str, limit: int) -> RenderLimitError:
+    shown = f"{size:,}" if isinstance(size, int) else size
+    return RenderLimitError(f"{what} would make about {shown} characters, past the size "
+                            f"limit of {limit:,} (memory)")
+
+
+def _number_text(text: str) -> int:
+    return int(text) if len(text) < 12 else 10 ** 12
+
+
+def _int_arg(args: tuple[Any, ...], kwargs: Mapping[str, Any], index: int, name: str,
+             default: Any) -> Any:
+    if len(args) > index:
+        return args[index]
+    return kwargs.get(name, default)
+
+
+def _int_of(value: Any) -> int:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return _number_text(value.strip().lstrip("-"))
+    return 0
+
+
+def _text_of(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _lines(text: str) -> int:
+    return text.count("\n") + 1
+
+
+def _estimate_filter(name: str, value: Any, args: tuple[Any, ...],
+                     kwargs: Mapping[str, Any]) -> int:
+    """What filter ``name`` would make of ``value``, in characters or items, where that can
+    be far more than its input; 0 for the others."""
+    text = _text_of(value)
+    if name == "center":
+        return _int_of(_int_arg(args, kwargs, 0, "width", 80))
+    if name == "indent":
+        width = _int_arg(args, kwargs, 0, "width", 4)
+        each = len(width) if isinstance(width, str) else _int_of(width)
+        return len(text) + max(each, 0) * _lines(text)
+    if name == "wordwrap":
+        wrap = _int_arg(args, kwargs, 2, "wrapstring", None)
+        return len(text) * (1 + len(wrap if isinstance(wrap, str) else "\n"))
+    if name in ("replace", "replace_first", "replace_last"):
+        old = liquid_filters.to_text(_int_arg(args, kwargs, 0, "old", ""))
+        new = liquid_filters.to_text(_int_arg(args, kwargs, 1, "new", ""))
+        count = text.count(old) if old else len(text) + 1
+        return len(text) + count * max(0, len(new) - len(old))
+    if name == "join":
+        separator = _int_arg(args, kwargs, 0, "d", "")
+        items = len(value) if isinstance(value, list | tuple) else 0
+        return items * len(separator if isinstance(separator, str) else "")
+    if name in ("batch", "slice"):
+        return _int_of(_int_arg(args, kwargs, 0, "linecount" if name == "batch" else
+                                "slices", 1)) * 50  # each a list: past MAX_ITEMS
+    if name == "times":
+        left, right = value, _int_arg(args, kwargs, 0, "operand", 0)
+        if isinstance(left, int) and isinstance(right, int):
+            return (left.bit_length() + right.bit_length()) * 1000 // 3322
+    if name == "date":
+        return len(liquid_filters.to_text(_int_arg(args, kwargs, 0, "pattern", ""))) * 16
+    return 0
+
+
+#: filters that do not turn their whole value into text (their value is not measured)
+_STRUCTURAL_FILTERS = frozenset([
+    "length", "count", "size", "first", "last", "list", "sort", "dictsort", "unique",
+    "reverse", "map", "select", "reject", "selectattr", "rejectattr", "groupby", "batch",
+    "slice", "sum", "min", "max", "random", "items", "attr", "default", "d", "liquid_default",
+    "where", "find", "group_by", "uniq", "compact", "concat", "liquid_map", "liquid_sort",
+    "sort_natural", "liquid_reverse", "liquid_slice", "push", "pop", "shift", "unshift",
+    "each", "abs", "int", "float", "round", "plus", "minus", "times", "divided_by", "modulo",
+    "at_least", "at_most", "ceil", "floor", "liquid_round", "to_integer"])
+
+
+def _printf_size(env: ElementDocsEnvironment, fmt: str, args: Any) -> int | str:
+    """What ``fmt % args`` would make (or a problem marker: ``args`` holds internals)."""
+    limit = env.settings.max_output_chars
+    star = False
+    for match in _PRINTF_RE.finditer(fmt):
+        for group in match.groups():
+            if group == "*":
+                star = True
+            elif group and _number_text(group) > limit:
+                raise _too_large("a % format width", _number_text(group), limit)
+    values = args if isinstance(args, tuple) else (args,)
+    if star and any(isinstance(v, int) and abs(v) > limit for v in values):
+        raise _too_large("a % format width", max(abs(v) for v in values
+                                                  if isinstance(v, int)), limit)
+    return env.text_size(fmt, args)
+
+
+class _BoundedFormatter(SandboxedFormatter):
+    """``str.format`` in templates: each field's width and precision held to the size
+    limit, and no internal object formatted."""
+
+    def __init__(self, env: ElementDocsEnvironment) -> None:
+        super().__init__(env)
+        self._guard = env
+        self._made = 0
+
+    def get_field(self, field_name: str, args: Any, kwargs: Any) -> tuple[Any, str]:
+        from _string import formatter_field_name_split  # type: ignore[import-not-found]
+
+        for is_attribute, part in formatter_field_name_split(field_name)[1]:
+            if is_attribute and str(part).startswith("_"):
+                raise SecurityError(f"access to attribute '{part}' is unsafe")
+        return super().get_field(field_name, args, kwargs)
+
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        limit = self._guard.settings.max_output_chars
+        for number in _SPEC_NUMBER_RE.findall(format_spec):
+            if _number_text(number) > limit:
+                raise _too_large("a format width or precision", _number_text(number), limit)
+        size = self._guard.text_size(value)
+        if isinstance(size, str):
+            return size  # the problem marker, in place of the internal object
+        result = super().format_field(value, format_spec)
+        self._made += len(result)
+        if self._made > limit:
+            raise _too_large("a format", self._made, limit)
+        return result
+
+
+def _lipsum(env: ElementDocsEnvironment) -> Callable[..., str]:
+    from jinja2.utils import generate_lorem_ipsum
+
+    def lipsum(n: Any = 5, html: Any = True, min: Any = 20, max: Any = 100) -> str:
+        words = _int_of(n) * builtins.max(_int_of(min), _int_of(max))
+        if _int_of(n) > MAX_ITEMS or words * 12 > env.settings.max_output_chars:
+            raise _too_large("lipsum", words * 12, env.settings.max_output_chars)
+        return generate_lorem_ipsum(n, html, min, max)
+
+    return lipsum
 
 
 def _size(value: Any) -> int:
@@ -996,7 +1455,8 @@ class Renderer:
                 size += len(chunk)
                 if size > self.settings.max_output_chars:
                     raise RenderLimitError(
-                        f"output larger than {self.settings.max_output_chars:,} characters")
+                        f"output larger than {self.settings.max_output_chars:,} characters "
+                        "(size limit)")
         except jinja2.TemplateSyntaxError as exc:
             failed = True
             diagnostics.append(self._syntax_diagnostic(exc, rel, first_line))
@@ -1059,13 +1519,27 @@ class Renderer:
             chain = tuple(self._location_of(n, ln) for n, ln in reversed(frames[:-1]))
         else:
             location, chain = SourceLocation(rel, first_line, 1), ()
-        if isinstance(exc, SecurityError):
+        if isinstance(exc, SecurityError) or (isinstance(exc, jinja2.UndefinedError)
+                                              and "unsafe" in str(exc)):
             return Diagnostic("ED307", f"forbidden in templates: {exc}", location,
                               "templates may only read page, site and include values",
                               chain)
-        if isinstance(exc, RenderLimitError | RecursionError | MemoryError | OverflowError):
-            what = str(exc) or "too much recursion"
-            return Diagnostic("ED310", f"rendering stopped: {what}", location, "", chain)
+        if isinstance(exc, RecursionError):
+            return Diagnostic("ED310", "rendering stopped at the recursion limit: templates, "
+                              "macros or values nested too deeply", location, "", chain)
+        if isinstance(exc, MemoryError):
+            return Diagnostic("ED310", "rendering stopped: out of memory (memory limit)",
+                              location, "", chain)
+        if isinstance(exc, OverflowError):
+            return Diagnostic("ED310", f"rendering stopped: a number too large ({exc}; size "
+                              "limit)", location, "", chain)
+        if isinstance(exc, RenderLimitError | liquid_filters.TooLarge):
+            return Diagnostic("ED310", f"rendering stopped: {exc}", location, "", chain)
+        if isinstance(exc, liquid_filters.Internal):
+            return Diagnostic("ED307", f"forbidden in templates: a {exc.kind} object",
+                              location, "", chain)
+        if isinstance(exc, _RefusedTemplate):
+            return Diagnostic(exc.code, exc.message or "include refused", location, "", chain)
         if isinstance(exc, jinja2.TemplateNotFound):
             return Diagnostic("ED303", f"unknown partial '{exc.name}'", location, "", chain)
         detail = _clean_marker_text(str(exc)) or type(exc).__name__
@@ -1190,14 +1664,8 @@ def _string_before(source: str, start: int, end: int) -> re.Match[str] | None:
 _PRINTABLE = (str, int, float, bool, type(None), list, tuple, dict, jinja2.Undefined)
 
 
-def _printable(value: Any) -> Any:
-    """What ``{{ }}`` may print: data. A template object, a function or a method would put
-    Python internals (and memory addresses) into the page: refused where it stands."""
-    if type(value) is str:
-        return value  # most of what a page prints, as finalize would leave it
-    if isinstance(value, _PRINTABLE) or hasattr(value, "__html__"):
-        return liquid_filters.finalize(value)
-    kind = type(value).__name__
+def _internal_problem(kind: str) -> str:
+    """A problem marker for printing an object that is not data."""
     return _state().problem("ED307", f"forbidden in templates: printing a {kind} object",
                             "print values (page, site and include data), not template "
                             "internals, functions or methods")
@@ -1382,7 +1850,14 @@ def load_data_files(data_dir: Path, rel: Callable[[Path], str]
 def _parse_data(text: str, shown: str, parse: Any) -> tuple[Any, Any, list[Diagnostic]]:
     import yaml
 
-    values, lines, problems = parse(text, shown, 1)
+    try:
+        values, lines, problems = parse(text, shown, 1)
+    except ValueError as exc:  # an integer past Python's int-string limit (4,300 digits)
+        found = re.search(r"\d{4300}", text)
+        line = text.count("\n", 0, found.start()) + 1 if found else 1
+        return {}, {}, [Diagnostic(
+            "ED403", f"data file cannot be read: {str(exc).split(';')[0]}",
+            SourceLocation(shown, line, 1), "quote very long numbers, so they are text")]
     fixed = []
     for problem in problems:
         if problem.code == "ED103":  # a data file may be a list; only mappings are checked

@@ -301,3 +301,46 @@ def test_skeleton_fast_path_renders_exactly_like_a_full_compile(make_project, bo
     assert fast.text == full.text
     assert fast.origins == full.origins
     assert fast.diagnostics == full.diagnostics
+
+
+# --- an index past the end of a list (issue: check died in _column_of) --------------------
+
+LINKS_PAGE = ("---\ntitle: Guide\n---\n# Guide\n\n"
+              "{% include links.html names=\"a,b,c\" links=\"x\" %}\n\nAfter.\n")
+
+
+@pytest.mark.parametrize(("jekyll", "partial"), [
+    (True,  # Liquid, as the Jekyll tree wrote it
+     "{% assign names = include.names | split: ',' %}{% assign links = include.links | "
+     "split: ',' %}\n{% for name in names %}\n<a href=\"{{ links[forloop.index0] }}\">"
+     "{{ name }}</a>\n{% endfor %}\n"),
+    (False,  # the same in Jinja, in a project
+     "{% set names = include.names.split(',') %}{% set links = include.links.split(',') %}\n"
+     "{% for name in names %}\n<a href=\"{{ links[loop.index0] }}\">{{ name }}</a>\n"
+     "{% endfor %}\n"),
+])
+def test_a_loop_counter_past_the_end_of_a_list_is_reported_not_a_crash(
+        tmp_path, make_project, jekyll, partial) -> None:
+    import json
+
+    from conftest import run_cli, write_tree
+
+    other = "---\ntitle: Other\n---\n{{ page.nope }}\n"
+    if jekyll:
+        root = write_tree(tmp_path / "site", {
+            "_config.yml": "title: T\n", "_includes/links.html": partial,
+            "guide.md": LINKS_PAGE, "other.md": other})
+        result = run_cli("check", "--format", "json", "--jekyll", str(root), cwd=tmp_path)
+        partial_path, other_path = "_includes/links.html", "other.md"
+    else:
+        root = make_project({"includes/links.html": partial, "content/guide.md": LINKS_PAGE,
+                             "content/other.md": other})
+        result = run_cli("check", "--format", "json", cwd=root)
+        partial_path, other_path = "includes/links.html", "content/other.md"
+    assert "Traceback" not in result.stderr and result.returncode == 1, result.stderr
+    found = sorted((d["code"], d["path"], d["line"], d["message"])
+                   for d in json.loads(result.stdout)["diagnostics"])
+    assert found == sorted([
+        ("ED302", partial_path, 3, "item 1 does not exist (the list has 1 item)"),
+        ("ED302", partial_path, 3, "item 2 does not exist (the list has 1 item)"),
+        ("ED302", other_path, 4, "'page.nope' is undefined")])
