@@ -118,6 +118,23 @@ class _FrontMatterLoader(_BaseLoader):  # type: ignore[misc]
         self._root = node
         return node
 
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        """YAML's integer, or a YAML error at its line when it has more digits than Python
+        turns into a number (``sys.get_int_max_str_digits``: a 5,000-digit value would
+        raise ValueError from deep inside the parser)."""
+        try:
+            value: int = super().construct_yaml_int(node)
+        except ValueError:
+            digits = sum(char.isdigit() for char in str(node.value))
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the number has {digits:,} digits, more than the "
+                f"{sys.get_int_max_str_digits():,} a number may have here",
+                node.start_mark) from None
+        return value
+
+
+_FrontMatterLoader.add_constructor("tag:yaml.org,2002:int", _FrontMatterLoader.construct_yaml_int)
+
 
 # Dates stay strings: front matter is compared and validated as text.
 _FrontMatterLoader.yaml_implicit_resolvers = {
@@ -216,8 +233,11 @@ def simple_front_matter(text: str, first_line: int
         if tag == _STR_TAG:
             meta[sys.intern(key)] = sys.intern(value) if len(value) <= 80 else value
         elif tag in _SIMPLE_TAGS:
-            meta[sys.intern(key)] = loader.yaml_constructors[tag](
-                loader, yaml.ScalarNode(tag, value))
+            try:
+                meta[sys.intern(key)] = loader.yaml_constructors[tag](
+                    loader, yaml.ScalarNode(tag, value))
+            except yaml.YAMLError:
+                return None  # YAML's own parser reports it, at its line
         else:
             return None
         key_lines[sys.intern(key)] = number
@@ -327,6 +347,8 @@ def _yaml_diagnostic(exc: yaml.YAMLError, text: str, rel: str, first_line: int) 
     if at == "\t" or "\t" in problem or "'\\t'" in problem or "tab character" in problem:
         hint = "YAML does not allow tabs for indentation: use spaces"
         problem = "a tab character cannot indent YAML"
+    elif "digits, more than" in problem:
+        hint = "quote the value to keep it as text, or shorten it"
     context = getattr(exc, "context", None)
     message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
     opened = getattr(exc, "context_mark", None)
@@ -414,6 +436,12 @@ def document_from_bytes(raw: bytes, path: Path, rel: str, settings: Settings,
             and not diagnostics:  # an unclosed front matter is already reported
         diagnostics.append(Diagnostic("ED105", "element page has no front matter",
                                       SourceLocation(rel, 1, 1)))
+    elif in_elements and path.name == "authenticate.md" and not document.meta \
+            and not diagnostics:  # '---' then '---': nothing the element needs is there
+        diagnostics.append(Diagnostic("ED105", "element page has empty front matter",
+                                      SourceLocation(rel, 1, 1),
+                                      "write the element's keys (heading, title, elementId, "
+                                      "elementKey, hub) between the two '---' lines"))
     return document, diagnostics
 
 

@@ -10,7 +10,8 @@ Case keys:
   description: what the case is about
   files:       path -> text (written as UTF-8, byte for byte: no dedent, no newline changes)
   files_b64:   path -> base64 bytes (invalid UTF-8, binary files)
-  generate:    a list of {path, kind: big_page|long_line|deep_list, size, prefix, suffix}
+  generate:    a list of {path, kind: big_page|long_line|deep_list|digits|nested_json, size,
+               prefix, suffix}
   links:       path -> symlink target (as written; may dangle or lead outside the project)
   expect:      a list of {code, path, line, column?, message?, hint?, severity?}: exactly
                these diagnostics are reported (plus the sibling's); message and hint match
@@ -56,6 +57,10 @@ def generated_text(kind: str, size: int) -> str:
         return "word " * (size // 5) + "\n"
     if kind == "deep_list":
         return "".join("  " * depth + "- item\n" for depth in range(size))
+    if kind == "digits":  # a number longer than Python turns from text into an int
+        return "9" * size
+    if kind == "nested_json":  # arrays nested ``size`` deep
+        return "[" * size + "]" * size
     raise ValueError(f"unknown generate kind {kind!r}")
 
 
