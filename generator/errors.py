@@ -119,6 +119,14 @@ CODES: dict[str, CodeInfo] = {
                    "and only those.", _EXAMPLE),
     "ED240": _code("Example holds what looks like a real secret",
                    "Replace it with a placeholder such as <API_KEY> or xxxxxxxx.", _EXAMPLE),
+    "ED250": _code("Schema reference not followed",
+                   "Refer only to the project's schemas, by file name or $id, and to their "
+                   "parts ('#/$defs/NAME'): nothing is fetched from the network or read from "
+                   "files elsewhere.", _CONFIG),
+    "ED251": _code("Schema could not be applied to a value",
+                   "Fix the schema named in the message (a pattern that backtracks without "
+                   "end, a $ref that leads back to itself); until then the value is not "
+                   "checked.", _EXAMPLE),
     "ED301": _code("Template syntax error",
                    "Fix the tag at the reported line; every {% %} and {{ }} must be closed.",
                    _RENDER),

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import copy_repo_project, run_cli
+from conftest import check_json, copy_repo_project, run_cli
 
 from generator import Project, load_settings
 from generator.pipeline import PageResult
@@ -318,3 +318,97 @@ def test_plain_mkdocs_build_that_fails_publishes_nothing_refused(tmp_path) -> No
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 1
     assert _files_with(root / "site", LIVE_SCRIPT) == []
+
+
+# --- project schemas: references stay among the project's schemas ---------------------------
+
+
+def test_schema_references_reach_neither_the_network_nor_files(make_project, tmp_path) -> None:
+    """A $ref or $dynamicRef to a server (one this test runs on 127.0.0.1), to a file:// URL
+    or climbing out of schemas/ is not followed: no request arrives, no file is read, and
+    the secret it holds is printed nowhere, by check nor by a real mkdocs build."""
+    import http.server
+    import threading
+
+    requests: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+            requests.append(self.path)
+            body = b'{"const": "SERVED-SECRET"}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"const": "FILE-SECRET", "enum": ["FILE-SECRET"]}\n')
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{url}/base/widget.schema.json",
+        "type": "object",
+        "properties": {
+            "a": {"$ref": f"{url}/remote.schema.json"},
+            "b": {"$ref": secret.as_uri()},
+            "c": {"$ref": "../../secret.json"},  # against the $id: the server again
+            "d": {"$dynamicRef": f"{url}/dynamic.schema.json#meta"},
+        },
+    }
+    try:
+        root = make_project({
+            "schemas/widget.schema.json": json.dumps(schema, indent=2) + "\n",
+            "content/guide.md": "# Guide\n\n```json example=widget\n"
+                                '{"a": "x", "b": "y", "c": "z", "d": "w"}\n```\n',
+        })
+        (tmp_path / "project" / "schemas" / "secret.json").symlink_to(secret)
+        result = run_cli("check", "--format", "json", cwd=root, timeout=60)
+        build = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q"], cwd=root,
+                               capture_output=True, text=True, timeout=120)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert requests == []
+    shown = result.stdout + result.stderr + build.stdout + build.stderr
+    site = "".join(p.read_text(errors="replace") for p in (root / "site").rglob("*")
+                   if p.is_file()) if (root / "site").exists() else ""
+    for text in (shown, site):
+        assert "FILE-SECRET" not in text and "SERVED-SECRET" not in text
+    assert "Traceback" not in shown
+    found = json.loads(result.stdout)["diagnostics"]
+    refused = sorted((d["line"], d["message"]) for d in found
+                     if d["code"] == "ED250" and d["path"] == "schemas/widget.schema.json")
+    written = json.dumps(schema, indent=2).split("\n")
+    assert [line for line, _ in refused] == [
+        number for number, text in enumerate(written, start=1) if "Ref\"" in text or "$ref" in text]
+    assert [message.split(" ")[0] for _, message in refused] == [
+        "$ref", "$ref", "$ref", "$dynamicRef"]
+    assert "reads nothing from the network" in refused[0][1]
+    assert "never to a file elsewhere" in refused[1][1]
+    assert result.returncode == 1 and build.returncode == 1
+
+
+def test_references_among_the_project_schemas_still_work(make_project) -> None:
+    """By file name, by $id and to a part of another schema; the shipped schemas too."""
+    root = make_project({
+        "schemas/part.schema.json": '{"$id": "urn:test:part", "type": "string",\n'
+                                    ' "$defs": {"small": {"maximum": 3}}}\n',
+        "schemas/widget.schema.json": json.dumps({
+            "type": "object",
+            "properties": {"a": {"$ref": "part.schema.json"},
+                           "b": {"$ref": "urn:test:part"},
+                           "c": {"$ref": "part.schema.json#/$defs/small"},
+                           "d": {"$ref": "urn:element-docs:instance-request"}}}),
+        "content/guide.md": "# Guide\n\n```json example=widget\n"
+                            '{"a": 1, "b": "ok", "c": 5, "d": {}}\n```\n',
+    })
+    code, report = check_json(root)
+    messages = sorted(d["message"] for d in report["diagnostics"])
+    assert code == 1 and sorted({m.split(":")[0] for m in messages}) == [
+        "$.a", "$.c", "$.d"], messages
