@@ -412,3 +412,99 @@ def test_references_among_the_project_schemas_still_work(make_project) -> None:
     messages = sorted(d["message"] for d in report["diagnostics"])
     assert code == 1 and sorted({m.split(":")[0] for m in messages}) == [
         "$.a", "$.c", "$.d"], messages
+
+
+# --- a page swapped for a link while it is opened ---------------------------------------------
+
+
+def _swap_to_link(page: Path, target: Path) -> None:
+    link = page.with_name(page.name + ".swap")
+    link.symlink_to(target)
+    os.replace(link, page)
+
+
+@pytest.mark.parametrize("with_o_path", [True, False], ids=["O_PATH", "portable"])
+def test_a_page_swapped_for_a_link_between_check_and_open_is_not_read_through_it(
+        make_project, tmp_path, monkeypatch, with_o_path) -> None:
+    """The name is swapped for a link to a secret outside at the worst moment: right after
+    what was opened is checked (on Linux: the O_PATH descriptor's real path; elsewhere: the
+    real path's stat). What is read is the page that was checked, or nothing."""
+    from generator import documents
+
+    secret = tmp_path / "secret.md"
+    secret.write_text("TOP-SECRET-TOKEN\n")
+    root = make_project({"content/page.md": "# Inside\n"})
+    page = root / "content" / "page.md"
+    settings = load_settings(root)
+    if not with_o_path:
+        monkeypatch.setattr(documents, "_O_PATH", 0)
+    swapped: list[str] = []
+    real_readlink, real_stat = os.readlink, os.stat
+
+    def swap_once() -> None:
+        if not swapped:
+            swapped.append("done")
+            _swap_to_link(page, secret)
+
+    def readlink(path, *args, **kwargs):
+        result = real_readlink(path, *args, **kwargs)
+        if str(path).startswith("/proc/self/fd/"):
+            swap_once()
+        return result
+
+    def stat(path, *args, **kwargs):
+        result = real_stat(path, *args, **kwargs)
+        if str(path) == str(page):
+            swap_once()
+        return result
+
+    monkeypatch.setattr(documents.os, "readlink", readlink)
+    monkeypatch.setattr(documents.os, "stat", stat)
+    raw, problem = documents.read_page_bytes(page, "content/page.md", settings)
+    assert swapped, "the swap did not happen where the test meant it to"
+    assert raw in (None, b"# Inside\n"), raw
+    assert problem is None or "TOP-SECRET" not in problem.message
+    monkeypatch.undo()
+    # the link now in its place is refused when read again, as any link leading out
+    raw, problem = documents.read_page_bytes(page, "content/page.md", settings)
+    assert raw is None and problem is not None and problem.code == "ED109"
+
+
+def test_a_page_flipping_between_file_and_link_never_reads_outside(make_project,
+                                                                   tmp_path) -> None:
+    """A real race: a thread keeps swapping the page for a link to a secret outside and
+    back while the page is read again and again."""
+    import threading
+
+    from generator import documents
+
+    secret = tmp_path / "secret.md"
+    secret.write_text("TOP-SECRET-TOKEN\n")
+    root = make_project({"content/page.md": "# Inside\n"})
+    page = root / "content" / "page.md"
+    copy = root / "content" / "page.copy"
+    copy.write_text("# Inside\n")
+    settings = load_settings(root)
+    stop = threading.Event()
+
+    def flip() -> None:
+        while not stop.is_set():
+            _swap_to_link(page, secret)
+            os.link(copy, page.with_name("page.md.back"))
+            os.replace(page.with_name("page.md.back"), page)
+
+    thread = threading.Thread(target=flip)
+    thread.start()
+    seen: set[bytes | None] = set()
+    codes_seen: set[str] = set()
+    try:
+        for _ in range(3000):
+            raw, problem = documents.read_page_bytes(page, "content/page.md", settings)
+            seen.add(raw)
+            if problem is not None:
+                codes_seen.add(problem.code)
+    finally:
+        stop.set()
+        thread.join()
+    assert seen <= {None, b"# Inside\n"}, seen
+    assert b"# Inside\n" in seen and codes_seen <= {"ED109"}, (seen, codes_seen)
