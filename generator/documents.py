@@ -553,7 +553,8 @@ def open_checked(path: Path | str, allowed: Callable[[str], bool]
 
 def _refuse(real: str, info: os.stat_result, allowed: Callable[[str], bool]) -> None:
     if not allowed(real):
-        raise FileRefused("outside", f"it leads to '{real}', outside the project", real)
+        raise FileRefused("outside", f"it is a link to '{real}', outside the folder it is "
+                          "read from", real)
     if not stat.S_ISREG(info.st_mode):
         kind = "folder" if stat.S_ISDIR(info.st_mode) else "fifo" if stat.S_ISFIFO(
             info.st_mode) else "special file"
@@ -582,12 +583,13 @@ def under(folder: Path | str) -> Callable[[str], bool]:
     return lambda path: path == real or path.startswith(real.rstrip(os.sep) + os.sep)
 
 
-def read_inside(path: Path | str, folder: Path | str) -> bytes:
-    """The bytes of a regular file that really lies in ``folder`` (links followed), read
-    from the file ``open_checked`` opened; FileRefused or OSError otherwise."""
-    fd, _, _ = open_checked(path, under(folder))
+def read_inside(path: Path | str, folder: Path | str) -> tuple[bytes, os.stat_result]:
+    """The bytes (and stat) of a regular file that really lies in ``folder`` (links
+    followed), read from the file ``open_checked`` opened; FileRefused or OSError
+    otherwise."""
+    fd, info, _ = open_checked(path, under(folder))
     try:
-        return read_all(fd)
+        return read_all(fd), info
     finally:
         os.close(fd)
 

@@ -33,6 +33,7 @@ from referencing import Registry
 from referencing.exceptions import NoSuchResource, Unresolvable
 from referencing.jsonschema import DRAFT202012
 
+from .documents import FileRefused, read_inside
 from .errors import Diagnostic, SourceLocation
 from .jsonlocate import JSONLocateError, LocatedJSON
 from .jsonlocate import parse as parse_located
@@ -678,11 +679,16 @@ def load_schemas(project_dir: Path | None, rel: Any = str) -> SchemaStore:
     if project_dir is not None and project_dir.is_dir():
         for path in sorted(project_dir.glob(f"*{SUFFIX}")):
             shown = rel(path)
-            try:
-                text = path.read_text(encoding="utf-8")
+            try:  # opened once: never a fifo, nor a link to a file outside schemas/
+                text = read_inside(path, project_dir)[0].decode("utf-8-sig")
+            except FileRefused as exc:
+                store.diagnostics.append(Diagnostic(
+                    "ED402", f"cannot read schema: {exc.reason}", SourceLocation(shown, 1),
+                    "keep the project's schemas as files in its schemas folder"))
+                continue
             except (OSError, UnicodeDecodeError) as exc:
                 store.diagnostics.append(Diagnostic(
-                    "ED402", f"cannot read schema: {exc}", SourceLocation(shown)))
+                    "ED402", f"cannot read schema: {exc}", SourceLocation(shown, 1)))
                 continue
             found.append((path.name[: -len(SUFFIX)], text, shown, False))
     store.add_all(found)

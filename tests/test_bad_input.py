@@ -13,6 +13,7 @@ Case keys:
   generate:    a list of {path, kind: big_page|long_line|deep_list|digits|nested_json, size,
                prefix, suffix}
   links:       path -> symlink target (as written; may dangle or lead outside the project)
+  fifos:       paths of named pipes to make (reading one with no writer waits for ever)
   expect:      a list of {code, path, line, column?, message?, hint?, severity?}: exactly
                these diagnostics are reported (plus the sibling's); message and hint match
                as substrings
@@ -85,6 +86,10 @@ def build_case(root: Path, case: dict) -> None:
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.symlink_to(target)
+    for name in case.get("fifos") or []:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.mkfifo(path)
 
 
 def test_there_are_enough_cases_and_each_is_well_formed() -> None:
@@ -92,7 +97,7 @@ def test_there_are_enough_cases_and_each_is_well_formed() -> None:
     for case_file in CASES:
         case = yaml.safe_load(case_file.read_text(encoding="utf-8"))
         assert set(case) <= {"description", "files", "files_b64", "generate", "links",
-                             "expect", "exit", "max_seconds", "xfail"}, case_file.name
+                             "fifos", "expect", "exit", "max_seconds", "xfail"}, case_file.name
         assert case["description"] and case["expect"] and case["exit"] == 1, case_file.name
         for expected in case["expect"]:
             assert {"code", "path", "line"} <= set(expected), (case_file.name, expected)
