@@ -73,6 +73,9 @@ CODES: dict[str, CodeInfo] = {
     "ED109": _code("Page is a link to a file outside the project",
                    "Copy the file into the docs folder; pages may not link to files outside "
                    "the project.", _LOAD),
+    "ED110": _code("File is a link that leads out of its folder",
+                   "Copy the file into the tree if it belongs to the site, or remove the link; "
+                   "links out of the tree are not followed.", _LOAD),
     "ED201": _code("Example response element id differs from the page's elementId",
                    "Make the example's element id and the front matter's elementId the "
                    "same number.",

@@ -508,3 +508,43 @@ def test_a_page_flipping_between_file_and_link_never_reads_outside(make_project,
         thread.join()
     assert seen <= {None, b"# Inside\n"}, seen
     assert b"# Inside\n" in seen and codes_seen <= {"ED109"}, (seen, codes_seen)
+
+
+# --- import-jekyll: links out of the tree are refused, as check --jekyll refuses them -------
+
+
+def test_import_jekyll_refuses_partials_and_data_linked_outside(tmp_path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "partial.md").write_text("PARTIAL-SECRET\n")
+    (outside / "data.yml").write_text("token: DATA-SECRET\n")
+    src = tmp_path / "src"
+    for name, text in {"_config.yml": "title: Tree\n",
+                       "docs/page.md": "---\ntitle: Page\n---\n\n{% include ok.md %}\n"
+                                       "{% include leak.md %}\n{{ site.data.ok.x }}\n",
+                       "_includes/ok.md": "OK-PARTIAL\n", "_data/ok.yml": "x: OK-DATA\n"
+                       }.items():
+        (src / name).parent.mkdir(parents=True, exist_ok=True)
+        (src / name).write_text(text)
+    (src / "_includes" / "leak.md").symlink_to(outside / "partial.md")
+    (src / "_includes" / "inside.md").symlink_to("ok.md")  # stays in the tree: imported
+    (src / "_data" / "leak.yml").symlink_to(outside / "data.yml")
+    checked = run_cli("check", "--format", "json", "--jekyll", str(src), cwd=tmp_path)
+    in_place = {(d["code"], d["path"]) for d in json.loads(checked.stdout)["diagnostics"]}
+    assert in_place == {("ED403", "_data/leak.yml"), ("ED304", "docs/page.md")}
+
+    dest = tmp_path / "dest"
+    result = run_cli("import-jekyll", str(src), str(dest), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    written = {p.relative_to(dest).as_posix(): p for p in dest.rglob("*") if p.is_file()}
+    assert {"includes/ok.md", "includes/inside.md", "includes/_data/ok.yml",
+            "content/page.md"} <= set(written)
+    assert "includes/leak.md" not in written and "includes/_data/leak.yml" not in written
+    assert not any(p.is_symlink() for p in dest.rglob("*"))
+    everything = result.stdout + "".join(p.read_text(errors="replace")
+                                         for p in written.values())
+    assert "PARTIAL-SECRET" not in everything and "DATA-SECRET" not in everything
+    for link in ("_includes/leak.md", "_data/leak.yml"):
+        assert f"    {link}\n      line 1: error ED110 not imported: it is a link to" in \
+            result.stdout, result.stdout
