@@ -634,9 +634,9 @@ def without_suffix(posix: str) -> str:
     return posix[:dot] if name_start < dot < len(posix) - 1 else posix
 
 
-def _is_file(entry: os.DirEntry[str]) -> bool:
+def _is_folder(entry: os.DirEntry[str]) -> bool:
     try:
-        return entry.is_file()
+        return entry.is_dir()
     except OSError:  # a link in a loop, say
         return False
 
@@ -649,8 +649,8 @@ def is_element_path(path: Path, settings: Settings) -> bool:
 def iter_pages(settings: Settings, only: list[Path] | None = None) -> Iterator[Path]:
     """Markdown pages under docs_dir in a stable order (or the given ones).
 
-    Links to missing files are listed too, so that they are reported rather than skipped;
-    fifos, sockets and devices are not (even looking at their content could block)."""
+    Links to missing files, fifos, sockets and devices are listed too, so that they are
+    reported rather than skipped (reading a page never opens such a file for reading)."""
     if only:
         for path in only:
             if path.is_dir():
@@ -680,10 +680,11 @@ def _pages_in(folder: Path) -> list[Path]:
             return
         for entry in entries:
             name = entry.name
-            if name.endswith(".md") and (_is_file(entry) or (
-                    entry.is_symlink() and not os.path.exists(entry.path))):
-                found.append(((*parts, name), entry.path))  # a link that leads nowhere,
-            try:  # or round in a loop, is listed: reading it reports what is wrong
+            if name.endswith(".md") and not _is_folder(entry):
+                # a link that leads nowhere or round in a loop, a fifo, a device: listed,
+                # and reading it (which never opens such a file) reports what is wrong
+                found.append(((*parts, name), entry.path))
+            try:
                 is_dir = entry.is_dir(follow_symlinks=False)
             except OSError:
                 is_dir = False

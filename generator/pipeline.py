@@ -93,7 +93,7 @@ class SourceCache:
             if self._root not in resolved.parents or not resolved.is_file():
                 return ()  # never show lines of a file a link leads to outside the project
             text = read_inside(resolved, self._root)[0].decode("utf-8", errors="replace")
-        except OSError:
+        except (OSError, RuntimeError):  # RuntimeError: resolve() of a link in a loop
             return ()
         return tuple(text.replace("\r\n", "\n").split("\n"))
 

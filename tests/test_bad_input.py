@@ -189,8 +189,9 @@ def test_unreadable_page_is_reported_and_the_others_still_checked(make_project, 
 
 
 def test_dangling_link_fifo_and_folder_named_like_pages(make_project) -> None:
-    """A link to a missing page is reported; a fifo named x.md is not read (reading it
-    would block for ever); a folder named x.md is a folder whose pages are checked."""
+    """A link to a missing page is reported; a fifo named x.md is reported without being
+    read (reading it would block for ever); a folder named x.md is a folder whose pages are
+    checked."""
     root = make_project({"content/ok.md": "# OK {{ page.nope }}\n",
                          "content/folder.md/inner.md": "# Inner {{ page.inner_nope }}\n"})
     (root / "content" / "gone.md").symlink_to("was-here.md")
@@ -199,9 +200,11 @@ def test_dangling_link_fifo_and_folder_named_like_pages(make_project) -> None:
     found = {(d["code"], d["path"], d["line"]) for d in report["diagnostics"]}
     assert code == 1
     assert found == {("ED302", "content/ok.md", 1), ("ED302", "content/folder.md/inner.md", 1),
-                     ("ED106", "content/gone.md", 1)}
-    (gone,) = [d for d in report["diagnostics"] if d["code"] == "ED106"]
+                     ("ED106", "content/gone.md", 1), ("ED106", "content/fifo.md", 1)}
+    (gone,) = [d for d in report["diagnostics"] if d["path"] == "content/gone.md"]
     assert "link to 'was-here.md', which does not exist" in gone["message"]
+    (fifo,) = [d for d in report["diagnostics"] if d["path"] == "content/fifo.md"]
+    assert "it is a fifo, not a regular file" in fifo["message"]
     # named on the command line, the fifo is refused as a usage error, without reading it
     result = run_cli("check", "content/fifo.md", cwd=root, timeout=30)
     assert result.returncode == 2 and "not a file or folder" in result.stderr

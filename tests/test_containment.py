@@ -548,3 +548,45 @@ def test_import_jekyll_refuses_partials_and_data_linked_outside(tmp_path) -> Non
     for link in ("_includes/leak.md", "_data/leak.yml"):
         assert f"    {link}\n      line 1: error ED110 not imported: it is a link to" in \
             result.stdout, result.stdout
+
+
+# --- pages that are not files, under mkdocs build and generator site --------------------------
+
+
+def test_pages_that_are_not_files_are_reported_by_mkdocs_build_and_site(make_project,
+                                                                        tmp_path) -> None:
+    """A fifo (MkDocs would wait on it for ever), a link to /dev/zero (it would read without
+    end), a link to itself, a broken link and a link to a file outside: each an error at the
+    page, under a real mkdocs build and generator site as under check; the build fails,
+    nothing is published, the previous site stays whole, and no traceback."""
+    outside = tmp_path / "outside.md"
+    outside.write_text("# OUTSIDE-SECRET\n")
+    root = make_project({"content/ok.md": "# OK\n"})
+    first = run_cli("site", cwd=root, timeout=180)
+    assert first.returncode == 0, first.stderr
+    before = (root / "site" / "ok" / "index.html").read_bytes()
+    content = root / "content"
+    os.mkfifo(content / "pipe.md")
+    (content / "zero.md").symlink_to("/dev/zero")
+    (content / "self.md").symlink_to("self.md")
+    (content / "broken.md").symlink_to("nowhere.md")
+    (content / "leak.md").symlink_to(outside)
+    expected = {"content/pipe.md: error ED106", "content/zero.md: error ED109",
+                "content/self.md: error ED106", "content/broken.md: error ED106",
+                "content/leak.md: error ED109"}
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    try:
+        build = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-d", "built"],
+                               cwd=root, capture_output=True, text=True, timeout=120, env=env)
+        site = run_cli("site", cwd=root, timeout=120)
+    except subprocess.TimeoutExpired:
+        pytest.fail("a page that is a fifo or a link to /dev/zero hung the build")
+    for result in (build, site):
+        shown = result.stdout + result.stderr
+        assert result.returncode == 1 and "Traceback" not in shown, shown
+        found = {line.split(":1: ")[0].split()[-1] + ": " + line.split(":1: ")[1][:11]
+                 for line in shown.splitlines() if ":1: error ED1" in line}
+        assert found == expected, shown
+        assert "OUTSIDE-SECRET" not in shown
+    assert not (root / "built").exists()
+    assert (root / "site" / "ok" / "index.html").read_bytes() == before
