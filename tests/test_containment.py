@@ -590,3 +590,56 @@ def test_pages_that_are_not_files_are_reported_by_mkdocs_build_and_site(make_pro
         assert "OUTSIDE-SECRET" not in shown
     assert not (root / "built").exists()
     assert (root / "site" / "ok" / "index.html").read_bytes() == before
+
+
+# --- a cache that cannot be used, or holds damaged entries -----------------------------------
+
+
+def test_a_cache_folder_that_is_a_file_costs_speed_only(make_project) -> None:
+    root = make_project({"content/ok.md": "# OK {{ page.nope }}\n"})
+    (root / ".element-docs-cache").write_text("not a folder\n")
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    check = run_cli("check", cwd=root)
+    build = subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=root,
+                           capture_output=True, text=True, timeout=120, env=env)
+    for result in (check, build):
+        shown = result.stdout + result.stderr
+        assert "Traceback" not in shown and result.returncode == 1, shown
+        assert "content/ok.md:1:" in shown and "ED302" in shown
+        assert shown.count("the page cache .element-docs-cache/ cannot be used (it is a "
+                           "file, not a folder)") == 1, shown
+    assert (root / ".element-docs-cache").read_text() == "not a folder\n"
+
+
+def test_cache_entries_of_the_right_shape_with_wrong_types_are_misses(make_project) -> None:
+    """Each damaged entry is read as a miss: the page is checked again and reported as
+    on a clean run, the damage said once, never a traceback."""
+    import sqlite3
+
+    pages = {f"content/p{i}.md": f"# P{i} {{{{ page.nope{i} }}}}\n" for i in range(6)}
+    root = make_project(pages)
+    clean = run_cli("check", "--format", "json", cwd=root)
+    expected = json.loads(clean.stdout)["diagnostics"]
+    assert len(expected) == 6
+    database = root / ".element-docs-cache" / "pages.sqlite3"
+    damage = [
+        lambda e: e["rendered"].update(text=5),
+        lambda e: e["rendered"].update(partials="abc"),
+        lambda e: e.update(diagnostics=[["ED999", "forged", None, "", [], None]]),
+        lambda e: e.update(diagnostics=[[1, 2, 3, 4, 5, 6]]),
+        lambda e: e.update(dependencies=["partial:x"], page_hash=7),
+        lambda e: e["rendered"]["diagnostics"].append(["ED302", "m", ["p", "x", 1], "", [],
+                                                       "bogus"]),
+    ]
+    with sqlite3.connect(database) as db:
+        rows = sorted(db.execute("SELECT rel, entry FROM pages").fetchall())
+        assert len(rows) == 6
+        for (rel, text), spoil in zip(rows, damage, strict=True):
+            entry = json.loads(text)
+            spoil(entry)
+            db.execute("UPDATE pages SET entry = ? WHERE rel = ?", (json.dumps(entry), rel))
+    db.close()
+    again = run_cli("check", "--format", "json", cwd=root)
+    assert "Traceback" not in again.stderr and again.returncode == 1, again.stderr
+    assert json.loads(again.stdout)["diagnostics"] == expected
+    assert again.stderr.count("a damaged entry in the page cache") == 1, again.stderr
