@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 from dataclasses import dataclass, field
@@ -18,10 +19,13 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import Any
 
-from .errors import Diagnostic, Severity, SourceLocation
+from .errors import CODES, Diagnostic, Severity, SourceLocation
 from .templating import RenderResult
 
 FORMAT = 2
+# Outside MkDocs' loggers: a cache that cannot be used costs speed, not correctness, and
+# must not fail a --strict build. Unconfigured, Python prints it on standard error.
+log = logging.getLogger("element_docs.cache")
 
 
 def digest(data: bytes) -> str:
@@ -90,6 +94,7 @@ class PageCache:
         self.misses = 0
         self._connection: sqlite3.Connection | None = None
         self._pid = 0
+        self._said: set[str] = set()  # the kinds of trouble already reported
 
     def _db(self) -> sqlite3.Connection | None:
         if self.path is None:
@@ -108,7 +113,12 @@ class PageCache:
                 connection.execute("PRAGMA synchronous=NORMAL")
                 connection.execute("CREATE TABLE IF NOT EXISTS pages "
                                    "(rel TEXT PRIMARY KEY, fingerprint TEXT, entry TEXT)")
-            except sqlite3.Error:
+            except (OSError, sqlite3.Error) as exc:  # OSError: the folder is a file, say
+                folder = self.path.parent
+                why = "it is a file, not a folder" if folder.exists() and \
+                    not folder.is_dir() else getattr(exc, "strerror", None) or str(exc)
+                self._say("folder", f"element-docs: the page cache {folder.name}/ cannot be "
+                          f"used ({why}): pages are checked without it")
                 self.path = None  # an unusable cache only costs speed
                 return None
             self._connection, self._pid = connection, os.getpid()
@@ -161,11 +171,22 @@ class PageCache:
             if row is None:
                 return None
             data = json.loads(row[0])
-            if data.get("format") != FORMAT:
+            if not isinstance(data, dict) or data.get("format") != FORMAT:
                 return None
             return _decode(data)
-        except (sqlite3.Error, ValueError, KeyError, TypeError, IndexError):
-            return None  # foreign or corrupt: render again
+        except (sqlite3.Error, ValueError, KeyError, TypeError, IndexError, RecursionError):
+            # foreign or corrupt: render again
+            folder = self.path.parent.name if self.path else ""
+            self._say("entry", "element-docs: a damaged entry in the page cache "
+                      f"{folder}/ was ignored (the page was checked again); "
+                      "deleting the cache folder clears it")
+            return None
+
+    def _say(self, kind: str, message: str) -> None:
+        """Report a kind of trouble with the cache once per run, not once per page."""
+        if kind not in self._said:
+            self._said.add(kind)
+            log.warning(message)
 
 
 # --- JSON encoding -------------------------------------------------------------------------
@@ -176,7 +197,29 @@ def _loc(location: SourceLocation | None) -> list[Any] | None:
 
 
 def _unloc(data: list[Any] | None) -> SourceLocation | None:
-    return None if data is None else SourceLocation(str(data[0]), int(data[1]), int(data[2]))
+    if data is None:
+        return None
+    path, line, col = data  # ValueError unless three
+    return SourceLocation(_text(path), _whole(line), _whole(col))
+
+
+def _text(value: Any) -> str:
+    """``value`` when it is text; ValueError otherwise (an entry is read as a miss)."""
+    if type(value) is not str:
+        raise ValueError(f"expected text in a cache entry, found {type(value).__name__}")
+    return value
+
+
+def _whole(value: Any) -> int:
+    if type(value) is not int or value < 0:
+        raise ValueError("expected a line or column number in a cache entry")
+    return value
+
+
+def _texts(value: Any) -> list[str]:
+    if not isinstance(value, list):
+        raise ValueError("expected a list in a cache entry")
+    return [_text(item) for item in value]
 
 
 def _encode_diagnostic(d: Diagnostic) -> list[Any]:
@@ -185,9 +228,12 @@ def _encode_diagnostic(d: Diagnostic) -> list[Any]:
 
 
 def _decode_diagnostic(data: list[Any]) -> Diagnostic:
-    chain = tuple(loc for loc in (_unloc(c) for c in data[4]) if loc is not None)
-    return Diagnostic(data[0], data[1], _unloc(data[2]), data[3], chain,
-                      Severity(data[5]) if data[5] else None)
+    code, message, location, hint, chain_data, severity = data  # ValueError unless six
+    if _text(code) not in CODES or not isinstance(chain_data, list):
+        raise ValueError("not a diagnostic of this version")
+    chain = tuple(loc for loc in (_unloc(c) for c in chain_data) if loc is not None)
+    return Diagnostic(code, _text(message), _unloc(location), _text(hint), chain,
+                      Severity(severity) if severity is not None else None)
 
 
 def _encode(entry: CachedPage) -> dict[str, Any]:
@@ -208,11 +254,25 @@ def _encode(entry: CachedPage) -> dict[str, Any]:
 
 
 def _decode(data: dict[str, Any]) -> CachedPage:
+    """The entry, every value checked for its type: an entry of the right shape whose
+    values are of other types (a damaged or forged file) raises ValueError, a miss."""
     raw = data["rendered"]
     # No source map: the page's diagnostics are cached already, and nothing else needs it.
+    if raw is not None and (not isinstance(raw, dict) or type(raw["failed"]) is not bool):
+        raise ValueError("not a rendered page")
     rendered = None if raw is None else RenderResult(
-        raw["text"], None,
-        [_decode_diagnostic(d) for d in raw["diagnostics"]],
-        set(raw["partials"]), set(raw["data_files"]), bool(raw["failed"]))
-    return CachedPage(str(data["page_hash"]), dict(data["dependencies"]), rendered,
-                      [_decode_diagnostic(d) for d in data["diagnostics"]])
+        _text(raw["text"]), None,
+        [_decode_diagnostic(d) for d in _list(raw["diagnostics"])],
+        set(_texts(raw["partials"])), set(_texts(raw["data_files"])), raw["failed"])
+    dependencies = data["dependencies"]
+    if not isinstance(dependencies, dict):
+        raise ValueError("not a mapping of dependencies")
+    return CachedPage(_text(data["page_hash"]),
+                      {_text(k): _text(v) for k, v in dependencies.items()}, rendered,
+                      [_decode_diagnostic(d) for d in _list(data["diagnostics"])])
+
+
+def _list(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise ValueError("expected a list in a cache entry")
+    return value

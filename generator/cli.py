@@ -411,7 +411,10 @@ def _hidden_annotations(diagnostics: list[Diagnostic]) -> int:
 def _inside(root: Path, path: str) -> bool:
     """True when the file does not lead outside the project (its lines may be shown)."""
     resolved_root = root.resolve()
-    return (root / path).resolve().is_relative_to(resolved_root)
+    try:
+        return (root / path).resolve().is_relative_to(resolved_root)
+    except (OSError, RuntimeError):  # RuntimeError: a link in a loop (Python < 3.13)
+        return False
 
 
 def _progress_printer(stream: TextIO) -> Callable[[int, int], None] | None:

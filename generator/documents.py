@@ -6,11 +6,13 @@ becomes a diagnostic at the file's own line, and the page is still returned wher
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import re
 import stat
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -118,6 +120,23 @@ class _FrontMatterLoader(_BaseLoader):  # type: ignore[misc]
         self._root = node
         return node
 
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        """YAML's integer, or a YAML error at its line when it has more digits than Python
+        turns into a number (``sys.get_int_max_str_digits``: a 5,000-digit value would
+        raise ValueError from deep inside the parser)."""
+        try:
+            value: int = super().construct_yaml_int(node)
+        except ValueError:
+            digits = sum(char.isdigit() for char in str(node.value))
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the number has {digits:,} digits, more than the "
+                f"{sys.get_int_max_str_digits():,} a number may have here",
+                node.start_mark) from None
+        return value
+
+
+_FrontMatterLoader.add_constructor("tag:yaml.org,2002:int", _FrontMatterLoader.construct_yaml_int)
+
 
 # Dates stay strings: front matter is compared and validated as text.
 _FrontMatterLoader.yaml_implicit_resolvers = {
@@ -216,8 +235,11 @@ def simple_front_matter(text: str, first_line: int
         if tag == _STR_TAG:
             meta[sys.intern(key)] = sys.intern(value) if len(value) <= 80 else value
         elif tag in _SIMPLE_TAGS:
-            meta[sys.intern(key)] = loader.yaml_constructors[tag](
-                loader, yaml.ScalarNode(tag, value))
+            try:
+                meta[sys.intern(key)] = loader.yaml_constructors[tag](
+                    loader, yaml.ScalarNode(tag, value))
+            except yaml.YAMLError:
+                return None  # YAML's own parser reports it, at its line
         else:
             return None
         key_lines[sys.intern(key)] = number
@@ -327,6 +349,8 @@ def _yaml_diagnostic(exc: yaml.YAMLError, text: str, rel: str, first_line: int) 
     if at == "\t" or "\t" in problem or "'\\t'" in problem or "tab character" in problem:
         hint = "YAML does not allow tabs for indentation: use spaces"
         problem = "a tab character cannot indent YAML"
+    elif "digits, more than" in problem:
+        hint = "quote the value to keep it as text, or shorten it"
     context = getattr(exc, "context", None)
     message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
     opened = getattr(exc, "context_mark", None)
@@ -414,6 +438,12 @@ def document_from_bytes(raw: bytes, path: Path, rel: str, settings: Settings,
             and not diagnostics:  # an unclosed front matter is already reported
         diagnostics.append(Diagnostic("ED105", "element page has no front matter",
                                       SourceLocation(rel, 1, 1)))
+    elif in_elements and path.name == "authenticate.md" and not document.meta \
+            and not diagnostics:  # '---' then '---': nothing the element needs is there
+        diagnostics.append(Diagnostic("ED105", "element page has empty front matter",
+                                      SourceLocation(rel, 1, 1),
+                                      "write the element's keys (heading, title, elementId, "
+                                      "elementKey, hub) between the two '---' lines"))
     return document, diagnostics
 
 
@@ -430,42 +460,39 @@ def read_page_bytes(path: Path, rel: str, settings: Settings
 
     Refused without reading: links that lead outside the project (a pull request can add a
     link to /etc/passwd or ~/.ssh, and the page would publish it), and anything that is not
-    a regular file (reading a fifo or a device would block or never end). Files that vanish
-    between listing and reading are reported, not raised."""
+    a regular file (reading a fifo or a device would block or never end). The file is
+    opened once (``open_checked``): what is read is what was checked, even if the name is
+    swapped for a link meanwhile. Files that vanish between listing and reading are
+    reported, not raised."""
     where = SourceLocation(rel, 1, 0)
-    # Where the file leads is settled before it is opened for reading: opening a device
-    # can do something by itself (rewind a tape, reset a board), even if nothing is read.
-    outside = _link_outside(path, rel, _real_path(path), settings)
-    if outside is not None:
-        return None, outside
     try:
-        # non-blocking: opening a fifo returns at once (it is refused below, unread)
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        fd, info, _ = open_checked(
+            path, lambda real: _link_outside(path, rel, real, settings) is None)
+    except FileRefused as refused:
+        if refused.kind == "outside":
+            return None, _link_outside(path, rel, refused.real, settings) or Diagnostic(
+                "ED109", f"the page is a link to '{refused.real}', outside the project", where)
+        return None, Diagnostic("ED106", f"cannot read file: {refused.reason}", where,
+                                "keep only Markdown text files in the docs folder")
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        if path.is_symlink() and not path.exists():
-            reason = f"it is a link to '{os.readlink(path)}', which does not exist"
+        if exc.errno == errno.ELOOP:
+            reason = "it is a link that leads round in a loop (to itself, or through links " \
+                     "that lead back)"
+        elif path.is_symlink() and not path.exists():
+            with contextlib.suppress(OSError):
+                reason = f"it is a link to '{os.readlink(path)}', which does not exist"
         return None, Diagnostic("ED106", f"cannot read file: {reason}", where,
                                 "check that the file exists and is readable; it may have "
                                 "been moved or deleted during the run")
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            kind = "folder" if stat.S_ISDIR(info.st_mode) else "fifo" if stat.S_ISFIFO(
-                info.st_mode) else "special file"
-            return None, Diagnostic("ED106", f"cannot read file: it is a {kind}, not a "
-                                    "regular file", where,
-                                    "keep only Markdown text files in the docs folder")
         # a UTF-8 character takes at most 4 bytes: anything bigger is over the limit
         if info.st_size > 4 * settings.max_output_chars:
             return None, Diagnostic(
                 "ED310", f"the page is {info.st_size:,} bytes long; a page may have at most "
                 f"{settings.max_output_chars:,} characters", SourceLocation(rel, 1, 1),
                 "split it into several pages")
-        chunks = []
-        while chunk := os.read(fd, 1 << 20):
-            chunks.append(chunk)
-        return b"".join(chunks), None
+        return read_all(fd), None
     except OSError as exc:
         return None, Diagnostic("ED106", f"cannot read file: {exc.strerror or exc}", where,
                                 "check that the file is readable")
@@ -473,25 +500,98 @@ def read_page_bytes(path: Path, rel: str, settings: Settings
         os.close(fd)
 
 
+class FileRefused(OSError):
+    """``open_checked`` would not open the file: ``kind`` is "outside" (it leads somewhere
+    it may not; ``real`` says where), "special" (a fifo, device, socket or folder) or
+    "changed" (it was swapped for another file while being opened)."""
+
+    def __init__(self, kind: str, reason: str, real: str = "") -> None:
+        super().__init__(reason)
+        self.kind, self.reason, self.real = kind, reason, real
+
+
 _O_PATH = getattr(os, "O_PATH", 0)  # Linux: a descriptor that names a file, opening nothing
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
-def _real_path(path: Path) -> str:
-    """Where ``path`` leads, links followed: from a descriptor that only names the file
-    (no device or fifo is opened by it) and the system's list of open files under /proc,
-    in three system calls; else by resolving the path, a system call per folder in it."""
+def open_checked(path: Path | str, allowed: Callable[[str], bool]
+                 ) -> tuple[int, os.stat_result, str]:
+    """Open ``path`` for reading, once: (descriptor, its stat, the real path it leads to).
+
+    Where the file leads (links followed) and what it is are taken from the opened file,
+    never from its name again: a name swapped for a link between a check and an open
+    cannot make us read anything else. ``allowed(real path)`` says whether it may be read;
+    only regular files are. On Linux the file is first opened with O_PATH, which names it
+    without opening it (a device or fifo does nothing), its real path read from /proc and
+    its type from fstat, and then that very file is opened for reading through
+    /proc/self/fd. Elsewhere: the real path is checked, the file opened without following
+    a link and compared with what was checked (device and inode).
+
+    Raises FileRefused, or OSError when the file cannot be opened at all."""
     if _O_PATH:
+        handle = os.open(path, _O_PATH | _O_CLOEXEC)
         try:
-            fd = os.open(path, _O_PATH)
+            real = os.readlink(f"/proc/self/fd/{handle}")
         except OSError:
-            return os.path.realpath(path)  # missing, or a broken link: said when opened
-        try:
-            return os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
-    return os.path.realpath(path)
+            os.close(handle)  # no /proc: the way every system has
+        else:
+            try:
+                info = os.fstat(handle)
+                _refuse(real, info, allowed)
+                fd = os.open(f"/proc/self/fd/{handle}",
+                             os.O_RDONLY | os.O_NONBLOCK | _O_CLOEXEC)
+            finally:
+                os.close(handle)
+            return _same_file(fd, info, real)
+    real = os.path.realpath(path)
+    info = os.stat(real)
+    _refuse(real, info, allowed)
+    fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | _O_NOFOLLOW | _O_CLOEXEC)
+    return _same_file(fd, info, real)
+
+
+def _refuse(real: str, info: os.stat_result, allowed: Callable[[str], bool]) -> None:
+    if not allowed(real):
+        raise FileRefused("outside", f"it is a link to '{real}', outside the folder it is "
+                          "read from", real)
+    if not stat.S_ISREG(info.st_mode):
+        kind = "folder" if stat.S_ISDIR(info.st_mode) else "fifo" if stat.S_ISFIFO(
+            info.st_mode) else "special file"
+        raise FileRefused("special", f"it is a {kind}, not a regular file", real)
+
+
+def _same_file(fd: int, checked: os.stat_result, real: str) -> tuple[int, os.stat_result, str]:
+    opened = os.fstat(fd)
+    if (opened.st_dev, opened.st_ino) != (checked.st_dev, checked.st_ino) or \
+            not stat.S_ISREG(opened.st_mode):
+        os.close(fd)
+        raise FileRefused("changed", "it was replaced while being opened", real)
+    return fd, opened, real
+
+
+def read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def under(folder: Path | str) -> Callable[[str], bool]:
+    """``allowed`` for ``open_checked``: the real path is ``folder`` (resolved) or in it."""
+    real = os.path.realpath(folder)
+    return lambda path: path == real or path.startswith(real.rstrip(os.sep) + os.sep)
+
+
+def read_inside(path: Path | str, folder: Path | str) -> tuple[bytes, os.stat_result]:
+    """The bytes (and stat) of a regular file that really lies in ``folder`` (links
+    followed), read from the file ``open_checked`` opened; FileRefused or OSError
+    otherwise."""
+    fd, info, _ = open_checked(path, under(folder))
+    try:
+        return read_all(fd), info
+    finally:
+        os.close(fd)
 
 
 def _link_outside(path: Path, rel: str, target: str, settings: Settings
@@ -500,8 +600,9 @@ def _link_outside(path: Path, rel: str, target: str, settings: Settings
     inside = _real_folders(settings.root, settings.docs_dir)
     if any(target == folder or target.startswith(folder + os.sep) for folder in inside):
         return None
-    if not path.is_symlink() and not any(p.is_symlink() for p in path.parents):
-        return None  # outside, but named so: not a link's doing
+    if target == os.path.abspath(path):
+        return None  # outside, but named so: not a link's doing (decided by where the
+        # opened file is, not by looking at the name again, which may have changed since)
     return Diagnostic("ED109", f"the page is a link to '{target}', outside the project",
                       SourceLocation(rel, 1, 0))
 
@@ -533,9 +634,9 @@ def without_suffix(posix: str) -> str:
     return posix[:dot] if name_start < dot < len(posix) - 1 else posix
 
 
-def _is_file(entry: os.DirEntry[str]) -> bool:
+def _is_folder(entry: os.DirEntry[str]) -> bool:
     try:
-        return entry.is_file()
+        return entry.is_dir()
     except OSError:  # a link in a loop, say
         return False
 
@@ -548,8 +649,8 @@ def is_element_path(path: Path, settings: Settings) -> bool:
 def iter_pages(settings: Settings, only: list[Path] | None = None) -> Iterator[Path]:
     """Markdown pages under docs_dir in a stable order (or the given ones).
 
-    Links to missing files are listed too, so that they are reported rather than skipped;
-    fifos, sockets and devices are not (even looking at their content could block)."""
+    Links to missing files, fifos, sockets and devices are listed too, so that they are
+    reported rather than skipped (reading a page never opens such a file for reading)."""
     if only:
         for path in only:
             if path.is_dir():
@@ -579,10 +680,11 @@ def _pages_in(folder: Path) -> list[Path]:
             return
         for entry in entries:
             name = entry.name
-            if name.endswith(".md") and (_is_file(entry) or (
-                    entry.is_symlink() and not os.path.exists(entry.path))):
-                found.append(((*parts, name), entry.path))  # a link that leads nowhere,
-            try:  # or round in a loop, is listed: reading it reports what is wrong
+            if name.endswith(".md") and not _is_folder(entry):
+                # a link that leads nowhere or round in a loop, a fifo, a device: listed,
+                # and reading it (which never opens such a file) reports what is wrong
+                found.append(((*parts, name), entry.path))
+            try:
                 is_dir = entry.is_dir(follow_symlinks=False)
             except OSError:
                 is_dir = False

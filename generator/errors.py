@@ -74,6 +74,9 @@ CODES: dict[str, CodeInfo] = {
     "ED109": _code("Page is a link to a file outside the project",
                    "Copy the file into the docs folder; pages may not link to files outside "
                    "the project.", _LOAD),
+    "ED110": _code("File is a link that leads out of its folder",
+                   "Copy the file into the tree if it belongs to the site, or remove the link; "
+                   "links out of the tree are not followed.", _LOAD),
     "ED201": _code("Example response element id differs from the page's elementId",
                    "Make the example's element id and the front matter's elementId the "
                    "same number.",
@@ -120,6 +123,14 @@ CODES: dict[str, CodeInfo] = {
                    "and only those.", _EXAMPLE),
     "ED240": _code("Example holds what looks like a real secret",
                    "Replace it with a placeholder such as <API_KEY> or xxxxxxxx.", _EXAMPLE),
+    "ED250": _code("Schema reference not followed",
+                   "Refer only to the project's schemas, by file name or $id, and to their "
+                   "parts ('#/$defs/NAME'): nothing is fetched from the network or read from "
+                   "files elsewhere.", _CONFIG),
+    "ED251": _code("Schema could not be applied to a value",
+                   "Fix the schema named in the message (a pattern that backtracks without "
+                   "end, a $ref that leads back to itself); until then the value is not "
+                   "checked.", _EXAMPLE),
     "ED301": _code("Template syntax error",
                    "Fix the tag at the reported line; every {% %} and {{ }} must be closed.",
                    _RENDER),

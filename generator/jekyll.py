@@ -29,7 +29,7 @@ from typing import Any, TextIO
 
 import yaml
 
-from .documents import decode, parse_document
+from .documents import FileRefused, decode, parse_document, read_inside
 from .errors import ConfigError, Diagnostic, SourceLocation
 from .liquid import translate
 from .settings import (
@@ -366,18 +366,24 @@ def _write_tree(settings: Settings, out: Path, report: ImportReport) -> None:
             if not path.is_file() or data_root in path.resolve().parents:
                 continue
             rel = path.relative_to(settings.includes_dir)
+            raw = _read_or_refuse(path, settings.includes_dir, src, report)
+            if raw is None:
+                continue
             target = includes / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            _import_partial(path, target, f"includes/{rel.as_posix()}", report)
+            _import_partial(raw, target, f"includes/{rel.as_posix()}", report)
             report.partials += 1
     if settings.data_dir.is_dir():
         for path in sorted(settings.data_dir.rglob("*")):
             if not path.is_file():
                 continue
             rel = path.relative_to(settings.data_dir)
+            raw = _read_or_refuse(path, settings.data_dir, src, report)
+            if raw is None:
+                continue
             target = includes / "_data" / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
+            target.write_bytes(raw)
             report.data_files += 1
             if path.suffix not in (".yml", ".yaml"):
                 report.note(f"includes/_data/{rel.as_posix()}",
@@ -415,11 +421,30 @@ def _import_page(path: Path, target: Path, shown: str, settings: Settings,
     target.write_text(head + translation.text, encoding="utf-8")
 
 
-def _import_partial(path: Path, target: Path, shown: str, report: ImportReport) -> None:
-    raw = path.read_bytes()
+def _read_or_refuse(path: Path, folder: Path, src: Path, report: ImportReport
+                    ) -> bytes | None:
+    """The content of a partial or data file; None, and an ED110 naming it, when it is a
+    link leading out of its folder (``check --jekyll`` refuses the same links: an import
+    must not turn them into regular files holding what lies elsewhere) or cannot be read.
+    Read from the file as opened (documents.open_checked), so a swapped name cannot lead
+    elsewhere either."""
+    shown = path.relative_to(src).as_posix()
+    try:
+        return read_inside(path, folder)[0]
+    except FileRefused as refused:
+        message = f"not imported: {refused.reason}"
+        hint = "copy the file into the tree if it belongs to the site, or remove the link"
+    except OSError as exc:
+        message = f"not imported: cannot read the file: {exc.strerror or exc}"
+        hint = "check that the file exists and is readable"
+    report.diagnostics.append(Diagnostic("ED110", message, SourceLocation(shown, 1), hint))
+    return None
+
+
+def _import_partial(raw: bytes, target: Path, shown: str, report: ImportReport) -> None:
     text, _ = decode(raw, shown)
     if text is None:
-        shutil.copyfile(path, target)
+        target.write_bytes(raw)
         return
     translation = translate(text)
     report.constructs.update(translation.constructs)
@@ -523,7 +548,7 @@ def _check_imported(staging: Path, report: ImportReport) -> None:
     settings = replace(load_settings(staging), cache_dir=None)
     project = Project(settings, use_cache=False)
     result = project.check()
-    report.diagnostics = result.diagnostics
+    report.diagnostics = [*report.diagnostics, *result.diagnostics]  # the import's first
     errors = sum(1 for d in result.diagnostics if d.is_error)
     if errors:
         # The tree had these defects under Jekyll too: build it anyway, and say so where

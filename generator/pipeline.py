@@ -23,6 +23,7 @@ from .documents import (
     document_from_bytes,
     is_element_path,
     iter_pages,
+    read_inside,
     read_page_bytes,
     without_suffix,
 )
@@ -91,8 +92,8 @@ class SourceCache:
             resolved = target.resolve()
             if self._root not in resolved.parents or not resolved.is_file():
                 return ()  # never show lines of a file a link leads to outside the project
-            text = resolved.read_text(encoding="utf-8", errors="replace")
-        except OSError:
+            text = read_inside(resolved, self._root)[0].decode("utf-8", errors="replace")
+        except (OSError, RuntimeError):  # RuntimeError: resolve() of a link in a loop
             return ()
         return tuple(text.replace("\r\n", "\n").split("\n"))
 

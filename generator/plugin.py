@@ -155,6 +155,7 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         pages = [Path(f.abs_src_path) for f in files.documentation_pages()
                  if f.abs_src_path and not f.generated_by]
         project.load(pages)
+        self._drop_unreadable(files)
         files.append(File.generated(config, CODES_PAGE, content=codes_markdown()))
         # for YAML editors: the front matter's schema at a stable address of the site
         files.append(File.generated(config, FRONT_MATTER_SCHEMA_URL, content=json.dumps(
@@ -171,6 +172,23 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
             self._progress = [Progress(sys.stderr, "element-docs: converting pages", total),
                               Progress(sys.stderr, "element-docs: writing pages", total)]
         return files
+
+    def _drop_unreadable(self, files: Files) -> None:
+        """Take the pages that cannot be read as pages out of MkDocs' hands: a fifo (MkDocs
+        would wait on it for ever), a link to a device such as /dev/zero (it would read
+        without end), a link leading out of the project (it would publish what it leads
+        to), a broken link or a link to itself (a traceback). Their diagnostics are reported
+        as any page's, and fail the build as errors do."""
+        documents = self._project().documents
+        for file in list(files.documentation_pages()):
+            if not file.abs_src_path or file.generated_by:
+                continue
+            loaded = documents.get(Path(os.path.abspath(file.abs_src_path)))
+            if loaded is None or loaded[0] is not None or not loaded[1]:
+                continue
+            files.remove(file)
+            self.page_diagnostics[os.path.abspath(file.abs_src_path)] = loaded[1]
+            self._log(loaded[1])
 
     def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
         self._nav = nav

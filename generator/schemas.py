@@ -15,20 +15,28 @@ has accepted, and stops at the first error (see ``_quick_validity``).
 
 from __future__ import annotations
 
-import json
+import contextlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
+import regex
 from jsonschema import Draft202012Validator
 from jsonschema import validators as jsonschema_validators
 from jsonschema._utils import equal  # JSON equality: 1 and True differ, 1 and 1.0 do not
 from jsonschema.exceptions import SchemaError, ValidationError
+from referencing import Registry
+from referencing.exceptions import NoSuchResource, Unresolvable
+from referencing.jsonschema import DRAFT202012
 
+from .documents import FileRefused, read_inside
 from .errors import Diagnostic, SourceLocation
+from .jsonlocate import JSONLocateError, LocatedJSON
+from .jsonlocate import parse as parse_located
 
 SUFFIX = ".schema.json"
 FRONT_MATTER = "front-matter"
@@ -36,6 +44,90 @@ REQUEST, RESPONSE, OAUTH_URL = "instance-request", "instance-response", "oauth-u
 
 
 Validity = Callable[[Any], bool]
+
+#: How long one pattern of a project's schema may search one value. A pattern is text
+#: from whoever sent the schema: ``^(a+)+$`` against 'aaa...a!' takes Python's re 0.07 s
+#: at 20 characters and four times longer for every two more (0.8 s at 24, days at 40).
+#: The regex package stops a search at this limit. Measured here (2 busy cores): a search
+#: with a limit costs 3.8 microseconds against 0.25 for re, so the patterns of the shipped
+#: schemas (ours, reviewed) keep re; ``^(a|a)+$`` against 60 to 100,000 characters is
+#: stopped after 0.6 s of wall time with this limit (regex counts less than wall time on a
+#: loaded machine), where re would run for ever; real patterns take microseconds.
+PATTERN_SECONDS = 0.25
+#: Deeper schemas are refused: jsonschema walks a schema by recursion, and a few hundred
+#: levels exhaust Python's stack (no real schema comes near this).
+MAX_SCHEMA_DEPTH = 100
+
+
+class SchemaFailure(Exception):
+    """A schema could not be applied to a value (a pattern ran out of time, a reference
+    leads back to itself without end...): the value is not checked, and the caller says so
+    where the value is. ``message`` and ``hint`` are one line each."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message, hint)
+        self.message = message
+        self.hint = hint
+
+
+#: pattern -> the length of the shortest value it ran out of time on: values as long or
+#: longer are refused at once (backtracking grows with the length of the value)
+_SLOW_PATTERNS: dict[str, int] = {}
+_SHIPPED_PATTERNS: set[str] = set()  # the patterns of the shipped schemas: searched by re
+
+
+def bounded_search(pattern: str, text: str) -> bool:
+    """``re.search(pattern, text) is not None``, stopped after PATTERN_SECONDS."""
+    if pattern in _SHIPPED_PATTERNS:
+        return re.search(pattern, text) is not None
+    if len(text) >= _SLOW_PATTERNS.get(pattern, len(text) + 1):
+        raise _slow(pattern)
+    try:
+        return regex.search(pattern, text, timeout=PATTERN_SECONDS) is not None
+    except TimeoutError:
+        _SLOW_PATTERNS[pattern] = min(len(text), _SLOW_PATTERNS.get(pattern, len(text)))
+        raise _slow(pattern) from None
+    except regex.error as exc:
+        raise SchemaFailure(f"the schema's pattern '{_short(pattern)}' cannot be used: {exc}",
+                            "write the pattern in the common regular-expression syntax"
+                            ) from None
+
+
+def _slow(pattern: str) -> SchemaFailure:
+    return SchemaFailure(
+        f"the schema's pattern '{_short(pattern)}' took more than {PATTERN_SECONDS:g} s on a "
+        "value, which is left unchecked",
+        "simplify the pattern: a repeat inside a repeat, such as (a+)+, can try every way "
+        "of splitting a long value")
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _bounded_pattern(validator: Any, pattern: Any, instance: Any, schema: Any
+                     ) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string") and not bounded_search(pattern, instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _bounded_pattern_properties(validator: Any, properties: Any, instance: Any, schema: Any
+                                ) -> Iterator[ValidationError]:
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in properties.items():
+        for key, value in instance.items():
+            if bounded_search(pattern, key):
+                yield from validator.descend(value, subschema, path=key,
+                                             schema_path=pattern)
+
+
+#: The validator of every schema: Draft 2020-12 whose patterns search with a time limit
+#: (see PATTERN_SECONDS), but for those of the shipped schemas.
+SchemaValidator = jsonschema_validators.extend(
+    Draft202012Validator, {"pattern": _bounded_pattern,
+                           "patternProperties": _bounded_pattern_properties})
+_VALIDATOR_CLASSES = (Draft202012Validator, SchemaValidator)
 
 
 @dataclass
@@ -59,38 +151,223 @@ class SchemaStore:
         validator = self.validators.get(name)
         if validator is None:
             return []
-        if self.fast:
-            entry = self._quick.get(name)
-            if entry is None or entry[0] is not validator:  # new, or replaced since
-                entry = (validator, compiled_validity(validator) or _quick_validity(validator))
-                self._quick[name] = entry
-            is_valid = entry[1]
-            if is_valid is not None and is_valid(instance):
-                return []
-        return list(validator.iter_errors(instance))
+        try:
+            if self.fast:
+                entry = self._quick.get(name)
+                if entry is None or entry[0] is not validator:  # new, or replaced since
+                    entry = (validator,
+                             compiled_validity(validator) or _quick_validity(validator))
+                    self._quick[name] = entry
+                is_valid = entry[1]
+                if is_valid is not None and is_valid(instance):
+                    return []
+            return list(validator.iter_errors(instance))
+        except RecursionError:
+            raise SchemaFailure(
+                f"the schema {self.origins.get(name, name)} refers to itself without end "
+                "(a $ref leads back to where it started, checking nothing on the way): "
+                "the value is left unchecked",
+                "make every $ref that leads back reach a part of the value first, "
+                "as properties or items do") from None
+        except Unresolvable as exc:
+            raise SchemaFailure(
+                f"the schema {self.origins.get(name, name)} refers to "
+                f"'{_short(str(getattr(exc, 'ref', '') or exc))}', which is not one of the "
+                "project's schemas: the value is left unchecked",
+                "refer only to the project's schemas, by file name or $id") from None
 
     def schema(self, name: str) -> dict[str, Any]:
         return dict(self.validators[name].schema)
 
     def add(self, name: str, text: str, shown: str) -> None:
+        """One schema, alone (see ``add_all`` for schemas that refer to each other)."""
+        self.add_all([(name, text, shown, True)])
+
+    def add_all(self, schemas: list[tuple[str, str, str, bool]]) -> None:
+        """(name, text, file as shown, shipped with the package) of each schema.
+
+        A ``$ref`` or ``$dynamicRef`` resolves among these schemas only (by file name or
+        ``$id``): nothing is fetched from the network or read from a file, and a reference
+        to anything else is an ED250 at its line, its schema left unused."""
+        parsed: list[tuple[str, Any, str, bool, LocatedJSON]] = []
+        for name, text, shown, shipped in schemas:
+            located = self._parse(text, shown)
+            if located is not None:
+                parsed.append((name, located.value, shown, shipped, located))
+        registry: Registry[Any] = Registry(retrieve=_refuse_retrieval)  # type: ignore[call-arg]
+        for name, schema, _, _, _ in parsed:
+            resource = DRAFT202012.create_resource(schema)
+            registry = registry.with_resource(name + SUFFIX, resource)
+            if isinstance(schema, dict) and isinstance(schema.get("$id"), str):
+                registry = registry.with_resource(schema["$id"], resource)
+        with contextlib.suppress(Exception):  # an $id that is no URI: check_schema says so
+            registry = registry.crawl()
+        self.registry = registry
+        for name, schema, shown, shipped, located in parsed:
+            try:
+                Draft202012Validator.check_schema(schema)
+            except SchemaError as exc:
+                where = "/".join(str(p) for p in exc.path) or "(root)"
+                position = located.position_of(tuple(exc.path))
+                self.diagnostics.append(Diagnostic(
+                    "ED402", f"not a valid JSON Schema at {where}: {exc.message}",
+                    SourceLocation(shown, position.line, position.col)))
+                continue
+            except RecursionError:  # pragma: no cover - MAX_SCHEMA_DEPTH keeps it away
+                self.diagnostics.append(Diagnostic(
+                    "ED402", "the schema nests too deeply to check", SourceLocation(shown, 1, 1)))
+                continue
+            refused = list(_references_refused(schema, name, registry, shown, located))
+            if refused:
+                self.diagnostics.extend(refused)
+                continue
+            if shipped:
+                _SHIPPED_PATTERNS.update(_patterns_of(schema))
+            validator = SchemaValidator(schema, registry=registry,
+                                        format_checker=SchemaValidator.FORMAT_CHECKER)
+            looping = _refers_to_itself(validator, shown, located)
+            if looping is not None:
+                self.diagnostics.append(looping)
+                continue
+            self.validators[name] = validator
+            self.origins[name] = shown
+
+    def _parse(self, text: str, shown: str) -> LocatedJSON | None:
+        """The schema with the place of each of its parts; None (and an ED402) when it is
+        not JSON, nests deeper than MAX_SCHEMA_DEPTH or holds a number Python cannot read
+        (the parser is iterative: no input raises RecursionError or ValueError here)."""
         try:
-            schema = json.loads(text)
-        except json.JSONDecodeError as exc:
+            located = parse_located(text)
+        except JSONLocateError as exc:
             self.diagnostics.append(Diagnostic(
-                "ED402", f"schema is not valid JSON: {exc.msg}",
-                SourceLocation(shown, exc.lineno, exc.colno)))
-            return
-        try:
-            Draft202012Validator.check_schema(schema)
-        except SchemaError as exc:
-            where = "/".join(str(p) for p in exc.path) or "(root)"
+                "ED402", f"schema is not valid JSON: {exc.message}",
+                SourceLocation(shown, exc.line, exc.col), exc.hint))
+            return None
+        deepest = max(located.positions, key=len, default=())
+        if len(deepest) > MAX_SCHEMA_DEPTH:
+            position = located.positions[deepest[:MAX_SCHEMA_DEPTH + 1]]
             self.diagnostics.append(Diagnostic(
-                "ED402", f"not a valid JSON Schema at {where}: {exc.message}",
-                SourceLocation(shown, 1, 1)))
-            return
-        self.validators[name] = Draft202012Validator(
-            schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
-        self.origins[name] = shown
+                "ED402", f"the schema nests more than {MAX_SCHEMA_DEPTH} levels deep",
+                SourceLocation(shown, position.line, position.col),
+                "flatten it, or name the repeated part in $defs and refer to it with $ref"))
+            return None
+        return located
+
+
+def _refuse_retrieval(uri: str) -> Any:
+    """The registry's way to fetch a schema it does not hold: never (no network, no file)."""
+    raise NoSuchResource(ref=uri)  # type: ignore[call-arg]
+
+
+# Keywords whose value is a subschema, a list of them or a mapping of names to them: the
+# places a $ref can be (anything else, such as "const" or "examples", holds plain data).
+_ONE_SUBSCHEMA = ("not", "if", "then", "else", "items", "contains", "additionalProperties",
+                  "propertyNames", "unevaluatedItems", "unevaluatedProperties",
+                  "contentSchema")
+_SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+_SUBSCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions",
+                   "dependentSchemas")
+
+
+def _subschemas(schema: dict[str, Any]) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+    for keyword in _ONE_SUBSCHEMA:
+        if keyword in schema:
+            yield (keyword,), schema[keyword]
+    for keyword in _SUBSCHEMA_LISTS:
+        if isinstance(schema.get(keyword), list):
+            for index, sub in enumerate(schema[keyword]):
+                yield (keyword, index), sub
+    for keyword in _SUBSCHEMA_MAPS:
+        if isinstance(schema.get(keyword), dict):
+            for key, sub in schema[keyword].items():
+                yield (keyword, key), sub
+
+
+def _references_refused(schema: Any, name: str, registry: Registry[Any], shown: str,
+                        located: LocatedJSON) -> Iterator[Diagnostic]:
+    """An ED250, at its line, for each $ref or $dynamicRef of ``schema`` that does not lead
+    to one of the schemas in ``registry`` (which never fetches or reads anything)."""
+    root_id = schema.get("$id") if isinstance(schema, dict) else None
+    start = root_id if isinstance(root_id, str) else name + SUFFIX
+    stack: list[tuple[Any, str, tuple[str | int, ...]]] = [(schema, start, ())]
+    while stack:
+        node, base, path = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        if isinstance(node.get("$id"), str) and path:
+            base = urljoin(base, node["$id"])
+        for keyword in ("$ref", "$dynamicRef"):
+            ref = node.get(keyword)
+            if not isinstance(ref, str):
+                continue
+            why = _why_not_followed(ref, base, registry)
+            if why is not None:
+                position = located.positions.get((*path, keyword)) or \
+                    located.position_of(path)
+                yield Diagnostic(
+                    "ED250", f"{keyword} '{_short(ref)}' was not followed: {why}; the schema "
+                    "is not used", SourceLocation(shown, position.line, position.col),
+                    "refer only to the project's schemas (schemas/NAME.schema.json by its "
+                    "file name or $id) and to parts of them ('#/$defs/NAME')")
+        stack.extend((sub, base, (*path, *step)) for step, sub in _subschemas(node))
+
+
+def _why_not_followed(ref: str, base: str, registry: Registry[Any]) -> str | None:
+    target = urljoin(base, ref) if base else ref
+    scheme = urlsplit(target).scheme.lower()
+    try:
+        registry.resolver(base_uri=base).lookup(ref)
+    except Unresolvable:
+        pass
+    except Exception:  # noqa: BLE001 - a malformed pointer or URI
+        return "it is not a reference element-docs can resolve"
+    else:
+        return None
+    if scheme in ("http", "https", "ftp"):
+        return "element-docs reads nothing from the network, and no schema of the project " \
+               "has that $id"
+    if scheme == "file" or ref.startswith("/"):
+        return "a schema may refer to the project's schemas only, never to a file elsewhere"
+    if ref.startswith("..") or "/../" in ref:
+        return "it leads out of the schemas folder"
+    if ref.startswith("#"):
+        return "the schema has no such part"
+    return "no schema of the project has that file name or $id"
+
+
+def _patterns_of(schema: Any) -> Iterator[str]:
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("pattern"), str):
+                yield node["pattern"]
+            if isinstance(node.get("patternProperties"), dict):
+                yield from node["patternProperties"]
+            stack.extend(sub for _, sub in _subschemas(node))
+
+
+_PROBES: tuple[Any, ...] = (None, True, 0, 0.5, "", [], {})
+
+
+def _refers_to_itself(validator: Any, shown: str, located: LocatedJSON) -> Diagnostic | None:
+    """ED402 when the schema recurses without end on the simplest values (``{"$ref": "#"}``,
+    two $defs that refer to each other...): it could check nothing."""
+    try:
+        for probe in _PROBES:
+            for _ in validator.iter_errors(probe):
+                pass
+    except RecursionError:
+        refs = sorted((p for p in located.positions if p and p[-1] == "$ref"), key=len)
+        position = located.positions[refs[0]] if refs else located.position_of(())
+        return Diagnostic("ED402", "the schema refers to itself without end: a $ref leads "
+                          "back to where it started, checking nothing on the way",
+                          SourceLocation(shown, position.line, position.col),
+                          "make every $ref that leads back reach a part of the value first, "
+                          "as properties or items do")
+    except Exception:  # noqa: BLE001 - other faults show when examples are checked
+        return None
+    return None
 
 
 _ORIGINAL_DESCEND = Draft202012Validator.descend
@@ -129,9 +406,9 @@ def _quick_validity(validator: Draft202012Validator) -> Validity | None:
     None when the validator is not a plain Draft 2020-12 one (its errors are then always
     collected the slow way).
     """
-    if type(validator) is not Draft202012Validator:
+    if type(validator) not in _VALIDATOR_CLASSES:
         return None
-    quick_class = jsonschema_validators.extend(Draft202012Validator)
+    quick_class = jsonschema_validators.extend(type(validator))
     keywords = quick_class.VALIDATORS
     original_evolve = quick_class.evolve
     # id(subschema) -> (subschema, resolver, validator built for it, what was found valid
@@ -188,7 +465,8 @@ def _quick_validity(validator: Draft202012Validator) -> Validity | None:
 
     setattr(quick_class, "evolve", evolve)  # noqa: B010 (methods of this copy only)
     setattr(quick_class, "descend", descend)  # noqa: B010
-    quick = quick_class(validator.schema, format_checker=validator.format_checker)
+    quick = quick_class(validator.schema, registry=validator._registry,
+                        format_checker=validator.format_checker)
     if not (hasattr(quick, "_resolver") and hasattr(quick, "_ref_resolver")):
         return None  # a jsonschema whose insides differ from what descend() relies on
     return quick.is_valid  # type: ignore[no-any-return]
@@ -214,12 +492,12 @@ def compiled_validity(validator: Draft202012Validator) -> Validity | None:
     of a valid example stepping from keyword to keyword; the compiled test costs a fifth.
     The keywords behave as jsonschema's own Draft 2020-12 ones (the tests compare the two
     on thousands of instances)."""
-    if type(validator) is not Draft202012Validator:
+    if type(validator) not in _VALIDATOR_CLASSES:
         return None
     try:
         return _compile(validator.schema, frozenset(validator.VALIDATORS), True)
-    except (_Unsupported, re.error, TypeError, KeyError):  # KeyError: an unknown type
-        return None
+    except (_Unsupported, re.error, regex.error, TypeError, KeyError, RecursionError):
+        return None  # KeyError: an unknown type; RecursionError: jsonschema's way says
 
 
 def _is_integer(value: Any) -> bool:
@@ -310,8 +588,11 @@ def _additional(argument: Any, schema: Any, keywords: Any) -> Validity:
 
 
 def _pattern(argument: Any, schema: Any, keywords: Any) -> Validity:
-    search = re.compile(argument).search
-    return lambda value: not isinstance(value, str) or search(value) is not None
+    if argument in _SHIPPED_PATTERNS:
+        search = re.compile(argument).search
+        return lambda value: not isinstance(value, str) or search(value) is not None
+    regex.compile(argument)  # regex.error now, for a pattern it cannot take
+    return lambda value: not isinstance(value, str) or bounded_search(argument, value)
 
 
 def _min_length(argument: Any, schema: Any, keywords: Any) -> Validity:
@@ -393,16 +674,22 @@ def packaged_schema_files() -> dict[str, str]:
 
 def load_schemas(project_dir: Path | None, rel: Any = str) -> SchemaStore:
     store = SchemaStore()
-    for name, text in sorted(packaged_schema_files().items()):
-        store.add(name, text, f"generator/schemas/{name}{SUFFIX}")
+    found = [(name, text, f"generator/schemas/{name}{SUFFIX}", True)
+             for name, text in sorted(packaged_schema_files().items())]
     if project_dir is not None and project_dir.is_dir():
         for path in sorted(project_dir.glob(f"*{SUFFIX}")):
             shown = rel(path)
-            try:
-                text = path.read_text(encoding="utf-8")
+            try:  # opened once: never a fifo, nor a link to a file outside schemas/
+                text = read_inside(path, project_dir)[0].decode("utf-8-sig")
+            except FileRefused as exc:
+                store.diagnostics.append(Diagnostic(
+                    "ED402", f"cannot read schema: {exc.reason}", SourceLocation(shown, 1),
+                    "keep the project's schemas as files in its schemas folder"))
+                continue
             except (OSError, UnicodeDecodeError) as exc:
                 store.diagnostics.append(Diagnostic(
-                    "ED402", f"cannot read schema: {exc}", SourceLocation(shown)))
+                    "ED402", f"cannot read schema: {exc}", SourceLocation(shown, 1)))
                 continue
-            store.add(path.name[: -len(SUFFIX)], text, shown)
+            found.append((path.name[: -len(SUFFIX)], text, shown, False))
+    store.add_all(found)
     return store

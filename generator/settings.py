@@ -8,6 +8,7 @@ import functools
 import hashlib
 import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -239,11 +240,19 @@ def _excluded_doc(patterns: str, path: Path, docs_dir: Path) -> bool:
 
 def has_front_matter(path: Path) -> bool:
     """True when the file's first line is '---', as Jekyll requires of a page."""
-    try:
-        with path.open("rb") as handle:
-            first = handle.readline(256)
+    try:  # without blocking, and only a regular file: a fifo would wait for ever
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
         return True  # let the loader report why it cannot be read
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return True  # the loader says what it is
+        head = os.read(fd, 256)
+        first = head[:head.find(b"\n") + 1] if b"\n" in head else head  # readline(256)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
     return re.match(rb"(?:\xef\xbb\xbf)?---[ \t]*\r?\n", first) is not None
 
 

@@ -20,7 +20,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path, PurePosixPath
-from stat import S_ISREG
 from types import TracebackType
 from typing import Any, NamedTuple
 
@@ -32,6 +31,7 @@ from jinja2.ext import Extension
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedFormatter
 
 from . import liquid_filters
+from .documents import FileRefused, read_inside
 from .errors import CODES, Diagnostic, Severity, SourceLocation
 from .liquid import translate
 from .settings import Settings
@@ -378,12 +378,12 @@ class IncludeLoader(jinja2.BaseLoader):
             path = self.resolve(template)
         except IncludeRefused as exc:
             raise jinja2.TemplateNotFound(template, str(exc)) from None
-        try:
-            info = path.stat()
-            if not S_ISREG(info.st_mode):
-                raise jinja2.TemplateNotFound(template, "not a regular file")
-            raw = path.read_bytes()
+        try:  # opened once, and checked on the opened file (documents.open_checked)
+            raw, info = read_inside(path, self._project if template.startswith(ROOT_PREFIX)
+                                    else self._root)
             mtime = info.st_mtime
+        except FileRefused as exc:
+            raise jinja2.TemplateNotFound(template, exc.reason) from None
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise jinja2.TemplateNotFound(template) from None
         except OSError as exc:
@@ -1832,11 +1832,11 @@ def load_data_files(data_dir: Path, rel: Callable[[Path], str]
                 "ED403", "data file is a link that leads outside includes/_data/",
                 SourceLocation(shown), "copy the data into the project instead of linking it"))
             continue
-        try:
-            text, problem = decode(path.read_bytes(), shown)
+        try:  # opened once, and checked on the opened file (documents.open_checked)
+            text, problem = decode(read_inside(path, root)[0], shown)
         except OSError as exc:
-            diagnostics.append(Diagnostic("ED403", f"cannot read data file: {exc.strerror}",
-                                          SourceLocation(shown)))
+            diagnostics.append(Diagnostic("ED403", "cannot read data file: "
+                                          f"{exc.strerror or exc}", SourceLocation(shown)))
             continue
         if text is None:
             diagnostics.extend([problem] if problem else [])

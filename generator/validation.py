@@ -39,7 +39,7 @@ from .jsonlocate import (
     parse,
     parse_lazily,
 )
-from .schemas import FRONT_MATTER, SchemaStore
+from .schemas import FRONT_MATTER, SchemaFailure, SchemaStore
 from .schemas import OAUTH_URL as OAUTH_SCHEMA
 from .schemas import REQUEST as REQUEST_SCHEMA
 from .schemas import RESPONSE as RESPONSE_SCHEMA
@@ -61,7 +61,13 @@ def check_front_matter(doc: Document, schemas: SchemaStore) -> list[Diagnostic]:
     reported: set[str] = set()  # keys the schema has found fault with
     if validator is not None:
         known = list(validator.schema.get("properties", {}))
-        for error in sorted(schemas.errors(FRONT_MATTER, doc.meta), key=lambda e: list(e.path)):
+        try:
+            errors = schemas.errors(FRONT_MATTER, doc.meta)
+        except SchemaFailure as failure:
+            errors = []
+            diagnostics.append(Diagnostic("ED251", failure.message,
+                                          SourceLocation(doc.rel, 1, 1), failure.hint))
+        for error in sorted(errors, key=lambda e: list(e.path)):
             diagnostics.extend(_front_matter_error(doc, error, known))
             if error.path:
                 reported.add(str(error.path[0]))
@@ -300,7 +306,12 @@ def check_examples(ctx: PageContext, blocks: PageBlocks) -> list[Diagnostic]:
                                           "JSON block is not a request, response or OAuth URL "
                                           "example, so nothing checks it"))
             continue
-        for error in ctx.schemas.errors(schema_name, located.value):
+        try:
+            errors = ctx.schemas.errors(schema_name, located.value)
+        except SchemaFailure as failure:
+            errors = []
+            diagnostics.append(ctx.at(example, 1, 1, "ED251", failure.message, failure.hint))
+        for error in errors:
             diagnostics.append(_schema_diagnostic(ctx, example, located, error, schema_name))
         if kind == RESPONSE:
             diagnostics.extend(_check_response(ctx, example, located))

@@ -10,8 +10,10 @@ Case keys:
   description: what the case is about
   files:       path -> text (written as UTF-8, byte for byte: no dedent, no newline changes)
   files_b64:   path -> base64 bytes (invalid UTF-8, binary files)
-  generate:    a list of {path, kind: big_page|long_line|deep_list, size, prefix, suffix}
+  generate:    a list of {path, kind: big_page|long_line|deep_list|digits|nested_json, size,
+               prefix, suffix}
   links:       path -> symlink target (as written; may dangle or lead outside the project)
+  fifos:       paths of named pipes to make (reading one with no writer waits for ever)
   expect:      a list of {code, path, line, column?, message?, hint?, severity?}: exactly
                these diagnostics are reported (plus the sibling's); message and hint match
                as substrings
@@ -56,6 +58,10 @@ def generated_text(kind: str, size: int) -> str:
         return "word " * (size // 5) + "\n"
     if kind == "deep_list":
         return "".join("  " * depth + "- item\n" for depth in range(size))
+    if kind == "digits":  # a number longer than Python turns from text into an int
+        return "9" * size
+    if kind == "nested_json":  # arrays nested ``size`` deep
+        return "[" * size + "]" * size
     raise ValueError(f"unknown generate kind {kind!r}")
 
 
@@ -80,6 +86,10 @@ def build_case(root: Path, case: dict) -> None:
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.symlink_to(target)
+    for name in case.get("fifos") or []:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.mkfifo(path)
 
 
 def test_there_are_enough_cases_and_each_is_well_formed() -> None:
@@ -87,7 +97,7 @@ def test_there_are_enough_cases_and_each_is_well_formed() -> None:
     for case_file in CASES:
         case = yaml.safe_load(case_file.read_text(encoding="utf-8"))
         assert set(case) <= {"description", "files", "files_b64", "generate", "links",
-                             "expect", "exit", "max_seconds", "xfail"}, case_file.name
+                             "fifos", "expect", "exit", "max_seconds", "xfail"}, case_file.name
         assert case["description"] and case["expect"] and case["exit"] == 1, case_file.name
         for expected in case["expect"]:
             assert {"code", "path", "line"} <= set(expected), (case_file.name, expected)
@@ -179,8 +189,9 @@ def test_unreadable_page_is_reported_and_the_others_still_checked(make_project, 
 
 
 def test_dangling_link_fifo_and_folder_named_like_pages(make_project) -> None:
-    """A link to a missing page is reported; a fifo named x.md is not read (reading it
-    would block for ever); a folder named x.md is a folder whose pages are checked."""
+    """A link to a missing page is reported; a fifo named x.md is reported without being
+    read (reading it would block for ever); a folder named x.md is a folder whose pages are
+    checked."""
     root = make_project({"content/ok.md": "# OK {{ page.nope }}\n",
                          "content/folder.md/inner.md": "# Inner {{ page.inner_nope }}\n"})
     (root / "content" / "gone.md").symlink_to("was-here.md")
@@ -189,9 +200,11 @@ def test_dangling_link_fifo_and_folder_named_like_pages(make_project) -> None:
     found = {(d["code"], d["path"], d["line"]) for d in report["diagnostics"]}
     assert code == 1
     assert found == {("ED302", "content/ok.md", 1), ("ED302", "content/folder.md/inner.md", 1),
-                     ("ED106", "content/gone.md", 1)}
-    (gone,) = [d for d in report["diagnostics"] if d["code"] == "ED106"]
+                     ("ED106", "content/gone.md", 1), ("ED106", "content/fifo.md", 1)}
+    (gone,) = [d for d in report["diagnostics"] if d["path"] == "content/gone.md"]
     assert "link to 'was-here.md', which does not exist" in gone["message"]
+    (fifo,) = [d for d in report["diagnostics"] if d["path"] == "content/fifo.md"]
+    assert "it is a fifo, not a regular file" in fifo["message"]
     # named on the command line, the fifo is refused as a usage error, without reading it
     result = run_cli("check", "content/fifo.md", cwd=root, timeout=30)
     assert result.returncode == 2 and "not a file or folder" in result.stderr

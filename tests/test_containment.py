@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import MINIMAL_MKDOCS, copy_repo_project, run_cli, write_tree
+from conftest import MINIMAL_MKDOCS, check_json, copy_repo_project, run_cli, write_tree
 
 from generator import Project, load_settings
 from generator.pipeline import PageResult
@@ -535,3 +535,326 @@ def test_every_command_stops_runaway_templates_without_an_rlimit(make_project,
         assert f"content/{page}.md:3" in outcome["out"] and "ED310" in outcome["out"]
     assert "size limit" in outcome["out"]
     assert outcome["peak"] < 500 << 20, f"peak memory {outcome['peak'] >> 20} MB"
+# --- project schemas: references stay among the project's schemas ---------------------------
+
+
+def test_schema_references_reach_neither_the_network_nor_files(make_project, tmp_path) -> None:
+    """A $ref or $dynamicRef to a server (one this test runs on 127.0.0.1), to a file:// URL
+    or climbing out of schemas/ is not followed: no request arrives, no file is read, and
+    the secret it holds is printed nowhere, by check nor by a real mkdocs build."""
+    import http.server
+    import threading
+
+    requests: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+            requests.append(self.path)
+            body = b'{"const": "SERVED-SECRET"}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"const": "FILE-SECRET", "enum": ["FILE-SECRET"]}\n')
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{url}/base/widget.schema.json",
+        "type": "object",
+        "properties": {
+            "a": {"$ref": f"{url}/remote.schema.json"},
+            "b": {"$ref": secret.as_uri()},
+            "c": {"$ref": "../../secret.json"},  # against the $id: the server again
+            "d": {"$dynamicRef": f"{url}/dynamic.schema.json#meta"},
+        },
+    }
+    try:
+        root = make_project({
+            "schemas/widget.schema.json": json.dumps(schema, indent=2) + "\n",
+            "content/guide.md": "# Guide\n\n```json example=widget\n"
+                                '{"a": "x", "b": "y", "c": "z", "d": "w"}\n```\n',
+        })
+        (tmp_path / "project" / "schemas" / "secret.json").symlink_to(secret)
+        result = run_cli("check", "--format", "json", cwd=root, timeout=60)
+        build = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q"], cwd=root,
+                               capture_output=True, text=True, timeout=120)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert requests == []
+    shown = result.stdout + result.stderr + build.stdout + build.stderr
+    site = "".join(p.read_text(errors="replace") for p in (root / "site").rglob("*")
+                   if p.is_file()) if (root / "site").exists() else ""
+    for text in (shown, site):
+        assert "FILE-SECRET" not in text and "SERVED-SECRET" not in text
+    assert "Traceback" not in shown
+    found = json.loads(result.stdout)["diagnostics"]
+    refused = sorted((d["line"], d["message"]) for d in found
+                     if d["code"] == "ED250" and d["path"] == "schemas/widget.schema.json")
+    written = json.dumps(schema, indent=2).split("\n")
+    assert [line for line, _ in refused] == [
+        number for number, text in enumerate(written, start=1) if "Ref\"" in text or "$ref" in text]
+    assert [message.split(" ")[0] for _, message in refused] == [
+        "$ref", "$ref", "$ref", "$dynamicRef"]
+    assert "reads nothing from the network" in refused[0][1]
+    assert "never to a file elsewhere" in refused[1][1]
+    assert result.returncode == 1 and build.returncode == 1
+
+
+def test_references_among_the_project_schemas_still_work(make_project) -> None:
+    """By file name, by $id and to a part of another schema; the shipped schemas too."""
+    root = make_project({
+        "schemas/part.schema.json": '{"$id": "urn:test:part", "type": "string",\n'
+                                    ' "$defs": {"small": {"maximum": 3}}}\n',
+        "schemas/widget.schema.json": json.dumps({
+            "type": "object",
+            "properties": {"a": {"$ref": "part.schema.json"},
+                           "b": {"$ref": "urn:test:part"},
+                           "c": {"$ref": "part.schema.json#/$defs/small"},
+                           "d": {"$ref": "urn:element-docs:instance-request"}}}),
+        "content/guide.md": "# Guide\n\n```json example=widget\n"
+                            '{"a": 1, "b": "ok", "c": 5, "d": {}}\n```\n',
+    })
+    code, report = check_json(root)
+    messages = sorted(d["message"] for d in report["diagnostics"])
+    assert code == 1 and sorted({m.split(":")[0] for m in messages}) == [
+        "$.a", "$.c", "$.d"], messages
+
+
+# --- a page swapped for a link while it is opened ---------------------------------------------
+
+
+def _swap_to_link(page: Path, target: Path) -> None:
+    link = page.with_name(page.name + ".swap")
+    link.symlink_to(target)
+    os.replace(link, page)
+
+
+@pytest.mark.parametrize("with_o_path", [True, False], ids=["O_PATH", "portable"])
+def test_a_page_swapped_for_a_link_between_check_and_open_is_not_read_through_it(
+        make_project, tmp_path, monkeypatch, with_o_path) -> None:
+    """The name is swapped for a link to a secret outside at the worst moment: right after
+    what was opened is checked (on Linux: the O_PATH descriptor's real path; elsewhere: the
+    real path's stat). What is read is the page that was checked, or nothing."""
+    from generator import documents
+
+    secret = tmp_path / "secret.md"
+    secret.write_text("TOP-SECRET-TOKEN\n")
+    root = make_project({"content/page.md": "# Inside\n"})
+    page = root / "content" / "page.md"
+    settings = load_settings(root)
+    if not with_o_path:
+        monkeypatch.setattr(documents, "_O_PATH", 0)
+    swapped: list[str] = []
+    real_readlink, real_stat = os.readlink, os.stat
+
+    def swap_once() -> None:
+        if not swapped:
+            swapped.append("done")
+            _swap_to_link(page, secret)
+
+    def readlink(path, *args, **kwargs):
+        result = real_readlink(path, *args, **kwargs)
+        if str(path).startswith("/proc/self/fd/"):
+            swap_once()
+        return result
+
+    def stat(path, *args, **kwargs):
+        result = real_stat(path, *args, **kwargs)
+        if str(path) == str(page):
+            swap_once()
+        return result
+
+    monkeypatch.setattr(documents.os, "readlink", readlink)
+    monkeypatch.setattr(documents.os, "stat", stat)
+    raw, problem = documents.read_page_bytes(page, "content/page.md", settings)
+    assert swapped, "the swap did not happen where the test meant it to"
+    assert raw in (None, b"# Inside\n"), raw
+    assert problem is None or "TOP-SECRET" not in problem.message
+    monkeypatch.undo()
+    # the link now in its place is refused when read again, as any link leading out
+    raw, problem = documents.read_page_bytes(page, "content/page.md", settings)
+    assert raw is None and problem is not None and problem.code == "ED109"
+
+
+def test_a_page_flipping_between_file_and_link_never_reads_outside(make_project,
+                                                                   tmp_path) -> None:
+    """A real race: a thread keeps swapping the page for a link to a secret outside and
+    back while the page is read again and again."""
+    import threading
+
+    from generator import documents
+
+    secret = tmp_path / "secret.md"
+    secret.write_text("TOP-SECRET-TOKEN\n")
+    root = make_project({"content/page.md": "# Inside\n"})
+    page = root / "content" / "page.md"
+    copy = root / "content" / "page.copy"
+    copy.write_text("# Inside\n")
+    settings = load_settings(root)
+    stop = threading.Event()
+
+    def flip() -> None:
+        while not stop.is_set():
+            _swap_to_link(page, secret)
+            os.link(copy, page.with_name("page.md.back"))
+            os.replace(page.with_name("page.md.back"), page)
+
+    thread = threading.Thread(target=flip)
+    thread.start()
+    seen: set[bytes | None] = set()
+    codes_seen: set[str] = set()
+    try:
+        for _ in range(3000):
+            raw, problem = documents.read_page_bytes(page, "content/page.md", settings)
+            seen.add(raw)
+            if problem is not None:
+                codes_seen.add(problem.code)
+    finally:
+        stop.set()
+        thread.join()
+    assert seen <= {None, b"# Inside\n"}, seen
+    assert b"# Inside\n" in seen and codes_seen <= {"ED109"}, (seen, codes_seen)
+
+
+# --- import-jekyll: links out of the tree are refused, as check --jekyll refuses them -------
+
+
+def test_import_jekyll_refuses_partials_and_data_linked_outside(tmp_path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "partial.md").write_text("PARTIAL-SECRET\n")
+    (outside / "data.yml").write_text("token: DATA-SECRET\n")
+    src = tmp_path / "src"
+    for name, text in {"_config.yml": "title: Tree\n",
+                       "docs/page.md": "---\ntitle: Page\n---\n\n{% include ok.md %}\n"
+                                       "{% include leak.md %}\n{{ site.data.ok.x }}\n",
+                       "_includes/ok.md": "OK-PARTIAL\n", "_data/ok.yml": "x: OK-DATA\n"
+                       }.items():
+        (src / name).parent.mkdir(parents=True, exist_ok=True)
+        (src / name).write_text(text)
+    (src / "_includes" / "leak.md").symlink_to(outside / "partial.md")
+    (src / "_includes" / "inside.md").symlink_to("ok.md")  # stays in the tree: imported
+    (src / "_data" / "leak.yml").symlink_to(outside / "data.yml")
+    checked = run_cli("check", "--format", "json", "--jekyll", str(src), cwd=tmp_path)
+    in_place = {(d["code"], d["path"]) for d in json.loads(checked.stdout)["diagnostics"]}
+    assert in_place == {("ED403", "_data/leak.yml"), ("ED304", "docs/page.md")}
+
+    dest = tmp_path / "dest"
+    result = run_cli("import-jekyll", str(src), str(dest), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    written = {p.relative_to(dest).as_posix(): p for p in dest.rglob("*") if p.is_file()}
+    assert {"includes/ok.md", "includes/inside.md", "includes/_data/ok.yml",
+            "content/page.md"} <= set(written)
+    assert "includes/leak.md" not in written and "includes/_data/leak.yml" not in written
+    assert not any(p.is_symlink() for p in dest.rglob("*"))
+    everything = result.stdout + "".join(p.read_text(errors="replace")
+                                         for p in written.values())
+    assert "PARTIAL-SECRET" not in everything and "DATA-SECRET" not in everything
+    for link in ("_includes/leak.md", "_data/leak.yml"):
+        assert f"    {link}\n      line 1: error ED110 not imported: it is a link to" in \
+            result.stdout, result.stdout
+
+
+# --- pages that are not files, under mkdocs build and generator site --------------------------
+
+
+def test_pages_that_are_not_files_are_reported_by_mkdocs_build_and_site(make_project,
+                                                                        tmp_path) -> None:
+    """A fifo (MkDocs would wait on it for ever), a link to /dev/zero (it would read without
+    end), a link to itself, a broken link and a link to a file outside: each an error at the
+    page, under a real mkdocs build and generator site as under check; the build fails,
+    nothing is published, the previous site stays whole, and no traceback."""
+    outside = tmp_path / "outside.md"
+    outside.write_text("# OUTSIDE-SECRET\n")
+    root = make_project({"content/ok.md": "# OK\n"})
+    first = run_cli("site", cwd=root, timeout=180)
+    assert first.returncode == 0, first.stderr
+    before = (root / "site" / "ok" / "index.html").read_bytes()
+    content = root / "content"
+    os.mkfifo(content / "pipe.md")
+    (content / "zero.md").symlink_to("/dev/zero")
+    (content / "self.md").symlink_to("self.md")
+    (content / "broken.md").symlink_to("nowhere.md")
+    (content / "leak.md").symlink_to(outside)
+    expected = {"content/pipe.md: error ED106", "content/zero.md: error ED109",
+                "content/self.md: error ED106", "content/broken.md: error ED106",
+                "content/leak.md: error ED109"}
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    try:
+        build = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-d", "built"],
+                               cwd=root, capture_output=True, text=True, timeout=120, env=env)
+        site = run_cli("site", cwd=root, timeout=120)
+    except subprocess.TimeoutExpired:
+        pytest.fail("a page that is a fifo or a link to /dev/zero hung the build")
+    for result in (build, site):
+        shown = result.stdout + result.stderr
+        assert result.returncode == 1 and "Traceback" not in shown, shown
+        found = {line.split(":1: ")[0].split()[-1] + ": " + line.split(":1: ")[1][:11]
+                 for line in shown.splitlines() if ":1: error ED1" in line}
+        assert found == expected, shown
+        assert "OUTSIDE-SECRET" not in shown
+    assert not (root / "built").exists()
+    assert (root / "site" / "ok" / "index.html").read_bytes() == before
+
+
+# --- a cache that cannot be used, or holds damaged entries -----------------------------------
+
+
+def test_a_cache_folder_that_is_a_file_costs_speed_only(make_project) -> None:
+    root = make_project({"content/ok.md": "# OK {{ page.nope }}\n"})
+    (root / ".element-docs-cache").write_text("not a folder\n")
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    check = run_cli("check", cwd=root)
+    build = subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=root,
+                           capture_output=True, text=True, timeout=120, env=env)
+    for result in (check, build):
+        shown = result.stdout + result.stderr
+        assert "Traceback" not in shown and result.returncode == 1, shown
+        assert "content/ok.md:1:" in shown and "ED302" in shown
+        assert shown.count("the page cache .element-docs-cache/ cannot be used (it is a "
+                           "file, not a folder)") == 1, shown
+    assert (root / ".element-docs-cache").read_text() == "not a folder\n"
+
+
+def test_cache_entries_of_the_right_shape_with_wrong_types_are_misses(make_project) -> None:
+    """Each damaged entry is read as a miss: the page is checked again and reported as
+    on a clean run, the damage said once, never a traceback."""
+    import sqlite3
+
+    pages = {f"content/p{i}.md": f"# P{i} {{{{ page.nope{i} }}}}\n" for i in range(6)}
+    root = make_project(pages)
+    clean = run_cli("check", "--format", "json", cwd=root)
+    expected = json.loads(clean.stdout)["diagnostics"]
+    assert len(expected) == 6
+    database = root / ".element-docs-cache" / "pages.sqlite3"
+    damage = [
+        lambda e: e["rendered"].update(text=5),
+        lambda e: e["rendered"].update(partials="abc"),
+        lambda e: e.update(diagnostics=[["ED999", "forged", None, "", [], None]]),
+        lambda e: e.update(diagnostics=[[1, 2, 3, 4, 5, 6]]),
+        lambda e: e.update(dependencies=["partial:x"], page_hash=7),
+        lambda e: e["rendered"]["diagnostics"].append(["ED302", "m", ["p", "x", 1], "", [],
+                                                       "bogus"]),
+    ]
+    with sqlite3.connect(database) as db:
+        rows = sorted(db.execute("SELECT rel, entry FROM pages").fetchall())
+        assert len(rows) == 6
+        for (rel, text), spoil in zip(rows, damage, strict=True):
+            entry = json.loads(text)
+            spoil(entry)
+            db.execute("UPDATE pages SET entry = ? WHERE rel = ?", (json.dumps(entry), rel))
+    db.close()
+    again = run_cli("check", "--format", "json", cwd=root)
+    assert "Traceback" not in again.stderr and again.returncode == 1, again.stderr
+    assert json.loads(again.stdout)["diagnostics"] == expected
+    assert again.stderr.count("a damaged entry in the page cache") == 1, again.stderr
