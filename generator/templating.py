@@ -10,6 +10,7 @@ markers*, so one render reports all of them at the exact place they appear.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
@@ -37,6 +38,7 @@ _STRIP_RE = re.compile(f"[{LINE}{PROBLEM}][^{END}]*{END}|[{PUSH}{POP}{END}]")
 PAGE_PREFIX = "@page/"
 SKELETON_PREFIX = "@skeleton/"
 ROOT_PREFIX = "@root/"  # include_relative: a file of the tree, by its path from the root
+ALL_DATA = "@all"  # in RenderResult.data_files: the page listed site.data (which files)
 
 
 class Origin(NamedTuple):
@@ -240,6 +242,15 @@ class _TrackedData(dict[str, Any]):
     def get(self, key: str, default: Any = None) -> Any:
         _state().data_files.add(key)
         return super().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        if isinstance(key, str):  # asked for, present or not: a dependency either way
+            _state().data_files.add(key)
+        return super().__contains__(key)
+
+    def __iter__(self) -> Iterator[str]:
+        _state().data_files.add(ALL_DATA)  # every file's name: a file added counts too
+        return super().__iter__()
 
 
 # --- include paths and the loader --------------------------------------------------------
@@ -686,7 +697,14 @@ class ElementDocsEnvironment(SandboxedEnvironment):
 
     def _load_template(self, name: str, globals: Any) -> jinja2.Template:
         """Jinja's own template cache (``{% import %}``, a partial compiled whole) keeps
-        templates compiled with the markers apart from those compiled without."""
+        templates compiled with the markers apart from those compiled without.
+
+        The name is recorded as read, found or not (``{% import %}`` and ``{% extends %}``
+        come here, not through ``_enter_include``): what it names is a dependency of the page."""
+        if isinstance(name, str) and not name.startswith((PAGE_PREFIX, SKELETON_PREFIX,
+                                                          ROOT_PREFIX)):
+            with contextlib.suppress(IncludeRefused):  # refused whatever the tree holds
+                _state().partials.add(check_include_name(name))
         if _marking():
             return super()._load_template(name, globals)
         with_markers, self.cache = self.cache, self._unmarked_cache
@@ -729,6 +747,10 @@ class ElementDocsEnvironment(SandboxedEnvironment):
             self._entries[key] = self._refusal(normal, page_dir)
         refused = self._entries[key]
         if refused is not None:
+            if refused[0] == "ED303":
+                # Missing now (or not a file): recorded all the same, so that its
+                # appearance makes what this render gave out of date (see cache.py).
+                state.partials.add(normal)
             return IncludeFrame(False, problem=state.problem(*refused))
         state.partials.add(normal)
         template, statics = self._load_partial(normal, state.plain, state.marked)
