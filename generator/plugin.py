@@ -34,7 +34,7 @@ import json
 import logging
 import os
 import re
-from html import escape
+from html import escape as html_escape
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,10 @@ from .sitecache import (
 
 log = logging.getLogger("mkdocs.plugins.element_docs")
 SEARCH_INDEX = "search/search_index.json"
+
+
+def escape(text: str) -> str:
+    return html_escape(text, quote=False)  # text between tags only, never an attribute
 
 
 def served_notice(diagnostics: list[Diagnostic]) -> str:
