@@ -8,12 +8,13 @@ Events used, and why:
 - ``on_files``: load every page's front matter (for the catalog and navigation), add the
   generated diagnostic-codes page, and set the hub-grouped navigation when mkdocs.yml has none.
   Under ``--dirty`` MkDocs rebuilds only pages whose own file changed; here every page whose
-  partials, data files or catalog changed is marked modified too (and every page when the
-  navigation changed), so a dirty rebuild is also a correct one.
+  file in the site folder is not the one written from what the page is made from now
+  (``sitecache.WrittenPages``) is marked modified too, so a dirty rebuild is also a correct one.
 - ``on_nav``, ``on_pre_page``: let ``sitecache`` key each page's Markdown conversion on the
   site's files and hand back a kept conversion.
 - ``on_page_markdown``: render the page's partials and check its examples (or take the
-  result a forked child worked out ahead, see ``ahead.py``).
+  result a forked child worked out ahead, see ``ahead.py``); under ``mkdocs serve``, put the
+  page's problems at its top.
 - ``on_serve``: watch includes/ (partials and _data) and the project's schemas too, and
   answer an edit of page bodies, partials or data files by redoing only the pages that read
   them (``quick.py``) instead of MkDocs' rebuild of the whole site.
@@ -22,9 +23,10 @@ Events used, and why:
   ``sitecache`` points every page whose theme output is kept at that output.
 - ``on_page_context``, ``on_post_page`` (first, before other plugins): give a reused page its
   kept output; keep the theme's output of the others.
-- ``on_post_build``: store what ``sitecache`` kept, print the summary. After a
-  dirty build, complete the search index with the pages that were not rebuilt and remove the
-  output of deleted pages, so a dirty build leaves the same site a clean one would.
+- ``on_post_build``: store what ``sitecache`` kept, record the page files written, print the
+  summary. After a dirty build, complete the search index with the pages that were not rebuilt
+  (in a clean build's order) and remove the output of deleted pages, so a dirty build leaves
+  the same site a clean one would.
 - ``on_shutdown``: the server stops: stop the quick rebuilds' file watcher.
 """
 

@@ -39,7 +39,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils import CountHandler
 
 from .sitecache import page_key, search_entries, search_index_text, why_off
-from .templating import load_data_files, partial_path
+from .templating import ALL_DATA, load_data_files, partial_path
 
 try:  # MkDocs' steps for one page; private, so their absence only turns this module off
     from mkdocs.commands.build import _build_page, _populate_page
@@ -207,6 +207,7 @@ class QuickRebuild:
                 continue
             if is_data:
                 todo.update(readers["data"].get(Path(path).stem, ()))
+                todo.update(readers["data"].get(ALL_DATA, ()))  # pages that list site.data
                 data_changed = True
             elif not _scratch(path, settings.root):
                 raise FullRebuild(f"'{rel}' is not a page, partial or data file "

@@ -294,6 +294,8 @@ class WrittenPages:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._db = sqlite3.connect(self.path, timeout=10)
+                self._db.execute("PRAGMA journal_mode=WAL")  # as the page cache (cache.py)
+                self._db.execute("PRAGMA synchronous=NORMAL")
                 self._db.execute("CREATE TABLE IF NOT EXISTS written (dest TEXT, size INTEGER,"
                                  " mtime INTEGER, key TEXT, at REAL, "
                                  "PRIMARY KEY (dest, size, mtime))")
