@@ -209,7 +209,9 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         self._files = files
         self.state = output_state(config, files, f"{self.config_digest}\0{project.fingerprint}")
         if self.dirty:
-            self._mark_stale_pages(files)
+            # without the last index, the entries of pages not rebuilt are unknown
+            self._mark_stale_pages(files, every=self.previous_index is None
+                                   and bool(search_entries(config.plugins)))
             # Material's search keeps the last build's index under `serve --dirty` and
             # merges it in by a rule of its own (which doubles the entries of a full
             # rebuild); this plugin completes a dirty build's index itself, exactly.
@@ -248,16 +250,16 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         key = self._project().render_key(path)
         return None if key is None or not self.state else digest(f"{self.state}\0{key}".encode())
 
-    def _mark_stale_pages(self, files: Files) -> None:
+    def _mark_stale_pages(self, files: Files, every: bool = False) -> None:
         """Make MkDocs' dirty rebuild redo every page whose file in the site folder is not
-        the one a build from scratch would write now."""
+        the one a build from scratch would write now (``every``: all pages)."""
         project = self._project()
         written = self._written()
         for file in files.documentation_pages():
             if not file.abs_src_path or file.generated_by:
                 continue
             path = Path(file.abs_src_path)
-            key = self._output_key(path)
+            key = None if every else self._output_key(path)
             if key is None or not written.holds(file.dest_uri, Path(file.abs_dest_path), key):
                 file.is_modified = lambda: True  # type: ignore[method-assign]
             elif not file.is_modified():

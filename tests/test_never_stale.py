@@ -282,8 +282,7 @@ def test_a_site_is_the_clean_builds_whatever_the_road(tmp_path: Path) -> None:
 
 
 def search_docs(server: Server) -> list[tuple[str, str]]:
-    index = server.get("search/search_index.json")
-    assert index is not None
+    index = server.wait_for("search/search_index.json", lambda text: True)
     return [(doc["location"], doc["title"]) for doc in json.loads(index)["docs"]]
 
 
