@@ -367,3 +367,23 @@ def test_serve_shows_problems_on_the_page_with_the_line_as_it_is_now(tmp_path: P
     assert built.returncode == 0, built.stderr
     page = (root / "site/elements/autotask-crm/authenticate/index.html").read_text()
     assert "9999" in page and "element-docs-problems" not in page and "ED201" not in page
+
+
+def test_an_import_and_a_listing_of_site_data_follow_files_that_appear(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "mkdocs.yml").write_text(MINIMAL_MKDOCS, encoding="utf-8")
+    write_tree(root, {"content/index.md": "# Home\n\n{% import 'macros.md' as m %}"
+                                          "{{ m.hello() }}\n\nFiles: "
+                                          "{% for name in site.data %}[{{ name }}]{% endfor %}\n",
+                      "includes/_data/first.yml": "a: 1\n"})
+    assert problems(root) == [("ED303", "content/index.md", 3)]
+    write_tree(root, {"includes/macros.md": "{% macro hello() %}Hello-from-macro{% endmacro %}"})
+    assert problems(root) == []
+    out = root / "out"
+    assert run_cli("build", "--out", "out", cwd=root).returncode == 0
+    assert "Hello-from-macro" in (out / "index.md").read_text()
+    assert "Files: [first]" in (out / "index.md").read_text()
+    write_tree(root, {"includes/_data/more/second.yml": "b: 2\n"})  # a subfolder of _data
+    assert run_cli("build", "--out", "out", cwd=root).returncode == 0
+    assert "Files: [first][second]" in (out / "index.md").read_text()
