@@ -31,7 +31,7 @@ from .errors import Diagnostic, SourceLocation
 from .examples import extract
 from .schemas import SchemaStore, load_schemas
 from .settings import Settings, relative_posix
-from .templating import Renderer, RenderResult, load_data_files, partial_path
+from .templating import ALL_DATA, Renderer, RenderResult, load_data_files, partial_path
 from .validation import PageContext, check_examples, check_front_matter
 
 HUB_TITLES = {"crm": "CRM", "helpdesk": "Help Desk", "finance": "Finance",
@@ -79,14 +79,19 @@ class CheckReport:
 
 
 class SourceCache:
-    """Lines of the project's files, for columns and for showing the offending line."""
+    """Lines of the project's files, for columns and for showing the offending line.
+
+    Kept by the file's state (its identity, size and times, which every write changes), not
+    by its name alone: under ``mkdocs serve`` one project lives across edits, and a line
+    read before an edit would put a wrong column into a diagnostic, and from there into the
+    page cache."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self._root = root.resolve()
         self._lines = lru_cache(maxsize=256)(self._read)
 
-    def _read(self, path: str) -> tuple[str, ...]:
+    def _read(self, path: str, state: tuple[int, ...]) -> tuple[str, ...]:
         target = self.root / path
         try:
             resolved = target.resolve()
@@ -98,7 +103,13 @@ class SourceCache:
         return tuple(text.replace("\r\n", "\n").split("\n"))
 
     def line(self, path: str, line: int) -> str | None:
-        lines = self._lines(path)
+        try:
+            info = os.stat(self.root / path)
+            state: tuple[int, ...] = (info.st_ino, info.st_size, info.st_mtime_ns,
+                                      info.st_ctime_ns)
+        except OSError:
+            state = ()
+        lines = self._lines(path, state)
         return lines[line - 1] if 0 < line <= len(lines) else None
 
     def clear(self) -> None:
@@ -239,8 +250,13 @@ class Project:
         if kind == "partial":
             return hashes.of(partial_path(self.settings, value))  # include_relative too
         if kind == "data":
-            files = sorted(self.settings.data_dir.glob(f"{value}.y*ml"))
-            return digest("".join(hashes.of(f) for f in files).encode())
+            # site.data.NAME comes from any includes/_data/**/NAME.yml or .yaml (see
+            # load_data_files); none is a state too, left when the file appears
+            data_dir = self.settings.data_dir
+            files = sorted(p for p in data_dir.rglob("*") if p.suffix in (".yml", ".yaml")
+                           and (value == ALL_DATA or p.stem == value))
+            return digest("".join(f"{relative_posix(f, data_dir)}:{hashes.of(f)}\n"
+                                  for f in files).encode())
         if kind == "catalog":
             return self.catalog_hash
         return "unknown"
@@ -264,6 +280,17 @@ class Project:
                 cache.memory[rel] = entry  # check_page will want it next: decode once
         return entry is not None and entry.page_hash == self.memory.hashes.of(path) and all(
             self._dependency_hash(n) == v for n, v in entry.dependencies.items())
+
+    def render_key(self, path: Path) -> str | None:
+        """What the page's result is made from (its content and that of everything it read),
+        or None when the page cache holds no current result for it."""
+        if not self.is_fresh(path):
+            return None
+        cache = self.memory.pages
+        entry = cache.memory.get(self.settings.rel(path)) if cache is not None else None
+        if entry is None:
+            return None
+        return digest(repr((entry.page_hash, sorted(entry.dependencies.items()))).encode())
 
     # loading ------------------------------------------------------------------------------
     def load(self, paths: Iterable[Path], jobs: int = 1) -> None:

@@ -8,12 +8,13 @@ Events used, and why:
 - ``on_files``: load every page's front matter (for the catalog and navigation), add the
   generated diagnostic-codes page, and set the hub-grouped navigation when mkdocs.yml has none.
   Under ``--dirty`` MkDocs rebuilds only pages whose own file changed; here every page whose
-  partials, data files or catalog changed is marked modified too (and every page when the
-  navigation changed), so a dirty rebuild is also a correct one.
+  file in the site folder is not the one written from what the page is made from now
+  (``sitecache.WrittenPages``) is marked modified too, so a dirty rebuild is also a correct one.
 - ``on_nav``, ``on_pre_page``: let ``sitecache`` key each page's Markdown conversion on the
   site's files and hand back a kept conversion.
 - ``on_page_markdown``: render the page's partials and check its examples (or take the
-  result a forked child worked out ahead, see ``ahead.py``).
+  result a forked child worked out ahead, see ``ahead.py``); under ``mkdocs serve``, put the
+  page's problems at its top.
 - ``on_serve``: watch includes/ (partials and _data) and the project's schemas too, and
   answer an edit of page bodies, partials or data files by redoing only the pages that read
   them (``quick.py``) instead of MkDocs' rebuild of the whole site.
@@ -22,9 +23,10 @@ Events used, and why:
   ``sitecache`` points every page whose theme output is kept at that output.
 - ``on_page_context``, ``on_post_page`` (first, before other plugins): give a reused page its
   kept output; keep the theme's output of the others.
-- ``on_post_build``: store what ``sitecache`` kept, print the summary. After a
-  dirty build, complete the search index with the pages that were not rebuilt and remove the
-  output of deleted pages, so a dirty build leaves the same site a clean one would.
+- ``on_post_build``: store what ``sitecache`` kept, record the page files written, print the
+  summary. After a dirty build, complete the search index with the pages that were not rebuilt
+  (in a clean build's order) and remove the output of deleted pages, so a dirty build leaves
+  the same site a clean one would.
 - ``on_shutdown``: the server stops: stop the quick rebuilds' file watcher.
 """
 
@@ -33,7 +35,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sys
+from html import escape as html_escape
 from pathlib import Path
 from typing import Any
 
@@ -48,17 +52,63 @@ from mkdocs.structure.pages import Page
 
 from .ahead import CheckAhead
 from .cache import digest
-from .errors import Diagnostic, ElementDocsError, format_text
+from .errors import CODES, Diagnostic, ElementDocsError, format_text
 from .examples import strip_overrides
 from .pages import CODES_PAGE, FRONT_MATTER_SCHEMA_URL, build_nav, codes_markdown
 from .pipeline import CODE_FINGERPRINT, PageResult, Project, ProjectMemory
 from .progress import Progress
 from .quick import QuickRebuild
 from .settings import settings_from
-from .sitecache import SiteCache, page_key, search_entries
+from .sitecache import (
+    SiteCache,
+    WrittenPages,
+    in_site_order,
+    output_state,
+    page_key,
+    search_entries,
+    search_index_text,
+)
 
 log = logging.getLogger("mkdocs.plugins.element_docs")
 SEARCH_INDEX = "search/search_index.json"
+
+
+def escape(text: str) -> str:
+    return html_escape(text, quote=False)  # text between tags only, never an attribute
+
+
+def served_notice(diagnostics: list[Diagnostic]) -> str:
+    """An admonition listing the page's problems, put at the top of the page by
+    ``mkdocs serve`` (a problem that does not stop rendering would otherwise show nowhere
+    but the terminal). Plain HTML, escaped: messages quote template text and code."""
+    errors = sum(1 for d in diagnostics if d.is_error)
+    counts = [f"{errors} error(s)" if errors else "",
+              f"{len(diagnostics) - errors} warning(s)" if len(diagnostics) > errors else ""]
+    items = []
+    for diagnostic in diagnostics:
+        where = "".join(f"<br>included from <code>{escape(str(at))}</code>"
+                        for at in diagnostic.included_from)
+        hint = diagnostic.hint or (CODES[diagnostic.code].fix if diagnostic.code in CODES
+                                   else "")
+        items.append(f"<li><code>{escape(diagnostic.one_line())}</code>{where}"
+                     f"<br>hint: {escape(hint)}</li>")
+    title = f"element-docs: {' and '.join(c for c in counts if c)} on this page " \
+            "(shown by mkdocs serve only)"
+    return (f'<div class="admonition {"failure" if errors else "warning"} '
+            f'element-docs-problems">\n<p class="admonition-title">{escape(title)}</p>\n'
+            f'<ul>\n{"".join(items)}\n</ul>\n</div>\n\n')
+
+
+_TITLE_RE = re.compile(r"\A(?:[ \t]*\n)*(?: {0,3}#(?!#)[^\n]*|[^\n]*\S[^\n]*\n {0,3}=+[ \t]*)"
+                       r"(?:\n|\Z)")
+
+
+def below_title(markdown: str, notice: str) -> str:
+    """``notice`` at the top of the page, but after a first-level heading that opens it:
+    MkDocs takes a page's title from its first element only when that is the heading."""
+    found = _TITLE_RE.match(markdown)
+    cut = found.end() if found else 0
+    return f"{markdown[:cut].rstrip()}\n\n{notice}{markdown[cut:]}" if cut else notice + markdown
 
 
 def _drop_dirty_warning(record: logging.LogRecord) -> bool:
@@ -104,7 +154,8 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         self.page_diagnostics: dict[str, list[Diagnostic]] = {}  # by source path
         self.reads: dict[str, tuple[frozenset[str], frozenset[str]]] = {}  # partials, data
         self.memory = ProjectMemory()
-        self._last_nav: str | None = None
+        self.state = ""  # see sitecache.output_state
+        self.written: WrittenPages | None = None
         self._files: Files | None = None
         self.ahead: CheckAhead | None = None
         self.site_cache: SiteCache | None = None
@@ -164,8 +215,17 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
             documents = [doc for doc, _ in project.documents.values() if doc is not None]
             config.nav = build_nav(documents, project.settings.docs_dir)
         self._files = files
+        self.state = output_state(config, files, f"{self.config_digest}\0{project.fingerprint}")
         if self.dirty:
-            self._mark_stale_pages(files, repr(config.nav))
+            # without the last index, the entries of pages not rebuilt are unknown
+            self._mark_stale_pages(files, every=self.previous_index is None
+                                   and bool(search_entries(config.plugins)))
+            # Material's search keeps the last build's index under `serve --dirty` and
+            # merges it in by a rule of its own (which doubles the entries of a full
+            # rebuild); this plugin completes a dirty build's index itself, exactly.
+            for plugin, _ in search_entries(config.plugins):
+                if getattr(plugin, "search_index_prev", None) is not None:
+                    plugin.search_index_prev = None
         self._start_ahead(files)
         if self.command == "build":
             total = len(files.documentation_pages())
@@ -214,29 +274,22 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
             self.ahead.close()
             self.ahead = None
 
-    def _mark_stale_pages(self, files: Files, nav: str) -> None:
-        """Make MkDocs' dirty rebuild redo every page whose output would change."""
+    def _output_key(self, path: Path) -> str | None:
+        """What the page's file in the site is made from (see ``WrittenPages``)."""
+        key = self._project().render_key(path)
+        return None if key is None or not self.state else digest(f"{self.state}\0{key}".encode())
+
+    def _mark_stale_pages(self, files: Files, every: bool = False) -> None:
+        """Make MkDocs' dirty rebuild redo every page whose file in the site folder is not
+        the one a build from scratch would write now (``every``: all pages)."""
         project = self._project()
-        state = digest(f"{nav}\0{self.config_digest}\0{project.fingerprint}".encode())
-        marker = self._marker_path()
-        previous = self._last_nav
-        if previous is None and marker is not None and marker.is_file():
-            previous = marker.read_text(encoding="utf-8")
-        # First dirty build into an existing site (nothing known of it), a changed
-        # navigation, mkdocs.yml or schema set: every page may differ, rebuild them all.
-        nav_changed = previous != state and (previous is not None or self.command != "serve")
-        self._last_nav = state
-        if marker is not None:
-            try:
-                marker.parent.mkdir(parents=True, exist_ok=True)
-                marker.write_text(state, encoding="utf-8")
-            except OSError:
-                pass
+        written = self._written()
         for file in files.documentation_pages():
             if not file.abs_src_path or file.generated_by:
                 continue
             path = Path(file.abs_src_path)
-            if nav_changed or not project.is_fresh(path):
+            key = None if every else self._output_key(path)
+            if key is None or not written.holds(file.dest_uri, Path(file.abs_dest_path), key):
                 file.is_modified = lambda: True  # type: ignore[method-assign]
             elif not file.is_modified():
                 # skipped by MkDocs this time: its problems still belong in the report
@@ -268,7 +321,10 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
             errors = [d for d in result.diagnostics if d.is_error]
             notice = "\n".join(f"    {d.one_line()}" for d in errors)
             return f"!!! failure \"This page could not be rendered\"\n{notice}\n\n"
-        return strip_overrides(result.rendered.text)
+        text = strip_overrides(result.rendered.text)
+        if self.command == "serve" and result.diagnostics:  # never in a built site
+            return below_title(text, served_notice(result.diagnostics))
+        return text
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
         settings = self._project().settings
@@ -312,6 +368,9 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
             self.memory.pages.flush()
         if self.dirty:
             self._complete_dirty_build(config)
+        self.record_written([file.page for file in self._files or []
+                             if file.page is not None and file.is_documentation_page()
+                             and page_key(file.url) in self.built_urls])
         site_cache = self._site_cache()
         site_cache.on_post_build(self.dirty)
         if self.quick is not None:
@@ -354,15 +413,29 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         self._summary(f", the others unchanged (quick rebuild: {written} page(s) written "
                       f"in {seconds:.2f} s)")
 
-    def _marker_path(self) -> Path | None:
-        settings = self._project().settings
-        return settings.cache_dir / "dirty-build-state" if settings.cache_dir else None
+    def record_written(self, pages: list[Page]) -> None:
+        """These pages' files were just written (a build, or a quick rebuild)."""
+        written = self._written()
+        for page in pages:
+            file = page.file
+            if file.abs_src_path and not file.generated_by:
+                key = self._output_key(Path(file.abs_src_path))
+                if key is not None:
+                    written.record(file.dest_uri, Path(file.abs_dest_path), key)
+        written.flush()
+
+    def _written(self) -> WrittenPages:
+        if self.written is None:
+            cache_dir = self._project().settings.cache_dir
+            self.written = WrittenPages(cache_dir / "written.sqlite3" if cache_dir else None)
+        return self.written
 
     def _complete_dirty_build(self, config: MkDocsConfig) -> None:
         """Merge the search entries of pages MkDocs skipped; drop output of deleted pages."""
         site = Path(config.site_dir)
-        current = {page_key(file.url) for file in self._files or []
-                   if file.is_documentation_page()}
+        order = [page_key(file.url) for file in self._files or []
+                 if file.is_documentation_page()]
+        current = set(order)
         previous = self.previous_index
         if previous is None:
             return
@@ -377,13 +450,19 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         kept = [doc for doc in previous["docs"]
                 if (page := page_key(doc.get("location", ""))) in current
                 and page not in self.built_urls]
-        index["docs"] = kept + index["docs"]
-        (site / SEARCH_INDEX).write_text(json.dumps(index, ensure_ascii=False,
-                                                    separators=(",", ":")), encoding="utf-8")
+        # in the order of a clean build, whatever was rebuilt this time
+        docs = in_site_order(kept + index["docs"], order)
+        found = search_entries(config.plugins)
+        if found:
+            text = search_index_text(found[-1][0], docs)
+        else:  # a search plugin we do not know: its own encoding, but json's defaults
+            index["docs"] = docs
+            text = json.dumps(index, separators=(",", ":"), default=str)
+        (site / SEARCH_INDEX).write_text(text, encoding="utf-8")
         # The search plugin's own list must say the same: a quick rebuild (quick.py)
         # writes the next index from it.
-        for _, entries in search_entries(config.plugins):
-            entries[:] = index["docs"]
+        for _, entries in found:
+            entries[:] = docs
 
     # helpers --------------------------------------------------------------------------------
     @property

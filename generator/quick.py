@@ -22,7 +22,6 @@ converted (every page shows it in the navigation), a plugin other than search an
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
@@ -39,8 +38,8 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils import CountHandler
 
-from .sitecache import page_key, search_entries, why_off
-from .templating import load_data_files, partial_path
+from .sitecache import page_key, search_entries, search_index_text, why_off
+from .templating import ALL_DATA, load_data_files, partial_path
 
 try:  # MkDocs' steps for one page; private, so their absence only turns this module off
     from mkdocs.commands.build import _build_page, _populate_page
@@ -208,6 +207,7 @@ class QuickRebuild:
                 continue
             if is_data:
                 todo.update(readers["data"].get(Path(path).stem, ()))
+                todo.update(readers["data"].get(ALL_DATA, ()))  # pages that list site.data
                 data_changed = True
             elif not _scratch(path, settings.root):
                 raise FullRebuild(f"'{rel}' is not a page, partial or data file "
@@ -264,6 +264,7 @@ class QuickRebuild:
         anchors = config.validation.links.anchors
         for page in pages:
             page.validate_anchor_links(files=files, log_level=anchors)
+        plugin.record_written(pages)  # a later --dirty build keeps them (see WrittenPages)
         plugin.finish_quick_rebuild()
         rebuilt = {page_key(page.url) for page in pages}
         for (_, found), old in zip(entries, keep, strict=True):
@@ -469,17 +470,6 @@ def _splice(entries: list[dict[str, Any]], old: int, rebuilt: set[str]) -> None:
     entries[:] = merged
 
 
-def _index_text(plugin: Any, entries: list[dict[str, Any]]) -> str:
-    """search/search_index.json as the search plugin writes it."""
-    index = plugin.search_index
-    if hasattr(index, "_entries"):  # MkDocs' own: keys sorted, its config as it is
-        return json.dumps({"config": index.config, "docs": entries}, sort_keys=True,
-                          separators=(",", ":"), default=str)
-    settings = {k: plugin.config[k] for k in ("lang", "separator", "pipeline", "fields")}
-    return json.dumps({"config": settings, "docs": entries}, separators=(",", ":"),
-                      default=str)  # Material's: four of its options
-
-
 class _IndexWriter:
     """Writes the search index of a quick rebuild in a forked child.
 
@@ -512,7 +502,7 @@ class _IndexWriter:
 
     def _write(self, plugin: Any, entries: list[dict[str, Any]]) -> bool:
         try:
-            text = _index_text(plugin, entries)
+            text = search_index_text(plugin, entries)
             self.target.parent.mkdir(parents=True, exist_ok=True)
             self.temporary.write_text(text, encoding="utf-8")
             os.replace(self.temporary, self.target)

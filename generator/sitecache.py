@@ -26,12 +26,15 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
+import time
 import zlib
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from markupsafe import Markup
@@ -86,6 +89,26 @@ def search_entries(plugins: Mapping[str, Any]) -> list[tuple[Any, list[dict[str,
         if plugin is not None and isinstance(entries, list):
             found.append((plugin, entries))
     return found
+
+
+def search_index_text(plugin: Any, entries: list[dict[str, Any]]) -> str:
+    """search/search_index.json with ``entries``, byte for byte as the search plugin
+    writes it (non-ASCII characters escaped, as json.dumps does by default)."""
+    index = plugin.search_index
+    if hasattr(index, "_entries"):  # MkDocs' own: keys sorted, its config as it is
+        return json.dumps({"config": index.config, "docs": entries}, sort_keys=True,
+                          separators=(",", ":"), default=str)
+    settings = {k: plugin.config[k] for k in ("lang", "separator", "pipeline", "fields")}
+    return json.dumps({"config": settings, "docs": entries}, separators=(",", ":"),
+                      default=str)  # Material's: four of its options
+
+
+def in_site_order(entries: list[dict[str, Any]], pages: list[str]) -> list[dict[str, Any]]:
+    """Search entries in the order a clean build adds them: page by page in the order of
+    ``pages`` (page keys in MkDocs' order of files), each page's entries as they are."""
+    place = {page: number for number, page in enumerate(pages)}
+    return sorted(entries, key=lambda e: place.get(page_key(e.get("location", "")),
+                                                   len(place)))
 
 
 def _versions() -> str:
@@ -242,6 +265,121 @@ class _Store:
         if self._db is not None:
             self._db.close()
             self._db = None
+
+
+class WrittenPages:
+    """Which page files in a site folder are current, for dirty builds.
+
+    For every page file a build writes: its place in the site, its size and modification
+    time, and the key of what it was made from (``key``). A dirty build keeps a page's file
+    only when the file in the folder it builds into is one written from what the page would
+    be made from now. Known by the file, not by the folder nor by the page cache: ``generator
+    site`` builds in a copy of the site (times kept), ``mkdocs serve`` in a folder of its
+    own, two runs may build at once, and ``generator check`` renders pages into the page
+    cache without writing any site; none of that says what *this* folder holds. The few
+    latest files of each page are remembered (copies of older sites may still be built)."""
+
+    KEPT = 8
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._db: sqlite3.Connection | None = None
+        self.memory: dict[tuple[str, int, int], str] = {}
+        self.pending: list[tuple[str, int, int, str, float]] = []
+
+    def db(self) -> sqlite3.Connection | None:
+        if self.path is None:
+            return None
+        if self._db is None:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(self.path, timeout=10)
+                self._db.execute("PRAGMA journal_mode=WAL")  # as the page cache (cache.py)
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.execute("CREATE TABLE IF NOT EXISTS written (dest TEXT, size INTEGER,"
+                                 " mtime INTEGER, key TEXT, at REAL, "
+                                 "PRIMARY KEY (dest, size, mtime))")
+            except (OSError, sqlite3.Error):
+                self.path = None  # then every dirty build rebuilds every page: slower, right
+                return None
+        return self._db
+
+    @staticmethod
+    def _stamp(path: Path) -> tuple[int, int] | None:
+        try:
+            info = path.stat()
+        except OSError:
+            return None
+        return (info.st_size, info.st_mtime_ns) if S_ISREG(info.st_mode) else None
+
+    def holds(self, dest: str, path: Path, key: str) -> bool:
+        """True when ``path`` (the page's file at ``dest`` in the site) was written from
+        ``key``."""
+        stamp = self._stamp(path)
+        if stamp is None:
+            return False
+        found = self.memory.get((dest, *stamp))
+        db = self.db()
+        if found is None and db is not None:
+            try:
+                row = db.execute("SELECT key FROM written WHERE dest = ? AND size = ? AND "
+                                 "mtime = ?", (dest, *stamp)).fetchone()
+            except sqlite3.Error:
+                row = None
+            found = row[0] if row else None
+        return found == key
+
+    def record(self, dest: str, path: Path, key: str) -> None:
+        """``path`` (at ``dest`` in the site) was just written from ``key``."""
+        stamp = self._stamp(path)
+        if stamp is not None:
+            self.memory[(dest, *stamp)] = key
+            self.pending.append((dest, *stamp, key, time.time()))
+
+    def flush(self) -> None:
+        pending, self.pending = self.pending, []
+        db = self.db()
+        if db is None or not pending:
+            return
+        try:
+            with db:
+                db.executemany("INSERT OR REPLACE INTO written VALUES (?, ?, ?, ?, ?)",
+                               pending)
+                db.execute("DELETE FROM written WHERE rowid IN (SELECT rowid FROM (SELECT "
+                           "rowid, ROW_NUMBER() OVER (PARTITION BY dest ORDER BY at DESC) "
+                           "AS n FROM written) WHERE n > ?)", (self.KEPT,))
+        except sqlite3.Error:
+            pass
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+def output_state(config: MkDocsConfig, files: Files, others: str) -> str:
+    """What every page's output depends on besides the page itself: the site's files (links
+    are resolved against them), the navigation (every page shows it), the theme and the
+    versions that write it, the build date where the theme shows it, and ``others``
+    (mkdocs.yml, the generator's code, schemas and site variables)."""
+    root = Path(config.config_file_path or ".").resolve().parent
+    layout = sorted((f.src_uri, f.dest_uri, f.url) for f in files)
+    nav = repr(config.nav)
+    if _untitled(config.nav):  # a title MkDocs takes from the page itself: unknown until
+        nav += os.urandom(8).hex()  # every page is read, so every page is built again
+    date = str(get_build_datetime()) if _shows_build_date(config) else ""
+    return digest(json.dumps([others, layout, nav, _versions(), date,
+                              _local_theme_files(config, root)], default=str).encode())
+
+
+def _untitled(nav: Any) -> bool:
+    if nav is None or isinstance(nav, str):  # None: MkDocs' own navigation, of page titles
+        return True
+    if isinstance(nav, list):
+        return any(_untitled(item) for item in nav)
+    if isinstance(nav, dict):
+        return any(isinstance(v, list) and _untitled(v) for v in nav.values())
+    return False
 
 
 class _Capture(logging.Handler):

@@ -44,6 +44,7 @@ SKELETON_PREFIX = "@skeleton/"
 ROOT_PREFIX = "@root/"  # include_relative: a file of the tree, by its path from the root
 #: the prefixes of internal template names: never accepted from a page or partial
 _INTERNAL_PREFIXES = (PAGE_PREFIX, SKELETON_PREFIX, ROOT_PREFIX)
+ALL_DATA = "@all"  # in RenderResult.data_files: the page listed site.data (which files)
 
 
 class Origin(NamedTuple):
@@ -259,6 +260,15 @@ class _TrackedData(dict[str, Any]):
     def get(self, key: str, default: Any = None) -> Any:
         _state().data_files.add(key)
         return super().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        if isinstance(key, str):  # asked for, present or not: a dependency either way
+            _state().data_files.add(key)
+        return super().__contains__(key)
+
+    def __iter__(self) -> Iterator[str]:
+        _state().data_files.add(ALL_DATA)  # every file's name: a file added counts too
+        return super().__iter__()
 
 
 # --- include paths and the loader --------------------------------------------------------
@@ -822,12 +832,15 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
 
         A name that comes from a template (Jinja's own include, import, from and extends)
         is a partial under includes/, checked as an include path is: internal names
-        (include_relative's ``@root/``) are the renderer's alone."""
+        (include_relative's ``@root/``) are the renderer's alone. It is recorded as read,
+        found or not (``{% import %}`` and ``{% extends %}`` come here, not through
+        ``_enter_include``): what it names is a dependency of the page."""
         if not _TRUSTED.get():
             try:
-                check_include_name(name)
+                normal = check_include_name(name)
             except IncludeRefused as exc:
                 raise _RefusedTemplate(name, exc) from None
+            _state().partials.add(normal)
         if _marking():
             return super()._load_template(name, globals)
         with_markers, self.cache = self.cache, self._unmarked_cache
@@ -873,6 +886,10 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
                 self._entries[key] = (*_unfollowable(normal, exc), "")
         refused = self._entries[key]
         if refused is not None:
+            if refused[0] == "ED303":
+                # Missing now (or not a file): recorded all the same, so that its
+                # appearance makes what this render gave out of date (see cache.py).
+                state.partials.add(normal)
             return IncludeFrame(False, problem=state.problem(*refused))
         state.partials.add(normal)
         template, statics = self._load_partial(normal, state.plain, state.marked)

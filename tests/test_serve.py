@@ -27,13 +27,18 @@ PAGES = {  # slug -> partial; four pages share the Autotask partial
 }
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 class Server:
-    def __init__(self, root: Path, *options: str) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+    def __init__(self, root: Path, *options: str, port: int = 0,
+                 env: dict[str, str] | None = None) -> None:
+        self.port = port or free_port()
         self.lines: list[str] = []
-        env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+        env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", **(env or {})}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "mkdocs", "serve", *(options or ("--dirty",)),
              "--dev-addr", f"127.0.0.1:{self.port}"],
@@ -50,10 +55,14 @@ class Server:
         return "".join(self.lines)
 
     def get(self, path: str) -> str | None:
+        found = self.get_bytes(path)
+        return None if found is None else found.decode()
+
+    def get_bytes(self, path: str) -> bytes | None:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/{path}",
                                         timeout=5) as response:
-                return response.read().decode()
+                return bytes(response.read())
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             return None
 
