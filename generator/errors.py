@@ -73,6 +73,9 @@ CODES: dict[str, CodeInfo] = {
     "ED109": _code("Page is a link to a file outside the project",
                    "Copy the file into the docs folder; pages may not link to files outside "
                    "the project.", _LOAD),
+    "ED500": _code("Front-matter label is the template's placeholder",
+                   "Set apiKey, apiSecret or callbackURL to the provider's own name for the "
+                   "value (such as Client ID), or remove the key.", _LOAD, Severity.WARNING),
     "ED201": _code("Example response element id differs from the page's elementId",
                    "Make the example's element id and the front matter's elementId the "
                    "same number.",

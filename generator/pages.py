@@ -6,6 +6,8 @@ Navigation grouped by hub and the diagnostic-codes reference page are generated 
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +34,23 @@ def codes_markdown() -> str:
             stage = info.stage
             lines += [f"## {stage.capitalize()}", "", "| Code | Severity | Meaning | Fix |",
                       "| --- | --- | --- | --- |"]
-        fix = info.fix.replace("|", "\\|")
         lines.append(f"| <span id=\"{code.lower()}\"></span>`{code}` | {info.severity.value} "
-                     f"| {info.title} | {fix} |")
+                     f"| {_cell(info.title)} | {_cell(info.fix)} |")
         nxt = list(CODES).index(code) + 1
         if nxt == len(CODES) or CODES[list(CODES)[nxt]].stage != stage:
             lines.append("")
     return "\n".join(lines) + "\n"
+
+
+_TEMPLATE_SYNTAX_RE = re.compile(r"\{%.*?%\}|\{\{.*?\}\}")
+
+
+def _cell(text: str) -> str:
+    """Plain text as a table cell: '<' and '&' escaped (a fix such as 'User <USER_SECRET>'
+    would otherwise be swallowed as an HTML tag), template syntax shown as code."""
+    escaped = html.escape(text, quote=False).replace("|", "&#124;").replace("*", "&#42;")
+    escaped = escaped.replace("_", "&#95;").replace("`", "&#96;")
+    return _TEMPLATE_SYNTAX_RE.sub(lambda m: f"<code>{m.group(0)}</code>", escaped)
 
 
 def _page_sort_key(doc: Document) -> tuple[int, float, str]:
