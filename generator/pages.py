@@ -42,15 +42,22 @@ def codes_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
-_TEMPLATE_SYNTAX_RE = re.compile(r"\{%.*?%\}|\{\{.*?\}\}")
+_AS_CODE_RE = re.compile(r"\{%.*?%\}|\{\{.*?\}\}|`{3}\w*(?: example=[\w.-]+)?")
+
+
+def _plain(text: str) -> str:
+    escaped = html.escape(text, quote=False).replace("|", "&#124;").replace("*", "&#42;")
+    return escaped.replace("_", "&#95;").replace("`", "&#96;")
 
 
 def _cell(text: str) -> str:
     """Plain text as a table cell: '<' and '&' escaped (a fix such as 'User <USER_SECRET>'
-    would otherwise be swallowed as an HTML tag), template syntax shown as code."""
-    escaped = html.escape(text, quote=False).replace("|", "&#124;").replace("*", "&#42;")
-    escaped = escaped.replace("_", "&#95;").replace("`", "&#96;")
-    return _TEMPLATE_SYNTAX_RE.sub(lambda m: f"<code>{m.group(0)}</code>", escaped)
+    would otherwise be swallowed as an HTML tag), template syntax and fences shown as code."""
+    out, last = [], 0
+    for match in _AS_CODE_RE.finditer(text):
+        out += [_plain(text[last:match.start()]), f"<code>{_plain(match.group(0))}</code>"]
+        last = match.end()
+    return "".join(out) + _plain(text[last:])
 
 
 def _page_sort_key(doc: Document) -> tuple[int, float, str]:

@@ -51,7 +51,7 @@ def _fence_end(lines: list[str], example: Example) -> int | None:
 
 
 def _fence(prefix: str, lang: str, code: str) -> list[str]:
-    return [f"{prefix}```{lang}", *(f"{prefix}{line}" if line else "" for line in
+    return [f"{prefix}```{lang}", *(f"{prefix}{line}" for line in
                                    code.split("\n")), f"{prefix}```"]
 
 
