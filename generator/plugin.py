@@ -49,6 +49,7 @@ from mkdocs.structure.pages import Page
 
 from .ahead import CheckAhead
 from .cache import digest
+from .documents import absolute
 from .errors import Diagnostic, ElementDocsError, format_text
 from .examples import strip_overrides
 from .pages import CODES_PAGE, build_nav, codes_markdown
@@ -241,9 +242,11 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
             notice = "\n".join(f"    {d.one_line()}" for d in errors)
             return f"!!! failure \"This page could not be rendered\"\n{notice}\n\n"
         api_base = project.settings.site.get("api_base")
+        # the front matter loaded in on_files (a result the child worked out carries none)
+        document = project.documents.get(absolute(Path(source)), (None, []))[0]
         return present(strip_overrides(result.rendered.text),
                        api_base=api_base if isinstance(api_base, str) else None,
-                       element_page=result.document is not None and result.document.is_element,
+                       element_page=document is not None and document.is_element,
                        checked=not any(d.is_error for d in result.diagnostics))
 
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig,
