@@ -601,6 +601,7 @@ def generate(n: int, work: Path, floor: bool, macros: bool, python: str = sys.ex
     shutil.copytree(REPO / "includes", ours / "includes")
     (ours / "content").mkdir(parents=True)
     shutil.copy2(REPO / "content" / "index.md", ours / "content" / "index.md")
+    shutil.copy2(REPO / "content" / "events.md", ours / "content" / "events.md")  # linked
     schemas = REPO / "schemas"
     if schemas.is_dir():
         shutil.copytree(schemas, ours / "schemas")
@@ -642,6 +643,7 @@ def generate(n: int, work: Path, floor: bool, macros: bool, python: str = sys.ex
             target.write_text(to_macros((ours / "content" / spec.rel).read_text(
                 encoding="utf-8")), encoding="utf-8")
         (folder / "content" / "index.md").write_text(static_catalog(specs), encoding="utf-8")
+        shutil.copy2(REPO / "content" / "events.md", folder / "content" / "events.md")
         (folder / "content" / "reference").mkdir(parents=True, exist_ok=True)
         (folder / "content" / "reference" / "diagnostic-codes.md").write_text(
             "---\nrender_macros: false\n---\n" + codes_page(), encoding="utf-8")

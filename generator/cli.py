@@ -1,4 +1,5 @@
-"""Command line: ``generator check``, ``build``, ``site``, ``codes`` and ``import-jekyll``.
+"""Command line: ``generator check``, ``build``, ``site``, ``codes``, ``new`` and
+``import-jekyll``.
 
 Exit status: 0 clean (warnings allowed), 1 errors found, 2 usage or configuration error.
 """
@@ -116,6 +117,23 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("name", nargs="?", metavar="NAME",
                         help="front-matter, instance-request, instance-response, ...")
     _location_options(schema)
+    new = commands.add_parser(
+        "new", help="write the authenticate page of a new element",
+        description="Write content/elements/SLUG/authenticate.md: front matter, the shared "
+                    "partial for the kind of authentication (includes/auth/) and an example "
+                    "response, ready for 'generator check'. Never overwrites: an existing "
+                    "element folder or element key is refused (exit 2).")
+    new.add_argument("slug", metavar="SLUG", help="the element's folder name, e.g. acme-crm")
+    new.add_argument("--auth", required=True, choices=("basic", "oauth2", "oauth1", "apikey"),
+                     help="how the element authenticates")
+    new.add_argument("--hub", help="the hub (default: the slug's last word when it names "
+                                   "one, e.g. crm, else general)")
+    new.add_argument("--id", type=int, dest="element_id", metavar="N",
+                     help="the element's id on the platform (default: one above the "
+                          "largest documented)")
+    new.add_argument("--key", help="the element key (default: the slug without dashes)")
+    new.add_argument("--name", help="the display name (default: from the slug)")
+    _location_options(new)
 
     importer = commands.add_parser(
         "import-jekyll", help="import a Jekyll tree into this layout (content/, includes/, "
@@ -175,6 +193,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cache_clear(args, sys.stdout)
         if args.command == "schema":
             return _schema(args, sys.stdout)
+        if args.command == "new":
+            return _new(args, sys.stdout)
         if args.command == "import-jekyll":
             return _import_jekyll(args, sys.stdout)
         parser.print_help()
@@ -260,6 +280,26 @@ def _schema(args: argparse.Namespace, out: TextIO) -> int:
                          f"hint: one of {known}\n")
         return EXIT_USAGE
     out.write(json.dumps(store.schema(args.name), indent=2, ensure_ascii=False) + "\n")
+    return EXIT_OK
+
+
+def _new(args: argparse.Namespace, out: TextIO) -> int:
+    from .scaffold import ScaffoldRefused, plan, write_page
+
+    settings = load_settings(args.root, args.config)
+    try:
+        element, target = plan(settings, args.slug, args.auth, args.hub, args.element_id,
+                               args.key, args.name)
+        write_page(element, target)
+    except (ScaffoldRefused, FileExistsError) as exc:
+        sys.stderr.write(f"generator new: error: {exc}\n")
+        return EXIT_USAGE
+    shown = target.relative_to(settings.root) if target.is_relative_to(settings.root) \
+        else target
+    out.write(f"wrote {shown.as_posix() if isinstance(shown, Path) else shown} "
+              f"({element.name}, key {element.key}, id {element.element_id}, hub "
+              f"{element.hub}, {args.auth})\nnext: edit its front matter, then run "
+              "'generator check' and 'make site'\n")
     return EXIT_OK
 
 

@@ -77,6 +77,9 @@ CODES: dict[str, CodeInfo] = {
     "ED110": _code("File is a link that leads out of its folder",
                    "Copy the file into the tree if it belongs to the site, or remove the link; "
                    "links out of the tree are not followed.", _LOAD),
+    "ED500": _code("Front-matter label is the template's placeholder",
+                   "Set apiKey, apiSecret or callbackURL to the provider's own name for the "
+                   "value (such as Client ID), or remove the key.", _LOAD, Severity.WARNING),
     "ED201": _code("Example response element id differs from the page's elementId",
                    "Make the example's element id and the front matter's elementId the "
                    "same number.",

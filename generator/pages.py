@@ -6,6 +6,8 @@ Navigation grouped by hub and the diagnostic-codes reference page are generated 
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +36,30 @@ def codes_markdown() -> str:
             stage = info.stage
             lines += [f"## {stage.capitalize()}", "", "| Code | Severity | Meaning | Fix |",
                       "| --- | --- | --- | --- |"]
-        fix = info.fix.replace("|", "\\|")
         lines.append(f"| <span id=\"{code.lower()}\"></span>`{code}` | {info.severity.value} "
-                     f"| {info.title} | {fix} |")
+                     f"| {_cell(info.title)} | {_cell(info.fix)} |")
         nxt = list(CODES).index(code) + 1
         if nxt == len(CODES) or CODES[list(CODES)[nxt]].stage != stage:
             lines.append("")
     return "\n".join(lines) + "\n"
+
+
+_AS_CODE_RE = re.compile(r"\{%.*?%\}|\{\{.*?\}\}|`{3}\w*(?: example=[\w.-]+)?")
+
+
+def _plain(text: str) -> str:
+    escaped = html.escape(text, quote=False).replace("|", "&#124;").replace("*", "&#42;")
+    return escaped.replace("_", "&#95;").replace("`", "&#96;")
+
+
+def _cell(text: str) -> str:
+    """Plain text as a table cell: '<' and '&' escaped (a fix such as 'User <USER_SECRET>'
+    would otherwise be swallowed as an HTML tag), template syntax and fences shown as code."""
+    out, last = [], 0
+    for match in _AS_CODE_RE.finditer(text):
+        out += [_plain(text[last:match.start()]), f"<code>{_plain(match.group(0))}</code>"]
+        last = match.end()
+    return "".join(out) + _plain(text[last:])
 
 
 def _page_sort_key(doc: Document) -> tuple[int, float, str]:

@@ -13,8 +13,10 @@ Events used, and why:
 - ``on_nav``, ``on_pre_page``: let ``sitecache`` key each page's Markdown conversion on the
   site's files and hand back a kept conversion.
 - ``on_page_markdown``: render the page's partials and check its examples (or take the
-  result a forked child worked out ahead, see ``ahead.py``); under ``mkdocs serve``, put the
-  page's problems at its top.
+  result a forked child worked out ahead, see ``ahead.py``); hand MkDocs the page as readers
+  get it (``present.py``: request tabs in every language, even JSON layout); under
+  ``mkdocs serve``, put the page's problems at its top.
+- ``on_page_content``: dotted names in tables wrap at dots; notes in lists stay blocks.
 - ``on_serve``: watch includes/ (partials and _data) and the project's schemas too, and
   answer an edit of page bodies, partials or data files by redoing only the pages that read
   them (``quick.py``) instead of MkDocs' rebuild of the whole site.
@@ -52,10 +54,12 @@ from mkdocs.structure.pages import Page
 
 from .ahead import CheckAhead
 from .cache import digest
+from .documents import absolute
 from .errors import CODES, Diagnostic, ElementDocsError, format_text
 from .examples import strip_overrides
 from .pages import CODES_PAGE, FRONT_MATTER_SCHEMA_URL, build_nav, codes_markdown
 from .pipeline import CODE_FINGERPRINT, PageResult, Project, ProjectMemory
+from .present import present, present_html
 from .progress import Progress
 from .quick import QuickRebuild
 from .settings import settings_from
@@ -321,10 +325,20 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
             errors = [d for d in result.diagnostics if d.is_error]
             notice = "\n".join(f"    {d.one_line()}" for d in errors)
             return f"!!! failure \"This page could not be rendered\"\n{notice}\n\n"
-        text = strip_overrides(result.rendered.text)
+        api_base = project.settings.site.get("api_base")
+        # the front matter loaded in on_files (a result the child worked out carries none)
+        document = project.documents.get(absolute(Path(source)), (None, []))[0]
+        text = present(strip_overrides(result.rendered.text),
+                       api_base=api_base if isinstance(api_base, str) else None,
+                       element_page=document is not None and document.is_element,
+                       checked=not any(d.is_error for d in result.diagnostics))
         if self.command == "serve" and result.diagnostics:  # never in a built site
             return below_title(text, served_notice(result.diagnostics))
         return text
+
+    def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig,
+                        files: Files) -> str:
+        return present_html(html)
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
         settings = self._project().settings

@@ -72,12 +72,28 @@ def check_front_matter(doc: Document, schemas: SchemaStore) -> list[Diagnostic]:
             if error.path:
                 reported.add(str(error.path[0]))
     diagnostics.extend(_html_in_front_matter(doc, reported))
+    diagnostics.extend(_placeholder_labels(doc))
     if doc.hub is None and doc.path.name == "authenticate.md":
         # the element's hub is read from its authenticate page (the catalog and navigation
         # take it from there); its other pages (events, bulk, API docs) need not repeat it
         diagnostics.append(Diagnostic("ED108", "element page has no hub (hub: or hdOrcrm:)",
                                       SourceLocation(doc.rel, 1, 1)))
     return diagnostics
+
+
+#: The labels the element-page template ships with: placeholders for the provider's own names.
+PLACEHOLDER_LABELS = {"apiKey": "Key Name", "apiSecret": "Secret Name",
+                      "callbackURL": "Callback URL Name"}
+
+
+def _placeholder_labels(doc: Document) -> list[Diagnostic]:
+    """``apiKey: Key Name`` and its siblings: left from the template, they would be
+    published as the provider's real names (the shared partials leave them out)."""
+    return [Diagnostic("ED500", f"'{key}: {value}' is the template's placeholder, not the "
+                       "provider's name for the value", doc.key_location(key),
+                       "write the provider's own label (Client ID, Consumer Key, ...) or "
+                       "remove the key")
+            for key, value in PLACEHOLDER_LABELS.items() if doc.meta.get(key) == value]
 
 
 _HTML_TAG_RE = re.compile(r"<[A-Za-z/!?]")  # where a browser starts a tag

@@ -149,7 +149,7 @@ def test_killed_markdown_builds_leave_the_previous_output_whole(tmp_path: Path) 
     first = run_cli(*command, cwd=root, timeout=300)
     took = time.monotonic() - started
     assert first.returncode == 0, first.stdout + first.stderr
-    assert len([p for p in manifest(output) if p.endswith(".md")]) == 305
+    assert len([p for p in manifest(output) if p.endswith(".md")]) == 306
     # kills spread over what a whole run takes on this machine, most of them mid-run
     outcomes = kill_at_random_points(root, output, command, kills=5, rng=random.Random(SEED),
                                      window=max(0.3, took))

@@ -38,7 +38,7 @@ def index_pages(root: Path) -> dict[str, int]:
 def test_dirty_builds_are_exact(tmp_path: Path) -> None:
     copy_repo_project(tmp_path)
     clean = build(tmp_path)
-    assert rendered_count(clean) == 5
+    assert rendered_count(clean) == 6
     full_index = index_pages(tmp_path)
 
     again = build(tmp_path, "--dirty")

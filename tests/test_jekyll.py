@@ -350,6 +350,11 @@ CORPUS_WARNINGS = {
     ("ED108", BOX_AUTH, 1),
     ("ED108", HUBSPOT, 1),
     ("ED108", "docs/elements/infusionsoft-crm/authenticate.md", 1),
+    # the front-matter template's labels left in place: "Key Name", "Secret Name",
+    # "Callback URL Name" would be published as Infusionsoft's own names
+    ("ED500", "docs/elements/infusionsoft-crm/authenticate.md", 10),
+    ("ED500", "docs/elements/infusionsoft-crm/authenticate.md", 11),
+    ("ED500", "docs/elements/infusionsoft-crm/authenticate.md", 12),
     # JSON blocks that are not whole examples: two configuration fragments and an error
     # message sample (shown on all five overview pages)
     ("ED212", HUBSPOT_EVENTS, 55),

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -146,10 +147,18 @@ def test_diagnostic_codes_reference_page_lists_every_code(built_site):
     from generator import CODES
 
     html = (built_site / "reference" / "diagnostic-codes" / "index.html").read_text()
+    # what a reader sees in each row: the cells' text, tags removed, entities decoded
+    rows = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", html, re.DOTALL):
+        cells = [unescape(re.sub(r"<[^>]+>", "", c))
+                 for c in re.findall(r"<td>(.*?)</td>", row, re.DOTALL)]
+        if cells:
+            rows[cells[0]] = cells
     for code, info in CODES.items():
         assert f"<code>{code}</code>" in html
-        assert info.fix.split("{")[0][:30].replace("'", "&#x27;")[:20] in html or \
-            info.fix[:20] in html
+        assert rows[code][2:] == [info.title, info.fix], code
+    # placeholders such as <USER_SECRET> are text, not swallowed as HTML tags
+    assert "User <USER_SECRET>, Organization <ORGANIZATION_SECRET>" in rows["ED222"][3]
 
 
 def test_front_matter_schema_is_published_for_editors(built_site):
@@ -193,3 +202,61 @@ def test_changing_element_key_changes_body_curl_and_table(tmp_path):
     html = page_html(root / "site", "autotask-crm")
     table = html[html.index('id="parameters"'):]
     assert "renamedcrm" in table[: table.index("</table>")]
+
+
+def _pages(site: Path) -> dict[str, str]:
+    return {p.relative_to(site).as_posix(): p.read_text(encoding="utf-8")
+            for p in site.rglob("index.html")}
+
+
+def test_pages_read_well(built_site):
+    """What issue 17 found wrong on the built site, page by page."""
+    pages = _pages(built_site)
+    autotask = pages["elements/autotask-crm/authenticate/index.html"]
+    infusionsoft = pages["elements/infusionsoft-crm/authenticate/index.html"]
+    for name, html in pages.items():
+        # a note in a list item is a block, not a paragraph's content (invalid HTML)
+        assert "<p><div" not in html, name
+        # the theme's table of contents is the only "On this page"
+        assert "<strong>On this page</strong>" not in html, name
+    # dotted parameter names may wrap after a dot, never mid-word
+    assert "<code>crm.<wbr>autotask.<wbr>username</code>" in autotask
+    css = (built_site / "stylesheets" / "element-docs.css").read_text()
+    assert re.search(r"td code \{[^}]*word-break: normal", css)
+    # the template's placeholder labels are not published as Infusionsoft's names
+    for placeholder in ("Key Name", "Secret Name", "Callback URL Name"):
+        assert placeholder not in infusionsoft
+    # tags is an array
+    assert re.search(r"<code>tags</code></td>\s*<td[^>]*>.*?</td>\s*<td[^>]*>array of strings",
+                     autotask, re.DOTALL)
+    # the events guide is a link that leads to a page of the site
+    link = re.search(r'<a href="([^"]+)">events guide</a>', autotask)
+    assert link, "the events guide is linked"
+    target = (built_site / "elements/autotask-crm/authenticate" / link.group(1)).resolve()
+    assert (target / "index.html").is_file() if target.suffix != ".html" else target.is_file()
+    # the examples-checked note, and a light/dark toggle
+    assert "Examples checked" in autotask
+    assert 'data-md-color-scheme="slate"' in autotask or "__palette" in autotask
+
+
+def test_json_examples_are_evenly_indented(built_site):
+    """Seed 001's response is ragged in its source; readers get it laid out evenly."""
+    autotask = (built_site / "elements/autotask-crm/authenticate/index.html").read_text()
+    blocks = Blocks()
+    blocks.feed(autotask)
+    responses = [text for _, text in blocks.pre if '"token"' in text and '"createdDate"' in text]
+    assert responses
+    for text in responses:
+        value = json.loads(text)
+        assert text.strip() == json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def test_sitemap_lists_every_page(built_site):
+    import yaml
+
+    config = yaml.safe_load((REPO / "mkdocs.yml").read_text())
+    sitemap = (built_site / "sitemap.xml").read_text()
+    locations = re.findall(r"<loc>([^<]+)</loc>", sitemap)
+    pages = [p for p in _pages(built_site) if p != "404.html"]
+    assert len(locations) == len(pages) >= 6
+    assert all(loc.startswith(config["site_url"]) for loc in locations)
