@@ -173,6 +173,9 @@ class Diagnostic:
     hint: str = ""
     included_from: tuple[SourceLocation, ...] = ()
     severity: Severity | None = None  # None: the code's default severity
+    #: a problem in a partial, the same on every page that includes it, is reported once:
+    #: these are the pages (besides the one ``included_from`` names) it affects
+    also_in: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # One line, whatever the input: a message quotes keys, paths and text of the page,
@@ -192,7 +195,13 @@ class Diagnostic:
 
     def with_severity(self, severity: Severity) -> Diagnostic:
         return Diagnostic(self.code, self.message, self.location, self.hint,
-                          self.included_from, severity)
+                          self.included_from, severity, self.also_in)
+
+    @property
+    def pages(self) -> list[str]:
+        """The pages the problem affects (for a problem in a partial: each including page)."""
+        first = [self.included_from[-1].path] if self.included_from else []
+        return first + list(self.also_in)
 
     def sort_key(self) -> tuple[str, int, int, str]:
         loc = self.location or SourceLocation("")
@@ -209,6 +218,7 @@ class Diagnostic:
             "message": self.message,
             "hint": self.hint or CODES[self.code].fix,
             "included_from": [str(chain) for chain in self.included_from],
+            "pages": self.pages,
         }
 
     def one_line(self) -> str:
@@ -273,6 +283,8 @@ def format_text(diagnostic: Diagnostic, source_line: str | None = None) -> str:
             lines.append("    " + " " * min(len(prefix), 160) + "^")
     for where in diagnostic.included_from:
         lines.append(f"    included from {where}")
+    if diagnostic.also_in:
+        lines.append(f"    also on {_pages_list(diagnostic.also_in)}")
     hint = diagnostic.hint or CODES[diagnostic.code].fix
     lines.append(f"    hint: {hint}")
     return "\n".join(lines)
@@ -298,8 +310,17 @@ def format_github(diagnostic: Diagnostic) -> str:
     text = diagnostic.message
     if diagnostic.included_from:
         text += " (included from " + ", ".join(map(str, diagnostic.included_from)) + ")"
+    if diagnostic.also_in:
+        text += f"\nalso on {_pages_list(diagnostic.also_in)}"
     text += "\nhint: " + (diagnostic.hint or CODES[diagnostic.code].fix)
     return f"::{kind} {','.join(props)}::{esc(text)}"
+
+
+def _pages_list(pages: tuple[str, ...], shown: int = 10) -> str:
+    """"3 other pages: a.md, b.md, c.md" (the first ``shown`` of them named)."""
+    names = ", ".join(pages[:shown]) + (f", ... ({len(pages) - shown} more)"
+                                       if len(pages) > shown else "")
+    return f"{len(pages)} other page{'s' * (len(pages) != 1)}: {names}"
 
 
 def summary_counts(diagnostics: list[Diagnostic]) -> dict[str, int]:

@@ -10,6 +10,7 @@ markers*, so one render reports all of them at the exact place they appear.
 
 from __future__ import annotations
 
+import difflib
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
@@ -195,7 +196,23 @@ class ReportingUndefined(jinja2.ChainableUndefined):
             return _state().problem("ED307", f"forbidden in templates: {hint}",
                                     "templates may only read page, site and include values",
                                     self._undefined_name or "")
-        return _state().problem("ED302", self._describe(), "", self._undefined_name or "")
+        return _state().problem("ED302", self._describe(), self._suggest(),
+                                self._undefined_name or "")
+
+    def _suggest(self) -> str:
+        """"did you mean page.elementKey?" when the name misspells a key the value has."""
+        name, owner = self._undefined_name, self._undefined_obj
+        if not isinstance(name, str) or not isinstance(owner, Mapping):
+            return ""
+        keys = [key for key in owner if isinstance(key, str)]
+        meant = next((key for key in keys if key.lower() == name.lower()), None)
+        if meant is None:
+            close = difflib.get_close_matches(name, keys, n=1, cutoff=0.8)
+            meant = close[0] if close else None
+        if meant is None:
+            return ""
+        where = _state().roots.get(id(owner))
+        return f"did you mean {where}.{meant}?" if where else f"did you mean '{meant}'?"
 
     def _describe(self) -> str:
         name = self._undefined_name
