@@ -17,6 +17,7 @@ from typing import Any
 class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
+    NOTE = "note"  # counted in the summary, not a problem (an example marked invalid)
 
 
 @dataclass(frozen=True, order=True)
@@ -97,6 +98,15 @@ CODES: dict[str, CodeInfo] = {
     "ED215": _code("Code fence is never closed",
                    "Close the block with a line of ``` (as many backticks as opened it); "
                    "until then the rest of the page shows as code.", _EXAMPLE),
+    "ED120": _code("Examples name an element key but the page has no elementKey",
+                   "Add elementKey: to the front matter (the key the examples name) and "
+                   "write {{ page.elementKey }} in the examples.", _LOAD, Severity.WARNING),
+    "ED241": _code("Example marked invalid without a reason",
+                   "Give the reason: ```json invalid=\"why it is wrong on purpose\"``` or "
+                   "<!-- invalid: why --> on the line above the fence.", _EXAMPLE),
+    "ED242": _code("Example marked invalid on purpose (counted, not checked)",
+                   "Nothing to fix: remove the mark when the example should be checked "
+                   "again.", _EXAMPLE, Severity.NOTE),
     "ED216": _code("Markdown nested too deeply to check",
                    "Flatten the lists or quotes: past the reported line the nesting is deeper "
                    "than readers or parsers handle.", _EXAMPLE, Severity.WARNING),
@@ -325,12 +335,14 @@ def _pages_list(pages: tuple[str, ...], shown: int = 10) -> str:
 
 def summary_counts(diagnostics: list[Diagnostic]) -> dict[str, int]:
     errors = sum(1 for d in diagnostics if d.is_error)
-    return {"errors": errors, "warnings": len(diagnostics) - errors}
+    notes = sum(1 for d in diagnostics if d.level is Severity.NOTE)
+    return {"errors": errors, "warnings": len(diagnostics) - errors - notes,
+            "marked_invalid": notes}
 
 
-def to_json(diagnostics: list[Diagnostic], pages: int) -> str:
+def to_json(diagnostics: list[Diagnostic], pages: int, **extra: int) -> str:
     payload = {
-        "diagnostics": [d.to_dict() for d in diagnostics],
-        "summary": {"pages": pages, **summary_counts(diagnostics)},
+        "diagnostics": [d.to_dict() for d in diagnostics if d.level is not Severity.NOTE],
+        "summary": {"pages": pages, **summary_counts(diagnostics), **extra},
     }
     return json.dumps(payload, indent=2, ensure_ascii=False)

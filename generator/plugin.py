@@ -47,7 +47,7 @@ from mkdocs.structure.pages import Page
 
 from .ahead import CheckAhead
 from .cache import digest
-from .errors import Diagnostic, ElementDocsError, format_text
+from .errors import Diagnostic, ElementDocsError, Severity, format_text, summary_counts
 from .examples import strip_overrides
 from .pages import CODES_PAGE, build_nav, codes_markdown
 from .pipeline import CODE_FINGERPRINT, PageResult, Project, ProjectMemory
@@ -367,9 +367,11 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         pages = len(self._project().documents)
         log.info(f"element-docs: {self.rendered_pages} of {pages} pages rendered{rest}")
         if diagnostics:
-            errors = sum(1 for d in diagnostics if d.is_error)
-            log.info(f"element-docs: {errors} error(s), {len(diagnostics) - errors} "
-                     "warning(s)")
+            counts = summary_counts(diagnostics)
+            marked = (f", {counts['marked_invalid']} example(s) marked invalid"
+                      if counts["marked_invalid"] else "")
+            log.info(f"element-docs: {counts['errors']} error(s), {counts['warnings']} "
+                     f"warning(s){marked}")
 
     def _site_cache(self) -> SiteCache:
         if self.site_cache is None:
@@ -390,5 +392,7 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
             text = format_text(diagnostic, line)
             if diagnostic.is_error:
                 log.error(text)
+            elif diagnostic.level is Severity.NOTE:
+                log.info(diagnostic.one_line())
             else:
                 log.warning(text)
