@@ -456,6 +456,8 @@ def _mend(text: str, error: JSONLocateError) -> str | None:
     if "trailing comma" in message:
         comma = text.rfind(",", 0, offset + 1)
         return None if comma < 0 else text[:comma] + " " + text[comma + 1:]
+    if text[offset:offset + 1] == ",":  # a doubled comma: ",,"
+        return text[:offset] + " " + text[offset + 1:]
     if "no object is open" in message or "no array is open" in message:
         return text[:offset]
     if "comments are not allowed" in message:
@@ -884,7 +886,7 @@ def _check_curl(ctx: PageContext, example: Example, diagnostics: list[Diagnostic
         diagnostics.append(ctx.at(example, line, col, "ED224",
                                   "the -d body is not valid JSON: " +
                                   ctx.file_lines(example, body_error.message, within), hint))
-        meant = tolerant_read(command.data.text)
+        meant = tolerant_read(_without_continuations(command.data.text))
         if meant is not None and named_keys is not None:
             diagnostics.extend(_front_matter_facts(ctx, example, meant, REQUEST, named_keys,
                                                    within))
