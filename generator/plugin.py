@@ -50,7 +50,7 @@ from .cache import digest
 from .errors import Diagnostic, ElementDocsError, Severity, format_text, summary_counts
 from .examples import strip_overrides
 from .pages import CODES_PAGE, build_nav, codes_markdown
-from .pipeline import CODE_FINGERPRINT, PageResult, Project, ProjectMemory
+from .pipeline import CODE_FINGERPRINT, PageResult, Project, ProjectMemory, dedupe
 from .quick import QuickRebuild
 from .settings import settings_from
 from .sitecache import SiteCache, page_key, search_entries
@@ -100,6 +100,7 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         self.project: Project | None = None
         self.setup_diagnostics: list[Diagnostic] = []
         self.page_diagnostics: dict[str, list[Diagnostic]] = {}  # by source path
+        self.logged_partial_problems: set[tuple[str, str, object]] = set()
         self.reads: dict[str, tuple[frozenset[str], frozenset[str]]] = {}  # partials, data
         self.memory = ProjectMemory()
         self._last_nav: str | None = None
@@ -137,6 +138,7 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
             if config.config_file_path and Path(config.config_file_path).is_file() else ""
         self.setup_diagnostics = list(self.project.setup_diagnostics)
         self.page_diagnostics = {}
+        self.logged_partial_problems = set()
         self.reads = {}
         self._log(self.project.setup_diagnostics)
         cache_dir = self.project.settings.cache_dir
@@ -350,7 +352,7 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         found = list(self.setup_diagnostics)
         for page in self.page_diagnostics.values():
             found.extend(page)
-        return found
+        return dedupe(found)  # a partial's problem counts once, whatever includes it
 
     def _record(self, source: str, result: PageResult) -> None:
         """Keep what the page reported (for the summary) and read (for quick rebuilds)."""
@@ -386,6 +388,12 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
     def _log(self, diagnostics: list[Diagnostic]) -> None:
         project = self.project
         for diagnostic in diagnostics:
+            if diagnostic.included_from and self.command != "serve":
+                # a partial's problem, alike on every page that includes it: logged once
+                seen = (diagnostic.code, diagnostic.message, diagnostic.location)
+                if seen in self.logged_partial_problems:
+                    continue
+                self.logged_partial_problems.add(seen)
             loc = diagnostic.location
             line = project.sources.line(loc.path, loc.line) if project and loc and loc.line \
                 else None
