@@ -408,7 +408,11 @@ _INSTANCE_KEYS = {"element", "elementId", "configuration", "providerData", "oaut
 
 def _near_instance(value: Any) -> bool:
     """A JSON value that has something of an instance example without being one."""
-    return isinstance(value, dict) and bool(_INSTANCE_KEYS & value.keys())
+    if not isinstance(value, dict):
+        return False
+    if "token" in value and "secret" in value and "element" not in value:
+        return False  # an OAuth 1 token answer: a known shape, not an instance
+    return bool(_INSTANCE_KEYS & value.keys())
 
 
 _CONFIG_KEY_RE = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)+")
@@ -855,6 +859,8 @@ def _check_curl(ctx: PageContext, example: Example, diagnostics: list[Diagnostic
     if not (to_instances or sends_instance or (command.data is not None and
                                                 "/instances" in path)):
         return None
+    if command.data is None and command.effective_method in ("GET", "HEAD", "DELETE"):
+        return None  # listing or removing instances: no body to compare, none to demand
     if not to_instances:
         arg = command.url_arg
         diagnostics.append(ctx.at(example, arg.line if arg else 1, arg.col if arg else 1,
