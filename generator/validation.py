@@ -133,6 +133,16 @@ def misspelled_keys(meta: dict[str, Any], known: Iterable[str]) -> dict[str, str
     return found
 
 
+def _page_value(doc: Document, key: str) -> Any:
+    """``doc.meta[key]``, or the value of the key's misspelling (reported on its own, ED104:
+    the rest of the page is checked as its author meant it)."""
+    if key in doc.meta:
+        return doc.meta[key]
+    wrong = next((k for k, meant in misspelled_keys(doc.meta, [key]).items()
+                  if meant == key), None)
+    return doc.meta.get(wrong) if wrong is not None else None
+
+
 def _front_matter_error(doc: Document, error: ValidationError,
                         known: list[str]) -> list[Diagnostic]:
     if error.validator == "additionalProperties" and not error.path:
@@ -492,7 +502,7 @@ def _key_without_element_key(ctx: PageContext, named: list[tuple[Example, Locate
     """An element page without elementKey whose examples name the element's key: the
     key is not compared with anything, so the page says so, once."""
     doc = ctx.doc
-    if not doc.is_element or "elementKey" in doc.meta or not named:
+    if not doc.is_element or _page_value(doc, "elementKey") is not None or not named:
         return []
     example, located, path, within = named[0]
     shown = _lookup(located.value, *[str(p) for p in path])
@@ -655,7 +665,7 @@ def _key_check(ctx: PageContext, example: Example, located: LocatedJSON, path: J
                within: Within = None,
                named_keys: list[tuple[Example, LocatedJSON, JSONPath, Within]] | None = None
                ) -> list[Diagnostic]:
-    page_key = ctx.doc.meta.get("elementKey")
+    page_key = _page_value(ctx.doc, "elementKey")
     shown = _lookup(located.value, *[str(p) for p in path])
     if isinstance(shown, str) and shown.strip() and named_keys is not None:
         named_keys.append((example, located, path, within))
