@@ -1016,7 +1016,8 @@ def _names_in_row(cells: list[str], spans: list[list[str]]) -> set[str]:
     return {name for name in names if name}
 
 
-_ELSEWHERE_RE = re.compile(r"event[\w ]*parameters?[^\n]*?(?:href=|\]\()", re.IGNORECASE)
+_ELSEWHERE_RE = re.compile(r"event[\w ]{0,80}parameters?[^\n]{0,300}?(?:href=|\]\()",
+                           re.IGNORECASE)
 
 
 def _check_parameters_table(ctx: PageContext, tables: list[Table],
