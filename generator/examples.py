@@ -209,7 +209,7 @@ def _invalid_mark(info: str, lines: list[str], fence_line: int) -> str | None:
     match = _INVALID_RE.search(info)
     if match is not None and not info.startswith("invalid"):
         return next((g for g in match.groups() if g is not None), "").strip()
-    above = fence_line - 1
+    above = min(fence_line, len(lines)) - 1  # (markdown-it counts CR-only lines too)
     while above >= 0 and not lines[above].strip():
         above -= 1
     if above >= 0 and "<!--" in lines[above]:

@@ -591,16 +591,15 @@ def dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     groups: dict[tuple[Any, ...], list[Diagnostic]] = {}
     for diagnostic in sorted(diagnostics, key=_full_order):
         key = (diagnostic.code, diagnostic.message, diagnostic.location, diagnostic.hint,
-               diagnostic.level, diagnostic.included_from if not diagnostic.included_from
-               else ())
+               diagnostic.level)
         groups.setdefault(key, []).append(diagnostic)
     unique = []
     for group in groups.values():
         first = group[0]
-        pages = []
+        pages: list[str] = []
         for other in group[1:]:
             page = other.included_from[-1].path if other.included_from else ""
-            if page and page not in pages and page != first.pages[0]:
+            if page and page not in pages and page not in first.pages:
                 pages.append(page)
         unique.append(replace(first, also_in=tuple(pages)) if pages else first)
     return sorted(unique, key=_full_order)
