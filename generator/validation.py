@@ -866,9 +866,8 @@ def _check_curl(ctx: PageContext, example: Example, diagnostics: list[Diagnostic
         sends_instance = meant is not None and _near_instance(meant.value) and \
             isinstance(meant.value, dict) and "element" in meant.value
     to_instances = path.rstrip("/").endswith("/instances")
-    if not (to_instances or sends_instance or (command.data is not None and
-                                                "/instances" in path)):
-        return None
+    if not (to_instances or sends_instance):
+        return None  # another call (an instance's own URL, a hub): not a creation
     if command.data is None and command.effective_method in ("GET", "HEAD", "DELETE"):
         return None  # listing or removing instances: no body to compare, none to demand
     if not to_instances:
@@ -987,8 +986,9 @@ def _compare_bodies(ctx: PageContext, example: Example, command: CurlCommand,
 # --- parameters table ------------------------------------------------------------------------
 
 
-_PARAMETER_HEADERS = {"parameter", "parameters", "name", "key", "field", "property",
-                      "configuration key", "parameter name"}
+_PARAMETER_HEADERS = {"parameter", "parameters", "configuration key", "parameter name"}
+# tables headed Name, Key or Field are Parameters tables under a Parameters heading only
+_NAME_HEADERS = {"name", "key", "field", "property"}
 _NOT_CONFIGURATION = re.compile(r"query|response|header|path|scope|error", re.IGNORECASE)
 
 
@@ -998,8 +998,9 @@ def _parameters_tables(tables: list[Table]) -> list[Table]:
     found = []
     for table in tables:
         first = table.header[0].lower().strip("`* ") if table.header else ""
-        if first in _PARAMETER_HEADERS and not _NOT_CONFIGURATION.search(
-                f"{table.header[0]} {table.heading}"):
+        named = first in _PARAMETER_HEADERS or (
+            first in _NAME_HEADERS and "parameter" in table.heading.lower())
+        if named and not _NOT_CONFIGURATION.search(f"{table.header[0]} {table.heading}"):
             found.append(table)
     return found
 
