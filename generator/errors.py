@@ -102,8 +102,9 @@ CODES: dict[str, CodeInfo] = {
                    "Add elementKey: to the front matter (the key the examples name) and "
                    "write {{ page.elementKey }} in the examples.", _LOAD, Severity.WARNING),
     "ED241": _code("Example marked invalid without a reason",
-                   "Give the reason: ```json invalid=\"why it is wrong on purpose\"``` or "
-                   "<!-- invalid: why --> on the line above the fence.", _EXAMPLE),
+                   "Give the reason in the fence's info string, invalid=\"why it is wrong "
+                   "on purpose\", or in an HTML comment 'invalid: why' on the line above "
+                   "the fence.", _EXAMPLE),
     "ED242": _code("Example marked invalid on purpose (counted, not checked)",
                    "Nothing to fix: remove the mark when the example should be checked "
                    "again.", _EXAMPLE, Severity.NOTE),
