@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import TextIO
 
 from . import __version__
+from .baseline import apply_baseline, read_baseline, write_baseline
 from .errors import (
     CODES,
     Diagnostic,
     ElementDocsError,
+    Severity,
     format_github,
     format_text,
     to_json,
@@ -62,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--jobs", "-j", type=_jobs, default="auto", metavar="N",
                        help="processes to check with: a number, or auto (default: one per "
                             "core for large projects)")
+    check.add_argument("--baseline", type=Path, metavar="FILE",
+                       help="show and fail on only the problems not recorded in FILE "
+                            "(known by code, file and message, not by line)")
+    check.add_argument("--write-baseline", action="store_true",
+                       help="record today's problems in the --baseline FILE and exit 0")
 
     fix = commands.add_parser(
         "fix", help="show (or with --write make) the fixes of mechanical defects",
@@ -320,9 +327,34 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
     paths = _resolved_paths(args, "check")
     if paths is None:
         return EXIT_USAGE
+    if args.write_baseline and args.baseline is None:
+        sys.stderr.write("generator check: error: --write-baseline needs --baseline FILE\n"
+                         "hint: generator check --baseline check-baseline.json "
+                         "--write-baseline\n")
+        return EXIT_USAGE
+    known = None
+    if args.baseline is not None and not args.write_baseline:
+        known = read_baseline(args.baseline)  # before the run: a missing file is a usage error
     report = project.check(_pages_among(project.settings, paths),
                            progress=_progress_printer(sys.stderr), jobs=args.jobs)
-    print_report(report, project, args.format, out, quiet=args.quiet)
+    if args.write_baseline:
+        count = write_baseline(args.baseline, report.diagnostics)
+        out.write(f"checked {report.pages} page{'s' * (report.pages != 1)}: recorded "
+                  f"{count} problem{'s' * (count != 1)} in {args.baseline}\n")
+        return EXIT_OK
+    baseline_note = ""
+    counts: dict[str, int] = {}
+    if known is not None:
+        filtered = apply_baseline(report.diagnostics, known)
+        report = CheckReport(report.pages, filtered.new)
+        counts = {"baseline_known": filtered.known, "baseline_fixed": filtered.gone}
+        baseline_note = f" ({filtered.known} known in the baseline"
+        if filtered.gone:
+            baseline_note += (f"; {filtered.gone} fixed since: --write-baseline records "
+                              "that")
+        baseline_note += ")"
+    print_report(report, project, args.format, out, quiet=args.quiet,
+                 baseline_note=baseline_note, counts=counts)
     return EXIT_ERRORS if report.errors else EXIT_OK
 
 
@@ -406,11 +438,15 @@ def _fix(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def print_report(report: CheckReport, project: Project, fmt: str, out: TextIO,
-                 quiet: bool = False) -> None:
+                 quiet: bool = False, baseline_note: str = "",
+                 counts: dict[str, int] | None = None) -> None:
+    marked = sum(1 for d in report.diagnostics if d.level is Severity.NOTE)
     diagnostics = [d for d in report.diagnostics if d.is_error or not quiet]
     if fmt == "json":
-        out.write(to_json(diagnostics, report.pages) + "\n")
+        out.write(to_json(diagnostics, report.pages, marked_invalid=marked,
+                          **(counts or {})) + "\n")
         return
+    diagnostics = [d for d in diagnostics if d.level is not Severity.NOTE]
     if fmt == "sarif":
         out.write(to_sarif(diagnostics, __version__) + "\n")
         return
@@ -423,9 +459,12 @@ def print_report(report: CheckReport, project: Project, fmt: str, out: TextIO,
             _inside(project.settings.root, loc.path) else None
         out.write(format_text(diagnostic, source) + "\n\n")
     errors = report.errors
-    warnings = len(report.diagnostics) - errors
+    warnings = len(report.diagnostics) - errors - marked
     summary = (f"checked {report.pages} page{'s' * (report.pages != 1)}: "
                f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}")
+    if marked:
+        summary += f", {marked} example{'s' * (marked != 1)} marked invalid"
+    summary += baseline_note
     if fmt == "github":
         hidden = _hidden_annotations(diagnostics)
         if hidden:

@@ -164,6 +164,8 @@ _SIMPLE_WORD = re.compile(r"(?:[^'\"\\ \t\r\n;&|()<>]++|'[^']*+')++(?=[ \t\r\n;&
 _GAP = re.compile(r"(?:[ \t\r]|\\\r?\n)+")
 _GAP_STARTS = set(_BLANKS + "\\")
 _OPTION_LINE = re.compile(r"[ \t]*-{1,2}[A-Za-z]")
+_QUERY_CHAR_RE = re.compile(r"[A-Za-z0-9_%<{\[]")  # what follows '&' in a query string
+_EXPANSION_RE = re.compile(r"\$(?:\{[^}\s]*\}?|\([^)\s]*\)?|[A-Za-z_]\w*)")
 
 
 class _Tokenizer:
@@ -211,6 +213,11 @@ class _Tokenizer:
                 newline = text.find("\n", i)
                 i = n if newline == -1 else newline
             elif char in _ENDS_COMMAND:
+                if char == "&" and words and 0 < i < n - 1 and text[i - 1] not in _BLANKS \
+                        and _QUERY_CHAR_RE.match(text[i + 1]):
+                    raise self.error(i, "unquoted '&' in the URL: the shell ends the command "
+                                     "here and runs it in the background",
+                                     "put the URL in single quotes: '...?a=1&b=2'")
                 break  # '&&', ';', '|': only the first command counts
             elif char in "<>" and not _PLACEHOLDER.match(text, i):
                 i = self.skip_redirection(i)
@@ -264,6 +271,7 @@ class _Tokenizer:
             else:
                 # the quotes go; the characters between them are taken as they are
                 pieces = raw.split("'")
+                self.check_expansion(start, pieces[2:-1:2], raw)
                 offsets = []
                 at = start
                 for piece in pieces:
@@ -311,6 +319,8 @@ class _Tokenizer:
                 run = _PLAIN_RUN.match(text, i)  # at least this character
                 assert run is not None
                 end = run.end()
+                if quoted and "$" in run.group():
+                    self.check_expansion(i, [run.group()], run.group())
                 chars.append(run.group())
                 offsets.extend(range(i, end))
                 i = end
@@ -319,6 +329,18 @@ class _Tokenizer:
             return None, i  # "2" of "2>&1": a file descriptor, not an argument
         line, col = self.pos(start)
         return _Word(word_text, start, line, col, Positions(offsets, self.newlines)), i
+
+    def check_expansion(self, start: int, unquoted: list[str], raw: str) -> None:
+        """``'...'${date}'...'``: an apostrophe meant as text ends the single quotes early,
+        and the shell expands what follows before curl sees it."""
+        for piece in unquoted:
+            found = _EXPANSION_RE.search(piece)
+            if found is not None:
+                offset = self.text.find(found.group(), start)
+                raise self.error(offset if offset >= 0 else start,
+                                 f"the shell expands {found.group()!r} here: an apostrophe "
+                                 "before it ends the single-quoted text",
+                                 "write '\\'' for each apostrophe inside '...'")
 
     def double_quoted(self, quote: int, chars: list[str], offsets: list[int],
                       after_single: bool = False) -> int:

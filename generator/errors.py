@@ -18,6 +18,7 @@ from typing import Any
 class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
+    NOTE = "note"  # counted in the summary, not a problem (an example marked invalid)
 
 
 @dataclass(frozen=True, order=True)
@@ -104,6 +105,16 @@ CODES: dict[str, CodeInfo] = {
     "ED215": _code("Code fence is never closed",
                    "Close the block with a line of ``` (as many backticks as opened it); "
                    "until then the rest of the page shows as code.", _EXAMPLE),
+    "ED120": _code("Examples name an element key but the page has no elementKey",
+                   "Add elementKey: to the front matter (the key the examples name) and "
+                   "write {{ page.elementKey }} in the examples.", _LOAD, Severity.WARNING),
+    "ED241": _code("Example marked invalid without a reason",
+                   "Give the reason in the fence's info string, invalid=\"why it is wrong "
+                   "on purpose\", or in an HTML comment 'invalid: why' on the line above "
+                   "the fence.", _EXAMPLE),
+    "ED242": _code("Example marked invalid on purpose (counted, not checked)",
+                   "Nothing to fix: remove the mark when the example should be checked "
+                   "again.", _EXAMPLE, Severity.NOTE),
     "ED216": _code("Markdown nested too deeply to check",
                    "Flatten the lists or quotes: past the reported line the nesting is deeper "
                    "than readers or parsers handle.", _EXAMPLE, Severity.WARNING),
@@ -188,6 +199,9 @@ class Diagnostic:
     hint: str = ""
     included_from: tuple[SourceLocation, ...] = ()
     severity: Severity | None = None  # None: the code's default severity
+    #: a problem in a partial, the same on every page that includes it, is reported once:
+    #: these are the pages (besides the one ``included_from`` names) it affects
+    also_in: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # One line, whatever the input: a message quotes keys, paths and text of the page,
@@ -207,7 +221,13 @@ class Diagnostic:
 
     def with_severity(self, severity: Severity) -> Diagnostic:
         return Diagnostic(self.code, self.message, self.location, self.hint,
-                          self.included_from, severity)
+                          self.included_from, severity, self.also_in)
+
+    @property
+    def pages(self) -> list[str]:
+        """The pages the problem affects (for a problem in a partial: each including page)."""
+        first = [self.included_from[-1].path] if self.included_from else []
+        return first + list(self.also_in)
 
     def sort_key(self) -> tuple[str, int, int, str]:
         loc = self.location or SourceLocation("")
@@ -224,6 +244,7 @@ class Diagnostic:
             "message": self.message,
             "hint": self.hint or CODES[self.code].fix,
             "included_from": [str(chain) for chain in self.included_from],
+            "pages": self.pages,
         }
 
     def one_line(self) -> str:
@@ -276,6 +297,8 @@ def format_text(diagnostic: Diagnostic, source_line: str | None = None) -> str:
             lines.append("    " + " " * min(len(prefix), 160) + "^")
     for where in diagnostic.included_from:
         lines.append(f"    included from {where}")
+    if diagnostic.also_in:
+        lines.append(f"    also on {_pages_list(diagnostic.also_in)}")
     hint = diagnostic.hint or CODES[diagnostic.code].fix
     lines.append(f"    hint: {hint}")
     return "\n".join(lines)
@@ -301,19 +324,30 @@ def format_github(diagnostic: Diagnostic) -> str:
     text = diagnostic.message
     if diagnostic.included_from:
         text += " (included from " + ", ".join(map(str, diagnostic.included_from)) + ")"
+    if diagnostic.also_in:
+        text += f"\nalso on {_pages_list(diagnostic.also_in)}"
     text += "\nhint: " + (diagnostic.hint or CODES[diagnostic.code].fix)
     return f"::{kind} {','.join(props)}::{esc(text)}"
 
 
+def _pages_list(pages: tuple[str, ...], shown: int = 10) -> str:
+    """"3 other pages: a.md, b.md, c.md" (the first ``shown`` of them named)."""
+    names = ", ".join(pages[:shown]) + (f", ... ({len(pages) - shown} more)"
+                                       if len(pages) > shown else "")
+    return f"{len(pages)} other page{'s' * (len(pages) != 1)}: {names}"
+
+
 def summary_counts(diagnostics: list[Diagnostic]) -> dict[str, int]:
     errors = sum(1 for d in diagnostics if d.is_error)
-    return {"errors": errors, "warnings": len(diagnostics) - errors}
+    notes = sum(1 for d in diagnostics if d.level is Severity.NOTE)
+    return {"errors": errors, "warnings": len(diagnostics) - errors - notes,
+            "marked_invalid": notes}
 
 
-def to_json(diagnostics: list[Diagnostic], pages: int) -> str:
+def to_json(diagnostics: list[Diagnostic], pages: int, **extra: int) -> str:
     payload = {
-        "diagnostics": [d.to_dict() for d in diagnostics],
-        "summary": {"pages": pages, **summary_counts(diagnostics)},
+        "diagnostics": [d.to_dict() for d in diagnostics if d.level is not Severity.NOTE],
+        "summary": {"pages": pages, **summary_counts(diagnostics), **extra},
     }
     return json.dumps(payload, indent=2, ensure_ascii=False)
 

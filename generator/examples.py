@@ -34,6 +34,11 @@ from .jsonlocate import JSONLocateError, LocatedJSON, parse_lazily
 REQUEST, RESPONSE, OAUTH_URL, CURL, OTHER = "request", "response", "oauth-url", "curl", "other"
 KINDS = (REQUEST, RESPONSE, OAUTH_URL, CURL, OTHER)
 _OVERRIDE_RE = re.compile(r"(?:^|\s)example=([\w.-]*)")
+# ```json invalid="why": the author shows a wrong example on purpose, and says why
+_INVALID_RE = re.compile(r"""(?:^|\s)invalid(?:=(?:"([^"]*)"|'([^']*)'|(\S*)))?(?=\s|$)""")
+# or an HTML comment on the line just above the fence: <!-- invalid: why -->
+_INVALID_COMMENT_RE = re.compile(r"<!--\s*(?:element-docs:\s*)?invalid\b:?\s*(.*?)\s*-->",
+                                 re.IGNORECASE)
 _JSON_LANGS = {"json", "json5", "javascript", "js", ""}
 _SHELL_LANGS = {"bash", "sh", "shell", "console", "curl", "zsh", ""}
 
@@ -49,6 +54,7 @@ class Example:
     indent: int  # columns of indentation removed from each content line
     heading: str  # the nearest heading above
     override: str | None = None  # the kind named in the info string, as written
+    invalid: str | None = None  # marked invalid on purpose: the reason given ("" if none)
     json: LocatedJSON | None = None
     json_error: JSONLocateError | None = None
 
@@ -188,10 +194,29 @@ def _example(code: _Code, lines: list[str], heading: str) -> Example:
         lang = lang.strip("{}.")
     match = _OVERRIDE_RE.search(info)
     override = match.group(1) if match else None
+    invalid = _invalid_mark(info, lines, start)
     example = Example(kind=OTHER, lang=lang, info=info, text=content, first_line=first,
-                      fence_line=start, indent=indent, heading=heading, override=override)
+                      fence_line=start, indent=indent, heading=heading, override=override,
+                      invalid=invalid)
     example.kind = classify(example)
     return example
+
+
+def _invalid_mark(info: str, lines: list[str], fence_line: int) -> str | None:
+    """The reason given for a deliberately invalid example ("" when none is given), or None
+    when the block is not marked: ``invalid="..."`` in the info string, or a comment
+    ``<!-- invalid: ... -->`` on the line above the fence (blank lines between allowed)."""
+    match = _INVALID_RE.search(info)
+    if match is not None and not info.startswith("invalid"):
+        return next((g for g in match.groups() if g is not None), "").strip()
+    above = min(fence_line, len(lines)) - 1  # (markdown-it counts CR-only lines too)
+    while above >= 0 and not lines[above].strip():
+        above -= 1
+    if above >= 0 and "<!--" in lines[above]:
+        comment = _INVALID_COMMENT_RE.search(lines[above])
+        if comment is not None:
+            return comment.group(1).strip()
+    return None
 
 
 # The reference path: markdown-it's tokens -----------------------------------------------------
@@ -758,8 +783,11 @@ def _classify_object(value: dict[str, Any], heading: str) -> str:
     if "oauthUrl" in value:
         return OAUTH_URL
     element = value.get("element")
-    if "token" in value or (isinstance(element, dict) and "id" in element and "id" in value):
+    if (isinstance(element, dict) and "id" in element and "id" in value) or \
+            ("token" in value and ("element" in value or "id" in value)):
         return RESPONSE
+    if "token" in value and "secret" in value and element is None:
+        return OTHER  # an OAuth 1 request-token answer: {token, secret}, not an instance
     if isinstance(element, dict) and ({"configuration", "providerData", "name"} & value.keys()):
         return REQUEST
     return _kind_from_heading(heading)
@@ -773,6 +801,11 @@ def _kind_from_heading(heading: str) -> str:
 
 
 def strip_overrides(markdown: str) -> str:
-    """Remove our ``example=...`` words from fence info strings before MkDocs sees them."""
-    return re.sub(r"^(\s*(?:`{3,}|~{3,})[^\n`]*?)\s+example=[\w.-]*", r"\1", markdown,
-                  flags=re.MULTILINE)
+    """Remove our ``example=...`` and ``invalid="..."`` words from fence info strings before
+    MkDocs sees them."""
+    markdown = re.sub(r"^(\s*(?:`{3,}|~{3,})[^\n`]*?)\s+example=[\w.-]*", r"\1", markdown,
+                      flags=re.MULTILINE)
+    if "invalid" not in markdown:
+        return markdown
+    return re.sub(r"""^(\s*(?:`{3,}|~{3,})[^\n`]*?)\s+invalid(?:=(?:"[^"\n]*"|'[^'\n]*'|\S*))?"""
+                  r"(?=\s|$)", r"\1", markdown, flags=re.MULTILINE)

@@ -590,7 +590,7 @@ def print_import_report(report: ImportReport, out: TextIO) -> None:
         where = loc.path if loc else "mkdocs.yml"
         line = f"line {loc.line}: " if loc and loc.line else ""
         seen[(where, f"{line}{diagnostic.level.value} {diagnostic.code} "
-                     f"{diagnostic.message}")] += 1
+                     f"{diagnostic.message}")] += max(1, len(diagnostic.pages))
     for (where, text), count in seen.items():  # a partial's problem once, not per page
         by_file.setdefault(where, []).append(
             text + (f" (in {count} pages that include it)" if count > 1 else ""))

@@ -29,10 +29,10 @@ from .documents import (
 )
 from .errors import Diagnostic, SourceLocation
 from .examples import extract
-from .schemas import SchemaStore, load_schemas
+from .schemas import FRONT_MATTER, SchemaStore, load_schemas
 from .settings import Settings, relative_posix
 from .templating import ALL_DATA, Renderer, RenderResult, load_data_files, partial_path
-from .validation import PageContext, check_examples, check_front_matter
+from .validation import PageContext, check_examples, check_front_matter, misspelled_keys
 
 HUB_TITLES = {"crm": "CRM", "helpdesk": "Help Desk", "finance": "Finance",
               "marketing": "Marketing", "ecommerce": "E-commerce", "erp": "ERP",
@@ -398,6 +398,11 @@ class Project:
     # checking -----------------------------------------------------------------------------
     def page_context(self, doc: Document) -> dict[str, Any]:
         page = {**self.settings.page_values(doc.rel), **doc.meta}  # Jekyll: defaults:, url
+        if doc.is_element:
+            # a misspelled key (elementkey) is reported once (ED104, "did you mean"); the
+            # page renders as meant instead of cascading into undefined variables
+            for wrong, meant in misspelled_keys(doc.meta, self.front_matter_keys).items():
+                page.setdefault(meant, doc.meta[wrong])
         if doc.hub is not None and not self.settings.jekyll:  # Jekyll has no hub alias
             page.setdefault("hub", doc.hub)
         page.setdefault("path", doc.rel)
@@ -472,11 +477,36 @@ class Project:
         rendered = self.renderer.render(doc.body, doc.rel, doc.body_first_line,
                                         self.page_context(doc))
         diagnostics.extend(rendered.diagnostics)
+        if any(d.code == "ED104" for d in diagnostics):
+            read = self._page_keys_read(doc, rendered)
+            diagnostics = [d for d in diagnostics if d.code != "ED104"
+                           or d.hint.startswith("did you mean")
+                           or _quoted_key(d.message) not in read]
         if not rendered.failed:
             blocks = extract(rendered.text)
             context = PageContext(doc, rendered, self.sources.line, self.schemas)
             diagnostics.extend(check_examples(context, blocks))
         return PageResult(rel, doc, rendered, diagnostics)
+
+    @property
+    def front_matter_keys(self) -> list[str]:
+        validator = self.schemas.get(FRONT_MATTER)
+        return list(validator.schema.get("properties", {})) if validator is not None else []
+
+    def _page_keys_read(self, doc: Document, rendered: RenderResult) -> set[str]:
+        """The ``page.x`` keys the page and the partials it included read: such a key is
+        the templates' own, not an unknown one."""
+        texts = [doc.body]
+        for name in rendered.partials:
+            try:
+                texts.append(partial_path(self.settings, name).read_text(encoding="utf-8",
+                                                                         errors="replace"))
+            except OSError:
+                continue
+        read: set[str] = set()
+        for text in texts:
+            read.update(_PAGE_KEY_RE.findall(text))
+        return read
 
     def check(self, paths: list[Path] | None = None,
               progress: Callable[[int, int], None] | None = None,
@@ -546,6 +576,14 @@ class Project:
                         progress(done, len(targets))
 
 
+_PAGE_KEY_RE = re.compile(r"\bpage\.([A-Za-z_][\w-]*)")
+
+
+def _quoted_key(message: str) -> str:
+    match = re.search(r"'([^']*)'", message)
+    return match.group(1) if match else ""
+
+
 _FIRST_INCLUDE_RE = re.compile(rb"\{%-?\s*include(?:_relative)?\s+([^\s%]+)")
 PARALLEL_CHUNK = 50
 LOAD_CHUNK = 250  # pages whose front matter a loading worker reads at a time
@@ -581,16 +619,24 @@ def _full_order(diagnostic: Diagnostic) -> tuple[Any, ...]:
 
 
 def dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
-    """Sorted, and a partial's problem reported once per including page, not once per use."""
-    seen: set[tuple[Any, ...]] = set()
-    unique = []
+    """Sorted, once each: a problem located in a partial that every including page has
+    alike (same code, place and message) is one report listing the pages it affects
+    (``Diagnostic.also_in``); problems that differ from page to page stay apart."""
+    groups: dict[tuple[Any, ...], list[Diagnostic]] = {}
     for diagnostic in sorted(diagnostics, key=_full_order):
-        key = (diagnostic.code, diagnostic.message, diagnostic.location,
-               diagnostic.included_from)
-        if key not in seen:
-            seen.add(key)
-            unique.append(diagnostic)
-    return unique
+        key = (diagnostic.code, diagnostic.message, diagnostic.location, diagnostic.hint,
+               diagnostic.level)
+        groups.setdefault(key, []).append(diagnostic)
+    unique = []
+    for group in groups.values():
+        first = group[0]
+        pages: list[str] = []
+        for other in group[1:]:
+            page = other.included_from[-1].path if other.included_from else ""
+            if page and page not in pages and page not in first.pages:
+                pages.append(page)
+        unique.append(replace(first, also_in=tuple(pages)) if pages else first)
+    return sorted(unique, key=_full_order)
 
 
 def _page_failure(exc: BaseException, doc: Document) -> Diagnostic:

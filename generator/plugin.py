@@ -55,10 +55,17 @@ from mkdocs.structure.pages import Page
 from .ahead import CheckAhead
 from .cache import digest
 from .documents import absolute
-from .errors import CODES, Diagnostic, ElementDocsError, format_text
+from .errors import (
+    CODES,
+    Diagnostic,
+    ElementDocsError,
+    Severity,
+    format_text,
+    summary_counts,
+)
 from .examples import strip_overrides
 from .pages import CODES_PAGE, FRONT_MATTER_SCHEMA_URL, build_nav, codes_markdown
-from .pipeline import CODE_FINGERPRINT, PageResult, Project, ProjectMemory
+from .pipeline import CODE_FINGERPRINT, PageResult, Project, ProjectMemory, dedupe
 from .present import present, present_html
 from .progress import Progress
 from .quick import QuickRebuild
@@ -156,6 +163,7 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         self.project: Project | None = None
         self.setup_diagnostics: list[Diagnostic] = []
         self.page_diagnostics: dict[str, list[Diagnostic]] = {}  # by source path
+        self.logged_partial_problems: set[tuple[str, str, object]] = set()
         self.reads: dict[str, tuple[frozenset[str], frozenset[str]]] = {}  # partials, data
         self.memory = ProjectMemory()
         self.state = ""  # see sitecache.output_state
@@ -196,6 +204,7 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
             if config.config_file_path and Path(config.config_file_path).is_file() else ""
         self.setup_diagnostics = list(self.project.setup_diagnostics)
         self.page_diagnostics = {}
+        self.logged_partial_problems = set()
         self.reads = {}
         self._log(self.project.setup_diagnostics)
         cache_dir = self.project.settings.cache_dir
@@ -484,7 +493,7 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         found = list(self.setup_diagnostics)
         for page in self.page_diagnostics.values():
             found.extend(page)
-        return found
+        return dedupe(found)  # a partial's problem counts once, whatever includes it
 
     def _record(self, source: str, result: PageResult) -> None:
         """Keep what the page reported (for the summary) and read (for quick rebuilds)."""
@@ -501,9 +510,11 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         pages = len(self._project().documents)
         log.info(f"element-docs: {self.rendered_pages} of {pages} pages rendered{rest}")
         if diagnostics:
-            errors = sum(1 for d in diagnostics if d.is_error)
-            log.info(f"element-docs: {errors} error(s), {len(diagnostics) - errors} "
-                     "warning(s)")
+            counts = summary_counts(diagnostics)
+            marked = (f", {counts['marked_invalid']} example(s) marked invalid"
+                      if counts["marked_invalid"] else "")
+            log.info(f"element-docs: {counts['errors']} error(s), {counts['warnings']} "
+                     f"warning(s){marked}")
 
     def _site_cache(self) -> SiteCache:
         if self.site_cache is None:
@@ -520,11 +531,19 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
             self._progress[0].clear()
         project = self.project
         for diagnostic in diagnostics:
+            if diagnostic.included_from and self.command != "serve":
+                # a partial's problem, alike on every page that includes it: logged once
+                seen = (diagnostic.code, diagnostic.message, diagnostic.location)
+                if seen in self.logged_partial_problems:
+                    continue
+                self.logged_partial_problems.add(seen)
             loc = diagnostic.location
             line = project.sources.line(loc.path, loc.line) if project and loc and loc.line \
                 else None
             text = format_text(diagnostic, line)
             if diagnostic.is_error:
                 log.error(text)
+            elif diagnostic.level is Severity.NOTE:
+                log.info(diagnostic.one_line())
             else:
                 log.warning(text)

@@ -11,6 +11,7 @@ markers*, so one render reports all of them at the exact place they appear.
 from __future__ import annotations
 
 import builtins
+import difflib
 import functools
 import re
 import time
@@ -208,7 +209,23 @@ class ReportingUndefined(jinja2.ChainableUndefined):
             return _state().problem("ED307", f"forbidden in templates: {hint}",
                                     "templates may only read page, site and include values",
                                     self._undefined_name or "")
-        return _state().problem("ED302", self._describe(), "", self._undefined_name or "")
+        return _state().problem("ED302", self._describe(), self._suggest(),
+                                self._undefined_name or "")
+
+    def _suggest(self) -> str:
+        """"did you mean page.elementKey?" when the name misspells a key the value has."""
+        name, owner = self._undefined_name, self._undefined_obj
+        if not isinstance(name, str) or not isinstance(owner, Mapping):
+            return ""
+        keys = [key for key in owner if isinstance(key, str)]
+        meant = next((key for key in keys if key.lower() == name.lower()), None)
+        if meant is None:
+            close = difflib.get_close_matches(name, keys, n=1, cutoff=0.8)
+            meant = close[0] if close else None
+        if meant is None:
+            return ""
+        where = _state().roots.get(id(owner))
+        return f"did you mean {where}.{meant}?" if where else f"did you mean '{meant}'?"
 
     def _describe(self) -> str:
         name: Any = self._undefined_name
@@ -1476,7 +1493,7 @@ class Renderer:
                         "(size limit)")
         except jinja2.TemplateSyntaxError as exc:
             failed = True
-            diagnostics.append(self._syntax_diagnostic(exc, rel, first_line))
+            diagnostics.append(self._syntax_diagnostic(exc, rel, first_line, source))
         except Exception as exc:  # noqa: BLE001 - every template error becomes a diagnostic
             failed = True
             diagnostics.append(self._runtime_diagnostic(exc, rel, first_line))
@@ -1507,7 +1524,7 @@ class Renderer:
                               1 if lineno else 0)
 
     def _syntax_diagnostic(self, exc: jinja2.TemplateSyntaxError, rel: str,
-                           first_line: int) -> Diagnostic:
+                           first_line: int, page_source: str = "") -> Diagnostic:
         # A syntax error in a partial surfaces when it is first included.
         # the lexer names the template by its file name: map it back to the template
         name = self.env.template_names.get(exc.filename or "", exc.name)  # type: ignore[attr-defined]
@@ -1524,9 +1541,37 @@ class Renderer:
             location = self._location_of(exc.name, line)
             message = (f"this '{opener}' is never closed (Jinja stopped at line "
                        f"{self._location_of(exc.name, exc.lineno).line}: {message})")
+        # a partial's error surfaces where it is included: the chain of includes that led
+        # to it is the traceback's template frames
+        chain: tuple[SourceLocation, ...] = ()
+        if exc.name and not exc.name.startswith(PAGE_PREFIX):
+            names = [n for n, _ in _template_frames(exc.__traceback__, self.env)]
+            if names and names[-1] == exc.name:
+                names.pop()
+            found = []
+            for index, includer in enumerate(names):
+                child = names[index + 1] if index + 1 < len(names) else exc.name
+                line = self._include_line(includer, child, page_source)
+                found.append(self._location_of(includer, line))
+            chain = tuple(reversed(found))
         return Diagnostic("ED301", message, location,
                           "close every {% %} and {{ }}; Jekyll tags like {% include x.md %} "
-                          "are supported as written")
+                          "are supported as written", chain)
+
+    def _include_line(self, includer: str, child: str, page_source: str) -> int:
+        """The line of ``includer`` (a page or a partial) that includes ``child``."""
+        if includer.startswith(PAGE_PREFIX):
+            text = page_source
+        else:
+            try:
+                text = self.env.loader.get_source(self.env, includer)[0]  # type: ignore[union-attr]
+            except Exception:  # noqa: BLE001 - the chain is a courtesy: never a crash
+                return 0
+        target = child[len(ROOT_PREFIX):] if child.startswith(ROOT_PREFIX) else child
+        for number, line in enumerate(text.split("\n"), start=1):
+            if "include" in line and target.rsplit("/", 1)[-1] in line:
+                return number
+        return 0
 
     def _runtime_diagnostic(self, exc: BaseException, rel: str, first_line: int) -> Diagnostic:
         frames = _template_frames(exc.__traceback__, self.env)

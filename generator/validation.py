@@ -20,7 +20,7 @@ from jsonschema.exceptions import ValidationError
 
 from .curl import CurlCommand, CurlParseError, parse_curl
 from .documents import Document
-from .errors import Diagnostic, SourceLocation
+from .errors import Diagnostic, Severity, SourceLocation
 from .examples import (
     CURL,
     OAUTH_URL,
@@ -30,6 +30,7 @@ from .examples import (
     Example,
     PageBlocks,
     Table,
+    _classify_object,
 )
 from .jsonlocate import (
     JSONLocateError,
@@ -73,7 +74,9 @@ def check_front_matter(doc: Document, schemas: SchemaStore) -> list[Diagnostic]:
                 reported.add(str(error.path[0]))
     diagnostics.extend(_html_in_front_matter(doc, reported))
     diagnostics.extend(_placeholder_labels(doc))
-    if doc.hub is None and doc.path.name == "authenticate.md":
+    jekyll = doc.settings is not None and doc.settings.jekyll
+    if doc.hub is None and doc.path.name == "authenticate.md" and not jekyll:
+        # (a Jekyll tree's navigation is its own layouts' business, not the hub)
         # the element's hub is read from its authenticate page (the catalog and navigation
         # take it from there); its other pages (events, bulk, API docs) need not repeat it
         diagnostics.append(Diagnostic("ED108", "element page has no hub (hub: or hdOrcrm:)",
@@ -128,13 +131,52 @@ def _html_in_front_matter(doc: Document, reported: set[str]) -> list[Diagnostic]
     return found
 
 
+def near_miss(key: str, known: Iterable[str], cutoff: float = 0.8) -> str | None:
+    """The known key that ``key`` misspells (``elementkey``, ``elementKye``), if any."""
+    known = [k for k in known if k != key]
+    for candidate in known:
+        if candidate.lower() == key.lower():
+            return candidate
+    close = difflib.get_close_matches(key, known, n=1, cutoff=cutoff)
+    return close[0] if close else None
+
+
+def misspelled_keys(meta: dict[str, Any], known: Iterable[str]) -> dict[str, str]:
+    """{misspelled key: the known key it stands for} for keys of ``meta`` that are not
+    known but close to a known key the page does not have."""
+    known = list(known)
+    found = {}
+    for key in meta:
+        if not isinstance(key, str) or key in known:
+            continue
+        meant = near_miss(key, known)
+        if meant is not None and meant not in meta:
+            found[key] = meant
+    return found
+
+
+def _page_value(doc: Document, key: str) -> Any:
+    """``doc.meta[key]``, or the value of the key's misspelling (reported on its own, ED104:
+    the rest of the page is checked as its author meant it)."""
+    if key in doc.meta:
+        return doc.meta[key]
+    wrong = next((k for k, meant in misspelled_keys(doc.meta, [key]).items()
+                  if meant == key), None)
+    return doc.meta.get(wrong) if wrong is not None else None
+
+
 def _front_matter_error(doc: Document, error: ValidationError,
                         known: list[str]) -> list[Diagnostic]:
     if error.validator == "additionalProperties" and not error.path:
+        jekyll = doc.settings is not None and doc.settings.jekyll
         found = []
         for key in sorted(set(doc.meta) - set(known)):
-            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-            hint = (f"did you mean '{close[0]}'?" if close else
+            close = near_miss(key, known, 0.6)
+            if jekyll and (near_miss(key, known) is None or close in doc.meta):
+                # a Jekyll tree's own keys (its layouts read them): only a near-miss of
+                # a key we know is worth a word
+                continue
+            hint = (f"did you mean '{close}'?" if close else
                     "remove it, or add it to the project's front-matter schema")
             found.append(Diagnostic("ED104", f"unknown front-matter key '{key}'",
                                     doc.key_location(key), hint))
@@ -281,8 +323,16 @@ def check_examples(ctx: PageContext, blocks: PageBlocks) -> list[Diagnostic]:
                              "blocks inside this nesting are not checked")
         for line in blocks.too_deep]
     requests: list[tuple[Example, LocatedJSON]] = []  # every request body, in page order
+    fragments: list[tuple[Example, LocatedJSON]] = []  # configuration fragments
     curls: list[tuple[Example, CurlCommand, LocatedJSON | None]] = []
+    named_keys: list[tuple[Example, LocatedJSON, JSONPath, Within]] = []
+    checked: list[Example] = []
+    flow = _page_flow(ctx, blocks)
     for example in blocks.examples:
+        if example.invalid is not None:
+            diagnostics.append(_marked_invalid(ctx, example))
+            continue  # shown wrong on purpose: nothing else to say about it
+        checked.append(example)
         kind = example.kind
         schema_name = SCHEMA_OF_KIND.get(kind, kind)
         if kind not in (REQUEST, RESPONSE, OAUTH_URL, CURL, OTHER) and \
@@ -294,20 +344,29 @@ def check_examples(ctx: PageContext, blocks: PageBlocks) -> list[Diagnostic]:
                                       "or the name of a schema in the project's schemas/"))
             continue
         if kind == CURL:
-            parsed = _check_curl(ctx, example, diagnostics)
+            parsed = _check_curl(ctx, example, diagnostics, named_keys)
             if parsed:
                 curls.append(parsed)
             continue
         if example.json_error is not None and (example.looks_like_json or kind != OTHER):
+            if _loose_fence(example) and not (doc.is_element and
+                                              _has_example_shape(example.text)):
+                continue  # no language, not JSON and not shaped like an example: prose
             error = example.json_error
             diagnostics.append(ctx.at(example, error.line, error.col, "ED210",
                                       "invalid JSON: " + ctx.file_lines(example, error.message),
                                       ctx.file_lines(example, error.hint)))
-            located = _before_extra_closer(example)
+            located = tolerant_read(example.text)
             if located is None:
                 continue
-        else:
-            located = example.json
+            if kind == OTHER and isinstance(located.value, dict):
+                kind = _classify_object(located.value, example.heading)
+            if kind in (REQUEST, RESPONSE):
+                # what can still be read is still compared with the front matter
+                diagnostics.extend(_front_matter_facts(ctx, example, located, kind,
+                                                       named_keys))
+            continue
+        located = example.json
         if located is None:
             continue
         diagnostics.extend(ctx.at_path(example, located, path, "ED214",
@@ -315,34 +374,218 @@ def check_examples(ctx: PageContext, blocks: PageBlocks) -> list[Diagnostic]:
                                        "JSON readers keep only one of the two values")
                            for path, _ in located.duplicate_keys)
         if kind == OTHER:
-            # example=other is the author saying so: nothing to warn about
+            if _is_configuration_fragment(located.value):
+                fragments.append((example, located))
+                continue
+            # example=other is the author saying so: nothing to warn about; a block that
+            # has nothing of an instance example is some other JSON (an error message...)
             if doc.is_element and example.override is None and \
-                    isinstance(located.value, dict | list):
+                    _near_instance(located.value):
                 diagnostics.append(ctx.at(example, 1, 1, "ED212",
                                           "JSON block is not a request, response or OAuth URL "
                                           "example, so nothing checks it"))
             continue
+        request_flow = _request_flow(located.value, flow) if kind == REQUEST else flow
         try:
             errors = ctx.schemas.errors(schema_name, located.value)
         except SchemaFailure as failure:
             errors = []
             diagnostics.append(ctx.at(example, 1, 1, "ED251", failure.message, failure.hint))
         for error in errors:
+            if kind == REQUEST and request_flow != "oauth2" and _oauth2_only(error):
+                continue  # providerData.code and the callback URL belong to OAuth 2
             diagnostics.append(_schema_diagnostic(ctx, example, located, error, schema_name))
         if kind == RESPONSE:
-            diagnostics.extend(_check_response(ctx, example, located))
+            diagnostics.extend(_check_response(ctx, example, located, named_keys))
         elif kind == REQUEST:
-            diagnostics.extend(_check_request(ctx, example, located))
+            diagnostics.extend(_check_request(ctx, example, located, named_keys=named_keys))
             requests.append((example, located))
         elif kind == OAUTH_URL:
             diagnostics.extend(_check_oauth_url(ctx, example, located))
     for example, command, body in curls:
-        request = _request_for(example, requests)
-        if body is not None and request is not None:
+        if body is None:
+            continue  # no -d body (or none that parses): nothing to compare
+        request = _request_for(example, body, requests)
+        if request is not None:
             diagnostics.extend(_compare_bodies(ctx, example, command, body, request))
-    diagnostics.extend(_check_parameters_table(ctx, blocks.tables, requests, curls))
-    diagnostics.extend(_check_fences_closed(ctx, blocks.examples))
+    diagnostics.extend(_check_parameters_table(ctx, blocks.tables, requests, fragments,
+                                               curls))
+    diagnostics.extend(_check_fences_closed(ctx, checked))
+    diagnostics.extend(_key_without_element_key(ctx, named_keys))
     return diagnostics
+
+
+# --- deliberately invalid examples, loose fences, shapes --------------------------------------
+
+
+def _marked_invalid(ctx: PageContext, example: Example) -> Diagnostic:
+    if not example.invalid:
+        return ctx.at_rendered_line(
+            example.fence_line, "ED241", "example marked invalid without a reason",
+            'say why it is wrong on purpose: invalid="shows the error a missing comma gives"')
+    return ctx.at_rendered_line(example.fence_line, "ED242",
+                                f"example marked invalid on purpose: {example.invalid}")
+
+
+def _loose_fence(example: Example) -> bool:
+    """A fence without a language (or indented code) that was not marked as an example."""
+    return example.lang == "" and example.override is None
+
+
+_EXAMPLE_SHAPE_RE = re.compile(r'"(?:element|elementId|configuration|providerData|oauthUrl|'
+                               r'token)"\s*:')
+
+
+def _has_example_shape(text: str) -> bool:
+    return bool(_EXAMPLE_SHAPE_RE.search(text))
+
+
+_INSTANCE_KEYS = {"element", "elementId", "configuration", "providerData", "oauthUrl", "token"}
+
+
+def _near_instance(value: Any) -> bool:
+    """A JSON value that has something of an instance example without being one."""
+    if not isinstance(value, dict):
+        return False
+    if "token" in value and "secret" in value and "element" not in value:
+        return False  # an OAuth 1 token answer: a known shape, not an instance
+    return bool(_INSTANCE_KEYS & value.keys())
+
+
+_CONFIG_KEY_RE = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)+")
+
+
+def _is_configuration_fragment(value: Any) -> bool:
+    """``{"event.notification.enabled": true, ...}``: keys to add to ``configuration``."""
+    return isinstance(value, dict) and bool(value) and all(
+        isinstance(key, str) and _CONFIG_KEY_RE.fullmatch(key) for key in value)
+
+
+# --- the tolerant second reading of JSON that does not parse -------------------------------
+
+
+def tolerant_read(text: str) -> LocatedJSON | None:
+    """What can still be read of JSON that does not parse: the common slips (a missing or
+    trailing comma, a stray closer, a comment, an unclosed bracket) mended in place, every
+    line kept where it was so the positions still point into ``text``; None when the text
+    cannot be mended that way."""
+    for _ in range(MAX_MENDS):
+        try:
+            return parse(text)
+        except JSONLocateError as exc:
+            mended = _mend(text, exc)
+            if mended is None or mended == text:
+                return None
+            text = mended
+    return None
+
+
+MAX_MENDS = 20
+
+
+def _mend(text: str, error: JSONLocateError) -> str | None:
+    lines = text.split("\n")
+    offset = sum(len(line) + 1 for line in lines[:error.line - 1]) + error.col - 1
+    message = error.message
+    if "missing comma" in message:
+        blank = offset - 1
+        while blank >= 0 and text[blank] in " \t\n":
+            if text[blank] in " \t":
+                return text[:blank] + "," + text[blank + 1:]
+            blank -= 1
+        return text[:offset] + "," + text[offset:]
+    if "trailing comma" in message:
+        comma = text.rfind(",", 0, offset + 1)
+        return None if comma < 0 else text[:comma] + " " + text[comma + 1:]
+    if text[offset:offset + 1] == ",":  # a doubled comma: ",,"
+        return text[:offset] + " " + text[offset + 1:]
+    if "no object is open" in message or "no array is open" in message:
+        return text[:offset]
+    if "comments are not allowed" in message:
+        end = text.find("\n", offset)
+        end = len(text) if end < 0 else end
+        return text[:offset] + " " * (end - offset) + text[end:]
+    if "unexpected end of input" in message:
+        opened = re.search(r"'([\[{])' opened", message)
+        if opened:
+            return text + ("}" if opened.group(1) == "{" else "]")
+    return None
+
+
+def _front_matter_facts(ctx: PageContext, example: Example, located: LocatedJSON, kind: str,
+                        named_keys: list[tuple[Example, LocatedJSON, JSONPath, Within]],
+                        within: Within = None) -> list[Diagnostic]:
+    """The ids and keys of an example compared with the front matter (nothing else)."""
+    if kind == RESPONSE:
+        found = _id_checks(ctx, example, located)
+        found.extend(_key_check(ctx, example, located, ("element", "key"), within, named_keys))
+        return found
+    return _key_check(ctx, example, located, ("element", "key"), within, named_keys)
+
+
+def _key_without_element_key(ctx: PageContext, named: list[tuple[Example, LocatedJSON,
+                                                                 JSONPath, Within]]
+                             ) -> list[Diagnostic]:
+    """An element page without elementKey whose examples name the element's key: the
+    key is not compared with anything, so the page says so, once."""
+    doc = ctx.doc
+    if not doc.is_element or _page_value(doc, "elementKey") is not None or not named:
+        return []
+    example, located, path, within = named[0]
+    shown = _lookup(located.value, *[str(p) for p in path])
+    return [ctx.at_path(example, located, path, "ED120",
+                        f"the example names the element key '{shown}' but the page has no "
+                        "elementKey, so nothing checks it",
+                        f"add 'elementKey: {shown}' to the front matter, and write "
+                        "{{ page.elementKey }} in the example", within=within)]
+
+
+# --- auth flows ---------------------------------------------------------------------------
+
+
+_FLOW_WORDS = (("oauth1", re.compile(r"\boauth\s*1(?:\.0a?)?\b|\brequest token\b", re.I)),
+               ("client_credentials", re.compile(r"\bclient[ _]credentials\b", re.I)))
+
+
+def _page_flow(ctx: PageContext, blocks: PageBlocks) -> str:
+    """The authentication flow the page documents: authType, else what its text says
+    (OAuth 1, client credentials), else OAuth 2 when it shows an OAuth URL step."""
+    explicit = ctx.doc.meta.get("authType")
+    if isinstance(explicit, str):
+        return explicit
+    text = ctx.rendered.text
+    if not re.search(r"\boauth\s*2", text, re.I):
+        for flow, words in _FLOW_WORDS:
+            if words.search(text):
+                return flow
+    return "oauth2"
+
+
+def _request_flow(value: Any, page_flow: str) -> str:
+    """The flow of one request body: its authentication.type, or its providerData."""
+    configuration = _lookup(value, "configuration")
+    declared = configuration.get("authentication.type") if isinstance(configuration,
+                                                                      dict) else None
+    if isinstance(declared, str) and declared.strip():
+        lowered = declared.lower()
+        if "oauth2" in lowered or lowered == "oauth":
+            return "oauth2"
+        return lowered
+    provider = _lookup(value, "providerData")
+    if isinstance(provider, dict):
+        if "code" in provider:
+            return "oauth2"
+        if provider.keys() & {"oauth_token", "oauth_verifier", "token", "secret"}:
+            return "oauth1"
+    return page_flow
+
+
+def _oauth2_only(error: ValidationError) -> bool:
+    """A schema error that only an OAuth 2 authorization-code request can have."""
+    schema_path = list(error.schema_path)
+    if error.validator == "required" and "providerData" in schema_path:
+        return True
+    return "then" in schema_path and "callback" in error.message
 
 
 # an opening fence, after any list-item or block-quote markers in front of it
@@ -404,33 +647,55 @@ def _lookup(value: Any, *keys: str) -> Any:
     return value
 
 
-def _check_response(ctx: PageContext, example: Example, located: LocatedJSON
+def _check_response(ctx: PageContext, example: Example, located: LocatedJSON,
+                    named_keys: list[tuple[Example, LocatedJSON, JSONPath, Within]]
                     ) -> list[Diagnostic]:
     doc, value = ctx.doc, located.value
-    found: list[Diagnostic] = []
-    page_id = doc.meta.get("elementId")
-    for path in (("element", "id"), ("elementId",)):
-        shown = _lookup(value, *path)
-        if isinstance(page_id, int) and isinstance(shown, int) and shown != page_id:
-            found.append(ctx.at_path(
-                example, located, path, "ED201",
-                f"{format_path(path)} is {shown} but the page's elementId is {page_id}",
-                f"use one id: set elementId ({doc.key_location('elementId')}) and the "
-                "example to the element's real id"))
-    found.extend(_key_check(ctx, example, located, ("element", "key")))
+    found = _id_checks(ctx, example, located)
+    found.extend(_key_check(ctx, example, located, ("element", "key"), None, named_keys))
     hub = _lookup(value, "element", "hub")
     if isinstance(hub, str) and doc.hub and hub.lower() != doc.hub.lower():
         found.append(ctx.at_path(example, located, ("element", "hub"), "ED203",
                                  f"$.element.hub is '{hub}' but the page's hub is "
                                  f"'{doc.hub}'"))
     found.extend(_secret_checks(ctx, example, located, [("token",)]))
+    configuration = _lookup(value, "configuration")
+    if isinstance(configuration, dict):
+        # what the platform stored for the instance: a real-looking secret there is as
+        # much a leak (new: a warning until measured on more trees)
+        paths = [("configuration", key) for key in configuration
+                 if _SECRET_NAME_RE.search(str(key))]
+        found.extend(d.with_severity(Severity.WARNING)
+                     for d in _secret_checks(ctx, example, located, paths))
+    return found
+
+
+_SECRET_NAME_RE = re.compile(r"secret|token|password|key$|apikey", re.IGNORECASE)
+
+
+def _id_checks(ctx: PageContext, example: Example, located: LocatedJSON) -> list[Diagnostic]:
+    doc = ctx.doc
+    found = []
+    page_id = doc.meta.get("elementId")
+    for path in (("element", "id"), ("elementId",)):
+        shown = _lookup(located.value, *path)
+        if isinstance(page_id, int) and isinstance(shown, int) and shown != page_id:
+            found.append(ctx.at_path(
+                example, located, path, "ED201",
+                f"{format_path(path)} is {shown} but the page's elementId is {page_id}",
+                f"use one id: set elementId ({doc.key_location('elementId')}) and the "
+                "example to the element's real id"))
     return found
 
 
 def _key_check(ctx: PageContext, example: Example, located: LocatedJSON, path: JSONPath,
-               within: Within = None) -> list[Diagnostic]:
-    page_key = ctx.doc.meta.get("elementKey")
+               within: Within = None,
+               named_keys: list[tuple[Example, LocatedJSON, JSONPath, Within]] | None = None
+               ) -> list[Diagnostic]:
+    page_key = _page_value(ctx.doc, "elementKey")
     shown = _lookup(located.value, *[str(p) for p in path])
+    if isinstance(shown, str) and shown.strip() and named_keys is not None:
+        named_keys.append((example, located, path, within))
     if isinstance(page_key, str) and isinstance(shown, str) and shown != page_key:
         return [ctx.at_path(example, located, path, "ED202",
                             f"{format_path(path)} is '{shown}' but the page's elementKey is "
@@ -440,8 +705,10 @@ def _key_check(ctx: PageContext, example: Example, located: LocatedJSON, path: J
 
 
 def _check_request(ctx: PageContext, example: Example, located: LocatedJSON,
-                   within: Within = None) -> list[Diagnostic]:
-    found = _key_check(ctx, example, located, ("element", "key"), within)
+                   within: Within = None,
+                   named_keys: list[tuple[Example, LocatedJSON, JSONPath, Within]] | None = None
+                   ) -> list[Diagnostic]:
+    found = _key_check(ctx, example, located, ("element", "key"), within, named_keys)
     paths: list[JSONPath] = []
     for section in ("configuration", "providerData"):
         block = _lookup(located.value, section)
@@ -471,8 +738,9 @@ _DIGIT_RE = re.compile(r"\d")
 _LETTER_RE = re.compile(r"[A-Za-z]")
 
 
-def looks_like_secret(value: str) -> bool:
-    """True for values that look like real credentials rather than placeholders."""
+def looks_like_secret(value: str, key: str = "") -> bool:
+    """True for values that look like real credentials rather than placeholders; ``key``
+    is the name the value is given under (a value that spells it is a placeholder)."""
     if _SECRET_FORMATS.search(value):
         return True
     if _PLACEHOLDER_RE.search(value) or value.startswith(("http://", "https://")):
@@ -484,13 +752,63 @@ def looks_like_secret(value: str) -> bool:
         return False
     if not (_DIGIT_RE.search(candidate) and _LETTER_RE.search(candidate)):
         return False
+    if placeholder_shape(candidate, key):
+        return False
     counts = Counter(candidate)
     entropy = -sum(n / len(candidate) * math.log2(n / len(candidate)) for n in counts.values())
     return entropy >= 3.5
 
 
+# words sample values are made of, besides the name of their own key
+_SAMPLE_WORDS = frozenset({
+    "api", "key", "keys", "secret", "token", "access", "refresh", "client", "consumer", "id",
+    "user", "username", "pass", "password", "code", "auth", "oauth", "org", "organization",
+    "element", "instance", "my", "test", "demo", "abc", "xyz", "app", "private", "public",
+    "bearer", "session", "value", "string", "sample", "temp", "new", "the", "a"})
+
+
+def placeholder_shape(value: str, key: str = "") -> bool:
+    """Sample values as authors write them: the key's own name plus digits
+    (``api_key_1234567``), letters and digits in running order (``ABC/D/efgHIJK1234lmnop``),
+    one short chunk repeated (``abcabcabcabc``), runs of x."""
+    if re.search(r"[xX]{4,}", value):
+        return True
+    letters = re.sub(r"[^a-z]", "", value.lower())
+    rest = re.sub(r"[A-Za-z]", "", value)
+    if not rest.strip("0123456789_-. ") and letters:
+        words = {w for w in re.split(r"[^a-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2",
+                                                         key).lower()) if w}
+        if _spelled_from(letters, _SAMPLE_WORDS | words | {"".join(sorted(words))}):
+            return True
+    if _running_order(value):
+        return True
+    return bool(re.fullmatch(r"(.{1,8}?)\1{2,}.{0,8}", value, re.DOTALL))
+
+
+def _spelled_from(letters: str, words: frozenset[str] | set[str]) -> bool:
+    """Whether ``letters`` is a run of the given words, one after another."""
+    reachable = [True] + [False] * len(letters)
+    for end in range(1, len(letters) + 1):
+        reachable[end] = any(reachable[start] and letters[start:end] in words
+                             for start in range(max(0, end - 14), end))
+    return reachable[-1]
+
+
+def _running_order(value: str) -> bool:
+    """Most neighbouring letters or digits follow each other (abc, 1234, ABC/D/efg)."""
+    chars = [c.lower() for c in value if c.isalnum()]
+    if len(chars) < 8:
+        return False
+    steps = sum(1 for a, b in zip(chars, chars[1:], strict=False) if ord(b) - ord(a) == 1)
+    return steps >= 0.6 * (len(chars) - 1)
+
+
 # the same placeholders and sample values recur on page after page
 _seems_secret = lru_cache(maxsize=4096)(looks_like_secret)
+
+# values that are short-lived by nature: a sample that looks real is worth a word, not a stop
+_SHORT_LIVED = {("providerData", "code"), ("providerData", "oauth_verifier"),
+                ("providerData", "oauth_token")}
 
 
 def _secret_checks(ctx: PageContext, example: Example, located: LocatedJSON,
@@ -498,7 +816,15 @@ def _secret_checks(ctx: PageContext, example: Example, located: LocatedJSON,
     found = []
     for path in paths:
         value = _lookup(located.value, *[str(p) for p in path])
-        if isinstance(value, str) and _seems_secret(value):
+        if isinstance(value, str) and _seems_secret(value, str(path[-1]) if path else ""):
+            if tuple(path) in _SHORT_LIVED:
+                found.append(ctx.at_path(
+                    example, located, path, "ED240",
+                    f"{format_path(path)} looks like a real authorization grant code",
+                    "a grant code is short-lived, but a real-looking one reads like a leak: "
+                    "write a placeholder such as <AUTHORIZATION_GRANT_CODE>",
+                    within=within).with_severity(Severity.WARNING))
+                continue
             found.append(ctx.at_path(example, located, path, "ED240",
                                      f"{format_path(path)} looks like a real credential",
                                      within=within))
@@ -518,7 +844,8 @@ _OAUTH_PATH_RE = re.compile(r"/elements/([^/]+)/oauth/url")
 _AUTH_SECRET_RE = re.compile(r"(?:User|Organization|Element)\s+([^,\s]+)")
 
 
-def _check_curl(ctx: PageContext, example: Example, diagnostics: list[Diagnostic]
+def _check_curl(ctx: PageContext, example: Example, diagnostics: list[Diagnostic],
+                named_keys: list[tuple[Example, LocatedJSON, JSONPath, Within]] | None = None
                 ) -> tuple[Example, CurlCommand, LocatedJSON | None] | None:
     try:
         command = parse_curl(example.text)
@@ -539,6 +866,15 @@ def _check_curl(ctx: PageContext, example: Example, diagnostics: list[Diagnostic
                                       "ED202", f"the OAuth URL names element "
                                       f"'{oauth.group(1)}' but the page's elementKey is "
                                       f"'{page_key}'"))
+    names = {name: value for name, value, _ in command.headers}
+    for name, value, arg in command.headers:
+        # whatever the command calls, real secrets in its header are a leak
+        if name == "authorization":
+            secrets = _AUTH_SECRET_RE.findall(value)
+            if any(_seems_secret(s) for s in secrets):
+                diagnostics.append(ctx.at(example, arg.line, arg.col, "ED240",
+                                          "the authorization header holds what looks "
+                                          "like a real secret"))
     # the -d body is parsed once; a syntax error in it is reported below, at its line
     body: LocatedJSON | None = None
     body_error: JSONLocateError | None = None
@@ -550,10 +886,17 @@ def _check_curl(ctx: PageContext, example: Example, diagnostics: list[Diagnostic
     body_value = body.value if body is not None else None
     sends_instance = isinstance(body_value, dict) and "element" in body_value and bool(
         {"configuration", "providerData", "name"} & body_value.keys())
+    if body_error is not None and command.data is not None and not sends_instance:
+        # what the body was meant to be, read tolerantly: an instance body that does
+        # not parse is still an instance body
+        meant = tolerant_read(_without_continuations(command.data.text))
+        sends_instance = meant is not None and _near_instance(meant.value) and \
+            isinstance(meant.value, dict) and "element" in meant.value
     to_instances = path.rstrip("/").endswith("/instances")
-    if not (to_instances or sends_instance or (command.data is not None and
-                                                "/instances" in path)):
-        return None
+    if not (to_instances or sends_instance):
+        return None  # another call (an instance's own URL, a hub): not a creation
+    if command.data is None and command.effective_method in ("GET", "HEAD", "DELETE"):
+        return None  # listing or removing instances: no body to compare, none to demand
     if not to_instances:
         arg = command.url_arg
         diagnostics.append(ctx.at(example, arg.line if arg else 1, arg.col if arg else 1,
@@ -562,18 +905,9 @@ def _check_curl(ctx: PageContext, example: Example, diagnostics: list[Diagnostic
     if command.effective_method != "POST":
         diagnostics.append(ctx.at(example, 1, 1, "ED221", f"cURL creates an instance with "
                                   f"{command.effective_method}; POST /instances is required"))
-    names = {name: value for name, value, _ in command.headers}
     if "authorization" not in names:
         diagnostics.append(ctx.at(example, 1, 1, "ED222", "cURL lacks the authorization "
                                   "header (User and Organization secrets)"))
-    else:
-        for name, value, arg in command.headers:
-            if name == "authorization":
-                secrets = _AUTH_SECRET_RE.findall(value)
-                if any(_seems_secret(s) for s in secrets):
-                    diagnostics.append(ctx.at(example, arg.line, arg.col, "ED240",
-                                              "the authorization header holds what looks "
-                                              "like a real secret"))
     if "json" not in names.get("content-type", ""):
         diagnostics.append(ctx.at(example, 1, 1, "ED222", "cURL lacks "
                                   "-H 'content-type: application/json'"))
@@ -587,36 +921,59 @@ def _check_curl(ctx: PageContext, example: Example, diagnostics: list[Diagnostic
     if body is None:
         assert body_error is not None  # there is data, and it did not parse
         line, col = within(body_error.line, body_error.col)
+        hint = ctx.file_lines(example, body_error.hint, within)
+        if "\\\n" in command.data.text:
+            hint = ("inside '...' a backslash at the end of a line stays in the body: "
+                    "remove those backslashes (the quote already spans the lines)")
         diagnostics.append(ctx.at(example, line, col, "ED224",
                                   "the -d body is not valid JSON: " +
-                                  ctx.file_lines(example, body_error.message, within),
-                                  ctx.file_lines(example, body_error.hint, within)))
+                                  ctx.file_lines(example, body_error.message, within), hint))
+        meant = tolerant_read(_without_continuations(command.data.text))
+        if meant is not None and named_keys is not None:
+            diagnostics.extend(_front_matter_facts(ctx, example, meant, REQUEST, named_keys,
+                                                   within))
         return example, command, None
-    diagnostics.extend(_check_request(ctx, example, body, within))
+    diagnostics.extend(_check_request(ctx, example, body, within, named_keys))
     return example, command, body
 
 
-def _before_extra_closer(example: Example) -> LocatedJSON | None:
-    """A block that is complete JSON followed by a stray '}' or ']' (a common slip): the
-    value before it, so the rest of the checks still run on what the author meant."""
-    error = example.json_error
-    if error is None or "no object is open" not in error.message and \
-            "no array is open" not in error.message:
-        return None
-    lines = example.text.split("\n")
-    offset = sum(len(line) + 1 for line in lines[:error.line - 1]) + error.col - 1
-    try:
-        return parse(example.text[:offset])
-    except JSONLocateError:
-        return None
+def _without_continuations(text: str) -> str:
+    """A body with its line-end backslashes (written as if outside the quote) removed."""
+    return re.sub(r"\\(\r?\n)", r" \1", text)
 
 
-def _request_for(curl: Example, requests: list[tuple[Example, LocatedJSON]]
+def _configuration_keys(value: Any) -> set[str]:
+    configuration = _lookup(value, "configuration")
+    return set(configuration) if isinstance(configuration, dict) else set()
+
+
+def _request_for(curl: Example, body: LocatedJSON,
+                 requests: list[tuple[Example, LocatedJSON]]
                  ) -> tuple[Example, LocatedJSON] | None:
-    """The JSON request body a cURL example repeats: the last one shown before it (a page
-    may show several variants, each followed by its cURL), else the first one after it."""
-    before = [r for r in requests if r[0].fence_line < curl.fence_line]
-    return before[-1] if before else (requests[0] if requests else None)
+    """The JSON request body a cURL example repeats, by content: the same element key and
+    the most configuration keys in common, then the same section, then the nearest above
+    (a page may show two variants' bodies first, then both cURLs). None when no body
+    shares anything with it (the cURL is of a variant shown only as cURL)."""
+    if not requests:
+        return None
+    mine = _configuration_keys(body.value)
+    key = _lookup(body.value, "element", "key")
+
+    def score(request: tuple[Example, LocatedJSON]) -> tuple[int, int, int, int]:
+        example, located = request
+        theirs = _configuration_keys(located.value)
+        same_key = int(_lookup(located.value, "element", "key") == key)
+        common = len(mine & theirs) - len(mine ^ theirs)
+        above = example.fence_line < curl.fence_line
+        distance = curl.fence_line - example.fence_line if above else \
+            10_000 + example.fence_line - curl.fence_line
+        return same_key, common, int(example.heading == curl.heading), -distance
+
+    best = max(requests, key=score)
+    theirs = _configuration_keys(best[1].value)
+    if len(requests) > 1 and mine and theirs and not mine & theirs:
+        return None
+    return best
 
 
 def _key_paths(value: Any) -> set[JSONPath]:
@@ -656,44 +1013,92 @@ def _compare_bodies(ctx: PageContext, example: Example, command: CurlCommand,
 # --- parameters table ------------------------------------------------------------------------
 
 
-def _parameters_table(tables: list[Table]) -> Table | None:
+_PARAMETER_HEADERS = {"parameter", "parameters", "configuration key", "parameter name"}
+# tables headed Name, Key or Field are Parameters tables under a Parameters heading only
+_NAME_HEADERS = {"name", "key", "field", "property"}
+_NOT_CONFIGURATION = re.compile(r"query|response|header|path|scope|error", re.IGNORECASE)
+
+
+def _parameters_tables(tables: list[Table]) -> list[Table]:
+    """Every table that documents the request's parameters (a page showing variants, say
+    Basic and OAuth, or OAuth 1 and OAuth 2, may have one per variant)."""
+    found = []
     for table in tables:
-        first = table.header[0].lower() if table.header else ""
-        if first.strip("` ") in ("parameter", "parameters", "name") and \
-                table.heading.lower().startswith("parameter"):
-            return table
-    return None
+        first = table.header[0].lower().strip("`* ") if table.header else ""
+        named = first in _PARAMETER_HEADERS or (
+            first in _NAME_HEADERS and "parameter" in table.heading.lower())
+        if named and not _NOT_CONFIGURATION.search(f"{table.header[0]} {table.heading}"):
+            found.append(table)
+    return found
+
+
+_CELL_WORD_RE = re.compile(r"[A-Za-z0-9_][\w.\-]*")
+
+
+def _names_in_row(cells: list[str], spans: list[list[str]]) -> set[str]:
+    """Every name a row gives, as readers read it: code spans in any cell (``username``
+    as well as ``oauth.api.key``), and the words of a cell ('key', tags, name:`name`)."""
+    names = {span.strip().strip("'\"") for cell_spans in spans for span in cell_spans}
+    for cell in cells[:1]:
+        names.update(_CELL_WORD_RE.findall(cell))
+    return {name for name in names if name}
+
+
+_ELSEWHERE_RE = re.compile(r"event[\w ]{0,80}parameters?[^\n]{0,300}?(?:href=|\]\()",
+                           re.IGNORECASE)
 
 
 def _check_parameters_table(ctx: PageContext, tables: list[Table],
                             requests: list[tuple[Example, LocatedJSON]],
+                            fragments: list[tuple[Example, LocatedJSON]],
                             curls: list[tuple[Example, CurlCommand, LocatedJSON | None]]
                             ) -> list[Diagnostic]:
-    """Every configuration key of every request body is in the table; every key the table
-    lists is in at least one of them (a page may show variants: OAuth, API key, events)."""
-    table = _parameters_table(tables)
-    bodies = [(example, located, _lookup(located.value, "configuration"))
-              for example, located in requests]
-    bodies = [(e, loc, conf) for e, loc, conf in bodies if isinstance(conf, dict)]
-    if table is None or not bodies:
+    """Every configuration key of every request body (and configuration fragment) is
+    named by a row of a Parameters table of the page, in any cell; a key documented on
+    another page the text points to (event keys: "described in Events") counts too. A
+    table row naming a configuration key that no example sends is a warning, unless
+    the row says the key is optional."""
+    parameter_tables = _parameters_tables(tables)
+    bodies: list[tuple[Example, LocatedJSON, dict[str, Any], JSONPath]] = []
+    for example, located in requests:
+        configuration = _lookup(located.value, "configuration")
+        if isinstance(configuration, dict):
+            bodies.append((example, located, configuration, ("configuration",)))
+    for example, located in fragments:
+        if isinstance(located.value, dict):
+            bodies.append((example, located, located.value, ()))
+    if not parameter_tables or not bodies:
         return []
-    listed: dict[str, int] = {}
-    for line, _cells, spans in table.rows:
-        for span in spans[:1]:
-            for name in span:
-                if "." in name:
-                    listed.setdefault(name.strip(), line)
+    documented: set[str] = set()
+    listed: dict[str, tuple[int, str]] = {}  # configuration-like names: (line, row text)
+    for table in parameter_tables:
+        for line, cells, spans in table.rows:
+            documented.update(_names_in_row(cells, spans))
+            for name in _names_in_row(cells[:1], spans[:1]):
+                if _CONFIG_KEY_RE.fullmatch(name):
+                    listed.setdefault(name, (line, " ".join(cells)))
+    events_elsewhere = bool(_ELSEWHERE_RE.search(ctx.rendered.text))
     found = []
-    for example, located, configuration in bodies:
+    for example, located, configuration, prefix in bodies:
         for key in configuration:
-            if key not in listed:
-                found.append(ctx.at_path(example, located, ("configuration", key), "ED230",
-                                         f"configuration key '{key}' is not in the "
-                                         "Parameters table", key=True))
-    every_key = {key for _, _, configuration in bodies for key in configuration}
-    for name, line in listed.items():
-        if name not in every_key:
-            found.append(ctx.at_rendered_line(
-                line, "ED230", f"the Parameters table lists '{name}', which the request "
-                "body's configuration does not have"))
+            if key in documented or (events_elsewhere and re.match(r"events?\.", key)):
+                continue
+            found.append(ctx.at_path(example, located, (*prefix, key), "ED230",
+                                     f"configuration key '{key}' is not in the "
+                                     "Parameters table", key=True))
+    every_key = {key for _, _, configuration, _ in bodies for key in configuration}
+    for _, command, body in curls:  # cURL bodies, read tolerantly when they do not parse
+        value = body.value if body is not None else None
+        if value is None and command.data is not None:
+            meant = tolerant_read(command.data.text)
+            value = meant.value if meant is not None else None
+        every_key |= _configuration_keys(value)
+    for name, (line, row) in listed.items():
+        if name in every_key or re.search(r"optional", row, re.IGNORECASE):
+            continue
+        if any(name.startswith(key + ".") or key.startswith(name + ".") for key in every_key):
+            continue
+        found.append(ctx.at_rendered_line(
+            line, "ED230", f"the Parameters table lists '{name}', which no request body of "
+            "the page sends").with_severity(Severity.WARNING))
     return found
