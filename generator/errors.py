@@ -369,9 +369,9 @@ def _sarif_location(location: SourceLocation, message: str | None = None,
 
 def to_sarif(diagnostics: list[Diagnostic], tool_version: str) -> str:
     """One SARIF 2.1.0 run: a rule per diagnostic code (its title, and its fix as help), a
-    result per diagnostic at the file's own line, and the pages that included a partial as
-    related locations. Paths are relative to the project root (``%SRCROOT%``), as code
-    scanning services expect."""
+    result per diagnostic at the file's own line, with the include chain and the other pages
+    a partial's problem is on as related locations. Paths are relative to the project root
+    (``%SRCROOT%``), as code scanning services expect."""
     rule_index = {code: index for index, code in enumerate(CODES)}
     rules = [{
         "id": code,
@@ -392,10 +392,12 @@ def to_sarif(diagnostics: list[Diagnostic], tool_version: str) -> str:
         }
         if diagnostic.location is not None:
             result["locations"] = [_sarif_location(diagnostic.location)]
-        if diagnostic.included_from:
-            result["relatedLocations"] = [
-                _sarif_location(where, "included from here", index)
-                for index, where in enumerate(diagnostic.included_from)]
+        related = [(where, "included from here") for where in diagnostic.included_from]
+        related += [(SourceLocation(page), "also on this page (it includes the same partial)")
+                    for page in diagnostic.also_in]
+        if related:
+            result["relatedLocations"] = [_sarif_location(where, message, index)
+                                          for index, (where, message) in enumerate(related)]
         results.append(result)
     log = {
         "$schema": "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"

@@ -166,6 +166,16 @@ def test_sarif_format_validates_against_the_sarif_schema(make_project) -> None:
         "content/elements/acme/authenticate.md"
     assert related["physicalLocation"]["region"]["startLine"] == 11
 
+    # one problem of a partial that two pages include: one result, both pages related
+    tree = {**CASE_TREE, "content/elements/acme2/authenticate.md": CASE_TREE[
+        "content/elements/acme/authenticate.md"]}
+    log = json.loads(run_cli("check", "--format", "sarif", cwd=make_project(tree)).stdout)
+    jsonschema.Draft4Validator(schema).validate(log)
+    [result] = [r for r in log["runs"][0]["results"] if r["ruleId"] == "ED202"]
+    pages = {r["physicalLocation"]["artifactLocation"]["uri"] for r in result["relatedLocations"]}
+    assert pages == {"content/elements/acme/authenticate.md",
+                     "content/elements/acme2/authenticate.md"}
+
 
 def test_check_named_pages_only_and_python_m_entry(make_project) -> None:
     files = dict(CASE_TREE)
