@@ -1,4 +1,5 @@
-"""Command line: ``generator check``, ``build``, ``site``, ``codes`` and ``import-jekyll``.
+"""Command line: ``generator check``, ``render``, ``build``, ``site``, ``codes`` and
+``import-jekyll``.
 
 Exit status: 0 clean (warnings allowed), 1 errors found, 2 usage or configuration error.
 """
@@ -15,7 +16,7 @@ from typing import TextIO
 from . import __version__
 from .errors import CODES, ElementDocsError, format_github, format_text, to_json
 from .pipeline import CheckReport, Project
-from .settings import DEFAULT_CONFIG_FILE, load_settings
+from .settings import DEFAULT_CONFIG_FILE, load_settings, relative_posix
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -51,6 +52,21 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--jobs", "-j", type=_jobs, default="auto", metavar="N",
                        help="processes to check with: a number, or auto (default: one per "
                             "core for large projects)")
+
+    render = commands.add_parser(
+        "render", help="write each page's rendered Markdown (after templates, before "
+                       "Markdown), even when pages have errors",
+        description="Render every page (or the given ones) and write its text after the "
+                    "templates ran, before Markdown, to OUT at the page's own path. Pages "
+                    "with errors are written as far as they rendered; a page that cannot "
+                    "be rendered at all is named on stderr. Exit 0 when no page has an "
+                    "error, 1 otherwise, 2 for usage or configuration errors.")
+    render.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                        help="pages or folders to render (default: every page)")
+    _project_options(render)
+    render.add_argument("--out", type=Path, required=True, help="output folder")
+    render.add_argument("--format", choices=("text", "json", "github"), default="text",
+                        help="how the diagnostics are printed (on stderr)")
 
     build = commands.add_parser(
         "build", help="write every page, expanded and checked, as plain Markdown",
@@ -113,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             return _check(args, sys.stdout)
+        if args.command == "render":
+            return _render(args)
         if args.command == "build":
             from .build import build_markdown_tree
 
@@ -177,18 +195,68 @@ def _import_jekyll(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def _check(args: argparse.Namespace, out: TextIO) -> int:
-    project = load_project(args)
+def _page_paths(args: argparse.Namespace) -> list[Path] | None:
+    """The PATH arguments made absolute; None (after saying why) when one is unusable."""
     paths = [p if p.is_absolute() else Path.cwd() / p for p in args.paths]
     missing = [p for p in paths if not p.exists()]
     if missing:
-        sys.stderr.write(f"generator check: error: no such file or folder: {missing[0]}\n"
+        sys.stderr.write(f"generator {args.command}: error: no such file or folder: "
+                         f"{missing[0]}\n"
                          "hint: give paths of pages or folders under the docs folder\n")
-        return EXIT_USAGE
+        return None
     special = [p for p in paths if not p.is_file() and not p.is_dir()]
     if special:  # a fifo or a device: reading it could block for ever
-        sys.stderr.write(f"generator check: error: not a file or folder: {special[0]}\n"
+        sys.stderr.write(f"generator {args.command}: error: not a file or folder: "
+                         f"{special[0]}\n"
                          "hint: give paths of pages or folders under the docs folder\n")
+        return None
+    return paths
+
+
+def _render(args: argparse.Namespace) -> int:
+    """``generator render``: each page's text after the templates, written even when the
+    page has errors (as far as it rendered), so that it can be read or compared."""
+    from .documents import iter_pages
+    from .pipeline import dedupe
+
+    project = load_project(args)
+    paths = _page_paths(args)
+    if paths is None:
+        return EXIT_USAGE
+    out = args.out if args.out.is_absolute() else Path.cwd() / args.out
+    settings = project.settings
+    if out.resolve() == settings.root.resolve() or out.resolve() in settings.root.resolve(
+            ).parents or out.resolve() == settings.docs_dir.resolve():
+        sys.stderr.write(f"generator render: error: --out {args.out} would write over the "
+                         "project\nhint: choose a folder outside the pages\n")
+        return EXIT_USAGE
+    project.load_all()
+    pages = list(iter_pages(settings, paths or None))
+    report = CheckReport(pages=len(pages), diagnostics=list(project.setup_diagnostics))
+    written = 0
+    for path, result in zip(pages, project.check_pages(pages), strict=True):
+        report.diagnostics.extend(result.diagnostics)
+        rel = relative_posix(path, settings.docs_dir)
+        if result.rendered is None or rel is None:
+            sys.stderr.write(f"not rendered: {result.rel}"
+                             f"{' (outside the docs folder)' if rel is None else ''}\n")
+            continue
+        destination = out / rel
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.write_text(result.rendered.text, encoding="utf-8")
+        written += 1
+        if result.rendered.failed:
+            sys.stderr.write(f"rendered in part (stopped at an error): {result.rel}\n")
+    report.diagnostics = dedupe(report.diagnostics)
+    print_report(report, project, args.format, sys.stderr)
+    sys.stderr.write(f"wrote {written} of {len(pages)} pages to {args.out}\n")
+    return EXIT_ERRORS if report.errors else EXIT_OK
+
+
+def _check(args: argparse.Namespace, out: TextIO) -> int:
+    project = load_project(args)
+    paths = _page_paths(args)
+    if paths is None:
         return EXIT_USAGE
     report = project.check(paths or None, progress=_progress_printer(sys.stderr),
                            jobs=args.jobs)

@@ -31,8 +31,10 @@ import yaml
 
 from .documents import decode, parse_document
 from .errors import ConfigError, Diagnostic, SourceLocation
+from .jekyll_site import build_model
 from .liquid import translate
 from .settings import Settings, has_front_matter, read_config_yaml, yaml_error_position
+from .templating import DATA_SUFFIXES
 
 CONFIG_FILE = "_config.yml"
 #: What Jekyll 4 always excludes, whatever _config.yml says.
@@ -91,7 +93,7 @@ def jekyll_settings(src: Path, strict: bool | None = None) -> Settings:
     includes = src / str(config.get("includes_dir") or "_includes")
     data = src / str(config.get("data_dir") or "_data")
     site = {"baseurl": None, "time": _dt.datetime.now().astimezone().isoformat(), **config}
-    return Settings(
+    settings = Settings(
         root=src,
         docs_dir=src,
         includes_dir=includes,
@@ -105,6 +107,14 @@ def jekyll_settings(src: Path, strict: bool | None = None) -> Settings:
         include=_patterns(config, "include") + _published_collections(config),
         page_defaults=_page_defaults(config),
     )
+    model = build_model(src, config, _walk_pages(settings))
+    urls = dict(model.urls)
+    for path in _published_files(settings):  # static files: {% link %} gives their path
+        urls.setdefault(path.relative_to(src).as_posix(),
+                        "/" + path.relative_to(src).as_posix())
+    return replace(settings, site={**model.site_values(), **site},
+                   jekyll_items=model.by_rel, jekyll_urls=urls,
+                   jekyll_unpublished=frozenset(model.unpublished))
 
 
 def _published_collections(config: Mapping[str, Any]) -> tuple[str, ...]:
@@ -149,10 +159,17 @@ def _walk(root: Path, skip_folder: Callable[[Path], bool]) -> Iterator[Path]:
             yield here / name
 
 
-def published_pages(settings: Settings) -> list[Path]:
-    """The pages of a Jekyll tree, as Jekyll publishes them (see Settings.publishes)."""
+def _walk_pages(settings: Settings) -> list[Path]:
     return [path for path in _walk(settings.docs_dir, lambda rel: _hidden(rel, settings))
             if path.suffix in PAGE_SUFFIXES and settings.publishes(path)]
+
+
+def published_pages(settings: Settings) -> list[Path]:
+    """The pages of a Jekyll tree, as Jekyll publishes them (see Settings.publishes):
+    not those whose front matter says ``published: false``."""
+    unpublished = settings.jekyll_unpublished
+    return [path for path in _walk_pages(settings)
+            if path.relative_to(settings.docs_dir).as_posix() not in unpublished]
 
 
 # --- what Jekyll does not publish ----------------------------------------------------------
@@ -171,7 +188,11 @@ def unpublished_pages(settings: Settings) -> dict[str, int]:
     {"_archive/ (folders starting with '_')": 9, ...}. Partials and data are left out."""
     counts: Counter[str] = Counter()
     for path in _walk(settings.docs_dir, lambda rel: _never_walked(rel, settings)):
-        if path.suffix not in PAGE_SUFFIXES or settings.publishes(path):
+        if path.suffix not in PAGE_SUFFIXES:
+            continue
+        if settings.publishes(path):
+            if path.relative_to(settings.docs_dir).as_posix() in settings.jekyll_unpublished:
+                counts["pages with 'published: false'"] += 1
             continue
         counts[_why_unpublished(path, settings)] += 1
     return dict(counts)
@@ -315,7 +336,8 @@ def _write_tree(settings: Settings, out: Path, report: ImportReport) -> None:
     src = settings.root
     content, includes = out / "content", out / "includes"
     files = _published_files(settings)
-    pages = [p for p in files if p.suffix in PAGE_SUFFIXES and has_front_matter(p)]
+    pages = [p for p in files if p.suffix in PAGE_SUFFIXES and has_front_matter(p)
+             and p.relative_to(src).as_posix() not in settings.jekyll_unpublished]
     prefix = _common_prefix(PurePosixPath(p.relative_to(src).as_posix()) for p in pages)
     report.moved_prefix = prefix.as_posix() if prefix.parts else ""
     static_markdown: list[str] = []
@@ -330,6 +352,8 @@ def _write_tree(settings: Settings, out: Path, report: ImportReport) -> None:
 
     written: dict[PurePosixPath, Path] = {}
     for path in files:
+        if path.relative_to(src).as_posix() in settings.jekyll_unpublished:
+            continue  # published: false: Jekyll writes it nowhere
         target_rel = mapped(path)
         shown = f"content/{target_rel}"
         if target_rel in written:
@@ -373,9 +397,9 @@ def _write_tree(settings: Settings, out: Path, report: ImportReport) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)
             report.data_files += 1
-            if path.suffix not in (".yml", ".yaml"):
+            if path.suffix not in DATA_SUFFIXES:
                 report.note(f"includes/_data/{rel.as_posix()}",
-                            "only .yml and .yaml data files become site.data")
+                            f"only {', '.join(DATA_SUFFIXES)} data files become site.data")
     report.skipped = unpublished_pages(settings)
     for folder in ("_layouts", "_sass", "_plugins"):
         if (src / folder).is_dir():

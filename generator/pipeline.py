@@ -235,7 +235,10 @@ class Project:
         if kind == "partial":
             return hashes.of(partial_path(self.settings, value))  # include_relative too
         if kind == "data":
-            files = sorted(self.settings.data_dir.glob(f"{value}.y*ml"))
+            data_dir = self.settings.data_dir
+            files = sorted(data_dir.glob(f"{value}.*"))  # and a folder's files (nested data)
+            files += sorted(p for p in (data_dir / value).rglob("*") if p.is_file()) if (
+                data_dir / value).is_dir() else []
             return digest("".join(hashes.of(f) for f in files).encode())
         if kind == "catalog":
             return self.catalog_hash

@@ -335,7 +335,7 @@ _INCLUDE_RE = re.compile(
 _PARAM_RE = re.compile(
     r"\s*(?P<key>[A-Za-z_][\w-]*)\s*=\s*"
     r"(?:\"(?P<dq>(?:[^\"\\]|\\.)*)\"|'(?P<sq>(?:[^'\\]|\\.)*)'"
-    r"|(?P<var>[A-Za-z_][\w.\-\[\]'\"]*))")
+    r"|(?P<num>-?\d+(?:\.\d+)?)(?![\w.])|(?P<var>[A-Za-z_][\w.\-\[\]'\"]*))")
 # dotted names whose segments hold hyphens (Liquid allows them): a.b-c -> a["b-c"]
 _HYPHEN_PATH_RE = re.compile(r"(?<![\w.\"'])([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*(?:-[A-Za-z_]\w*)*)+)")
 _TAG_OPEN_RE = re.compile(r"\{\{|\{%|\{#")
@@ -391,7 +391,9 @@ def _parse_params(text: str) -> list[tuple[str, str]]:
             rest = text[pos:].strip()
             raise _IncludeSyntaxError(f"cannot read include parameter near '{rest[:40]}'")
         key = match.group("key")
-        if match.group("var") is not None:
+        if match.group("num") is not None:
+            expr = match.group("num")  # as Jekyll: an unquoted number is a number
+        elif match.group("var") is not None:
             expr = _hyphen_paths(match.group("var"))
         else:
             # as Jekyll: a quote inside a quoted value is escaped with a backslash
@@ -648,7 +650,7 @@ class ElementDocsEnvironment(SandboxedEnvironment):
             undefined=ReportingUndefined,
             extensions=[JekyllSyntax, "jinja2.ext.loopcontrols"],
             autoescape=False,
-            keep_trailing_newline=False,
+            keep_trailing_newline=True,  # as Jekyll: an included file keeps its last newline
             auto_reload=True,
             cache_size=400,  # compiled partials: bounded, so memory does not grow with them
             finalize=_printable,
@@ -674,7 +676,42 @@ class ElementDocsEnvironment(SandboxedEnvironment):
             decrement=_decrement,
             liquid_unsupported=_liquid_unsupported,
             liquid_syntax_error=_liquid_syntax_error,
+            jekyll_link=self._jekyll_link,
+            jekyll_post_url=self._jekyll_post_url,
         )
+
+    def _jekyll_link(self, path: Any) -> str:
+        """``{% link path %}``: the URL of a page, document or file by its source path."""
+        wanted = str(path).strip().lstrip("/")
+        urls = self.settings.jekyll_urls
+        if not self.settings.jekyll:
+            return _state().problem("ED321", f"{{% link {wanted} %}} needs the Jekyll tree "
+                                    "the page came from", "", "link")
+        found = urls.get(wanted)
+        if found is None:
+            return _state().problem("ED320", f"{{% link {wanted} %}}: no such page or file "
+                                    "in the site (Jekyll stops the build here)",
+                                    "give the path from the site's root with its extension",
+                                    "link")
+        return found
+
+    def _jekyll_post_url(self, name: Any) -> str:
+        """``{% post_url name %}``: the URL of the post ``name`` (its file name without
+        extension, possibly under a folder)."""
+        wanted = str(name).strip().lstrip("/")
+        if not self.settings.jekyll:
+            return _state().problem("ED321", f"{{% post_url {wanted} %}} needs the Jekyll "
+                                    "tree the page came from", "", "post_url")
+        for rel, item in self.settings.jekyll_items.items():
+            if item.get("collection") != "posts":
+                continue
+            stem = PurePosixPath(rel).with_suffix("").as_posix()
+            if stem.endswith("/" + wanted) and (stem.endswith("_posts/" + wanted) or
+                                                "/_posts/" in "/" + stem):
+                return str(item["url"])
+        return _state().problem("ED320", f"{{% post_url {wanted} %}}: no post of that name "
+                                "(Jekyll stops the build here)",
+                                "name the post's file without its extension", "post_url")
 
     @cached_property
     def page_globals(self) -> dict[str, Any]:
@@ -1104,7 +1141,8 @@ def skeleton_of(pieces: list[tuple[bool, str]]) -> tuple[str, tuple[str, ...]]:
     return "".join(skeleton), tuple(statics)
 
 
-def split_template(source: str) -> list[tuple[bool, str]] | None:
+def split_template(source: str, keep_trailing_newline: bool = True
+                   ) -> list[tuple[bool, str]] | None:
     """Split preprocessed template source into (is_tag, text) pieces as Jinja's lexer would:
     tags verbatim, static text with whitespace control and raw blocks already applied.
     None for anything unusual (an unclosed tag, say): the caller compiles the whole page."""
@@ -1166,8 +1204,8 @@ def split_template(source: str) -> list[tuple[bool, str]] | None:
             rest = source[pos:]
             pos += len(rest) - len(rest.lstrip())
     tail = "".join(static)
-    if tail.endswith("\n"):
-        tail = tail[:-1]  # Jinja drops one trailing newline (keep_trailing_newline=False)
+    if tail.endswith("\n") and not keep_trailing_newline:
+        tail = tail[:-1]  # as Jinja does with keep_trailing_newline=False
     pieces.append((False, tail))
     return [(is_tag, text) for is_tag, text in pieces if is_tag or text]
 
@@ -1347,7 +1385,9 @@ def _column_of(path: Path, line: int, needle: str) -> int:
 
 def load_data_files(data_dir: Path, rel: Callable[[Path], str]
                     ) -> tuple[dict[str, Any], list[Diagnostic]]:
-    """``site.data``: one entry per YAML file of includes/_data, by file stem."""
+    """``site.data``: one entry per data file (YAML; JSON and CSV/TSV too, as Jekyll reads
+    them) by file stem, a subfolder's files under the subfolder's name
+    (``_data/sidebars/main.yml`` is ``site.data.sidebars.main``)."""
     from .documents import decode, parse_yaml_front_matter
 
     data: dict[str, Any] = {}
@@ -1356,7 +1396,7 @@ def load_data_files(data_dir: Path, rel: Callable[[Path], str]
         return data, diagnostics
     root = data_dir.resolve()
     for path in sorted(data_dir.rglob("*")):
-        if path.suffix not in (".yml", ".yaml") or not path.is_file():
+        if path.suffix not in DATA_SUFFIXES or not path.is_file():
             continue
         shown = rel(path)
         if root not in path.resolve().parents:
@@ -1373,10 +1413,26 @@ def load_data_files(data_dir: Path, rel: Callable[[Path], str]
         if text is None:
             diagnostics.extend([problem] if problem else [])
             continue
-        values, _, problems = _parse_data(text, shown, parse_yaml_front_matter)
-        diagnostics.extend(problems)
-        data[path.stem] = values
+        if path.suffix in (".csv", ".tsv"):
+            import csv
+            import io
+
+            values: Any = list(csv.DictReader(io.StringIO(text), delimiter=(
+                "\t" if path.suffix == ".tsv" else ",")))
+        else:
+            values, _, problems = _parse_data(text, shown, parse_yaml_front_matter)
+            diagnostics.extend(problems)
+        target = data
+        for folder in path.relative_to(data_dir).parts[:-1]:
+            found = target.get(folder)
+            if not isinstance(found, dict):
+                found = target[folder] = {}
+            target = found
+        target[path.stem] = values
     return data, diagnostics
+
+
+DATA_SUFFIXES = (".yml", ".yaml", ".json", ".csv", ".tsv")
 
 
 def _parse_data(text: str, shown: str, parse: Any) -> tuple[Any, Any, list[Diagnostic]]:

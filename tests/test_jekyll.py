@@ -186,10 +186,10 @@ def test_config_defaults_collections_and_page_url_are_as_jekyll_gives_them(tmp_p
     project = Project(jekyll_settings(root))
     project.load_all()
     start = project.check_page(root / "guides/start.md")
-    assert start.rendered.text == "docs ann /guides/start.html /guides/[]"
-    assert project.check_page(root / "guides/index.md").rendered.text == "me /guides/"
+    assert start.rendered.text == "docs ann /guides/start.html /guides/[]\n"
+    assert project.check_page(root / "guides/index.md").rendered.text == "me /guides/\n"
     other = project.check_page(root / "other.md")
-    assert other.rendered.text == "all " and [d.code for d in other.diagnostics] == ["ED302"]
+    assert other.rendered.text == "all \n" and [d.code for d in other.diagnostics] == ["ED302"]
     # collections Jekyll writes out are pages too: _posts and those with output: true
     assert sorted(p.relative_to(root).as_posix() for p in project.documents) == [
         "_posts/2020-01-02-news.md", "_recipes/soup.md", "guides/index.md",

@@ -237,7 +237,7 @@ def test_jinja_tags_are_unknown_liquid_tags_in_a_jekyll_tree(tmp_path):
     result = render_page(tmp_path, "{% set x = 1 %}{% if true %}ok{% endif %}\n")
     assert [(d.code, d.message) for d in result.diagnostics] == [
         ("ED311", "unknown Liquid tag 'set'")]
-    assert result.rendered.text == "ok"
+    assert result.rendered.text == "ok\n"  # the file's last newline is kept, as in Jekyll
 
 
 # --- the translation ----------------------------------------------------------------------
@@ -296,7 +296,7 @@ def test_liquid_only_tags_and_filter_syntax_also_work_in_jinja_content(make_proj
     project.load_all()
     result = project.check_page(root / "content/page.md")
     assert result.diagnostics == []
-    assert result.rendered.text == "a+bE"
+    assert result.rendered.text == "a+bE\n"
 
 
 FRAGMENTS = st.sampled_from([
