@@ -18,7 +18,9 @@ renamed into place only when complete.
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import os
+import re
 import shutil
 import tempfile
 from collections import Counter
@@ -31,7 +33,7 @@ import yaml
 
 from .documents import decode, parse_document
 from .errors import ConfigError, Diagnostic, SourceLocation
-from .jekyll_site import build_model
+from .jekyll_site import build_model, post_url
 from .liquid import translate
 from .settings import Settings, has_front_matter, read_config_yaml, yaml_error_position
 from .templating import DATA_SUFFIXES
@@ -386,7 +388,7 @@ def _write_tree(settings: Settings, out: Path, report: ImportReport) -> None:
             rel = path.relative_to(settings.includes_dir)
             target = includes / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            _import_partial(path, target, f"includes/{rel.as_posix()}", report)
+            _import_partial(path, target, f"includes/{rel.as_posix()}", report, settings)
             report.partials += 1
     if settings.data_dir.is_dir():
         for path in sorted(settings.data_dir.rglob("*")):
@@ -426,6 +428,7 @@ def _import_page(path: Path, target: Path, shown: str, settings: Settings,
     document, _ = parse_document(text, target, shown)
     head = text[:len(text) - len(document.body)]
     translation = translate(document.body)
+    translation.text = _resolve_links(translation.text, settings)
     report.constructs.update(translation.constructs)
     for problem_found in translation.problems:
         report.note(shown, f"line {problem_found.line + document.body_first_line - 1}: "
@@ -433,13 +436,41 @@ def _import_page(path: Path, target: Path, shown: str, settings: Settings,
     target.write_text(head + translation.text, encoding="utf-8")
 
 
-def _import_partial(path: Path, target: Path, shown: str, report: ImportReport) -> None:
+_LINK_CALL_RE = re.compile(
+    r'\{\{(-?) (jekyll_link|jekyll_post_url)\("((?:[^"\\]|\\.)*)"\) (\s*?)(-?)\}\}')
+
+
+def _resolve_links(text: str, settings: Settings) -> str:
+    """``{% link %}`` and ``{% post_url %}`` of a fixed target become the URL Jekyll gave
+    it (the imported tree keeps Jekyll's URLs, see _redirects); one with a variable, or a
+    target the site lacks, is left for the check to report."""
+
+    def one(match: re.Match[str]) -> str:
+        wanted = match.group(3).replace('\\"', '"').replace("\\\\", "\\")
+        if match.group(2) == "jekyll_link":
+            found = settings.jekyll_urls.get(wanted.strip().lstrip("/"))
+        else:
+            found = post_url(settings.jekyll_items, wanted)
+        if found is None:
+            return match.group(0)
+        if match.group(1) or match.group(4) or match.group(5):  # keep the lines, the trims
+            return ("{{" + match.group(1) + " " + json.dumps(found) + " " + match.group(4) +
+                    match.group(5) + "}}")
+        return found
+
+    return _LINK_CALL_RE.sub(one, text)
+
+
+def _import_partial(path: Path, target: Path, shown: str, report: ImportReport,
+                    settings: Settings | None = None) -> None:
     raw = path.read_bytes()
     text, _ = decode(raw, shown)
     if text is None:
         shutil.copyfile(path, target)
         return
     translation = translate(text)
+    if settings is not None:
+        translation.text = _resolve_links(translation.text, settings)
     report.constructs.update(translation.constructs)
     for problem in translation.problems:
         report.note(shown, f"line {problem.line}: {problem.message}")

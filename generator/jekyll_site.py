@@ -276,3 +276,17 @@ def build_model(src: Path, config: Mapping[str, Any], pages: Iterable[Path]) -> 
 
 def static_url(rel: str) -> str:
     return "/" + rel.lstrip("/")
+
+
+def post_url(items: Mapping[str, Mapping[str, Any]], wanted: str) -> str | None:
+    """The URL of the post ``wanted`` (its file name without extension, perhaps under a
+    folder of _posts), as ``{% post_url %}`` finds it."""
+    wanted = wanted.strip().strip("/")
+    for rel, item in items.items():
+        if item.get("collection") != "posts":
+            continue
+        stem = PurePosixPath(rel).with_suffix("").as_posix()
+        inside = stem.split("_posts/", 1)[-1]
+        if inside == wanted or stem.endswith("/" + wanted) and "/" in wanted:
+            return str(item["url"])
+    return None

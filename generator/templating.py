@@ -28,6 +28,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from . import liquid_filters
 from .errors import Diagnostic, Severity, SourceLocation
+from .jekyll_site import post_url
 from .liquid import translate
 from .settings import Settings
 
@@ -702,13 +703,9 @@ class ElementDocsEnvironment(SandboxedEnvironment):
         if not self.settings.jekyll:
             return _state().problem("ED321", f"{{% post_url {wanted} %}} needs the Jekyll "
                                     "tree the page came from", "", "post_url")
-        for rel, item in self.settings.jekyll_items.items():
-            if item.get("collection") != "posts":
-                continue
-            stem = PurePosixPath(rel).with_suffix("").as_posix()
-            if stem.endswith("/" + wanted) and (stem.endswith("_posts/" + wanted) or
-                                                "/_posts/" in "/" + stem):
-                return str(item["url"])
+        found = post_url(self.settings.jekyll_items, wanted)
+        if found is not None:
+            return found
         return _state().problem("ED320", f"{{% post_url {wanted} %}}: no post of that name "
                                 "(Jekyll stops the build here)",
                                 "name the post's file without its extension", "post_url")
