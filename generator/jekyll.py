@@ -114,7 +114,7 @@ def jekyll_settings(src: Path, strict: bool | None = None) -> Settings:
     for path in _published_files(settings):  # static files: {% link %} gives their path
         urls.setdefault(path.relative_to(src).as_posix(),
                         "/" + path.relative_to(src).as_posix())
-    return replace(settings, site={**model.site_values(), **site},
+    return replace(settings, site={**site, **model.site_values()},  # as Jekyll's payload
                    jekyll_items=model.by_rel, jekyll_urls=urls,
                    jekyll_unpublished=frozenset(model.unpublished))
 

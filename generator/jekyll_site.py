@@ -49,18 +49,21 @@ class SiteModel:
         """``site.pages``, ``site.posts``, ``site.<label>``, ``site.tags`` ... ."""
         posts = sorted(self.collections.get("posts", []),
                        key=lambda p: (str(p.get("date") or ""), p["path"]), reverse=True)
-        values: dict[str, Any] = {"pages": self.pages, "posts": posts,
-                                  "collections": self.collection_info,
+        values: dict[str, Any] = {"pages": sorted(self.pages, key=lambda p: (p["name"],
+                                                                               p["path"])),
+                                  "posts": posts,
+                                  "collections": sorted(self.collection_info,
+                                                        key=lambda c: c["label"]),
                                   "documents": [d for docs in self.collections.values()
                                                 for d in docs]}
         for label, docs in self.collections.items():
             if label != "posts":
                 values[label] = docs
-        for kind in ("tags", "categories"):
-            grouped: dict[str, list[dict[str, Any]]] = {}
-            for post in posts:
+        for kind in ("tags", "categories"):  # as Jekyll: names in the order the oldest
+            grouped: dict[str, list[dict[str, Any]]] = {}  # post first has them, posts
+            for post in reversed(posts):  # newest first under each
                 for name in post.get(kind) or []:
-                    grouped.setdefault(str(name), []).append(post)
+                    grouped.setdefault(str(name), []).insert(0, post)
             values[kind] = grouped
         return values
 
