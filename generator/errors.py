@@ -155,6 +155,10 @@ CODES: dict[str, CodeInfo] = {
                    "site.pages, site.posts, site.collections and the link tags are known when "
                    "checking a Jekyll tree in place; in an imported tree, list the pages "
                    "in a data file or link to them by their .md path.", _RENDER),
+    "ED322": _code("Link to a URL the site does not have",
+                   "Link to the page's .md file (MkDocs then writes its URL), or fix the "
+                   "path; an imported Jekyll tree keeps its pages' URLs under permalinks: "
+                   "in mkdocs.yml.", _RENDER, Severity.WARNING),
     "ED401": _code("Project configuration error",
                    "Fix mkdocs.yml or the command line as the message says.", _CONFIG),
     "ED402": _code("Invalid JSON Schema file",

@@ -241,6 +241,9 @@ class ImportReport:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    #: imported page (under content/) -> the URL Jekyll gave it, where MkDocs' differs
+    #: (a list when the page had old URLs, redirect_from:, that redirect to it)
+    permalinks: dict[str, str | list[str]] = field(default_factory=dict)
 
     def note(self, where: str, what: str) -> None:
         self.attention.setdefault(where, []).append(what)
@@ -368,6 +371,8 @@ def _write_tree(settings: Settings, out: Path, report: ImportReport) -> None:
         if path in pages:
             _import_page(path, target, shown, settings, report)
             report.pages[path.relative_to(src).as_posix()] = shown
+            _carry_url(settings.jekyll_items.get(path.relative_to(src).as_posix(), {}),
+                       target_rel, report)
         else:
             shutil.copyfile(path, target)
             report.static_files += 1
@@ -417,6 +422,32 @@ def _write_tree(settings: Settings, out: Path, report: ImportReport) -> None:
                                     encoding="utf-8")
 
 
+def _carry_url(item: Mapping[str, Any], target_rel: PurePosixPath,
+               report: ImportReport) -> None:
+    """Keep the page reachable at the URL Jekyll gave it: a page with a permalink of its
+    own (front matter, or its collection's) is written at that URL; any other keeps MkDocs'
+    URL and its Jekyll URL redirects to it, as do its redirect_from: URLs."""
+    jekyll_url = item.get("url")
+    if not isinstance(jekyll_url, str):
+        return
+    mkdocs_url = "/" + target_rel.with_suffix(".html").as_posix()
+    old_urls = _redirect_from(item.get("redirect_from"))
+    if "permalink" in item or item.get("collection"):
+        urls = [jekyll_url, *old_urls]
+    else:
+        urls = [mkdocs_url, jekyll_url, *old_urls]
+    urls = [u for i, u in enumerate(urls) if u not in urls[:i] and (i == 0 or u not in (
+        mkdocs_url, mkdocs_url.removesuffix("index.html")))]
+    if urls != [mkdocs_url]:
+        report.permalinks[target_rel.as_posix()] = urls[0] if len(urls) == 1 else urls
+
+
+def _redirect_from(value: Any) -> list[str]:
+    """jekyll-redirect-from's old URLs of a page, each from the site's root."""
+    values = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    return ["/" + str(v).lstrip("/") for v in values if isinstance(v, str) and v.strip()]
+
+
 def _import_page(path: Path, target: Path, shown: str, settings: Settings,
                  report: ImportReport) -> None:
     raw = path.read_bytes()
@@ -427,6 +458,15 @@ def _import_page(path: Path, target: Path, shown: str, settings: Settings,
         return
     document, _ = parse_document(text, target, shown)
     head = text[:len(text) - len(document.body)]
+    search = document.meta.get("search")
+    if "search" in document.meta and not isinstance(search, Mapping):
+        # Jekyll themes read 'search: exclude' (or false); Material wants a mapping
+        excluded = search in ("exclude", False, "false", "no", "none", None)
+        head = re.sub(r"(?m)^search:.*$", "search: {exclude: true}" if excluded else
+                      "search: {}", head, count=1)
+        report.note(shown, f"search: {search} became "
+                           f"{'search: {exclude: true}' if excluded else 'search: {}'} "
+                           "(what Material's search reads)")
     translation = translate(document.body)
     translation.text = _resolve_links(translation.text, settings)
     report.constructs.update(translation.constructs)
@@ -556,8 +596,18 @@ def _mkdocs_yml(settings: Settings, report: ImportReport, static_markdown: list[
         exclude = ("\n# Markdown files without front matter: Jekyll copied them unrendered\n"
                    f"exclude_docs: |\n{lines}\n")
     extra = _dump({"extra": report.extra}) if report.extra else "extra: {}\n"
-    return _MKDOCS_TEMPLATE.format(src=settings.root, identity=_dump(identity),
+    text = _MKDOCS_TEMPLATE.format(src=settings.root, identity=_dump(identity),
                                    exclude=exclude, extra=extra)
+    if report.permalinks:
+        listed = "".join(f"        {json.dumps(page)}: {json.dumps(url)}\n"
+                         for page, url in sorted(report.permalinks.items()))
+        text = text.replace(
+            "      includes_dir: includes\n",
+            "      includes_dir: includes\n"
+            "      # each page at the URL it had under Jekyll (its permalink), so links\n"
+            "      # written against those URLs keep working\n"
+            f"      permalinks:\n{listed}", 1)
+    return text
 
 
 def _dump(data: Mapping[str, Any]) -> str:
