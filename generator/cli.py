@@ -225,8 +225,9 @@ def _render(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     out = args.out if args.out.is_absolute() else Path.cwd() / args.out
     settings = project.settings
-    if out.resolve() == settings.root.resolve() or out.resolve() in settings.root.resolve(
-            ).parents or out.resolve() == settings.docs_dir.resolve():
+    target, docs = out.resolve(), settings.docs_dir.resolve()
+    if target in (settings.root.resolve(), docs) or target in settings.root.resolve(
+            ).parents or docs in target.parents:  # the pages would become pages again
         sys.stderr.write(f"generator render: error: --out {args.out} would write over the "
                          "project\nhint: choose a folder outside the pages\n")
         return EXIT_USAGE

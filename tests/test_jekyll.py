@@ -500,3 +500,40 @@ def test_jekyll_docs_import_builds_with_its_urls_and_only_true_dead_links(
     # (copied as they are, not rendered), the image was left out of the corpus.
     dead = sorted(set(re.findall(r"warning ED322 link to (\S+):", build.stderr)))
     assert dead == ["/", "/img/jekyll-sticker.png", "/showcase/"]
+
+
+# --- generator render -----------------------------------------------------------------------
+
+
+def test_render_writes_every_page_after_templates_even_with_errors(make_project, tmp_path):
+    root = make_project({
+        "includes/step.md": "Step for {{ page.title }}.\n",
+        "content/good.md": "---\ntitle: Good\n---\n{% include step.md %}\nDone.\n",
+        "content/sub/bad.md": "---\ntitle: Bad\n---\nBefore {{ page.missing }} after.\n",
+        "content/broken.md": "---\ntitle: [unclosed\n---\nnever rendered\n",
+    })
+    out = tmp_path / "rendered"
+    result = run_cli("render", "--out", str(out), cwd=root)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert (out / "good.md").read_text() == "Step for Good.\n\nDone.\n"
+    assert (out / "sub/bad.md").read_text() == "Before  after.\n"  # as far as it rendered
+    assert "content/sub/bad.md:4:" in result.stderr and "ED302" in result.stderr
+    assert "not rendered: content/broken.md" in result.stderr
+    assert not (out / "broken.md").exists()
+    one = run_cli("render", "--out", str(tmp_path / "one"), "content/good.md", cwd=root)
+    assert one.returncode == 0 and sorted(p.name for p in (tmp_path / "one").iterdir()) == [
+        "good.md"]
+
+
+def test_render_of_a_jekyll_tree_writes_at_the_pages_own_paths(tmp_path):
+    src = widget_tree(tmp_path / "site", defects=False)
+    out = tmp_path / "rendered"
+    result = run_cli("render", "--jekyll", str(src), "--out", str(out), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.md")) == [
+        "docs/elements/widget-crm/authenticate.md", "docs/elements/widget-crm/setup.md",
+        "docs/index.md"]
+    assert "Shared steps for Widget CRM." in (out / "docs/elements/widget-crm/setup.md"
+                                              ).read_text()
+    inside = run_cli("render", "--jekyll", str(src), "--out", str(src), cwd=tmp_path)
+    assert inside.returncode == 2 and "would write over" in inside.stderr
