@@ -94,7 +94,7 @@ def jekyll_settings(src: Path, strict: bool | None = None) -> Settings:
     config = read_config(src)
     includes = src / str(config.get("includes_dir") or "_includes")
     data = src / str(config.get("data_dir") or "_data")
-    site = {"baseurl": None, "time": _dt.datetime.now().astimezone().isoformat(), **config}
+    site = {"baseurl": None, "time": _build_time(), **config}
     settings = Settings(
         root=src,
         docs_dir=src,
@@ -117,6 +117,15 @@ def jekyll_settings(src: Path, strict: bool | None = None) -> Settings:
     return replace(settings, site={**site, **model.site_values()},  # as Jekyll's payload
                    jekyll_items=model.by_rel, jekyll_urls=urls,
                    jekyll_unpublished=frozenset(model.unpublished))
+
+
+def _build_time() -> Any:
+    """``site.time``: now, as Jekyll has it, unless SOURCE_DATE_EPOCH pins the build's time
+    (reproducible builds; ``time:`` in _config.yml wins over both, as in Jekyll)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return _dt.datetime.fromtimestamp(int(epoch), tz=_dt.UTC)
+    return _dt.datetime.now().astimezone().isoformat()
 
 
 def _published_collections(config: Mapping[str, Any]) -> tuple[str, ...]:

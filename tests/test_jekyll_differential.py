@@ -15,18 +15,20 @@ why and the diagnostic we print for it: a page may never differ silently.
 
 from __future__ import annotations
 
+import datetime
 import html
 import os
 import re
 import shutil
 import subprocess
+import sys
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import CORPUS, REPO, SHARED, require_shared, run_cli, write_tree
+from conftest import CORPUS, REPO, SHARED, require_shared, write_tree
 
 PLUGIN_DIR = REPO / "tests" / "jekyll_plugins"
 JEKYLL_DOCS = SHARED / "corpus" / "jekyll-docs"
@@ -71,8 +73,11 @@ def run_jekyll(jekyll: str, src: Path, work: Path) -> Path:
 
 def run_ours(src: Path, work: Path) -> tuple[Path, str]:
     out = work / "ours"
-    result = run_cli("render", "--jekyll", str(src), "--out", str(out), cwd=work,
-                     timeout=600)
+    epoch = int(datetime.datetime.fromisoformat(PINNED_TIME.replace(" +", "+")).timestamp())
+    result = subprocess.run(  # run_cli, with site.time pinned as Jekyll's is
+        [sys.executable, "-m", "generator", "render", "--jekyll", str(src), "--out", str(out)],
+        cwd=work, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "SOURCE_DATE_EPOCH": str(epoch)})
     assert "Traceback" not in result.stderr, result.stderr
     assert result.returncode in (0, 1), result.stderr
     return out, result.stderr
