@@ -109,7 +109,7 @@ def jekyll_settings(src: Path, strict: bool | None = None) -> Settings:
         include=_patterns(config, "include") + _published_collections(config),
         page_defaults=_page_defaults(config),
     )
-    model = build_model(src, config, _walk_pages(settings))
+    model = build_model(src, config, _walk_pages(settings, (".html", ".htm")))
     urls = dict(model.urls)
     for path in _published_files(settings):  # static files: {% link %} gives their path
         urls.setdefault(path.relative_to(src).as_posix(),
@@ -170,9 +170,10 @@ def _walk(root: Path, skip_folder: Callable[[Path], bool]) -> Iterator[Path]:
             yield here / name
 
 
-def _walk_pages(settings: Settings) -> list[Path]:
+def _walk_pages(settings: Settings, more: tuple[str, ...] = ()) -> list[Path]:
+    """Markdown files (and files with the suffixes ``more``) Jekyll renders as pages."""
     return [path for path in _walk(settings.docs_dir, lambda rel: _hidden(rel, settings))
-            if path.suffix in PAGE_SUFFIXES and settings.publishes(path)]
+            if path.suffix in PAGE_SUFFIXES + more and settings.publishes(path)]
 
 
 def published_pages(settings: Settings) -> list[Path]:

@@ -261,7 +261,9 @@ def build_model(src: Path, config: Mapping[str, Any], pages: Iterable[Path]) -> 
                              "categories": "/".join(slugify(c) for c in categories)}
                     item.update(date=date, categories=categories,
                                 tags=_as_list(meta.get("tags")), slug=title)
-                    item.setdefault("title", match.group(2).replace("-", " ").capitalize())
+                slug = _POST_NAME.match(path.name)
+                item.setdefault("title", " ".join(  # Jekyll's titleize_slug
+                    w.capitalize() for w in (slug.group(2) if slug else path.stem).split("-")))
                 url = document_url(label, rel_in, meta, template, extra)
                 item.update(url=url, path=rel, relative_path=rel, collection=label,
                             id=url.removesuffix(".html").rstrip("/") or "/",

@@ -182,6 +182,8 @@ CONSTRUCTS = {
     "_posts/2022-05-06-second-post.md": "---\ntitle: Second\ntags: [news]\n"
                                         "date: 2022-05-06 10:00:00 +0000\n---\nSecond.\n",
     "about.md": "---\ntitle: About\npermalink: /about-us/\n---\nThis is {{ page.url }}.\n",
+    "contact.html": "---\ntitle: Contact\n---\n<p>Write to us.</p>\n",
+    "_posts/2020-01-01-no-title-given.md": "---\n---\nUntitled: {{ page.title }}.\n",
     "draft.md": "---\ntitle: Draft\npublished: false\n---\n{{ page.nothing.here }}\n",
     "guide/setup.md": "---\ntitle: Setup\n---\nSetup at {{ page.url }} in {{ page.dir }}.\n",
     "index.md": textwrap.dedent("""\
@@ -241,7 +243,7 @@ def _tree_source(name: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 TREES = [
-    Tree("constructs", floor=7, total=7, known={}),
+    Tree("constructs", floor=8, total=8, known={}),
     Tree("devportal-sample", floor=38, total=38, known={}),
     Tree("jekyll-docs", floor=206, total=206, known={}),
 ]
@@ -290,7 +292,8 @@ def test_the_constructs_render_to_what_jekyll_gives(renders):
     for fact in ("# Main sidebar", "## People\n\n| name | id |", "| Ann | 7 |\n| Bob | 9 |",
                  "\n| Zoe | 227324526 |\n", '{"id": 42}', '<a href="/x/">go</a>\n no link',
                  "[\\]",
-                 "/about-us/ (About)", "/release/2021/03/04/first-post.html",
+                 "/about-us/ (About); /contact.html (Contact); / (Home);",  # by file name
+                 "/release/2021/03/04/first-post.html", "No Title Given",
                  "news=2 intro=1", "recipes:2:true", "/recipes/hot/chili/ Chili",
                  "Notes: 1", "/about-us/ /guide/setup.html /recipes/soup/"):
         assert fact in home, fact
