@@ -455,6 +455,8 @@ class JekyllSyntax(Extension):
         fid = self.file_id(display)
         marked = _marking()
         source = translate(source, liquid=env.settings.jekyll).text  # type: ignore[attr-defined]
+        if not env.settings.jekyll:  # type: ignore[attr-defined]
+            source = _flag_jekyll_site(source, env.settings.site)  # type: ignore[attr-defined]
         source = self._rewrite_tags(source, name or "", marked)
         return _add_line_markers(source, fid, offset) if marked else source
 
@@ -499,6 +501,29 @@ class JekyllSyntax(Extension):
             source = re.sub(f"{PROBLEM}raw(\\d+){END}",
                             lambda m: raw_blocks[int(m.group(1))], source)
         return source
+
+
+_JEKYLL_SITE_RE = re.compile(
+    r"(\{%-?|\{\{-?)(?:(?!%\}|\}\}).)*?\bsite\.(pages|posts|tags|categories|collections|"
+    r"documents)\b", re.DOTALL)
+
+
+def _flag_jekyll_site(source: str, site: Mapping[str, Any]) -> str:
+    """Outside a Jekyll tree, site.pages, site.posts... are Jekyll's alone: a tag that reads
+    one is reported where it stands (ED321), not left to loop over nothing in silence."""
+    if "site." not in source:
+        return source
+
+    def flag(match: re.Match[str]) -> str:
+        key = match.group(2)
+        if key in site:
+            return match.group(0)
+        message = (f"site.{key} is Jekyll's list, known only when checking a Jekyll tree "
+                   "in place; here it is empty")
+        return (f"{{{{ _ed_problem('ED321', {_jinja_string(message)}) }}}}" +
+                match.group(0))
+
+    return _JEKYLL_SITE_RE.sub(flag, source)
 
 
 def _add_line_markers(source: str, fid: int, offset: int) -> str:
