@@ -405,7 +405,7 @@ _COMMENT_TAG_RE = re.compile(r"\{%-?\s*(comment|endcomment)\b[^%]*?-?%\}")
 _QUICK_LIGHT_RE = re.compile(
     r"\{%-?\s*(?:" + "|".join(sorted(_LIQUID_ONLY_TAGS | {"#"})) + r")\b"
     r"|\|\s*[A-Za-z_]\w*\s*:")
-_TIGHT_OUTPUT_RE = re.compile(r"\{\{([A-Za-z_][\w.-]*)\}\}")
+_OUTPUT_IN_CONDITION_RE = re.compile(r"\{\{-?\s*([A-Za-z_][\w.-]*)\s*-?\}\}")
 _ASSIGN_RE = re.compile(r"\s*([\w-]+\??)\s*=(.*)", re.DOTALL)
 _FOR_RE = re.compile(r"\s*([A-Za-z_][\w-]*)\s+in\s+(.*)", re.DOTALL)
 _INCLUDE_PARAM_RE = re.compile(
@@ -652,7 +652,8 @@ class _Translator:
         count = self.constructs
         if name in ("if", "elsif", "unless"):
             if self.liquid:  # Liquid's lax parser reads {{x.y}} in a condition as x.y
-                markup = _TIGHT_OUTPUT_RE.sub(r"\1", markup)
+                # ({{ x.y }} with blanks too: Jekyll fails on it only if it is evaluated)
+                markup = _OUTPUT_IN_CONDITION_RE.sub(r"\1", markup)
             condition, problems = self.loose_expr(markup, True, pos)
             count[name] += 1
             if name == "if":

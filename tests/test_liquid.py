@@ -130,6 +130,9 @@ RENDER_CASES = [
     ("a{% comment %} {{ page.nothing_here }} {% if %} {% endcomment %}b", "ab"),
     ("{% echo page.heading | upcase %}", "ACME CRM"),
     ("x {%- assign a = 1 -%} \n {{- a -}} \n y", "x1y"),
+    # Liquid's lax parser reads {{x}} in a condition as x; a string has no escapes
+    ("{% if {{page.heading}} %}y{% endif %}{% if {{ page.nothing }} %}n{% endif %}", "y"),
+    ('{% assign s = "\\" %}[{{ s }}]{{ "a\\b" | append: "\\" }}', "[\\]a\\b\\"),
     # kramdown's {#id} is text in Liquid (a comment opener in Jinja)
     ("## Heading {#custom-id}", "## Heading {#custom-id}"),
 ]
