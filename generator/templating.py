@@ -1435,11 +1435,22 @@ def load_data_files(data_dir: Path, rel: Callable[[Path], str]
         if text is None:
             diagnostics.extend([problem] if problem else [])
             continue
-        if path.suffix in (".csv", ".tsv"):
+        if path.suffix == ".json":  # JSON by its own rules (a tab is fine there)
+            import json
+
+            try:
+                values: Any = json.loads(text)
+            except ValueError as exc:
+                line = getattr(exc, "lineno", 0)
+                diagnostics.append(Diagnostic("ED403", f"data file is not valid JSON: "
+                                              f"{getattr(exc, 'msg', exc)}",
+                                              SourceLocation(shown, line)))
+                continue
+        elif path.suffix in (".csv", ".tsv"):
             import csv
             import io
 
-            values: Any = list(csv.DictReader(io.StringIO(text), delimiter=(
+            values = list(csv.DictReader(io.StringIO(text), delimiter=(
                 "\t" if path.suffix == ".tsv" else ",")))
         else:
             values, _, problems = _parse_data(text, shown, parse_yaml_front_matter)

@@ -169,6 +169,8 @@ CONSTRUCTS = {
     "_data/sidebars/main.yml": "title: Main sidebar\nentries:\n  - title: One\n"
                                "    url: /one/\n  - title: Two\n    url: /two/\n",
     "_data/people.yml": "- name: Ann\n  id: 7\n- name: Bob\n  id: 9\n",
+    "_data/prices.json": '{\n\t"small": [1, 2],\n\t"large": 9\n}\n',
+    "_data/tables/rows.csv": "name,size\nmug,3\nbowl,5\n",
     "_includes/row.md": "| {{ include.name }} | {{ include.id }} |\n",
     "_includes/heading.md": "## {{ include.title }}\n",
     "_includes/examples/body.json": '{"id": {{ include.id }}}\n',
@@ -215,6 +217,8 @@ CONSTRUCTS = {
           }} {% endfor %}
         Recipes: {% for r in site.recipes %}{{ r.url }} {{ r.title }}; {% endfor %}
         Notes: {{ site.notes.size }}
+        Data: {{ site.data.prices.small | join: "+" }} {{ site.data.prices.large }}
+          {% for row in site.data.tables.rows %}{{ row.name }}={{ row.size }} {% endfor %}
 
         Links: {% link about.md %} {% link guide/setup.md %} {% link _recipes/soup.md %}
         {% link _posts/2021-03-04-first-post.md %} {% post_url 2022-05-06-second-post %}
@@ -295,7 +299,7 @@ def test_the_constructs_render_to_what_jekyll_gives(renders):
                  "/about-us/ (About); /contact.html (Contact); / (Home);",  # by file name
                  "/release/2021/03/04/first-post.html", "No Title Given",
                  "news=2 intro=1", "recipes:2:true", "/recipes/hot/chili/ Chili",
-                 "Notes: 1", "/about-us/ /guide/setup.html /recipes/soup/"):
+                 "Notes: 1", "Data: 1+2 9\n  mug=3 bowl=5", "/about-us/ /guide/setup.html /recipes/soup/"):
         assert fact in home, fact
     assert not (ours / "draft.md").exists()  # published: false
     assert (ours / "about.md").read_text(encoding="utf-8") == "This is /about-us/.\n"
