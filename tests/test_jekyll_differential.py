@@ -299,7 +299,8 @@ def test_the_constructs_render_to_what_jekyll_gives(renders):
                  "/about-us/ (About); /contact.html (Contact); / (Home);",  # by file name
                  "/release/2021/03/04/first-post.html", "No Title Given",
                  "news=2 intro=1", "recipes:2:true", "/recipes/hot/chili/ Chili",
-                 "Notes: 1", "Data: 1+2 9\n  mug=3 bowl=5", "/about-us/ /guide/setup.html /recipes/soup/"):
+                 "Notes: 1", "Data: 1+2 9\n  mug=3 bowl=5",
+                 "/about-us/ /guide/setup.html /recipes/soup/"):
         assert fact in home, fact
     assert not (ours / "draft.md").exists()  # published: false
     assert (ours / "about.md").read_text(encoding="utf-8") == "This is /about-us/.\n"
