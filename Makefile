@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: site test serve check lint bench clean browser
+.PHONY: site test serve check lint bench clean browser jekyll
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,30 @@ browser:
 	         "the browser tests will be skipped"; \
 	  fi; }
 
+# Real Jekyll, for the differential tests (tests/test_jekyll_differential.py), with the
+# plugins Jekyll's own docs use; Debian packages it. Installed when missing and we are root.
+JEKYLL_PACKAGES := jekyll ruby-jekyll-avatar ruby-jekyll-feed ruby-jekyll-mentions \
+                   ruby-jekyll-redirect-from ruby-jekyll-seo-tag ruby-jekyll-sitemap
+
+## jekyll: install Jekyll 4 and its plugins from Debian where missing (needs root and apt)
+jekyll:
+	@if command -v jekyll >/dev/null 2>&1 && \
+	    ! { command -v dpkg-query >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
+	        dpkg-query -W -f '$${Status}\n' $(JEKYLL_PACKAGES) 2>/dev/null | grep -qv 'ok installed'; }; then \
+	    echo "jekyll: $$(jekyll --version) is installed"; \
+	elif [ "$$(id -u)" != 0 ]; then \
+	    echo "jekyll: not installing Jekyll (not root): the differential tests will skip"; \
+	elif ! command -v apt-get >/dev/null 2>&1; then \
+	    echo "jekyll: not installing Jekyll (no apt-get): the differential tests will skip"; \
+	else \
+	    echo "jekyll: installing $(JEKYLL_PACKAGES)"; \
+	    apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	        $(JEKYLL_PACKAGES) >/dev/null && jekyll --version; \
+	fi
+
 ## test: run the whole test suite
-test: $(STAMP) browser
+test: $(STAMP) browser jekyll
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 ## serve: live preview on http://127.0.0.1:8000

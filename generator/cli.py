@@ -1,5 +1,5 @@
-"""Command line: ``generator check``, ``build``, ``site``, ``codes``, ``new`` and
-``import-jekyll``.
+"""Command line: ``generator check``, ``render``, ``fix``, ``build``, ``site``, ``codes``,
+``new``, ``schema``, ``cache`` and ``import-jekyll``.
 
 Exit status: 0 clean (warnings allowed), 1 errors found, 2 usage or configuration error.
 """
@@ -27,7 +27,7 @@ from .errors import (
 )
 from .pipeline import CheckReport, Project
 from .progress import Progress
-from .settings import DEFAULT_CONFIG_FILE, Settings, load_settings
+from .settings import DEFAULT_CONFIG_FILE, Settings, load_settings, relative_posix
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -84,6 +84,21 @@ def build_parser() -> argparse.ArgumentParser:
     fix.add_argument("--from-example", action="store_true",
                      help="set the front matter to the examples' id, key or hub instead "
                           "(when the examples are right and the front matter is not)")
+
+    render = commands.add_parser(
+        "render", help="write each page's rendered Markdown (after templates, before "
+                       "Markdown), even when pages have errors",
+        description="Render every page (or the given ones) and write its text after the "
+                    "templates ran, before Markdown, to OUT at the page's own path. Pages "
+                    "with errors are written as far as they rendered; a page that cannot "
+                    "be rendered at all is named on stderr. Exit 0 when no page has an "
+                    "error, 1 otherwise, 2 for usage or configuration errors.")
+    render.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                        help="pages or folders to render (default: every page)")
+    _project_options(render)
+    render.add_argument("--out", type=Path, required=True, help="output folder")
+    render.add_argument("--format", choices=("text", "json", "github"), default="text",
+                        help="how the diagnostics are printed (on stderr)")
 
     build = commands.add_parser(
         "build", help="write every page, expanded and checked, as plain Markdown",
@@ -186,6 +201,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check(args, sys.stdout)
         if args.command == "fix":
             return _fix(args, sys.stdout)
+        if args.command == "render":
+            return _render(args)
         if args.command == "build":
             from .build import build_markdown_tree
 
@@ -388,6 +405,47 @@ def _resolved_paths(args: argparse.Namespace, command: str) -> list[Path] | None
                          "hint: give paths of pages or folders under the docs folder\n")
         return None
     return paths
+
+
+def _render(args: argparse.Namespace) -> int:
+    """``generator render``: each page's text after the templates, written even when the
+    page has errors (as far as it rendered), so that it can be read or compared."""
+    from .documents import iter_pages
+    from .pipeline import dedupe
+
+    project = load_project(args)
+    paths = _resolved_paths(args, "render")
+    if paths is None:
+        return EXIT_USAGE
+    out = args.out if args.out.is_absolute() else Path.cwd() / args.out
+    settings = project.settings
+    target, docs = out.resolve(), settings.docs_dir.resolve()
+    if target in (settings.root.resolve(), docs) or target in settings.root.resolve(
+            ).parents or docs in target.parents:  # the pages would become pages again
+        sys.stderr.write(f"generator render: error: --out {args.out} would write over the "
+                         "project\nhint: choose a folder outside the pages\n")
+        return EXIT_USAGE
+    project.load_all()
+    pages = list(iter_pages(settings, paths or None))
+    report = CheckReport(pages=len(pages), diagnostics=list(project.setup_diagnostics))
+    written = 0
+    for path, result in zip(pages, project.check_pages(pages), strict=True):
+        report.diagnostics.extend(result.diagnostics)
+        rel = relative_posix(path, settings.docs_dir)
+        if result.rendered is None or rel is None:
+            sys.stderr.write(f"not rendered: {result.rel}"
+                             f"{' (outside the docs folder)' if rel is None else ''}\n")
+            continue
+        destination = out / rel
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.write_text(result.rendered.text, encoding="utf-8")
+        written += 1
+        if result.rendered.failed:
+            sys.stderr.write(f"rendered in part (stopped at an error): {result.rel}\n")
+    report.diagnostics = dedupe(report.diagnostics)
+    print_report(report, project, args.format, sys.stderr)
+    sys.stderr.write(f"wrote {written} of {len(pages)} pages to {args.out}\n")
+    return EXIT_ERRORS if report.errors else EXIT_OK
 
 
 def _fix(args: argparse.Namespace, out: TextIO) -> int:

@@ -173,6 +173,18 @@ CODES: dict[str, CodeInfo] = {
     "ED311": _code("Liquid construct that cannot be translated",
                    "Rewrite it with the supported tags and filters (see the README), or in "
                    "Jinja syntax; until then that part of the page is left out.", _RENDER),
+    "ED320": _code("Link to a file the site does not have",
+                   "Give {% link %} the path of a page, document or file from the site's "
+                   "root (with its extension), and {% post_url %} a post's file name without "
+                   "extension, as Jekyll requires.", _RENDER),
+    "ED321": _code("Jekyll value not available here",
+                   "site.pages, site.posts, site.collections and the link tags are known when "
+                   "checking a Jekyll tree in place; in an imported tree, list the pages "
+                   "in a data file or link to them by their .md path.", _RENDER),
+    "ED322": _code("Link to a URL the site does not have",
+                   "Link to the page's .md file (MkDocs then writes its URL), or fix the "
+                   "path; an imported Jekyll tree keeps its pages' URLs under permalinks: "
+                   "in mkdocs.yml.", _RENDER, Severity.WARNING),
     "ED401": _code("Project configuration error",
                    "Fix mkdocs.yml or the command line as the message says.", _CONFIG),
     "ED402": _code("Invalid JSON Schema file",

@@ -18,7 +18,9 @@ renamed into place only when complete.
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import os
+import re
 import shutil
 import tempfile
 from collections import Counter
@@ -31,6 +33,7 @@ import yaml
 
 from .documents import FileRefused, decode, parse_document, read_inside
 from .errors import ConfigError, Diagnostic, SourceLocation
+from .jekyll_site import build_model, post_url
 from .liquid import translate
 from .settings import (
     Settings,
@@ -39,6 +42,7 @@ from .settings import (
     user_cache_folder,
     yaml_error_position,
 )
+from .templating import DATA_SUFFIXES
 
 CONFIG_FILE = "_config.yml"
 #: What Jekyll 4 always excludes, whatever _config.yml says.
@@ -96,8 +100,8 @@ def jekyll_settings(src: Path, strict: bool | None = None) -> Settings:
     config = read_config(src)
     includes = src / str(config.get("includes_dir") or "_includes")
     data = src / str(config.get("data_dir") or "_data")
-    site = {"baseurl": None, "time": _dt.datetime.now().astimezone().isoformat(), **config}
-    return Settings(
+    site = {"baseurl": None, "time": _build_time(), **config}
+    settings = Settings(
         root=src,
         docs_dir=src,
         includes_dir=includes,
@@ -111,6 +115,23 @@ def jekyll_settings(src: Path, strict: bool | None = None) -> Settings:
         include=_patterns(config, "include") + _published_collections(config),
         page_defaults=_page_defaults(config),
     )
+    model = build_model(src, config, _walk_pages(settings, (".html", ".htm")))
+    urls = dict(model.urls)
+    for path in _published_files(settings):  # static files: {% link %} gives their path
+        urls.setdefault(path.relative_to(src).as_posix(),
+                        "/" + path.relative_to(src).as_posix())
+    return replace(settings, site={**site, **model.site_values()},  # as Jekyll's payload
+                   jekyll_items=model.by_rel, jekyll_urls=urls,
+                   jekyll_unpublished=frozenset(model.unpublished))
+
+
+def _build_time() -> Any:
+    """``site.time``: now, as Jekyll has it, unless SOURCE_DATE_EPOCH pins the build's time
+    (reproducible builds; ``time:`` in _config.yml wins over both, as in Jekyll)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return _dt.datetime.fromtimestamp(int(epoch), tz=_dt.UTC)
+    return _dt.datetime.now().astimezone().isoformat()
 
 
 def _published_collections(config: Mapping[str, Any]) -> tuple[str, ...]:
@@ -155,10 +176,18 @@ def _walk(root: Path, skip_folder: Callable[[Path], bool]) -> Iterator[Path]:
             yield here / name
 
 
-def published_pages(settings: Settings) -> list[Path]:
-    """The pages of a Jekyll tree, as Jekyll publishes them (see Settings.publishes)."""
+def _walk_pages(settings: Settings, more: tuple[str, ...] = ()) -> list[Path]:
+    """Markdown files (and files with the suffixes ``more``) Jekyll renders as pages."""
     return [path for path in _walk(settings.docs_dir, lambda rel: _hidden(rel, settings))
-            if path.suffix in PAGE_SUFFIXES and settings.publishes(path)]
+            if path.suffix in PAGE_SUFFIXES + more and settings.publishes(path)]
+
+
+def published_pages(settings: Settings) -> list[Path]:
+    """The pages of a Jekyll tree, as Jekyll publishes them (see Settings.publishes):
+    not those whose front matter says ``published: false``."""
+    unpublished = settings.jekyll_unpublished
+    return [path for path in _walk_pages(settings)
+            if path.relative_to(settings.docs_dir).as_posix() not in unpublished]
 
 
 # --- what Jekyll does not publish ----------------------------------------------------------
@@ -177,7 +206,11 @@ def unpublished_pages(settings: Settings) -> dict[str, int]:
     {"_archive/ (folders starting with '_')": 9, ...}. Partials and data are left out."""
     counts: Counter[str] = Counter()
     for path in _walk(settings.docs_dir, lambda rel: _never_walked(rel, settings)):
-        if path.suffix not in PAGE_SUFFIXES or settings.publishes(path):
+        if path.suffix not in PAGE_SUFFIXES:
+            continue
+        if settings.publishes(path):
+            if path.relative_to(settings.docs_dir).as_posix() in settings.jekyll_unpublished:
+                counts["pages with 'published: false'"] += 1
             continue
         counts[_why_unpublished(path, settings)] += 1
     return dict(counts)
@@ -224,6 +257,9 @@ class ImportReport:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    #: imported page (under content/) -> the URL Jekyll gave it, where MkDocs' differs
+    #: (a list when the page had old URLs, redirect_from:, that redirect to it)
+    permalinks: dict[str, str | list[str]] = field(default_factory=dict)
 
     def note(self, where: str, what: str) -> None:
         self.attention.setdefault(where, []).append(what)
@@ -321,7 +357,8 @@ def _write_tree(settings: Settings, out: Path, report: ImportReport) -> None:
     src = settings.root
     content, includes = out / "content", out / "includes"
     files = _published_files(settings)
-    pages = [p for p in files if p.suffix in PAGE_SUFFIXES and has_front_matter(p)]
+    pages = [p for p in files if p.suffix in PAGE_SUFFIXES and has_front_matter(p)
+             and p.relative_to(src).as_posix() not in settings.jekyll_unpublished]
     prefix = _common_prefix(PurePosixPath(p.relative_to(src).as_posix()) for p in pages)
     report.moved_prefix = prefix.as_posix() if prefix.parts else ""
     static_markdown: list[str] = []
@@ -336,6 +373,8 @@ def _write_tree(settings: Settings, out: Path, report: ImportReport) -> None:
 
     written: dict[PurePosixPath, Path] = {}
     for path in files:
+        if path.relative_to(src).as_posix() in settings.jekyll_unpublished:
+            continue  # published: false: Jekyll writes it nowhere
         target_rel = mapped(path)
         shown = f"content/{target_rel}"
         if target_rel in written:
@@ -348,6 +387,8 @@ def _write_tree(settings: Settings, out: Path, report: ImportReport) -> None:
         if path in pages:
             _import_page(path, target, shown, settings, report)
             report.pages[path.relative_to(src).as_posix()] = shown
+            _carry_url(settings.jekyll_items.get(path.relative_to(src).as_posix(), {}),
+                       target_rel, report)
         else:
             shutil.copyfile(path, target)
             report.static_files += 1
@@ -371,7 +412,7 @@ def _write_tree(settings: Settings, out: Path, report: ImportReport) -> None:
                 continue
             target = includes / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            _import_partial(raw, target, f"includes/{rel.as_posix()}", report)
+            _import_partial(raw, target, f"includes/{rel.as_posix()}", report, settings)
             report.partials += 1
     if settings.data_dir.is_dir():
         for path in sorted(settings.data_dir.rglob("*")):
@@ -385,9 +426,9 @@ def _write_tree(settings: Settings, out: Path, report: ImportReport) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(raw)
             report.data_files += 1
-            if path.suffix not in (".yml", ".yaml"):
+            if path.suffix not in DATA_SUFFIXES:
                 report.note(f"includes/_data/{rel.as_posix()}",
-                            "only .yml and .yaml data files become site.data")
+                            f"only {', '.join(DATA_SUFFIXES)} data files become site.data")
     report.skipped = unpublished_pages(settings)
     for folder in ("_layouts", "_sass", "_plugins"):
         if (src / folder).is_dir():
@@ -403,6 +444,32 @@ def _write_tree(settings: Settings, out: Path, report: ImportReport) -> None:
                                     encoding="utf-8")
 
 
+def _carry_url(item: Mapping[str, Any], target_rel: PurePosixPath,
+               report: ImportReport) -> None:
+    """Keep the page reachable at the URL Jekyll gave it: a page with a permalink of its
+    own (front matter, or its collection's) is written at that URL; any other keeps MkDocs'
+    URL and its Jekyll URL redirects to it, as do its redirect_from: URLs."""
+    jekyll_url = item.get("url")
+    if not isinstance(jekyll_url, str):
+        return
+    mkdocs_url = "/" + target_rel.with_suffix(".html").as_posix()
+    old_urls = _redirect_from(item.get("redirect_from"))
+    if "permalink" in item or item.get("collection"):
+        urls = [jekyll_url, *old_urls]
+    else:
+        urls = [mkdocs_url, jekyll_url, *old_urls]
+    urls = [u for i, u in enumerate(urls) if u not in urls[:i] and (i == 0 or u not in (
+        mkdocs_url, mkdocs_url.removesuffix("index.html")))]
+    if urls != [mkdocs_url]:
+        report.permalinks[target_rel.as_posix()] = urls[0] if len(urls) == 1 else urls
+
+
+def _redirect_from(value: Any) -> list[str]:
+    """jekyll-redirect-from's old URLs of a page, each from the site's root."""
+    values = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    return ["/" + str(v).lstrip("/") for v in values if isinstance(v, str) and v.strip()]
+
+
 def _import_page(path: Path, target: Path, shown: str, settings: Settings,
                  report: ImportReport) -> None:
     raw = path.read_bytes()
@@ -413,7 +480,17 @@ def _import_page(path: Path, target: Path, shown: str, settings: Settings,
         return
     document, _ = parse_document(text, target, shown)
     head = text[:len(text) - len(document.body)]
+    search = document.meta.get("search")
+    if "search" in document.meta and not isinstance(search, Mapping):
+        # Jekyll themes read 'search: exclude' (or false); Material wants a mapping
+        excluded = search in ("exclude", False, "false", "no", "none", None)
+        head = re.sub(r"(?m)^search:.*$", "search: {exclude: true}" if excluded else
+                      "search: {}", head, count=1)
+        report.note(shown, f"search: {search} became "
+                           f"{'search: {exclude: true}' if excluded else 'search: {}'} "
+                           "(what Material's search reads)")
     translation = translate(document.body)
+    translation.text = _resolve_links(translation.text, settings)
     report.constructs.update(translation.constructs)
     for problem_found in translation.problems:
         report.note(shown, f"line {problem_found.line + document.body_first_line - 1}: "
@@ -441,12 +518,40 @@ def _read_or_refuse(path: Path, folder: Path, src: Path, report: ImportReport
     return None
 
 
-def _import_partial(raw: bytes, target: Path, shown: str, report: ImportReport) -> None:
+_LINK_CALL_RE = re.compile(
+    r'\{\{(-?) (jekyll_link|jekyll_post_url)\("((?:[^"\\]|\\.)*)"\) (\s*?)(-?)\}\}')
+
+
+def _resolve_links(text: str, settings: Settings) -> str:
+    """``{% link %}`` and ``{% post_url %}`` of a fixed target become the URL Jekyll gave
+    it (the imported tree keeps Jekyll's URLs, see _redirects); one with a variable, or a
+    target the site lacks, is left for the check to report."""
+
+    def one(match: re.Match[str]) -> str:
+        wanted = match.group(3).replace('\\"', '"').replace("\\\\", "\\")
+        if match.group(2) == "jekyll_link":
+            found = settings.jekyll_urls.get(wanted.strip().lstrip("/"))
+        else:
+            found = post_url(settings.jekyll_items, wanted)
+        if found is None:
+            return match.group(0)
+        if match.group(1) or match.group(4) or match.group(5):  # keep the lines, the trims
+            return ("{{" + match.group(1) + " " + json.dumps(found) + " " + match.group(4) +
+                    match.group(5) + "}}")
+        return found
+
+    return _LINK_CALL_RE.sub(one, text)
+
+
+def _import_partial(raw: bytes, target: Path, shown: str, report: ImportReport,
+                    settings: Settings | None = None) -> None:
     text, _ = decode(raw, shown)
     if text is None:
         target.write_bytes(raw)
         return
     translation = translate(text)
+    if settings is not None:
+        translation.text = _resolve_links(translation.text, settings)
     report.constructs.update(translation.constructs)
     for problem in translation.problems:
         report.note(shown, f"line {problem.line}: {problem.message}")
@@ -532,8 +637,18 @@ def _mkdocs_yml(settings: Settings, report: ImportReport, static_markdown: list[
         exclude = ("\n# Markdown files without front matter: Jekyll copied them unrendered\n"
                    f"exclude_docs: |\n{lines}\n")
     extra = _dump({"extra": report.extra}) if report.extra else "extra: {}\n"
-    return _MKDOCS_TEMPLATE.format(src=settings.root, identity=_dump(identity),
+    text = _MKDOCS_TEMPLATE.format(src=settings.root, identity=_dump(identity),
                                    exclude=exclude, extra=extra)
+    if report.permalinks:
+        listed = "".join(f"        {json.dumps(page)}: {json.dumps(url)}\n"
+                         for page, url in sorted(report.permalinks.items()))
+        text = text.replace(
+            "      includes_dir: includes\n",
+            "      includes_dir: includes\n"
+            "      # each page at the URL it had under Jekyll (its permalink), so links\n"
+            "      # written against those URLs keep working\n"
+            f"      permalinks:\n{listed}", 1)
+    return text
 
 
 def _dump(data: Mapping[str, Any]) -> str:

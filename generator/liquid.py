@@ -80,7 +80,7 @@ LIQUID_FILTERS = _SAME_NAME | frozenset(_RENAMED) | frozenset(_ALIASES)
 
 #: Liquid or Jekyll tags we know and do not translate.
 UNSUPPORTED_TAGS = frozenset([
-    "tablerow", "liquid", "render", "link", "post_url", "include_cached", "seo", "feed_meta",
+    "tablerow", "liquid", "render", "include_cached", "seo", "feed_meta",
     "gist", "youtube", "ifchanged",
 ])
 _BLOCK_UNSUPPORTED = frozenset({"tablerow", "ifchanged"})
@@ -89,7 +89,8 @@ _BLOCK_UNSUPPORTED = frozenset({"tablerow", "ifchanged"})
 _LIQUID_ONLY_TAGS = frozenset([
     "assign", "capture", "endcapture", "unless", "endunless", "elsif", "case", "when",
     "endcase", "comment", "endcomment", "increment", "decrement", "cycle", "tablerow",
-    "endtablerow", "echo", "highlight", "endhighlight", "ifchanged", "endifchanged"
+    "endtablerow", "echo", "highlight", "endhighlight", "ifchanged", "endifchanged",
+    "link", "post_url",
 ]) | UNSUPPORTED_TAGS
 _FORLOOP = {"index": "index", "index0": "index0", "rindex": "revindex", "rindex0": "revindex0",
             "first": "first", "last": "last", "length": "length"}
@@ -396,12 +397,15 @@ _OPEN_RE = re.compile(r"\{%|\{\{|\{#")
 _QUOTE_RE = re.compile(r"[\"']")
 _STRING_END = {'"': re.compile(r'(?:[^"\\]|\\.)*"', re.DOTALL),
                "'": re.compile(r"(?:[^'\\]|\\.)*'", re.DOTALL)}
+#: Liquid's strings have no escapes: "\" is a backslash
+_LIQUID_STRING_END = {'"': re.compile(r'[^"]*"'), "'": re.compile(r"[^']*'")}
 _TAG_NAME_RE = re.compile(r"\s*(#|[A-Za-z_]\w*)")
 _RAW_END_RE = re.compile(r"\{%-?\s*endraw\s*-?%\}")
 _COMMENT_TAG_RE = re.compile(r"\{%-?\s*(comment|endcomment)\b[^%]*?-?%\}")
 _QUICK_LIGHT_RE = re.compile(
     r"\{%-?\s*(?:" + "|".join(sorted(_LIQUID_ONLY_TAGS | {"#"})) + r")\b"
     r"|\|\s*[A-Za-z_]\w*\s*:")
+_OUTPUT_IN_CONDITION_RE = re.compile(r"\{\{-?\s*([A-Za-z_][\w.-]*)\s*-?\}\}")
 _ASSIGN_RE = re.compile(r"\s*([\w-]+\??)\s*=(.*)", re.DOTALL)
 _FOR_RE = re.compile(r"\s*([A-Za-z_][\w-]*)\s+in\s+(.*)", re.DOTALL)
 _INCLUDE_PARAM_RE = re.compile(
@@ -428,9 +432,11 @@ def translate(source: str, *, liquid: bool = True) -> Translation:
     return translation
 
 
-def _find_close(source: str, start: int, closer: str) -> int:
-    """Index of ``closer`` after ``start``, skipping quoted strings (as Jinja's lexer does);
-    without string skipping when a quote is never closed (as Liquid's lexer does)."""
+def _find_close(source: str, start: int, closer: str, liquid: bool = False) -> int:
+    """Index of ``closer`` after ``start``, skipping quoted strings (as Jinja's lexer does,
+    or Liquid's, whose strings have no escapes); without string skipping when a quote is
+    never closed (as Liquid's lexer does)."""
+    ends = _LIQUID_STRING_END if liquid else _STRING_END
     pos = start
     while True:
         end = source.find(closer, pos)
@@ -439,7 +445,7 @@ def _find_close(source: str, start: int, closer: str) -> int:
         quote = _QUOTE_RE.search(source, pos, end)
         if quote is None:
             return end
-        string = _STRING_END[quote.group()].match(source, quote.end())
+        string = ends[quote.group()].match(source, quote.end())
         if string is None:
             return source.find(closer, start)
         pos = string.end()
@@ -488,7 +494,7 @@ class _Translator:
                     pos = end
                 continue
             closer = "}}" if opener == "{{" else "%}"
-            close = _find_close(src, match.end(), closer)
+            close = _find_close(src, match.end(), closer, self.liquid)
             if close < 0:  # never closed: Jinja reports it at this line
                 self.out.append(src[match.start():])
                 break
@@ -645,6 +651,9 @@ class _Translator:
         j = self.jinja
         count = self.constructs
         if name in ("if", "elsif", "unless"):
+            if self.liquid:  # Liquid's lax parser reads {{x.y}} in a condition as x.y
+                # ({{ x.y }} with blanks too: Jekyll fails on it only if it is evaluated)
+                markup = _OUTPUT_IN_CONDITION_RE.sub(r"\1", markup)
             condition, problems = self.loose_expr(markup, True, pos)
             count[name] += 1
             if name == "if":
@@ -720,6 +729,8 @@ class _Translator:
             return self.cycle(markup, lstrip, rstrip, newlines, pos)
         if name in ("include", "include_relative"):
             return self.include(token, name, markup, lstrip, rstrip, pos)
+        if name in ("link", "post_url"):
+            return self.link(name, markup, lstrip, rstrip, newlines, pos)
         if name == "highlight":
             return self.highlight(markup, lstrip, rstrip, newlines, pos, token)
         if name == "endhighlight":
@@ -848,6 +859,9 @@ class _Translator:
                 else:
                     index += 1
             path, params = text[:index], text[index:]
+        if name == "include" and path.startswith("/") and not path.startswith("//"):
+            path = path.lstrip("/")  # Jekyll joins it to _includes/ all the same
+            self.constructs["include path from /"] += 1
         problems: list[str] = []
 
         def path_expr(match: re.Match[str]) -> str:
@@ -879,6 +893,30 @@ class _Translator:
                         if _IDENT_RE.fullmatch(v) and v not in _JINJA_KEYWORDS)
         return "".join(problems) + loops + self.jinja(body, lstrip, rstrip, max(newlines, 0))
 
+    def link(self, name: str, markup: str, lstrip: str, rstrip: str, newlines: int,
+             pos: int) -> str:
+        """``{% link path %}`` and ``{% post_url name %}``: the URL Jekyll gives the file
+        (the path may hold ``{{ variables }}``)."""
+        text = markup.strip()
+        if not text:
+            raise LiquidSyntaxError(f"write it as {{% {name} path %}}")
+        pieces: list[str] = []
+        problems: list[str] = []
+        position = 0
+        for match in re.finditer(r"\{\{-?(.*?)-?\}\}", text):
+            if match.start() > position:
+                pieces.append(_quote_text(text[position:match.start()]))
+            value, problem = self.expr(match.group(1), pos=pos)
+            problems.append(problem)
+            pieces.append(f"({value}) | string")
+            position = match.end()
+        if position < len(text):
+            pieces.append(_quote_text(text[position:]))
+        self.constructs[name] += 1
+        function = "jekyll_link" if name == "link" else "jekyll_post_url"
+        return ("".join(problems) + "{{" + lstrip + f" {function}({' ~ '.join(pieces)}) " +
+                "\n" * newlines + rstrip + "}}")
+
     def highlight(self, markup: str, lstrip: str, rstrip: str, newlines: int, pos: int,
                   token: str) -> str:
         """``{% highlight lang %}`` alone on its line becomes a fenced block."""
@@ -893,6 +931,10 @@ class _Translator:
         self.blocks.append(_Block("highlight"))
         self.constructs["highlight"] += 1
         return f"```{language}" + "\n" * newlines
+
+
+def _quote_text(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _fit_lines(translated: str, newlines: int) -> str:

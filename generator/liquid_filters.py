@@ -735,7 +735,28 @@ def date(value: Any, pattern: Any = None) -> Any:
     moment = _to_datetime(value)
     if moment is None or _nil(pattern) or not _arg(pattern):
         return value
-    return moment.strftime(_arg(pattern))
+    return moment.strftime(_ruby_directives(_arg(pattern), moment))
+
+
+def _ruby_directives(pattern: str, moment: _dt.datetime) -> str:
+    """Ruby's strftime directives that C's lacks or reads otherwise: %s (seconds since the
+    epoch, of this moment, not of the machine's local time), %N (nanoseconds), %L (ms)."""
+    if "%" not in pattern:
+        return pattern
+    stamp = moment if moment.tzinfo is not None else moment.replace(tzinfo=_dt.UTC)
+
+    def one(match: re.Match[str]) -> str:
+        code = match.group(1)
+        if code == "s":
+            return str(int(stamp.timestamp()))
+        if code == "N":
+            return f"{moment.microsecond * 1000:09d}"
+        if code == "L":
+            return f"{moment.microsecond // 1000:03d}"
+        return match.group(0)
+
+    return re.sub(r"%%|%([sNL])", lambda m: m.group(0) if m.group(0) == "%%" else one(m),
+                  pattern)
 
 
 def date_to_xmlschema(value: Any) -> Any:

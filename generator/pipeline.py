@@ -31,7 +31,14 @@ from .errors import Diagnostic, SourceLocation
 from .examples import extract
 from .schemas import FRONT_MATTER, SchemaStore, load_schemas
 from .settings import Settings, relative_posix
-from .templating import ALL_DATA, Renderer, RenderResult, load_data_files, partial_path
+from .templating import (
+    ALL_DATA,
+    DATA_SUFFIXES,
+    Renderer,
+    RenderResult,
+    load_data_files,
+    partial_path,
+)
 from .validation import PageContext, check_examples, check_front_matter, misspelled_keys
 
 HUB_TITLES = {"crm": "CRM", "helpdesk": "Help Desk", "finance": "Finance",
@@ -250,11 +257,13 @@ class Project:
         if kind == "partial":
             return hashes.of(partial_path(self.settings, value))  # include_relative too
         if kind == "data":
-            # site.data.NAME comes from any includes/_data/**/NAME.yml or .yaml (see
-            # load_data_files); none is a state too, left when the file appears
+            # site.data.NAME comes from _data/NAME.* or, nested, from the files of the folder
+            # _data/NAME/ (see load_data_files); a listing of site.data reads every file.
+            # None is a state too, left when the file appears.
             data_dir = self.settings.data_dir
-            files = sorted(p for p in data_dir.rglob("*") if p.suffix in (".yml", ".yaml")
-                           and (value == ALL_DATA or p.stem == value))
+            files = sorted(p for p in data_dir.rglob("*") if p.suffix in DATA_SUFFIXES and (
+                value == ALL_DATA or p.stem == value
+                or (relative_posix(p, data_dir) or "").split("/")[0] == value))
             return digest("".join(f"{relative_posix(f, data_dir)}:{hashes.of(f)}\n"
                                   for f in files).encode())
         if kind == "catalog":

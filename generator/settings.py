@@ -49,6 +49,13 @@ class Settings:
     exclude_docs: str = ""
     #: Jekyll's ``defaults:`` as (path, values), least specific first.
     page_defaults: tuple[tuple[str, Mapping[str, Any]], ...] = ()
+    #: A Jekyll tree's pages, posts and collection documents as Liquid sees them (url,
+    #: path, date...), by path from the source; see jekyll_site.
+    jekyll_items: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: Every URL ``{% link %}`` and ``{% post_url %}`` may give, by path from the source.
+    jekyll_urls: Mapping[str, str] = field(default_factory=dict)
+    #: Pages with ``published: false``: Jekyll writes them nowhere.
+    jekyll_unpublished: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.data_dir is None:
@@ -90,6 +97,7 @@ class Settings:
         folder = "" if posix.parent.as_posix() == "." else posix.parent.as_posix() + "/"
         url = f"/{folder}" if posix.stem == "index" else f"/{folder}{posix.stem}.html"
         values.update(name=posix.name, dir=f"/{folder}", url=url)
+        values.update(self.jekyll_items.get(rel, {}))
         return values
 
     @staticmethod

@@ -473,7 +473,9 @@ class SiteCache:
         self.store.put(key, {
             "text": page.content, "toc": _toc_tokens(page.toc),
             "title": page._title_from_render,
-            "anchors": sorted(page.present_anchor_ids or ()),
+            # raw HTML such as <Base 64 Element ID> gives MkDocs an id of None (an attribute
+            # without a value): no link can name it, so it is not kept
+            "anchors": sorted(a for a in page.present_anchor_ids or () if isinstance(a, str)),
             "links": links, "log": capture.records,
         })
 

@@ -34,6 +34,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedFormatter
 from . import liquid_filters
 from .documents import FileRefused, read_inside
 from .errors import CODES, Diagnostic, Severity, SourceLocation
+from .jekyll_site import post_url
 from .liquid import translate
 from .settings import Settings
 
@@ -438,7 +439,7 @@ _INCLUDE_RE = re.compile(
 _PARAM_RE = re.compile(
     r"\s*(?P<key>[A-Za-z_][\w-]*)\s*=\s*"
     r"(?:\"(?P<dq>(?:[^\"\\]|\\.)*)\"|'(?P<sq>(?:[^'\\]|\\.)*)'"
-    r"|(?P<var>[A-Za-z_][\w.\-\[\]'\"]*))")
+    r"|(?P<num>-?\d+(?:\.\d+)?)(?![\w.])|(?P<var>[A-Za-z_][\w.\-\[\]'\"]*))")
 # dotted names whose segments hold hyphens (Liquid allows them): a.b-c -> a["b-c"]
 _HYPHEN_PATH_RE = re.compile(r"(?<![\w.\"'])([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*(?:-[A-Za-z_]\w*)*)+)")
 _TAG_OPEN_RE = re.compile(r"\{\{|\{%|\{#")
@@ -494,7 +495,9 @@ def _parse_params(text: str) -> list[tuple[str, str]]:
             rest = text[pos:].strip()
             raise _IncludeSyntaxError(f"cannot read include parameter near '{rest[:40]}'")
         key = match.group("key")
-        if match.group("var") is not None:
+        if match.group("num") is not None:
+            expr = match.group("num")  # as Jekyll: an unquoted number is a number
+        elif match.group("var") is not None:
             expr = _hyphen_paths(match.group("var"))
         else:
             # as Jekyll: a quote inside a quoted value is escaped with a backslash
@@ -556,6 +559,8 @@ class JekyllSyntax(Extension):
         marked = _marking()
         source = _block_internal_names(source)
         source = translate(source, liquid=env.settings.jekyll).text  # type: ignore[attr-defined]
+        if not env.settings.jekyll:  # type: ignore[attr-defined]
+            source = _flag_jekyll_site(source, env.settings.site)  # type: ignore[attr-defined]
         source = self._rewrite_tags(source, name or "", marked)
         return _add_line_markers(source, fid, offset) if marked else source
 
@@ -628,6 +633,27 @@ def _block_internal_names(source: str) -> str:
                        for index, piece in enumerate(pieces))
 
     return _TAG_OR_RAW_RE.sub(tag, source)
+_JEKYLL_SITE_RE = re.compile(
+    r"(\{%-?|\{\{-?)(?:(?!%\}|\}\}).)*?\bsite\.(pages|posts|tags|categories|collections|"
+    r"documents)\b", re.DOTALL)
+
+
+def _flag_jekyll_site(source: str, site: Mapping[str, Any]) -> str:
+    """Outside a Jekyll tree, site.pages, site.posts... are Jekyll's alone: a tag that reads
+    one is reported where it stands (ED321), not left to loop over nothing in silence."""
+    if "site." not in source:
+        return source
+
+    def flag(match: re.Match[str]) -> str:
+        key = match.group(2)
+        if key in site:
+            return match.group(0)
+        message = (f"site.{key} is Jekyll's list, known only when checking a Jekyll tree "
+                   "in place; here it is empty")
+        return (f"{{{{ _ed_problem('ED321', {_jinja_string(message)}) }}}}" +
+                match.group(0))
+
+    return _JEKYLL_SITE_RE.sub(flag, source)
 
 
 def _add_line_markers(source: str, fid: int, offset: int) -> str:
@@ -803,7 +829,7 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
             undefined=ReportingUndefined,
             extensions=[JekyllSyntax, "jinja2.ext.loopcontrols"],
             autoescape=False,
-            keep_trailing_newline=False,
+            keep_trailing_newline=True,  # as Jekyll: an included file keeps its last newline
             auto_reload=True,
             cache_size=400,  # compiled partials: bounded, so memory does not grow with them
             finalize=self._printable,
@@ -833,7 +859,38 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
             liquid_syntax_error=_liquid_syntax_error,
             namespace=liquid_filters.BoundedNamespace,
             lipsum=_lipsum(self),
+            jekyll_link=self._jekyll_link,
+            jekyll_post_url=self._jekyll_post_url,
         )
+
+    def _jekyll_link(self, path: Any) -> str:
+        """``{% link path %}``: the URL of a page, document or file by its source path."""
+        wanted = str(path).strip().lstrip("/")
+        urls = self.settings.jekyll_urls
+        if not self.settings.jekyll:
+            return _state().problem("ED321", f"{{% link {wanted} %}} needs the Jekyll tree "
+                                    "the page came from", "", "link")
+        found = urls.get(wanted)
+        if found is None:
+            return _state().problem("ED320", f"{{% link {wanted} %}}: no such page or file "
+                                    "in the site (Jekyll stops the build here)",
+                                    "give the path from the site's root with its extension",
+                                    "link")
+        return found
+
+    def _jekyll_post_url(self, name: Any) -> str:
+        """``{% post_url name %}``: the URL of the post ``name`` (its file name without
+        extension, possibly under a folder)."""
+        wanted = str(name).strip().lstrip("/")
+        if not self.settings.jekyll:
+            return _state().problem("ED321", f"{{% post_url {wanted} %}} needs the Jekyll "
+                                    "tree the page came from", "", "post_url")
+        found = post_url(self.settings.jekyll_items, wanted)
+        if found is not None:
+            return found
+        return _state().problem("ED320", f"{{% post_url {wanted} %}}: no post of that name "
+                                "(Jekyll stops the build here)",
+                                "name the post's file without its extension", "post_url")
 
     @cached_property
     def page_globals(self) -> dict[str, Any]:
@@ -1640,7 +1697,8 @@ def skeleton_of(pieces: list[tuple[bool, str]]) -> tuple[str, tuple[str, ...]]:
     return "".join(skeleton), tuple(statics)
 
 
-def split_template(source: str) -> list[tuple[bool, str]] | None:
+def split_template(source: str, keep_trailing_newline: bool = True
+                   ) -> list[tuple[bool, str]] | None:
     """Split preprocessed template source into (is_tag, text) pieces as Jinja's lexer would:
     tags verbatim, static text with whitespace control and raw blocks already applied.
     None for anything unusual (an unclosed tag, say): the caller compiles the whole page."""
@@ -1702,8 +1760,8 @@ def split_template(source: str) -> list[tuple[bool, str]] | None:
             rest = source[pos:]
             pos += len(rest) - len(rest.lstrip())
     tail = "".join(static)
-    if tail.endswith("\n"):
-        tail = tail[:-1]  # Jinja drops one trailing newline (keep_trailing_newline=False)
+    if tail.endswith("\n") and not keep_trailing_newline:
+        tail = tail[:-1]  # as Jinja does with keep_trailing_newline=False
     pieces.append((False, tail))
     return [(is_tag, text) for is_tag, text in pieces if is_tag or text]
 
@@ -1877,7 +1935,9 @@ def _column_of(path: Path, line: int, needle: str) -> int:
 
 def load_data_files(data_dir: Path, rel: Callable[[Path], str]
                     ) -> tuple[dict[str, Any], list[Diagnostic]]:
-    """``site.data``: one entry per YAML file of includes/_data, by file stem."""
+    """``site.data``: one entry per data file (YAML; JSON and CSV/TSV too, as Jekyll reads
+    them) by file stem, a subfolder's files under the subfolder's name
+    (``_data/sidebars/main.yml`` is ``site.data.sidebars.main``)."""
     from .documents import decode, parse_yaml_front_matter
 
     data: dict[str, Any] = {}
@@ -1886,7 +1946,7 @@ def load_data_files(data_dir: Path, rel: Callable[[Path], str]
         return data, diagnostics
     root = data_dir.resolve()
     for path in sorted(data_dir.rglob("*")):
-        if path.suffix not in (".yml", ".yaml") or not path.is_file():
+        if path.suffix not in DATA_SUFFIXES or not path.is_file():
             continue
         shown = rel(path)
         if root not in path.resolve().parents:
@@ -1903,10 +1963,37 @@ def load_data_files(data_dir: Path, rel: Callable[[Path], str]
         if text is None:
             diagnostics.extend([problem] if problem else [])
             continue
-        values, _, problems = _parse_data(text, shown, parse_yaml_front_matter)
-        diagnostics.extend(problems)
-        data[path.stem] = values
+        if path.suffix == ".json":  # JSON by its own rules (a tab is fine there)
+            import json
+
+            try:
+                values: Any = json.loads(text)
+            except ValueError as exc:
+                line = getattr(exc, "lineno", 0)
+                diagnostics.append(Diagnostic("ED403", f"data file is not valid JSON: "
+                                              f"{getattr(exc, 'msg', exc)}",
+                                              SourceLocation(shown, line)))
+                continue
+        elif path.suffix in (".csv", ".tsv"):
+            import csv
+            import io
+
+            values = list(csv.DictReader(io.StringIO(text), delimiter=(
+                "\t" if path.suffix == ".tsv" else ",")))
+        else:
+            values, _, problems = _parse_data(text, shown, parse_yaml_front_matter)
+            diagnostics.extend(problems)
+        target = data
+        for folder in path.relative_to(data_dir).parts[:-1]:
+            found = target.get(folder)
+            if not isinstance(found, dict):
+                found = target[folder] = {}
+            target = found
+        target[path.stem] = values
     return data, diagnostics
+
+
+DATA_SUFFIXES = (".yml", ".yaml", ".json", ".csv", ".tsv")
 
 
 def _parse_data(text: str, shown: str, parse: Any) -> tuple[Any, Any, list[Diagnostic]]:

@@ -12,7 +12,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, require_shared, run_cli, write_tree
+from conftest import CORPUS, SHARED, require_shared, run_cli, write_tree
 
 from generator.jekyll import import_tree, is_jekyll_tree, jekyll_settings
 from generator.pipeline import Project
@@ -220,10 +220,10 @@ def test_config_defaults_collections_and_page_url_are_as_jekyll_gives_them(tmp_p
     project = Project(jekyll_settings(root))
     project.load_all()
     start = project.check_page(root / "guides/start.md")
-    assert start.rendered.text == "docs ann /guides/start.html /guides/[]"
-    assert project.check_page(root / "guides/index.md").rendered.text == "me /guides/"
+    assert start.rendered.text == "docs ann /guides/start.html /guides/[]\n"
+    assert project.check_page(root / "guides/index.md").rendered.text == "me /guides/\n"
     other = project.check_page(root / "other.md")
-    assert other.rendered.text == "all " and [d.code for d in other.diagnostics] == ["ED302"]
+    assert other.rendered.text == "all \n" and [d.code for d in other.diagnostics] == ["ED302"]
     # collections Jekyll writes out are pages too: _posts and those with output: true
     assert sorted(p.relative_to(root).as_posix() for p in project.documents) == [
         "_posts/2020-01-02-news.md", "_recipes/soup.md", "guides/index.md",
@@ -459,3 +459,115 @@ def test_mkdocs_builds_the_imported_corpus_and_reports_exactly_the_verified_defe
         (imported_corpus / "mkdocs.yml").write_text(config)
     assert strict.returncode == 1, "with the switch on, the defects stop the build"
     assert not list(site.rglob("*.html")), "a failed build writes no page"
+
+
+# --- imports that build ---------------------------------------------------------------------
+
+
+def test_an_import_keeps_jekyll_urls_search_exclusion_and_warns_of_dead_links(tmp_path):
+    src = write_tree(tmp_path / "site", {
+        "_config.yml": "title: Urls\ncollections:\n  guides:\n    output: true\n"
+                       "    permalink: /:collection/:path/\n",
+        "_includes/x.md": "",
+        "index.md": "---\ntitle: Home\n---\nSee [about](/about-us/), [old](/old-about/), "
+                    "[soup]({% link _guides/soup.md %}), [plain](/plain.html), "
+                    "[gone](/nowhere/) and `[code](/in-code/)`.\n",
+        "about.md": "---\ntitle: About\npermalink: /about-us/\nredirect_from: /old-about/\n"
+                    "search: exclude\n---\nAbout us.\n",
+        "plain.md": "---\ntitle: Plain\n---\nAt MkDocs' own URL, the same as Jekyll's.\n",
+        "_guides/soup.md": "---\ntitle: Soup\n---\nSoup.\n",
+    })
+    dest = tmp_path / "imported"
+    result = run_cli("import-jekyll", str(src), str(dest), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    about = (dest / "content/about.md").read_text()
+    assert "search: {exclude: true}\n" in about and about.count("\n") == 7  # lines kept
+    home = (dest / "content/index.md").read_text()
+    assert "[soup](/guides/soup/)" in home  # {% link %} became the URL Jekyll gave
+    build = _mkdocs_build(dest)
+    assert build.returncode == 0 and "Traceback" not in build.stderr, build.stderr
+    site = dest / "site"
+    assert "About us." in (site / "about-us/index.html").read_text()  # Jekyll's URL
+    assert "Soup." in (site / "guides/soup/index.html").read_text()
+    assert (site / "plain.html").is_file()
+    redirect = (site / "old-about/index.html").read_text()
+    assert 'http-equiv="refresh" content="0; url=../about-us/index.html"' in redirect
+    index = json.loads((site / "search/search_index.json").read_text())
+    locations = {doc["location"].split("#")[0] for doc in index["docs"]}
+    assert "about-us/index.html" not in locations and "plain.html" in locations
+    dead = re.findall(r"warning ED322 link to (\S+):", build.stderr)
+    assert dead == ["/nowhere/"]  # the others resolve; links in code are not links
+    assert re.search(r"content/index\.md:4: warning ED322", build.stderr)
+
+
+def test_raw_html_without_an_id_value_does_not_crash_the_build(make_project):
+    # `/<Base 64 Element ID>` is read by MkDocs as a tag whose "id" attribute has no value:
+    # an anchor id of None, which the site cache once tried to sort
+    root = make_project({"content/index.md": "---\ntitle: A\n---\n# A\n\n"
+                                             "GET /<Base 64 Element ID> and "
+                                             "`/<Base 64 Element ID>`\n"})
+    for _ in range(2):  # built, then built again from what the site cache kept
+        build = _mkdocs_build(root)
+        assert build.returncode == 0 and "Traceback" not in build.stderr, build.stderr
+    assert "Base 64" in (root / "site/index.html").read_text()
+
+
+@pytest.fixture(scope="module")
+def imported_jekyll_docs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    src = require_shared(SHARED / "corpus" / "jekyll-docs")
+    dest = tmp_path_factory.mktemp("jekyll-docs") / "imported"
+    result = run_cli("import-jekyll", str(src), str(dest), cwd=dest.parent, timeout=300)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert "pages:        206 (-> content/)" in result.stdout
+    return dest
+
+
+def test_jekyll_docs_import_builds_with_its_urls_and_only_true_dead_links(
+        imported_jekyll_docs):
+    build = _mkdocs_build(imported_jekyll_docs)
+    assert build.returncode == 0 and "Traceback" not in build.stderr, build.stderr[-3000:]
+    site = imported_jekyll_docs / "site"
+    assert "Liquid" in (site / "docs/liquid/index.html").read_text()  # collection permalink
+    assert (site / "news/2013/05/05/jekyll-1-0-0-released/index.html").is_file()  # a post
+    assert "../liquid/index.html" in (site / "docs/templates/index.html").read_text()
+    # The links left pointing nowhere, each checked: /showcase/ and / are HTML pages
+    # (copied as they are, not rendered), the image was left out of the corpus.
+    dead = sorted(set(re.findall(r"warning ED322 link to (\S+):", build.stderr)))
+    assert dead == ["/", "/img/jekyll-sticker.png", "/showcase/"]
+
+
+# --- generator render -----------------------------------------------------------------------
+
+
+def test_render_writes_every_page_after_templates_even_with_errors(make_project, tmp_path):
+    root = make_project({
+        "includes/step.md": "Step for {{ page.title }}.\n",
+        "content/good.md": "---\ntitle: Good\n---\n{% include step.md %}\nDone.\n",
+        "content/sub/bad.md": "---\ntitle: Bad\n---\nBefore {{ page.missing }} after.\n",
+        "content/broken.md": "---\ntitle: [unclosed\n---\nnever rendered\n",
+    })
+    out = tmp_path / "rendered"
+    result = run_cli("render", "--out", str(out), cwd=root)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert (out / "good.md").read_text() == "Step for Good.\n\nDone.\n"
+    assert (out / "sub/bad.md").read_text() == "Before  after.\n"  # as far as it rendered
+    assert "content/sub/bad.md:4:" in result.stderr and "ED302" in result.stderr
+    assert "not rendered: content/broken.md" in result.stderr
+    assert not (out / "broken.md").exists()
+    one = run_cli("render", "--out", str(tmp_path / "one"), "content/good.md", cwd=root)
+    assert one.returncode == 0 and sorted(p.name for p in (tmp_path / "one").iterdir()) == [
+        "good.md"]
+
+
+def test_render_of_a_jekyll_tree_writes_at_the_pages_own_paths(tmp_path):
+    src = widget_tree(tmp_path / "site", defects=False)
+    out = tmp_path / "rendered"
+    result = run_cli("render", "--jekyll", str(src), "--out", str(out), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.md")) == [
+        "docs/elements/widget-crm/authenticate.md", "docs/elements/widget-crm/setup.md",
+        "docs/index.md"]
+    assert "Shared steps for Widget CRM." in (out / "docs/elements/widget-crm/setup.md"
+                                              ).read_text()
+    inside = run_cli("render", "--jekyll", str(src), "--out", str(src), cwd=tmp_path)
+    assert inside.returncode == 2 and "would write over" in inside.stderr

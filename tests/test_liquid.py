@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from generator.jekyll import jekyll_settings
 from generator.liquid import translate
 from generator.pipeline import PageResult, Project
+from generator.settings import load_settings
 
 FRONT = """\
 title: Guide
@@ -129,6 +130,9 @@ RENDER_CASES = [
     ("a{% comment %} {{ page.nothing_here }} {% if %} {% endcomment %}b", "ab"),
     ("{% echo page.heading | upcase %}", "ACME CRM"),
     ("x {%- assign a = 1 -%} \n {{- a -}} \n y", "x1y"),
+    # Liquid's lax parser reads {{x}} in a condition as x; a string has no escapes
+    ("{% if {{page.heading}} %}y{% endif %}{% if {{ page.nothing }} %}n{% endif %}", "y"),
+    ('{% assign s = "\\" %}[{{ s }}]{{ "a\\b" | append: "\\" }}', "[\\]a\\b\\"),
     # kramdown's {#id} is text in Liquid (a comment opener in Jinja)
     ("## Heading {#custom-id}", "## Heading {#custom-id}"),
 ]
@@ -237,7 +241,7 @@ def test_jinja_tags_are_unknown_liquid_tags_in_a_jekyll_tree(tmp_path):
     result = render_page(tmp_path, "{% set x = 1 %}{% if true %}ok{% endif %}\n")
     assert [(d.code, d.message) for d in result.diagnostics] == [
         ("ED311", "unknown Liquid tag 'set'")]
-    assert result.rendered.text == "ok"
+    assert result.rendered.text == "ok\n"  # the file's last newline is kept, as in Jekyll
 
 
 # --- the translation ----------------------------------------------------------------------
@@ -296,7 +300,7 @@ def test_liquid_only_tags_and_filter_syntax_also_work_in_jinja_content(make_proj
     project.load_all()
     result = project.check_page(root / "content/page.md")
     assert result.diagnostics == []
-    assert result.rendered.text == "a+bE"
+    assert result.rendered.text == "a+bE\n"
 
 
 FRAGMENTS = st.sampled_from([
@@ -327,3 +331,42 @@ def test_any_text_renders_to_diagnostics_never_a_crash(tmp_path_factory, parts):
     result = project.renderer.render("".join(parts), "page.md", 1, {"t": "T"})
     assert all(d.location is not None and d.code.startswith("ED3") for d in result.diagnostics)
     assert all(d.code != "ED309" for d in result.diagnostics)
+
+
+# --- Jekyll's link tags and site model (compared with real Jekyll in
+# test_jekyll_differential; here what needs no Jekyll) ----------------------------------------
+
+
+def test_link_and_post_url_give_jekyll_urls_and_name_a_missing_target_at_its_line(tmp_path):
+    files = {
+        "_posts/2020-02-03-hello-world.md": "---\ntitle: Hello\n---\nhi\n",
+        "guide/setup.md": "---\ntitle: Setup\npermalink: /setup/\n---\nsetup\n",
+        "files/doc.pdf": "%PDF",
+    }
+    body = textwrap.dedent("""\
+        {% link guide/setup.md %} {% link /files/doc.pdf %} {% post_url 2020-02-03-hello-world %}
+        {% assign p = "guide/setup.md" %}{% link {{ p }} %}
+        [gone]({% link guide/nowhere.md %}) {% post_url 1999-01-01-never %}
+        """)
+    result = render_page(tmp_path, body, files)
+    lines = result.rendered.text.splitlines()
+    assert lines[0] == "/setup/ /files/doc.pdf /2020/02/03/hello-world.html"
+    assert lines[1] == "/setup/"
+    assert {(d.code, d.location.line) for d in result.diagnostics} == {("ED320", 18)}
+    assert len([d for d in result.diagnostics if d.code == "ED320"]) == 2
+
+
+def test_the_site_model_is_jekylls_only_in_a_jekyll_tree(make_project, tmp_path):
+    liquid = render_page(tmp_path, "{{ site.pages | size }} {{ site.posts | size }}",
+                         {"other.md": "---\ntitle: Other\npublished: false\n---\nx\n"})
+    assert liquid.rendered.text == "1 0"  # this page; the unpublished one is not a page
+    root = make_project({"content/index.md": "---\ntitle: Home\n---\n"
+                                             "{% for p in site.pages %}{{ p.url }}{% endfor %}\n"
+                                             "{{ jekyll_link('x.md') }}\n"})
+    project = Project(load_settings(root), use_cache=False)
+    project.load_all()
+    result = project.check_page(root / "content/index.md")
+    assert {(d.code, d.location.line) for d in result.diagnostics} == {("ED321", 4),
+                                                                       ("ED321", 5)}
+    assert any(d.message.startswith("site.pages is Jekyll's list") for d in result.diagnostics)
+    assert result.rendered.text == "\n\n"  # the rest renders
