@@ -46,23 +46,37 @@ def build_markdown_tree(args: argparse.Namespace, out: TextIO) -> int:
     report = CheckReport(pages=len(project.documents),
                          diagnostics=list(project.setup_diagnostics))
     docs_dir = project.settings.docs_dir
-    with Staging(target) as stage:
-        pages = list(iter_pages(project.settings))
-        for path, result in zip(pages, project.check_pages(pages), strict=True):
-            report.diagnostics.extend(result.diagnostics)
-            if result.rendered is None or result.document is None:
-                continue
-            destination = stage.path / path.relative_to(docs_dir)
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            destination.write_text(strip_overrides(result.rendered.text), encoding="utf-8")
-        report.diagnostics = sorted(report.diagnostics, key=Diagnostic.sort_key)
-        print_report(report, project, "text", out)
-        if report.errors:
-            out.write(f"not written: {args.out} keeps its previous content\n")
-            return EXIT_ERRORS
-        stage.commit()
+    try:
+        with Staging(target) as stage:
+            pages = list(iter_pages(project.settings))
+            for path, result in zip(pages, project.check_pages(pages), strict=True):
+                report.diagnostics.extend(result.diagnostics)
+                if result.rendered is None or result.document is None:
+                    continue
+                destination = stage.path / path.relative_to(docs_dir)
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                destination.write_text(strip_overrides(result.rendered.text),
+                                       encoding="utf-8")
+            report.diagnostics = sorted(report.diagnostics, key=Diagnostic.sort_key)
+            print_report(report, project, "text", out)
+            if report.errors:
+                out.write(f"not written: {args.out} keeps its previous content\n")
+                return EXIT_ERRORS
+            stage.commit()
+    except OSError as exc:  # a full disk, a read-only folder: said in one line
+        sys.stderr.write(write_failure("build", exc, args.out) + "\n")
+        out.write(f"not written: {args.out} keeps its previous content\n")
+        return EXIT_ERRORS
     out.write(f"wrote {len(project.documents)} pages to {args.out}\n")
     return EXIT_OK
+
+
+def write_failure(command: str, exc: OSError, shown: object) -> str:
+    """One line for an output that could not be written (the disk is full, the folder
+    read-only...), instead of a traceback."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return (f"generator {command}: error: cannot write {shown}: {reason}; free some space "
+            "or choose a writable folder, then run it again")
 
 
 def build_site(args: argparse.Namespace, out: TextIO) -> int:
@@ -75,27 +89,56 @@ def build_site(args: argparse.Namespace, out: TextIO) -> int:
     _refuse_dangerous_target(target, settings, "site_dir")
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     env.setdefault("SOURCE_DATE_EPOCH", str(source_date_epoch(settings, config_file)))
-    with Staging(target) as stage:
-        command = [sys.executable, "-m", "mkdocs", "build", "--config-file", str(config_file),
-                   "--site-dir", str(stage.path)]
-        if args.strict:
-            command.append("--strict")
-        if not args.clean and target.is_dir():
-            # Incremental: start from the previous site (timestamps kept, so MkDocs sees
-            # what is newer) and let the plugin's exact dirty build redo what changed.
-            shutil.copytree(target, stage.path, copy_function=shutil.copy2,
-                            dirs_exist_ok=True, symlinks=True)
-            command.append("--dirty")
-        out.flush()
-        returncode = subprocess.run(command, cwd=settings.root, env=env, check=False,
-                                    preexec_fn=_die_with(os.getpid())).returncode
-        shown = settings.rel(target)
-        if returncode != 0:
-            out.write(f"not written: {shown}/ keeps its previous content\n")
-            return EXIT_ERRORS
-        stage.commit()
+    shown = settings.rel(target)
+    try:
+        with Staging(target) as stage:
+            command = [sys.executable, "-m", "mkdocs", "build", "--config-file",
+                       str(config_file), "--site-dir", str(stage.path)]
+            if args.strict:
+                command.append("--strict")
+            if not args.clean and target.is_dir():
+                # Incremental: start from the previous site (timestamps kept, so MkDocs sees
+                # what is newer) and let the plugin's exact dirty build redo what changed.
+                shutil.copytree(target, stage.path, copy_function=shutil.copy2,
+                                dirs_exist_ok=True, symlinks=True)
+                command.append("--dirty")
+            out.flush()
+            returncode = _run_mkdocs(command, settings.root, env, shown)
+            if returncode != 0:
+                out.write(f"not written: {shown}/ keeps its previous content\n")
+                return EXIT_ERRORS
+            stage.commit()
+    except OSError as exc:  # a full disk, a read-only folder: said in one line
+        sys.stderr.write(write_failure("site", exc, f"{shown}/") + "\n")
+        out.write(f"not written: {shown}/ keeps its previous content\n")
+        return EXIT_ERRORS
     out.write(f"wrote the site to {shown}/\n")
     return EXIT_OK
+
+
+def _run_mkdocs(command: list[str], cwd: Path, env: dict[str, str], shown: str) -> int:
+    """Run MkDocs, passing its messages on as they come, but for a Python traceback (MkDocs
+    lets an OSError such as a full disk escape as one): only its last line, the error
+    itself, in one line of ours."""
+    with subprocess.Popen(command, cwd=cwd, env=env, stderr=subprocess.PIPE, text=True,
+                          errors="replace", preexec_fn=_die_with(os.getpid())) as child:
+        assert child.stderr is not None
+        in_traceback, last = False, ""
+        for line in child.stderr:
+            if line.startswith("Traceback (most recent call last):"):
+                in_traceback = True
+            elif in_traceback and line.strip() and not line.startswith((" ", "\t")) and \
+                    not line.startswith(("During handling", "The above exception")):
+                last = line.strip()
+            if not in_traceback:
+                sys.stderr.write(line)
+                sys.stderr.flush()
+        returncode = child.wait()
+    if in_traceback:
+        sys.stderr.write(f"generator site: error: mkdocs build stopped writing {shown}/: "
+                         f"{last or 'an unexpected error'}\n")
+        return returncode or 1
+    return returncode
 
 
 # --- choosing SOURCE_DATE_EPOCH -------------------------------------------------------------

@@ -858,3 +858,36 @@ def test_cache_entries_of_the_right_shape_with_wrong_types_are_misses(make_proje
     assert "Traceback" not in again.stderr and again.returncode == 1, again.stderr
     assert json.loads(again.stdout)["diagnostics"] == expected
     assert again.stderr.count("a damaged entry in the page cache") == 1, again.stderr
+
+
+@pytest.mark.parametrize("kind", ["partial", "data file"])
+def test_a_partial_or_data_file_swapped_for_a_link_at_the_worst_moment_is_not_read(
+        make_project, tmp_path, monkeypatch, kind) -> None:
+    """As for pages: the name is swapped for a link to a secret outside right after what
+    was opened has been checked; the secret is read by no part of the run."""
+    from generator import documents
+
+    secret = tmp_path / "secret.md"
+    secret.write_text("token: TOP-SECRET-TOKEN\n")
+    root = make_project({"content/page.md": "# Page\n\n{% include part.md %}\n"
+                                            "{{ site.data.facts.token }}\n",
+                         "includes/part.md": "Partial text.\n",
+                         "includes/_data/facts.yml": "token: harmless\n"})
+    name = root / "includes" / ("part.md" if kind == "partial" else "_data/facts.yml")
+    swapped: list[str] = []
+    real_readlink = os.readlink
+
+    def readlink(path, *args, **kwargs):
+        result = real_readlink(path, *args, **kwargs)
+        if str(path).startswith("/proc/self/fd/") and result == str(name) and not swapped:
+            swapped.append(result)
+            _swap_to_link(name, secret)
+        return result
+
+    monkeypatch.setattr(documents.os, "readlink", readlink)
+    project = Project(load_settings(root), use_cache=False)
+    project.load_all()
+    result = project.check_page(root / "content" / "page.md")
+    assert swapped, "the swap did not happen where the test meant it to"
+    assert "TOP-SECRET" not in rendered(result)
+    assert all("TOP-SECRET" not in d.message for d in result.diagnostics)
