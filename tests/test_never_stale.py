@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -184,7 +185,8 @@ def start_tree(root: Path, port: int) -> Path:
     root.mkdir(parents=True)
     copy_repo_project(root)
     config = root / "mkdocs.yml"  # the site_url mkdocs serve gives itself, for every road
-    config.write_text(f"site_url: http://127.0.0.1:{port}/\n" + config.read_text())
+    text = re.sub(r"(?m)^site_url:.*\n", "", config.read_text())
+    config.write_text(f"site_url: http://127.0.0.1:{port}/\n" + text)
     return root
 
 
