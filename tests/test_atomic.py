@@ -164,11 +164,15 @@ def test_killed_site_builds_leave_the_previous_site_whole(tmp_path: Path) -> Non
     root = generated_project(tmp_path / "project", pages=60)
     output = root / "site"
     command = ["site"]
+    started = time.monotonic()
     first = run_cli(*command, cwd=root, timeout=300)
+    took = time.monotonic() - started
     assert first.returncode == 0, first.stdout + first.stderr
     assert (output / "index.html").is_file()
+    # kills spread over the time a build takes on this machine now (a loaded machine takes
+    # seconds before the mkdocs child even starts)
     outcomes = kill_at_random_points(root, output, command, kills=3,
-                                     rng=random.Random(SEED + 1))
+                                     rng=random.Random(SEED + 1), window=max(1.5, took * 0.8))
     assert outcomes["kept the previous output"] >= 2, outcomes
     assert outcomes["children"] >= 1, f"no kill landed while mkdocs ran: {outcomes}"
     finish_and_check_clean(root, output, command)

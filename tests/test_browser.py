@@ -165,7 +165,8 @@ def test_search_finds_an_element_by_its_key(browser: Browser, base_url: str) -> 
     browser.type_text("infusionsoftcrm")
     links = browser.wait_for(
         "(() => { const links = [...document.querySelectorAll('.md-search-result__link')]"
-        ".map(a => a.getAttribute('href')); return links.length ? links : null; })()")
+        ".map(a => a.getAttribute('href')); return links.length ? links : null; })()",
+        timeout=60)  # the search index is built in a web worker: slow on a loaded machine
     assert any("elements/infusionsoft-crm/authenticate/" in link for link in links), links
 
 
