@@ -1351,7 +1351,8 @@ def _suggest_partial(includes_dir: Path, name: str) -> str:
     if not includes_dir.is_dir():
         return "create includes/ and the partial in it"
     known = [p.relative_to(includes_dir).as_posix() for p in includes_dir.rglob("*")
-             if p.is_file() and "_data" not in p.parts]
+             if p.is_file() and "_data" not in p.parts
+             and not any(part.startswith(".") for part in p.relative_to(includes_dir).parts)]
     close = difflib.get_close_matches(name, known, n=1)
     if close:
         return f"did you mean '{close[0]}'?"
