@@ -1211,6 +1211,8 @@ def _estimate_filter(name: str, value: Any, args: tuple[Any, ...],
         old = liquid_filters.to_text(_int_arg(args, kwargs, 0, "old", ""))
         new = liquid_filters.to_text(_int_arg(args, kwargs, 1, "new", ""))
         count = text.count(old) if old else len(text) + 1
+        if name != "replace":
+            count = min(count, 1)
         return len(text) + count * max(0, len(new) - len(old))
     if name == "join":
         separator = _int_arg(args, kwargs, 0, "d", "")
@@ -1221,8 +1223,10 @@ def _estimate_filter(name: str, value: Any, args: tuple[Any, ...],
                                 "slices", 1)) * 50  # each a list: past MAX_ITEMS
     if name == "times":
         left, right = value, _int_arg(args, kwargs, 0, "operand", 0)
-        if isinstance(left, int) and isinstance(right, int):
-            return (left.bit_length() + right.bit_length()) * 1000 // 3322
+        if isinstance(left, int) and isinstance(right, int) and \
+                left.bit_length() + right.bit_length() > MAX_INT_BITS:
+            raise RenderLimitError(f"a product would have more than {MAX_INT_BITS:,} bits, "
+                                   "past the size limit for numbers")
     if name == "date":
         return len(liquid_filters.to_text(_int_arg(args, kwargs, 0, "pattern", ""))) * 16
     return 0
