@@ -59,7 +59,7 @@ def lookup_var(scope: Any, key: str) -> Any:
 
 #: the most characters a value may print as here (the renderer's own limit is lower): a
 #: list that holds itself many times over prints as more text than memory holds
-TEXT_LIMIT = 50_000_000
+TEXT_LIMIT = 10_000_000
 #: Python prints integers of at most 4,300 digits
 _INT_BITS = 14_000
 

@@ -203,6 +203,12 @@ class ReportingUndefined(jinja2.ChainableUndefined):
 
     def __str__(self) -> str:
         hint = self._undefined_hint or ""
+        name = self._undefined_name
+        if isinstance(name, str) and name.startswith(BLOCKED_PREFIX):
+            original = name[len(BLOCKED_PREFIX):]
+            return _state().problem("ED307", f"forbidden in templates: '{original}' is internal "
+                                    "to the generator", "templates may only read page, site "
+                                    "and include values", original)
         if "unsafe" in hint:  # the sandbox's placeholder for a forbidden attribute
             return _state().problem("ED307", f"forbidden in templates: {hint}",
                                     "templates may only read page, site and include values",
@@ -1535,6 +1541,10 @@ class Renderer:
         if isinstance(exc, MemoryError):
             return Diagnostic("ED310", "rendering stopped: out of memory (memory limit)",
                               location, "", chain)
+        if isinstance(exc, OverflowError) and "MAX_RANGE" in str(exc):
+            return Diagnostic("ED310", "rendering stopped: a range of more than "
+                              f"{jinja2.sandbox.MAX_RANGE:,} numbers (size limit)", location,
+                              "", chain)
         if isinstance(exc, OverflowError):
             return Diagnostic("ED310", f"rendering stopped: a number too large ({exc}; size "
                               "limit)", location, "", chain)

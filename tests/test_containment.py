@@ -503,7 +503,8 @@ _PEAK_OF = """
 import json, resource, subprocess, sys
 run = subprocess.run(sys.argv[1:], capture_output=True, text=True, timeout=300)
 peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss << 10
-print(json.dumps({"code": run.returncode, "out": run.stdout + run.stderr, "peak": peak}))
+print(json.dumps({"code": run.returncode, "out": run.stdout + run.stderr, "stdout": run.stdout,
+                  "peak": peak}))
 """
 
 
@@ -535,3 +536,43 @@ def test_every_command_stops_runaway_templates_without_an_rlimit(make_project,
         assert f"content/{page}.md:3" in outcome["out"] and "ED310" in outcome["out"]
     assert "size limit" in outcome["out"]
     assert outcome["peak"] < 500 << 20, f"peak memory {outcome['peak'] >> 20} MB"
+
+
+# --- the same, in Liquid, under check --jekyll ----------------------------------------------
+
+LIQUID_HOSTILE = [
+    ("{% assign x = 'x' %}{% for i in (1..60) %}{% assign x = x | append: x %}{% endfor %}"
+     "{{ x | size }}", "ED310"),
+    ("{% assign n = 2 %}{% for i in (1..40) %}{% assign n = n | times: n %}{% endfor %}{{ n }}",
+     "ED310"),
+    ("{% capture c %}x{% endcapture %}{% for i in (1..60) %}{% capture c %}{{ c }}{{ c }}"
+     "{% endcapture %}{% endfor %}{{ c | size }}", "ED310"),
+    ("{% assign s = 'x' %}{% for i in (1..60) %}{% assign s = s | prepend: s %}{% endfor %}",
+     "ED310"),
+    ("{{ 'x' | replace: 'x', 'yyyyyyyyyy' | replace: 'y', 'zzzzzzzzzz' | replace: 'z', "
+     "'wwwwwwwwww' | replace: 'w', 'vvvvvvvvvv' | replace: 'v', 'uuuuuuuuuu' | replace: 'u', "
+     "'tttttttttt' | replace: 't', 'ssssssssss' | size }}", "ED310"),
+    ("{% for i in (1..999999999) %}x{% endfor %}", "ED310"),
+    ("{{ _ed_problem }}", "ED307"),
+    ("{% include @root/_config.yml %}", "ED304"),
+    ("{% include_relative .env %}", "ED304"),
+]
+
+
+def test_liquid_in_a_jekyll_tree_is_held_to_the_same_limits(tmp_path) -> None:
+    files = {"_config.yml": "title: T\n", "_includes/note.html": "Note.\n",
+             ".env": f"TOKEN={SECRET_ENV}\n"}
+    for number, (line, _) in enumerate(LIQUID_HOSTILE):
+        files[f"p{number:02}.md"] = f"---\ntitle: P\n---\n{line}\n"
+    root = write_tree(tmp_path / "site", files)
+    child = subprocess.run([sys.executable, "-c", _PEAK_OF, sys.executable, "-m", "generator",
+                            "check", "--format", "json", "--jekyll", str(root)],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    outcome = json.loads(child.stdout)
+    assert outcome["code"] == 1 and "Traceback" not in outcome["out"]
+    report = json.loads(outcome["stdout"])
+    found = {(d["path"], d["line"], d["code"]) for d in report["diagnostics"]}
+    assert found == {(f"p{number:02}.md", 4, code)
+                     for number, (_, code) in enumerate(LIQUID_HOSTILE)}
+    assert SECRET_ENV not in outcome["out"]
+    assert outcome["peak"] < 400 << 20, f"peak memory {outcome['peak'] >> 20} MB"
