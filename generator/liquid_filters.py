@@ -35,10 +35,19 @@ class BoundedNamespace(Namespace):
     ``ns.v = [ns.v, ns.v]`` makes a value that prints as more text than memory holds."""
 
     def __setitem__(self, name: str, value: Any) -> None:
-        try:
-            size = measure(value)
-        except Internal:
-            size = 0  # kept, and refused where it is printed
+        # A text or a list is held to its length (what memory it takes). A list of lists
+        # takes memory by its distinct parts, however large it prints (that is measured
+        # where it is printed): here only a small one is measured, so that a value of
+        # the site's data, assigned on every page, costs nothing.
+        if isinstance(value, str | list | tuple):
+            size = len(value)
+        else:
+            size = 0
+        if isinstance(value, list | tuple) and size < 64:
+            try:
+                size = measure(value)
+            except Internal:
+                pass  # kept, and refused where it is printed
         if size > TEXT_LIMIT:
             raise TooLarge(f"a value set on a namespace would print as more than "
                            f"{TEXT_LIMIT:,} characters (size limit)")

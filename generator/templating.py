@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import itertools
 import re
 import time
 import types
@@ -957,6 +958,7 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
         self._tick()
         owner = getattr(__obj, "__self__", None)
         if isinstance(owner, str | bytes | int) and not isinstance(owner, bool):
+            args = tuple(_materialized(a) if _is_iterator(a) else a for a in args)
             self._check_method(owner, getattr(__obj, "__name__", ""), args, kwargs)
         result = super().call(__context, __obj, *args, **kwargs)
         if isinstance(result, str | bytes | list | tuple) and \
@@ -1073,6 +1075,9 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
                 value, rest = args[skip], args[skip + 1:]
                 if name == "attr" and rest and str(rest[0]).startswith("__"):
                     return self.unsafe_undefined(value, str(rest[0]))
+                if not structural and _is_iterator(value):  # map(...)|join: its items
+                    value = _materialized(value)
+                    args = (*args[:skip], value, *rest)
                 measured = self.text_size(*rest, *kwargs.values()) if structural else \
                     self.text_size(value, *rest, *kwargs.values())
                 if isinstance(measured, str):
@@ -1296,6 +1301,18 @@ class _BoundedFormatter(SandboxedFormatter):
         if self._made > limit:
             raise _too_large("a format", self._made, limit)
         return result
+
+
+def _is_iterator(value: Any) -> bool:
+    return isinstance(value, Iterator) and not isinstance(value, str | jinja2.Undefined)
+
+
+def _materialized(value: Iterator[Any]) -> list[Any]:
+    """The items of an iterator (a filter's generator), at most MAX_ITEMS of them."""
+    items = list(itertools.islice(value, MAX_ITEMS + 1))
+    if len(items) > MAX_ITEMS:
+        raise RenderLimitError(f"more than {MAX_ITEMS:,} items in one sequence (size limit)")
+    return items
 
 
 def _lipsum(env: ElementDocsEnvironment) -> Callable[..., str]:

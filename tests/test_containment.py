@@ -112,6 +112,19 @@ def test_mapping_methods_still_work(make_project) -> None:
     assert not result.diagnostics and "heading" in rendered(result)
 
 
+def test_filter_chains_over_generators_still_work(make_project) -> None:
+    """map, select and reverse give generators: the filters and methods that read them
+    (join, first, list) see their items, and nothing is refused."""
+    root = make_project({PAGE: HEAD.replace("hub: crm\n", "hub: crm\ntags: [a, b]\n") +
+                         "{{ page.tags|map('upper')|join(', ') }} / "
+                         "{{ ', '.join(page.tags|map('upper')) }} / "
+                         "{{ page.tags|select|list|length }} / {{ page.tags|reverse|join }} / "
+                         "{{ page.tags|map('upper')|first }}\n"})
+    result = check(root)
+    assert not result.diagnostics, result.diagnostics
+    assert "A, B / A, B / 2 / ba / A" in rendered(result)
+
+
 def test_lax_mode_does_not_relax_the_sandbox_into_output(make_project) -> None:
     """--lax turns undefined variables into warnings: the escape attempt still prints
     nothing of Python's."""
