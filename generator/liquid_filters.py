@@ -39,10 +39,7 @@ class BoundedNamespace(Namespace):
         # takes memory by its distinct parts, however large it prints (that is measured
         # where it is printed): here only a small one is measured, so that a value of
         # the site's data, assigned on every page, costs nothing.
-        if isinstance(value, str | list | tuple):
-            size = len(value)
-        else:
-            size = 0
+        size = len(value) if isinstance(value, str | list | tuple) else 0
         if isinstance(value, list | tuple) and size < 64:
             try:
                 size = measure(value)
