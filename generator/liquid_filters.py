@@ -11,6 +11,7 @@ Liquid treats nil (``size`` is 0, ``split`` gives no items, ``append`` keeps its
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import decimal
 import html
@@ -41,10 +42,8 @@ class BoundedNamespace(Namespace):
         # the site's data, assigned on every page, costs nothing.
         size = len(value) if isinstance(value, str | list | tuple) else 0
         if isinstance(value, list | tuple) and size < 64:
-            try:
+            with contextlib.suppress(Internal):  # kept, and refused where it is printed
                 size = measure(value)
-            except Internal:
-                pass  # kept, and refused where it is printed
         if size > TEXT_LIMIT:
             raise TooLarge(f"a value set on a namespace would print as more than "
                            f"{TEXT_LIMIT:,} characters (size limit)")
