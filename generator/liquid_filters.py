@@ -11,6 +11,7 @@ Liquid treats nil (``size`` is 0, ``split`` gives no items, ``append`` keeps its
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import decimal
 import html
@@ -35,10 +36,14 @@ class BoundedNamespace(Namespace):
     ``ns.v = [ns.v, ns.v]`` makes a value that prints as more text than memory holds."""
 
     def __setitem__(self, name: str, value: Any) -> None:
-        try:
-            size = measure(value)
-        except Internal:
-            size = 0  # kept, and refused where it is printed
+        # A text or a list is held to its length (what memory it takes). A list of lists
+        # takes memory by its distinct parts, however large it prints (that is measured
+        # where it is printed): here only a small one is measured, so that a value of
+        # the site's data, assigned on every page, costs nothing.
+        size = len(value) if isinstance(value, str | list | tuple) else 0
+        if isinstance(value, list | tuple) and size < 64:
+            with contextlib.suppress(Internal):  # kept, and refused where it is printed
+                size = measure(value)
         if size > TEXT_LIMIT:
             raise TooLarge(f"a value set on a namespace would print as more than "
                            f"{TEXT_LIMIT:,} characters (size limit)")
@@ -59,7 +64,7 @@ def lookup_var(scope: Any, key: str) -> Any:
 
 #: the most characters a value may print as here (the renderer's own limit is lower): a
 #: list that holds itself many times over prints as more text than memory holds
-TEXT_LIMIT = 50_000_000
+TEXT_LIMIT = 10_000_000
 #: Python prints integers of at most 4,300 digits
 _INT_BITS = 14_000
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import builtins
 import difflib
 import functools
+import itertools
 import re
 import time
 import types
@@ -206,6 +207,12 @@ class ReportingUndefined(jinja2.ChainableUndefined):
 
     def __str__(self) -> str:
         hint = self._undefined_hint or ""
+        name = self._undefined_name
+        if isinstance(name, str) and name.startswith(BLOCKED_PREFIX):
+            original = name[len(BLOCKED_PREFIX):]
+            return _state().problem("ED307", f"forbidden in templates: '{original}' is internal "
+                                    "to the generator", "templates may only read page, site "
+                                    "and include values", original)
         if "unsafe" in hint:  # the sandbox's placeholder for a forbidden attribute
             return _state().problem("ED307", f"forbidden in templates: {hint}",
                                     "templates may only read page, site and include values",
@@ -1042,6 +1049,7 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
         self._tick()
         owner = getattr(__obj, "__self__", None)
         if isinstance(owner, str | bytes | int) and not isinstance(owner, bool):
+            args = tuple(_materialized(a) if _is_iterator(a) else a for a in args)
             self._check_method(owner, getattr(__obj, "__name__", ""), args, kwargs)
         result = super().call(__context, __obj, *args, **kwargs)
         if isinstance(result, str | bytes | list | tuple) and \
@@ -1158,6 +1166,9 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
                 value, rest = args[skip], args[skip + 1:]
                 if name == "attr" and rest and str(rest[0]).startswith("__"):
                     return self.unsafe_undefined(value, str(rest[0]))
+                if not structural and _is_iterator(value):  # map(...)|join: its items
+                    value = _materialized(value)
+                    args = (*args[:skip], value, *rest)
                 measured = self.text_size(*rest, *kwargs.values()) if structural else \
                     self.text_size(value, *rest, *kwargs.values())
                 if isinstance(measured, str):
@@ -1302,6 +1313,8 @@ def _estimate_filter(name: str, value: Any, args: tuple[Any, ...],
         old = liquid_filters.to_text(_int_arg(args, kwargs, 0, "old", ""))
         new = liquid_filters.to_text(_int_arg(args, kwargs, 1, "new", ""))
         count = text.count(old) if old else len(text) + 1
+        if name != "replace":
+            count = min(count, 1)
         return len(text) + count * max(0, len(new) - len(old))
     if name == "join":
         separator = _int_arg(args, kwargs, 0, "d", "")
@@ -1312,8 +1325,10 @@ def _estimate_filter(name: str, value: Any, args: tuple[Any, ...],
                                 "slices", 1)) * 50  # each a list: past MAX_ITEMS
     if name == "times":
         left, right = value, _int_arg(args, kwargs, 0, "operand", 0)
-        if isinstance(left, int) and isinstance(right, int):
-            return (left.bit_length() + right.bit_length()) * 1000 // 3322
+        if isinstance(left, int) and isinstance(right, int) and \
+                left.bit_length() + right.bit_length() > MAX_INT_BITS:
+            raise RenderLimitError(f"a product would have more than {MAX_INT_BITS:,} bits, "
+                                   "past the size limit for numbers")
     if name == "date":
         return len(liquid_filters.to_text(_int_arg(args, kwargs, 0, "pattern", ""))) * 16
     return 0
@@ -1379,6 +1394,18 @@ class _BoundedFormatter(SandboxedFormatter):
         return result
 
 
+def _is_iterator(value: Any) -> bool:
+    return isinstance(value, Iterator) and not isinstance(value, str | jinja2.Undefined)
+
+
+def _materialized(value: Iterator[Any]) -> list[Any]:
+    """The items of an iterator (a filter's generator), at most MAX_ITEMS of them."""
+    items = list(itertools.islice(value, MAX_ITEMS + 1))
+    if len(items) > MAX_ITEMS:
+        raise RenderLimitError(f"more than {MAX_ITEMS:,} items in one sequence (size limit)")
+    return items
+
+
 def _lipsum(env: ElementDocsEnvironment) -> Callable[..., str]:
     from jinja2.utils import generate_lorem_ipsum
 
@@ -1442,7 +1469,8 @@ def _suggest_partial(includes_dir: Path, name: str) -> str:
     if not includes_dir.is_dir():
         return "create includes/ and the partial in it"
     known = [p.relative_to(includes_dir).as_posix() for p in includes_dir.rglob("*")
-             if p.is_file() and "_data" not in p.parts]
+             if p.is_file() and "_data" not in p.parts
+             and not any(part.startswith(".") for part in p.relative_to(includes_dir).parts)]
     close = difflib.get_close_matches(name, known, n=1)
     if close:
         return f"did you mean '{close[0]}'?"
@@ -1649,6 +1677,10 @@ class Renderer:
         if isinstance(exc, MemoryError):
             return Diagnostic("ED310", "rendering stopped: out of memory (memory limit)",
                               location, "", chain)
+        if isinstance(exc, OverflowError) and "MAX_RANGE" in str(exc):
+            return Diagnostic("ED310", "rendering stopped: a range of more than "
+                              f"{jinja2.sandbox.MAX_RANGE:,} numbers (size limit)", location,
+                              "", chain)
         if isinstance(exc, OverflowError):
             return Diagnostic("ED310", f"rendering stopped: a number too large ({exc}; size "
                               "limit)", location, "", chain)

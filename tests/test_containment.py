@@ -112,6 +112,19 @@ def test_mapping_methods_still_work(make_project) -> None:
     assert not result.diagnostics and "heading" in rendered(result)
 
 
+def test_filter_chains_over_generators_still_work(make_project) -> None:
+    """map, select and reverse give generators: the filters and methods that read them
+    (join, first, list) see their items, and nothing is refused."""
+    root = make_project({PAGE: HEAD.replace("hub: crm\n", "hub: crm\ntags: [a, b]\n") +
+                         "{{ page.tags|map('upper')|join(', ') }} / "
+                         "{{ ', '.join(page.tags|map('upper')) }} / "
+                         "{{ page.tags|select|list|length }} / {{ page.tags|reverse|join }} / "
+                         "{{ page.tags|map('upper')|first }}\n"})
+    result = check(root)
+    assert not result.diagnostics, result.diagnostics
+    assert "A, B / A, B / 2 / ba / A" in rendered(result)
+
+
 def test_lax_mode_does_not_relax_the_sandbox_into_output(make_project) -> None:
     """--lax turns undefined variables into warnings: the escape attempt still prints
     nothing of Python's."""
@@ -503,7 +516,8 @@ _PEAK_OF = """
 import json, resource, subprocess, sys
 run = subprocess.run(sys.argv[1:], capture_output=True, text=True, timeout=300)
 peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss << 10
-print(json.dumps({"code": run.returncode, "out": run.stdout + run.stderr, "peak": peak}))
+print(json.dumps({"code": run.returncode, "out": run.stdout + run.stderr, "stdout": run.stdout,
+                  "peak": peak}))
 """
 
 
@@ -891,3 +905,43 @@ def test_a_partial_or_data_file_swapped_for_a_link_at_the_worst_moment_is_not_re
     assert swapped, "the swap did not happen where the test meant it to"
     assert "TOP-SECRET" not in rendered(result)
     assert all("TOP-SECRET" not in d.message for d in result.diagnostics)
+
+
+# --- the same, in Liquid, under check --jekyll ----------------------------------------------
+
+LIQUID_HOSTILE = [
+    ("{% assign x = 'x' %}{% for i in (1..60) %}{% assign x = x | append: x %}{% endfor %}"
+     "{{ x | size }}", "ED310"),
+    ("{% assign n = 2 %}{% for i in (1..40) %}{% assign n = n | times: n %}{% endfor %}{{ n }}",
+     "ED310"),
+    ("{% capture c %}x{% endcapture %}{% for i in (1..60) %}{% capture c %}{{ c }}{{ c }}"
+     "{% endcapture %}{% endfor %}{{ c | size }}", "ED310"),
+    ("{% assign s = 'x' %}{% for i in (1..60) %}{% assign s = s | prepend: s %}{% endfor %}",
+     "ED310"),
+    ("{{ 'x' | replace: 'x', 'yyyyyyyyyy' | replace: 'y', 'zzzzzzzzzz' | replace: 'z', "
+     "'wwwwwwwwww' | replace: 'w', 'vvvvvvvvvv' | replace: 'v', 'uuuuuuuuuu' | replace: 'u', "
+     "'tttttttttt' | replace: 't', 'ssssssssss' | size }}", "ED310"),
+    ("{% for i in (1..999999999) %}x{% endfor %}", "ED310"),
+    ("{{ _ed_problem }}", "ED307"),
+    ("{% include @root/_config.yml %}", "ED304"),
+    ("{% include_relative .env %}", "ED304"),
+]
+
+
+def test_liquid_in_a_jekyll_tree_is_held_to_the_same_limits(tmp_path) -> None:
+    files = {"_config.yml": "title: T\n", "_includes/note.html": "Note.\n",
+             ".env": f"TOKEN={SECRET_ENV}\n"}
+    for number, (line, _) in enumerate(LIQUID_HOSTILE):
+        files[f"p{number:02}.md"] = f"---\ntitle: P\n---\n{line}\n"
+    root = write_tree(tmp_path / "site", files)
+    child = subprocess.run([sys.executable, "-c", _PEAK_OF, sys.executable, "-m", "generator",
+                            "check", "--format", "json", "--jekyll", str(root)],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    outcome = json.loads(child.stdout)
+    assert outcome["code"] == 1 and "Traceback" not in outcome["out"]
+    report = json.loads(outcome["stdout"])
+    found = {(d["path"], d["line"], d["code"]) for d in report["diagnostics"]}
+    assert found == {(f"p{number:02}.md", 4, code)
+                     for number, (_, code) in enumerate(LIQUID_HOSTILE)}
+    assert SECRET_ENV not in outcome["out"]
+    assert outcome["peak"] < 400 << 20, f"peak memory {outcome['peak'] >> 20} MB"
