@@ -38,6 +38,7 @@ from .templating import (
     RenderResult,
     load_data_files,
     partial_path,
+    scrub_reprs,
 )
 from .validation import PageContext, check_examples, check_front_matter, misspelled_keys
 
@@ -655,7 +656,7 @@ def _page_failure(exc: BaseException, doc: Document) -> Diagnostic:
         limit = "recursion" if isinstance(exc, RecursionError) else "memory"
         return Diagnostic("ED310", f"checking the page stopped at the {limit} limit",
                           SourceLocation(doc.rel, doc.body_first_line, 1))
-    detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+    detail = scrub_reprs(" ".join(str(exc).split()))[:200] or type(exc).__name__
     return Diagnostic("ED309", f"the page could not be checked: {type(exc).__name__}: "
                       f"{detail}", SourceLocation(doc.rel, doc.body_first_line, 1),
                       "this is a bug in the generator: please report it with the page")

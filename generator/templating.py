@@ -238,7 +238,9 @@ class ReportingUndefined(jinja2.ChainableUndefined):
     def _describe(self) -> str:
         name: Any = self._undefined_name
         owner = self._undefined_obj
-        if name is not None and not isinstance(name, str | int):
+        if isinstance(name, jinja2.Undefined):
+            name = "[an undefined value]"
+        elif name is not None and not isinstance(name, str | int):
             name = f"[a {type(name).__name__} value]"  # a key that is no name: not shown
         elif isinstance(name, str):
             name = "[a refused value]" if PROBLEM in name else _shorten(name, 80)
@@ -279,11 +281,13 @@ class _TrackedData(dict[str, Any]):
     """``site.data``: records which data files a page reads (for dependency tracking)."""
 
     def __getitem__(self, key: str) -> Any:
-        _state().data_files.add(key)
+        if isinstance(key, str):  # (a key of another kind names no data file)
+            _state().data_files.add(key)
         return super().__getitem__(key)
 
     def get(self, key: str, default: Any = None) -> Any:
-        _state().data_files.add(key)
+        if isinstance(key, str):
+            _state().data_files.add(key)
         return super().get(key, default)
 
     def __contains__(self, key: object) -> bool:
@@ -1668,7 +1672,8 @@ class Renderer:
             location, chain = SourceLocation(rel, first_line, 1), ()
         if isinstance(exc, SecurityError) or (isinstance(exc, jinja2.UndefinedError)
                                               and "unsafe" in str(exc)):
-            return Diagnostic("ED307", f"forbidden in templates: {exc}", location,
+            return Diagnostic("ED307", f"forbidden in templates: {scrub_reprs(str(exc))}",
+                              location,
                               "templates may only read page, site and include values",
                               chain)
         if isinstance(exc, RecursionError):
@@ -1693,7 +1698,7 @@ class Renderer:
             return Diagnostic(exc.code, exc.message or "include refused", location, "", chain)
         if isinstance(exc, jinja2.TemplateNotFound):
             return Diagnostic("ED303", f"unknown partial '{exc.name}'", location, "", chain)
-        detail = _clean_marker_text(str(exc)) or type(exc).__name__
+        detail = scrub_reprs(_clean_marker_text(str(exc))) or type(exc).__name__
         return Diagnostic("ED309", f"{type(exc).__name__}: {detail}", location, "", chain)
 
 
@@ -1857,6 +1862,17 @@ def _template_frames(tb: TracebackType | None, env: jinja2.Environment
                 frames.append((name, tb.tb_lineno))
         tb = tb.tb_next
     return frames
+
+
+_REPR_RE = re.compile(r"<(?:function|built-in|bound method|method|generator|[\w.]+ object)"
+                      r"[^\n]*? at 0x[0-9a-fA-F]+>|<[^<>\n]* at 0x[0-9a-fA-F]+>"
+                      r"|<(?:class|module) '[^'\n]*'[^<>\n]*>")
+
+
+def scrub_reprs(text: str) -> str:
+    """``text`` (an error message) without Python's reprs of internal objects, whose
+    addresses and names are no business of a page."""
+    return _REPR_RE.sub("[a Python object]", text)
 
 
 def _clean_marker_text(text: str) -> str:

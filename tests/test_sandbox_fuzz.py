@@ -172,6 +172,8 @@ def test_random_templates_are_diagnostics_never_leaks_or_crashes(tmp_path_factor
 @settings(max_examples=max(1, BATCHES // 4), deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.lists(templates(), min_size=PER_BATCH, max_size=PER_BATCH))
+@example(["{{ site.data[include] }}", "{{ site.data[1] }}", "{{ site.data[(1, 2)] }}",
+          "{{ site[lipsum] }}"] + ["{{ page }}"] * (PER_BATCH - 4))
 def test_random_templates_through_the_cli(tmp_path_factory, lines) -> None:
     """The whole command: exit 0 or 1, JSON out, no traceback, every page reported on."""
     root = _project(tmp_path_factory.mktemp("cli"), lines)
