@@ -38,6 +38,7 @@ import json
 import logging
 import os
 import re
+import stat
 import sys
 from html import escape as html_escape
 from pathlib import Path
@@ -318,6 +319,7 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
                  if f.abs_src_path and not f.generated_by]
         project.load(pages)
         self._drop_unreadable(files)
+        self._drop_linked_out(files, Path(config.docs_dir))
         files.append(File.generated(config, CODES_PAGE, content=codes_markdown()))
         # for YAML editors: the front matter's schema at a stable address of the site
         files.append(File.generated(config, FRONT_MATTER_SCHEMA_URL, content=json.dumps(
@@ -360,6 +362,35 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
             files.remove(file)
             self.page_diagnostics[os.path.abspath(file.abs_src_path)] = loaded[1]
             self._log(loaded[1])
+
+    def _drop_linked_out(self, files: Files, docs_dir: Path) -> None:
+        """Keep MkDocs from publishing what a link among the other files (images, downloads)
+        leads to outside the docs folder (``.git/config``, say), or from copying a fifo or a
+        device (it would wait, or read, for ever): such a file is not published, and is an
+        error at its name."""
+        docs = os.path.realpath(docs_dir)
+        project = self._project()
+        for file in list(files):
+            source = file.abs_src_path
+            if not source or file.generated_by or file.is_documentation_page():
+                continue
+            real = os.path.realpath(source)
+            inside = real.startswith(docs + os.sep)
+            try:
+                regular = stat.S_ISREG(os.stat(real).st_mode)
+            except OSError:
+                regular = False
+            if inside and regular:
+                continue
+            files.remove(file)
+            why = "a link that leads out of the docs folder" if not inside else \
+                "not a regular file (a fifo, a device or a broken link)"
+            diagnostic = Diagnostic(
+                "ED110", f"not published: {file.src_uri} is {why}",
+                SourceLocation(project.settings.rel(Path(source))),
+                "copy the file into the docs folder if it belongs to the site, or remove it")
+            self.page_diagnostics[os.path.abspath(source)] = [diagnostic]
+            self._log([diagnostic])
 
     def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
         self._nav = nav

@@ -421,9 +421,6 @@ def test_a_real_mkdocs_build_publishes_no_secret(make_project) -> None:
     none holds a secret, and each attempt is reported at its page's line."""
     yml = MINIMAL_MKDOCS.replace("  - element-docs\n",
                                  "  - element-docs:\n      fail_on_errors: false\n")
-    # (MkDocs itself copies a file of the pages' folder that is not a page: the link
-    # beside the pages is kept out of that copy, which is not a template's reading)
-    yml += "exclude_docs: beside.txt\n"
     root = _secret_project(make_project, yml)
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     result = subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=root, env=env,
@@ -436,6 +433,11 @@ def test_a_real_mkdocs_build_publishes_no_secret(make_project) -> None:
     _no_secret_under(site)
     for number, (_, code) in enumerate(READ_ATTEMPTS):
         assert f"content/try{number:02}.md:3" in result.stderr and code in result.stderr
+    # MkDocs copies the files of the pages' folder that are not pages: the link beside the
+    # pages (to .git/config) is not among them, and is named as an error
+    assert not (site / "beside.txt").exists()
+    assert "content/beside.txt: error ED110 not published: beside.txt is a link that leads " \
+        "out of the docs folder" in result.stderr
 
 
 def test_a_jekyll_tree_reads_no_dot_file(tmp_path) -> None:
