@@ -368,11 +368,12 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         leads to outside the docs folder (``.git/config``, say), or from copying a fifo or a
         device (it would wait, or read, for ever): such a file is not published, and is an
         error at its name."""
-        docs = os.path.realpath(docs_dir)
+        docs, named = os.path.realpath(docs_dir), os.path.abspath(docs_dir) + os.sep
         project = self._project()
         for file in list(files):
             source = file.abs_src_path
-            if not source or file.generated_by or file.is_documentation_page():
+            if not source or file.generated_by or file.is_documentation_page() or \
+                    not os.path.abspath(source).startswith(named):  # the theme's own files
                 continue
             real = os.path.realpath(source)
             inside = real.startswith(docs + os.sep)

@@ -34,7 +34,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 12 MB file system of its own (tmpfs), unmounted afterwards."""
     mount = tmp_path / "disk"
     mount.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=12m", "tmpfs", str(mount)],
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(mount)],
                           capture_output=True, text=True, check=False)
     if made.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {made.stderr.strip()} (the in-process "
@@ -46,13 +46,13 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 def _fill(disk: Path) -> None:
-    with open(disk / "filler", "wb") as handle:
-        try:
+    try:
+        with open(disk / "filler", "wb") as handle:
             while True:
                 handle.write(b"\0" * (1 << 16))
                 handle.flush()
-        except OSError as exc:
-            assert exc.errno == errno.ENOSPC
+    except OSError as exc:  # full (the file may not even be made when it already is)
+        assert exc.errno == errno.ENOSPC
 
 
 def _one_line_error(result: subprocess.CompletedProcess[str], command: str) -> str:

@@ -386,6 +386,7 @@ def test_an_import_and_a_listing_of_site_data_follow_files_that_appear(tmp_path:
     assert run_cli("build", "--out", "out", cwd=root).returncode == 0
     assert "Hello-from-macro" in (out / "index.md").read_text()
     assert "Files: [first]" in (out / "index.md").read_text()
-    write_tree(root, {"includes/_data/more/second.yml": "b: 2\n"})  # a subfolder of _data
+    # a subfolder of _data is site.data.more (site.data.more.second), as in Jekyll
+    write_tree(root, {"includes/_data/more/second.yml": "b: 2\n"})
     assert run_cli("build", "--out", "out", cwd=root).returncode == 0
-    assert "Files: [first][second]" in (out / "index.md").read_text()
+    assert "Files: [first][more]" in (out / "index.md").read_text()
