@@ -171,8 +171,9 @@ CODES: dict[str, CodeInfo] = {
                    "Reduce the loop or output size; the limits guard against runaway templates.",
                    _RENDER),
     "ED311": _code("Liquid construct that cannot be translated",
-                   "Rewrite it with the supported tags and filters (see the README), or in "
-                   "Jinja syntax; until then that part of the page is left out.", _RENDER),
+                   "Rewrite it with the supported tags and filters (docs/jekyll.md lists "
+                   "them), or in Jinja syntax; until then that part of the page is left out.",
+                   _RENDER),
     "ED320": _code("Link to a file the site does not have",
                    "Give {% link %} the path of a page, document or file from the site's "
                    "root (with its extension), and {% post_url %} a post's file name without "

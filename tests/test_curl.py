@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from generator.curl import CurlArg, CurlCommand, CurlParseError, parse_curl
 from generator.jsonlocate import JSONLocateError, parse
 
-# property tests: FUZZ_EXAMPLES=5000 for a longer run (see README, Robustness)
+# property tests: FUZZ_EXAMPLES=5000 for a longer run (see docs/robustness.md)
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200"))
 
 CREATE_INSTANCE = """\

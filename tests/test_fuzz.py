@@ -7,7 +7,7 @@ checked through the real ``Project.check_page`` of a small project on disk. The 
 and the JSON locator have their own properties in test_curl.py and test_jsonlocate.py.
 
 ``FUZZ_EXAMPLES`` sets the number of examples of every property (default 100 here, 200 in
-those two files); ``FUZZ_EXAMPLES=5000`` is the long run recorded in the README.
+those two files); ``FUZZ_EXAMPLES=5000`` is the long run recorded in docs/robustness.md.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from generator.jsonlocate import (
     parse,
 )
 
-# property tests: FUZZ_EXAMPLES=5000 for a longer run (see README, Robustness)
+# property tests: FUZZ_EXAMPLES=5000 for a longer run (see docs/robustness.md)
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200"))
 
 DOC = """\
