@@ -129,6 +129,13 @@ def parse_curl(text: str) -> CurlCommand:
     return _Interpreter(words[1:]).command()
 
 
+def command_end_line(text: str) -> int | None:
+    """The 1-based line of ``text`` where its first command's last word ends (a line break
+    without ``\\`` ends a command; what follows it is another command), or None."""
+    words = _Tokenizer(text).words()
+    return words[-1].positions[-1][0] if words and words[-1].positions else None
+
+
 # --- the shell tokenizer --------------------------------------------------------------------
 
 

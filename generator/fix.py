@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .curl import CurlParseError, _Tokenizer, parse_curl
+from .curl import CurlParseError, command_end_line, parse_curl
 from .documents import Document
 from .pipeline import PageResult, Project
 from .templating import partial_path
@@ -296,8 +296,8 @@ def _plan_backslashes(plan: FixPlan, path: str, line: int, lines: list[str] | No
 
 def _last_line_of_command(block: list[str]) -> int | None:
     """0-based line of the block where its first command's last word ends."""
-    words = _Tokenizer("\n".join(block)).words()
-    return words[-1].positions[-1][0] - 1 if words and words[-1].positions else None
+    line = command_end_line("\n".join(block))
+    return line - 1 if line is not None else None
 
 
 # --- applying ----------------------------------------------------------------------------------

@@ -169,6 +169,19 @@ def _toc_tokens(items: Any) -> list[dict[str, Any]]:
             for a in items]
 
 
+def _open_store(path: Path, *setup: str) -> sqlite3.Connection | None:
+    """An SQLite file of the site cache, made ready by the ``setup`` statements; None when
+    it cannot be used (the caller then works without it)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(path, timeout=10)
+        for statement in setup:
+            connection.execute(statement)
+        return connection
+    except (OSError, sqlite3.Error):
+        return None
+
+
 class _Store:
     """Key -> a small JSON value and a large text (a page's HTML, compressed: a site of
     5,000 pages keeps about 700 MB of HTML, which zlib's fastest level makes ten times
@@ -181,18 +194,12 @@ class _Store:
         self.used: set[str] = set()
 
     def db(self) -> sqlite3.Connection | None:
-        if self.path is None:
-            return None
-        if self._db is None:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._db = sqlite3.connect(self.path, timeout=10)
-                self._db.execute("DROP TABLE IF EXISTS output")  # the first format
-                self._db.execute("CREATE TABLE IF NOT EXISTS kept "
-                                 "(key TEXT PRIMARY KEY, value TEXT, text BLOB)")
-            except (OSError, sqlite3.Error):
+        if self.path is not None and self._db is None:
+            self._db = _open_store(self.path, "DROP TABLE IF EXISTS output",  # the first format
+                                   "CREATE TABLE IF NOT EXISTS kept "
+                                   "(key TEXT PRIMARY KEY, value TEXT, text BLOB)")
+            if self._db is None:
                 self.path = None  # an unusable cache only costs speed
-                return None
         return self._db
 
     def get(self, key: str) -> dict[str, Any] | None:
@@ -288,20 +295,14 @@ class WrittenPages:
         self.pending: list[tuple[str, int, int, str, float]] = []
 
     def db(self) -> sqlite3.Connection | None:
-        if self.path is None:
-            return None
-        if self._db is None:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._db = sqlite3.connect(self.path, timeout=10)
-                self._db.execute("PRAGMA journal_mode=WAL")  # as the page cache (cache.py)
-                self._db.execute("PRAGMA synchronous=NORMAL")
-                self._db.execute("CREATE TABLE IF NOT EXISTS written (dest TEXT, size INTEGER,"
-                                 " mtime INTEGER, key TEXT, at REAL, "
-                                 "PRIMARY KEY (dest, size, mtime))")
-            except (OSError, sqlite3.Error):
+        if self.path is not None and self._db is None:
+            self._db = _open_store(self.path, "PRAGMA journal_mode=WAL",  # as cache.py
+                                   "PRAGMA synchronous=NORMAL",
+                                   "CREATE TABLE IF NOT EXISTS written (dest TEXT, size "
+                                   "INTEGER, mtime INTEGER, key TEXT, at REAL, "
+                                   "PRIMARY KEY (dest, size, mtime))")
+            if self._db is None:
                 self.path = None  # then every dirty build rebuilds every page: slower, right
-                return None
         return self._db
 
     @staticmethod
