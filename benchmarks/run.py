@@ -281,7 +281,7 @@ HUB_TITLES = {"crm": "CRM", "helpdesk": "Help Desk", "finance": "Finance",
 
 def hub_title(hub: str) -> str:
     try:  # the generator's own titles, so the floor's navigation is the plugin's
-        from generator.pipeline import hub_title as theirs
+        from generator.pipeline.project import hub_title as theirs
 
         return str(theirs(hub))
     except Exception:  # noqa: BLE001 - a renamed helper must not break the benchmark
@@ -481,8 +481,8 @@ def build_nav(specs: list[PageSpec], group_above: int = 40) -> list[Any]:
 NAV_PROBE = """
 import json
 from pathlib import Path
-from generator.pages import build_nav
-from generator.pipeline import Project
+from generator.emit.pages import build_nav
+from generator.pipeline.project import Project
 from generator.settings import load_settings
 settings = load_settings(Path("."))
 project = Project(settings, use_cache=False)
@@ -518,7 +518,7 @@ def with_mkdocs_theme(config: dict[str, Any]) -> dict[str, Any]:
 
 def codes_page() -> str:
     try:
-        from generator.pages import codes_markdown
+        from generator.emit.pages import codes_markdown
 
         return str(codes_markdown())
     except Exception:  # noqa: BLE001
@@ -970,34 +970,37 @@ def bench_serve(ctx: Context, project: Project) -> None:
 
 
 CHECK_STAGES = [
-    ("load front matter (documents.document_from_bytes)", "generator/documents.py",
+    ("load front matter (documents.document_from_bytes)", "generator/load/documents.py",
      "document_from_bytes"),
-    ("front-matter schema (validation.check_front_matter)", "generator/validation.py",
+    ("front-matter schema (validation.check_front_matter)", "generator/validate/checks.py",
      "check_front_matter"),
-    ("render partials (templating.Renderer.render)", "generator/templating.py", "render"),
-    ("extract examples (examples.extract)", "generator/examples.py", "extract"),
-    ("  of which markdown-it, for pages the scanner leaves to it", "generator/examples.py",
+    ("render partials (templating.Renderer.render)", "generator/render/templating.py",
+     "render"),
+    ("extract examples (examples.extract)", "generator/extract/blocks.py", "extract"),
+    ("  of which markdown-it, for pages the scanner leaves to it", "generator/extract/blocks.py",
      "extract_with_markdown_it"),
-    ("check examples (validation.check_examples)", "generator/validation.py",
+    ("check examples (validation.check_examples)", "generator/validate/checks.py",
      "check_examples"),
-    ("cache lookups (cache.PageCache.get)", "generator/cache.py", "get"),
-    ("cache writes (cache.PageCache.put)", "generator/cache.py", "put"),
-    ("schemas + data (schemas.load_schemas, load_data_files)", "generator/schemas.py",
+    ("cache lookups (cache.PageCache.get)", "generator/pipeline/cache.py", "get"),
+    ("cache writes (cache.PageCache.put)", "generator/pipeline/cache.py", "put"),
+    ("schemas + data (schemas.load_schemas, load_data_files)", "generator/validate/schemas.py",
      "load_schemas"),
-    ("report (cli.print_report)", "generator/cli.py", "print_report"),
+    ("report (cli.print_report)", "generator/cli/main.py", "print_report"),
     ("imports (importlib _find_and_load)", "<frozen importlib._bootstrap>", "_find_and_load"),
 ]
 BUILD_STAGES = [
     ("config + plugin set-up (mkdocs load_config)", "mkdocs/config/base.py", "load_config"),
-    ("element-docs on_config", "generator/plugin.py", "on_config"),
-    ("element-docs on_files (front matter, catalog, nav)", "generator/plugin.py", "on_files"),
-    ("element-docs on_page_markdown (render + check)", "generator/plugin.py",
+    ("element-docs on_config", "generator/plugin/events.py", "on_config"),
+    ("element-docs on_files (front matter, catalog, nav)", "generator/plugin/events.py",
+     "on_files"),
+    ("element-docs on_page_markdown (render + check)", "generator/plugin/events.py",
      "on_page_markdown"),
-    ("  of which waiting for the forked child (ahead.CheckAhead.take)", "generator/ahead.py",
+    ("  of which waiting for the forked child (ahead.CheckAhead.take)",
+     "generator/pipeline/ahead.py",
      "take"),
-    ("  of which cache writes (PageCache.put)", "generator/cache.py", "put"),
+    ("  of which cache writes (PageCache.put)", "generator/pipeline/cache.py", "put"),
     ("Markdown to HTML, or its kept copy (sitecache SiteCache._render)",
-     "generator/sitecache.py", "_render"),
+     "generator/plugin/sitecache.py", "_render"),
     ("Markdown to HTML (mkdocs Page.render)", "mkdocs/structure/pages.py", "render"),
     ("read page sources (mkdocs Page.read_source)", "mkdocs/structure/pages.py",
      "read_source"),
@@ -1014,11 +1017,11 @@ BUILD_STAGES = [
      "material/plugins/search/plugin.py", "on_post_build"),
     ("search index write (MkDocs search on_post_build)", "mkdocs/contrib/search/__init__.py",
      "on_post_build"),
-    ("element-docs on_post_build", "generator/plugin.py", "on_post_build"),
-    ("  of which site cache writes (sitecache _Store.flush)", "generator/sitecache.py",
+    ("element-docs on_post_build", "generator/plugin/events.py", "on_post_build"),
+    ("  of which site cache writes (sitecache _Store.flush)", "generator/plugin/sitecache.py",
      "flush"),
     ("theme output kept for the next build (sitecache SiteCache.on_post_page)",
-     "generator/sitecache.py", "on_post_page"),
+     "generator/plugin/sitecache.py", "on_post_page"),
     ("sitemap and 404 page (mkdocs _build_theme_template)", "mkdocs/commands/build.py",
      "_build_theme_template"),
     ("imports (importlib _find_and_load)", "<frozen importlib._bootstrap>", "_find_and_load"),

@@ -4,9 +4,9 @@ The public API is small on purpose (a test pins it): load a project's settings, 
 ``Project``, check it, and read the ``Diagnostic`` objects that come back.
 """
 
-from .errors import CODES, Diagnostic, ElementDocsError, Severity, SourceLocation
-from .pipeline import CheckReport, Project
-from .settings import Settings, load_settings
+from generator.errors import CODES, Diagnostic, ElementDocsError, Severity, SourceLocation
+from generator.pipeline.project import CheckReport, Project
+from generator.settings import Settings, load_settings
 
 __version__ = "0.1.0"
 

@@ -1,5 +1,5 @@
 """``python -m generator``: the same command line as ``generator``."""
 
-from .cli import main
+from generator.cli.main import main
 
 raise SystemExit(main())

@@ -18,7 +18,7 @@ from typing import Any, cast
 import yaml
 from yaml_env_tag import construct_env_tag
 
-from .errors import ConfigError, Diagnostic, SourceLocation
+from generator.errors import ConfigError, Diagnostic, SourceLocation
 
 DEFAULT_CONFIG_FILE = "mkdocs.yml"
 PLUGIN_NAME = "element-docs"

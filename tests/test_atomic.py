@@ -2,7 +2,7 @@
 builds of the same input are byte-identical.
 
 ``generator build --out OUT`` and ``generator site`` write into a staging folder beside the
-output and swap it in only when the whole run succeeded (generator/build.py). Here the real
+output and swap it in only when the whole run succeeded (generator/cli/build.py). Here the real
 command is started, SIGKILLed after a random delay (seeded, so a failure can be replayed),
 and the output folder is compared file by file with what it held before.
 """

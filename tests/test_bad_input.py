@@ -144,8 +144,8 @@ def test_bad_input_case(case_file: Path, tmp_path: Path) -> None:
 def test_a_page_deleted_between_listing_and_reading_is_reported(make_project, monkeypatch):
     """The run lists the pages, then reads them: a page removed in between (an editor's
     save, a git checkout) is one diagnostic, and the other pages are still checked."""
-    import generator.documents as documents
-    import generator.pipeline as pipeline
+    import generator.load.documents as documents
+    import generator.pipeline.project as pipeline
     from generator import Project, load_settings
 
     root = make_project({"content/a.md": "# A {{ page.nope_a }}\n",
@@ -169,7 +169,7 @@ def test_a_page_deleted_between_listing_and_reading_is_reported(make_project, mo
 
 def test_unreadable_page_is_reported_and_the_others_still_checked(make_project, monkeypatch):
     """Tests run as root, who can read a chmod 000 file: simulate EACCES instead."""
-    import generator.documents as documents
+    import generator.load.documents as documents
     from generator import Project, load_settings
 
     root = make_project({"content/a.md": "# A {{ page.nope_a }}\n",
@@ -232,7 +232,7 @@ def test_a_page_linked_outside_the_project_is_refused_and_not_shown(make_project
             opened.append(os.fspath(path))
         return real_open(path, flags, *args, **kwargs)
 
-    from generator import documents
+    from generator.load import documents
     from generator.settings import load_settings
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(documents.os, "open", watching_open)

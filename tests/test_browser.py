@@ -24,7 +24,7 @@ import yaml
 from cdp import Browser, ci, find_chromium
 from conftest import REPO, copy_repo_project
 
-from generator.snippets import snippets
+from generator.emit.snippets import snippets
 
 SCREENSHOTS = REPO / "test-output" / "screenshots"
 ELEMENT = "elements/autotask-crm/authenticate/"

@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from jsonschema.exceptions import ValidationError
 
 from generator import Diagnostic, Project, load_settings
-from generator.curl import parse_curl
-from generator.jsonlocate import MAX_DEPTH, JSONLocateError, parse, parse_lazily
-from generator.schemas import SchemaStore, _quick_validity, load_schemas
+from generator.validate.curl import parse_curl
+from generator.validate.jsonlocate import MAX_DEPTH, JSONLocateError, parse, parse_lazily
+from generator.validate.schemas import SchemaStore, _quick_validity, load_schemas
 
 FUZZ = settings(max_examples=300, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow,
@@ -96,7 +96,7 @@ def test_two_processes_load_and_check_what_one_process_does(tmp_path: Path,
                                                              monkeypatch) -> None:
     """``check --jobs 2`` reads front matter and checks pages in forked workers: the pages
     loaded, the catalog and every diagnostic are those of one process."""
-    import generator.pipeline as pipeline
+    import generator.pipeline.project as pipeline
 
     root = copy_repo_project(tmp_path)
     # one broken partial that pages include after different first partials: its problem is
@@ -427,7 +427,7 @@ GADGET_VALID = {"count": 3, "name": "ab", "kind": "a", "fixed": 1, "list": ["s",
 
 
 def test_compiled_tests_cover_the_shipped_schemas_and_refuse_what_they_lack() -> None:
-    from generator.schemas import compiled_validity
+    from generator.validate.schemas import compiled_validity
 
     store = store_with_widget()
     for name in ("front-matter", "instance-request", "instance-response",
@@ -446,7 +446,7 @@ def test_compiled_tests_cover_the_shipped_schemas_and_refuse_what_they_lack() ->
 def test_the_compiled_test_agrees_with_jsonschema_on_any_instance(data: st.DataObject) -> None:
     from jsonschema import Draft202012Validator
 
-    from generator.schemas import compiled_validity
+    from generator.validate.schemas import compiled_validity
 
     validator = Draft202012Validator(GADGET, format_checker=Draft202012Validator.FORMAT_CHECKER)
     gadget = compiled_validity(validator)

@@ -19,7 +19,7 @@ import pytest
 from conftest import MINIMAL_MKDOCS, check_json, copy_repo_project, run_cli, write_tree
 
 from generator import Project, load_settings
-from generator.pipeline import PageResult
+from generator.pipeline.project import PageResult
 
 PAGE = "content/elements/acme/authenticate.md"
 HEAD = ("---\nheading: Acme CRM\ntitle: Authenticate\nelementId: 7\nelementKey: acmecrm\n"
@@ -660,7 +660,7 @@ def test_a_page_swapped_for_a_link_between_check_and_open_is_not_read_through_it
     """The name is swapped for a link to a secret outside at the worst moment: right after
     what was opened is checked (on Linux: the O_PATH descriptor's real path; elsewhere: the
     real path's stat). What is read is the page that was checked, or nothing."""
-    from generator import documents
+    from generator.load import documents
 
     secret = tmp_path / "secret.md"
     secret.write_text("TOP-SECRET-TOKEN\n")
@@ -707,7 +707,7 @@ def test_a_page_flipping_between_file_and_link_never_reads_outside(make_project,
     back while the page is read again and again."""
     import threading
 
-    from generator import documents
+    from generator.load import documents
 
     secret = tmp_path / "secret.md"
     secret.write_text("TOP-SECRET-TOKEN\n")
@@ -881,7 +881,7 @@ def test_a_partial_or_data_file_swapped_for_a_link_at_the_worst_moment_is_not_re
         make_project, tmp_path, monkeypatch, kind) -> None:
     """As for pages: the name is swapped for a link to a secret outside right after what
     was opened has been checked; the secret is read by no part of the run."""
-    from generator import documents
+    from generator.load import documents
 
     secret = tmp_path / "secret.md"
     secret.write_text("token: TOP-SECRET-TOKEN\n")

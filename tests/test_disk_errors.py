@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import MINIMAL_MKDOCS, run_cli
 
-from generator import cli
+from generator.cli import main as cli
 
 
 def _project(root: Path, site_dir: Path) -> Path:

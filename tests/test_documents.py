@@ -116,7 +116,7 @@ def test_quick_front_matter_reading_gives_what_yaml_gives() -> None:
     lines); whatever the quick reading does not handle falls to YAML."""
     import random
 
-    from generator.documents import simple_front_matter, yaml_front_matter
+    from generator.load.documents import simple_front_matter, yaml_front_matter
 
     rng = random.Random(20261124)
     texts = [GOOD, "title: x\nelementId: 1\n# note\n\nhub: crm\n",
@@ -144,7 +144,7 @@ def test_quick_front_matter_reading_gives_what_yaml_gives() -> None:
 def test_repository_pages_take_the_quick_reading() -> None:
     """The repository's element pages are read line by line, not by YAML's parser (the
     speed of loading a large project depends on it)."""
-    from generator.documents import _front_matter_bounds, simple_front_matter
+    from generator.load.documents import _front_matter_bounds, simple_front_matter
 
     pages = sorted(Path(__file__).parent.parent.glob("content/elements/*/*.md"))
     assert pages
@@ -160,7 +160,7 @@ def test_page_listing_is_what_pathlib_lists(tmp_path: Path) -> None:
     named like pages and other files left out, sorted by path parts."""
     import os
 
-    from generator.documents import _pages_in
+    from generator.load.documents import _pages_in
 
     docs = tmp_path / "docs"
     for rel in ["a/b.md", "a-c/x.md", "a.md", "A/z.md", ".hidden/h.md", "a/.dot.md",

@@ -28,9 +28,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from generator import Project, load_settings
-from generator import examples as examples_module
-from generator.documents import parse_document
-from generator.examples import (
+from generator.extract import blocks as examples_module
+from generator.extract.blocks import (
     CURL,
     OTHER,
     REQUEST,
@@ -40,7 +39,8 @@ from generator.examples import (
     extract_fast,
     extract_with_markdown_it,
 )
-from generator.jsonlocate import LocatedJSON
+from generator.load.documents import parse_document
+from generator.validate.jsonlocate import LocatedJSON
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,

@@ -25,8 +25,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from generator import Project, load_settings
-from generator.documents import load_document, parse_document
 from generator.errors import CODES, Diagnostic
+from generator.load.documents import load_document, parse_document
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,

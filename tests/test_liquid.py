@@ -11,9 +11,9 @@ from conftest import REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.jekyll import jekyll_settings
-from generator.liquid import translate
-from generator.pipeline import PageResult, Project
+from generator.jekyll.tree import jekyll_settings
+from generator.pipeline.project import PageResult, Project
+from generator.render.liquid.translate import translate
 from generator.settings import load_settings
 
 FRONT = """\

@@ -18,7 +18,7 @@ import pytest
 from conftest import MINIMAL_MKDOCS
 
 from generator import Project, load_settings
-from generator.pipeline import ProjectMemory
+from generator.pipeline.project import ProjectMemory
 
 PARAGRAPH = ("Each request to the service carries the instance token in its Authorization "
              "header; keep it secret, and rotate it when someone who knew it leaves.")

@@ -20,10 +20,10 @@ import pytest
 from conftest import REPO
 
 from generator import Project, load_settings
-from generator.curl import parse_curl
-from generator.examples import REQUEST, extract
-from generator.present import present
-from generator.snippets import AUTHORIZATION, HTTPIE_END, instances_url, snippets
+from generator.emit.present import present
+from generator.emit.snippets import AUTHORIZATION, HTTPIE_END, instances_url, snippets
+from generator.extract.blocks import REQUEST, extract
+from generator.validate.curl import parse_curl
 
 BODIES: list[Any] = [
     {"element": {"key": "autotaskcrm"},

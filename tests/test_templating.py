@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from generator import Project, load_settings
-from generator.pipeline import PageResult
+from generator.pipeline.project import PageResult
 
 PAGE_HEAD = ("---\nheading: Acme CRM\ntitle: Authenticate\nelementId: 7\nelementKey: acmecrm\n"
              "hub: crm\n---\n")

@@ -32,12 +32,12 @@ from jinja2.exceptions import SecurityError
 from jinja2.ext import Extension
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedFormatter
 
-from . import liquid_filters
-from .documents import FileRefused, read_inside
-from .errors import CODES, Diagnostic, Severity, SourceLocation
-from .jekyll_site import post_url
-from .liquid import translate
-from .settings import Settings
+from generator.errors import CODES, Diagnostic, Severity, SourceLocation
+from generator.jekyll.site import post_url
+from generator.load.documents import FileRefused, read_inside
+from generator.render.liquid import filters as liquid_filters
+from generator.render.liquid.translate import translate
+from generator.settings import Settings
 
 LINE, END, PUSH, POP, PROBLEM = "\ue000", "\ue001", "\ue002", "\ue003", "\ue004"
 _MARKER_SPLIT_RE = re.compile(f"([{LINE}{PROBLEM}][^{END}]*{END}|[{PUSH}{POP}])")
@@ -1986,7 +1986,7 @@ def load_data_files(data_dir: Path, rel: Callable[[Path], str]
     """``site.data``: one entry per data file (YAML; JSON and CSV/TSV too, as Jekyll reads
     them) by file stem, a subfolder's files under the subfolder's name
     (``_data/sidebars/main.yml`` is ``site.data.sidebars.main``)."""
-    from .documents import decode, parse_yaml_front_matter
+    from generator.load.documents import decode, parse_yaml_front_matter
 
     data: dict[str, Any] = {}
     diagnostics: list[Diagnostic] = []

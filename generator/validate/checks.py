@@ -18,10 +18,8 @@ from urllib.parse import urlparse
 
 from jsonschema.exceptions import ValidationError
 
-from .curl import CurlCommand, CurlParseError, parse_curl
-from .documents import Document
-from .errors import Diagnostic, Severity, SourceLocation
-from .examples import (
+from generator.errors import Diagnostic, Severity, SourceLocation
+from generator.extract.blocks import (
     CURL,
     OAUTH_URL,
     OTHER,
@@ -32,7 +30,10 @@ from .examples import (
     Table,
     _classify_object,
 )
-from .jsonlocate import (
+from generator.load.documents import Document
+from generator.render.templating import RenderResult
+from generator.validate.curl import CurlCommand, CurlParseError, parse_curl
+from generator.validate.jsonlocate import (
     JSONLocateError,
     JSONPath,
     LocatedJSON,
@@ -40,11 +41,10 @@ from .jsonlocate import (
     parse,
     parse_lazily,
 )
-from .schemas import FRONT_MATTER, SchemaFailure, SchemaStore
-from .schemas import OAUTH_URL as OAUTH_SCHEMA
-from .schemas import REQUEST as REQUEST_SCHEMA
-from .schemas import RESPONSE as RESPONSE_SCHEMA
-from .templating import RenderResult
+from generator.validate.schemas import FRONT_MATTER, SchemaFailure, SchemaStore
+from generator.validate.schemas import OAUTH_URL as OAUTH_SCHEMA
+from generator.validate.schemas import REQUEST as REQUEST_SCHEMA
+from generator.validate.schemas import RESPONSE as RESPONSE_SCHEMA
 
 SCHEMA_OF_KIND = {REQUEST: REQUEST_SCHEMA, RESPONSE: RESPONSE_SCHEMA, OAUTH_URL: OAUTH_SCHEMA}
 SourceLines = Callable[[str, int], str | None]  # (path, line) -> the line's text

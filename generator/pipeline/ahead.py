@@ -20,8 +20,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from .cache import CachedPage
-from .pipeline import PageResult, Project
+from generator.pipeline.cache import CachedPage
+from generator.pipeline.project import PageResult, Project
 
 MIN_PAGES = 64  # fewer pages are checked faster than a process starts
 BATCH = 8  # results per message: fewer, larger writes to the pipe

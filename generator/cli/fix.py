@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .curl import CurlParseError, command_end_line, parse_curl
-from .documents import Document
-from .pipeline import PageResult, Project
-from .templating import partial_path
+from generator.load.documents import Document
+from generator.pipeline.project import PageResult, Project
+from generator.render.templating import partial_path
+from generator.validate.curl import CurlParseError, command_end_line, parse_curl
 
 #: The front-matter key each fixable cross-check compares with.
 KEY_OF_CODE = {"ED201": "elementId", "ED202": "elementKey", "ED203": "hub"}

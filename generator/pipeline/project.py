@@ -14,8 +14,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeAlias
 
-from .cache import CachedPage, FileHashes, PageCache, digest
-from .documents import (
+from generator.errors import Diagnostic, SourceLocation
+from generator.extract.blocks import extract
+from generator.load.documents import (
     Document,
     absolute,
     decode,
@@ -27,11 +28,8 @@ from .documents import (
     read_page_bytes,
     without_suffix,
 )
-from .errors import Diagnostic, SourceLocation
-from .examples import extract
-from .schemas import FRONT_MATTER, SchemaStore, load_schemas
-from .settings import Settings, relative_posix
-from .templating import (
+from generator.pipeline.cache import CachedPage, FileHashes, PageCache, digest
+from generator.render.templating import (
     ALL_DATA,
     DATA_SUFFIXES,
     Renderer,
@@ -40,7 +38,14 @@ from .templating import (
     partial_path,
     scrub_reprs,
 )
-from .validation import PageContext, check_examples, check_front_matter, misspelled_keys
+from generator.settings import Settings, relative_posix
+from generator.validate.checks import (
+    PageContext,
+    check_examples,
+    check_front_matter,
+    misspelled_keys,
+)
+from generator.validate.schemas import FRONT_MATTER, SchemaStore, load_schemas
 
 HUB_TITLES = {"crm": "CRM", "helpdesk": "Help Desk", "finance": "Finance",
               "marketing": "Marketing", "ecommerce": "E-commerce", "erp": "ERP",
@@ -191,8 +196,8 @@ def _front_matter(loaded: tuple[Document | None, list[Diagnostic]]) -> Any:
 
 
 def _code_fingerprint() -> str:
-    package = Path(__file__).parent
-    parts = [p.read_bytes() for p in sorted(package.glob("*.py"))]
+    package = Path(__file__).parent.parent
+    parts = [p.read_bytes() for p in sorted(package.rglob("*.py"))]
     return digest(b"\0".join(parts))
 
 

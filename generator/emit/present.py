@@ -17,8 +17,8 @@ import json
 import re
 from typing import Any
 
-from .examples import OAUTH_URL, REQUEST, RESPONSE, Example, extract
-from .snippets import json_text, snippets
+from generator.emit.snippets import json_text, snippets
+from generator.extract.blocks import OAUTH_URL, REQUEST, RESPONSE, Example, extract
 
 CHECKED_NOTE = ('<p class="ed-checked" markdown="span">**Examples checked**: the request, '
                 'the cURL command and the responses on this page passed `generator check` '

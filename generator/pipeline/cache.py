@@ -19,8 +19,8 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import Any
 
-from .errors import CODES, Diagnostic, Severity, SourceLocation
-from .templating import RenderResult
+from generator.errors import CODES, Diagnostic, Severity, SourceLocation
+from generator.render.templating import RenderResult
 
 FORMAT = 2
 # Outside MkDocs' loggers: a cache that cannot be used costs speed, not correctness, and

@@ -53,10 +53,9 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
-from .ahead import CheckAhead
-from .cache import digest
-from .documents import absolute
-from .errors import (
+from generator.emit.pages import CODES_PAGE, FRONT_MATTER_SCHEMA_URL, build_nav, codes_markdown
+from generator.emit.present import present, present_html
+from generator.errors import (
     CODES,
     Diagnostic,
     ElementDocsError,
@@ -65,14 +64,13 @@ from .errors import (
     format_text,
     summary_counts,
 )
-from .examples import strip_overrides
-from .pages import CODES_PAGE, FRONT_MATTER_SCHEMA_URL, build_nav, codes_markdown
-from .pipeline import CODE_FINGERPRINT, PageResult, Project, ProjectMemory, dedupe
-from .present import present, present_html
-from .progress import Progress
-from .quick import QuickRebuild
-from .settings import settings_from
-from .sitecache import (
+from generator.extract.blocks import strip_overrides
+from generator.load.documents import absolute
+from generator.pipeline.ahead import CheckAhead
+from generator.pipeline.cache import digest
+from generator.pipeline.project import CODE_FINGERPRINT, PageResult, Project, ProjectMemory, dedupe
+from generator.plugin.quick import QuickRebuild
+from generator.plugin.sitecache import (
     SiteCache,
     WrittenPages,
     in_site_order,
@@ -81,6 +79,8 @@ from .sitecache import (
     search_entries,
     search_index_text,
 )
+from generator.progress import Progress
+from generator.settings import settings_from
 
 log = logging.getLogger("mkdocs.plugins.element_docs")
 SEARCH_INDEX = "search/search_index.json"

@@ -32,18 +32,18 @@ from typing import Any, TextIO
 
 import yaml
 
-from .documents import FileRefused, decode, parse_document, read_inside
-from .errors import ConfigError, Diagnostic, SourceLocation
-from .jekyll_site import build_model, post_url
-from .liquid import translate
-from .settings import (
+from generator.errors import ConfigError, Diagnostic, SourceLocation
+from generator.jekyll.site import build_model, post_url
+from generator.load.documents import FileRefused, decode, parse_document, read_inside
+from generator.render.liquid.translate import translate
+from generator.render.templating import DATA_SUFFIXES
+from generator.settings import (
     Settings,
     has_front_matter,
     read_config_yaml,
     user_cache_folder,
     yaml_error_position,
 )
-from .templating import DATA_SUFFIXES
 
 CONFIG_FILE = "_config.yml"
 #: What Jekyll 4 always excludes, whatever _config.yml says.
@@ -666,8 +666,8 @@ def _dump(data: Mapping[str, Any]) -> str:
 
 def _check_imported(staging: Path, report: ImportReport) -> None:
     """Check the imported tree as mkdocs build will (our Jinja now, no longer Liquid)."""
-    from .pipeline import Project
-    from .settings import load_settings
+    from generator.pipeline.project import Project
+    from generator.settings import load_settings
 
     settings = replace(load_settings(staging), cache_dir=None)
     project = Project(settings, use_cache=False)

@@ -13,9 +13,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from . import __version__
-from .baseline import apply_baseline, read_baseline, write_baseline
-from .errors import (
+from generator import __version__
+from generator.cli.baseline import apply_baseline, read_baseline, write_baseline
+from generator.errors import (
     CODES,
     Diagnostic,
     ElementDocsError,
@@ -25,9 +25,9 @@ from .errors import (
     to_json,
     to_sarif,
 )
-from .pipeline import CheckReport, Project
-from .progress import Progress
-from .settings import DEFAULT_CONFIG_FILE, Settings, load_settings, relative_posix
+from generator.pipeline.project import CheckReport, Project
+from generator.progress import Progress
+from generator.settings import DEFAULT_CONFIG_FILE, Settings, load_settings, relative_posix
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -204,11 +204,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "render":
             return _render(args)
         if args.command == "build":
-            from .build import build_markdown_tree
+            from generator.cli.build import build_markdown_tree
 
             return build_markdown_tree(args, sys.stdout)
         if args.command == "site":
-            from .build import build_site
+            from generator.cli.build import build_site
 
             return build_site(args, sys.stdout)
         if args.command == "codes":
@@ -246,7 +246,7 @@ def _jobs(value: str) -> int:
 
 
 def load_project(args: argparse.Namespace) -> Project:
-    from .jekyll import describe_unpublished, is_jekyll_tree, jekyll_settings
+    from generator.jekyll.tree import describe_unpublished, is_jekyll_tree, jekyll_settings
 
     strict = False if args.lax else None
     jekyll = getattr(args, "jekyll", None)
@@ -265,7 +265,7 @@ def load_project(args: argparse.Namespace) -> Project:
 def _cache_clear(args: argparse.Namespace, out: TextIO) -> int:
     import shutil
 
-    from .jekyll import is_jekyll_tree, jekyll_settings
+    from generator.jekyll.tree import is_jekyll_tree, jekyll_settings
 
     jekyll = args.jekyll
     if jekyll is None and args.config == DEFAULT_CONFIG_FILE and is_jekyll_tree(args.root):
@@ -287,7 +287,7 @@ def _cache_clear(args: argparse.Namespace, out: TextIO) -> int:
 def _schema(args: argparse.Namespace, out: TextIO) -> int:
     import json
 
-    from .schemas import load_schemas
+    from generator.validate.schemas import load_schemas
 
     if (args.root / args.config).is_file():
         settings = load_settings(args.root, args.config)
@@ -308,7 +308,7 @@ def _schema(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _new(args: argparse.Namespace, out: TextIO) -> int:
-    from .scaffold import ScaffoldRefused, plan, write_page
+    from generator.cli.scaffold import ScaffoldRefused, plan, write_page
 
     settings = load_settings(args.root, args.config)
     try:
@@ -328,7 +328,7 @@ def _new(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _import_jekyll(args: argparse.Namespace, out: TextIO) -> int:
-    from .jekyll import ImportRefused, import_tree, print_import_report
+    from generator.jekyll.tree import ImportRefused, import_tree, print_import_report
 
     try:
         report = import_tree(args.src, args.dest, force=args.force)
@@ -410,8 +410,8 @@ def _resolved_paths(args: argparse.Namespace, command: str) -> list[Path] | None
 def _render(args: argparse.Namespace) -> int:
     """``generator render``: each page's text after the templates, written even when the
     page has errors (as far as it rendered), so that it can be read or compared."""
-    from .documents import iter_pages
-    from .pipeline import dedupe
+    from generator.load.documents import iter_pages
+    from generator.pipeline.project import dedupe
 
     project = load_project(args)
     paths = _resolved_paths(args, "render")
@@ -449,8 +449,8 @@ def _render(args: argparse.Namespace) -> int:
 
 
 def _fix(args: argparse.Namespace, out: TextIO) -> int:
-    from .documents import iter_pages
-    from .fix import KEY_OF_CODE, apply_to_text, diff_of, plan_fixes, write_atomically
+    from generator.cli.fix import KEY_OF_CODE, apply_to_text, diff_of, plan_fixes, write_atomically
+    from generator.load.documents import iter_pages
 
     project = load_project(args)
     paths = _resolved_paths(args, "fix")

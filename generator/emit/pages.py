@@ -11,9 +11,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .documents import Document, absolute
-from .errors import CODES
-from .pipeline import hub_title
+from generator.errors import CODES
+from generator.load.documents import Document, absolute
+from generator.pipeline.project import hub_title
 
 CODES_PAGE = "reference/diagnostic-codes.md"
 #: Where the built site publishes the front matter's JSON Schema (editors point at it).

@@ -18,8 +18,8 @@ from typing import Any
 
 import yaml
 
-from .pipeline import HUB_TITLES, Project
-from .settings import Settings
+from generator.pipeline.project import HUB_TITLES, Project
+from generator.settings import Settings
 
 AUTH_TYPES = {"basic": "basic", "oauth2": "oauth2", "oauth1": "oauth1", "apikey": "apiKey"}
 PARTIALS = {"basic": "auth/basic.md", "oauth2": "auth/oauth2.md", "oauth1": "auth/oauth1.md",

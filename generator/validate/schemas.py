@@ -33,10 +33,10 @@ from referencing import Registry
 from referencing.exceptions import NoSuchResource, Unresolvable
 from referencing.jsonschema import DRAFT202012
 
-from .documents import FileRefused, read_inside
-from .errors import Diagnostic, SourceLocation
-from .jsonlocate import JSONLocateError, LocatedJSON
-from .jsonlocate import parse as parse_located
+from generator.errors import Diagnostic, SourceLocation
+from generator.load.documents import FileRefused, read_inside
+from generator.validate.jsonlocate import JSONLocateError, LocatedJSON
+from generator.validate.jsonlocate import parse as parse_located
 
 SUFFIX = ".schema.json"
 FRONT_MATTER = "front-matter"

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .documents import parse_document
+from generator.load.documents import parse_document
 
 #: Jekyll's built-in permalink styles, for posts (pages use the matching page style).
 STYLES = {

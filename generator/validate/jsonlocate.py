@@ -17,7 +17,7 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
-from .errors import PositionedError
+from generator.errors import PositionedError
 
 #: Deeper nesting is refused; no example in API docs comes close, and json.loads itself
 #: fails with RecursionError somewhere near 1000 levels.

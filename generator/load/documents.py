@@ -21,8 +21,8 @@ from typing import Any
 import yaml
 from frontmatter.default_handlers import YAMLHandler
 
-from .errors import Diagnostic, SourceLocation
-from .settings import Settings, relative_posix, yaml_error_position
+from generator.errors import Diagnostic, SourceLocation
+from generator.settings import Settings, relative_posix, yaml_error_position
 
 HUB_KEYS = ("hub", "hdOrcrm")
 _BOUNDARY = re.compile(r"^-{3,}[ \t]*$", re.MULTILINE)
@@ -659,7 +659,7 @@ def iter_pages(settings: Settings, only: list[Path] | None = None) -> Iterator[P
                 yield path
         return
     if settings.jekyll:  # a Jekyll tree checked in place: what Jekyll publishes
-        from .jekyll import published_pages
+        from generator.jekyll.tree import published_pages
 
         yield from published_pages(settings)
     elif settings.docs_dir.is_dir():

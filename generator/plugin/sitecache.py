@@ -46,7 +46,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 from mkdocs.utils import get_build_datetime
 
-from .cache import digest
+from generator.pipeline.cache import digest
 
 log = logging.getLogger("mkdocs.plugins.element_docs")
 

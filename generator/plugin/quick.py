@@ -38,8 +38,8 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils import CountHandler
 
-from .sitecache import page_key, search_entries, search_index_text, why_off
-from .templating import ALL_DATA, load_data_files, partial_path
+from generator.plugin.sitecache import page_key, search_entries, search_index_text, why_off
+from generator.render.templating import ALL_DATA, load_data_files, partial_path
 
 try:  # MkDocs' steps for one page; private, so their absence only turns this module off
     from mkdocs.commands.build import _build_page, _populate_page
@@ -259,7 +259,7 @@ class QuickRebuild:
         inclusion = InclusionLevel.is_in_serve
         doc_files = files.documentation_pages(inclusion=inclusion)
         for page in pages:
-            excluded = bool(page.file.inclusion.is_excluded())  # type: ignore[no-untyped-call]
+            excluded = bool(page.file.inclusion.is_excluded())
             _build_page(page, config, doc_files, nav, env, excluded=excluded)
         anchors = config.validation.links.anchors
         for page in pages:

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ConfigError, Diagnostic, Severity, SourceLocation
+from generator.errors import ConfigError, Diagnostic, Severity, SourceLocation
 
 FORMAT = "element-docs check baseline"
 VERSION = 1

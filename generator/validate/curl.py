@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import overload
 
-from .errors import PositionedError
+from generator.errors import PositionedError
 
 
 class CurlParseError(PositionedError):

@@ -6,7 +6,7 @@ whole. The replacement is one atomic exchange of the two folders where the syste
 (Linux ``renameat2``), else two renames; a run killed between those two is repaired by the
 next run. Staging folders of runs that were killed are removed by the next run.
 
-``generator site`` runs ``mkdocs build`` (in a child process: MkDocs stays in plugin.py)
+``generator site`` runs ``mkdocs build`` (in a child process: MkDocs stays in plugin/)
 into such a staging folder, with ``SOURCE_DATE_EPOCH`` pinned so that two builds of the
 same input are byte-identical (see ``source_date_epoch``).
 """
@@ -28,15 +28,15 @@ from typing import TextIO
 
 import yaml
 
-from .documents import iter_pages
-from .errors import ConfigError, Diagnostic
-from .examples import strip_overrides
-from .settings import Settings, load_settings, read_config_yaml
+from generator.errors import ConfigError, Diagnostic
+from generator.extract.blocks import strip_overrides
+from generator.load.documents import iter_pages
+from generator.settings import Settings, load_settings, read_config_yaml
 
 
 def build_markdown_tree(args: argparse.Namespace, out: TextIO) -> int:
-    from .cli import EXIT_ERRORS, EXIT_OK, load_project, print_report
-    from .pipeline import CheckReport
+    from generator.cli.main import EXIT_ERRORS, EXIT_OK, load_project, print_report
+    from generator.pipeline.project import CheckReport
 
     project = load_project(args)
     target = _absolute(args.out)
@@ -81,7 +81,7 @@ def write_failure(command: str, exc: OSError, shown: object) -> str:
 
 def build_site(args: argparse.Namespace, out: TextIO) -> int:
     """``mkdocs build`` into a staging folder; the site folder is replaced only on success."""
-    from .cli import EXIT_ERRORS, EXIT_OK
+    from generator.cli.main import EXIT_ERRORS, EXIT_OK
 
     settings = load_settings(args.root, args.config)
     config_file = settings.root / args.config

@@ -1,0 +1,1 @@
+"""Command line: ``generator check``, ``build``, ``site``, ``fix``, ``new`` and the rest."""

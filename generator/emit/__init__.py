@@ -1,0 +1,1 @@
+"""Emit: what the site shows beyond the pages (navigation, generated pages, request tabs)."""

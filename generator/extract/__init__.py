@@ -1,0 +1,1 @@
+"""Extract: find the example blocks and parameters tables of a rendered page (markdown-it-py)."""

@@ -1,0 +1,1 @@
+"""Pipeline: the project that composes the stages; its caches; parallel work."""
