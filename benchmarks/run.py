@@ -281,7 +281,7 @@ HUB_TITLES = {"crm": "CRM", "helpdesk": "Help Desk", "finance": "Finance",
 
 def hub_title(hub: str) -> str:
     try:  # the generator's own titles, so the floor's navigation is the plugin's
-        from generator.pipeline.project import hub_title as theirs
+        from generator.model import hub_title as theirs
 
         return str(theirs(hub))
     except Exception:  # noqa: BLE001 - a renamed helper must not break the benchmark

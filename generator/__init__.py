@@ -5,10 +5,10 @@ The public API is small on purpose (a test pins it): load a project's settings, 
 """
 
 from generator.errors import CODES, Diagnostic, ElementDocsError, Severity, SourceLocation
-from generator.pipeline.project import CheckReport, Project
+from generator.pipeline.project import Project
+from generator.report import CheckReport
 from generator.settings import Settings, load_settings
-
-__version__ = "0.1.0"
+from generator.version import __version__
 
 __all__ = [
     "CODES",

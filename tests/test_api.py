@@ -44,3 +44,11 @@ def test_the_documented_use_checks_a_project(make_project: Callable[..., Path]) 
     assert diagnostic.location.path == "content/elements/acme/authenticate.md"
     assert diagnostic.location.line == 13
     assert "ED201" in CODES and report.errors == 1
+
+
+def test_the_version_is_the_one_pyproject_declares() -> None:
+    import tomllib
+    from pathlib import Path
+
+    declared = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+    assert generator.__version__ == declared["project"]["version"]

@@ -144,14 +144,14 @@ def test_bad_input_case(case_file: Path, tmp_path: Path) -> None:
 def test_a_page_deleted_between_listing_and_reading_is_reported(make_project, monkeypatch):
     """The run lists the pages, then reads them: a page removed in between (an editor's
     save, a git checkout) is one diagnostic, and the other pages are still checked."""
-    import generator.load.documents as documents
+    import generator.load.listing as listing
     import generator.pipeline.project as pipeline
     from generator import Project, load_settings
 
     root = make_project({"content/a.md": "# A {{ page.nope_a }}\n",
                          "content/b.md": "# B\n",
                          "content/c.md": "# C {{ page.nope_c }}\n"})
-    real_iter_pages = documents.iter_pages
+    real_iter_pages = listing.iter_pages
 
     def listing_then_deletion(*args, **kwargs):
         pages = list(real_iter_pages(*args, **kwargs))

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from jsonschema.exceptions import ValidationError
 
 from generator import Diagnostic, Project, load_settings
+from generator.extract.jsonlocate import MAX_DEPTH, JSONLocateError, parse, parse_lazily
 from generator.validate.curl import parse_curl
-from generator.validate.jsonlocate import MAX_DEPTH, JSONLocateError, parse, parse_lazily
 from generator.validate.schemas import SchemaStore, _quick_validity, load_schemas
 
 FUZZ = settings(max_examples=300, deadline=None, database=None,

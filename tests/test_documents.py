@@ -160,7 +160,7 @@ def test_page_listing_is_what_pathlib_lists(tmp_path: Path) -> None:
     named like pages and other files left out, sorted by path parts."""
     import os
 
-    from generator.load.documents import _pages_in
+    from generator.load.listing import _pages_in
 
     docs = tmp_path / "docs"
     for rel in ["a/b.md", "a-c/x.md", "a.md", "A/z.md", ".hidden/h.md", "a/.dot.md",

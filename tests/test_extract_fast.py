@@ -39,8 +39,8 @@ from generator.extract.blocks import (
     extract_fast,
     extract_with_markdown_it,
 )
+from generator.extract.jsonlocate import LocatedJSON
 from generator.load.documents import parse_document
-from generator.validate.jsonlocate import LocatedJSON
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,

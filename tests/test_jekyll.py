@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, SHARED, require_shared, run_cli, write_tree
 
-from generator.jekyll.tree import import_tree, is_jekyll_tree, jekyll_settings
+from generator.jekyll.importer import import_tree
+from generator.jekyll.tree import is_jekyll_tree, jekyll_settings
 from generator.pipeline.project import Project
 from generator.settings import load_settings
 

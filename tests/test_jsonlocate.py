@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator.validate.jsonlocate import (
+from generator.extract.jsonlocate import (
     MAX_DEPTH,
     JSONLocateError,
     JSONPath,

@@ -28,15 +28,15 @@ from typing import TextIO
 
 import yaml
 
+from generator.cli.project import EXIT_ERRORS, EXIT_OK, load_project, show_report
 from generator.errors import ConfigError, Diagnostic
 from generator.extract.blocks import strip_overrides
-from generator.load.documents import iter_pages
+from generator.load.listing import iter_pages
+from generator.report import CheckReport
 from generator.settings import Settings, load_settings, read_config_yaml
 
 
 def build_markdown_tree(args: argparse.Namespace, out: TextIO) -> int:
-    from generator.cli.main import EXIT_ERRORS, EXIT_OK, load_project, print_report
-    from generator.pipeline.project import CheckReport
 
     project = load_project(args)
     target = _absolute(args.out)
@@ -58,7 +58,7 @@ def build_markdown_tree(args: argparse.Namespace, out: TextIO) -> int:
                 destination.write_text(strip_overrides(result.rendered.text),
                                        encoding="utf-8")
             report.diagnostics = sorted(report.diagnostics, key=Diagnostic.sort_key)
-            print_report(report, project, "text", out)
+            show_report(report, project, "text", out)
             if report.errors:
                 out.write(f"not written: {args.out} keeps its previous content\n")
                 return EXIT_ERRORS
@@ -81,7 +81,6 @@ def write_failure(command: str, exc: OSError, shown: object) -> str:
 
 def build_site(args: argparse.Namespace, out: TextIO) -> int:
     """``mkdocs build`` into a staging folder; the site folder is replaced only on success."""
-    from generator.cli.main import EXIT_ERRORS, EXIT_OK
 
     settings = load_settings(args.root, args.config)
     config_file = settings.root / args.config

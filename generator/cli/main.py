@@ -13,23 +13,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from generator import __version__
 from generator.cli.baseline import apply_baseline, read_baseline, write_baseline
-from generator.errors import (
-    CODES,
-    Diagnostic,
-    ElementDocsError,
-    Severity,
-    format_github,
-    format_text,
-    to_json,
-    to_sarif,
-)
-from generator.pipeline.project import CheckReport, Project
+from generator.cli.project import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, load_project, show_report
+from generator.errors import CODES, ElementDocsError
 from generator.progress import Progress
+from generator.report import CheckReport, format_text
 from generator.settings import DEFAULT_CONFIG_FILE, Settings, load_settings, relative_posix
-
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+from generator.version import __version__
 
 
 class _Parser(argparse.ArgumentParser):
@@ -245,23 +235,6 @@ def _jobs(value: str) -> int:
     return number
 
 
-def load_project(args: argparse.Namespace) -> Project:
-    from generator.jekyll.tree import describe_unpublished, is_jekyll_tree, jekyll_settings
-
-    strict = False if args.lax else None
-    jekyll = getattr(args, "jekyll", None)
-    if jekyll is None and args.config == DEFAULT_CONFIG_FILE and is_jekyll_tree(args.root):
-        jekyll = args.root
-    use_cache = not getattr(args, "no_cache", False)
-    if jekyll is None:
-        return Project(load_settings(args.root, args.config, strict=strict), use_cache=use_cache)
-    settings = jekyll_settings(jekyll, strict)
-    note = describe_unpublished(settings)
-    if note:
-        sys.stderr.write(f"note: {note}\n")
-    return Project(settings, use_cache=use_cache)
-
-
 def _cache_clear(args: argparse.Namespace, out: TextIO) -> int:
     import shutil
 
@@ -328,7 +301,7 @@ def _new(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _import_jekyll(args: argparse.Namespace, out: TextIO) -> int:
-    from generator.jekyll.tree import ImportRefused, import_tree, print_import_report
+    from generator.jekyll.importer import ImportRefused, import_tree, print_import_report
 
     try:
         report = import_tree(args.src, args.dest, force=args.force)
@@ -370,7 +343,7 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
             baseline_note += (f"; {filtered.gone} fixed since: --write-baseline records "
                               "that")
         baseline_note += ")"
-    print_report(report, project, args.format, out, quiet=args.quiet,
+    show_report(report, project, args.format, out, quiet=args.quiet,
                  baseline_note=baseline_note, counts=counts)
     return EXIT_ERRORS if report.errors else EXIT_OK
 
@@ -410,7 +383,7 @@ def _resolved_paths(args: argparse.Namespace, command: str) -> list[Path] | None
 def _render(args: argparse.Namespace) -> int:
     """``generator render``: each page's text after the templates, written even when the
     page has errors (as far as it rendered), so that it can be read or compared."""
-    from generator.load.documents import iter_pages
+    from generator.load.listing import iter_pages
     from generator.pipeline.project import dedupe
 
     project = load_project(args)
@@ -443,14 +416,14 @@ def _render(args: argparse.Namespace) -> int:
         if result.rendered.failed:
             sys.stderr.write(f"rendered in part (stopped at an error): {result.rel}\n")
     report.diagnostics = dedupe(report.diagnostics)
-    print_report(report, project, args.format, sys.stderr)
+    show_report(report, project, args.format, sys.stderr)
     sys.stderr.write(f"wrote {written} of {len(pages)} pages to {args.out}\n")
     return EXIT_ERRORS if report.errors else EXIT_OK
 
 
 def _fix(args: argparse.Namespace, out: TextIO) -> int:
     from generator.cli.fix import KEY_OF_CODE, apply_to_text, diff_of, plan_fixes, write_atomically
-    from generator.load.documents import iter_pages
+    from generator.load.listing import iter_pages
 
     project = load_project(args)
     paths = _resolved_paths(args, "fix")
@@ -491,67 +464,8 @@ def _fix(args: argparse.Namespace, out: TextIO) -> int:
     fixed = sum(len(edits) for path, edits in files.items() if (root / path).read_text(
         encoding="utf-8") != originals[path])
     out.write(f"fixed {fixed} of {len(plan.edits)} in {len(files)} files; checked again:\n")
-    print_report(report, after, "text", out)
+    show_report(report, after, "text", out)
     return EXIT_ERRORS if report.errors else EXIT_OK
-
-
-def print_report(report: CheckReport, project: Project, fmt: str, out: TextIO,
-                 quiet: bool = False, baseline_note: str = "",
-                 counts: dict[str, int] | None = None) -> None:
-    marked = sum(1 for d in report.diagnostics if d.level is Severity.NOTE)
-    diagnostics = [d for d in report.diagnostics if d.is_error or not quiet]
-    if fmt == "json":
-        out.write(to_json(diagnostics, report.pages, marked_invalid=marked,
-                          **(counts or {})) + "\n")
-        return
-    diagnostics = [d for d in diagnostics if d.level is not Severity.NOTE]
-    if fmt == "sarif":
-        out.write(to_sarif(diagnostics, __version__) + "\n")
-        return
-    for diagnostic in diagnostics:
-        if fmt == "github":
-            out.write(format_github(diagnostic) + "\n")
-            continue
-        loc = diagnostic.location
-        source = project.sources.line(loc.path, loc.line) if loc and loc.line and \
-            _inside(project.settings.root, loc.path) else None
-        out.write(format_text(diagnostic, source) + "\n\n")
-    errors = report.errors
-    warnings = len(report.diagnostics) - errors - marked
-    summary = (f"checked {report.pages} page{'s' * (report.pages != 1)}: "
-               f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}")
-    if marked:
-        summary += f", {marked} example{'s' * (marked != 1)} marked invalid"
-    summary += baseline_note
-    if fmt == "github":
-        hidden = _hidden_annotations(diagnostics)
-        if hidden:
-            summary += (f" ({hidden} of these will not show as annotations: GitHub shows "
-                        f"{GITHUB_ANNOTATIONS_SHOWN} errors and {GITHUB_ANNOTATIONS_SHOWN} "
-                        "warnings per step; all are in the log above)")
-        sys.stderr.write(summary + "\n")
-    else:
-        out.write(summary + "\n")
-
-
-#: GitHub Actions shows this many annotations of each kind (error, warning) per step.
-GITHUB_ANNOTATIONS_SHOWN = 10
-
-
-def _hidden_annotations(diagnostics: list[Diagnostic]) -> int:
-    errors = sum(1 for d in diagnostics if d.is_error)
-    warnings = len(diagnostics) - errors
-    return (max(0, errors - GITHUB_ANNOTATIONS_SHOWN)
-            + max(0, warnings - GITHUB_ANNOTATIONS_SHOWN))
-
-
-def _inside(root: Path, path: str) -> bool:
-    """True when the file does not lead outside the project (its lines may be shown)."""
-    resolved_root = root.resolve()
-    try:
-        return (root / path).resolve().is_relative_to(resolved_root)
-    except (OSError, RuntimeError):  # RuntimeError: a link in a loop (Python < 3.13)
-        return False
 
 
 def _progress_printer(stream: TextIO) -> Callable[[int, int], None] | None:

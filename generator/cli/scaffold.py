@@ -18,7 +18,8 @@ from typing import Any
 
 import yaml
 
-from generator.pipeline.project import HUB_TITLES, Project
+from generator.model import HUB_TITLES
+from generator.pipeline.project import Project
 from generator.settings import Settings
 
 AUTH_TYPES = {"basic": "basic", "oauth2": "oauth2", "oauth1": "oauth1", "apikey": "apiKey"}

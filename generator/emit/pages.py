@@ -13,7 +13,7 @@ from typing import Any
 
 from generator.errors import CODES
 from generator.load.documents import Document, absolute
-from generator.pipeline.project import hub_title
+from generator.model import hub_title
 
 CODES_PAGE = "reference/diagnostic-codes.md"
 #: Where the built site publishes the front matter's JSON Schema (editors point at it).

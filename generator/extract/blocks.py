@@ -29,7 +29,7 @@ from markdown_it.rules_block.html_block import HTML_SEQUENCES
 from markdown_it.rules_block.table import MAX_AUTOCOMPLETED_CELLS, escapedSplit, headerLineRe
 from markdown_it.token import Token
 
-from generator.validate.jsonlocate import JSONLocateError, LocatedJSON, parse_lazily
+from generator.extract.jsonlocate import JSONLocateError, LocatedJSON, parse_lazily
 
 REQUEST, RESPONSE, OAUTH_URL, CURL, OTHER = "request", "response", "oauth-url", "curl", "other"
 KINDS = (REQUEST, RESPONSE, OAUTH_URL, CURL, OTHER)

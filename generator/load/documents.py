@@ -12,7 +12,7 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -634,63 +634,8 @@ def without_suffix(posix: str) -> str:
     return posix[:dot] if name_start < dot < len(posix) - 1 else posix
 
 
-def _is_folder(entry: os.DirEntry[str]) -> bool:
-    try:
-        return entry.is_dir()
-    except OSError:  # a link in a loop, say
-        return False
-
-
 def is_element_path(path: Path, settings: Settings) -> bool:
     rel = relative_posix(path, settings.docs_dir)
     return rel is not None and rel.count("/") >= 2 and rel.startswith("elements/")
 
 
-def iter_pages(settings: Settings, only: list[Path] | None = None) -> Iterator[Path]:
-    """Markdown pages under docs_dir in a stable order (or the given ones).
-
-    Links to missing files, fifos, sockets and devices are listed too, so that they are
-    reported rather than skipped (reading a page never opens such a file for reading)."""
-    if only:
-        for path in only:
-            if path.is_dir():
-                yield from (p for p in _pages_in(path) if settings.publishes(p, path))
-            else:
-                yield path
-        return
-    if settings.jekyll:  # a Jekyll tree checked in place: what Jekyll publishes
-        from generator.jekyll.tree import published_pages
-
-        yield from published_pages(settings)
-    elif settings.docs_dir.is_dir():
-        yield from (p for p in _pages_in(settings.docs_dir) if settings.publishes(p))
-
-
-def _pages_in(folder: Path) -> list[Path]:
-    """What ``sorted(p for p in folder.rglob("*.md") if p.is_file() or <a broken link>)``
-    gives, read with one ``scandir`` per folder (pathlib's walk cost a tenth of a second
-    per thousand pages). Links to folders are not followed, as rglob does not."""
-    found: list[tuple[tuple[str, ...], str]] = []
-
-    def walk(directory: str, parts: tuple[str, ...]) -> None:
-        try:
-            with os.scandir(directory) as listing:
-                entries = list(listing)
-        except (PermissionError, FileNotFoundError, NotADirectoryError):
-            return
-        for entry in entries:
-            name = entry.name
-            if name.endswith(".md") and not _is_folder(entry):
-                # a link that leads nowhere or round in a loop, a fifo, a device: listed,
-                # and reading it (which never opens such a file) reports what is wrong
-                found.append(((*parts, name), entry.path))
-            try:
-                is_dir = entry.is_dir(follow_symlinks=False)
-            except OSError:
-                is_dir = False
-            if is_dir:
-                walk(entry.path, (*parts, name))
-
-    walk(os.fspath(folder), ())
-    found.sort()
-    return [Path(path) for _, path in found]

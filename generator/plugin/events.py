@@ -61,8 +61,6 @@ from generator.errors import (
     ElementDocsError,
     Severity,
     SourceLocation,
-    format_text,
-    summary_counts,
 )
 from generator.extract.blocks import strip_overrides
 from generator.load.documents import absolute
@@ -80,6 +78,7 @@ from generator.plugin.sitecache import (
     search_index_text,
 )
 from generator.progress import Progress
+from generator.report import format_text, summary_counts
 from generator.settings import settings_from
 
 log = logging.getLogger("mkdocs.plugins.element_docs")
@@ -314,7 +313,7 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         self.site_urls, self.redirects = _apply_permalinks(files, self.config.permalinks)
-        project = self._project()
+        project = self.require_project()
         pages = [Path(f.abs_src_path) for f in files.documentation_pages()
                  if f.abs_src_path and not f.generated_by]
         project.load(pages)
@@ -352,7 +351,7 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         without end), a link leading out of the project (it would publish what it leads
         to), a broken link or a link to itself (a traceback). Their diagnostics are reported
         as any page's, and fail the build as errors do."""
-        documents = self._project().documents
+        documents = self.require_project().documents
         for file in list(files.documentation_pages()):
             if not file.abs_src_path or file.generated_by:
                 continue
@@ -369,7 +368,7 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         device (it would wait, or read, for ever): such a file is not published, and is an
         error at its name."""
         docs, named = os.path.realpath(docs_dir), os.path.abspath(docs_dir) + os.sep
-        project = self._project()
+        project = self.require_project()
         for file in list(files):
             source = file.abs_src_path
             if not source or file.generated_by or file.is_documentation_page() or \
@@ -395,11 +394,11 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
 
     def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
         self._nav = nav
-        self._site_cache().on_nav(files)
+        self.require_site_cache().on_nav(files)
         return nav
 
     def on_pre_page(self, page: Page, *, config: MkDocsConfig, files: Files) -> Page:
-        self._site_cache().on_pre_page(page, config, files)
+        self.require_site_cache().on_pre_page(page, config, files)
         return page
 
     def _start_ahead(self, files: Files) -> None:
@@ -407,7 +406,7 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         self._stop_ahead()
         if not self.config.check_ahead:
             return
-        project = self._project()
+        project = self.require_project()
         todo = [Path(f.abs_src_path) for f in files.documentation_pages()
                 if f.abs_src_path and not f.generated_by and (not self.dirty or f.is_modified())]
         self.ahead = CheckAhead.start(project, [p for p in todo if not project.is_fresh(p)])
@@ -419,13 +418,13 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
 
     def _output_key(self, path: Path) -> str | None:
         """What the page's file in the site is made from (see ``WrittenPages``)."""
-        key = self._project().render_key(path)
+        key = self.require_project().render_key(path)
         return None if key is None or not self.state else digest(f"{self.state}\0{key}".encode())
 
     def _mark_stale_pages(self, files: Files, every: bool = False) -> None:
         """Make MkDocs' dirty rebuild redo every page whose file in the site folder is not
         the one a build from scratch would write now (``every``: all pages)."""
-        project = self._project()
+        project = self.require_project()
         written = self._written()
         for file in files.documentation_pages():
             if not file.abs_src_path or file.generated_by:
@@ -448,7 +447,7 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
             self._progress[0].step()
         if not source or page.file.generated_by:
             return markdown
-        project = self._project()
+        project = self.require_project()
         result = self.ahead.take(Path(source)) if self.ahead is not None else None
         if result is not None:
             self.rendered_pages += 1
@@ -482,7 +481,7 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         return present_html(html)
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
-        settings = self._project().settings
+        settings = self.require_project().settings
         if self.quick is not None and self.config.quick_serve:
             self.quick.install(server)
         else:
@@ -500,21 +499,21 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
                 self.memory.pages.flush()
             raise PluginError(f"element-docs: {errors} error(s); see the messages above. "
                               "No page was written.")
-        self._env = self._site_cache().on_env(env, config, files, self._nav,
+        self._env = self.require_site_cache().on_env(env, config, files, self._nav,
                                               dict(config.plugins))
         return self._env
 
     @event_priority(100)  # before the search plugin indexes the page
     def on_page_context(self, context: Any, *, page: Page, config: MkDocsConfig,
                         nav: Navigation) -> Any:
-        return self._site_cache().on_page_context(context, page)
+        return self.require_site_cache().on_page_context(context, page)
 
     @event_priority(100)  # first: the theme's output, before any plugin changes it
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
         if self._progress:
             self._progress[0].close()
             self._progress[1].step()
-        return self._site_cache().on_post_page(output, page)
+        return self.require_site_cache().on_post_page(output, page)
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         self._close_progress()
@@ -528,7 +527,7 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
                              and page_key(file.url) in self.built_urls])
         if getattr(self, "redirects", None):
             _write_redirects(self.redirects, Path(config.site_dir))
-        site_cache = self._site_cache()
+        site_cache = self.require_site_cache()
         site_cache.on_post_build(self.dirty)
         if self.quick is not None:
             self.quick.remember(config, self._files or Files([]), self._nav, self._env)
@@ -552,7 +551,10 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         if self.quick is not None:
             self.quick.close()
 
-    # quick rebuilds (quick.py) --------------------------------------------------------------
+    # quick rebuilds (quick.py, through its QuickHost interface) ------------------------------
+    def quick_serve_on(self) -> bool:
+        return bool(self.config.quick_serve)
+
     def start_quick_rebuild(self) -> None:
         self.rendered_pages = 0
         self.ahead_pages = 0
@@ -564,7 +566,7 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
     def finish_quick_rebuild(self) -> None:
         if self.memory.pages is not None:
             self.memory.pages.flush()
-        self._site_cache().flush()
+        self.require_site_cache().flush()
 
     def quick_summary(self, written: int, seconds: float) -> None:
         self._summary(f", the others unchanged (quick rebuild: {written} page(s) written "
@@ -583,7 +585,7 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
 
     def _written(self) -> WrittenPages:
         if self.written is None:
-            cache_dir = self._project().settings.cache_dir
+            cache_dir = self.require_project().settings.cache_dir
             self.written = WrittenPages(cache_dir / "written.sqlite3" if cache_dir else None)
         return self.written
 
@@ -641,7 +643,7 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
 
     def _summary(self, rest: str) -> None:
         diagnostics = self.diagnostics
-        pages = len(self._project().documents)
+        pages = len(self.require_project().documents)
         log.info(f"element-docs: {self.rendered_pages} of {pages} pages rendered{rest}")
         if diagnostics:
             counts = summary_counts(diagnostics)
@@ -650,12 +652,12 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
             log.info(f"element-docs: {counts['errors']} error(s), {counts['warnings']} "
                      f"warning(s){marked}")
 
-    def _site_cache(self) -> SiteCache:
+    def require_site_cache(self) -> SiteCache:
         if self.site_cache is None:
             raise PluginError("element-docs: on_config did not run")
         return self.site_cache
 
-    def _project(self) -> Project:
+    def require_project(self) -> Project:
         if self.project is None:
             raise PluginError("element-docs: on_config did not run")
         return self.project

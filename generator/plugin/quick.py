@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import Files, InclusionLevel
@@ -38,13 +38,26 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils import CountHandler
 
-from generator.plugin.sitecache import page_key, search_entries, search_index_text, why_off
+from generator.errors import Diagnostic
+from generator.pipeline.project import Project
+from generator.plugin.mkdocs_private import (
+    build_page,
+    can_build_one_page,
+    can_take_watches,
+    is_polled,
+    populate_page,
+    request_rebuild,
+    stop_polling,
+    watched_paths,
+)
+from generator.plugin.sitecache import (
+    SiteCache,
+    page_key,
+    search_entries,
+    search_index_text,
+    why_off,
+)
 from generator.render.templating import ALL_DATA, load_data_files, partial_path
-
-try:  # MkDocs' steps for one page; private, so their absence only turns this module off
-    from mkdocs.commands.build import _build_page, _populate_page
-except ImportError:  # pragma: no cover - another MkDocs than the 1.6 line
-    _build_page = _populate_page = None  # type: ignore[assignment]
 
 log = logging.getLogger("mkdocs.plugins.element_docs")
 
@@ -64,10 +77,27 @@ class LastBuild:
     pages: dict[str, Page]  # absolute source path -> page, for the pages our plugin renders
 
 
+class QuickHost(Protocol):
+    """What a quick rebuild asks of the plugin that installs it (``ElementDocsPlugin``)."""
+
+    #: page source -> (partials, data files) its last render read
+    reads: dict[str, tuple[frozenset[str], frozenset[str]]]
+    setup_diagnostics: list[Diagnostic]
+
+    def quick_serve_on(self) -> bool: ...
+    def require_project(self) -> Project: ...
+    def require_site_cache(self) -> SiteCache: ...
+    def start_quick_rebuild(self) -> None: ...
+    def forget_page(self, source: str | None) -> None: ...
+    def record_written(self, pages: list[Page]) -> None: ...
+    def finish_quick_rebuild(self) -> None: ...
+    def quick_summary(self, written: int, seconds: float) -> None: ...
+
+
 class QuickRebuild:
     """Installed on the ``mkdocs serve`` server by the plugin's ``on_serve``."""
 
-    def __init__(self, plugin: Any) -> None:
+    def __init__(self, plugin: QuickHost) -> None:
         self.plugin = plugin
         self.last: LastBuild | None = None
         self._changed: set[str] = set()
@@ -80,7 +110,7 @@ class QuickRebuild:
     def remember(self, config: MkDocsConfig, files: Files, nav: Navigation | None,
                  env: Any) -> None:
         """Called at the end of every successful full build."""
-        if nav is None or env is None or _build_page is None:
+        if nav is None or env is None or not can_build_one_page():
             self.last = None
             return
         pages = {os.path.abspath(f.abs_src_path): f.page for f in files.documentation_pages()
@@ -96,7 +126,7 @@ class QuickRebuild:
         """Hear of edits (natively where possible, see ``_NativeWatch``), and answer the
         server's rebuilds."""
         full_rebuild: Callable[[], None] = server.builder
-        known = getattr(server, "_watched_paths", None)
+        known = watched_paths(server)
         follows_all = known is not None  # every watched path is recorded (or watched) here
 
         def builder() -> None:
@@ -155,7 +185,7 @@ class QuickRebuild:
             log.info("element-docs: full rebuild: the change was outside the files "
                      "element-docs follows")
             return False
-        if not self.plugin.config.quick_serve:  # turned off in mkdocs.yml meanwhile
+        if not self.plugin.quick_serve_on():  # turned off in mkdocs.yml meanwhile
             return False
         start = time.monotonic()
         try:
@@ -176,7 +206,7 @@ class QuickRebuild:
     def _plan(self, changed: set[str], last: LastBuild) -> list[Page]:
         """The pages to redo, after taking in edited front matter and data files."""
         plugin = self.plugin
-        project = plugin._project()
+        project = plugin.require_project()
         settings = project.settings
         if (reason := why_off(last.config)) is not None:
             raise FullRebuild(reason)
@@ -241,13 +271,13 @@ class QuickRebuild:
     def _redo_pages(self, pages: list[Page], last: LastBuild) -> None:
         config, files, nav, env = last.config, last.files, last.nav, last.env
         plugin = self.plugin
-        site_cache = plugin._site_cache()
+        site_cache = plugin.require_site_cache()
         for page in pages:
             title = page.title
             source = os.path.abspath(page.file.abs_src_path or "")
             read = plugin.reads.get(source)
             plugin.forget_page(source)
-            _populate_page(page, config, files)
+            populate_page(page, config, files)
             if plugin.reads.get(source) != read:
                 self._readers = None  # the page reads other partials now
             if page.title != title:
@@ -260,7 +290,7 @@ class QuickRebuild:
         doc_files = files.documentation_pages(inclusion=inclusion)
         for page in pages:
             excluded = bool(page.file.inclusion.is_excluded())
-            _build_page(page, config, doc_files, nav, env, excluded=excluded)
+            build_page(page, config, doc_files, nav, env, excluded=excluded)
         anchors = config.validation.links.anchors
         for page in pages:
             page.validate_anchor_links(files=files, log_level=anchors)
@@ -338,8 +368,7 @@ class _NativeWatch:
 
     @classmethod
     def start(cls, server: Any, quick: QuickRebuild) -> _NativeWatch | None:
-        if not all(hasattr(server, name) for name in ("_rebuild_cond", "_want_rebuild",
-                                                      "_watch_refs", "observer")):
+        if not can_take_watches(server):
             return None  # MkDocs' server has changed: it keeps polling
         try:
             from watchdog.observers import Observer
@@ -352,11 +381,11 @@ class _NativeWatch:
             observer.start()
         except (ImportError, OSError, RuntimeError):
             return None
-        return cls(server, observer, _Recorder(quick, poke=lambda: _poke(server)))
+        return cls(server, observer, _Recorder(quick, poke=lambda: request_rebuild(server)))
 
     def take(self, path: str, recursive: bool) -> bool:
         """Watch ``path`` natively and stop MkDocs polling it; False to leave it polled."""
-        if path not in self.server._watch_refs or not os.path.isdir(path) \
+        if not is_polled(self.server, path) or not os.path.isdir(path) \
                 or os.path.islink(path):
             return False
         folders = _plain_folders(path) if recursive else 1
@@ -368,7 +397,7 @@ class _NativeWatch:
         except (OSError, ValueError, TypeError):  # out of watches, or an old watchdog
             return False
         self.budget -= folders
-        self.server.observer.unschedule(self.server._watch_refs.pop(path))
+        stop_polling(self.server, path)
         self.taken.append(path)
         return True
 
@@ -395,13 +424,6 @@ def _plain_folders(root: str) -> int | None:
     except OSError:
         return None
     return count
-
-
-def _poke(server: Any) -> None:
-    """Ask the server for a rebuild, as its own watcher does."""
-    with server._rebuild_cond:
-        server._want_rebuild = True
-        server._rebuild_cond.notify_all()
 
 
 def _holds(folder: str, last: LastBuild, readers: dict[str, dict[str, set[str]]],

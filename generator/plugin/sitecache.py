@@ -38,6 +38,7 @@ from stat import S_ISREG
 from typing import Any
 
 from markupsafe import Markup
+from mkdocs import __version__ as mkdocs_version
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import Files
@@ -47,6 +48,13 @@ from mkdocs.structure.toc import get_toc
 from mkdocs.utils import get_build_datetime
 
 from generator.pipeline.cache import digest
+from generator.plugin.mkdocs_private import (
+    TESTED_LINE,
+    can_keep_conversions,
+    rendered_title,
+    replace_render,
+    set_rendered_title,
+)
 
 log = logging.getLogger("mkdocs.plugins.element_docs")
 
@@ -416,6 +424,8 @@ class SiteCache:
     def on_config(self, config: MkDocsConfig, config_digest: str) -> None:
         """``config_digest``: the hash of mkdocs.yml's bytes, which the plugin reads."""
         reason = why_off(config)
+        if reason is None and not can_keep_conversions():
+            reason = f"MkDocs {mkdocs_version} is not of the {TESTED_LINE}x line this was tested on"
         self.enabled = reason is None
         if reason is not None:
             log.info(f"element-docs: MkDocs' output is not reused: {reason}")
@@ -451,7 +461,7 @@ class SiteCache:
             self._render(page, convert, config, files)
 
         render.__wrapped__ = convert  # type: ignore[attr-defined]
-        page.render = render  # type: ignore[method-assign]
+        replace_render(page, render)
 
     def _render(self, page: Page, convert: Callable[[MkDocsConfig, Files], None],
                 config: MkDocsConfig, files: Files) -> None:
@@ -473,7 +483,7 @@ class SiteCache:
             links = {f.src_uri: dict(v) for f, v in page.links_to_anchors.items()}
         self.store.put(key, {
             "text": page.content, "toc": _toc_tokens(page.toc),
-            "title": page._title_from_render,
+            "title": rendered_title(page),
             # raw HTML such as <Base 64 Element ID> gives MkDocs an id of None (an attribute
             # without a value): no link can name it, so it is not kept
             "anchors": sorted(a for a in page.present_anchor_ids or () if isinstance(a, str)),
@@ -491,7 +501,7 @@ class SiteCache:
                 links[target] = anchors
         page.content = kept["text"]
         page.toc = get_toc(kept["toc"])
-        page._title_from_render = kept["title"]
+        set_rendered_title(page, kept["title"])
         page.present_anchor_ids = set(kept["anchors"])
         if logging.getLogger("mkdocs").getEffectiveLevel() > logging.DEBUG:
             page.links_to_anchors = links

@@ -30,10 +30,7 @@ from generator.extract.blocks import (
     Table,
     _classify_object,
 )
-from generator.load.documents import Document
-from generator.render.templating import RenderResult
-from generator.validate.curl import CurlCommand, CurlParseError, parse_curl
-from generator.validate.jsonlocate import (
+from generator.extract.jsonlocate import (
     JSONLocateError,
     JSONPath,
     LocatedJSON,
@@ -41,6 +38,9 @@ from generator.validate.jsonlocate import (
     parse,
     parse_lazily,
 )
+from generator.load.documents import Document
+from generator.render.templating import RenderResult
+from generator.validate.curl import CurlCommand, CurlParseError, parse_curl
 from generator.validate.schemas import FRONT_MATTER, SchemaFailure, SchemaStore
 from generator.validate.schemas import OAUTH_URL as OAUTH_SCHEMA
 from generator.validate.schemas import REQUEST as REQUEST_SCHEMA

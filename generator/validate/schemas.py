@@ -34,9 +34,9 @@ from referencing.exceptions import NoSuchResource, Unresolvable
 from referencing.jsonschema import DRAFT202012
 
 from generator.errors import Diagnostic, SourceLocation
+from generator.extract.jsonlocate import JSONLocateError, LocatedJSON
+from generator.extract.jsonlocate import parse as parse_located
 from generator.load.documents import FileRefused, read_inside
-from generator.validate.jsonlocate import JSONLocateError, LocatedJSON
-from generator.validate.jsonlocate import parse as parse_located
 
 SUFFIX = ".schema.json"
 FRONT_MATTER = "front-matter"

@@ -1,0 +1,54 @@
+"""What every command shares: the project it works on, how its report is shown, the exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from generator.pipeline.project import Project
+from generator.report import CheckReport, print_report
+from generator.settings import DEFAULT_CONFIG_FILE, load_settings
+from generator.version import __version__
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+
+
+def load_project(args: argparse.Namespace) -> Project:
+    from generator.jekyll.tree import describe_unpublished, is_jekyll_tree, jekyll_settings
+
+    strict = False if args.lax else None
+    jekyll = getattr(args, "jekyll", None)
+    if jekyll is None and args.config == DEFAULT_CONFIG_FILE and is_jekyll_tree(args.root):
+        jekyll = args.root
+    use_cache = not getattr(args, "no_cache", False)
+    if jekyll is None:
+        return Project(load_settings(args.root, args.config, strict=strict), use_cache=use_cache)
+    settings = jekyll_settings(jekyll, strict)
+    note = describe_unpublished(settings)
+    if note:
+        sys.stderr.write(f"note: {note}\n")
+    return Project(settings, use_cache=use_cache)
+
+
+def show_report(report: CheckReport, project: Project, fmt: str, out: TextIO,
+                quiet: bool = False, baseline_note: str = "",
+                counts: dict[str, int] | None = None) -> None:
+    """``print_report`` with this project's source lines (files inside the project only)."""
+    root = project.settings.root
+
+    def source_line(path: str, line: int) -> str | None:
+        return project.sources.line(path, line) if _inside(root, path) else None
+
+    print_report(report, fmt, out, tool_version=__version__, source_line=source_line,
+                 quiet=quiet, baseline_note=baseline_note, counts=counts)
+
+
+def _inside(root: Path, path: str) -> bool:
+    """True when the file does not lead outside the project (its lines may be shown)."""
+    resolved_root = root.resolve()
+    try:
+        return (root / path).resolve().is_relative_to(resolved_root)
+    except (OSError, RuntimeError):  # RuntimeError: a link in a loop (Python < 3.13)
+        return False

@@ -1,0 +1,155 @@
+"""The package's layout is its data flow, and these tests keep it so.
+
+Every import in ``generator/`` (those inside functions too) is read from the source:
+- no module imports, directly or through others, a module that imports it back;
+- a module imports only from its own layer or the layers below it, so that the stages run one
+  way: load, render, extract, validate, then the pipeline that composes them, then the
+  commands and the MkDocs plugin on top;
+- MkDocs is imported by ``generator/plugin/`` only, and MkDocs' private parts by one module
+  of it, so that a MkDocs release (or a port to another MkDocs-like tool) touches one place.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "generator"
+
+#: Lowest first. A module belongs to the first layer with a prefix of its name.
+LAYERS: list[tuple[str, ...]] = [
+    ("generator.errors", "generator.progress", "generator.version"),
+    ("generator.settings", "generator.report"),
+    # what a tree holds: files, front matter, page lists; for a Jekyll tree its rules and
+    # site model (site.pages, posts) too, which rendering reads; the element catalog
+    ("generator.load", "generator.jekyll.tree", "generator.jekyll.site", "generator.model"),
+    ("generator.render",),
+    ("generator.extract",),
+    ("generator.validate",),
+    ("generator.pipeline", "generator.emit"),
+    ("generator.jekyll.importer", "generator.cli", "generator.plugin"),
+]
+TOP = len(LAYERS)  # the package itself (its __init__ re-exports the public API)
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        found[".".join(parts)] = path
+    return found
+
+
+MODULES = _modules()
+
+
+def _imports(name: str, path: Path) -> list[tuple[str, int]]:
+    """(imported name, line) for every import of ``path``, relative ones resolved."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, node.lineno) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(parts + ([base] if base else []))
+            found.append((base, node.lineno))
+            found += [(f"{base}.{alias.name}", node.lineno) for alias in node.names]
+    return found
+
+
+def _graph() -> dict[str, dict[str, int]]:
+    """module -> {package module it imports: line}."""
+    return {name: {target: line for target, line in _imports(name, path)
+                   if target in MODULES and target != name}
+            for name, path in MODULES.items()}
+
+
+def _layer(name: str) -> int:
+    for index, prefixes in enumerate(LAYERS):
+        if any(name == p or name.startswith(p + ".") for p in prefixes):
+            return index
+    if name == "generator" or name == "generator.__main__":
+        return TOP
+    raise AssertionError(f"{name} is in no layer: add it to LAYERS in {__file__}")
+
+
+def _cycles(graph: dict[str, dict[str, int]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in graph[node]:
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_the_graph_is_read_from_the_source() -> None:
+    # a guard for the tests below: a reader that found no imports would pass them all
+    graph = _graph()
+    assert len(MODULES) > 30
+    assert "generator.load.documents" in graph["generator.pipeline.project"]
+    assert "generator.plugin.quick" in graph["generator.plugin.events"]
+
+
+def test_no_import_cycle() -> None:
+    cycles = _cycles(_graph())
+    assert not cycles, "import cycles: " + "; ".join(" -> ".join(c) for c in cycles)
+
+
+def test_the_cycle_finder_finds_cycles() -> None:
+    graph = {"a": {"b": 1}, "b": {"c": 1}, "c": {"a": 1}, "d": {"a": 1}}
+    assert _cycles(graph) == [["a", "b", "c"]]
+
+
+def test_stages_import_downward_only() -> None:
+    wrong = [f"{MODULES[name].relative_to(PACKAGE.parent)}:{line}: {name} (layer "
+             f"{_layer(name)}) imports {target} (layer {_layer(target)})"
+             for name, targets in sorted(_graph().items())
+             for target, line in targets.items() if _layer(target) > _layer(name)]
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_mkdocs_is_imported_by_the_plugin_only(name: str) -> None:
+    imported = [(target, line) for target, line in _imports(name, MODULES[name])
+                if target == "mkdocs" or target.startswith("mkdocs.")]
+    if name.startswith("generator.plugin"):
+        private = [(t, line) for t, line in imported
+                   if any(part.startswith("_") and not part.endswith("__")
+                          for part in t.split("."))]
+        if name != "generator.plugin.mkdocs_private":
+            assert not private, f"{name} reaches MkDocs' private parts: {private}"
+        return
+    assert not imported, f"{name} imports MkDocs: {imported}"
