@@ -1,6 +1,7 @@
-"""Locations, diagnostics, the error hierarchy and the formatters.
+"""Locations, diagnostics, the diagnostic codes and the error hierarchy.
 
-Errors carry their location as data; the formatter alone decides how a diagnostic looks.
+Errors carry their locations as data (the places a message names too); ``report.py`` alone
+decides how a diagnostic looks.
 Every diagnostic code is registered in ``CODES`` with a one-line fix: that table is the
 documentation page of the codes, so a code cannot exist without its explanation.
 """
@@ -8,9 +9,10 @@ documentation page of the codes, so a code cannot exist without its explanation.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Severity(StrEnum):
@@ -263,17 +265,41 @@ class Diagnostic:
         return f"{where}{self.level.value} {self.code} {self.message}"
 
 
-class PositionedError(Exception):
-    """A syntax error inside a text (a JSON block, a cURL command): a one-line ``message``,
-    1-based ``line``/``col`` in that text and a ``hint``. The caller turns the position into a
-    file location."""
+class Mention(NamedTuple):
+    """A place a message names (1-based, in the text the message is about; ``col`` 0 names
+    the line only). It stays data until shown, so that whoever maps the text's positions to
+    a file's lines maps these too."""
 
-    def __init__(self, message: str, line: int, col: int, hint: str = "") -> None:
+    line: int
+    col: int = 0
+
+
+#: A message or hint: plain text, or text with the places it names as ``Mention``s.
+Text = str | tuple[str | Mention, ...]
+
+
+def spell(text: Text, where: Callable[[Mention], str] | None = None) -> str:
+    """``text`` as one string; each mention shown by ``where`` (default "line N, col M")."""
+    if isinstance(text, str):
+        return text
+    show = where or (lambda m: f"line {m.line}, col {m.col}" if m.col else f"line {m.line}")
+    return "".join(part if isinstance(part, str) else show(part) for part in text)
+
+
+class PositionedError(Exception):
+    """A syntax error inside a text (a JSON block, a cURL command): a one-line message,
+    1-based ``line``/``col`` in that text and a hint. The caller turns the position into a
+    file location, and the places the message and hint name (``message_text``,
+    ``hint_text``) into the file's lines."""
+
+    def __init__(self, message: Text, line: int, col: int, hint: Text = "") -> None:
         super().__init__(message, line, col, hint)  # all args, so the error pickles
-        self.message = message
+        self.message_text = message
+        self.hint_text = hint
+        self.message = spell(message)
         self.line = line
         self.col = col
-        self.hint = hint
+        self.hint = spell(hint)
 
     def __str__(self) -> str:
         return f"line {self.line}, col {self.col}: {self.message}"

@@ -17,7 +17,7 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
-from generator.errors import PositionedError
+from generator.errors import Mention, PositionedError, Text
 
 #: Deeper nesting is refused; no example in API docs comes close, and json.loads itself
 #: fails with RecursionError somewhere near 1000 levels.
@@ -220,7 +220,7 @@ class _Parser:
         line_start = self.newlines[line - 1] + 1 if line else 0
         return _position(line + 1, offset - line_start + 1)
 
-    def error(self, offset: int, message: str, hint: str = "") -> JSONLocateError:
+    def error(self, offset: int, message: Text, hint: Text = "") -> JSONLocateError:
         where = self.pos(offset)
         return JSONLocateError(message, where.line, where.col, hint)
 
@@ -473,7 +473,8 @@ class _Parser:
             return self.error(i, "raw line break inside a string (write \\n)",
                               "JSON strings stay on one line; use \\n for a line break")
         return self.error(start, "unterminated string (the closing \" is missing)",
-                          f"add the closing double quote on line {self.pos(start).line}")
+                          ("add the closing double quote on ",
+                           Mention(self.pos(start).line)))
 
     def number(self, i: int) -> tuple[object, int]:
         token_match = _NUMBERISH.match(self.text, i)
@@ -550,8 +551,8 @@ class _Parser:
         closers = "".join(f.closer for f in reversed(stack))
         hint = (f"add '{frame.closer}' to close it" if len(closers) == 1 else
                 f"add '{closers}' to close the {len(closers)} open brackets")
-        return self.error(end, f"unexpected end of input: '{frame.opener}' opened at line "
-                               f"{opened.line} is not closed", hint)
+        return self.error(end, (f"unexpected end of input: '{frame.opener}' opened at ",
+                                Mention(opened.line), " is not closed"), hint)
 
     def quote_problem(self, i: int, char: str) -> JSONLocateError | None:
         if char == "'":
@@ -575,8 +576,8 @@ class _Parser:
 
     def mismatched(self, i: int, char: str, frame: _Frame) -> JSONLocateError:
         opened = self.pos(frame.start)
-        return self.error(i, f"unexpected '{char}': the '{frame.opener}' opened at line "
-                             f"{opened.line}, col {opened.col} must be closed first",
+        return self.error(i, (f"unexpected '{char}': the '{frame.opener}' opened at ",
+                              Mention(opened.line, opened.col), " must be closed first"),
                           f"add '{frame.closer}' before it, or remove the '{char}'")
 
     def extra_closer(self, i: int, char: str) -> JSONLocateError:
@@ -653,9 +654,9 @@ class _Parser:
         kind = "object members" if frame.is_object else "array elements"
         if char in _VALUE_START or char.isalpha():
             previous = self.pos(len(self.text[:i].rstrip(" \t\n\r")) - 1)
-            where = (f"at the end of line {previous.line}" if previous.line < self.pos(i).line
-                     else "before it")
-            return self.error(i, f"missing comma between {kind}", f"add ',' {where}")
+            where: Text = (("add ',' at the end of ", Mention(previous.line))
+                           if previous.line < self.pos(i).line else "add ',' before it")
+            return self.error(i, f"missing comma between {kind}", where)
         if char == ":":
             if frame.is_object:
                 return self.error(i, "unexpected ':' after a value",
@@ -673,5 +674,5 @@ class _Parser:
             return self.extra_closer(i, char)
         ended = self.pos(len(self.text[:i].rstrip(" \t\n\r")) - 1)
         return self.error(i, "unexpected text after the JSON value",
-                          f"the JSON value ended at line {ended.line}, col {ended.col}; "
-                          "remove what follows, or wrap several values in [...]")
+                          ("the JSON value ended at ", Mention(ended.line, ended.col),
+                           "; remove what follows, or wrap several values in [...]"))

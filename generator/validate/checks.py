@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 
 from jsonschema.exceptions import ValidationError
 
-from generator.errors import Diagnostic, Severity, SourceLocation
+from generator.errors import Diagnostic, Mention, Severity, SourceLocation, Text, spell
 from generator.extract.blocks import (
     CURL,
     OAUTH_URL,
@@ -265,14 +265,14 @@ class PageContext:
         location, chain = self.where(example, line, col)
         return Diagnostic(code, message, location, hint, chain)
 
-    def file_lines(self, example: Example, text: str, within: Within = None) -> str:
-        """``text`` (a parser's message or hint) with its block-relative "line N[, col M]"
-        references turned into the file's own lines, as the diagnostic's location is."""
+    def file_lines(self, example: Example, text: Text, within: Within = None) -> str:
+        """``text`` (a parser's message or hint) with the places it names, given in the
+        block's lines, shown as the file's own lines, as the diagnostic's location is."""
 
         home = self.where(example, 1)[0].path  # the file the block is in
 
-        def to_file(match: re.Match[str]) -> str:
-            line, col = int(match.group(1)), int(match.group(2) or 0)
+        def to_file(mention: Mention) -> str:
+            line, col = mention
             if within is not None:
                 line, mapped_col = within(line, max(col, 1))
                 col = mapped_col if col else 0
@@ -281,7 +281,7 @@ class PageContext:
                 f"{location.path}:{location.line}"
             return f"{where}, col {location.col}" if col and location.col else where
 
-        return _LINE_REF_RE.sub(to_file, text)
+        return spell(text, to_file)
 
     def at_path(self, example: Example, located: LocatedJSON, path: JSONPath, code: str,
                 message: str, hint: str = "", key: bool = False,
@@ -299,9 +299,6 @@ class PageContext:
                          hint: str = "") -> Diagnostic:
         origin = self.rendered.origin(rendered_line)
         return Diagnostic(code, message, origin.location(1), hint, origin.chain)
-
-
-_LINE_REF_RE = re.compile(r"\bline (\d+)(?:, col (\d+))?")
 
 
 def _source_column(out_text: str, source: str | None, out_col: int) -> int:
@@ -353,9 +350,10 @@ def check_examples(ctx: PageContext, blocks: PageBlocks) -> list[Diagnostic]:
                                               _has_example_shape(example.text)):
                 continue  # no language, not JSON and not shaped like an example: prose
             error = example.json_error
+            message = ctx.file_lines(example, error.message_text)
             diagnostics.append(ctx.at(example, error.line, error.col, "ED210",
-                                      "invalid JSON: " + ctx.file_lines(example, error.message),
-                                      ctx.file_lines(example, error.hint)))
+                                      "invalid JSON: " + message,
+                                      ctx.file_lines(example, error.hint_text)))
             located = tolerant_read(example.text)
             if located is None:
                 continue
@@ -852,8 +850,8 @@ def _check_curl(ctx: PageContext, example: Example, diagnostics: list[Diagnostic
     except CurlParseError as exc:
         diagnostics.append(ctx.at(example, exc.line, exc.col, "ED220",
                                   "cURL command does not parse: " +
-                                  ctx.file_lines(example, exc.message),
-                                  ctx.file_lines(example, exc.hint)))
+                                  ctx.file_lines(example, exc.message_text),
+                                  ctx.file_lines(example, exc.hint_text)))
         return None
     url = command.url or ""
     path = _url_path(url)
@@ -921,13 +919,13 @@ def _check_curl(ctx: PageContext, example: Example, diagnostics: list[Diagnostic
     if body is None:
         assert body_error is not None  # there is data, and it did not parse
         line, col = within(body_error.line, body_error.col)
-        hint = ctx.file_lines(example, body_error.hint, within)
+        hint = ctx.file_lines(example, body_error.hint_text, within)
         if "\\\n" in command.data.text:
             hint = ("inside '...' a backslash at the end of a line stays in the body: "
                     "remove those backslashes (the quote already spans the lines)")
+        message = ctx.file_lines(example, body_error.message_text, within)
         diagnostics.append(ctx.at(example, line, col, "ED224",
-                                  "the -d body is not valid JSON: " +
-                                  ctx.file_lines(example, body_error.message, within), hint))
+                                  "the -d body is not valid JSON: " + message, hint))
         meant = tolerant_read(_without_continuations(command.data.text))
         if meant is not None and named_keys is not None:
             diagnostics.extend(_front_matter_facts(ctx, example, meant, REQUEST, named_keys,
