@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 
 from generator import Project, load_settings
 from generator.extract import blocks as examples_module
+from generator.extract import scanner
 from generator.extract.blocks import (
     CURL,
     OTHER,
@@ -278,7 +279,7 @@ def test_a_typical_page_takes_the_fast_path() -> None:
     fast = extract_fast(TYPICAL)
     assert fast is not None, ("the scanner gave up on a typical page, so extract lost its "
                               "speed-up (or markdown-it-py is not the release it was checked "
-                              "with: see _SCANNER_CHECKED_WITH)")
+                              "with: see SCANNER_CHECKED_WITH)")
     assert summary(fast) == summary(extract_with_markdown_it(TYPICAL))
     assert [e.kind for e in fast.examples] == [REQUEST, OTHER, CURL, RESPONSE]
     request = fast.examples[0]
@@ -448,6 +449,6 @@ def test_every_markdown_it_release_the_pin_allows_gets_the_scanner() -> None:
     [spec] = [Requirement(d) for d in pyproject["project"]["dependencies"]
               if d.startswith("markdown-it-py")]
     assert markdown_it.__version__ in spec.specifier
-    assert examples_module._SCANNER_ON
+    assert scanner.SCANNER_ON
     for version in spec.specifier.filter(["4.3.0", "4.3.9", "4.4.0", "4.2.0", "3.0.0", "5.0.0"]):
-        assert version.startswith(examples_module._SCANNER_CHECKED_WITH), version
+        assert version.startswith(scanner.SCANNER_CHECKED_WITH), version
