@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from generator.validate.checks import looks_like_secret, placeholder_shape
+from generator.validate.secrets import looks_like_secret, placeholder_shape
 
 
 @pytest.mark.parametrize(("value", "key"), [

@@ -40,12 +40,8 @@ from generator.render.templating import (
 )
 from generator.report import CheckReport
 from generator.settings import Settings, relative_posix
-from generator.validate.checks import (
-    PageContext,
-    check_examples,
-    check_front_matter,
-    misspelled_keys,
-)
+from generator.validate.examples import PageContext, check_examples
+from generator.validate.front_matter import check_front_matter, misspelled_keys
 from generator.validate.schemas import FRONT_MATTER, SchemaStore, load_schemas
 
 

@@ -88,20 +88,20 @@ def bounded_search(pattern: str, text: str) -> bool:
         _SLOW_PATTERNS[pattern] = min(len(text), _SLOW_PATTERNS.get(pattern, len(text)))
         raise _slow(pattern) from None
     except regex.error as exc:
-        raise SchemaFailure(f"the schema's pattern '{_short(pattern)}' cannot be used: {exc}",
+        raise SchemaFailure(f"the schema's pattern '{short(pattern)}' cannot be used: {exc}",
                             "write the pattern in the common regular-expression syntax"
                             ) from None
 
 
 def _slow(pattern: str) -> SchemaFailure:
     return SchemaFailure(
-        f"the schema's pattern '{_short(pattern)}' took more than {PATTERN_SECONDS:g} s on a "
+        f"the schema's pattern '{short(pattern)}' took more than {PATTERN_SECONDS:g} s on a "
         "value, which is left unchecked",
         "simplify the pattern: a repeat inside a repeat, such as (a+)+, can try every way "
         "of splitting a long value")
 
 
-def _short(text: str, limit: int = 60) -> str:
+def short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
@@ -172,7 +172,7 @@ class SchemaStore:
         except Unresolvable as exc:
             raise SchemaFailure(
                 f"the schema {self.origins.get(name, name)} refers to "
-                f"'{_short(str(getattr(exc, 'ref', '') or exc))}', which is not one of the "
+                f"'{short(str(getattr(exc, 'ref', '') or exc))}', which is not one of the "
                 "project's schemas: the value is left unchecked",
                 "refer only to the project's schemas, by file name or $id") from None
 
@@ -305,7 +305,7 @@ def _references_refused(schema: Any, name: str, registry: Registry[Any], shown: 
                 position = located.positions.get((*path, keyword)) or \
                     located.position_of(path)
                 yield Diagnostic(
-                    "ED250", f"{keyword} '{_short(ref)}' was not followed: {why}; the schema "
+                    "ED250", f"{keyword} '{short(ref)}' was not followed: {why}; the schema "
                     "is not used", SourceLocation(shown, position.line, position.col),
                     "refer only to the project's schemas (schemas/NAME.schema.json by its "
                     "file name or $id) and to parts of them ('#/$defs/NAME')")

@@ -1,4 +1,5 @@
-"""Validate stage: examples against their JSON Schemas and against the page's front matter.
+"""Example checks: each example block against its JSON Schema and against the page: ids, keys,
+hub, the cURL command and its body, parameters tables, secrets.
 
 Checks run on the rendered page; every finding is reported at the *source* line the
 offending text came from (a partial's line, with the page that included it).
@@ -6,11 +7,8 @@ offending text came from (a partial's line, with the page that included it).
 
 from __future__ import annotations
 
-import difflib
-import math
 import re
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
@@ -41,10 +39,13 @@ from generator.extract.jsonlocate import (
 from generator.load.documents import Document
 from generator.render.templating import RenderResult
 from generator.validate.curl import CurlCommand, CurlParseError, parse_curl
-from generator.validate.schemas import FRONT_MATTER, SchemaFailure, SchemaStore
+from generator.validate.front_matter import page_value
+from generator.validate.schema_messages import schema_message
 from generator.validate.schemas import OAUTH_URL as OAUTH_SCHEMA
 from generator.validate.schemas import REQUEST as REQUEST_SCHEMA
 from generator.validate.schemas import RESPONSE as RESPONSE_SCHEMA
+from generator.validate.schemas import SchemaFailure, SchemaStore
+from generator.validate.secrets import looks_like_secret
 
 SCHEMA_OF_KIND = {REQUEST: REQUEST_SCHEMA, RESPONSE: RESPONSE_SCHEMA, OAUTH_URL: OAUTH_SCHEMA}
 SourceLines = Callable[[str, int], str | None]  # (path, line) -> the line's text
@@ -52,186 +53,6 @@ Within = Callable[[int, int], tuple[int, int]] | None
 
 
 # --- front matter --------------------------------------------------------------------------
-
-
-def check_front_matter(doc: Document, schemas: SchemaStore) -> list[Diagnostic]:
-    if not doc.is_element:
-        return _html_in_front_matter(doc, set())
-    validator = schemas.get(FRONT_MATTER)
-    diagnostics: list[Diagnostic] = []
-    reported: set[str] = set()  # keys the schema has found fault with
-    if validator is not None:
-        known = list(validator.schema.get("properties", {}))
-        try:
-            errors = schemas.errors(FRONT_MATTER, doc.meta)
-        except SchemaFailure as failure:
-            errors = []
-            diagnostics.append(Diagnostic("ED251", failure.message,
-                                          SourceLocation(doc.rel, 1, 1), failure.hint))
-        for error in sorted(errors, key=lambda e: list(e.path)):
-            diagnostics.extend(_front_matter_error(doc, error, known))
-            if error.path:
-                reported.add(str(error.path[0]))
-    diagnostics.extend(_html_in_front_matter(doc, reported))
-    diagnostics.extend(_placeholder_labels(doc))
-    jekyll = doc.settings is not None and doc.settings.jekyll
-    if doc.hub is None and doc.path.name == "authenticate.md" and not jekyll:
-        # (a Jekyll tree's navigation is its own layouts' business, not the hub)
-        # the element's hub is read from its authenticate page (the catalog and navigation
-        # take it from there); its other pages (events, bulk, API docs) need not repeat it
-        diagnostics.append(Diagnostic("ED108", "element page has no hub (hub: or hdOrcrm:)",
-                                      SourceLocation(doc.rel, 1, 1)))
-    return diagnostics
-
-
-#: The labels the element-page template ships with: placeholders for the provider's own names.
-PLACEHOLDER_LABELS = {"apiKey": "Key Name", "apiSecret": "Secret Name",
-                      "callbackURL": "Callback URL Name"}
-
-
-def _placeholder_labels(doc: Document) -> list[Diagnostic]:
-    """``apiKey: Key Name`` and its siblings: left from the template, they would be
-    published as the provider's real names (the shared partials leave them out)."""
-    return [Diagnostic("ED500", f"'{key}: {value}' is the template's placeholder, not the "
-                       "provider's name for the value", doc.key_location(key),
-                       "write the provider's own label (Client ID, Consumer Key, ...) or "
-                       "remove the key")
-            for key, value in PLACEHOLDER_LABELS.items() if doc.meta.get(key) == value]
-
-
-_HTML_TAG_RE = re.compile(r"<[A-Za-z/!?]")  # where a browser starts a tag
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
-
-
-def _html_in_front_matter(doc: Document, reported: set[str]) -> list[Diagnostic]:
-    """Any front-matter value (of any page) holding an HTML tag: ``{{ page.x }}`` and the
-    theme publish such values as they are, so a <script> there would run in the reader's
-    browser. Keys the schema has already reported are not reported twice."""
-    found = []
-    for key, value in doc.meta.items():
-        if str(key) in reported:
-            continue
-        tagged = next((text for text in _strings(value) if _HTML_TAG_RE.search(text)), None)
-        if tagged is None:
-            continue
-        found.append(Diagnostic(
-            "ED103", f"'{key}': {_short(tagged)} contains HTML markup: front matter is plain "
-            "text, and HTML here would be published as markup wherever the value is shown",
-            doc.key_location(str(key)), "remove the tags and write plain text"))
-    return found
-
-
-def near_miss(key: str, known: Iterable[str], cutoff: float = 0.8) -> str | None:
-    """The known key that ``key`` misspells (``elementkey``, ``elementKye``), if any."""
-    known = [k for k in known if k != key]
-    for candidate in known:
-        if candidate.lower() == key.lower():
-            return candidate
-    close = difflib.get_close_matches(key, known, n=1, cutoff=cutoff)
-    return close[0] if close else None
-
-
-def misspelled_keys(meta: dict[str, Any], known: Iterable[str]) -> dict[str, str]:
-    """{misspelled key: the known key it stands for} for keys of ``meta`` that are not
-    known but close to a known key the page does not have."""
-    known = list(known)
-    found = {}
-    for key in meta:
-        if not isinstance(key, str) or key in known:
-            continue
-        meant = near_miss(key, known)
-        if meant is not None and meant not in meta:
-            found[key] = meant
-    return found
-
-
-def _page_value(doc: Document, key: str) -> Any:
-    """``doc.meta[key]``, or the value of the key's misspelling (reported on its own, ED104:
-    the rest of the page is checked as its author meant it)."""
-    if key in doc.meta:
-        return doc.meta[key]
-    wrong = next((k for k, meant in misspelled_keys(doc.meta, [key]).items()
-                  if meant == key), None)
-    return doc.meta.get(wrong) if wrong is not None else None
-
-
-def _front_matter_error(doc: Document, error: ValidationError,
-                        known: list[str]) -> list[Diagnostic]:
-    if error.validator == "additionalProperties" and not error.path:
-        jekyll = doc.settings is not None and doc.settings.jekyll
-        found = []
-        for key in sorted(set(doc.meta) - set(known)):
-            close = near_miss(key, known, 0.6)
-            if jekyll and (near_miss(key, known) is None or close in doc.meta):
-                # a Jekyll tree's own keys (its layouts read them): only a near-miss of
-                # a key we know is worth a word
-                continue
-            hint = (f"did you mean '{close}'?" if close else
-                    "remove it, or add it to the project's front-matter schema")
-            found.append(Diagnostic("ED104", f"unknown front-matter key '{key}'",
-                                    doc.key_location(key), hint))
-        return found
-    key = str(error.path[0]) if error.path else ""
-    if error.validator == "required":
-        missing = re.findall(r"'([^']+)' is a required property", error.message)
-        name = missing[0] if missing else "a key"
-        return [Diagnostic("ED103", f"missing required key '{name}'",
-                           SourceLocation(doc.rel, 1, 1),
-                           f"add '{name}:' to the front matter")]
-    location = doc.key_location(key) if key else SourceLocation(doc.rel, 1, 1)
-    value = doc.meta.get(key)
-    custom = error.schema.get("x-message") if isinstance(error.schema, dict) else None
-    if error.validator == "pattern" and isinstance(custom, str):
-        # the schema explains its own rule (e.g. no HTML in heading/title/seo/description)
-        hint = error.schema.get("x-hint")
-        return [Diagnostic("ED103", f"'{key}': {_short(value)} {custom}", location,
-                           hint if isinstance(hint, str) else "")]
-    return [Diagnostic("ED103", f"'{key}': {_schema_message(error, value)}", location)]
-
-
-def _schema_message(error: ValidationError, value: Any) -> str:
-    if error.validator == "type":
-        wanted = error.validator_value
-        wanted = " or ".join(wanted) if isinstance(wanted, list) else wanted
-        return f"expected {_article(str(wanted))}, got {_json_type(value)} {_short(value)}"
-    if error.validator == "pattern":
-        return f"{_short(value)} does not have the expected form ({error.validator_value})"
-    return str(error.message)
-
-
-def _article(word: str) -> str:
-    return ("an " if word[:1] in "aeiou" else "a ") + word
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "null" if value is None else type(value).__name__
-
-
-def _short(value: Any) -> str:
-    text = repr(value) if isinstance(value, str) else str(value)
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 # --- examples --------------------------------------------------------------------------------
@@ -527,7 +348,7 @@ def _key_without_element_key(ctx: PageContext, named: list[tuple[Example, Locate
     """An element page without elementKey whose examples name the element's key: the
     key is not compared with anything, so the page says so, once."""
     doc = ctx.doc
-    if not doc.is_element or _page_value(doc, "elementKey") is not None or not named:
+    if not doc.is_element or page_value(doc, "elementKey") is not None or not named:
         return []
     example, located, path, within = named[0]
     shown = _lookup(located.value, *[str(p) for p in path])
@@ -631,7 +452,7 @@ def _schema_diagnostic(ctx: PageContext, example: Example, located: LocatedJSON,
     elif error.validator == "required":
         message = error.message.replace("is a required property", "is required here")
     elif error.validator == "type":
-        message = _schema_message(error, error.instance)
+        message = schema_message(error, error.instance)
     where = format_path(tuple(error.absolute_path))
     return ctx.at_path(example, located, path, "ED211",
                        f"{where}: {message} ({schema_name} schema)", key=key)
@@ -690,7 +511,7 @@ def _key_check(ctx: PageContext, example: Example, located: LocatedJSON, path: J
                within: Within = None,
                named_keys: list[tuple[Example, LocatedJSON, JSONPath, Within]] | None = None
                ) -> list[Diagnostic]:
-    page_key = _page_value(ctx.doc, "elementKey")
+    page_key = page_value(ctx.doc, "elementKey")
     shown = _lookup(located.value, *[str(p) for p in path])
     if isinstance(shown, str) and shown.strip() and named_keys is not None:
         named_keys.append((example, located, path, within))
@@ -722,83 +543,6 @@ def _check_oauth_url(ctx: PageContext, example: Example, located: LocatedJSON
 
 
 # --- secrets ------------------------------------------------------------------------------
-
-_PLACEHOLDER_RE = re.compile(
-    r"^<[^>]*>$|^\{[^}]*\}$|^\$\{.*\}$|^\{\{.*\}\}$|x{4,}|X{4,}|\*{3,}|\.\.\.|your|example|"
-    r"fake|placeholder|dummy|sample|changeme|redacted|^[^\w]*$", re.IGNORECASE)
-_SECRET_FORMATS = re.compile(
-    r"AKIA[0-9A-Z]{16}|sk_live_[0-9a-zA-Z]{10,}|gh[pousr]_[0-9A-Za-z]{30,}|xox[abpr]-[0-9A-Za-z-]{10,}"
-    r"|eyJ[\w-]{8,}\.eyJ[\w-]{8,}|-----BEGIN [A-Z ]*PRIVATE KEY|AIza[0-9A-Za-z_-]{30,}")
-_URL_CREDENTIALS_RE = re.compile(r"https?://[^/\s:@]+:[^/\s@]+@")
-_HOST_NAME_RE = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?")
-_TOP_LEVEL_DOMAIN_RE = re.compile(r"\.[A-Za-z]{2,}$")
-_DIGIT_RE = re.compile(r"\d")
-_LETTER_RE = re.compile(r"[A-Za-z]")
-
-
-def looks_like_secret(value: str, key: str = "") -> bool:
-    """True for values that look like real credentials rather than placeholders; ``key``
-    is the name the value is given under (a value that spells it is a placeholder)."""
-    if _SECRET_FORMATS.search(value):
-        return True
-    if _PLACEHOLDER_RE.search(value) or value.startswith(("http://", "https://")):
-        return bool(_URL_CREDENTIALS_RE.match(value))  # credentials in a URL
-    candidate = value.strip()
-    if _HOST_NAME_RE.fullmatch(candidate) and _TOP_LEVEL_DOMAIN_RE.search(candidate):
-        return False  # a host name, not a secret
-    if len(candidate) < 16 or " " in candidate:
-        return False
-    if not (_DIGIT_RE.search(candidate) and _LETTER_RE.search(candidate)):
-        return False
-    if placeholder_shape(candidate, key):
-        return False
-    counts = Counter(candidate)
-    entropy = -sum(n / len(candidate) * math.log2(n / len(candidate)) for n in counts.values())
-    return entropy >= 3.5
-
-
-# words sample values are made of, besides the name of their own key
-_SAMPLE_WORDS = frozenset({
-    "api", "key", "keys", "secret", "token", "access", "refresh", "client", "consumer", "id",
-    "user", "username", "pass", "password", "code", "auth", "oauth", "org", "organization",
-    "element", "instance", "my", "test", "demo", "abc", "xyz", "app", "private", "public",
-    "bearer", "session", "value", "string", "sample", "temp", "new", "the", "a"})
-
-
-def placeholder_shape(value: str, key: str = "") -> bool:
-    """Sample values as authors write them: the key's own name plus digits
-    (``api_key_1234567``), letters and digits in running order (``ABC/D/efgHIJK1234lmnop``),
-    one short chunk repeated (``abcabcabcabc``), runs of x."""
-    if re.search(r"[xX]{4,}", value):
-        return True
-    letters = re.sub(r"[^a-z]", "", value.lower())
-    rest = re.sub(r"[A-Za-z]", "", value)
-    if not rest.strip("0123456789_-. ") and letters:
-        words = {w for w in re.split(r"[^a-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2",
-                                                         key).lower()) if w}
-        if _spelled_from(letters, _SAMPLE_WORDS | words | {"".join(sorted(words))}):
-            return True
-    if _running_order(value):
-        return True
-    return bool(re.fullmatch(r"(.{1,8}?)\1{2,}.{0,8}", value, re.DOTALL))
-
-
-def _spelled_from(letters: str, words: frozenset[str] | set[str]) -> bool:
-    """Whether ``letters`` is a run of the given words, one after another."""
-    reachable = [True] + [False] * len(letters)
-    for end in range(1, len(letters) + 1):
-        reachable[end] = any(reachable[start] and letters[start:end] in words
-                             for start in range(max(0, end - 14), end))
-    return reachable[-1]
-
-
-def _running_order(value: str) -> bool:
-    """Most neighbouring letters or digits follow each other (abc, 1234, ABC/D/efg)."""
-    chars = [c.lower() for c in value if c.isalnum()]
-    if len(chars) < 8:
-        return False
-    steps = sum(1 for a, b in zip(chars, chars[1:], strict=False) if ord(b) - ord(a) == 1)
-    return steps >= 0.6 * (len(chars) - 1)
 
 
 # the same placeholders and sample values recur on page after page
