@@ -6,11 +6,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from generator.load.documents import (
-    Document,
-    is_element_path,
-    without_suffix,
-)
+from generator.load.documents import Document
+from generator.load.files import is_element_path, without_suffix
 from generator.settings import Settings, relative_posix
 
 HUB_TITLES = {"crm": "CRM", "helpdesk": "Help Desk", "finance": "Finance",

@@ -169,8 +169,8 @@ def test_a_page_deleted_between_listing_and_reading_is_reported(make_project, mo
 
 def test_unreadable_page_is_reported_and_the_others_still_checked(make_project, monkeypatch):
     """Tests run as root, who can read a chmod 000 file: simulate EACCES instead."""
-    import generator.load.documents as documents
     from generator import Project, load_settings
+    from generator.load import files
 
     root = make_project({"content/a.md": "# A {{ page.nope_a }}\n",
                          "content/secret.md": "# S\n"})
@@ -181,7 +181,7 @@ def test_unreadable_page_is_reported_and_the_others_still_checked(make_project, 
             raise PermissionError(13, "Permission denied", str(path))
         return real_open(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(documents.os, "open", refusing_open)
+    monkeypatch.setattr(files.os, "open", refusing_open)
     report = Project(load_settings(root), use_cache=False).check()
     found = {(d.code, d.location.path, d.location.line, d.message) for d in report.diagnostics}
     assert found == {("ED302", "content/a.md", 1, "'page.nope_a' is undefined"),
@@ -232,13 +232,13 @@ def test_a_page_linked_outside_the_project_is_refused_and_not_shown(make_project
             opened.append(os.fspath(path))
         return real_open(path, flags, *args, **kwargs)
 
-    from generator.load import documents
+    from generator.load import files
     from generator.settings import load_settings
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(documents.os, "open", watching_open)
+        patch.setattr(files.os, "open", watching_open)
         settings = load_settings(root)
         for name in ("pipe.md", "page.md"):
-            raw, problem = documents.read_page_bytes(
+            raw, problem = files.read_page_bytes(
                 root / "content" / "linked" / name, f"content/linked/{name}", settings)
             assert raw is None and problem is not None and problem.code == "ED109", name
     assert opened == []

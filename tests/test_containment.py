@@ -660,7 +660,7 @@ def test_a_page_swapped_for_a_link_between_check_and_open_is_not_read_through_it
     """The name is swapped for a link to a secret outside at the worst moment: right after
     what was opened is checked (on Linux: the O_PATH descriptor's real path; elsewhere: the
     real path's stat). What is read is the page that was checked, or nothing."""
-    from generator.load import documents
+    from generator.load import files
 
     secret = tmp_path / "secret.md"
     secret.write_text("TOP-SECRET-TOKEN\n")
@@ -668,7 +668,7 @@ def test_a_page_swapped_for_a_link_between_check_and_open_is_not_read_through_it
     page = root / "content" / "page.md"
     settings = load_settings(root)
     if not with_o_path:
-        monkeypatch.setattr(documents, "_O_PATH", 0)
+        monkeypatch.setattr(files, "_O_PATH", 0)
     swapped: list[str] = []
     real_readlink, real_stat = os.readlink, os.stat
 
@@ -689,15 +689,15 @@ def test_a_page_swapped_for_a_link_between_check_and_open_is_not_read_through_it
             swap_once()
         return result
 
-    monkeypatch.setattr(documents.os, "readlink", readlink)
-    monkeypatch.setattr(documents.os, "stat", stat)
-    raw, problem = documents.read_page_bytes(page, "content/page.md", settings)
+    monkeypatch.setattr(files.os, "readlink", readlink)
+    monkeypatch.setattr(files.os, "stat", stat)
+    raw, problem = files.read_page_bytes(page, "content/page.md", settings)
     assert swapped, "the swap did not happen where the test meant it to"
     assert raw in (None, b"# Inside\n"), raw
     assert problem is None or "TOP-SECRET" not in problem.message
     monkeypatch.undo()
     # the link now in its place is refused when read again, as any link leading out
-    raw, problem = documents.read_page_bytes(page, "content/page.md", settings)
+    raw, problem = files.read_page_bytes(page, "content/page.md", settings)
     assert raw is None and problem is not None and problem.code == "ED109"
 
 
@@ -707,7 +707,7 @@ def test_a_page_flipping_between_file_and_link_never_reads_outside(make_project,
     back while the page is read again and again."""
     import threading
 
-    from generator.load import documents
+    from generator.load import files
 
     secret = tmp_path / "secret.md"
     secret.write_text("TOP-SECRET-TOKEN\n")
@@ -730,7 +730,7 @@ def test_a_page_flipping_between_file_and_link_never_reads_outside(make_project,
     codes_seen: set[str] = set()
     try:
         for _ in range(3000):
-            raw, problem = documents.read_page_bytes(page, "content/page.md", settings)
+            raw, problem = files.read_page_bytes(page, "content/page.md", settings)
             seen.add(raw)
             if problem is not None:
                 codes_seen.add(problem.code)
@@ -881,7 +881,7 @@ def test_a_partial_or_data_file_swapped_for_a_link_at_the_worst_moment_is_not_re
         make_project, tmp_path, monkeypatch, kind) -> None:
     """As for pages: the name is swapped for a link to a secret outside right after what
     was opened has been checked; the secret is read by no part of the run."""
-    from generator.load import documents
+    from generator.load import files
 
     secret = tmp_path / "secret.md"
     secret.write_text("token: TOP-SECRET-TOKEN\n")
@@ -900,7 +900,7 @@ def test_a_partial_or_data_file_swapped_for_a_link_at_the_worst_moment_is_not_re
             _swap_to_link(name, secret)
         return result
 
-    monkeypatch.setattr(documents.os, "readlink", readlink)
+    monkeypatch.setattr(files.os, "readlink", readlink)
     project = Project(load_settings(root), use_cache=False)
     project.load_all()
     result = project.check_page(root / "content" / "page.md")

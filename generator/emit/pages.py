@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from generator.errors import CODES
-from generator.load.documents import Document, absolute
+from generator.load.documents import Document
+from generator.load.files import absolute
 from generator.model import hub_title
 
 CODES_PAGE = "reference/diagnostic-codes.md"

@@ -16,12 +16,11 @@ from typing import Any, TypeAlias
 
 from generator.errors import Diagnostic, SourceLocation
 from generator.extract.blocks import extract
-from generator.load.documents import (
-    Document,
+from generator.load.documents import Document, document_from_bytes
+from generator.load.files import (
     absolute,
     decode,
     display_path,
-    document_from_bytes,
     read_inside,
     read_page_bytes,
     without_suffix,

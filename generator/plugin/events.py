@@ -63,7 +63,7 @@ from generator.errors import (
     SourceLocation,
 )
 from generator.extract.blocks import strip_overrides
-from generator.load.documents import absolute
+from generator.load.files import absolute
 from generator.pipeline.ahead import CheckAhead
 from generator.pipeline.cache import digest
 from generator.pipeline.project import CODE_FINGERPRINT, PageResult, Project, ProjectMemory, dedupe

@@ -34,7 +34,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedFormatter
 
 from generator.errors import CODES, Diagnostic, Severity, SourceLocation
 from generator.jekyll.site import post_url
-from generator.load.documents import FileRefused, read_inside
+from generator.load.files import FileRefused, read_inside
 from generator.render.liquid import filters as liquid_filters
 from generator.render.liquid.translate import translate
 from generator.settings import Settings
@@ -1986,7 +1986,8 @@ def load_data_files(data_dir: Path, rel: Callable[[Path], str]
     """``site.data``: one entry per data file (YAML; JSON and CSV/TSV too, as Jekyll reads
     them) by file stem, a subfolder's files under the subfolder's name
     (``_data/sidebars/main.yml`` is ``site.data.sidebars.main``)."""
-    from generator.load.documents import decode, parse_yaml_front_matter
+    from generator.load.documents import parse_yaml_front_matter
+    from generator.load.files import decode
 
     data: dict[str, Any] = {}
     diagnostics: list[Diagnostic] = []

@@ -36,7 +36,7 @@ from referencing.jsonschema import DRAFT202012
 from generator.errors import Diagnostic, SourceLocation
 from generator.extract.jsonlocate import JSONLocateError, LocatedJSON
 from generator.extract.jsonlocate import parse as parse_located
-from generator.load.documents import FileRefused, read_inside
+from generator.load.files import FileRefused, read_inside
 
 SUFFIX = ".schema.json"
 FRONT_MATTER = "front-matter"
