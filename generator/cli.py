@@ -450,7 +450,14 @@ def _render(args: argparse.Namespace) -> int:
 
 def _fix(args: argparse.Namespace, out: TextIO) -> int:
     from .documents import iter_pages
-    from .fix import KEY_OF_CODE, apply_to_text, diff_of, plan_fixes, write_atomically
+    from .fix import (
+        FIXED_CODES,
+        apply_to_text,
+        changed_lines,
+        diff_of,
+        plan_fixes,
+        write_atomically,
+    )
 
     project = load_project(args)
     paths = _resolved_paths(args, "fix")
@@ -482,9 +489,9 @@ def _fix(args: argparse.Namespace, out: TextIO) -> int:
     after = load_project(args)
     report = after.check(selected)
     still = {(d.location.path, d.location.line) for d in report.diagnostics
-             if d.location and (d.code in KEY_OF_CODE or d.code == "ED220")}
+             if d.location and d.code in FIXED_CODES}
     for path, edits in files.items():
-        if any((path, edit.line) in still for edit in edits):
+        if any((path, line) in still for line in changed_lines(edits)):
             write_atomically(root / path, originals[path])
             sys.stderr.write(f"generator fix: put {path} back as it was: the check still "
                              "reports the lines it changed\n")
