@@ -456,6 +456,7 @@ def _fix(args: argparse.Namespace, out: TextIO) -> int:
         changed_lines,
         diff_of,
         plan_fixes,
+        read_source,
         write_atomically,
     )
 
@@ -483,7 +484,7 @@ def _fix(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_ERRORS
     originals: dict[str, str] = {}
     for path, edits in files.items():
-        original = (root / path).read_text(encoding="utf-8")
+        original = read_source(root / path)
         write_atomically(root / path, apply_to_text(original, edits))
         originals[path] = original
     after = load_project(args)
@@ -495,8 +496,8 @@ def _fix(args: argparse.Namespace, out: TextIO) -> int:
             write_atomically(root / path, originals[path])
             sys.stderr.write(f"generator fix: put {path} back as it was: the check still "
                              "reports the lines it changed\n")
-    fixed = sum(len(edits) for path, edits in files.items() if (root / path).read_text(
-        encoding="utf-8") != originals[path])
+    fixed = sum(len(edits) for path, edits in files.items()
+                if read_source(root / path) != originals[path])
     out.write(f"fixed {fixed} of {len(plan.edits)} in {len(files)} files; checked again:\n")
     print_report(report, after, "text", out)
     return EXIT_ERRORS if report.errors else EXIT_OK

@@ -89,11 +89,16 @@ def _file_lines(root: Path, rel: str, cache: dict[str, list[str] | None]) -> lis
         path = (root / rel)
         try:
             inside = path.resolve().is_relative_to(root.resolve())
-            cache[rel] = path.read_text(encoding="utf-8").splitlines(keepends=True) \
-                if inside else None
+            cache[rel] = read_source(path).splitlines(keepends=True) if inside else None
         except (OSError, UnicodeDecodeError):
             cache[rel] = None
     return cache[rel]
+
+
+def read_source(path: Path) -> str:
+    """The file's text exactly: its CRLF line ends stay CRLF (``read_text`` would make them
+    LF, and a fix written back would then change every line of the file)."""
+    return path.read_bytes().decode("utf-8")
 
 
 def _json_token(line: str, col: int) -> tuple[str, Any] | None:
@@ -353,6 +358,7 @@ class _Offer:
     edit: Edit | None
     why: str = ""
     reported: tuple[str, int] = ("", 0)  # where the check reports the difference
+    covers: frozenset[tuple[str, int, str]] = frozenset()  # every diagnostic of it
 
 
 def _content_lines(text: str) -> int:
@@ -456,8 +462,10 @@ def _serialized_like(value: Any, written: str) -> str:
     key_sep = ":" if re.search(r'":\S', written) and not re.search(r'":\s', written) else ": "
     lines = written.replace("\r\n", "\n").split("\n")
     if len(lines) == 1:
-        item_sep = "," if re.search(r",\S", written) and not re.search(r",\s", written) \
-            else ", "
+        if "," in written:
+            item_sep = ", " if re.search(r",\s", written) else ","
+        else:  # no comma to go by: as compact as the colons
+            item_sep = "," if key_sep == ":" else ", "
         return json.dumps(value, ensure_ascii=False, separators=(item_sep, key_sep))
     base = _indent_of(lines[-1])
     inner = [line for line in lines[1:-1] if line.strip()]
@@ -506,13 +514,21 @@ def _plan_curl_bodies(plan: FixPlan, project: Project, pages: list[PageResult],
     """Rewrite each cURL body the check finds different from (ED223) or unreadable next to
     (ED224) the JSON request body it repeats, from that body."""
     offers: dict[tuple[str, int], list[_Offer]] = defaultdict(list)
+    unexplained: set[tuple[str, int, str]] = set()
     for result in pages:
+        unexplained.update((d.location.path, d.location.line, d.code)
+                           for d in result.diagnostics if d.code in BODY_CODES and d.location)
         for where, offer in _body_offers(project, _with_origins(project, result), plan,
                                          lines_of):
             offers[where].append(offer)
+            unexplained -= offer.covers
+    for path, line, code in sorted(unexplained):
+        why = "the -d body cannot be read even leniently, so nothing shows which JSON body " \
+            "it repeats" if code == "ED224" else "no JSON request body on the page can be " \
+            "shown to be the one this cURL body repeats"
+        plan.skipped.append(f"{path}:{line}: {code} not fixed: {why}")
     for (path, _line), said in sorted(offers.items()):
         code = said[0].code
-        told = "{}:{}".format(*said[0].reported)  # where the check reports the difference
         refused = next((offer.why for offer in said if offer.edit is None), None)
         edits = {offer.edit for offer in said if offer.edit is not None}
         verified = {offer.page for offer in said}
@@ -523,7 +539,8 @@ def _plan_curl_bodies(plan: FixPlan, project: Project, pages: list[PageResult],
             refused = ("it is in a partial that pages without this difference include too ("
                        f"{', '.join(sorted(readers - verified)[:3])})")
         if refused is not None:
-            plan.skipped.append(f"{told}: {code} not fixed: {refused}")
+            for told in {offer.reported for offer in said}:  # where the check said it
+                plan.skipped.append(f"{told[0]}:{told[1]}: {code} not fixed: {refused}")
             continue
         edit = next(iter(edits))
         start, end = _span(edit)
@@ -588,13 +605,15 @@ def _body_offers(project: Project, result: PageResult, plan: FixPlan,
                 for d in reported.get((block.path, number), ()) if d.code == code]
         if not hits:
             continue
+        covers = frozenset((d.location.path, d.location.line, d.code)
+                           for d in hits if d.location)
         if curl is None:
             loc = hits[0].location
             assert loc is not None
             yield (loc.path, loc.line), _Offer(result.rel, code, None,
                                                "the cURL block is not lines of one file as "
                                                "written (a template makes it)",
-                                               (loc.path, loc.line))
+                                               (loc.path, loc.line), covers)
             continue
         loc = hits[0].location
         assert loc is not None
@@ -603,9 +622,10 @@ def _body_offers(project: Project, result: PageResult, plan: FixPlan,
                               reported)
         except _Declined as declined:
             yield (curl.path, curl.line), _Offer(result.rel, code, None, str(declined),
-                                                 (loc.path, loc.line))
+                                                 (loc.path, loc.line), covers)
             continue
-        yield (curl.path, curl.line), _Offer(result.rel, code, edit, "", (loc.path, loc.line))
+        yield (curl.path, curl.line), _Offer(result.rel, code, edit, "", (loc.path, loc.line),
+                                             covers)
 
 
 class _Declined(Exception):
@@ -756,7 +776,7 @@ def changed_lines(edits: list[Edit]) -> set[int]:
 def diff_of(plan: FixPlan, root: Path) -> str:
     out: list[str] = []
     for path, edits in plan.by_file().items():
-        before = (root / path).read_text(encoding="utf-8")
+        before = read_source(root / path)
         after = apply_to_text(before, edits)
         for edit in edits:
             if edit.note:
