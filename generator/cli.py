@@ -73,8 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     fix = commands.add_parser(
         "fix", help="show (or with --write make) the fixes of mechanical defects",
         description="Print a unified diff of the fixes the check can prove: an example's "
-                    "element id, key or hub set to the page's front matter, and the missing "
-                    "'\\' at the ends of a multi-line cURL command. Exit 1 when there is "
+                    "element id, key or hub set to the page's front matter, the missing "
+                    "'\\' at the ends of a multi-line cURL command, and a cURL -d body "
+                    "written again from the JSON body it repeats. Exit 1 when there is "
                     "anything to fix. --write makes the fixes (each file replaced "
                     "atomically), checks again and reports what is left.")
     fix.add_argument("paths", nargs="*", type=Path, metavar="PATH",

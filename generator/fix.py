@@ -8,11 +8,20 @@ What it mends (everything else is left to the author):
   (or ``elementKey``), provided every including page defines that key.
 - ED220: the missing ``\\`` at the ends of the lines of a multi-line cURL command, found by
   parsing the block again after each insertion, the way the check parses it.
+- ED223/ED224: a cURL ``-d`` body that differs from (or does not parse beside) the JSON request
+  body the check pairs it with, written again from that JSON body: serialized in the layout
+  of the body it replaces (one line with its spacing, or its lines with their indentation)
+  and quoted as it was quoted (``'...'`` or ``"..."``), the ``{{ page.x }}`` tags of the JSON
+  body kept. Offered only when the JSON body has no problem of its own, and proven on every
+  page that renders the block: the command reads back to exactly the JSON body as the page
+  renders it, asks for nothing else, and the page's examples checked again report nothing new.
 
 An edit replaces the exact text the diagnostic points at, after checking that the text there
-is what the check read; the rest of the file stays byte for byte. ``--write`` writes each file
-atomically, then checks again: a file whose fixed lines still draw the same diagnostic is put
-back as it was, so no line is left changed that the check does not accept.
+is what the check read; the rest of the file stays byte for byte (CRLF line ends too).
+What is not mended is named, by code and line, with the reason (``FixPlan.skipped``).
+``--write`` writes each file atomically, then checks again: a file whose fixed lines still
+draw the same diagnostic is put back as it was, so no line is left changed that the check
+does not accept.
 """
 
 from __future__ import annotations
@@ -24,7 +33,7 @@ import re
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -543,6 +552,9 @@ def _plan_curl_bodies(plan: FixPlan, project: Project, pages: list[PageResult],
                 plan.skipped.append(f"{told[0]}:{told[1]}: {code} not fixed: {refused}")
             continue
         edit = next(iter(edits))
+        if path not in page_rels:
+            edit = replace(edit, note=f"{edit.note}; in a partial: proven on each of the "
+                                      f"{len(readers)} pages that include it")
         start, end = _span(edit)
         plan.edits = [other for other in plan.edits if other.path != edit.path
                       or not start <= (other.line, other.col) < end]
@@ -656,6 +668,13 @@ def _body_edit(project: Project, result: PageResult, rendered_lines: list[str],
     tags: dict[str, str] = {}
     if not (_align(request, rendered_lines, tags) and _align(curl, rendered_lines, tags)):
         raise _Declined("the blocks hold template tags other than {{ page.x }}")
+    assert result.document is not None
+    meta = result.document.meta
+    for edit in planned:  # a value fix that writes {{ page.elementId }}: the page's own value
+        for tag in _PAGE_TAG_RE.findall(edit.new):
+            value = meta.get(tag.strip("{} ").removeprefix("page."))
+            if isinstance(value, (str, int)) and not isinstance(value, bool):
+                tags.setdefault(tag, str(value))
     json_source = "".join(request.source)
     shifted = [Edit(e.path, e.line - request.line + 1, e.col, e.old, e.new) for e in planned]
     json_fixed = apply_to_text(json_source, shifted)
@@ -705,7 +724,6 @@ def _body_edit(project: Project, result: PageResult, rendered_lines: list[str],
         assert _same_json(json.loads(after.data.text), wanted)
     except (AssertionError, CurlParseError, ValueError) as exc:
         raise _Declined("the rewritten command does not read back as the JSON body") from exc
-    assert result.document is not None
     _recheck(project, result.document, rendered_lines, [
         (curl, after_text), (request, as_fixed if planned else None)])
     line = curl.line + text.count("\n", 0, first)

@@ -347,3 +347,26 @@ def test_a_value_fix_in_a_crlf_file_changes_only_its_value(
     assert (root / PAGE).read_bytes() == page.replace(
         b'"id": 8152, "key": "othercrm", "hub": "marketing"',
         b'"id": 7, "key": "acmecrm", "hub": "crm"')
+
+
+def test_a_json_body_fixed_to_a_page_tag_and_its_curl_rewritten_in_one_run(
+        make_project: Callable[..., Path]) -> None:
+    """The JSON body's own fix ({{ page.elementKey }}, as the pages want different keys) is
+    what the cURL body is written from, so a second run has nothing left to do."""
+    partial = "includes/shared/instance.md"
+    curl = CURL_HEAD + "  -d '{\"element\": {\"key\": \"{{ page.elementKey }}\"}}'\n```\n"
+    pages = {f"content/elements/{slug}/authenticate.md":
+             FRONT.replace("acmecrm", slug) + "\n{% include shared/instance.md %}\n"
+             for slug in ("one", "two")}
+    root = make_project({**pages, partial: REQUEST.replace("acmecrm", "othercrm") + curl})
+    shown = run_cli("fix", cwd=root)
+    assert f"# {partial}:19: cURL body written from the JSON body at line 5; in a partial: " \
+        "proven on each of the 2 pages that include it\n" in shown.stdout
+    result = run_cli("fix", "--write", cwd=root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = (root / partial).read_text()
+    assert '  "element": {"key": "{{ page.elementKey }}"},\n' in text
+    assert "  -d '{\"element\": {\"key\": \"{{ page.elementKey }}\"}, \"configuration\": " in text
+    assert fixable(root) == [] and body_diagnostics(root) == []
+    again = run_cli("fix", cwd=root)
+    assert again.returncode == 0 and again.stdout == "nothing to fix\n"
