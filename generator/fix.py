@@ -46,6 +46,7 @@ from .pipeline import PageResult, Project
 from .templating import RenderResult, partial_path
 from .validation import (
     PageContext,
+    _configuration_keys,
     _key_paths,
     _request_for,
     _without_continuations,
@@ -569,6 +570,13 @@ def _span(edit: Edit) -> tuple[tuple[int, int], tuple[int, int]]:
     return (edit.line, edit.col), (edit.line + len(lines) - 1, len(lines[-1]) + 1)
 
 
+def _shares_configuration(meant: Any, request: Any) -> bool:
+    """A body read leniently is the JSON body's (the check pairs only bodies it can read)
+    when, if both have configuration keys, they share one."""
+    ours, theirs = _configuration_keys(meant), _configuration_keys(request)
+    return not ours or not theirs or bool(ours & theirs)
+
+
 def _body_offers(project: Project, result: PageResult, plan: FixPlan,
                  lines_of: dict[str, list[str] | None]
                  ) -> Iterable[tuple[tuple[str, int], _Offer]]:
@@ -603,14 +611,19 @@ def _body_offers(project: Project, result: PageResult, plan: FixPlan,
         except JSONLocateError:
             body = tolerant_read(_without_continuations(data.text))
             code = "ED224"
-        if body is None:
-            continue
-        pair = _request_for(example, body, requests)
-        if pair is None or (code == "ED223"
-                            and _key_paths(body.value) == _key_paths(pair[1].value)):
-            continue
+        pair = _request_for(example, body, requests) if body is not None else None
+        why = ""
+        if code == "ED223":
+            if body is None or pair is None or \
+                    _key_paths(body.value) == _key_paths(pair[1].value):
+                continue  # the check says nothing of it
+        elif body is None:
+            why = "the -d body cannot be read even leniently, so nothing shows which JSON " \
+                "body it repeats"
+        elif pair is None or not _shares_configuration(body.value, pair[1].value):
+            why = "no JSON request body on the page shares its configuration keys"
         curl = _source_block(rendered, example, root, lines_of)
-        request = _source_block(rendered, pair[0], root, lines_of)
+        request = _source_block(rendered, pair[0], root, lines_of) if pair else None
         about = [block for block in (curl, request if code == "ED223" else None) if block]
         hits = [d for block in about for number in range(block.line,
                                                          block.line + len(block.source))
@@ -619,25 +632,22 @@ def _body_offers(project: Project, result: PageResult, plan: FixPlan,
             continue
         covers = frozenset((d.location.path, d.location.line, d.code)
                            for d in hits if d.location)
-        if curl is None:
-            loc = hits[0].location
-            assert loc is not None
-            yield (loc.path, loc.line), _Offer(result.rel, code, None,
-                                               "the cURL block is not lines of one file as "
-                                               "written (a template makes it)",
-                                               (loc.path, loc.line), covers)
-            continue
         loc = hits[0].location
         assert loc is not None
+        told = (loc.path, loc.line)
+        if curl is None and not why:
+            why = "the cURL block is not lines of one file as written (a template makes it)"
+        if why or curl is None or pair is None:
+            yield told, _Offer(result.rel, code, None, why, told, covers)
+            continue
         try:
             edit = _body_edit(project, result, rendered_lines, curl, request, pair, plan,
                               reported)
         except _Declined as declined:
-            yield (curl.path, curl.line), _Offer(result.rel, code, None, str(declined),
-                                                 (loc.path, loc.line), covers)
+            yield (curl.path, curl.line), _Offer(result.rel, code, None, str(declined), told,
+                                                 covers)
             continue
-        yield (curl.path, curl.line), _Offer(result.rel, code, edit, "", (loc.path, loc.line),
-                                             covers)
+        yield (curl.path, curl.line), _Offer(result.rel, code, edit, "", told, covers)
 
 
 class _Declined(Exception):

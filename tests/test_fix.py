@@ -370,3 +370,17 @@ def test_a_json_body_fixed_to_a_page_tag_and_its_curl_rewritten_in_one_run(
     assert fixable(root) == [] and body_diagnostics(root) == []
     again = run_cli("fix", cwd=root)
     assert again.returncode == 0 and again.stdout == "nothing to fix\n"
+
+
+def test_a_dollar_quoted_body_the_check_cannot_read_is_left_with_a_note(
+        make_project: Callable[..., Path]) -> None:
+    """$'...' is not a quoting the check reads (it sees '$' then '...'): nothing is proven."""
+    written = """  -d $'{"element": {"key": "acmecrm"}, "name": "y"}'\n"""
+    root = make_project({PAGE: FRONT + REQUEST + CURL_HEAD + written + "```\n"})
+    before = (root / PAGE).read_bytes()
+    assert body_diagnostics(root) == [(PAGE, 27, "ED224")]
+    result = run_cli("fix", "--write", cwd=root)
+    assert result.stdout == "nothing to fix\n"
+    assert f"note: {PAGE}:27: ED224 not fixed: the -d body cannot be read even leniently" in \
+        result.stderr
+    assert (root / PAGE).read_bytes() == before
