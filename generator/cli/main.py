@@ -63,8 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     fix = commands.add_parser(
         "fix", help="show (or with --write make) the fixes of mechanical defects",
         description="Print a unified diff of the fixes the check can prove: an example's "
-                    "element id, key or hub set to the page's front matter, and the missing "
-                    "'\\' at the ends of a multi-line cURL command. Exit 1 when there is "
+                    "element id, key or hub set to the page's front matter, the missing "
+                    "'\\' at the ends of a multi-line cURL command, and a cURL -d body "
+                    "written again from the JSON body it repeats. Exit 1 when there is "
                     "anything to fix. --write makes the fixes (each file replaced "
                     "atomically), checks again and reports what is left.")
     fix.add_argument("paths", nargs="*", type=Path, metavar="PATH",
@@ -422,7 +423,15 @@ def _render(args: argparse.Namespace) -> int:
 
 
 def _fix(args: argparse.Namespace, out: TextIO) -> int:
-    from generator.cli.fix import KEY_OF_CODE, apply_to_text, diff_of, plan_fixes, write_atomically
+    from generator.cli.fix import (
+        FIXED_CODES,
+        apply_to_text,
+        changed_lines,
+        diff_of,
+        plan_fixes,
+        read_source,
+        write_atomically,
+    )
     from generator.load.listing import iter_pages
 
     project = load_project(args)
@@ -449,20 +458,20 @@ def _fix(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_ERRORS
     originals: dict[str, str] = {}
     for path, edits in files.items():
-        original = (root / path).read_text(encoding="utf-8")
+        original = read_source(root / path)
         write_atomically(root / path, apply_to_text(original, edits))
         originals[path] = original
     after = load_project(args)
     report = after.check(selected)
     still = {(d.location.path, d.location.line) for d in report.diagnostics
-             if d.location and (d.code in KEY_OF_CODE or d.code == "ED220")}
+             if d.location and d.code in FIXED_CODES}
     for path, edits in files.items():
-        if any((path, edit.line) in still for edit in edits):
+        if any((path, line) in still for line in changed_lines(edits)):
             write_atomically(root / path, originals[path])
             sys.stderr.write(f"generator fix: put {path} back as it was: the check still "
                              "reports the lines it changed\n")
-    fixed = sum(len(edits) for path, edits in files.items() if (root / path).read_text(
-        encoding="utf-8") != originals[path])
+    fixed = sum(len(edits) for path, edits in files.items()
+                if read_source(root / path) != originals[path])
     out.write(f"fixed {fixed} of {len(plan.edits)} in {len(files)} files; checked again:\n")
     show_report(report, after, "text", out)
     return EXIT_ERRORS if report.errors else EXIT_OK

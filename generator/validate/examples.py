@@ -224,7 +224,7 @@ def check_examples(ctx: PageContext, blocks: PageBlocks) -> list[Diagnostic]:
     for example, command, body in curls:
         if body is None:
             continue  # no -d body (or none that parses): nothing to compare
-        request = _request_for(example, body, requests)
+        request = request_for(example, body, requests)
         if request is not None:
             diagnostics.extend(_compare_bodies(ctx, example, command, body, request))
     diagnostics.extend(_check_parameters_table(ctx, blocks.tables, requests, fragments,
@@ -631,7 +631,7 @@ def _check_curl(ctx: PageContext, example: Example, diagnostics: list[Diagnostic
     if body_error is not None and command.data is not None and not sends_instance:
         # what the body was meant to be, read tolerantly: an instance body that does
         # not parse is still an instance body
-        meant = tolerant_read(_without_continuations(command.data.text))
+        meant = tolerant_read(without_continuations(command.data.text))
         sends_instance = meant is not None and _near_instance(meant.value) and \
             isinstance(meant.value, dict) and "element" in meant.value
     to_instances = path.rstrip("/").endswith("/instances")
@@ -670,7 +670,7 @@ def _check_curl(ctx: PageContext, example: Example, diagnostics: list[Diagnostic
         message = ctx.file_lines(example, body_error.message_text, within)
         diagnostics.append(ctx.at(example, line, col, "ED224",
                                   "the -d body is not valid JSON: " + message, hint))
-        meant = tolerant_read(_without_continuations(command.data.text))
+        meant = tolerant_read(without_continuations(command.data.text))
         if meant is not None and named_keys is not None:
             diagnostics.extend(_front_matter_facts(ctx, example, meant, REQUEST, named_keys,
                                                    within))
@@ -679,17 +679,17 @@ def _check_curl(ctx: PageContext, example: Example, diagnostics: list[Diagnostic
     return example, command, body
 
 
-def _without_continuations(text: str) -> str:
+def without_continuations(text: str) -> str:
     """A body with its line-end backslashes (written as if outside the quote) removed."""
     return re.sub(r"\\(\r?\n)", r" \1", text)
 
 
-def _configuration_keys(value: Any) -> set[str]:
+def configuration_keys(value: Any) -> set[str]:
     configuration = _lookup(value, "configuration")
     return set(configuration) if isinstance(configuration, dict) else set()
 
 
-def _request_for(curl: Example, body: LocatedJSON,
+def request_for(curl: Example, body: LocatedJSON,
                  requests: list[tuple[Example, LocatedJSON]]
                  ) -> tuple[Example, LocatedJSON] | None:
     """The JSON request body a cURL example repeats, by content: the same element key and
@@ -698,12 +698,12 @@ def _request_for(curl: Example, body: LocatedJSON,
     shares anything with it (the cURL is of a variant shown only as cURL)."""
     if not requests:
         return None
-    mine = _configuration_keys(body.value)
+    mine = configuration_keys(body.value)
     key = _lookup(body.value, "element", "key")
 
     def score(request: tuple[Example, LocatedJSON]) -> tuple[int, int, int, int]:
         example, located = request
-        theirs = _configuration_keys(located.value)
+        theirs = configuration_keys(located.value)
         same_key = int(_lookup(located.value, "element", "key") == key)
         common = len(mine & theirs) - len(mine ^ theirs)
         above = example.fence_line < curl.fence_line
@@ -712,13 +712,13 @@ def _request_for(curl: Example, body: LocatedJSON,
         return same_key, common, int(example.heading == curl.heading), -distance
 
     best = max(requests, key=score)
-    theirs = _configuration_keys(best[1].value)
+    theirs = configuration_keys(best[1].value)
     if len(requests) > 1 and mine and theirs and not mine & theirs:
         return None
     return best
 
 
-def _key_paths(value: Any) -> set[JSONPath]:
+def key_paths(value: Any) -> set[JSONPath]:
     """The path of every object key in ``value``, at any depth (through objects only)."""
     paths: set[JSONPath] = set()
     todo: list[tuple[JSONPath, Any]] = [((), value)]
@@ -736,7 +736,7 @@ def _compare_bodies(ctx: PageContext, example: Example, command: CurlCommand,
                     body: LocatedJSON, request: tuple[Example, LocatedJSON]
                     ) -> list[Diagnostic]:
     request_example, request_json = request
-    mine, theirs = _key_paths(body.value), _key_paths(request_json.value)
+    mine, theirs = key_paths(body.value), key_paths(request_json.value)
     within = command.data.source_position if command.data else None
     found = []
     for path in sorted(mine - theirs, key=str):
@@ -834,7 +834,7 @@ def _check_parameters_table(ctx: PageContext, tables: list[Table],
         if value is None and command.data is not None:
             meant = tolerant_read(command.data.text)
             value = meant.value if meant is not None else None
-        every_key |= _configuration_keys(value)
+        every_key |= configuration_keys(value)
     for name, (line, row) in listed.items():
         if name in every_key or re.search(r"optional", row, re.IGNORECASE):
             continue
