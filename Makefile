@@ -28,7 +28,7 @@ browser:
 	         "the browser tests will be skipped"; \
 	  fi; }
 
-# Real Jekyll, for the differential tests (tests/test_jekyll_differential.py), with the
+# Real Jekyll, for the differential tests (tests/jekyll/test_jekyll_differential.py), with the
 # plugins Jekyll's own docs use; Debian packages it. Installed when missing and we are root.
 JEKYLL_PACKAGES := jekyll ruby-jekyll-avatar ruby-jekyll-feed ruby-jekyll-mentions \
                    ruby-jekyll-redirect-from ruby-jekyll-seo-tag ruby-jekyll-sitemap

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
 SHARED = (REPO.parent / "shared").resolve()  # resolved like the project roots it is compared with
 SEEDS = SHARED / "seeds"
 CORPUS = SHARED / "corpus" / "devportal-sample"

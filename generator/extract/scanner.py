@@ -32,7 +32,7 @@ Record: TypeAlias = Code | Heading | TableRows
 
 # The scanner copies the block rules of markdown-it-py 4.3, quirks included, and imports helpers
 # that 4.3 introduced (mdTrim): pyproject.toml allows 4.3.x only. Under another release every page
-# goes to markdown-it; move both on once tests/test_extract_fast.py passes with the new release.
+# goes to markdown-it; move both on once tests/extract/test_extract_fast.py passes with it.
 SCANNER_CHECKED_WITH = "4.3."
 
 

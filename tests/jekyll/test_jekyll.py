@@ -308,8 +308,9 @@ HUBSPOT = "docs/elements/hubspot-crm/authenticate.md"
 HUBSPOT_AUTH = "_includes/Elements/Hubspot/authenticate.md"
 HUBSPOT_EVENTS = "_includes/Elements/Hubspot/events.md"
 
-# Each finding read in its block (tests/precision/devportal-sample.yml holds the verdicts and
-# tests/test_precision.py the check with the archive): the errors of the published pages.
+# Each finding read in its block (tests/validate/precision/devportal-sample.yml holds the
+# verdicts and tests/validate/test_precision.py the check with the archive): the errors of
+# the published pages.
 CORPUS_ERRORS = {
     # the OAuth-URL cURL is three lines without a trailing backslash: three commands
     ("ED220", BOX_AUTH, 71),

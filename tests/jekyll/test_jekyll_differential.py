@@ -1,7 +1,7 @@
 """Jekyll trees rendered by real Jekyll and by us, compared page by page.
 
 Real Jekyll (Debian's 4.3, installed by `make jekyll`) builds each tree once per session
-with the plugin tests/jekyll_plugins/liquid_capture.rb, which writes every page's text after
+with the plugin tests/jekyll/jekyll_plugins/liquid_capture.rb, which writes every page's text after
 Liquid and before Markdown; `generator render --jekyll` writes ours. A page is identical
 when the two texts are equal with whitespace collapsed AND have the same lines where a line
 break means something in Markdown (table rows, headings, fences). One thing is compared for

@@ -1,6 +1,6 @@
 """Containment: what a page or partial must not reach, read or run.
 
-tests/test_templating.py covers the sandbox basics (``''.__class__.__mro__``,
+tests/render/test_templating.py covers the sandbox basics (``''.__class__.__mro__``,
 ``cycler.__init__.__globals__``, ``page.__class__``), includes with ``..`` and cycles. Here:
 more ways into Python internals, include names that are not paths (NUL bytes, backslashes,
 URLs, drive letters), the resource limits, and HTML/script in front matter, checked down to

@@ -1,5 +1,5 @@
 """Precision and recall of ``generator check`` on the real sample tree, against verdicts read
-by hand (tests/precision/devportal-sample.yml): no error that is not a defect, every defect
+by hand (tests/validate/precision/devportal-sample.yml): no error that is not a defect, every defect
 reported, at the severity it deserves, every warning read."""
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import MINIMAL_MKDOCS, copy_repo_project, write_tree
+from conftest import MINIMAL_MKDOCS, TESTS, copy_repo_project, write_tree
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema.exceptions import ValidationError
@@ -29,7 +29,7 @@ from generator.validate.schemas import SchemaStore, _quick_validity, load_schema
 FUZZ = settings(max_examples=300, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow,
                                        HealthCheck.function_scoped_fixture])
-CHECK_CASES = sorted((Path(__file__).parent / "check_cases").glob("*.yml"))
+CHECK_CASES = sorted((TESTS / "validate" / "check_cases").glob("*.yml"))
 
 
 def check_pages(root: Path, fast: bool, reverse: bool = False) -> dict[str, list[Diagnostic]]:

@@ -1,5 +1,5 @@
-"""``generator check``: each defect kind, as data (tests/check_cases/*.yml), reported with its
-code at the exact file and line; plus the command line's formats and exit codes."""
+"""``generator check``: each defect kind, as data (``check_cases/*.yml`` here), reported with
+its code at the exact file and line; plus the command line's formats and exit codes."""
 
 from __future__ import annotations
 

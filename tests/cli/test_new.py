@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import check_json, copy_repo_project, run_cli
+from conftest import REPO, check_json, copy_repo_project, run_cli
 
 AUTHS = ("basic", "oauth2", "oauth1", "apikey")
 TITLES = {"basic": "Basic", "oauth2": "OAuth 2", "oauth1": "OAuth 1", "apikey": "API key"}
@@ -107,11 +107,11 @@ def test_new_page_front_matter_drives_the_partial(project: Path) -> None:
 
 
 def test_readme_adding_an_element_names_partials_that_exist() -> None:
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    readme = (REPO / "README.md").read_text()
     section = readme[readme.index("## Adding an element"):]
     section = section[:section.index("\n## ", 3)]
     assert "generator new" in section
     named = re.findall(r"includes/(auth/[\w.-]+\.md)", section)
     assert named
     for partial in named:
-        assert (Path(__file__).parent.parent / "includes" / partial).is_file(), partial
+        assert (REPO / "includes" / partial).is_file(), partial

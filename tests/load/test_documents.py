@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 
 from generator import Project, load_settings
 
@@ -146,7 +147,7 @@ def test_repository_pages_take_the_quick_reading() -> None:
     speed of loading a large project depends on it)."""
     from generator.load.documents import _front_matter_bounds, simple_front_matter
 
-    pages = sorted(Path(__file__).parent.parent.glob("content/elements/*/*.md"))
+    pages = sorted(REPO.glob("content/elements/*/*.md"))
     assert pages
     for page in pages:
         text = page.read_text(encoding="utf-8")
