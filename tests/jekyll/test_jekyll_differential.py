@@ -30,7 +30,7 @@ import pytest
 import yaml
 from conftest import CORPUS, REPO, SHARED, require_shared, write_tree
 
-PLUGIN_DIR = REPO / "tests" / "jekyll_plugins"
+PLUGIN_DIR = REPO / "tests" / "jekyll" / "jekyll_plugins"
 JEKYLL_DOCS = SHARED / "corpus" / "jekyll-docs"
 PAGE_SUFFIXES = (".md", ".markdown", ".mkdown", ".mkdn", ".mkd")
 #: the plugins Debian packages (jemoji is not among them); `make jekyll` installs them
