@@ -145,14 +145,14 @@ def test_quick_front_matter_reading_gives_what_yaml_gives() -> None:
 def test_repository_pages_take_the_quick_reading() -> None:
     """The repository's element pages are read line by line, not by YAML's parser (the
     speed of loading a large project depends on it)."""
-    from generator.documents import _front_matter_bounds, simple_front_matter
+    from generator.documents import FrontMatterHandler, simple_front_matter
 
     pages = sorted(Path(__file__).parent.parent.glob("content/elements/*/*.md"))
     assert pages
     for page in pages:
         text = page.read_text(encoding="utf-8")
-        start, end, _ = _front_matter_bounds(text)
-        assert simple_front_matter(text[start:end], 2) is not None, page
+        front_matter, _ = FrontMatterHandler().split(text)
+        assert simple_front_matter(front_matter[1:], 2) is not None, page
 
 
 def test_page_listing_is_what_pathlib_lists(tmp_path: Path) -> None:
