@@ -6,6 +6,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import hashlib
+import json
 import os
 import re
 import stat
@@ -25,6 +26,78 @@ PLUGIN_NAME = "element-docs"
 
 
 @dataclass(frozen=True)
+class Option:
+    """One option of the plugin in mkdocs.yml: the plugin's typed config (plugin.py builds
+    its MkDocs config options from OPTIONS), the CLI's reader (``plugin_values``) and the
+    configuration reference (``options_markdown``) all come from this one table."""
+
+    name: str
+    type: type
+    default: Any
+    help: str
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("strict", bool, True,
+           "Undefined variables are errors (true) or warnings (false)."),
+    Option("includes_dir", str, "includes",
+           "Folder of partials, relative to mkdocs.yml; its `_data/` folder becomes "
+           "`site.data`."),
+    Option("schemas_dir", str, "schemas",
+           "Folder of the project's own JSON Schemas, which add to or override the shipped "
+           "ones (empty: none)."),
+    Option("cache_dir", str, ".element-docs-cache",
+           "Folder for cached rendered pages; safe to delete (empty: no cache)."),
+    Option("max_include_depth", int, 16, "How deeply partials may include partials."),
+    Option("fail_on_errors", bool, True,
+           "Stop `mkdocs build` when a page has an error. Off only while migrating a tree "
+           "with known defects: the problems are reported either way."),
+    Option("check_ahead", bool, True,
+           "Check pages in a second process while MkDocs converts the pages already "
+           "checked (only with a spare core and enough pages to pay for it). The result is "
+           "the same."),
+    Option("quick_serve", bool, True,
+           "Under `mkdocs serve`, an edit of page bodies, partials or data files redoes only "
+           "the pages that read them; anything else gets MkDocs' rebuild of the whole site."),
+    Option("permalinks", dict, {},
+           "Page (path under docs_dir) -> URL it is written at instead of MkDocs' own, as "
+           "`generator import-jekyll` writes them: the URLs the Jekyll site had, so links "
+           "written against them keep working. When set, a link from the site's root "
+           "(`/x/`) that names no page or file of the site is a warning (ED322)."),
+)
+DEFAULTS: Mapping[str, Any] = {option.name: option.default for option in OPTIONS}
+
+
+def plugin_values(options: Mapping[str, Any], source: str = DEFAULT_CONFIG_FILE
+                  ) -> dict[str, Any]:
+    """Every option's value as the plugin's config holds it once MkDocs has validated it:
+    a missing or null option takes its default, a value of the wrong type is an error
+    (ConfigError) and options the table does not know are left out."""
+    values: dict[str, Any] = {}
+    for option in OPTIONS:
+        value = options.get(option.name)
+        if value is None:
+            value = option.default
+        elif not isinstance(value, option.type):
+            raise _config_error(source, f"the {PLUGIN_NAME} option '{option.name}' must be "
+                                f"of type {option.type.__name__}, not "
+                                f"{type(value).__name__} ({value!r})")
+        values[option.name] = value
+    return values
+
+
+def options_markdown() -> str:
+    """The configuration reference: a Markdown table of OPTIONS (docs/configuration.md
+    holds it; a test keeps the two the same)."""
+    rows = ["| option | type | default | what it does |", "| --- | --- | --- | --- |"]
+    for option in OPTIONS:
+        default = json.dumps(option.default)
+        rows.append(f"| `{option.name}` | {option.type.__name__} | `{default}` | "
+                    f"{option.help} |")
+    return "\n".join(rows) + "\n"
+
+
+@dataclass(frozen=True)
 class Settings:
     root: Path
     docs_dir: Path
@@ -32,9 +105,9 @@ class Settings:
     schemas_dir: Path | None = None
     cache_dir: Path | None = None
     #: Undefined variables and other lax-able problems are errors (True) or warnings.
-    strict: bool = True
+    strict: bool = DEFAULTS["strict"]
     site: Mapping[str, Any] = field(default_factory=dict)
-    max_include_depth: int = 16
+    max_include_depth: int = DEFAULTS["max_include_depth"]
     max_output_chars: int = 5_000_000
     max_render_seconds: float = 10.0
     #: Folder of the YAML files that become ``site.data`` (default: includes_dir/_data).
@@ -290,16 +363,16 @@ def load_settings(root: Path, config_file: str = DEFAULT_CONFIG_FILE,
     if not isinstance(config, Mapping):
         raise _config_error(config_file, f"{config_file} must be a mapping of settings")
     options = plugin_options(config) or {}
-    return settings_from(root, config, options, strict)
+    return settings_from(root, config, plugin_values(options, config_file), strict)
 
 
 def settings_from(root: Path, config: Mapping[str, Any], options: Mapping[str, Any],
                   strict: bool | None = None) -> Settings:
-    """Build settings from an mkdocs config mapping and our plugin's options."""
+    """Build settings from an mkdocs config mapping and our plugin's option values (as
+    ``plugin_values`` or the plugin's validated config gives them: every option set)."""
     docs_dir = root / str(config.get("docs_dir") or "content")
-    includes_dir = root / str(options.get("includes_dir") or "includes")
-    schemas = options.get("schemas_dir", "schemas")
-    cache = options.get("cache_dir", ".element-docs-cache")
+    includes_dir = root / str(options["includes_dir"] or DEFAULTS["includes_dir"])
+    schemas, cache = options["schemas_dir"], options["cache_dir"]
     extra = config.get("extra") or {}
     if not isinstance(extra, Mapping):
         raise _config_error(DEFAULT_CONFIG_FILE, "'extra:' in mkdocs.yml must be a mapping")
@@ -309,8 +382,8 @@ def settings_from(root: Path, config: Mapping[str, Any], options: Mapping[str, A
         includes_dir=includes_dir,
         schemas_dir=root / str(schemas) if schemas else None,
         cache_dir=root / str(cache) if cache else None,
-        strict=bool(options.get("strict", True)) if strict is None else strict,
+        strict=bool(options["strict"]) if strict is None else strict,
         site=dict(extra),
         exclude_docs=str(config.get("exclude_docs") or ""),
-        max_include_depth=int(options.get("max_include_depth", 16)),
+        max_include_depth=int(options["max_include_depth"]),
     )

@@ -42,7 +42,7 @@ import stat
 import sys
 from html import escape as html_escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
@@ -79,7 +79,7 @@ from generator.plugin.sitecache import (
 )
 from generator.progress import Progress
 from generator.report import format_text, summary_counts
-from generator.settings import settings_from
+from generator.settings import OPTIONS, settings_from
 
 log = logging.getLogger("mkdocs.plugins.element_docs")
 SEARCH_INDEX = "search/search_index.json"
@@ -135,31 +135,17 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) and isinstance(data.get("docs"), list) else None
 
 
-class ElementDocsConfig(Config):
-    strict = c.Type(bool, default=True)
-    """Undefined variables are errors (true) or warnings (false)."""
-    includes_dir = c.Type(str, default="includes")
-    """Folder of partials, relative to mkdocs.yml; its _data/ folder becomes site.data."""
-    schemas_dir = c.Type(str, default="schemas")
-    """Folder of the project's own JSON Schemas, which add to or override the shipped ones."""
-    cache_dir = c.Type(str, default=".element-docs-cache")
-    """Folder for cached rendered pages; safe to delete."""
-    max_include_depth = c.Type(int, default=16)
-    """How deeply partials may include partials."""
-    fail_on_errors = c.Type(bool, default=True)
-    """Stop ``mkdocs build`` when a page has an error. Off only while migrating a tree with
-    known defects: the problems are reported either way."""
-    check_ahead = c.Type(bool, default=True)
-    """Check pages in a second process while MkDocs converts the pages already checked
-    (only with a spare core and enough pages to pay for it). The result is the same."""
-    quick_serve = c.Type(bool, default=True)
-    """Under ``mkdocs serve``, an edit of page bodies, partials or data files redoes only
-    the pages that read them; anything else gets MkDocs' rebuild of the whole site."""
-    permalinks = c.Type(dict, default={})
-    """Page (path under docs_dir) -> URL it is written at instead of MkDocs' own, as
-    ``generator import-jekyll`` writes them: the URLs the Jekyll site had, so links written
-    against them keep working. When set, a link from the site's root (``/x/``) that names
-    no page or file of the site is a warning (ED322)."""
+if TYPE_CHECKING:
+    class ElementDocsConfig(Config):
+        """What mypy sees of the plugin's config: each option of settings.OPTIONS."""
+
+        def __getattr__(self, name: str) -> Any: ...
+else:
+    # The plugin's options, made from the one table the CLI reads them by too
+    # (settings.OPTIONS: name, type, default, help), so the two cannot differ.
+    ElementDocsConfig = type("ElementDocsConfig", (Config,), {
+        "__doc__": "The plugin's options in mkdocs.yml (settings.OPTIONS).",
+        **{option.name: c.Type(option.type, default=option.default) for option in OPTIONS}})
 
 
 def _url_dest(url: str) -> str:

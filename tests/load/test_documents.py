@@ -8,6 +8,7 @@ import pytest
 from conftest import REPO
 
 from generator import Project, load_settings
+from generator.load.documents import body_start, parse_document
 
 PAGE = "content/elements/acme/authenticate.md"
 GOOD = "heading: Acme CRM\ntitle: Authenticate\nelementId: 7\nelementKey: acmecrm\nhub: crm\n"
@@ -145,14 +146,14 @@ def test_quick_front_matter_reading_gives_what_yaml_gives() -> None:
 def test_repository_pages_take_the_quick_reading() -> None:
     """The repository's element pages are read line by line, not by YAML's parser (the
     speed of loading a large project depends on it)."""
-    from generator.load.documents import _front_matter_bounds, simple_front_matter
+    from generator.load.documents import FrontMatterHandler, simple_front_matter
 
     pages = sorted(REPO.glob("content/elements/*/*.md"))
     assert pages
     for page in pages:
         text = page.read_text(encoding="utf-8")
-        start, end, _ = _front_matter_bounds(text)
-        assert simple_front_matter(text[start:end], 2) is not None, page
+        front_matter, _ = FrontMatterHandler().split(text)
+        assert simple_front_matter(front_matter[1:], 2) is not None, page
 
 
 def test_page_listing_is_what_pathlib_lists(tmp_path: Path) -> None:
@@ -186,3 +187,62 @@ def test_page_listing_is_what_pathlib_lists(tmp_path: Path) -> None:
         ".hidden/h.md", "A/z.md", "a/.dot.md", "a/b.md"]
     assert docs / "broken.md" in found and docs / "linked" / "o.md" not in found
     assert {docs / "loop.md", docs / "ping.md", docs / "pong.md"} <= set(found)
+
+
+# --- where front matter ends and the body starts -----------------------------------------
+# (meta, body, body_first_line, key lines, has_front_matter, (code, line) of each problem)
+_SPLITS = [
+    ("---\ntitle: A\n---\nBody\n---\nmore\n",  # '---' in the body stays in the body
+     ({"title": "A"}, "Body\n---\nmore\n", 4, {"title": 2}, True, [])),
+    ("---\ntitle: A\n---\n---\nBody\n",
+     ({"title": "A"}, "---\nBody\n", 4, {"title": 2}, True, [])),
+    ("---\ntitle: A\n---\n", ({"title": "A"}, "", 4, {"title": 2}, True, [])),  # only front matter
+    ("---\ntitle: A\n---", ({"title": "A"}, "", 3, {"title": 2}, True, [])),
+    ("---\ntitle: A\n---\n\n", ({"title": "A"}, "\n", 4, {"title": 2}, True, [])),
+    ("---\n---\nBody\n", ({}, "Body\n", 3, {}, True, [])),  # empty front matter
+    ("---\n---\n", ({}, "", 3, {}, True, [])),
+    ("----\ntitle: A\n-----\nBody\n", ({"title": "A"}, "Body\n", 4, {"title": 2}, True, [])),
+    ("---  \ntitle: A\n--- \t\nBody\n", ({"title": "A"}, "Body\n", 4, {"title": 2}, True, [])),
+    ("--- \n  title: A\n---\n", ({"title": "A"}, "", 4, {"title": 2}, True, [])),
+    ("---\n\n\ntitle: A\n---\nBody\n", ({"title": "A"}, "Body\n", 6, {"title": 4}, True, [])),
+    ("---\ntitle: 'x\n  y'\nlist:\n  - 1\n---\n\n\nBody\n",
+     ({"title": "x y", "list": [1]}, "\n\nBody\n", 7, {"title": 2, "list": 4}, True, [])),
+    # problems at the file's own line
+    ("---\n\n\ntitle: [A\n---\nBody\n", ({}, "Body\n", 6, {}, True, [("ED101", 4)])),
+    ("---\n\n# c\ntitle: A\ntitle: B\n---\nBody\n",
+     ({"title": "B"}, "Body\n", 7, {"title": 4}, True, [("ED102", 5)])),
+    ("---\n- a\n- b\n---\nBody\n", ({}, "Body\n", 5, {}, True, [("ED103", 2)])),
+    ("---\ntitle: A\n ---\nBody\n---\n", ({}, "", 6, {}, True, [("ED101", 4)])),
+    # never closed: the whole text is the body
+    ("---\ntitle: A\nBody\n", ({}, "---\ntitle: A\nBody\n", 1, {}, False, [("ED101", 1)])),
+    ("---\n", ({}, "---\n", 1, {}, False, [("ED101", 1)])),
+    ("---", ({}, "---", 1, {}, False, [("ED101", 1)])),
+    ("---\ntitle: A\n...\nBody\n",
+     ({}, "---\ntitle: A\n...\nBody\n", 1, {}, False, [("ED101", 1)])),
+    # no front matter: it must open on the first line, with a line of dashes only
+    ("---x\ntitle: A\n---\nBody\n", ({}, "---x\ntitle: A\n---\nBody\n", 1, {}, False, [])),
+    ("-- -\ntitle: A\n---\n", ({}, "-- -\ntitle: A\n---\n", 1, {}, False, [])),
+    ("\n---\ntitle: A\n---\nBody\n",
+     ({}, "\n---\ntitle: A\n---\nBody\n", 1, {}, False, [])),
+    ("Body only\n---\nx\n---\n", ({}, "Body only\n---\nx\n---\n", 1, {}, False, [])),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), _SPLITS)
+def test_front_matter_and_body_are_split_where_they_were(text: str, expected: tuple) -> None:
+    document, problems = parse_document(text, Path("page.md"), "page.md")
+    assert (document.meta, document.body, document.body_first_line, document.key_lines,
+            document.has_front_matter,
+            [(p.code, p.location.line if p.location else 0) for p in problems]) == expected
+    assert text[body_start(text):] == document.body
+
+
+def test_a_page_with_only_front_matter_checks_clean(make_project):
+    """BOM, CRLF and no body at all: read as the same page without them."""
+    text = f"---\n{GOOD}---\n".replace("\n", "\r\n")
+    root = make_project({PAGE: b"\xef\xbb\xbf" + text.encode()})
+    project = Project(load_settings(root))
+    project.load_all()
+    document, problems = project.documents[(root / PAGE).resolve()]
+    assert problems == [] and document.body == "" and document.body_first_line == 8
+    assert document.key_lines["hub"] == 6

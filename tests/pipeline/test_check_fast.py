@@ -1,7 +1,7 @@
 """The quick way of checking examples reports exactly what the plain way reports.
 
-Checking an example asks a quick validator first whether it is valid (jsonschema collects
-the errors only when it is not), remembers values found valid before, and reads a cURL -d
+Checking an example asks a quick validator (jsonschema-rs) first whether it is valid
+(jsonschema collects the errors only when it is not), and reads a cURL -d
 body with json.loads, working out where its parts are written only for a diagnostic. None
 of that may change a diagnostic: its code, message, file, line, column, hint or order. The
 plain way (``SchemaStore.fast = False``) is kept as the reference.
@@ -24,7 +24,7 @@ from jsonschema.exceptions import ValidationError
 from generator import Diagnostic, Project, load_settings
 from generator.extract.jsonlocate import MAX_DEPTH, JSONLocateError, parse, parse_lazily
 from generator.validate.curl import parse_curl
-from generator.validate.schemas import SchemaStore, _quick_validity, load_schemas
+from generator.validate.schemas import SchemaStore, load_schemas, rs_validity
 
 FUZZ = settings(max_examples=300, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow,
@@ -233,7 +233,7 @@ def test_key_order_and_number_types_are_told_apart(tmp_path: Path) -> None:
         "$.element.id is True but the page's elementId is 7"]
 
 
-# --- the schema store: the quick test against jsonschema itself ------------------------------
+# --- the schema store: the quick test (jsonschema-rs) against jsonschema itself -------------
 
 WIDGET = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -267,7 +267,6 @@ WIDGET = {
         "sub": {"$schema": "https://json-schema.org/draft/2020-12/schema",
                 "type": "object", "properties": {"x": {"type": "integer"}}},
     },
-    "patternProperties": {"^x-": {"type": "string"}},
     "if": {"properties": {"mode": {"const": "strict"}}, "required": ["mode"]},
     "then": {"required": ["count"]},
     "else": {"properties": {"count": {"maximum": 100}}},
@@ -277,10 +276,13 @@ WIDGET = {
 WIDGET_VALID = {"count": 3, "owner": {"name": "Al"}, "kind": "a", "fixed": 1, "either": "x",
                 "exactly": 1.5, "notnull": 0, "email": "a@b.co", "tree": {"kids": [{"kids": []}]},
                 "list": ["s", True, 2], "flag": False, "plain": None, "mode": "strict",
-                "sub": {"x": 1}, "x-note": "n"}
+                "sub": {"x": 1}}
 LEAVES = [0, 1, 1.0, -0.0, 7.5, 101, 60, -1, True, False, None, "", "x", "ab", "Ab", "abcd",
           "strict", "loose", "a", [1], {"x": 1}, ["s"], {"x": "y"}, {"X": "y"},
-          "a@b.co", "nope", [], {}, [True], ["s", True, True], {"name": "A"}, {"kids": [{"z": 1}]}]
+          "a@b.co", "nope", [], {}, [True], ["s", True, True], {"name": "A"}, {"kids": [{"z": 1}]},
+          # read differently by Python's regular expressions and ECMA-262's, and by float
+          # division: the quick test must still agree with jsonschema
+          "\u0663", "12", "\ufeff", " ", "a\n", "ab\n", 0.3, 0.7, 0.5]
 
 
 def store_with_widget() -> SchemaStore:
@@ -304,12 +306,25 @@ def plain_errors(store: SchemaStore, name: str, instance: Any) -> list[tuple[Any
 def test_every_shipped_schema_and_a_rich_one_get_a_quick_test() -> None:
     store = store_with_widget()
     for name, validator in store.validators.items():
-        is_valid = _quick_validity(validator)
-        assert is_valid is not None, name
-    widget = _quick_validity(store.validators["widget"])
+        assert rs_validity(validator, store.resources[name]) is not None, name
+    widget = rs_validity(store.validators["widget"], store.resources["widget"])
     assert widget is not None
     assert widget(WIDGET_VALID)
     assert not widget({**WIDGET_VALID, "flag": 0})
+
+
+def test_a_schema_with_pattern_properties_is_checked_by_jsonschema_alone() -> None:
+    """jsonschema-rs would match the keys by ECMA-262's rules, not Python's: no quick test,
+    and the errors are jsonschema's."""
+    store = store_with_widget()
+    patterned = {**WIDGET, "$id": "urn:test:patterned",
+                 "patternProperties": {"^x-\\d$": {"type": "string"}}}
+    store.add("patterned", json.dumps(patterned), "schemas/patterned.schema.json")
+    assert rs_validity(store.validators["patterned"], store.resources["patterned"]) is None
+    for instance in ({**WIDGET_VALID, "x-1": "n"}, {**WIDGET_VALID, "x-\u0663": 1},
+                     {**WIDGET_VALID, "x-1": 1}):
+        assert summary(store.errors("patterned", instance)) == \
+            plain_errors(store, "patterned", instance)
 
 
 @pytest.mark.parametrize("name, field, values", [
@@ -399,14 +414,18 @@ def test_the_quick_way_agrees_with_jsonschema_on_any_instance(name: str,
         plain_errors(SHARED_STORE, name, instance)
 
 
-# A schema made only of the keywords the compiled test has (see schemas.compiled_validity).
+# A schema of the common keywords, with patterns and a multipleOf that Python and ECMA-262
+# (or exact and float arithmetic) read differently, and $refs to another project schema.
 GADGET = {
     "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "gadget",
     "title": "t", "type": "object", "required": ["count", "name"],
     "properties": {
         "count": {"type": "integer", "minimum": 0, "maximum": 100},
-        "ratio": {"type": ["number", "null"]},
+        "ratio": {"type": ["number", "null"], "multipleOf": 0.1},
         "name": {"type": "string", "minLength": 1, "maxLength": 3, "pattern": "^[a-z]"},
+        "digits": {"type": "string", "pattern": "^\\d+$"},
+        "blank": {"pattern": "^\\s*$"},
+        "word": {"pattern": "^\\w+$"},
         "kind": {"enum": ["a", 1, True, None, [1], {"x": 1}]},
         "fixed": {"const": 1},
         "list": {"type": "array", "items": {"type": ["string", "boolean"]}, "minItems": 1,
@@ -415,6 +434,7 @@ GADGET = {
         "bag": {"type": "object", "additionalProperties": {"type": "string"},
                 "propertyNames": {"pattern": "^[a-z]+$"}},
         "mode": {"type": "string"},
+        "owner": {"$ref": "widget.schema.json#/$defs/named"},
         "flag": True, "never": False,
     },
     "additionalProperties": False,
@@ -423,38 +443,46 @@ GADGET = {
     "else": {"properties": {"count": {"maximum": 50}}},
 }
 GADGET_VALID = {"count": 3, "name": "ab", "kind": "a", "fixed": 1, "list": ["s", True],
-                "none": [], "bag": {"x": "y"}, "mode": "loose", "flag": 0}
+                "none": [], "bag": {"x": "y"}, "mode": "loose", "flag": 0, "digits": "12",
+                "blank": " ", "word": "ab", "ratio": 0.5, "owner": {"name": "Al"}}
 
 
-def test_compiled_tests_cover_the_shipped_schemas_and_refuse_what_they_lack() -> None:
-    from generator.validate.schemas import compiled_validity
-
-    store = store_with_widget()
-    for name in ("front-matter", "instance-request", "instance-response",
-                 "oauth-url-response"):
-        assert compiled_validity(store.validators[name]) is not None, name
-    assert compiled_validity(store.validators["widget"]) is None  # patternProperties, ...
-    store.add("gadget", json.dumps(GADGET), "schemas/gadget.schema.json")
-    gadget = compiled_validity(store.validators["gadget"])
+def test_the_quick_test_reads_patterns_formats_and_multiples_as_python_does() -> None:
+    store = gadget_store()
+    gadget = rs_validity(store.validators["gadget"], store.resources["gadget"])
     assert gadget is not None and gadget(GADGET_VALID)
     assert not gadget({**GADGET_VALID, "count": 60})  # else: at most 50
     assert gadget({**GADGET_VALID, "count": 60, "mode": "strict", "ratio": None})
+    assert not gadget({**GADGET_VALID, "owner": {"name": "A"}})  # by $ref, in widget
+    # Python's \d takes any digit, \s does not take U+FEFF, $ takes a final newline
+    for field, value in (("digits", "\u0663"), ("blank", "\ufeff"), ("name", "ab\n"),
+                         ("ratio", 0.3)):
+        instance = {**GADGET_VALID, field: value}
+        assert gadget(instance) == store.validators["gadget"].is_valid(instance), field
 
 
 @FUZZ
 @given(st.data())
-def test_the_compiled_test_agrees_with_jsonschema_on_any_instance(data: st.DataObject) -> None:
-    from jsonschema import Draft202012Validator
-
-    from generator.validate.schemas import compiled_validity
-
-    validator = Draft202012Validator(GADGET, format_checker=Draft202012Validator.FORMAT_CHECKER)
-    gadget = compiled_validity(validator)
+def test_the_quick_test_agrees_with_jsonschema_on_any_instance(data: st.DataObject) -> None:
+    validator = GADGET_STORE.validators["gadget"]
+    gadget = rs_validity(validator, GADGET_STORE.resources["gadget"])
     assert gadget is not None
     instance: Any = GADGET_VALID
     for _ in range(data.draw(st.integers(0, 4))):
         instance = mutate(instance, data)
     assert gadget(instance) == validator.is_valid(instance), instance
+
+
+def gadget_store() -> SchemaStore:
+    """The shipped schemas, and widget and gadget (which refers to widget) added together."""
+    store = load_schemas(None)
+    store.add_all([(name, json.dumps(schema), f"schemas/{name}.schema.json", False)
+                   for name, schema in (("widget", WIDGET), ("gadget", GADGET))])
+    assert not store.diagnostics
+    return store
+
+
+GADGET_STORE = gadget_store()
 
 
 # --- the cURL -d body, read with json.loads first -------------------------------------------
