@@ -255,7 +255,7 @@ def load_project(args: argparse.Namespace) -> Project:
     use_cache = not getattr(args, "no_cache", False)
     if jekyll is None:
         return Project(load_settings(args.root, args.config, strict=strict), use_cache=use_cache)
-    settings = jekyll_settings(jekyll, strict)
+    settings = jekyll_settings(jekyll, strict, cache=use_cache)
     note = describe_unpublished(settings)
     if note:
         sys.stderr.write(f"note: {note}\n")
@@ -270,7 +270,7 @@ def _cache_clear(args: argparse.Namespace, out: TextIO) -> int:
     jekyll = args.jekyll
     if jekyll is None and args.config == DEFAULT_CONFIG_FILE and is_jekyll_tree(args.root):
         jekyll = args.root
-    settings = jekyll_settings(jekyll) if jekyll is not None else load_settings(
+    settings = jekyll_settings(jekyll, cache=False) if jekyll is not None else load_settings(
         args.root, args.config)
     folder = settings.cache_dir
     if folder is None or not (folder.exists() or folder.is_symlink()):

@@ -5,6 +5,7 @@ The same ``Project`` serves ``generator check``, ``generator build`` and the MkD
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import re
@@ -14,7 +15,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeAlias
 
-from .cache import CachedPage, FileHashes, PageCache, digest
+from .cache import (
+    CachedPage,
+    FileHashes,
+    PageCache,
+    _decode_diagnostic,
+    _encode_diagnostic,
+    digest,
+)
+from .codecache import CodeStore
 from .documents import (
     Document,
     absolute,
@@ -29,6 +38,7 @@ from .documents import (
 )
 from .errors import Diagnostic, SourceLocation
 from .examples import extract
+from .filememo import MISSING, state_of
 from .schemas import FRONT_MATTER, SchemaStore, load_schemas
 from .settings import Settings, relative_posix
 from .templating import (
@@ -222,6 +232,13 @@ class Project:
         #: the partial each loaded page includes first, as written (see _check_parallel)
         self.first_include: dict[Path, bytes] = {}
         fingerprint = self.fingerprint = self._fingerprint()
+        #: compiled templates kept between runs: for checks of Jekyll trees in place, whose
+        #: cache is in the user's own cache folder (see codecache)
+        self.code_store: CodeStore | None = None
+        if use_cache and settings.jekyll and settings.cache_dir is not None:
+            self.code_store = CodeStore(settings.cache_dir, json.dumps([
+                CODE_FINGERPRINT, settings.jekyll, settings.strict, settings.max_include_depth,
+                settings.max_output_chars, settings.max_render_seconds]))
         if not use_cache:
             self.memory.pages = None
         elif self.memory.pages is None or self.memory.pages.fingerprint != fingerprint:
@@ -321,15 +338,29 @@ class Project:
             if cached is None or cached[0] != hashes.of(key):
                 # one path object for the page, not two
                 todo.append((key, key if os.fspath(path) == os.fspath(key) else path))
+        if self.settings.memo is not None:  # pages unchanged since an earlier run
+            rest = []
+            for key, path in todo:
+                remembered = self._remembered(path)
+                if remembered is None:
+                    rest.append((key, path))
+                else:
+                    known[key] = remembered
+            todo = rest
         if jobs > 1 and len(todo) >= 4 * LOAD_CHUNK:
-            for key, hashed, include, cached in self._load_parallel(todo, jobs):
+            for key, hashed, include, cached, kept in self._load_parallel(todo, jobs):
                 if hashed is not None:
                     hashes.learn(key, hashed)
+                if kept and self.settings.memo is not None:
+                    self.settings.memo.merge(key, kept)
                 self.first_include[key] = include
                 known[key] = cached
         else:
             for key, path in todo:
                 known[key] = self._read_front_matter(path)
+        if self.settings.memo is not None:
+            self.settings.memo.save()
+            self.settings.memo.release()
         for key in keys:
             self.documents[key] = known[key][1]
         self.elements = catalog((d for d, _ in self.documents.values() if d), self.settings)
@@ -337,23 +368,31 @@ class Project:
 
     def _load_parallel(self, todo: list[tuple[Path, Path]], jobs: int
                        ) -> Iterator[tuple[Path, tuple[int, int, str] | None, bytes,
-                                           LoadedPage]]:
+                                           LoadedPage, Any]]:
         """``_read_front_matter`` of each page in forked workers: (key, its file hash as
-        ``FileHashes.known`` has it, its first include, the loaded page)."""
+        ``FileHashes.known`` has it, its first include, the loaded page, the memo's entry
+        for it)."""
         global _WORKER_PROJECT
         _WORKER_PROJECT = self
         chunks = [todo[i:i + LOAD_CHUNK] for i in range(0, len(todo), LOAD_CHUNK)]
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             for chunk in pool.imap(_load_chunk, chunks):
-                for key, hashed, include, (stamp, (doc, problems)) in chunk:
+                for key, hashed, include, (stamp, (doc, problems)), kept in chunk:
                     if doc is not None:  # sent without the settings: this project's own
                         object.__setattr__(doc, "settings", self.settings)
-                    yield key, hashed, include, (stamp, (doc, problems))
+                    yield key, hashed, include, (stamp, (doc, problems)), kept
 
     def _read_front_matter(self, path: Path) -> LoadedPage:
         """The page's file read now: (the hash of what was parsed, (page, problems)). The
-        hash is remembered, so the file is not read again to learn whether it changed."""
+        hash is remembered, so the file is not read again to learn whether it changed.
+        With a file memo (settings.memo), a file whose state is unchanged since an earlier
+        run is not read at all: what that run learnt of it is given back."""
+        remembered = self._remembered(path)
+        if remembered is not None:
+            return remembered
         rel = display_path(path, self.settings)
+        memo = self.settings.memo
+        state = state_of(path) if memo is not None else None
         try:
             before: os.stat_result | None = os.stat(path)
         except OSError:
@@ -368,7 +407,44 @@ class Project:
         content = digest(raw)
         if before is not None:
             self.memory.hashes.record(key, before, content)
+        if state is not None:
+            doc, problems = loaded
+            memo.put(key, "page", state, {
+                "hash": content, "first": self.first_include[key],
+                "doc": None if doc is None else [doc.meta, doc.key_lines,
+                                                 doc.body_first_line, doc.has_front_matter],
+                "problems": [_encode_diagnostic(d) for d in problems]})
         return content, loaded
+
+    def _remembered(self, path: Path) -> LoadedPage | None:
+        """What an earlier run learnt loading the page at ``path`` (see _read_front_matter),
+        when the file's state is the same; else None."""
+        memo = self.settings.memo
+        if memo is None:
+            return None
+        state = state_of(path)
+        kept = memo.get(path, "page", state)
+        if kept is MISSING or state is None:
+            return None
+        try:
+            problems = [_decode_diagnostic(d) for d in kept["problems"]]
+            doc = None
+            if kept["doc"] is not None:
+                meta, key_lines, first_line, has_front_matter = kept["doc"]
+                if not isinstance(meta, dict) or not isinstance(key_lines, dict):
+                    return None
+                doc = Document(path, display_path(path, self.settings), meta, None,
+                               int(first_line), key_lines, bool(has_front_matter),
+                               settings=self.settings)
+            content, first = kept["hash"], kept["first"]
+            if not isinstance(content, str) or not isinstance(first, bytes):
+                return None
+        except (ValueError, KeyError, TypeError):
+            return None
+        key = absolute(path)
+        self.first_include[key] = first
+        self.memory.hashes.learn(key, (state[1], state[0], content))
+        return content, (doc, problems)
 
     def reread(self, path: Path) -> bool:
         """Read the page at ``path`` again after an edit of its body. True when its front
@@ -402,7 +478,7 @@ class Project:
     @property
     def renderer(self) -> Renderer:
         if self._renderer is None:
-            self._renderer = Renderer(self.settings, self.site)
+            self._renderer = Renderer(self.settings, self.site, self.code_store)
         return self._renderer
 
     # checking -----------------------------------------------------------------------------
@@ -553,6 +629,8 @@ class Project:
             yield result
         if cache is not None:
             cache.flush()
+        if self.code_store is not None:
+            self.code_store.flush()
 
     def _check_serial(self, targets: list[Path],
                       progress: Callable[[int, int], None] | None) -> Iterator[list[Diagnostic]]:
@@ -602,7 +680,7 @@ _WORKER_PROJECT: Project | None = None
 
 
 def _load_chunk(todo: list[tuple[Path, Path]]
-                ) -> list[tuple[Path, tuple[int, int, str] | None, bytes, LoadedPage]]:
+                ) -> list[tuple[Path, tuple[int, int, str] | None, bytes, LoadedPage, Any]]:
     project = _WORKER_PROJECT
     assert project is not None, "workers are forked from a project"
     found = []
@@ -610,8 +688,10 @@ def _load_chunk(todo: list[tuple[Path, Path]]
         stamp, (doc, problems) = project._read_front_matter(path)
         if doc is not None:
             doc = replace(doc, settings=None)  # the receiving project puts its own back
+        memo = project.settings.memo
         found.append((key, project.memory.hashes.known(key),
-                      project.first_include.get(key, b""), (stamp, (doc, problems))))
+                      project.first_include.get(key, b""), (stamp, (doc, problems)),
+                      memo.export(key) if memo is not None else []))
     return found
 
 
