@@ -129,9 +129,11 @@ def jekyll_settings(src: Path, strict: bool | None = None, cache: bool = True) -
         urls.setdefault(path.relative_to(src).as_posix(),
                         "/" + path.relative_to(src).as_posix())
     memo.save()
-    return replace(settings, site={**site, **model.site_values()},  # as Jekyll's payload
+    values = model.site_values()
+    return replace(settings, site={**site, **values},  # as Jekyll's payload
                    jekyll_items=model.by_rel, jekyll_urls=urls,
-                   jekyll_unpublished=frozenset(model.unpublished))
+                   jekyll_unpublished=frozenset(model.unpublished),
+                   jekyll_model_keys=frozenset(values))
 
 
 def _memo_context(settings: Settings) -> str:

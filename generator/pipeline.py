@@ -44,10 +44,12 @@ from .settings import Settings, relative_posix
 from .templating import (
     ALL_DATA,
     DATA_SUFFIXES,
+    SITE_MODEL,
     Renderer,
     RenderResult,
     load_data_files,
     partial_path,
+    reads_whole_site,
     scrub_reprs,
 )
 from .validation import PageContext, check_examples, check_front_matter, misspelled_keys
@@ -229,6 +231,7 @@ class Project:
         self.elements: list[dict[str, Any]] = []
         self._renderer: Renderer | None = None
         self._dependency_memo: dict[str, str] = {}  # see _dependency_hash
+        self._whole_site_memo: dict[str, bool] = {}  # partial -> uses site whole
         #: the partial each loaded page includes first, as written (see _check_parallel)
         self.first_include: dict[Path, bytes] = {}
         fingerprint = self.fingerprint = self._fingerprint()
@@ -252,9 +255,13 @@ class Project:
         payload = json.dumps({
             "code": CODE_FINGERPRINT,
             "schemas": {n: v.schema for n, v in sorted(self.schemas.validators.items())},
-            # Jekyll's site.time is the time of each run: left out, or no run would hit
-            "site": {k: v for k, v in settings.site.items() if not (settings.jekyll and
-                                                                      k == "time")},
+            # Jekyll's site.time is the time of each run: left out, or no run would hit.
+            # The site model (site.pages...) is left out too: it changes with any page's
+            # front matter, and a page that reads it depends on it (see _hash_dependency);
+            # every URL ({% link %}, post_url) stays in.
+            "site": {k: v for k, v in settings.site.items() if not (settings.jekyll and (
+                k == "time" or k in settings.jekyll_model_keys))},
+            "urls": sorted(settings.jekyll_urls.items()),
             "strict": settings.strict,
             "depth": settings.max_include_depth, "includes": str(settings.includes_dir),
         }, sort_keys=True, default=str)
@@ -286,6 +293,8 @@ class Project:
                                   for f in files).encode())
         if kind == "catalog":
             return self.catalog_hash
+        if kind == "site":  # a key of a Jekyll tree's site model (site.pages...)
+            return _value_hash(self.settings.site.get(value))
         return "unknown"
 
     @property
@@ -466,6 +475,7 @@ class Project:
         """Compile partials again on the next render (one was edited, or the data)."""
         self._renderer = None
         self._dependency_memo.clear()
+        self._whole_site_memo.clear()
 
     def load_all(self, jobs: int = 1) -> None:
         self.load(iter_pages(self.settings), jobs)
@@ -528,9 +538,16 @@ class Project:
             if rendered is not None:
                 for name in sorted(rendered.partials):
                     dependencies[f"partial:{name}"] = self._dependency_hash(f"partial:{name}")
+                model = [f"site:{key}" for key in sorted(self.settings.jekyll_model_keys)]
+                if model and self._reads_whole_site(full, rendered):
+                    for name in model:
+                        dependencies[name] = self._dependency_hash(name)
                 for stem in sorted(rendered.data_files):
                     if stem == "@catalog":
                         dependencies["catalog:"] = self._dependency_hash("catalog:")
+                    elif stem.startswith(SITE_MODEL):
+                        name = "site:" + stem.removeprefix(SITE_MODEL)
+                        dependencies[name] = self._dependency_hash(name)
                     else:
                         dependencies[f"data:{stem}"] = self._dependency_hash(f"data:{stem}")
                 # The cache keeps no source map: only this check needs it, and an entry
@@ -573,6 +590,24 @@ class Project:
             context = PageContext(doc, rendered, self.sources.line, self.schemas)
             diagnostics.extend(check_examples(context, blocks))
         return PageResult(rel, doc, rendered, diagnostics)
+
+    def _reads_whole_site(self, doc: Document, rendered: RenderResult) -> bool:
+        """True when the page or a partial it included may use ``site`` whole (see
+        templating.reads_whole_site): it then depends on every key of the site model."""
+        if reads_whole_site(doc.body):
+            return True
+        for name in rendered.partials:
+            found = self._whole_site_memo.get(name)
+            if found is None:
+                try:
+                    text = partial_path(self.settings, name).read_text(encoding="utf-8",
+                                                                       errors="replace")
+                except OSError:
+                    text = ""
+                found = self._whole_site_memo[name] = reads_whole_site(text)
+            if found:
+                return True
+        return False
 
     @property
     def front_matter_keys(self) -> list[str]:
@@ -662,6 +697,14 @@ class Project:
                     yield diagnostics
                     if progress:
                         progress(done, len(targets))
+
+
+def _value_hash(value: Any) -> str:
+    try:
+        text = json.dumps(value, sort_keys=True, default=str)
+    except TypeError:  # keys of several types (YAML allows them): in their own order
+        text = json.dumps(value, default=str)
+    return digest(text.encode())
 
 
 _PAGE_KEY_RE = re.compile(r"\bpage\.([A-Za-z_][\w-]*)")

@@ -56,6 +56,9 @@ class Settings:
     jekyll_urls: Mapping[str, str] = field(default_factory=dict)
     #: Pages with ``published: false``: Jekyll writes them nowhere.
     jekyll_unpublished: frozenset[str] = frozenset()
+    #: The keys of ``site`` that hold the site model (pages, posts, collections...): a page
+    #: depends on them only when it reads them (see Project._fingerprint).
+    jekyll_model_keys: frozenset[str] = frozenset()
     #: What was learnt from files' contents in earlier runs, by file state (a
     #: filememo.FileMemo, or None): a repeated run stats files instead of reading them.
     memo: Any = field(default=None, compare=False, repr=False)

@@ -264,17 +264,39 @@ class ReportingUndefined(jinja2.ChainableUndefined):
 
 
 class _TrackedSite(dict[str, Any]):
-    """``site``: records reads of the generated catalog (site.elements, site.hubs)."""
+    """``site``: records reads of the generated catalog (site.elements, site.hubs) and of
+    a Jekyll tree's site model (``model_keys``: site.pages, site.posts..., recorded as
+    ``@site:KEY``). A template that uses ``site`` whole (prints it, passes it on) is found
+    in its source instead: see ``reads_whole_site``."""
 
-    def __getitem__(self, key: str) -> Any:
+    model_keys: frozenset[str] = frozenset()
+
+    def _record(self, key: Any) -> None:
         if key in ("elements", "hubs"):
             _state().data_files.add("@catalog")
+        elif key in self.model_keys:
+            _state().data_files.add(SITE_MODEL + key)
+
+    def __getitem__(self, key: str) -> Any:
+        self._record(key)
         return super().__getitem__(key)
 
     def get(self, key: str, default: Any = None) -> Any:
-        if key in ("elements", "hubs"):
-            _state().data_files.add("@catalog")
+        self._record(key)
         return super().get(key, default)
+
+
+SITE_MODEL = "@site:"  # in RenderResult.data_files: the page read site.KEY of the model
+_TEMPLATE_TAG_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+# ``site`` not followed by ``.name`` or ``[``: used whole (printed, filtered, passed on), or
+# through a dict method that reads every value
+_WHOLE_SITE_RE = re.compile(
+    r"(?<![\w.])site\b(?!\s*(?:\.\s*(?!(?:items|values|keys|copy|__\w*)\b)[A-Za-z_]|\[))")
+
+
+def reads_whole_site(source: str) -> bool:
+    """True when a tag of the template ``source`` may read ``site`` whole."""
+    return any(_WHOLE_SITE_RE.search(tag.group()) for tag in _TEMPLATE_TAG_RE.finditer(source))
 
 
 class _TrackedData(dict[str, Any]):
@@ -1547,6 +1569,7 @@ class Renderer:
         self.env.code_store = code_store  # compiled templates from earlier runs
         self._skeletons: dict[str, jinja2.Template] = {}
         self.site = _TrackedSite(site)
+        self.site.model_keys = settings.jekyll_model_keys
         data = self.site.get("data")
         if isinstance(data, dict) and not isinstance(data, _TrackedData):
             self.site["data"] = _TrackedData(data)

@@ -152,3 +152,45 @@ def test_a_secret_others_can_read_is_no_secret(tmp_path, monkeypatch):
     assert user_secret() is not None
     (tmp_path / "element-docs-code-key").chmod(0o644)
     assert user_secret() is None
+
+
+# --- a page's front matter and the pages that read site.pages ---------------------------
+
+
+def test_an_edit_of_front_matter_renders_again_only_the_pages_that_read_the_site_model(
+        tmp_path, monkeypatch):
+    cache_home = tmp_path / "cache-home"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache_home))
+    root = widget_tree(tmp_path / "site")
+    lists = {  # each reports an undefined key while a page is titled Setup
+        "docs/list.md": "{% for p in site.pages %}{% if p.title == 'Setup' %}"
+                        "{{ page.missing_in_list }}{% endif %}{% endfor %}",
+        "docs/whole.md": "{% assign all = site %}{% for p in all.pages %}"
+                         "{% if p.title == 'Setup' %}{{ page.missing_in_whole }}{% endif %}"
+                         "{% endfor %}",
+    }
+    for name, body in lists.items():
+        (root / name).write_text(f"---\ntitle: {name}\n---\n{body}\n", encoding="utf-8")
+
+    def check() -> set[tuple[str, str, int]]:
+        result = run_cli("check", "--format", "json", "--jekyll", str(root), cwd=tmp_path)
+        assert "Traceback" not in result.stderr, result.stderr
+        return triples(json.loads(result.stdout)["diagnostics"])
+
+    reading = {("ED302", "docs/list.md", 4), ("ED302", "docs/whole.md", 4)}
+    assert check() == WIDGET_DEFECTS | reading
+    [folder] = (cache_home / "element-docs").iterdir()
+
+    def entries() -> dict[str, tuple[str, str]]:
+        with sqlite3.connect(folder / "pages.sqlite3") as db:
+            return {rel: (fingerprint, entry) for rel, fingerprint, entry in
+                    db.execute("SELECT rel, fingerprint, entry FROM pages")}
+
+    before = entries()
+    setup = root / "docs/elements/widget-crm/setup.md"
+    setup.write_text(setup.read_text().replace("title: Setup", "title: Steps"))
+    assert check() == WIDGET_DEFECTS  # the pages that list site.pages saw the edit
+    after = entries()
+    # the page that does not read site.pages was not rendered again: its entry is as it was
+    assert after["docs/index.md"] == before["docs/index.md"]
+    assert after["docs/list.md"] != before["docs/list.md"]
