@@ -24,6 +24,11 @@ Measured, each as the median of --runs runs, in one run of this script, on the s
   changed, and after an edit of one partial that ten pages include;
 - the check's peak memory (maximum resident set size, from GNU time).
 
+The check runs as an installed package does: with Python's compiled modules (the script
+lets Python write them, and loads them once before measuring, even where
+PYTHONDONTWRITEBYTECODE is set), and with the cache in an empty user cache folder for each
+clean run (page cache, file memo and compiled templates all start empty).
+
 Writes benchmarks/REAL-TREES.md (the figures and this method) and a JSON file of the raw
 samples. Jekyll comes from Debian (`make jekyll` installs it); without it the Jekyll column
 is left empty and the report says so.
@@ -159,6 +164,10 @@ def measure(size: int, runs: int, work: Path) -> dict[str, Any]:
             shutil.rmtree(tree / ".jekyll-cache", ignore_errors=True)
         cache = work / f"cache-{size}-{run}"
         env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        if run == 0:  # Python compiles the modules once, as an installation does
+            subprocess.run([*generator[:1], "--help"], env=env, capture_output=True,
+                           check=False)
         seconds, code, peak = timed(generator, work, env)
         samples["clean"].append(seconds)
         memory.append(peak)

@@ -129,6 +129,12 @@ class Settings:
     jekyll_urls: Mapping[str, str] = field(default_factory=dict)
     #: Pages with ``published: false``: Jekyll writes them nowhere.
     jekyll_unpublished: frozenset[str] = frozenset()
+    #: The keys of ``site`` that hold the site model (pages, posts, collections...): a page
+    #: depends on them only when it reads them (see Project._fingerprint).
+    jekyll_model_keys: frozenset[str] = frozenset()
+    #: What was learnt from files' contents in earlier runs, by file state (a
+    #: filememo.FileMemo, or None): a repeated run stats files instead of reading them.
+    memo: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.data_dir is None:
@@ -152,6 +158,8 @@ class Settings:
         if not _jekyll_publishes(self.include, self.exclude, tuple(rel.split("/")),
                                  tuple(from_root.split("/"))):
             return False
+        if self.memo is not None:
+            return bool(self.memo.cached(path, "front", lambda: has_front_matter(path)))
         return has_front_matter(path)
 
     def page_values(self, rel: str) -> dict[str, Any]:
@@ -259,7 +267,10 @@ def _jekyll_publishes(include: tuple[str, ...], exclude: tuple[str, ...],
     """Jekyll's rules for a path (``parts`` from the folder listed, ``from_root`` from the
     tree's root), ahead of its front matter. Answers are remembered by path, so the pages
     of a folder share its folders' answers (they cost 0.28 ms a page at 1,000 pages)."""
-    return _not_hidden(include, parts) and _not_excluded(include, exclude, from_root)
+    # the file itself is not remembered (a tree has more files than the cache holds and
+    # would push its folders out); its folders are, by the recursion of each rule
+    return _not_hidden.__wrapped__(include, parts) and \
+        _not_excluded.__wrapped__(include, exclude, from_root)
 
 
 @lru_cache(maxsize=8192)

@@ -244,7 +244,7 @@ def _cache_clear(args: argparse.Namespace, out: TextIO) -> int:
     jekyll = args.jekyll
     if jekyll is None and args.config == DEFAULT_CONFIG_FILE and is_jekyll_tree(args.root):
         jekyll = args.root
-    settings = jekyll_settings(jekyll) if jekyll is not None else load_settings(
+    settings = jekyll_settings(jekyll, cache=False) if jekyll is not None else load_settings(
         args.root, args.config)
     folder = settings.cache_dir
     if folder is None or not (folder.exists() or folder.is_symlink()):

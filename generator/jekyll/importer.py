@@ -64,7 +64,7 @@ def import_tree(src: Path, dest: Path, force: bool = False) -> ImportReport:
 
     ``dest`` is written in full beside itself and renamed into place at the end: an
     interrupted import leaves nothing half-written."""
-    settings = jekyll_settings(src)
+    settings = jekyll_settings(src, cache=False)
     src = settings.root
     dest = Path(os.path.abspath(dest))
     _refuse(src, dest, force)
@@ -103,6 +103,18 @@ def _swap_in(staging: Path, dest: Path) -> None:
     os.replace(staging, dest)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _common_prefix(paths: Iterable[PurePosixPath]) -> PurePosixPath:
+    """The folders every page sits under, up to (not including) an ``elements`` folder:
+    docs/elements/<slug>/ becomes content/elements/<slug>/, our layout."""
+    folders = [p.parent.parts for p in paths]
+    common: list[str] = []
+    for parts in zip(*folders, strict=False):
+        if len(set(parts)) != 1 or parts[0] == "elements":
+            break
+        common.append(parts[0])
+    return PurePosixPath(*common)
 
 
 def _write_tree(settings: Settings, out: Path, report: ImportReport) -> None:
@@ -470,15 +482,3 @@ def print_import_report(report: ImportReport, out: TextIO) -> None:
                 write(f"      {item}\n")
     write(f"\nnext: cd {report.dest} && mkdocs build"
           "   (or: generator check --root DEST for the details)\n")
-
-
-def _common_prefix(paths: Iterable[PurePosixPath]) -> PurePosixPath:
-    """The folders every page sits under, up to (not including) an ``elements`` folder:
-    docs/elements/<slug>/ becomes content/elements/<slug>/, our layout."""
-    folders = [p.parent.parts for p in paths]
-    common: list[str] = []
-    for parts in zip(*folders, strict=False):
-        if len(set(parts)) != 1 or parts[0] == "elements":
-            break
-        common.append(parts[0])
-    return PurePosixPath(*common)

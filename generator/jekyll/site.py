@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -135,7 +135,7 @@ def _post_date(value: Any, from_name: _dt.datetime, timezone: Any
     return from_name  # not a date: Jekyll stops on it; the file name's date stands
 
 
-def _read_meta(path: Path) -> dict[str, Any] | None:
+def read_meta(path: Path) -> dict[str, Any] | None:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError):
@@ -178,9 +178,12 @@ def document_url(label: str, rel_in: str, meta: Mapping[str, Any],
     return _fill(permalink if isinstance(permalink, str) and permalink else template, values)
 
 
-def build_model(src: Path, config: Mapping[str, Any], pages: Iterable[Path]) -> SiteModel:
+def build_model(src: Path, config: Mapping[str, Any], pages: Iterable[Path],
+                read_meta: Callable[[Path], dict[str, Any] | None] = read_meta
+                ) -> SiteModel:
     """The model of the Jekyll tree at ``src``: ``pages`` are the published pages outside
-    collections (as jekyll.published_pages lists them); collections are read here."""
+    collections (as jekyll.published_pages lists them); collections are read here.
+    ``read_meta`` gives a file's front matter (None without any)."""
     model = SiteModel()
     site_permalink = str(config.get("permalink") or "date")
     post_template = STYLES.get(site_permalink, site_permalink)
@@ -199,7 +202,7 @@ def build_model(src: Path, config: Mapping[str, Any], pages: Iterable[Path]) -> 
         rel = path.relative_to(src).as_posix()
         if any(rel.startswith(d + "/") for d in collection_dirs):
             continue
-        meta = _read_meta(path)
+        meta = read_meta(path)
         if meta is None:
             continue
         if not is_published(meta):
@@ -230,7 +233,7 @@ def build_model(src: Path, config: Mapping[str, Any], pages: Iterable[Path]) -> 
                     continue
                 if path.suffix not in PAGE_SUFFIXES + (".html",):
                     continue
-                meta = _read_meta(path)
+                meta = read_meta(path)
                 rel = path.relative_to(src).as_posix()
                 if meta is None:
                     continue

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
+import json
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -29,7 +30,8 @@ from typing import Any
 import yaml
 
 from generator.errors import ConfigError, Diagnostic, SourceLocation
-from generator.jekyll.site import build_model
+from generator.jekyll.site import build_model, read_meta
+from generator.load.filememo import FileMemo
 from generator.settings import (
     Settings,
     has_front_matter,
@@ -37,6 +39,7 @@ from generator.settings import (
     user_cache_folder,
     yaml_error_position,
 )
+from generator.version import CODE_FINGERPRINT
 
 CONFIG_FILE = "_config.yml"
 #: What Jekyll 4 always excludes, whatever _config.yml says.
@@ -86,8 +89,11 @@ def _patterns(config: Mapping[str, Any], key: str) -> tuple[str, ...]:
     return tuple(str(v) for v in value if v is not None)
 
 
-def jekyll_settings(src: Path, strict: bool | None = None) -> Settings:
-    """Settings that check the Jekyll tree at ``src`` in place, as Jekyll would render it."""
+def jekyll_settings(src: Path, strict: bool | None = None, cache: bool = True) -> Settings:
+    """Settings that check the Jekyll tree at ``src`` in place, as Jekyll would render it.
+
+    What is read of each file (its first line, its front matter) is remembered in the
+    user's cache folder by the file's state (see filememo), unless ``cache`` is False."""
     src = src.resolve()
     if not src.is_dir():
         raise _config_error(f"{src} is not a folder")
@@ -109,14 +115,27 @@ def jekyll_settings(src: Path, strict: bool | None = None) -> Settings:
         include=_patterns(config, "include") + _published_collections(config),
         page_defaults=_page_defaults(config),
     )
-    model = build_model(src, config, _walk_pages(settings, (".html", ".htm")))
+    memo = FileMemo(settings.cache_dir if cache else None, _memo_context(settings))
+    settings = replace(settings, memo=memo)
+    model = build_model(src, config, _walk_pages(settings, (".html", ".htm")),
+                        lambda path: memo.cached(path, "meta", lambda: read_meta(path)))
     urls = dict(model.urls)
     for path in published_files(settings):  # static files: {% link %} gives their path
         urls.setdefault(path.relative_to(src).as_posix(),
                         "/" + path.relative_to(src).as_posix())
-    return replace(settings, site={**site, **model.site_values()},  # as Jekyll's payload
+    memo.save()
+    values = model.site_values()
+    return replace(settings, site={**site, **values},  # as Jekyll's payload
                    jekyll_items=model.by_rel, jekyll_urls=urls,
-                   jekyll_unpublished=frozenset(model.unpublished))
+                   jekyll_unpublished=frozenset(model.unpublished),
+                   jekyll_model_keys=frozenset(values))
+
+
+def _memo_context(settings: Settings) -> str:
+    """What shapes what the memo keeps besides the files: the code, and the settings that
+    loading a page depends on (its path as shown, its size limit, the element folders)."""
+    return json.dumps([CODE_FINGERPRINT, str(settings.root), str(settings.docs_dir),
+                       settings.max_output_chars, settings.jekyll])
 
 
 def _build_time() -> Any:
@@ -171,9 +190,20 @@ def _walk(root: Path, skip_folder: Callable[[Path], bool]) -> Iterator[Path]:
 
 
 def _walk_pages(settings: Settings, more: tuple[str, ...] = ()) -> list[Path]:
-    """Markdown files (and files with the suffixes ``more``) Jekyll renders as pages."""
-    return [path for path in _walk(settings.docs_dir, lambda rel: _hidden(rel, settings))
-            if path.suffix in PAGE_SUFFIXES + more and settings.publishes(path)]
+    """Markdown files (and files with the suffixes ``more``) Jekyll renders as pages.
+
+    With a file memo, the tree is walked once per run (the model and the check list the
+    same pages): the memo keeps the list of pages and HTML files for the run."""
+    walks = getattr(settings.memo, "walks", None)
+    found = walks.get("pages") if walks is not None else None
+    if found is None:
+        wanted = PAGE_SUFFIXES + (".html", ".htm")
+        found = [path for path in _walk(settings.docs_dir,
+                                        lambda rel: _hidden(rel, settings))
+                 if path.suffix in wanted and settings.publishes(path)]
+        if walks is not None:
+            walks["pages"] = found
+    return [path for path in found if path.suffix in PAGE_SUFFIXES + more]
 
 
 def published_pages(settings: Settings) -> list[Path]:
@@ -238,13 +268,16 @@ def published_files(settings: Settings) -> list[Path]:
     files), in a stable order; partials and data files are imported on their own."""
     skip = tuple(os.path.realpath(folder) + os.sep
                  for folder in (settings.includes_dir, settings.data_dir))
+    root = os.path.realpath(settings.docs_dir)
     files = []
     for path in _walk(settings.docs_dir, lambda rel: _hidden(rel, settings)):
         if not path.is_file() or path.is_symlink():
             continue
         rel = path.relative_to(settings.docs_dir)
-        if rel.as_posix() == CONFIG_FILE or _hidden(rel, settings) or \
-                os.path.realpath(path).startswith(skip):
+        # the walk follows no link to a folder: below the tree's real path, a file that is
+        # no link is where its path says (realpath of each file cost a second at 10,000)
+        real = root + os.sep + rel.as_posix() if os.sep == "/" else os.path.realpath(path)
+        if rel.as_posix() == CONFIG_FILE or _hidden(rel, settings) or real.startswith(skip):
             continue
         files.append(path)
     return files

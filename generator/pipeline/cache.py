@@ -222,12 +222,12 @@ def _texts(value: Any) -> list[str]:
     return [_text(item) for item in value]
 
 
-def _encode_diagnostic(d: Diagnostic) -> list[Any]:
+def encode_diagnostic(d: Diagnostic) -> list[Any]:
     return [d.code, d.message, _loc(d.location), d.hint, [_loc(c) for c in d.included_from],
             d.severity.value if d.severity else None]
 
 
-def _decode_diagnostic(data: list[Any]) -> Diagnostic:
+def decode_diagnostic(data: list[Any]) -> Diagnostic:
     code, message, location, hint, chain_data, severity = data  # ValueError unless six
     if _text(code) not in CODES or not isinstance(chain_data, list):
         raise ValueError("not a diagnostic of this version")
@@ -242,10 +242,10 @@ def _encode(entry: CachedPage) -> dict[str, Any]:
         "format": FORMAT,
         "page_hash": entry.page_hash,
         "dependencies": entry.dependencies,
-        "diagnostics": [_encode_diagnostic(d) for d in entry.diagnostics],
+        "diagnostics": [encode_diagnostic(d) for d in entry.diagnostics],
         "rendered": None if rendered is None else {
             "text": rendered.text,
-            "diagnostics": [_encode_diagnostic(d) for d in rendered.diagnostics],
+            "diagnostics": [encode_diagnostic(d) for d in rendered.diagnostics],
             "partials": sorted(rendered.partials),
             "data_files": sorted(rendered.data_files),
             "failed": rendered.failed,
@@ -262,14 +262,14 @@ def _decode(data: dict[str, Any]) -> CachedPage:
         raise ValueError("not a rendered page")
     rendered = None if raw is None else RenderResult(
         _text(raw["text"]), None,
-        [_decode_diagnostic(d) for d in _list(raw["diagnostics"])],
+        [decode_diagnostic(d) for d in _list(raw["diagnostics"])],
         set(_texts(raw["partials"])), set(_texts(raw["data_files"])), raw["failed"])
     dependencies = data["dependencies"]
     if not isinstance(dependencies, dict):
         raise ValueError("not a mapping of dependencies")
     return CachedPage(_text(data["page_hash"]),
                       {_text(k): _text(v) for k, v in dependencies.items()}, rendered,
-                      [_decode_diagnostic(d) for d in _list(data["diagnostics"])])
+                      [decode_diagnostic(d) for d in _list(data["diagnostics"])])
 
 
 def _list(value: Any) -> list[Any]:

@@ -5,6 +5,7 @@ The same ``Project`` serves ``generator check``, ``generator build`` and the MkD
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import re
@@ -17,6 +18,7 @@ from typing import Any, TypeAlias
 from generator.errors import Diagnostic, SourceLocation
 from generator.extract.blocks import extract
 from generator.load.documents import Document, document_from_bytes
+from generator.load.filememo import MISSING, state_of
 from generator.load.files import (
     absolute,
     decode,
@@ -27,14 +29,24 @@ from generator.load.files import (
 )
 from generator.load.listing import iter_pages
 from generator.model import catalog, group_by_hub
-from generator.pipeline.cache import CachedPage, FileHashes, PageCache, digest
+from generator.pipeline.cache import (
+    CachedPage,
+    FileHashes,
+    PageCache,
+    decode_diagnostic,
+    digest,
+    encode_diagnostic,
+)
+from generator.render.codecache import CodeStore
 from generator.render.templating import (
     ALL_DATA,
     DATA_SUFFIXES,
+    SITE_MODEL,
     Renderer,
     RenderResult,
     load_data_files,
     partial_path,
+    reads_whole_site,
     scrub_reprs,
 )
 from generator.report import CheckReport
@@ -42,6 +54,7 @@ from generator.settings import Settings, relative_posix
 from generator.validate.examples import PageContext, check_examples
 from generator.validate.front_matter import check_front_matter, misspelled_keys
 from generator.validate.schemas import FRONT_MATTER, SchemaStore, load_schemas
+from generator.version import CODE_FINGERPRINT
 
 
 @dataclass
@@ -114,13 +127,6 @@ def _front_matter(loaded: tuple[Document | None, list[Diagnostic]]) -> Any:
     return meta, [p.one_line() for p in problems]
 
 
-def _code_fingerprint() -> str:
-    package = Path(__file__).parent.parent
-    parts = [p.read_bytes() for p in sorted(package.rglob("*.py"))]
-    return digest(b"\0".join(parts))
-
-
-CODE_FINGERPRINT = _code_fingerprint()  # every cache key includes it: new code, new entries
 
 
 class Project:
@@ -143,9 +149,17 @@ class Project:
         self.elements: list[dict[str, Any]] = []
         self._renderer: Renderer | None = None
         self._dependency_memo: dict[str, str] = {}  # see _dependency_hash
+        self._whole_site_memo: dict[str, bool] = {}  # partial -> uses site whole
         #: the partial each loaded page includes first, as written (see _check_parallel)
         self.first_include: dict[Path, bytes] = {}
         fingerprint = self.fingerprint = self._fingerprint()
+        #: compiled templates kept between runs: for checks of Jekyll trees in place, whose
+        #: cache is in the user's own cache folder (see codecache)
+        self.code_store: CodeStore | None = None
+        if use_cache and settings.jekyll and settings.cache_dir is not None:
+            self.code_store = CodeStore(settings.cache_dir, json.dumps([
+                CODE_FINGERPRINT, settings.jekyll, settings.strict, settings.max_include_depth,
+                settings.max_output_chars, settings.max_render_seconds]))
         if not use_cache:
             self.memory.pages = None
         elif self.memory.pages is None or self.memory.pages.fingerprint != fingerprint:
@@ -159,9 +173,13 @@ class Project:
         payload = json.dumps({
             "code": CODE_FINGERPRINT,
             "schemas": {n: v.schema for n, v in sorted(self.schemas.validators.items())},
-            # Jekyll's site.time is the time of each run: left out, or no run would hit
-            "site": {k: v for k, v in settings.site.items() if not (settings.jekyll and
-                                                                      k == "time")},
+            # Jekyll's site.time is the time of each run: left out, or no run would hit.
+            # The site model (site.pages...) is left out too: it changes with any page's
+            # front matter, and a page that reads it depends on it (see _hash_dependency);
+            # every URL ({% link %}, post_url) stays in.
+            "site": {k: v for k, v in settings.site.items() if not (settings.jekyll and (
+                k == "time" or k in settings.jekyll_model_keys))},
+            "urls": sorted(settings.jekyll_urls.items()),
             "strict": settings.strict,
             "depth": settings.max_include_depth, "includes": str(settings.includes_dir),
         }, sort_keys=True, default=str)
@@ -193,6 +211,8 @@ class Project:
                                   for f in files).encode())
         if kind == "catalog":
             return self.catalog_hash
+        if kind == "site":  # a key of a Jekyll tree's site model (site.pages...)
+            return _value_hash(self.settings.site.get(value))
         return "unknown"
 
     @property
@@ -245,15 +265,29 @@ class Project:
             if cached is None or cached[0] != hashes.of(key):
                 # one path object for the page, not two
                 todo.append((key, key if os.fspath(path) == os.fspath(key) else path))
+        if self.settings.memo is not None:  # pages unchanged since an earlier run
+            rest = []
+            for key, path in todo:
+                remembered = self._remembered(path)
+                if remembered is None:
+                    rest.append((key, path))
+                else:
+                    known[key] = remembered
+            todo = rest
         if jobs > 1 and len(todo) >= 4 * LOAD_CHUNK:
-            for key, hashed, include, cached in self._load_parallel(todo, jobs):
+            for key, hashed, include, cached, kept in self._load_parallel(todo, jobs):
                 if hashed is not None:
                     hashes.learn(key, hashed)
+                if kept and self.settings.memo is not None:
+                    self.settings.memo.merge(key, kept)
                 self.first_include[key] = include
                 known[key] = cached
         else:
             for key, path in todo:
                 known[key] = self._read_front_matter(path)
+        if self.settings.memo is not None:
+            self.settings.memo.save()
+            self.settings.memo.release()
         for key in keys:
             self.documents[key] = known[key][1]
         self.elements = catalog((d for d, _ in self.documents.values() if d), self.settings)
@@ -261,23 +295,31 @@ class Project:
 
     def _load_parallel(self, todo: list[tuple[Path, Path]], jobs: int
                        ) -> Iterator[tuple[Path, tuple[int, int, str] | None, bytes,
-                                           LoadedPage]]:
+                                           LoadedPage, Any]]:
         """``_read_front_matter`` of each page in forked workers: (key, its file hash as
-        ``FileHashes.known`` has it, its first include, the loaded page)."""
+        ``FileHashes.known`` has it, its first include, the loaded page, the memo's entry
+        for it)."""
         global _WORKER_PROJECT
         _WORKER_PROJECT = self
         chunks = [todo[i:i + LOAD_CHUNK] for i in range(0, len(todo), LOAD_CHUNK)]
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             for chunk in pool.imap(_load_chunk, chunks):
-                for key, hashed, include, (stamp, (doc, problems)) in chunk:
+                for key, hashed, include, (stamp, (doc, problems)), kept in chunk:
                     if doc is not None:  # sent without the settings: this project's own
                         object.__setattr__(doc, "settings", self.settings)
-                    yield key, hashed, include, (stamp, (doc, problems))
+                    yield key, hashed, include, (stamp, (doc, problems)), kept
 
     def _read_front_matter(self, path: Path) -> LoadedPage:
         """The page's file read now: (the hash of what was parsed, (page, problems)). The
-        hash is remembered, so the file is not read again to learn whether it changed."""
+        hash is remembered, so the file is not read again to learn whether it changed.
+        With a file memo (settings.memo), a file whose state is unchanged since an earlier
+        run is not read at all: what that run learnt of it is given back."""
+        remembered = self._remembered(path)
+        if remembered is not None:
+            return remembered
         rel = display_path(path, self.settings)
+        memo = self.settings.memo
+        state = state_of(path) if memo is not None else None
         try:
             before: os.stat_result | None = os.stat(path)
         except OSError:
@@ -292,7 +334,44 @@ class Project:
         content = digest(raw)
         if before is not None:
             self.memory.hashes.record(key, before, content)
+        if state is not None:
+            doc, problems = loaded
+            memo.put(key, "page", state, {
+                "hash": content, "first": self.first_include[key],
+                "doc": None if doc is None else [doc.meta, doc.key_lines,
+                                                 doc.body_first_line, doc.has_front_matter],
+                "problems": [encode_diagnostic(d) for d in problems]})
         return content, loaded
+
+    def _remembered(self, path: Path) -> LoadedPage | None:
+        """What an earlier run learnt loading the page at ``path`` (see _read_front_matter),
+        when the file's state is the same; else None."""
+        memo = self.settings.memo
+        if memo is None:
+            return None
+        state = state_of(path)
+        kept = memo.get(path, "page", state)
+        if kept is MISSING or state is None:
+            return None
+        try:
+            problems = [decode_diagnostic(d) for d in kept["problems"]]
+            doc = None
+            if kept["doc"] is not None:
+                meta, key_lines, first_line, has_front_matter = kept["doc"]
+                if not isinstance(meta, dict) or not isinstance(key_lines, dict):
+                    return None
+                doc = Document(path, display_path(path, self.settings), meta, None,
+                               int(first_line), key_lines, bool(has_front_matter),
+                               settings=self.settings)
+            content, first = kept["hash"], kept["first"]
+            if not isinstance(content, str) or not isinstance(first, bytes):
+                return None
+        except (ValueError, KeyError, TypeError):
+            return None
+        key = absolute(path)
+        self.first_include[key] = first
+        self.memory.hashes.learn(key, (state[1], state[0], content))
+        return content, (doc, problems)
 
     def reread(self, path: Path) -> bool:
         """Read the page at ``path`` again after an edit of its body. True when its front
@@ -314,6 +393,7 @@ class Project:
         """Compile partials again on the next render (one was edited, or the data)."""
         self._renderer = None
         self._dependency_memo.clear()
+        self._whole_site_memo.clear()
 
     def load_all(self, jobs: int = 1) -> None:
         self.load(iter_pages(self.settings), jobs)
@@ -326,7 +406,7 @@ class Project:
     @property
     def renderer(self) -> Renderer:
         if self._renderer is None:
-            self._renderer = Renderer(self.settings, self.site)
+            self._renderer = Renderer(self.settings, self.site, self.code_store)
         return self._renderer
 
     # checking -----------------------------------------------------------------------------
@@ -376,9 +456,16 @@ class Project:
             if rendered is not None:
                 for name in sorted(rendered.partials):
                     dependencies[f"partial:{name}"] = self._dependency_hash(f"partial:{name}")
+                model = [f"site:{key}" for key in sorted(self.settings.jekyll_model_keys)]
+                if model and self._reads_whole_site(full, rendered):
+                    for name in model:
+                        dependencies[name] = self._dependency_hash(name)
                 for stem in sorted(rendered.data_files):
                     if stem == "@catalog":
                         dependencies["catalog:"] = self._dependency_hash("catalog:")
+                    elif stem.startswith(SITE_MODEL):
+                        name = "site:" + stem.removeprefix(SITE_MODEL)
+                        dependencies[name] = self._dependency_hash(name)
                     else:
                         dependencies[f"data:{stem}"] = self._dependency_hash(f"data:{stem}")
                 # The cache keeps no source map: only this check needs it, and an entry
@@ -421,6 +508,24 @@ class Project:
             context = PageContext(doc, rendered, self.sources.line, self.schemas)
             diagnostics.extend(check_examples(context, blocks))
         return PageResult(rel, doc, rendered, diagnostics)
+
+    def _reads_whole_site(self, doc: Document, rendered: RenderResult) -> bool:
+        """True when the page or a partial it included may use ``site`` whole (see
+        templating.reads_whole_site): it then depends on every key of the site model."""
+        if reads_whole_site(doc.body):
+            return True
+        for name in rendered.partials:
+            found = self._whole_site_memo.get(name)
+            if found is None:
+                try:
+                    text = partial_path(self.settings, name).read_text(encoding="utf-8",
+                                                                       errors="replace")
+                except OSError:
+                    text = ""
+                found = self._whole_site_memo[name] = reads_whole_site(text)
+            if found:
+                return True
+        return False
 
     @property
     def front_matter_keys(self) -> list[str]:
@@ -477,6 +582,8 @@ class Project:
             yield result
         if cache is not None:
             cache.flush()
+        if self.code_store is not None:
+            self.code_store.flush()
 
     def _check_serial(self, targets: list[Path],
                       progress: Callable[[int, int], None] | None) -> Iterator[list[Diagnostic]]:
@@ -510,6 +617,14 @@ class Project:
                         progress(done, len(targets))
 
 
+def _value_hash(value: Any) -> str:
+    try:
+        text = json.dumps(value, sort_keys=True, default=str)
+    except TypeError:  # keys of several types (YAML allows them): in their own order
+        text = json.dumps(value, default=str)
+    return digest(text.encode())
+
+
 _PAGE_KEY_RE = re.compile(r"\bpage\.([A-Za-z_][\w-]*)")
 
 
@@ -526,7 +641,7 @@ _WORKER_PROJECT: Project | None = None
 
 
 def _load_chunk(todo: list[tuple[Path, Path]]
-                ) -> list[tuple[Path, tuple[int, int, str] | None, bytes, LoadedPage]]:
+                ) -> list[tuple[Path, tuple[int, int, str] | None, bytes, LoadedPage, Any]]:
     project = _WORKER_PROJECT
     assert project is not None, "workers are forked from a project"
     found = []
@@ -534,8 +649,10 @@ def _load_chunk(todo: list[tuple[Path, Path]]
         stamp, (doc, problems) = project._read_front_matter(path)
         if doc is not None:
             doc = replace(doc, settings=None)  # the receiving project puts its own back
+        memo = project.settings.memo
         found.append((key, project.memory.hashes.known(key),
-                      project.first_include.get(key, b""), (stamp, (doc, problems))))
+                      project.first_include.get(key, b""), (stamp, (doc, problems)),
+                      memo.export(key) if memo is not None else []))
     return found
 
 

@@ -66,7 +66,7 @@ from generator.extract.blocks import strip_overrides
 from generator.load.files import absolute
 from generator.pipeline.ahead import CheckAhead
 from generator.pipeline.cache import digest
-from generator.pipeline.project import CODE_FINGERPRINT, PageResult, Project, ProjectMemory, dedupe
+from generator.pipeline.project import PageResult, Project, ProjectMemory, dedupe
 from generator.plugin.quick import QuickRebuild
 from generator.plugin.sitecache import (
     SiteCache,
@@ -80,6 +80,7 @@ from generator.plugin.sitecache import (
 from generator.progress import Progress
 from generator.report import format_text, summary_counts
 from generator.settings import OPTIONS, settings_from
+from generator.version import CODE_FINGERPRINT
 
 log = logging.getLogger("mkdocs.plugins.element_docs")
 SEARCH_INDEX = "search/search_index.json"

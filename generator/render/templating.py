@@ -264,17 +264,39 @@ class ReportingUndefined(jinja2.ChainableUndefined):
 
 
 class _TrackedSite(dict[str, Any]):
-    """``site``: records reads of the generated catalog (site.elements, site.hubs)."""
+    """``site``: records reads of the generated catalog (site.elements, site.hubs) and of
+    a Jekyll tree's site model (``model_keys``: site.pages, site.posts..., recorded as
+    ``@site:KEY``). A template that uses ``site`` whole (prints it, passes it on) is found
+    in its source instead: see ``reads_whole_site``."""
 
-    def __getitem__(self, key: str) -> Any:
+    model_keys: frozenset[str] = frozenset()
+
+    def _record(self, key: Any) -> None:
         if key in ("elements", "hubs"):
             _state().data_files.add("@catalog")
+        elif key in self.model_keys:
+            _state().data_files.add(SITE_MODEL + key)
+
+    def __getitem__(self, key: str) -> Any:
+        self._record(key)
         return super().__getitem__(key)
 
     def get(self, key: str, default: Any = None) -> Any:
-        if key in ("elements", "hubs"):
-            _state().data_files.add("@catalog")
+        self._record(key)
         return super().get(key, default)
+
+
+SITE_MODEL = "@site:"  # in RenderResult.data_files: the page read site.KEY of the model
+_TEMPLATE_TAG_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+# ``site`` not followed by ``.name`` or ``[``: used whole (printed, filtered, passed on), or
+# through a dict method that reads every value
+_WHOLE_SITE_RE = re.compile(
+    r"(?<![\w.])site\b(?!\s*(?:\.\s*(?!(?:items|values|keys|copy|__\w*)\b)[A-Za-z_]|\[))")
+
+
+def reads_whole_site(source: str) -> bool:
+    """True when a tag of the template ``source`` may read ``site`` whole."""
+    return any(_WHOLE_SITE_RE.search(tag.group()) for tag in _TEMPLATE_TAG_RE.finditer(source))
 
 
 class _TrackedData(dict[str, Any]):
@@ -825,6 +847,9 @@ class _GuardedCodeGenerator(jinja2.compiler.CodeGenerator):
 PARTIALS_KEPT = 2000  # compiled partials kept per build (a partial is ~10 KB of text)
 
 
+_PREPROCESSED: ContextVar[bool] = ContextVar("_ed_preprocessed", default=False)
+
+
 class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
     """Jinja's sandbox, with budgets on calls, attribute reads and operators, and Liquid's
     filters, tests and printing (see liquid_filters)."""
@@ -873,6 +898,56 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
             jekyll_link=self._jekyll_link,
             jekyll_post_url=self._jekyll_post_url,
         )
+
+    # compiled code kept between runs (codecache.py) ------------------------------------
+    code_store: Any = None  # a codecache.CodeStore, set by the Renderer's owner
+
+    _made: str | None = None
+
+    def _make(self) -> str:
+        """What, besides the generator's code, shapes the code this environment compiles:
+        another make of environment (the sandbox off, other operators intercepted, other
+        filters...) must never load it."""
+        if self._made is None:
+            self._made = repr((
+                type(self).__module__, type(self).__qualname__, self.sandboxed,
+                sorted(self.intercepted_binops), sorted(self.intercepted_unops),
+                [type(e).__qualname__ for e in self.extensions.values()],
+                sorted(self.filters), sorted(self.tests), self.autoescape,
+                self.keep_trailing_newline, self.optimized, self.newline_sequence,
+                self.block_start_string, self.variable_start_string))
+        return self._made
+
+    def compile(self, source: Any, name: str | None = None, filename: str | None = None,
+                raw: bool = False, defer_init: bool = False) -> Any:
+        """Jinja's compile, with the code taken from the code store when this very template
+        (as preprocessed) was compiled before. Preprocessing still runs: it records what
+        the source map needs (file numbers, names), and its output is the key."""
+        store = self.code_store
+        if store is None or raw or defer_init or not isinstance(source, str):
+            return super().compile(source, name, filename, raw, defer_init)  # type: ignore[call-overload]
+        processed = self.preprocess(source, name, filename)
+        key = store.key(self._make(), processed, name, filename)
+        code = store.get(key)
+        if code is not None:
+            return code
+        token = _PREPROCESSED.set(True)
+        try:
+            code = super().compile(processed, name, filename)
+        except jinja2.TemplateError:
+            code = None
+        finally:
+            _PREPROCESSED.reset(token)
+        if code is None:  # compiled again as always: its error says what it always said
+            return super().compile(source, name, filename, raw, defer_init)
+        store.put(key, code)
+        return code
+
+    def preprocess(self, source: str, name: str | None = None, filename: str | None = None
+                   ) -> str:
+        if _PREPROCESSED.get():
+            return source  # compile above preprocessed it already
+        return super().preprocess(source, name, filename)
 
     def _jekyll_link(self, path: Any) -> str:
         """``{% link path %}``: the URL of a page, document or file by its source path."""
@@ -1487,11 +1562,14 @@ def _suggest_partial(includes_dir: Path, name: str) -> str:
 class Renderer:
     """Compiles templates once and renders pages with their source map."""
 
-    def __init__(self, settings: Settings, site: Mapping[str, Any]) -> None:
+    def __init__(self, settings: Settings, site: Mapping[str, Any],
+                 code_store: Any = None) -> None:
         self.settings = settings
         self.env = ElementDocsEnvironment(settings)
+        self.env.code_store = code_store  # compiled templates from earlier runs
         self._skeletons: dict[str, jinja2.Template] = {}
         self.site = _TrackedSite(site)
+        self.site.model_keys = settings.jekyll_model_keys
         data = self.site.get("data")
         if isinstance(data, dict) and not isinstance(data, _TrackedData):
             self.site["data"] = _TrackedData(data)
