@@ -974,7 +974,7 @@ CHECK_STAGES = [
      "document_from_bytes"),
     ("front-matter schema (validation.check_front_matter)", "generator/validate/examples.py",
      "check_front_matter"),
-    ("render partials (templating.Renderer.render)", "generator/render/templating.py",
+    ("render partials (renderer.Renderer.render)", "generator/render/renderer.py",
      "render"),
     ("extract examples (examples.extract)", "generator/extract/blocks.py", "extract"),
     ("  of which markdown-it, for pages the scanner leaves to it", "generator/extract/blocks.py",

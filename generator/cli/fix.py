@@ -42,7 +42,8 @@ from generator.extract.blocks import CURL, REQUEST, Example, extract
 from generator.extract.jsonlocate import JSONLocateError, LocatedJSON, parse_lazily
 from generator.load.documents import Document
 from generator.pipeline.project import PageResult, Project
-from generator.render.templating import RenderResult, partial_path
+from generator.render.includes import partial_path
+from generator.render.sourcemap import RenderResult
 from generator.validate.curl import CurlCommand, CurlParseError, command_end_line, parse_curl
 from generator.validate.examples import (
     PageContext,

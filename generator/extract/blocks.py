@@ -296,13 +296,13 @@ def classify(example: Example) -> str:
     _parse_json(example)
     value = example.json.value if example.json else None
     if isinstance(value, dict):
-        return _classify_object(value, example.heading)
+        return classify_object(value, example.heading)
     if example.json_error is not None:  # unparsable: let the heading decide what it meant
         return _kind_from_heading(example.heading)
     return OTHER
 
 
-def _classify_object(value: dict[str, Any], heading: str) -> str:
+def classify_object(value: dict[str, Any], heading: str) -> str:
     if "oauthUrl" in value:
         return OAUTH_URL
     element = value.get("element")

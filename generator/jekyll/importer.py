@@ -23,10 +23,10 @@ from generator.jekyll.tree import (
     published_files,
     unpublished_pages,
 )
+from generator.load.data import DATA_SUFFIXES
 from generator.load.documents import parse_document
 from generator.load.files import FileRefused, decode, read_inside
 from generator.render.liquid.translate import translate
-from generator.render.templating import DATA_SUFFIXES
 from generator.settings import (
     Settings,
     has_front_matter,

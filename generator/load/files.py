@@ -14,7 +14,7 @@ from pathlib import Path
 from generator.errors import Diagnostic, SourceLocation
 from generator.settings import Settings, relative_posix
 
-#: Private-use characters the render stage uses as source-map markers (templating.py): a
+#: Private-use characters the render stage uses as source-map markers (render/sourcemap.py): a
 #: file holding them could forge locations or break the render, and no text needs them.
 RESERVED_CHARS = re.compile("[\ue000-\ue004]")
 

@@ -20,7 +20,7 @@ from stat import S_ISREG
 from typing import Any
 
 from generator.errors import CODES, Diagnostic, Severity, SourceLocation
-from generator.render.templating import RenderResult
+from generator.render.sourcemap import RenderResult
 
 FORMAT = 2
 # Outside MkDocs' loggers: a cache that cannot be used costs speed, not correctness, and

@@ -17,6 +17,7 @@ from typing import Any, TypeAlias
 
 from generator.errors import Diagnostic, SourceLocation
 from generator.extract.blocks import extract
+from generator.load.data import DATA_SUFFIXES, load_data_files
 from generator.load.documents import Document, document_from_bytes
 from generator.load.filememo import MISSING, state_of
 from generator.load.files import (
@@ -38,17 +39,10 @@ from generator.pipeline.cache import (
     encode_diagnostic,
 )
 from generator.render.codecache import CodeStore
-from generator.render.templating import (
-    ALL_DATA,
-    DATA_SUFFIXES,
-    SITE_MODEL,
-    Renderer,
-    RenderResult,
-    load_data_files,
-    partial_path,
-    reads_whole_site,
-    scrub_reprs,
-)
+from generator.render.environment import reads_whole_site
+from generator.render.includes import partial_path
+from generator.render.renderer import Renderer, scrub_reprs
+from generator.render.sourcemap import ALL_DATA, SITE_MODEL, RenderResult
 from generator.report import CheckReport
 from generator.settings import Settings, relative_posix
 from generator.validate.examples import PageContext, check_examples
@@ -511,7 +505,7 @@ class Project:
 
     def _reads_whole_site(self, doc: Document, rendered: RenderResult) -> bool:
         """True when the page or a partial it included may use ``site`` whole (see
-        templating.reads_whole_site): it then depends on every key of the site model."""
+        environment.reads_whole_site): it then depends on every key of the site model."""
         if reads_whole_site(doc.body):
             return True
         for name in rendered.partials:

@@ -39,6 +39,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils import CountHandler
 
 from generator.errors import Diagnostic
+from generator.load.data import load_data_files
 from generator.pipeline.project import Project
 from generator.plugin.mkdocs_private import (
     build_page,
@@ -57,7 +58,8 @@ from generator.plugin.sitecache import (
     search_index_text,
     why_off,
 )
-from generator.render.templating import ALL_DATA, load_data_files, partial_path
+from generator.render.includes import partial_path
+from generator.render.sourcemap import ALL_DATA
 
 log = logging.getLogger("mkdocs.plugins.element_docs")
 

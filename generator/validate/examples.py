@@ -26,7 +26,7 @@ from generator.extract.blocks import (
     Example,
     PageBlocks,
     Table,
-    _classify_object,
+    classify_object,
 )
 from generator.extract.jsonlocate import (
     JSONLocateError,
@@ -37,7 +37,7 @@ from generator.extract.jsonlocate import (
     parse_lazily,
 )
 from generator.load.documents import Document
-from generator.render.templating import RenderResult
+from generator.render.sourcemap import RenderResult
 from generator.validate.curl import CurlCommand, CurlParseError, parse_curl
 from generator.validate.front_matter import page_value
 from generator.validate.schema_messages import schema_message
@@ -179,7 +179,7 @@ def check_examples(ctx: PageContext, blocks: PageBlocks) -> list[Diagnostic]:
             if located is None:
                 continue
             if kind == OTHER and isinstance(located.value, dict):
-                kind = _classify_object(located.value, example.heading)
+                kind = classify_object(located.value, example.heading)
             if kind in (REQUEST, RESPONSE):
                 # what can still be read is still compared with the front matter
                 diagnostics.extend(_front_matter_facts(ctx, example, located, kind,

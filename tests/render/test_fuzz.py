@@ -157,7 +157,7 @@ def test_check_page_reports_and_never_raises(fuzz_root: Path, text: str) -> None
     check_text(fuzz_root, text)
 
 
-_DEEP = ("generator.templating.Renderer.render: self._skeleton() runs outside the try, and "
+_DEEP = ("generator.render.renderer.Renderer.render: self._skeleton() runs outside the try, and "
          "env.compile of a deeply nested template raises RecursionError (Jinja's parser and "
          "Python's compile() recurse), which escapes check_page: generator check stops with a "
          "traceback and reports no other page. Catching it in _skeleton (return None) lets "

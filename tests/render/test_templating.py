@@ -303,7 +303,7 @@ def test_skeleton_fast_path_renders_exactly_like_a_full_compile(make_project, bo
     assert fast.diagnostics == full.diagnostics
 
 
-# --- an index past the end of a list (issue: check died in _column_of) --------------------
+# --- an index past the end of a list (issue: check died in column_of) --------------------
 
 LINKS_PAGE = ("---\ntitle: Guide\n---\n# Guide\n\n"
               "{% include links.html names=\"a,b,c\" links=\"x\" %}\n\nAfter.\n")
