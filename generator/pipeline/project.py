@@ -6,7 +6,6 @@ The same ``Project`` serves ``generator check``, ``generator build`` and the MkD
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -38,6 +37,7 @@ from generator.pipeline.cache import (
     digest,
     encode_diagnostic,
 )
+from generator.pipeline.parallel import forked_map
 from generator.render.codecache import CodeStore
 from generator.render.environment import reads_whole_site
 from generator.render.includes import partial_path
@@ -293,15 +293,12 @@ class Project:
         """``_read_front_matter`` of each page in forked workers: (key, its file hash as
         ``FileHashes.known`` has it, its first include, the loaded page, the memo's entry
         for it)."""
-        global _WORKER_PROJECT
-        _WORKER_PROJECT = self
         chunks = [todo[i:i + LOAD_CHUNK] for i in range(0, len(todo), LOAD_CHUNK)]
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            for chunk in pool.imap(_load_chunk, chunks):
-                for key, hashed, include, (stamp, (doc, problems)), kept in chunk:
-                    if doc is not None:  # sent without the settings: this project's own
-                        object.__setattr__(doc, "settings", self.settings)
-                    yield key, hashed, include, (stamp, (doc, problems)), kept
+        for chunk in forked_map(self, _load_chunk, chunks, jobs):
+            for key, hashed, include, (stamp, (doc, problems)), kept in chunk:
+                if doc is not None:  # sent without the settings: this project's own
+                    object.__setattr__(doc, "settings", self.settings)
+                yield key, hashed, include, (stamp, (doc, problems)), kept
 
     def _read_front_matter(self, path: Path) -> LoadedPage:
         """The page's file read now: (the hash of what was parsed, (page, problems)). The
@@ -594,21 +591,17 @@ class Project:
         Pages that include the same partial first go to the workers side by side, so that
         mostly one worker compiles each partial (compiling partials is a good part of the
         work, and each worker compiles those it meets)."""
-        global _WORKER_PROJECT
-        _WORKER_PROJECT = self
         first = self.first_include
         targets = sorted(targets, key=lambda path: first.get(absolute(path), b""))
         chunks = [targets[i:i + PARALLEL_CHUNK] for i in range(0, len(targets),
                                                                 PARALLEL_CHUNK)]
-        context = multiprocessing.get_context("fork")
         done = 0
-        with context.Pool(jobs) as pool:
-            for chunk_result in pool.imap(_check_chunk, chunks):
-                for diagnostics in chunk_result:
-                    done += 1
-                    yield diagnostics
-                    if progress:
-                        progress(done, len(targets))
+        for chunk_result in forked_map(self, _check_chunk, chunks, jobs):
+            for diagnostics in chunk_result:
+                done += 1
+                yield diagnostics
+                if progress:
+                    progress(done, len(targets))
 
 
 def _value_hash(value: Any) -> str:
@@ -631,13 +624,11 @@ _FIRST_INCLUDE_RE = re.compile(rb"\{%-?\s*include(?:_relative)?\s+([^\s%]+)")
 PARALLEL_CHUNK = 50
 LOAD_CHUNK = 250  # pages whose front matter a loading worker reads at a time
 FLUSH_EVERY = 100  # pages whose cache entries wait in memory for one write to disk
-_WORKER_PROJECT: Project | None = None
 
 
-def _load_chunk(todo: list[tuple[Path, Path]]
+def _load_chunk(project: Project, todo: list[tuple[Path, Path]]
                 ) -> list[tuple[Path, tuple[int, int, str] | None, bytes, LoadedPage, Any]]:
-    project = _WORKER_PROJECT
-    assert project is not None, "workers are forked from a project"
+    """In a worker: the front matter of a chunk of pages (see ``Project._load_parallel``)."""
     found = []
     for key, path in todo:
         stamp, (doc, problems) = project._read_front_matter(path)
@@ -650,9 +641,8 @@ def _load_chunk(todo: list[tuple[Path, Path]]
     return found
 
 
-def _check_chunk(paths: list[Path]) -> list[list[Diagnostic]]:
-    project = _WORKER_PROJECT
-    assert project is not None, "workers are forked from a loaded project"
+def _check_chunk(project: Project, paths: list[Path]) -> list[list[Diagnostic]]:
+    """In a worker: the diagnostics of a chunk of pages (see ``Project._check_parallel``)."""
     return [result.diagnostics for result in project.check_pages(paths)]
 
 
