@@ -54,10 +54,38 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 SAMPLE = REPO.parent / "shared" / "corpus" / "devportal-sample"
 WORDS = (
-    "instance", "element", "token", "vendor", "callback", "account", "record", "field",
-    "event", "poll", "webhook", "bulk", "query", "object", "mapping", "tenant", "region",
-    "sandbox", "scope", "consent", "refresh", "secret", "endpoint", "header", "payload",
-    "schema", "version", "paging", "filter", "cursor", "limit", "retry",
+    "instance",
+    "element",
+    "token",
+    "vendor",
+    "callback",
+    "account",
+    "record",
+    "field",
+    "event",
+    "poll",
+    "webhook",
+    "bulk",
+    "query",
+    "object",
+    "mapping",
+    "tenant",
+    "region",
+    "sandbox",
+    "scope",
+    "consent",
+    "refresh",
+    "secret",
+    "endpoint",
+    "header",
+    "payload",
+    "schema",
+    "version",
+    "paging",
+    "filter",
+    "cursor",
+    "limit",
+    "retry",
 )
 GROUP = 10  # element copies that share one copy of the partials
 
@@ -79,8 +107,7 @@ def make_tree(pages_wanted: int, dest: Path, seed: int = 7) -> dict[str, int]:
     (dest / "_config.yml").write_text(config, encoding="utf-8")
     includes = dest / "_includes"
     shutil.copytree(SAMPLE / "_includes", includes)  # the originals, and copies below
-    partial_sets = sorted(p for p in (SAMPLE / "_includes" / "Elements").iterdir()
-                          if p.is_dir())
+    partial_sets = sorted(p for p in (SAMPLE / "_includes" / "Elements").iterdir() if p.is_dir())
     groups = -(-copies // GROUP)
     for group in range(groups):
         for folder in partial_sets:
@@ -89,12 +116,14 @@ def make_tree(pages_wanted: int, dest: Path, seed: int = 7) -> dict[str, int]:
             for partial in folder.iterdir():
                 text = partial.read_text(encoding="utf-8")
                 words = f"\n{sentence(rng)} (variant {group})\n"
-                text = re.sub(r"\{% include Elements/(\w+)/", rf"{{% include Elements/\1-g{group}/",
-                              text)
+                text = re.sub(
+                    r"\{% include Elements/(\w+)/", rf"{{% include Elements/\1-g{group}/", text
+                )
                 (target / partial.name).write_text(text + words, encoding="utf-8")
         index = (SAMPLE / "_includes" / "Elements" / "index.md").read_text(encoding="utf-8")
         (includes / "Elements" / f"index-g{group}.md").write_text(
-            index + f"\n{sentence(rng)}\n", encoding="utf-8")
+            index + f"\n{sentence(rng)}\n", encoding="utf-8"
+        )
     counts = {"pages": 0, "with_defect_added": 0, "distinct_partials": 0}
     for copy in range(copies):
         group = copy // GROUP
@@ -105,10 +134,12 @@ def make_tree(pages_wanted: int, dest: Path, seed: int = 7) -> dict[str, int]:
             (out / "note.md").write_text(f"{sentence(rng)}\n", encoding="utf-8")
             for page in sorted(element.rglob("*.md")):
                 text = page.read_text(encoding="utf-8")
-                text = re.sub(r"\{% include Elements/(\w+)/",
-                              rf"{{% include Elements/\1-g{group}/", text)
-                text = text.replace("{% include Elements/index.md",
-                                    f"{{% include Elements/index-g{group}.md")
+                text = re.sub(
+                    r"\{% include Elements/(\w+)/", rf"{{% include Elements/\1-g{group}/", text
+                )
+                text = text.replace(
+                    "{% include Elements/index.md", f"{{% include Elements/index-g{group}.md"
+                )
                 # ids and keys stay: examples in pages and partials name them, and the
                 # sample's own mismatches are the defects real trees have
                 text = re.sub(r"(?m)^(heading: *)(.+)$", rf"\g<1>\g<2> {copy}", text)
@@ -117,9 +148,11 @@ def make_tree(pages_wanted: int, dest: Path, seed: int = 7) -> dict[str, int]:
                 if page.name == "index.md":
                     extra += "\n{% include_relative note.md %}\n"
                 if page.name in ("authenticate.md", "events.md", "bulk.md") and copy % 2:
-                    extra += ("\n```json\n{\n  \"id\": 1,\n  \"name\": \"API Instance\",\n"
-                              "  \"token\": \"xxxx\",\n  \"element\": {\"id\": 1, \"key\": "
-                              "\"{{ page.elementKey }}\"}\n}\n```\n")
+                    extra += (
+                        '\n```json\n{\n  "id": 1,\n  "name": "API Instance",\n'
+                        '  "token": "xxxx",\n  "element": {"id": 1, "key": '
+                        '"{{ page.elementKey }}"}\n}\n```\n'
+                    )
                     counts["with_defect_added"] += 1
                 rel = page.relative_to(element)
                 (out / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -129,14 +162,21 @@ def make_tree(pages_wanted: int, dest: Path, seed: int = 7) -> dict[str, int]:
     return counts
 
 
-def timed(command: list[str], cwd: Path, env: dict[str, str] | None = None
-          ) -> tuple[float, int, int]:
+def timed(
+    command: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> tuple[float, int, int]:
     """(seconds, exit code, peak resident memory in KiB) of one run."""
-    wrapped = ["/usr/bin/time", "-f", "%M", *command] if Path("/usr/bin/time").exists() \
-        else command
+    wrapped = ["/usr/bin/time", "-f", "%M", *command] if Path("/usr/bin/time").exists() else command
     start = time.perf_counter()
-    result = subprocess.run(wrapped, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, check=False)
+    result = subprocess.run(
+        wrapped,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
     seconds = time.perf_counter() - start
     last = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else ""
     memory = int(last) if last.isdigit() else 0
@@ -146,8 +186,14 @@ def timed(command: list[str], cwd: Path, env: dict[str, str] | None = None
 def measure(size: int, runs: int, work: Path) -> dict[str, Any]:
     tree = work / f"tree-{size}"
     counts = make_tree(size, tree)
-    generator = [str(REPO / ".venv" / "bin" / "generator"), "check", "--jekyll", str(tree),
-                 "--format", "json"]
+    generator = [
+        str(REPO / ".venv" / "bin" / "generator"),
+        "check",
+        "--jekyll",
+        str(tree),
+        "--format",
+        "json",
+    ]
     samples: dict[str, list[float]] = {"jekyll": [], "clean": [], "repeated": [], "edited": []}
     memory: list[int] = []
     jekyll = shutil.which("jekyll")
@@ -157,8 +203,9 @@ def measure(size: int, runs: int, work: Path) -> dict[str, Any]:
         if jekyll:
             shutil.rmtree(tree / ".jekyll-cache", ignore_errors=True)
             shutil.rmtree(work / "site", ignore_errors=True)
-            seconds, code, _ = timed([jekyll, "build", "--quiet", "-s", str(tree), "-d",
-                                      str(work / "site")], work)
+            seconds, code, _ = timed(
+                [jekyll, "build", "--quiet", "-s", str(tree), "-d", str(work / "site")], work
+            )
             if code == 0:
                 samples["jekyll"].append(seconds)
             shutil.rmtree(tree / ".jekyll-cache", ignore_errors=True)
@@ -166,29 +213,47 @@ def measure(size: int, runs: int, work: Path) -> dict[str, Any]:
         env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         if run == 0:  # Python compiles the modules once, as an installation does
-            subprocess.run([*generator[:1], "--help"], env=env, capture_output=True,
-                           check=False)
+            subprocess.run([*generator[:1], "--help"], env=env, capture_output=True, check=False)
         seconds, code, peak = timed(generator, work, env)
         samples["clean"].append(seconds)
         memory.append(peak)
         seconds, _, _ = timed(generator, work, env)
         samples["repeated"].append(seconds)
-        partial.write_text(partial.read_text(encoding="utf-8") + f"\nEdit {run}.\n",
-                           encoding="utf-8")
+        partial.write_text(
+            partial.read_text(encoding="utf-8") + f"\nEdit {run}.\n", encoding="utf-8"
+        )
         seconds, _, _ = timed(generator, work, env)
         samples["edited"].append(seconds)
         shutil.rmtree(cache, ignore_errors=True)
-    report = subprocess.run(generator, cwd=work, capture_output=True, text=True, check=False,
-                            env={**os.environ, "XDG_CACHE_HOME": str(work / "count")})
+    report = subprocess.run(
+        generator,
+        cwd=work,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "XDG_CACHE_HOME": str(work / "count")},
+    )
     try:
         found = json.loads(report.stdout)["diagnostics"]
         diagnostics = len(found)
-        with_problems = len({re.sub(r":\d+(:\d+)?$", "", d["included_from"][-1])
-                             if d.get("included_from") else d["path"] for d in found})
+        with_problems = len(
+            {
+                re.sub(r":\d+(:\d+)?$", "", d["included_from"][-1])
+                if d.get("included_from")
+                else d["path"]
+                for d in found
+            }
+        )
     except (ValueError, KeyError, IndexError, TypeError):
         with_problems = 0
-    return {"size": size, "tree": counts, "samples": samples, "peak_kib": memory,
-            "diagnostics": diagnostics, "pages_with_problems": with_problems}
+    return {
+        "size": size,
+        "tree": counts,
+        "samples": samples,
+        "peak_kib": memory,
+        "diagnostics": diagnostics,
+        "pages_with_problems": with_problems,
+    }
 
 
 def median(values: list[float]) -> float | None:
@@ -199,8 +264,9 @@ def spread(values: list[float]) -> str:
     return f"{min(values):.2f}–{max(values):.2f}" if values else "–"
 
 
-def write_report(results: list[dict[str, Any]], runs: int, out: Path,
-                 notes: list[str] | None = None) -> None:
+def write_report(
+    results: list[dict[str, Any]], runs: int, out: Path, notes: list[str] | None = None
+) -> None:
     lines = [
         "# `generator check` on real-shaped trees, against `jekyll build`",
         "",
@@ -231,18 +297,26 @@ def write_report(results: list[dict[str, Any]], runs: int, out: Path,
             return f"{value:.2f} s ({spread(s[key])})" if value is not None else "–"
 
         peak = max(result["peak_kib"]) / 1024 if result["peak_kib"] else 0
-        lines.append(f"| {result['tree']['pages']:,} | {cell('jekyll')} | {cell('clean')} | "
-                     f"{cell('repeated')} | {cell('edited')} | {ratio('clean')} | "
-                     f"{ratio('repeated')} | {ratio('edited')} | {peak:.0f} MiB |")
+        lines.append(
+            f"| {result['tree']['pages']:,} | {cell('jekyll')} | {cell('clean')} | "
+            f"{cell('repeated')} | {cell('edited')} | {ratio('clean')} | "
+            f"{ratio('repeated')} | {ratio('edited')} | {peak:.0f} MiB |"
+        )
     lines += ["", "Trees:", ""]
     for result in results:
         tree = result["tree"]
-        lines.append(f"- {tree['pages']:,} pages, {tree['distinct_partials']:,} partial files; "
-                     f"{result['pages_with_problems']:,} pages with something reported "
-                     f"({result['diagnostics']:,} diagnostics).")
-    lines += ["", "Targets of issue 19 at the largest size (ratios to a clean Jekyll build "
-              "in the same run): clean check at least 5x, repeated check at least 20x, check "
-              "after a partial edit at least 20x, peak memory under 150 MiB.", ""]
+        lines.append(
+            f"- {tree['pages']:,} pages, {tree['distinct_partials']:,} partial files; "
+            f"{result['pages_with_problems']:,} pages with something reported "
+            f"({result['diagnostics']:,} diagnostics)."
+        )
+    lines += [
+        "",
+        "Targets of issue 19 at the largest size (ratios to a clean Jekyll build "
+        "in the same run): clean check at least 5x, repeated check at least 20x, check "
+        "after a partial edit at least 20x, peak memory under 150 MiB.",
+        "",
+    ]
     lines += [f"- {note}" for note in notes or []]
     if not any(r["samples"]["jekyll"] for r in results):
         lines += ["", "Jekyll was not on this machine: no ratios (`make jekyll` installs it)."]
@@ -251,23 +325,32 @@ def write_report(results: list[dict[str, Any]], runs: int, out: Path,
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="1000,10000",
-                        help="approximate page counts, comma-separated (default 1000,10000)")
+    parser.add_argument(
+        "--sizes",
+        default="1000,10000",
+        help="approximate page counts, comma-separated (default 1000,10000)",
+    )
     parser.add_argument("--runs", type=int, default=3, help="runs of each measurement")
     parser.add_argument("--out", type=Path, default=HERE / "REAL-TREES.md")
-    parser.add_argument("--note", action="append", default=[],
-                        help="a line for the report (what the figures mean, what stands in "
-                             "the way); may be repeated")
-    parser.add_argument("--report-only", action="store_true",
-                        help="measure nothing: write the report again from the JSON file")
+    parser.add_argument(
+        "--note",
+        action="append",
+        default=[],
+        help="a line for the report (what the figures mean, what stands in "
+        "the way); may be repeated",
+    )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="measure nothing: write the report again from the JSON file",
+    )
     args = parser.parse_args()
     if not SAMPLE.is_dir():
         sys.stderr.write(f"realshaped: the sample tree is missing: {SAMPLE}\n")
         return 2
     raw = args.out.with_suffix(".json")
     if args.report_only:
-        write_report(json.loads(raw.read_text(encoding="utf-8")), args.runs, args.out,
-                     args.note)
+        write_report(json.loads(raw.read_text(encoding="utf-8")), args.runs, args.out, args.note)
         print(args.out.read_text(encoding="utf-8"))
         return 0
     results = []

@@ -55,18 +55,60 @@ DEFAULT_WORK = HERE / "work"
 DEFAULT_OUT = HERE / "RESULTS.md"
 CACHE_DIR = ".element-docs-cache"
 GROUP = 10  # pages per extra partial: "a partial used by 10 pages"
-CATEGORIES = ("check", "build", "dirty", "floor", "macros", "autonav", "calib", "jekyll",
-              "serve", "profile")
+CATEGORIES = (
+    "check",
+    "build",
+    "dirty",
+    "floor",
+    "macros",
+    "autonav",
+    "calib",
+    "jekyll",
+    "serve",
+    "profile",
+)
 
-HUBS = ["crm", "helpdesk", "finance", "marketing", "ecommerce", "erp", "documents",
-        "messaging", "social", "payments", "general"]
-VENDORS = ["Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Wonka", "Hooli",
-           "Vandelay", "Tyrell", "Cyberdyne", "Soylent", "Gringotts", "Oscorp", "Nakatomi",
-           "Monarch", "Pied Piper", "Aperture", "Black Mesa", "Dunder Mifflin"]
+HUBS = [
+    "crm",
+    "helpdesk",
+    "finance",
+    "marketing",
+    "ecommerce",
+    "erp",
+    "documents",
+    "messaging",
+    "social",
+    "payments",
+    "general",
+]
+VENDORS = [
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Wonka",
+    "Hooli",
+    "Vandelay",
+    "Tyrell",
+    "Cyberdyne",
+    "Soylent",
+    "Gringotts",
+    "Oscorp",
+    "Nakatomi",
+    "Monarch",
+    "Pied Piper",
+    "Aperture",
+    "Black Mesa",
+    "Dunder Mifflin",
+]
 BASIC_TEMPLATES = ["autotask-crm", "autotask-helpdesk", "autotask-finance"]
 OAUTH_TEMPLATE = "infusionsoft-crm"
-SHARED_PARTIALS = {"basic": "Elements/autotask/authenticate.md",
-                   "oauth2": "Elements/infusionsoft/authenticate.md"}
+SHARED_PARTIALS = {
+    "basic": "Elements/autotask/authenticate.md",
+    "oauth2": "Elements/infusionsoft/authenticate.md",
+}
 
 # Reference figures (2 cores, Jekyll-style authenticate pages of ~2.4 KB source / 9 KB HTML,
 # median of 3 whole-process runs), quoted when a peer is not measured in the same run.
@@ -76,12 +118,12 @@ REFERENCE = [
     ("mkdocs 1.6 + mkdocs-macros-plugin, mkdocs theme", {1000: 6.1, 5000: 30.1}),
     ("mkdocs 1.6, pages already expanded, mkdocs theme", {1000: 5.3, 5000: 26.3}),
     ("mkdocs + macros + Material, default full navigation", {1000: 60.0, 5000: 22 * 60.0}),
-    ("Jinja2 + markdown-it-py per page, one process (no theme, no nav)",
-     {1000: 2.5, 5000: 12.1}),
+    ("Jinja2 + markdown-it-py per page, one process (no theme, no nav)", {1000: 2.5, 5000: 12.1}),
 ]
 REFERENCE_MACROS_SERVE_5000 = 33.0
-MERGED_SEPARATOR = (" Merged with the figures of an earlier run that this one did not "
-                    "measure again: ")
+MERGED_SEPARATOR = (
+    " Merged with the figures of an earlier run that this one did not measure again: "
+)
 JEKYLL_REF_5000 = 25.3
 
 # Row labels of the report; tests/test_benchmarks.py looks for them.
@@ -167,20 +209,33 @@ def snapshot(work: Path) -> dict[str, Any]:
     global SNAPSHOT
     folder = work / "snapshot"
     rmtree(folder)
-    shutil.copytree(REPO / "generator", folder / "generator",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(folder)], check=False,
-                   stdout=subprocess.DEVNULL)
+    shutil.copytree(
+        REPO / "generator",
+        folder / "generator",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(folder)],
+        check=False,
+        stdout=subprocess.DEVNULL,
+    )
     SNAPSHOT = folder
     sys.path.insert(0, str(folder))
     info: dict[str, Any] = {"head": None, "dirty": None}
     with contextlib.suppress(subprocess.SubprocessError, OSError):
-        head = subprocess.run(["git", "-C", str(REPO), "log", "-1", "--format=%h %s"],
-                              capture_output=True, text=True, timeout=30)
+        head = subprocess.run(
+            ["git", "-C", str(REPO), "log", "-1", "--format=%h %s"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         info["head"] = head.stdout.strip()[:90] or None
-        status = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--",
-                                 "generator", "mkdocs.yml"],
-                                capture_output=True, text=True, timeout=30)
+        status = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--", "generator", "mkdocs.yml"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         info["dirty"] = [line[3:] for line in status.stdout.splitlines()]
     return info
 
@@ -242,15 +297,17 @@ def run_measured(cmd: list[str], cwd: Path, log_path: Path, timeout: float) -> S
     return run_measured_env(cmd, cwd, log_path, timeout, {})
 
 
-def run_measured_env(cmd: list[str], cwd: Path, log_path: Path, timeout: float,
-                     extra_env: dict[str, str]) -> Sample:
+def run_measured_env(
+    cmd: list[str], cwd: Path, log_path: Path, timeout: float, extra_env: dict[str, str]
+) -> Sample:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as out:
         start = time.perf_counter()
         env = base_env(extra_env.get("PYTHONPATH"))
         env.update({k: v for k, v in extra_env.items() if k != "PYTHONPATH"})
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
         timer = threading.Timer(timeout, proc.kill)
         timer.start()
         try:
@@ -273,10 +330,19 @@ def tail(path: Path, lines: int = 8) -> str:
 # --- synthetic projects -----------------------------------------------------------------------
 
 
-HUB_TITLES = {"crm": "CRM", "helpdesk": "Help Desk", "finance": "Finance",
-              "marketing": "Marketing", "ecommerce": "E-commerce", "erp": "ERP",
-              "documents": "Documents", "messaging": "Messaging", "social": "Social",
-              "payments": "Payments", "general": "General"}
+HUB_TITLES = {
+    "crm": "CRM",
+    "helpdesk": "Help Desk",
+    "finance": "Finance",
+    "marketing": "Marketing",
+    "ecommerce": "E-commerce",
+    "erp": "ERP",
+    "documents": "Documents",
+    "messaging": "Messaging",
+    "social": "Social",
+    "payments": "Payments",
+    "general": "General",
+}
 
 
 def hub_title(hub: str) -> str:
@@ -323,11 +389,19 @@ def page_specs(n: int) -> list[PageSpec]:
         hub = HUBS[(i * 7 + group) % len(HUBS)]
         heading = f"{vendor} {number} {hub_title(hub)}"
         template = OAUTH_TEMPLATE if auth == "oauth2" else BASIC_TEMPLATES[i % 3]
-        specs.append(PageSpec(
-            index=i, slug=f"{slugify(vendor)}-{number}-{hub}", heading=heading,
-            key=f"{re.sub('[^a-z0-9]', '', vendor.lower())}{number}{hub}",
-            element_id=10_000 + i, hub=hub, auth=auth, template=template,
-            partial=f"Elements/bench/g{group:04d}/authenticate.md"))
+        specs.append(
+            PageSpec(
+                index=i,
+                slug=f"{slugify(vendor)}-{number}-{hub}",
+                heading=heading,
+                key=f"{re.sub('[^a-z0-9]', '', vendor.lower())}{number}{hub}",
+                element_id=10_000 + i,
+                hub=hub,
+                auth=auth,
+                template=template,
+                partial=f"Elements/bench/g{group:04d}/authenticate.md",
+            )
+        )
     return specs
 
 
@@ -339,7 +413,7 @@ def make_page(template: str, spec: PageSpec) -> str:
     match = _FM_RE.match(template)
     if not match:
         raise ValueError("template page has no front matter")
-    front, body = match.group(1), template[match.end():]
+    front, body = match.group(1), template[match.end() :]
     old_id = re.search(r"^elementId:\s*(\d+)", front, re.M)
     old_key = re.search(r"^elementKey:\s*(\S+)", front, re.M)
     old_hub = re.search(r"^(?:hdOrcrm|hub):\s*(\w+)", front, re.M)
@@ -354,8 +428,11 @@ def make_page(template: str, spec: PageSpec) -> str:
     ]
     for pattern, value in replacements:
         front = re.sub(pattern, lambda _m, v=value: v, front, flags=re.M)
-    body = re.sub(r"\{%-?\s*include\s+Elements/[^\s%]+\s*-?%\}",
-                  lambda _m: "{% include " + spec.partial + "%}", body)
+    body = re.sub(
+        r"\{%-?\s*include\s+Elements/[^\s%]+\s*-?%\}",
+        lambda _m: "{% include " + spec.partial + "%}",
+        body,
+    )
     body = re.sub(rf'"id": {old_id.group(1)}\b', f'"id": {spec.element_id}', body)
     body = re.sub(rf'"elementId": {old_id.group(1)}\b', f'"elementId": {spec.element_id}', body)
     body = body.replace(f'"key": "{old_key.group(1)}"', f'"key": "{spec.key}"')
@@ -366,8 +443,10 @@ def make_page(template: str, spec: PageSpec) -> str:
 def make_partial(source: str, group: int, members: int) -> str:
     """A shared partial made this group's own: a distinct line under its heading."""
     first, _, rest = source.partition("\n")
-    note = (f"\n_This guide is shared by the {members} elements of group {group}; "
-            f"an edit here re-renders exactly those pages._\n")
+    note = (
+        f"\n_This guide is shared by the {members} elements of group {group}; "
+        f"an edit here re-renders exactly those pages._\n"
+    )
     return f"{first}\n{note}{rest}"
 
 
@@ -398,8 +477,9 @@ LIQUID_WORKFLOW = (
     '<div class="workflow">{% assign names = include.displayNames | split: "," %}'
     '{% assign links = include.links | split: "," %}{% for name in names %}'
     '{% unless forloop.first %} &rarr; {% endunless %}<a href="{{ links[forloop.index0] }}">'
-    '{% if name == include.active %}<strong>{{ forloop.index }}. {{ name }}</strong>'
-    '{% else %}{{ forloop.index }}. {{ name }}{% endif %}</a>{% endfor %}</div>\n')
+    "{% if name == include.active %}<strong>{{ forloop.index }}. {{ name }}</strong>"
+    "{% else %}{{ forloop.index }}. {{ name }}{% endif %}</a>{% endfor %}</div>\n"
+)
 
 
 # A plain page layout for Jekyll (the seed pages ask for `sidebarelementdoc`): head, title,
@@ -422,8 +502,9 @@ def load_yaml(path: Path) -> Any:
 def dump_yaml(data: Any, path: Path) -> None:
     import yaml
 
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=1000),
-                    encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=1000), encoding="utf-8"
+    )
 
 
 _BASE_CONFIG: dict[str, Any] = {}
@@ -497,8 +578,15 @@ def plugin_nav(python: str, ours: Path, specs: list[PageSpec]) -> tuple[list[Any
     generator itself so the floor and the peers get exactly the same ``nav:``; a mirror of
     it when that fails (second value False)."""
     try:
-        done = subprocess.run([python, "-c", NAV_PROBE], cwd=ours, capture_output=True,
-                              text=True, timeout=600, env=base_env(), check=True)
+        done = subprocess.run(
+            [python, "-c", NAV_PROBE],
+            cwd=ours,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env=base_env(),
+            check=True,
+        )
         nav = json.loads(done.stdout)
         if isinstance(nav, list):
             return nav, True
@@ -532,12 +620,18 @@ def static_catalog(specs: list[PageSpec]) -> str:
     for spec in specs:
         groups.setdefault(hub_title(spec.hub), []).append(spec)
     for title in sorted(groups):
-        lines += [f"## {title}", "", "| Element | Key | Id | Hub | Authentication |",
-                  "| :--- | :--- | ---: | :--- | :--- |"]
+        lines += [
+            f"## {title}",
+            "",
+            "| Element | Key | Id | Hub | Authentication |",
+            "| :--- | :--- | ---: | :--- | :--- |",
+        ]
         for spec in sorted(groups[title], key=lambda s: s.heading.lower()):
             auth = "OAuth 2" if spec.auth == "oauth2" else "Basic"
-            lines.append(f"| [{spec.heading}]({spec.rel}) | `{spec.key}` | {spec.element_id} "
-                         f"| {spec.hub} | {auth} |")
+            lines.append(
+                f"| [{spec.heading}]({spec.rel}) | `{spec.key}` | {spec.element_id} "
+                f"| {spec.hub} | {auth} |"
+            )
         lines.append("")
     return "\n".join(lines) + "\n"
 
@@ -574,24 +668,35 @@ class Project:
     def edit_targets(self) -> tuple[PageSpec, str, list[PageSpec]]:
         """A page in the middle, and a basic-auth partial used by ten pages."""
         groups = max(1, (self.n + GROUP - 1) // GROUP)
-        candidates = [g for g in range(groups) if len(self.group_members(g)) == GROUP
-                      and group_auth(g) == "basic"] or list(range(groups))
+        candidates = [
+            g
+            for g in range(groups)
+            if len(self.group_members(g)) == GROUP and group_auth(g) == "basic"
+        ] or list(range(groups))
         group = candidates[len(candidates) // 2]
         members = self.group_members(group)
         page = self.specs[self.n // 2]
         return page, members[0].partial, members
 
 
-def generate(n: int, work: Path, floor: bool, macros: bool, python: str = sys.executable,
-             notes: list[str] | None = None) -> Project:
+def generate(
+    n: int,
+    work: Path,
+    floor: bool,
+    macros: bool,
+    python: str = sys.executable,
+    notes: list[str] | None = None,
+) -> Project:
     """Write the project of N pages for us (and, when asked, the floor's configuration and
     the macros equivalents)."""
     root = work / f"n{n}"
     rmtree(root)
     specs = page_specs(n)
     project = Project(n, root, specs)
-    templates = {p.parent.name: p.read_text(encoding="utf-8")
-                 for p in (REPO / "content" / "elements").glob("*/authenticate.md")}
+    templates = {
+        p.parent.name: p.read_text(encoding="utf-8")
+        for p in (REPO / "content" / "elements").glob("*/authenticate.md")
+    }
     missing = [t for t in [*BASIC_TEMPLATES, OAUTH_TEMPLATE] if t not in templates]
     if missing:
         raise SystemExit(f"benchmarks: template pages missing from content/elements: {missing}")
@@ -605,14 +710,17 @@ def generate(n: int, work: Path, floor: bool, macros: bool, python: str = sys.ex
     schemas = REPO / "schemas"
     if schemas.is_dir():
         shutil.copytree(schemas, ours / "schemas")
-    shared = {auth: (REPO / "includes" / rel).read_text(encoding="utf-8")
-              for auth, rel in SHARED_PARTIALS.items()}
+    shared = {
+        auth: (REPO / "includes" / rel).read_text(encoding="utf-8")
+        for auth, rel in SHARED_PARTIALS.items()
+    }
     for group in range((n + GROUP - 1) // GROUP):
         members = project.group_members(group)
         target = ours / "includes" / members[0].partial
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(make_partial(shared[group_auth(group)], group, len(members)),
-                          encoding="utf-8")
+        target.write_text(
+            make_partial(shared[group_auth(group)], group, len(members)), encoding="utf-8"
+        )
     for spec in specs:
         target = ours / "content" / spec.rel
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -624,8 +732,10 @@ def generate(n: int, work: Path, floor: bool, macros: bool, python: str = sys.ex
         return project
     nav, exact = plugin_nav(python, ours, specs)
     if not exact and notes is not None:
-        notes.append(f"n={n}: the generator's build_nav could not be called; the floor and "
-                     "macros used a mirror of the plugin's navigation.")
+        notes.append(
+            f"n={n}: the generator's build_nav could not be called; the floor and "
+            "macros used a mirror of the plugin's navigation."
+        )
     glossary = load_yaml(REPO / "includes" / "_data" / "glossary.yml")
     plugins = without_plugin(config.get("plugins", []), "element-docs")
 
@@ -635,21 +745,31 @@ def generate(n: int, work: Path, floor: bool, macros: bool, python: str = sys.ex
             if source.is_file() and "_data" not in source.parts:
                 target = folder / "includes" / source.relative_to(ours / "includes")
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(to_macros(source.read_text(encoding="utf-8")),
-                                  encoding="utf-8")
+                target.write_text(to_macros(source.read_text(encoding="utf-8")), encoding="utf-8")
         for spec in specs:
             target = folder / "content" / spec.rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(to_macros((ours / "content" / spec.rel).read_text(
-                encoding="utf-8")), encoding="utf-8")
+            target.write_text(
+                to_macros((ours / "content" / spec.rel).read_text(encoding="utf-8")),
+                encoding="utf-8",
+            )
         (folder / "content" / "index.md").write_text(static_catalog(specs), encoding="utf-8")
         shutil.copy2(REPO / "content" / "events.md", folder / "content" / "events.md")
         (folder / "content" / "reference").mkdir(parents=True, exist_ok=True)
         (folder / "content" / "reference" / "diagnostic-codes.md").write_text(
-            "---\nrender_macros: false\n---\n" + codes_page(), encoding="utf-8")
+            "---\nrender_macros: false\n---\n" + codes_page(), encoding="utf-8"
+        )
         macros_config = dict(config)
-        macros_config["plugins"] = [*plugins, {"macros": {
-            "include_dir": "includes", "on_undefined": "strict", "on_error_fail": True}}]
+        macros_config["plugins"] = [
+            *plugins,
+            {
+                "macros": {
+                    "include_dir": "includes",
+                    "on_undefined": "strict",
+                    "on_error_fail": True,
+                }
+            },
+        ]
         macros_config["extra"] = {**(config.get("extra") or {}), "glossary": glossary}
         if use_nav:
             macros_config["nav"] = nav
@@ -679,14 +799,20 @@ def generate_jekyll(project: Project) -> None:
         target = site / spec.rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ours / "content" / spec.rel, target)
-    (site / "index.md").write_text("---\ntitle: Element Docs\nlayout: default\n---\n"
-                                   + static_catalog(project.specs), encoding="utf-8")
+    (site / "index.md").write_text(
+        "---\ntitle: Element Docs\nlayout: default\n---\n" + static_catalog(project.specs),
+        encoding="utf-8",
+    )
     layouts = site / "_layouts"
     layouts.mkdir()
     (layouts / "default.html").write_text(JEKYLL_LAYOUT, encoding="utf-8")
     (layouts / "sidebarelementdoc.html").write_text(JEKYLL_LAYOUT, encoding="utf-8")
-    config = {"title": "Element Docs", **(base_config().get("extra") or {}),
-              "markdown": "kramdown", "exclude": ["vendor", "Gemfile", "Gemfile.lock"]}
+    config = {
+        "title": "Element Docs",
+        **(base_config().get("extra") or {}),
+        "markdown": "kramdown",
+        "exclude": ["vendor", "Gemfile", "Gemfile.lock"],
+    }
     dump_yaml(config, site / "_config.yml")
 
 
@@ -728,12 +854,17 @@ class Context:
         return found
 
     def measured(self, name: str) -> bool:
-        return any(series.ok for series in self.results.get("series", {}).get(name, {})
-                   .values())
+        return any(series.ok for series in self.results.get("series", {}).get(name, {}).values())
 
 
-def measure(ctx: Context, name: str, n: int, cmd: list[str], cwd: Path,
-            before: Callable[[], None] | None = None) -> Sample | None:
+def measure(
+    ctx: Context,
+    name: str,
+    n: int,
+    cmd: list[str],
+    cwd: Path,
+    before: Callable[[], None] | None = None,
+) -> Sample | None:
     series = ctx.series(name, n)
     if before:
         before()
@@ -757,6 +888,7 @@ def clean(*paths: Path) -> Callable[[], None]:
     def run() -> None:
         for path in paths:
             rmtree(path)
+
     return run
 
 
@@ -764,8 +896,9 @@ def prepare_floor(ctx: Context, project: Project) -> bool:
     """`generator build` expands the pages; they become the floor's docs_dir."""
     out = project.floor / "content"
     cmd = [ctx.python, "-m", "generator", "build", "--out", str(out)]
-    sample = measure(ctx, "gen-build", project.n, cmd, project.ours,
-                     before=clean(project.ours / CACHE_DIR, out))
+    sample = measure(
+        ctx, "gen-build", project.n, cmd, project.ours, before=clean(project.ours / CACHE_DIR, out)
+    )
     if sample is None:
         return False
     (out / "reference").mkdir(parents=True, exist_ok=True)
@@ -792,8 +925,14 @@ def bench_jekyll(ctx: Context, project: Project) -> None:
     assert ctx.jekyll
     site = project.jekyll
     for _ in range(ctx.runs(project.n)):
-        measure(ctx, "jekyll-clean", project.n, [ctx.jekyll, "build", "--quiet"], site,
-                clean(site / "_site", site / ".jekyll-cache"))
+        measure(
+            ctx,
+            "jekyll-clean",
+            project.n,
+            [ctx.jekyll, "build", "--quiet"],
+            site,
+            clean(site / "_site", site / ".jekyll-cache"),
+        )
         measure(ctx, "jekyll-repeat", project.n, [ctx.jekyll, "build", "--quiet"], site)
 
 
@@ -803,23 +942,48 @@ def bench_builds(ctx: Context, project: Project, floor_ready: bool) -> None:
     ours = project.ours
     for _ in range(ctx.runs(n)):
         if ctx.wants("build"):
-            measure(ctx, "ours-clean", n, mkdocs(ctx.python), ours,
-                    clean(ours / CACHE_DIR, ours / "site"))
+            measure(
+                ctx,
+                "ours-clean",
+                n,
+                mkdocs(ctx.python),
+                ours,
+                clean(ours / CACHE_DIR, ours / "site"),
+            )
             measure(ctx, "ours-repeat", n, mkdocs(ctx.python), ours)
         if ctx.wants("floor") and floor_ready:
-            measure(ctx, "floor", n, mkdocs(ctx.python), project.floor,
-                    clean(project.floor / "site"))
+            measure(
+                ctx, "floor", n, mkdocs(ctx.python), project.floor, clean(project.floor / "site")
+            )
         if ctx.wants("macros") and ctx.peers_python:
-            measure(ctx, "macros", n, mkdocs(ctx.peers_python), project.macros,
-                    clean(project.macros / "site"))
+            measure(
+                ctx,
+                "macros",
+                n,
+                mkdocs(ctx.peers_python),
+                project.macros,
+                clean(project.macros / "site"),
+            )
     if ctx.wants("calib"):
         for _ in range(ctx.runs(n)):
             if floor_ready:
-                measure(ctx, "floor-mkdocs", n, [*mkdocs(ctx.python), "-f", CALIB_CONFIG],
-                        project.floor, clean(project.floor / "site-mkdocs-theme"))
+                measure(
+                    ctx,
+                    "floor-mkdocs",
+                    n,
+                    [*mkdocs(ctx.python), "-f", CALIB_CONFIG],
+                    project.floor,
+                    clean(project.floor / "site-mkdocs-theme"),
+                )
             if ctx.peers_python:
-                measure(ctx, "macros-mkdocs", n, [*mkdocs(ctx.peers_python), "-f", CALIB_CONFIG],
-                        project.macros, clean(project.macros / "site-mkdocs-theme"))
+                measure(
+                    ctx,
+                    "macros-mkdocs",
+                    n,
+                    [*mkdocs(ctx.peers_python), "-f", CALIB_CONFIG],
+                    project.macros,
+                    clean(project.macros / "site-mkdocs-theme"),
+                )
     if ctx.wants("dirty"):
         # the first --dirty build after a plain one rebuilds everything (the plugin knows
         # nothing of the existing site yet); the ones after it are the repeat builds
@@ -829,8 +993,14 @@ def bench_builds(ctx: Context, project: Project, floor_ready: bool) -> None:
         for _ in range(ctx.runs(n)):
             measure(ctx, "ours-dirty", n, [*mkdocs(ctx.python), "--dirty"], ours)
     if ctx.wants("autonav") and ctx.peers_python and n <= ctx.args.autonav_max:
-        measure(ctx, "autonav", n, mkdocs(ctx.peers_python), project.autonav,
-                clean(project.autonav / "site"))
+        measure(
+            ctx,
+            "autonav",
+            n,
+            mkdocs(ctx.peers_python),
+            project.autonav,
+            clean(project.autonav / "site"),
+        )
 
 
 # --- mkdocs serve: edit to served page ----------------------------------------------------
@@ -848,20 +1018,37 @@ class Server:
         logfile.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(logfile, "wb")  # noqa: SIM115 - closed in stop()
         self.logfile = logfile
-        self.process = subprocess.Popen(cmd, cwd=root, env=base_env(), stdout=self._log,
-                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            cmd,
+            cwd=root,
+            env=base_env(),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
 
     def get(self, path: str, timeout: float) -> str | None:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/{path}",
-                                        timeout=timeout) as response:
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{self.port}/{path}", timeout=timeout
+            ) as response:
                 return str(response.read().decode("utf-8", "replace"))
-        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError,
-                http.client.HTTPException):  # e.g. a page cut short as the server stops
+        except (
+            urllib.error.URLError,
+            ConnectionError,
+            TimeoutError,
+            OSError,
+            http.client.HTTPException,
+        ):  # e.g. a page cut short as the server stops
             return None
 
-    def wait(self, paths: list[str], predicate: Callable[[str], bool], limit: float,
-             interval: float = 0.05) -> float | None:
+    def wait(
+        self,
+        paths: list[str],
+        predicate: Callable[[str], bool],
+        limit: float,
+        interval: float = 0.05,
+    ) -> float | None:
         """Seconds until every path's HTML satisfies the predicate, polling (bounded in count
         and total time); None when the limit passed first or the server died."""
         start = time.perf_counter()
@@ -892,8 +1079,9 @@ class Server:
         self._log.close()
 
 
-def timed_edit(server: Server, file: Path, urls: list[str], limit: float,
-               settle: bool = True) -> tuple[float | None, bytes]:
+def timed_edit(
+    server: Server, file: Path, urls: list[str], limit: float, settle: bool = True
+) -> tuple[float | None, bytes]:
     """Append a unique marker line to ``file``; seconds until every URL serves it.
 
     With ``settle`` the file is restored at once and the server allowed to rebuild before
@@ -922,8 +1110,7 @@ def bench_serve(ctx: Context, project: Project) -> None:
     page, partial, members = project.edit_targets()
     limit = ctx.args.serve_limit
     startup_limit = max(120.0, ctx.args.timeout)
-    systems: list[tuple[str, str, Path, bool]] = [("ours --dirty", ctx.python, project.ours,
-                                                   True)]
+    systems: list[tuple[str, str, Path, bool]] = [("ours --dirty", ctx.python, project.ours, True)]
     if n <= ctx.args.plain_serve_max:
         systems.append(("ours", ctx.python, project.ours, False))
     if ctx.peers_python and ctx.wants("macros") and n <= ctx.args.macros_serve_max:
@@ -933,8 +1120,7 @@ def bench_serve(ctx: Context, project: Project) -> None:
         # macros answers every edit with a whole build; ours (quick rebuilds) does not
         whole = label == "macros" and n > ctx.args.full_serve_max
         edits = 1 if whole else serve_runs
-        record: dict[str, Any] = {"startup": None, "page": [], "partial": [],
-                                  "failures": []}
+        record: dict[str, Any] = {"startup": None, "page": [], "partial": [], "failures": []}
         ctx.results.setdefault("serve", {}).setdefault(label, {})[str(n)] = record
         rmtree(root / CACHE_DIR)
         logfile = ctx.work / "logs" / f"serve-{slugify(label)}-n{n}.log"
@@ -952,14 +1138,18 @@ def bench_serve(ctx: Context, project: Project) -> None:
                 continue
             time.sleep(1.0)
             for _ in range(edits):
-                for kind, file, urls in (("page", page_file, [page.url]),
-                                         ("partial", partial_file, [m.url for m in members])):
+                for kind, file, urls in (
+                    ("page", page_file, [page.url]),
+                    ("partial", partial_file, [m.url for m in members]),
+                ):
                     latency, original = timed_edit(server, file, urls, limit, settle=not whole)
                     if whole:
                         restore.setdefault(file, original)
                     record[kind].append(latency)
-                    log(f"  serve {label:<13} n={n:<6} {kind} edit "
-                        f"{'timeout' if latency is None else f'{latency:.2f} s'}")
+                    log(
+                        f"  serve {label:<13} n={n:<6} {kind} edit "
+                        f"{'timeout' if latency is None else f'{latency:.2f} s'}"
+                    )
         finally:
             server.stop()
             for file, original in restore.items():
@@ -970,60 +1160,107 @@ def bench_serve(ctx: Context, project: Project) -> None:
 
 
 CHECK_STAGES = [
-    ("load front matter (documents.document_from_bytes)", "generator/load/documents.py",
-     "document_from_bytes"),
-    ("front-matter schema (validation.check_front_matter)", "generator/validate/examples.py",
-     "check_front_matter"),
-    ("render partials (renderer.Renderer.render)", "generator/render/renderer.py",
-     "render"),
+    (
+        "load front matter (documents.document_from_bytes)",
+        "generator/load/documents.py",
+        "document_from_bytes",
+    ),
+    (
+        "front-matter schema (validation.check_front_matter)",
+        "generator/validate/examples.py",
+        "check_front_matter",
+    ),
+    ("render partials (renderer.Renderer.render)", "generator/render/renderer.py", "render"),
     ("extract examples (examples.extract)", "generator/extract/blocks.py", "extract"),
-    ("  of which markdown-it, for pages the scanner leaves to it", "generator/extract/blocks.py",
-     "extract_with_markdown_it"),
-    ("check examples (validation.check_examples)", "generator/validate/examples.py",
-     "check_examples"),
+    (
+        "  of which markdown-it, for pages the scanner leaves to it",
+        "generator/extract/blocks.py",
+        "extract_with_markdown_it",
+    ),
+    (
+        "check examples (validation.check_examples)",
+        "generator/validate/examples.py",
+        "check_examples",
+    ),
     ("cache lookups (cache.PageCache.get)", "generator/pipeline/cache.py", "get"),
     ("cache writes (cache.PageCache.put)", "generator/pipeline/cache.py", "put"),
-    ("schemas + data (schemas.load_schemas, load_data_files)", "generator/validate/schemas.py",
-     "load_schemas"),
+    (
+        "schemas + data (schemas.load_schemas, load_data_files)",
+        "generator/validate/schemas.py",
+        "load_schemas",
+    ),
     ("report (cli.print_report)", "generator/cli/main.py", "print_report"),
     ("imports (importlib _find_and_load)", "<frozen importlib._bootstrap>", "_find_and_load"),
 ]
 BUILD_STAGES = [
     ("config + plugin set-up (mkdocs load_config)", "mkdocs/config/base.py", "load_config"),
     ("element-docs on_config", "generator/plugin/events.py", "on_config"),
-    ("element-docs on_files (front matter, catalog, nav)", "generator/plugin/events.py",
-     "on_files"),
-    ("element-docs on_page_markdown (render + check)", "generator/plugin/events.py",
-     "on_page_markdown"),
-    ("  of which waiting for the forked child (ahead.CheckAhead.take)",
-     "generator/pipeline/ahead.py",
-     "take"),
+    (
+        "element-docs on_files (front matter, catalog, nav)",
+        "generator/plugin/events.py",
+        "on_files",
+    ),
+    (
+        "element-docs on_page_markdown (render + check)",
+        "generator/plugin/events.py",
+        "on_page_markdown",
+    ),
+    (
+        "  of which waiting for the forked child (ahead.CheckAhead.take)",
+        "generator/pipeline/ahead.py",
+        "take",
+    ),
     ("  of which cache writes (PageCache.put)", "generator/pipeline/cache.py", "put"),
-    ("Markdown to HTML, or its kept copy (sitecache SiteCache._render)",
-     "generator/plugin/sitecache.py", "_render"),
+    (
+        "Markdown to HTML, or its kept copy (sitecache SiteCache._render)",
+        "generator/plugin/sitecache.py",
+        "_render",
+    ),
     ("Markdown to HTML (mkdocs Page.render)", "mkdocs/structure/pages.py", "render"),
-    ("read page sources (mkdocs Page.read_source)", "mkdocs/structure/pages.py",
-     "read_source"),
+    ("read page sources (mkdocs Page.read_source)", "mkdocs/structure/pages.py", "read_source"),
     ("navigation (mkdocs get_navigation)", "mkdocs/structure/nav.py", "get_navigation"),
-    ("theme templates + search + write (mkdocs _build_page)", "mkdocs/commands/build.py",
-     "_build_page"),
-    ("  of which search indexing per page (Material search on_page_context)",
-     "material/plugins/search/plugin.py", "on_page_context"),
-    ("  of which search indexing per page (MkDocs search on_page_context)",
-     "mkdocs/contrib/search/__init__.py", "on_page_context"),
-    ("  of which theme templates (jinja2 Template.render)", "jinja2/environment.py",
-     "render"),
-    ("search index write (Material search on_post_build)",
-     "material/plugins/search/plugin.py", "on_post_build"),
-    ("search index write (MkDocs search on_post_build)", "mkdocs/contrib/search/__init__.py",
-     "on_post_build"),
+    (
+        "theme templates + search + write (mkdocs _build_page)",
+        "mkdocs/commands/build.py",
+        "_build_page",
+    ),
+    (
+        "  of which search indexing per page (Material search on_page_context)",
+        "material/plugins/search/plugin.py",
+        "on_page_context",
+    ),
+    (
+        "  of which search indexing per page (MkDocs search on_page_context)",
+        "mkdocs/contrib/search/__init__.py",
+        "on_page_context",
+    ),
+    ("  of which theme templates (jinja2 Template.render)", "jinja2/environment.py", "render"),
+    (
+        "search index write (Material search on_post_build)",
+        "material/plugins/search/plugin.py",
+        "on_post_build",
+    ),
+    (
+        "search index write (MkDocs search on_post_build)",
+        "mkdocs/contrib/search/__init__.py",
+        "on_post_build",
+    ),
     ("element-docs on_post_build", "generator/plugin/events.py", "on_post_build"),
-    ("  of which site cache writes (sitecache _Store.flush)", "generator/plugin/sitecache.py",
-     "flush"),
-    ("theme output kept for the next build (sitecache SiteCache.on_post_page)",
-     "generator/plugin/sitecache.py", "on_post_page"),
-    ("sitemap and 404 page (mkdocs _build_theme_template)", "mkdocs/commands/build.py",
-     "_build_theme_template"),
+    (
+        "  of which site cache writes (sitecache _Store.flush)",
+        "generator/plugin/sitecache.py",
+        "flush",
+    ),
+    (
+        "theme output kept for the next build (sitecache SiteCache.on_post_page)",
+        "generator/plugin/sitecache.py",
+        "on_post_page",
+    ),
+    (
+        "sitemap and 404 page (mkdocs _build_theme_template)",
+        "mkdocs/commands/build.py",
+        "_build_theme_template",
+    ),
     ("imports (importlib _find_and_load)", "<frozen importlib._bootstrap>", "_find_and_load"),
 ]
 
@@ -1043,8 +1280,13 @@ def resummarise_profiles(ctx: Context) -> None:
             prof["stages"] = summarise_profile(cprofile, stages)["stages"]
         sampled = ctx.work / "profiles" / f"{name}-n{n}.pyinstrument.json"
         if sampled.is_file() and "sampled" in prof:
-            prof["sampled"].update({key: value for key, value in summarise_pyinstrument(
-                sampled, stages).items() if key != "wall"})
+            prof["sampled"].update(
+                {
+                    key: value
+                    for key, value in summarise_pyinstrument(sampled, stages).items()
+                    if key != "wall"
+                }
+            )
 
 
 def short_path(filename: str) -> str:
@@ -1057,41 +1299,74 @@ def short_path(filename: str) -> str:
     return filename
 
 
-def summarise_profile(path: Path, stages: list[tuple[str, str, str]], top: int = 15,
-                      ) -> dict[str, Any]:
+def summarise_profile(
+    path: Path,
+    stages: list[tuple[str, str, str]],
+    top: int = 15,
+) -> dict[str, Any]:
     stats = pstats.Stats(str(path))
     raw: dict[tuple[str, int, str], tuple[Any, ...]] = stats.stats  # type: ignore[attr-defined]
     total = max((entry[3] for entry in raw.values()), default=0.0)  # the outermost call
     total_own = sum(entry[2] for entry in raw.values())
     stage_rows = []
     for label, file_suffix, name in stages:
-        cumulative = sum(entry[3] for (fn, _line, func), entry in raw.items()
-                         if fn.replace("\\", "/").endswith(file_suffix) and func == name)
-        calls = sum(entry[1] for (fn, _line, func), entry in raw.items()
-                    if fn.replace("\\", "/").endswith(file_suffix) and func == name)
-        stage_rows.append({"stage": label, "seconds": cumulative, "calls": calls,
-                           "share": cumulative / total if total else 0.0})
+        cumulative = sum(
+            entry[3]
+            for (fn, _line, func), entry in raw.items()
+            if fn.replace("\\", "/").endswith(file_suffix) and func == name
+        )
+        calls = sum(
+            entry[1]
+            for (fn, _line, func), entry in raw.items()
+            if fn.replace("\\", "/").endswith(file_suffix) and func == name
+        )
+        stage_rows.append(
+            {
+                "stage": label,
+                "seconds": cumulative,
+                "calls": calls,
+                "share": cumulative / total if total else 0.0,
+            }
+        )
     functions = sorted(raw.items(), key=lambda item: item[1][2], reverse=True)[:top]
-    top_rows = [{"function": f"{short_path(fn)}:{line}({func})", "own": entry[2],
-                 "cumulative": entry[3], "calls": entry[1],
-                 "share": entry[2] / total_own if total_own else 0.0}
-                for (fn, line, func), entry in functions]
+    top_rows = [
+        {
+            "function": f"{short_path(fn)}:{line}({func})",
+            "own": entry[2],
+            "cumulative": entry[3],
+            "calls": entry[1],
+            "share": entry[2] / total_own if total_own else 0.0,
+        }
+        for (fn, line, func), entry in functions
+    ]
     cumulative_top = sorted(
         ((k, v) for k, v in raw.items() if "generator/" in k[0].replace("\\", "/")),
-        key=lambda item: item[1][3], reverse=True)[:top]
-    ours_rows = [{"function": f"{short_path(fn)}:{line}({func})", "cumulative": entry[3],
-                  "calls": entry[1], "share": entry[3] / total if total else 0.0}
-                 for (fn, line, func), entry in cumulative_top]
+        key=lambda item: item[1][3],
+        reverse=True,
+    )[:top]
+    ours_rows = [
+        {
+            "function": f"{short_path(fn)}:{line}({func})",
+            "cumulative": entry[3],
+            "calls": entry[1],
+            "share": entry[3] / total if total else 0.0,
+        }
+        for (fn, line, func), entry in cumulative_top
+    ]
     return {"total": total, "stages": stage_rows, "top_own": top_rows, "top_ours": ours_rows}
 
 
 def _matches(file_path: str, function: str, file_suffix: str, name: str) -> bool:
     return file_path.replace("\\", "/").endswith(file_suffix) and (
-        function == name or function.endswith("." + name))
+        function == name or function.endswith("." + name)
+    )
 
 
-def summarise_pyinstrument(path: Path, stages: list[tuple[str, str, str]], top: int = 15,
-                           ) -> dict[str, Any]:
+def summarise_pyinstrument(
+    path: Path,
+    stages: list[tuple[str, str, str]],
+    top: int = 15,
+) -> dict[str, Any]:
     """Stage times from a pyinstrument JSON tree (outermost matching frames only) and the
     functions with the most self time (sampled wall clock, so shares are true shares)."""
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -1116,13 +1391,14 @@ def summarise_pyinstrument(path: Path, stages: list[tuple[str, str, str]], top: 
         stack.extend((child, frozen) for child in children)
     return {
         "total": total,
-        "stages": [{"stage": label, "seconds": seconds,
-                    "share": seconds / total if total else 0.0}
-                   for (label, _s, _n), seconds in zip(stages, stage_seconds, strict=True)],
-        "top_self": [{"function": name, "own": seconds,
-                      "share": seconds / total if total else 0.0}
-                     for name, seconds in sorted(own.items(), key=lambda kv: kv[1],
-                                                 reverse=True)[:top]],
+        "stages": [
+            {"stage": label, "seconds": seconds, "share": seconds / total if total else 0.0}
+            for (label, _s, _n), seconds in zip(stages, stage_seconds, strict=True)
+        ],
+        "top_self": [
+            {"function": name, "own": seconds, "share": seconds / total if total else 0.0}
+            for name, seconds in sorted(own.items(), key=lambda kv: kv[1], reverse=True)[:top]
+        ],
     }
 
 
@@ -1131,9 +1407,16 @@ def profiler_path(ctx: Context) -> Path | None:
     process keeps the repository's own packages, and .venv gets nothing installed."""
     if not ctx.peers_python:
         return None
-    found = subprocess.run([ctx.peers_python, "-c", "import pyinstrument, os; "
-                            "print(os.path.dirname(pyinstrument.__file__))"],
-                           capture_output=True, text=True, timeout=60)
+    found = subprocess.run(
+        [
+            ctx.peers_python,
+            "-c",
+            "import pyinstrument, os; print(os.path.dirname(pyinstrument.__file__))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     if found.returncode != 0 or not found.stdout.strip():
         return None
     folder = ctx.work / "profiler-path"
@@ -1163,8 +1446,12 @@ def bench_profile(ctx: Context, project: Project) -> None:
             clean(ours / CACHE_DIR, ours / "site")()
         logfile = ctx.work / "logs" / f"profile-{name}-n{project.n}.log"
         target = out / f"{name}-n{project.n}.prof"
-        sample = run_measured([ctx.python, "-m", "cProfile", "-o", str(target), *command],
-                              ours, logfile, ctx.args.timeout)
+        sample = run_measured(
+            [ctx.python, "-m", "cProfile", "-o", str(target), *command],
+            ours,
+            logfile,
+            ctx.args.timeout,
+        )
         if sample.rc != 0:
             ctx.notes.append(f"cProfile of {name} failed (exit {sample.rc}): {tail(logfile)}")
         else:
@@ -1175,15 +1462,29 @@ def bench_profile(ctx: Context, project: Project) -> None:
             if fresh:
                 clean(ours / CACHE_DIR, ours / "site")()
             target = out / f"{name}-n{project.n}.pyinstrument.json"
-            cmd = [ctx.python, "-m", "pyinstrument", "-r", "json", "-o", str(target),
-                   "-i", "0.001", *command]
-            sample = run_measured_env(cmd, ours, logfile.with_suffix(".pyinstrument.log"),
-                                      ctx.args.timeout, {"PYTHONPATH": str(sampler)})
+            cmd = [
+                ctx.python,
+                "-m",
+                "pyinstrument",
+                "-r",
+                "json",
+                "-o",
+                str(target),
+                "-i",
+                "0.001",
+                *command,
+            ]
+            sample = run_measured_env(
+                cmd,
+                ours,
+                logfile.with_suffix(".pyinstrument.log"),
+                ctx.args.timeout,
+                {"PYTHONPATH": str(sampler)},
+            )
             if sample.rc == 0 and target.exists():
                 summary["sampled"] = summarise_pyinstrument(target, stages[name])
                 summary["sampled"]["wall"] = sample.seconds
-                log(f"  profile {name} n={project.n}: {sample.seconds:.1f} s under "
-                    "pyinstrument")
+                log(f"  profile {name} n={project.n}: {sample.seconds:.1f} s under pyinstrument")
             else:
                 ctx.notes.append(f"pyinstrument of {name} failed (exit {sample.rc}).")
         profiles[name] = summary
@@ -1207,26 +1508,36 @@ def ensure_peers(work: Path) -> str | None:
     """The peers' own venv (mkdocs-macros-plugin is never installed into .venv)."""
     venv = work / ".venv-peers"
     python = venv / "bin" / "python"
-    want = [f"mkdocs=={pinned('mkdocs') or '1.6.1'}",
-            f"mkdocs-material=={pinned('mkdocs-material') or '9.8.2'}", "mkdocs-macros-plugin",
-            "pyinstrument"]
+    want = [
+        f"mkdocs=={pinned('mkdocs') or '1.6.1'}",
+        f"mkdocs-material=={pinned('mkdocs-material') or '9.8.2'}",
+        "mkdocs-macros-plugin",
+        "pyinstrument",
+    ]
     stamp = venv / ".benchmark-stamp"
     if python.exists() and stamp.exists() and stamp.read_text() == " ".join(want):
         return str(python)
     log("creating the peer venv benchmarks/work/.venv-peers (PyPI)")
     rmtree(venv)
     try:
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True,
-                       stdout=subprocess.DEVNULL)
-        install = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                   *want]
+        subprocess.run(
+            [sys.executable, "-m", "venv", str(venv)], check=True, stdout=subprocess.DEVNULL
+        )
+        install = [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            *want,
+        ]
         if (REPO / "constraints.txt").exists():
             install[4:4] = ["-c", str(REPO / "constraints.txt")]
         pip_log = work / "logs" / "peer-venv-pip.log"
         pip_log.parent.mkdir(parents=True, exist_ok=True)
         with open(pip_log, "wb") as out:
-            subprocess.run(install, check=True, timeout=900, stdout=out,
-                           stderr=subprocess.STDOUT)
+            subprocess.run(install, check=True, timeout=900, stdout=out, stderr=subprocess.STDOUT)
     except (subprocess.SubprocessError, OSError) as exc:
         log(f"peer venv could not be set up ({exc}); peers are skipped")
         return None
@@ -1250,8 +1561,9 @@ print(json.dumps(out))
 
 def versions(python: str) -> dict[str, str]:
     try:
-        done = subprocess.run([python, "-c", VERSION_PROBE], capture_output=True, text=True,
-                              timeout=60, check=True)
+        done = subprocess.run(
+            [python, "-c", VERSION_PROBE], capture_output=True, text=True, timeout=60, check=True
+        )
         return dict(json.loads(done.stdout))
     except (subprocess.SubprocessError, OSError, ValueError):
         return {}
@@ -1280,15 +1592,25 @@ def machine() -> dict[str, Any]:
                 os_name = f"{line.split('=', 1)[1].strip(chr(34))} ({platform.release()})"
     except OSError:
         pass
-    return {"cores": os.cpu_count(), "cpu": cpu, "memory": memory,
-            "python": platform.python_version(), "os": os_name,
-            "load": " ".join(f"{x:.2f}" for x in os.getloadavg())}
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "memory": memory,
+        "python": platform.python_version(),
+        "os": os_name,
+        "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
 
 
 def cli_has_jobs(python: str) -> bool:
     try:
-        done = subprocess.run([python, "-m", "generator", "check", "--help"],
-                              capture_output=True, text=True, timeout=60, env=base_env())
+        done = subprocess.run(
+            [python, "-m", "generator", "check", "--help"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=base_env(),
+        )
         return "--jobs" in done.stdout
     except (subprocess.SubprocessError, OSError):
         return False
@@ -1297,8 +1619,17 @@ def cli_has_jobs(python: str) -> bool:
 # --- the report -----------------------------------------------------------------------------
 
 
-BUILD_KEYS = ("ours-clean", "ours-repeat", "ours-dirty", "floor", "macros", "autonav",
-              "gen-build", "floor-mkdocs", "macros-mkdocs")
+BUILD_KEYS = (
+    "ours-clean",
+    "ours-repeat",
+    "ours-dirty",
+    "floor",
+    "macros",
+    "autonav",
+    "gen-build",
+    "floor-mkdocs",
+    "macros-mkdocs",
+)
 CHECK_KEYS = ("check-clean", "check-j2", "check-warm")
 
 
@@ -1311,14 +1642,21 @@ def sizes_of(ctx: Context, keys: Iterable[str], wanted: list[int]) -> list[int]:
 
 
 def report_sizes(ctx: Context) -> tuple[list[int], list[int], list[int]]:
-    build = sizes_of(ctx, BUILD_KEYS, ctx.args.sizes if ctx.args.only & {
-        "build", "dirty", "floor", "macros", "autonav", "calib"} else [])
-    check = sizes_of(ctx, CHECK_KEYS, ctx.args.check_sizes if "check" in ctx.args.only
-                     else [])
-    serve = sorted({*ctx.args.serve_sizes, *(int(n) for by_n in ctx.results.get(
-        "serve", {}).values() for n in by_n)})
+    build = sizes_of(
+        ctx,
+        BUILD_KEYS,
+        ctx.args.sizes
+        if ctx.args.only & {"build", "dirty", "floor", "macros", "autonav", "calib"}
+        else [],
+    )
+    check = sizes_of(ctx, CHECK_KEYS, ctx.args.check_sizes if "check" in ctx.args.only else [])
+    serve = sorted(
+        {
+            *ctx.args.serve_sizes,
+            *(int(n) for by_n in ctx.results.get("serve", {}).values() for n in by_n),
+        }
+    )
     return build or ctx.args.sizes, check or ctx.args.check_sizes, serve
-
 
 
 def cell(series: Series | None) -> str:
@@ -1361,8 +1699,9 @@ def serve_cell(values: list[float | None]) -> str:
     return text
 
 
-def serve_rebuilds(logfile: Path, rendered: int | None = None,
-                   kind: str | None = None) -> list[float | None]:
+def serve_rebuilds(
+    logfile: Path, rendered: int | None = None, kind: str | None = None
+) -> list[float | None]:
     """Rebuild times after edits, from the server's log (the first build, at start, left
     out): MkDocs' own builds ("Documentation built in") and element-docs' quick rebuilds
     ("quick rebuild: N page(s) written in"). With ``rendered``, only the rebuilds in which
@@ -1377,8 +1716,11 @@ def serve_rebuilds(logfile: Path, rendered: int | None = None,
     builds: list[tuple[str, int | None, float]] = []
     count: int | None = None
     for line in text.splitlines():
-        quick = re.search(r"element-docs: (\d+) of \d+ pages rendered.*quick rebuild: "
-                          r"\d+ page\(s\) written in ([\d.]+) s", line)
+        quick = re.search(
+            r"element-docs: (\d+) of \d+ pages rendered.*quick rebuild: "
+            r"\d+ page\(s\) written in ([\d.]+) s",
+            line,
+        )
         if quick:
             builds.append(("quick", int(quick.group(1)), float(quick.group(2))))
             continue
@@ -1391,8 +1733,11 @@ def serve_rebuilds(logfile: Path, rendered: int | None = None,
             builds.append(("full", count, float(found.group(1))))
             count = None
     builds = builds[1:]  # the start build renders them all
-    return [seconds for how, count, seconds in builds
-            if (rendered is None or count == rendered) and (kind is None or how == kind)]
+    return [
+        seconds
+        for how, count, seconds in builds
+        if (rendered is None or count == rendered) and (kind is None or how == kind)
+    ]
 
 
 def targets(ctx: Context) -> list[dict[str, Any]]:
@@ -1424,35 +1769,43 @@ def targets(ctx: Context) -> list[dict[str, Any]]:
         jekyll_s, source = measured_jekyll, f"Jekyll measured in this run at {fmt_n(n)} pages"
     else:
         jekyll_s = JEKYLL_REF_5000 * n / 5000
-        source = (f"Jekyll NOT measured (not on PATH): the reference 25.3 s at 5,000 pages "
-                  f"scaled linearly to {fmt_s(jekyll_s)}")
+        source = (
+            f"Jekyll NOT measured (not on PATH): the reference 25.3 s at 5,000 pages "
+            f"scaled linearly to {fmt_s(jekyll_s)}"
+        )
     speedup = ratio(jekyll_s, best)
-    res.append({
-        "target": f"`generator check` at {fmt_n(n)} pages ≥ 10x faster than a clean Jekyll "
-                  "build",
-        "measured": f"{fmt_s(best)} (1 process {fmt_s(one)}, 2 processes {fmt_s(two)}): "
-                    f"{fmt_x(speedup)} faster; {source}",
-        "met": None if speedup is None else speedup >= 10,
-        "why": (f"10x needs ≤ {fmt_s(jekyll_s / 10)}, i.e. "
+    res.append(
+        {
+            "target": f"`generator check` at {fmt_n(n)} pages ≥ 10x faster than a clean Jekyll "
+            "build",
+            "measured": f"{fmt_s(best)} (1 process {fmt_s(one)}, 2 processes {fmt_s(two)}): "
+            f"{fmt_x(speedup)} faster; {source}",
+            "met": None if speedup is None else speedup >= 10,
+            "why": (
+                f"10x needs ≤ {fmt_s(jekyll_s / 10)}, i.e. "
                 f"{jekyll_s / 10 / n * 1000:.2f} ms per page; one process spends "
                 f"{(one or 0) / n * 1000:.2f} ms per page, and 2 processes gain "
                 f"{fmt_x(ratio(one, two))}. Of a profiled clean check: rendering the "
                 f"partials with Jinja2 {share('check', 'render')}, example extraction "
                 f"{share('check', 'extract')}, example checks "
                 f"{share('check', 'check examples')}, front-matter loading "
-                f"{share('check', 'load front matter')}"),
-    })
+                f"{share('check', 'load front matter')}"
+            ),
+        }
+    )
     # 2. mkdocs build with our plugin at most 1.10x the floor
     n = max(sizes)
     ours, floor = med("ours-clean", n), med("floor", n)
     r = ratio(ours, floor)
     extra = ours - floor if ours and floor else None
-    res.append({
-        "target": f"`mkdocs build` + element-docs ≤ 1.10x the floor (clean, {fmt_n(n)} pages)",
-        "measured": (f"{r:.3f}x" if r is not None else "n/a")  # 1.10x shown can miss
-                    + f" ({fmt_s(ours)} vs {fmt_s(floor)})",
-        "met": None if r is None else r <= 1.10,
-        "why": (f"the plugin adds {fmt_s(extra)} ({(extra or 0) / n * 1000:.1f} ms per page) "
+    res.append(
+        {
+            "target": f"`mkdocs build` + element-docs ≤ 1.10x the floor (clean, {fmt_n(n)} pages)",
+            "measured": (f"{r:.3f}x" if r is not None else "n/a")  # 1.10x shown can miss
+            + f" ({fmt_s(ours)} vs {fmt_s(floor)})",
+            "met": None if r is None else r <= 1.10,
+            "why": (
+                f"the plugin adds {fmt_s(extra)} ({(extra or 0) / n * 1000:.1f} ms per page) "
                 f"where 1.10x allows {fmt_s(floor * 0.1 if floor else None)}. A forked child "
                 "renders and checks the pages on the second core while MkDocs converts "
                 "those already checked; in a profiled clean build the parent's "
@@ -1467,8 +1820,10 @@ def targets(ctx: Context) -> list[dict[str, Any]]:
                 "the floor's single process has the second core to itself, while here "
                 "the child's rendering and checking compete with the build for memory "
                 "bandwidth and caches; with one core the child is not started and the whole "
-                "check cost is added"),
-    })
+                "check cost is added"
+            ),
+        }
+    )
     # 3. growth 1,000 -> 5,000 at most 5.5x
     lo, hi = (1000, 5000) if {1000, 5000} <= set(sizes) else (min(sizes), max(sizes))
     growth = ratio(med("ours-clean", hi), med("ours-clean", lo))
@@ -1477,37 +1832,62 @@ def targets(ctx: Context) -> list[dict[str, Any]]:
     over_lo = (med("ours-clean", lo) or 0) - (med("floor", lo) or 0)
     over_hi = (med("ours-clean", hi) or 0) - (med("floor", hi) or 0)
     if floor_growth is not None and floor_growth > limit:
-        why = (f"MkDocs itself grows {fmt_x(floor_growth)} here (the floor, same theme and "
-               "navigation): the theme's work per page rises with the site")
+        why = (
+            f"MkDocs itself grows {fmt_x(floor_growth)} here (the floor, same theme and "
+            "navigation): the theme's work per page rises with the site"
+        )
     else:
-        why = (f"the floor grows {fmt_x(floor_growth)}; the plugin's share per page goes from "
-               f"{over_lo / lo * 1000:.1f} ms at {fmt_n(lo)} to {over_hi / hi * 1000:.1f} ms "
-               f"at {fmt_n(hi)} pages")
-    res.append({
-        "target": f"growth {fmt_n(lo)} → {fmt_n(hi)} pages ≤ {limit:.2f}x"
-                  + (" (scaled: the issue's 5.5x is for 1,000 → 5,000)" if (lo, hi) !=
-                     (1000, 5000) else ""),
-        "measured": f"{fmt_x(growth)} (floor {fmt_x(floor_growth)}, macros "
-                    f"{fmt_x(ratio(med('macros', hi), med('macros', lo)))})",
-        "met": None if growth is None or lo == hi else growth <= limit,
-        "why": why,
-    })
+        why = (
+            f"the floor grows {fmt_x(floor_growth)}; the plugin's share per page goes from "
+            f"{over_lo / lo * 1000:.1f} ms at {fmt_n(lo)} to {over_hi / hi * 1000:.1f} ms "
+            f"at {fmt_n(hi)} pages"
+        )
+    res.append(
+        {
+            "target": f"growth {fmt_n(lo)} → {fmt_n(hi)} pages ≤ {limit:.2f}x"
+            + (
+                " (scaled: the issue's 5.5x is for 1,000 → 5,000)"
+                if (lo, hi) != (1000, 5000)
+                else ""
+            ),
+            "measured": f"{fmt_x(growth)} (floor {fmt_x(floor_growth)}, macros "
+            f"{fmt_x(ratio(med('macros', hi), med('macros', lo)))})",
+            "met": None if growth is None or lo == hi else growth <= limit,
+            "why": why,
+        }
+    )
     # 4. repeat with nothing changed at most 0.35x of clean
     repeat, cln = med("ours-repeat", n), med("ours-clean", n)
     r = ratio(repeat, cln)
-    dirty_n = max((int(k) for k, series in ctx.results.get("series", {})
-                   .get("ours-dirty", {}).items() if series.ok), default=None)
-    dirty_text = "" if dirty_n is None else (
-        f"; with `mkdocs build --dirty` the repeat takes {fmt_s(med('ours-dirty', dirty_n))} "
-        f"= {fmt_x(ratio(med('ours-dirty', dirty_n), med('ours-clean', dirty_n)))} of clean "
-        f"at {fmt_n(dirty_n)} pages")
-    res.append({
-        "target": f"repeated build, nothing changed, ≤ 0.35x of clean ({fmt_n(n)} pages)",
-        "measured": f"{fmt_x(r)} ({fmt_s(repeat)} vs {fmt_s(cln)})" + (
-            f"; `--dirty`: {fmt_x(ratio(med('ours-dirty', n), cln))}"
-            if med("ours-dirty", n) else ""),
-        "met": None if r is None else r <= 0.35,
-        "why": ("every unchanged page's conversion, theme output and search entries are "
+    dirty_n = max(
+        (
+            int(k)
+            for k, series in ctx.results.get("series", {}).get("ours-dirty", {}).items()
+            if series.ok
+        ),
+        default=None,
+    )
+    dirty_text = (
+        ""
+        if dirty_n is None
+        else (
+            f"; with `mkdocs build --dirty` the repeat takes {fmt_s(med('ours-dirty', dirty_n))} "
+            f"= {fmt_x(ratio(med('ours-dirty', dirty_n), med('ours-clean', dirty_n)))} of clean "
+            f"at {fmt_n(dirty_n)} pages"
+        )
+    )
+    res.append(
+        {
+            "target": f"repeated build, nothing changed, ≤ 0.35x of clean ({fmt_n(n)} pages)",
+            "measured": f"{fmt_x(r)} ({fmt_s(repeat)} vs {fmt_s(cln)})"
+            + (
+                f"; `--dirty`: {fmt_x(ratio(med('ours-dirty', n), cln))}"
+                if med("ours-dirty", n)
+                else ""
+            ),
+            "met": None if r is None else r <= 0.35,
+            "why": (
+                "every unchanged page's conversion, theme output and search entries are "
                 "reused, but MkDocs still reads every page, builds the navigation, writes "
                 "every page, the whole search index and the sitemap; in a profiled repeat: "
                 f"reading page sources {share('repeat', 'read page sources')}, our "
@@ -1516,13 +1896,17 @@ def targets(ctx: Context) -> list[dict[str, Any]]:
                 f"{share('repeat', 'element-docs on_files')}, writing pages "
                 f"{share('repeat', 'theme templates + search + write')}, search index "
                 f"{share('repeat', 'search index write')}, sitemap and 404 page "
-                f"{share('repeat', 'sitemap and 404')}" + dirty_text),
-    })
+                f"{share('repeat', 'sitemap and 404')}" + dirty_text
+            ),
+        }
+    )
     # 5/6. serve latencies at the largest serve size
     serve = ctx.results.get("serve", {})
     sn = max(serve_sizes) if serve_sizes else None
-    for kind, limit_s, what in (("page", 1.0, "page edit"),
-                                ("partial", 1.5, "partial edit (10 dependents)")):
+    for kind, limit_s, what in (
+        ("page", 1.0, "page edit"),
+        ("partial", 1.5, "partial edit (10 dependents)"),
+    ):
         best_label, best_value = None, None
         for label in ("ours --dirty", "ours"):
             values = serve.get(label, {}).get(str(sn), {}).get(kind, [])
@@ -1534,38 +1918,52 @@ def targets(ctx: Context) -> list[dict[str, Any]]:
         quick = median_or_none(serve_rebuilds(logfile, rendered, "quick"))
         full = median_or_none(serve_rebuilds(logfile, rendered, "full"))
         if quick is not None:
-            why = (f"the quick rebuild itself takes {fmt_s(quick)} (median from the log); "
-                   "the rest is `mkdocs serve` noticing the edit (it polls the files every "
-                   "0.5 s and waits 0.1 s for quiet) and the page being fetched")
+            why = (
+                f"the quick rebuild itself takes {fmt_s(quick)} (median from the log); "
+                "the rest is `mkdocs serve` noticing the edit (it polls the files every "
+                "0.5 s and waits 0.1 s for quiet) and the page being fetched"
+            )
         else:
-            why = (f"the edit got MkDocs' rebuild of the whole site, {fmt_s(full)} at this "
-                   "size (median from its log), instead of element-docs' quick rebuild: "
-                   "see the server's log for the reason it gives")
-        res.append({
-            "target": f"`mkdocs serve` {what} < {limit_s:g} s at {fmt_n(sn or 0)} pages",
-            "measured": f"{fmt_s(best_value)} (best mode: `mkdocs serve"
-                        f"{' --dirty' if best_label == 'ours --dirty' else ''}`)"
-                        if best_value is not None else "not measured",
-            "met": None if best_value is None else best_value < limit_s,
-            "why": why,
-        })
+            why = (
+                f"the edit got MkDocs' rebuild of the whole site, {fmt_s(full)} at this "
+                "size (median from its log), instead of element-docs' quick rebuild: "
+                "see the server's log for the reason it gives"
+            )
+        res.append(
+            {
+                "target": f"`mkdocs serve` {what} < {limit_s:g} s at {fmt_n(sn or 0)} pages",
+                "measured": f"{fmt_s(best_value)} (best mode: `mkdocs serve"
+                f"{' --dirty' if best_label == 'ours --dirty' else ''}`)"
+                if best_value is not None
+                else "not measured",
+                "met": None if best_value is None else best_value < limit_s,
+                "why": why,
+            }
+        )
     # 7. peak memory of check at 5,000 under 100 MiB
     n = 5000 if 5000 in check_sizes else max(check_sizes)
     mem = get("check-clean", n)
     mib = mem.rss_mib if mem else None
     lo_n = min(check_sizes)
     lo_mem = get("check-clean", lo_n)
-    per_page = ((mib - lo_mem.rss_mib) * 1024 / (n - lo_n)
-                if mib and lo_mem and lo_mem.rss_mib and n > lo_n else None)
-    res.append({
-        "target": f"peak memory of `generator check` < 100 MiB at {fmt_n(n)} pages",
-        "measured": "n/a" if mib is None else f"{mib:.0f} MiB (1 process)",
-        "met": None if mib is None else mib < 100,
-        "why": (f"peak RSS grows by {per_page or 0:.1f} KiB per page: page bodies are read "
+    per_page = (
+        (mib - lo_mem.rss_mib) * 1024 / (n - lo_n)
+        if mib and lo_mem and lo_mem.rss_mib and n > lo_n
+        else None
+    )
+    res.append(
+        {
+            "target": f"peak memory of `generator check` < 100 MiB at {fmt_n(n)} pages",
+            "measured": "n/a" if mib is None else f"{mib:.0f} MiB (1 process)",
+            "met": None if mib is None else mib < 100,
+            "why": (
+                f"peak RSS grows by {per_page or 0:.1f} KiB per page: page bodies are read "
                 "when checked and each result is dropped once cached, but every page's "
                 "front matter and catalog entry stay for the run (the element catalog and "
-                "navigation need them), and the home page renders the catalog of all pages"),
-    })
+                "navigation need them), and the home page renders the catalog of all pages"
+            ),
+        }
+    )
     return res
 
 
@@ -1574,38 +1972,61 @@ def write_report(ctx: Context, out: Path, started: float) -> None:
     res = ctx.results
     sizes, check_sizes, serve_sizes = report_sizes(ctx)
     lines: list[str] = [
-        "# Benchmarks: element-docs and the tools users would pick instead", "",
+        "# Benchmarks: element-docs and the tools users would pick instead",
+        "",
         f"Generated by `benchmarks/run.py` on {_dt.datetime.now():%Y-%m-%d %H:%M}; the "
         f"measurements took {res.get('elapsed_s', time.time() - started) / 60:.0f} min. "
         "Re-run with `make bench` "
-        "(or `.venv/bin/python benchmarks/run.py --help` for the options).", "",
+        "(or `.venv/bin/python benchmarks/run.py --help` for the options).",
+        "",
     ]
-    passes = res.get("passes") or list(reversed(str(res.get("what_was_run", "")).split(
-        MERGED_SEPARATOR)))
-    lines += ["The figures and the method, below; real-shaped trees (each page different, "
-              "half of them with problems) are measured by `benchmarks/realshaped.py` in "
-              "[REAL-TREES.md](REAL-TREES.md). Where the figures come from (the passes of "
-              "this script merged into the report) is at the end.", ""]
+    passes = res.get("passes") or list(
+        reversed(str(res.get("what_was_run", "")).split(MERGED_SEPARATOR))
+    )
+    lines += [
+        "The figures and the method, below; real-shaped trees (each page different, "
+        "half of them with problems) are measured by `benchmarks/realshaped.py` in "
+        "[REAL-TREES.md](REAL-TREES.md). Where the figures come from (the passes of "
+        "this script merged into the report) is at the end.",
+        "",
+    ]
 
     lines += ["## Targets", ""]
     rows = []
     for t in targets(ctx):
         status = {True: "met", False: "**missed**", None: "not measured"}[t["met"]]
-        rows.append([t["target"], t["measured"], status,
-                     "" if t["met"] in (True, None) else t["why"]])
+        rows.append(
+            [t["target"], t["measured"], status, "" if t["met"] in (True, None) else t["why"]]
+        )
     lines += table(["target", "measured", "status", "what stands in the way"], rows) + [""]
 
     lines += ["## Machine and versions", ""]
     m = res["machine"]
-    lines += table(["", ""], [
-        ["cores", str(m["cores"])], ["CPU", str(m["cpu"])], ["memory", str(m["memory"])],
-        ["Python", m["python"]], ["OS", m["os"]],
-        ["load average at start", m["load"]],
-    ]) + [""]
+    lines += table(
+        ["", ""],
+        [
+            ["cores", str(m["cores"])],
+            ["CPU", str(m["cpu"])],
+            ["memory", str(m["memory"])],
+            ["Python", m["python"]],
+            ["OS", m["os"]],
+            ["load average at start", m["load"]],
+        ],
+    ) + [""]
     ver_rows = []
     ours_v, peers_v = res["versions"].get("ours", {}), res["versions"].get("peers", {})
-    for name in ("element-docs", "mkdocs", "mkdocs-material", "pymdown-extensions", "Markdown",
-                 "Jinja2", "markdown-it-py", "jsonschema", "PyYAML", "mkdocs-macros-plugin"):
+    for name in (
+        "element-docs",
+        "mkdocs",
+        "mkdocs-material",
+        "pymdown-extensions",
+        "Markdown",
+        "Jinja2",
+        "markdown-it-py",
+        "jsonschema",
+        "PyYAML",
+        "mkdocs-macros-plugin",
+    ):
         ver_rows.append([name, ours_v.get(name, "—"), peers_v.get(name, "—")])
     ver_rows.append(["jekyll", "—", res["versions"].get("jekyll") or "not on PATH"])
     lines += table(["package", ".venv (ours, floor)", "peer venv (macros)"], ver_rows) + [""]
@@ -1614,64 +2035,74 @@ def write_report(ctx: Context, out: Path, started: float) -> None:
         lines += ["Code under test: `generator/` as it was at each moment (`--live-code`).", ""]
     else:
         dirty = code.get("dirty")
-        lines += [f"Code under test: a copy of `generator/` taken at the start of the run "
-                  f"(`benchmarks/work/snapshot/`), at commit `{code.get('head') or '?'}`"
-                  + (f" plus uncommitted changes to {', '.join(f'`{d}`' for d in dirty)}"
-                     if dirty else " with no uncommitted changes") + ".", ""]
+        lines += [
+            f"Code under test: a copy of `generator/` taken at the start of the run "
+            f"(`benchmarks/work/snapshot/`), at commit `{code.get('head') or '?'}`"
+            + (
+                f" plus uncommitted changes to {', '.join(f'`{d}`' for d in dirty)}"
+                if dirty
+                else " with no uncommitted changes"
+            )
+            + ".",
+            "",
+        ]
 
-    lines += ["## Method", "",
-              f"- Synthetic projects of N element pages under `benchmarks/work/n<N>/`, made from "
-              f"the repository's own pages (`content/elements/*/authenticate.md` as templates): "
-              f"each page gets its own heading, elementId, elementKey and hub (11 hubs, 20 "
-              f"vendors), 3 in 4 use basic auth (Autotask-style) and 1 in 4 OAuth 2 "
-              f"(Infusionsoft-style). Every {GROUP} consecutive pages share one partial of "
-              f"their own (`includes/Elements/bench/gNNNN/authenticate.md`, N/{GROUP} of them), "
-              f"which includes the shared `callout.html`, `note.html` and `workflow.html` and "
-              f"reads `includes/_data/glossary.yml`; the home page is the generated element "
-              f"catalog. Pages are ~2.4 KB of source, like the reference figures' pages.",
-              "- Every figure is a whole process (`python -m generator ...`, `python -m mkdocs "
-              "build --quiet`) timed by wall clock from the parent, median of the runs with "
-              "(min–max); peak memory is the child's own maximum RSS from `os.wait4`.",
-              "- Systems are measured round-robin within each size, so a noisy minute on this "
-              "shared machine hits all of them alike.",
-              f"- **check, clean**: `{CACHE_DIR}/` deleted first; **cache warm**: run again "
-              "with the cache the previous run left.",
-              f"- **mkdocs build + element-docs, clean**: `{CACHE_DIR}/` and `site/` deleted "
-              "first; **repeat**: the same command again with nothing changed; **--dirty "
-              "repeat**: `mkdocs build --dirty` with nothing changed, after one unmeasured "
-              "`--dirty` build (the first one after a plain build rebuilds every page).",
-              "- **floor**: `generator build --out` expands and checks the pages; MkDocs then "
-              "builds that Markdown with the same mkdocs.yml (theme, features, Markdown "
-              "extensions, the plugin's own hub navigation written out as `nav:`, search) "
-              "but without the element-docs plugin. It is what MkDocs itself costs.",
-              "- **mkdocs-macros-plugin**: the same pages and partials in plain Jinja "
-              "(`{% include 'x.md' %}` relative to `include_dir`, include parameters through "
-              "`{% with include = {...} %}`, `{{ page.meta.elementKey }}`, the glossary under "
-              "`extra:`, `on_undefined: strict`), the same theme, extensions and `nav:`, in a "
-              "separate venv (`benchmarks/work/.venv-peers`) pinned to the same mkdocs, "
-              "Material, Jinja2 and Markdown versions. The *automatic full nav* row is the "
-              "same tree without `nav:`, as a macros user would first set it up (MkDocs "
-              "then lists all pages under one Elements section).",
-              "- **calibration**: the floor and the macros tree built with MkDocs' own "
-              "`mkdocs` theme (and its own search plugin), as in the reference figures. "
-              "Caution: with the plugin's navigation this theme writes every nav link into "
-              "every page (at 1,000 pages each page is ~180 KB, against ~18 KB from Jekyll), "
-              "so these rows grow quadratically, while the reference mkdocs-theme figures "
-              "grow linearly: the reference must have had a small navigation, and these rows "
-              "do not calibrate the machine. Jekyll, when measured on the same pages, does.",
-              "- **serve**: `mkdocs serve --dev-addr 127.0.0.1:PORT` (with and without "
-              "`--dirty`) on the project; once the page answers, a unique marker line is "
-              "appended to one page (or to a partial used by 10 pages) and the served HTML "
-              "of that page (all 10 dependents) is polled with urllib every 50 ms, bounded in "
-              "count and time, until the marker shows; the latency is from the write to the "
-              "last page showing it. The file is then restored and the server allowed to "
-              "settle. Several edits per server start; the server is stopped by its own "
-              "process id (terminate, then kill).",
-              "- **profiles**: `python -m cProfile` on a clean `generator check` and a clean "
-              "`mkdocs build` (cache and site deleted), summarised by stage (cumulative time "
-              "of the function that does the stage, share of the whole process) and by own "
-              "time. cProfile inflates the figures, more so for many small calls.",
-              ""]
+    lines += [
+        "## Method",
+        "",
+        f"- Synthetic projects of N element pages under `benchmarks/work/n<N>/`, made from "
+        f"the repository's own pages (`content/elements/*/authenticate.md` as templates): "
+        f"each page gets its own heading, elementId, elementKey and hub (11 hubs, 20 "
+        f"vendors), 3 in 4 use basic auth (Autotask-style) and 1 in 4 OAuth 2 "
+        f"(Infusionsoft-style). Every {GROUP} consecutive pages share one partial of "
+        f"their own (`includes/Elements/bench/gNNNN/authenticate.md`, N/{GROUP} of them), "
+        f"which includes the shared `callout.html`, `note.html` and `workflow.html` and "
+        f"reads `includes/_data/glossary.yml`; the home page is the generated element "
+        f"catalog. Pages are ~2.4 KB of source, like the reference figures' pages.",
+        "- Every figure is a whole process (`python -m generator ...`, `python -m mkdocs "
+        "build --quiet`) timed by wall clock from the parent, median of the runs with "
+        "(min–max); peak memory is the child's own maximum RSS from `os.wait4`.",
+        "- Systems are measured round-robin within each size, so a noisy minute on this "
+        "shared machine hits all of them alike.",
+        f"- **check, clean**: `{CACHE_DIR}/` deleted first; **cache warm**: run again "
+        "with the cache the previous run left.",
+        f"- **mkdocs build + element-docs, clean**: `{CACHE_DIR}/` and `site/` deleted "
+        "first; **repeat**: the same command again with nothing changed; **--dirty "
+        "repeat**: `mkdocs build --dirty` with nothing changed, after one unmeasured "
+        "`--dirty` build (the first one after a plain build rebuilds every page).",
+        "- **floor**: `generator build --out` expands and checks the pages; MkDocs then "
+        "builds that Markdown with the same mkdocs.yml (theme, features, Markdown "
+        "extensions, the plugin's own hub navigation written out as `nav:`, search) "
+        "but without the element-docs plugin. It is what MkDocs itself costs.",
+        "- **mkdocs-macros-plugin**: the same pages and partials in plain Jinja "
+        "(`{% include 'x.md' %}` relative to `include_dir`, include parameters through "
+        "`{% with include = {...} %}`, `{{ page.meta.elementKey }}`, the glossary under "
+        "`extra:`, `on_undefined: strict`), the same theme, extensions and `nav:`, in a "
+        "separate venv (`benchmarks/work/.venv-peers`) pinned to the same mkdocs, "
+        "Material, Jinja2 and Markdown versions. The *automatic full nav* row is the "
+        "same tree without `nav:`, as a macros user would first set it up (MkDocs "
+        "then lists all pages under one Elements section).",
+        "- **calibration**: the floor and the macros tree built with MkDocs' own "
+        "`mkdocs` theme (and its own search plugin), as in the reference figures. "
+        "Caution: with the plugin's navigation this theme writes every nav link into "
+        "every page (at 1,000 pages each page is ~180 KB, against ~18 KB from Jekyll), "
+        "so these rows grow quadratically, while the reference mkdocs-theme figures "
+        "grow linearly: the reference must have had a small navigation, and these rows "
+        "do not calibrate the machine. Jekyll, when measured on the same pages, does.",
+        "- **serve**: `mkdocs serve --dev-addr 127.0.0.1:PORT` (with and without "
+        "`--dirty`) on the project; once the page answers, a unique marker line is "
+        "appended to one page (or to a partial used by 10 pages) and the served HTML "
+        "of that page (all 10 dependents) is polled with urllib every 50 ms, bounded in "
+        "count and time, until the marker shows; the latency is from the write to the "
+        "last page showing it. The file is then restored and the server allowed to "
+        "settle. Several edits per server start; the server is stopped by its own "
+        "process id (terminate, then kill).",
+        "- **profiles**: `python -m cProfile` on a clean `generator check` and a clean "
+        "`mkdocs build` (cache and site deleted), summarised by stage (cumulative time "
+        "of the function that does the stage, share of the whole process) and by own "
+        "time. cProfile inflates the figures, more so for many small calls.",
+        "",
+    ]
 
     # check table
     lines += ["## `generator check`", ""]
@@ -1682,25 +2113,52 @@ def write_report(ctx: Context, out: Path, started: float) -> None:
     else:
         rows.append([ROW["check-j2"]] + ["pending: no `--jobs` option yet"] * len(check_sizes))
     rows.append([ROW["check-warm"]] + [cell(ctx.get("check-warm", n)) for n in check_sizes])
-    rows.append(["pages per second, clean"] + [
-        "n/a" if not (s := ctx.get("check-clean", n)) or not s.median
-        else f"{n / s.median:,.0f}" for n in check_sizes])
-    rows.append(["peak RSS, clean"] + [
-        "n/a" if not (s := ctx.get("check-clean", n)) or s.rss_mib is None
-        else f"{s.rss_mib:.0f} MiB" for n in check_sizes])
-    rows.append(["Jekyll clean build (reference, scaled linearly)"] + [
-        f"~{fmt_s(JEKYLL_REF_5000 * n / 5000)}" for n in check_sizes])
+    rows.append(
+        ["pages per second, clean"]
+        + [
+            "n/a"
+            if not (s := ctx.get("check-clean", n)) or not s.median
+            else f"{n / s.median:,.0f}"
+            for n in check_sizes
+        ]
+    )
+    rows.append(
+        ["peak RSS, clean"]
+        + [
+            "n/a"
+            if not (s := ctx.get("check-clean", n)) or s.rss_mib is None
+            else f"{s.rss_mib:.0f} MiB"
+            for n in check_sizes
+        ]
+    )
+    rows.append(
+        ["Jekyll clean build (reference, scaled linearly)"]
+        + [f"~{fmt_s(JEKYLL_REF_5000 * n / 5000)}" for n in check_sizes]
+    )
     if ctx.measured("jekyll-clean"):
-        rows.append([ROW["jekyll-clean"] + " (measured)"] + [
-            cell(ctx.get("jekyll-clean", n)) for n in check_sizes])
+        rows.append(
+            [ROW["jekyll-clean"] + " (measured)"]
+            + [cell(ctx.get("jekyll-clean", n)) for n in check_sizes]
+        )
     lines += table(header, rows) + [""]
 
     # build table
     lines += ["## Site builds", ""]
     header = ["system"] + [f"{fmt_n(n)} pages" for n in sizes]
     rows = []
-    for key in ("ours-clean", "ours-repeat", "ours-dirty", "floor", "macros", "autonav",
-                "gen-build", "floor-mkdocs", "macros-mkdocs", "jekyll-clean", "jekyll-repeat"):
+    for key in (
+        "ours-clean",
+        "ours-repeat",
+        "ours-dirty",
+        "floor",
+        "macros",
+        "autonav",
+        "gen-build",
+        "floor-mkdocs",
+        "macros-mkdocs",
+        "jekyll-clean",
+        "jekyll-repeat",
+    ):
         if key in ("floor-mkdocs", "macros-mkdocs") and not ctx.measured(key):
             continue
         if key.startswith("jekyll") and not ctx.measured(key):
@@ -1721,9 +2179,13 @@ def write_report(ctx: Context, out: Path, started: float) -> None:
     lines += ["Peak RSS of the build processes (max over runs):", ""]
     rows = []
     for key in ("ours-clean", "ours-repeat", "floor", "macros"):
-        rows.append([ROW[key]] + [
-            "n/a" if not (s := ctx.get(key, n)) or s.rss_mib is None else f"{s.rss_mib:.0f} MiB"
-            for n in sizes])
+        rows.append(
+            [ROW[key]]
+            + [
+                "n/a" if not (s := ctx.get(key, n)) or s.rss_mib is None else f"{s.rss_mib:.0f} MiB"
+                for n in sizes
+            ]
+        )
     lines += table(header, rows) + [""]
 
     # ratios
@@ -1734,56 +2196,95 @@ def write_report(ctx: Context, out: Path, started: float) -> None:
         return s.median if s else None
 
     rows = [
-        ["ours clean / floor (target ≤ 1.10)"] + [fmt_x(ratio(med("ours-clean", n),
-                                                              med("floor", n))) for n in sizes],
-        ["ours clean / macros"] + [fmt_x(ratio(med("ours-clean", n), med("macros", n)))
-                                   for n in sizes],
+        ["ours clean / floor (target ≤ 1.10)"]
+        + [fmt_x(ratio(med("ours-clean", n), med("floor", n))) for n in sizes],
+        ["ours clean / macros"]
+        + [fmt_x(ratio(med("ours-clean", n), med("macros", n))) for n in sizes],
         ["floor / macros"] + [fmt_x(ratio(med("floor", n), med("macros", n))) for n in sizes],
-        ["repeat / clean (target ≤ 0.35)"] + [fmt_x(ratio(med("ours-repeat", n),
-                                                          med("ours-clean", n))) for n in sizes],
-        ["repeat / floor"] + [fmt_x(ratio(med("ours-repeat", n), med("floor", n)))
-                              for n in sizes],
-        ["repeat with --dirty / clean"] + [fmt_x(ratio(med("ours-dirty", n),
-                                                       med("ours-clean", n))) for n in sizes],
-        ["check clean / ours clean build"] + [
-            fmt_x(ratio(med("check-clean", n), med("ours-clean", n))) for n in sizes],
+        ["repeat / clean (target ≤ 0.35)"]
+        + [fmt_x(ratio(med("ours-repeat", n), med("ours-clean", n))) for n in sizes],
+        ["repeat / floor"] + [fmt_x(ratio(med("ours-repeat", n), med("floor", n))) for n in sizes],
+        ["repeat with --dirty / clean"]
+        + [fmt_x(ratio(med("ours-dirty", n), med("ours-clean", n))) for n in sizes],
+        ["check clean / ours clean build"]
+        + [fmt_x(ratio(med("check-clean", n), med("ours-clean", n))) for n in sizes],
     ]
     lines += table(header, rows) + [""]
     growth_rows = []
     for key in ("check-clean", "ours-clean", "ours-repeat", "floor", "macros"):
         available = check_sizes if key == "check-clean" else sizes
         pairs = list(zip(available, available[1:], strict=False))
-        text = ", ".join(
-            f"{fmt_n(a)} → {fmt_n(b)} ({b // a if b % a == 0 else b / a:g}x pages): "
-            f"{fmt_x(ratio(med(key, b), med(key, a)))}" for a, b in pairs) or "n/a"
+        text = (
+            ", ".join(
+                f"{fmt_n(a)} → {fmt_n(b)} ({b // a if b % a == 0 else b / a:g}x pages): "
+                f"{fmt_x(ratio(med(key, b), med(key, a)))}"
+                for a, b in pairs
+            )
+            or "n/a"
+        )
         growth_rows.append([ROW[key], text])
-    lines += ["Growth (target for mkdocs build + element-docs: ≤ 5.5x from 1,000 to 5,000 "
-              "pages):", ""]
+    lines += [
+        "Growth (target for mkdocs build + element-docs: ≤ 5.5x from 1,000 to 5,000 pages):",
+        "",
+    ]
     lines += table(["system", "growth"], growth_rows) + [""]
 
     # reference comparison
-    lines += ["## Against the reference figures", "",
-              "Measured elsewhere on the same kind of machine (2 cores), with Jekyll-style "
-              "authenticate pages of ~2.4 KB source / 9 KB HTML, median of 3 whole-process "
-              "runs; quoted, not measured here"
-              + ("" if ctx.measured("jekyll-clean") else " (in particular **Jekyll was not "
-                 "measured in this run: not on PATH; every Jekyll figure below is the "
-                 "reference, not a measurement**)")
-              + ". Ours measured in this run.", ""]
+    lines += [
+        "## Against the reference figures",
+        "",
+        "Measured elsewhere on the same kind of machine (2 cores), with Jekyll-style "
+        "authenticate pages of ~2.4 KB source / 9 KB HTML, median of 3 whole-process "
+        "runs; quoted, not measured here"
+        + (
+            ""
+            if ctx.measured("jekyll-clean")
+            else " (in particular **Jekyll was not "
+            "measured in this run: not on PATH; every Jekyll figure below is the "
+            "reference, not a measurement**)"
+        )
+        + ". Ours measured in this run.",
+        "",
+    ]
     ref_sizes = [n for n in (1000, 5000)]
-    rows = [[name] + [fmt_s(values.get(n)) + (" (estimated)" if n == 5000 and "full" in name
-                                              else "") for n in ref_sizes]
-            for name, values in REFERENCE]
-    rows.append(["`mkdocs serve` + macros, edit to served page (reference)", "",
-                 fmt_s(REFERENCE_MACROS_SERVE_5000)])
+    rows = [
+        [name]
+        + [
+            fmt_s(values.get(n)) + (" (estimated)" if n == 5000 and "full" in name else "")
+            for n in ref_sizes
+        ]
+        for name, values in REFERENCE
+    ]
+    rows.append(
+        [
+            "`mkdocs serve` + macros, edit to served page (reference)",
+            "",
+            fmt_s(REFERENCE_MACROS_SERVE_5000),
+        ]
+    )
     for key, ref_index in (("jekyll-clean", 0), ("jekyll-repeat", 1)):
         if ctx.measured(key):
-            rows.append([f"{ROW[key]}: this run / reference"] + [
-                fmt_x(ratio(med(key, n), REFERENCE[ref_index][1][n])) for n in ref_sizes])
-    for key in ("check-clean", "ours-clean", "ours-repeat", "floor", "macros", "floor-mkdocs",
-                "macros-mkdocs", "jekyll-clean", "jekyll-repeat"):
-        if key in ("floor-mkdocs", "macros-mkdocs", "jekyll-clean", "jekyll-repeat") and \
-                not ctx.measured(key):
+            rows.append(
+                [f"{ROW[key]}: this run / reference"]
+                + [fmt_x(ratio(med(key, n), REFERENCE[ref_index][1][n])) for n in ref_sizes]
+            )
+    for key in (
+        "check-clean",
+        "ours-clean",
+        "ours-repeat",
+        "floor",
+        "macros",
+        "floor-mkdocs",
+        "macros-mkdocs",
+        "jekyll-clean",
+        "jekyll-repeat",
+    ):
+        if key in (
+            "floor-mkdocs",
+            "macros-mkdocs",
+            "jekyll-clean",
+            "jekyll-repeat",
+        ) and not ctx.measured(key):
             continue
         rows.append([f"**{ROW[key]}** (this run)"] + [cell(ctx.get(key, n)) for n in ref_sizes])
     lines += table(["system", "1,000 pages", "5,000 pages"], rows) + [""]
@@ -1791,12 +2292,24 @@ def write_report(ctx: Context, out: Path, started: float) -> None:
     for n in ref_sizes:
         c, o = med("check-clean", n), med("ours-clean", n)
         jek = med("jekyll-clean", n) or (JEKYLL_REF_5000 if n == 5000 else 4.7)
-        rows.append([fmt_n(n), fmt_x(ratio(jek, c)), fmt_x(ratio(jek, o)),
-                     fmt_x(ratio(REFERENCE[2][1][n], o))])
+        rows.append(
+            [
+                fmt_n(n),
+                fmt_x(ratio(jek, c)),
+                fmt_x(ratio(jek, o)),
+                fmt_x(ratio(REFERENCE[2][1][n], o)),
+            ]
+        )
     jekyll_source = "measured" if ctx.measured("jekyll-clean") else "ref"
-    lines += table(["pages", f"Jekyll clean ({jekyll_source}) / our check",
-                    f"Jekyll clean ({jekyll_source}) / our mkdocs build",
-                    "macros + mkdocs theme (ref) / our mkdocs build (Material)"], rows) + [""]
+    lines += table(
+        [
+            "pages",
+            f"Jekyll clean ({jekyll_source}) / our check",
+            f"Jekyll clean ({jekyll_source}) / our mkdocs build",
+            "macros + mkdocs theme (ref) / our mkdocs build (Material)",
+        ],
+        rows,
+    ) + [""]
 
     # serve
     lines += ["## Edit to served page (`mkdocs serve`)", ""]
@@ -1810,33 +2323,56 @@ def write_report(ctx: Context, out: Path, started: float) -> None:
                 rec = serve.get(label, {}).get(str(n))
                 if not rec:
                     continue
-                cmd = {"ours --dirty": "element-docs, `mkdocs serve --dirty`",
-                       "ours": "element-docs, `mkdocs serve`",
-                       "macros": "macros, `mkdocs serve`"}[label]
-                partial = serve_cell(rec["partial"]) if label != "macros" or rec["partial"] \
-                    else "n/a"
-                rebuilds = serve_rebuilds(ctx.work / "logs" /
-                                          f"serve-{slugify(label)}-n{n}.log")
-                rows.append([cmd, fmt_n(n), fmt_s(rec["startup"]), serve_cell(rec["page"]),
-                             partial, serve_cell(rebuilds) if rebuilds else "n/a"])
+                cmd = {
+                    "ours --dirty": "element-docs, `mkdocs serve --dirty`",
+                    "ours": "element-docs, `mkdocs serve`",
+                    "macros": "macros, `mkdocs serve`",
+                }[label]
+                partial = (
+                    serve_cell(rec["partial"]) if label != "macros" or rec["partial"] else "n/a"
+                )
+                rebuilds = serve_rebuilds(ctx.work / "logs" / f"serve-{slugify(label)}-n{n}.log")
+                rows.append(
+                    [
+                        cmd,
+                        fmt_n(n),
+                        fmt_s(rec["startup"]),
+                        serve_cell(rec["page"]),
+                        partial,
+                        serve_cell(rebuilds) if rebuilds else "n/a",
+                    ]
+                )
                 for failure in rec.get("failures", []):
                     ctx.notes.append(f"serve {label} at {n}: {failure}")
-        lines += table(["server", "pages", "start to first page", "page edit (target < 1 s)",
-                        "partial edit, 10 dependents (target < 1.5 s)",
-                        "rebuild per edit (from the log)"], rows)
-        lines += ["", f"Reference: `mkdocs serve` with macros takes "
-                      f"{REFERENCE_MACROS_SERVE_5000:g} s from an edit to the served page at "
-                      "5,000 pages.", ""]
+        lines += table(
+            [
+                "server",
+                "pages",
+                "start to first page",
+                "page edit (target < 1 s)",
+                "partial edit, 10 dependents (target < 1.5 s)",
+                "rebuild per edit (from the log)",
+            ],
+            rows,
+        )
+        lines += [
+            "",
+            f"Reference: `mkdocs serve` with macros takes "
+            f"{REFERENCE_MACROS_SERVE_5000:g} s from an edit to the served page at "
+            "5,000 pages.",
+            "",
+        ]
 
     # profiles
     lines += ["## Where the time goes (profiles)", ""]
     profiles = res.get("profile", {})
     if not profiles:
         lines += ["Not profiled in this run.", ""]
-    for name, title in (("check", "`generator check --jobs 1`, clean"),
-                        ("build", "`mkdocs build` + element-docs, clean"),
-                        ("repeat", "`mkdocs build` + element-docs, repeated with nothing "
-                                   "changed")):
+    for name, title in (
+        ("check", "`generator check --jobs 1`, clean"),
+        ("build", "`mkdocs build` + element-docs, clean"),
+        ("repeat", "`mkdocs build` + element-docs, repeated with nothing changed"),
+    ):
         prof = profiles.get(name)
         if not prof:
             continue
@@ -1847,9 +2383,12 @@ def write_report(ctx: Context, out: Path, started: float) -> None:
             walls.append(f"{fmt_s(sampled['wall'])} wall under pyinstrument (1 ms sampling)")
         if "wall_under_profiler" in prof:
             walls.append(f"{fmt_s(prof['wall_under_profiler'])} under cProfile")
-        lines += ["; ".join(walls) + ". Stages by inclusive time; indented ones are part of "
-                  "the stage above. pyinstrument samples wall clock (true shares); cProfile "
-                  "counts calls but inflates code with many small calls.", ""]
+        lines += [
+            "; ".join(walls) + ". Stages by inclusive time; indented ones are part of "
+            "the stage above. pyinstrument samples wall clock (true shares); cProfile "
+            "counts calls but inflates code with many small calls.",
+            "",
+        ]
         by_label = {r["stage"]: r for r in prof.get("stages", [])}
         sampled_by = {r["stage"]: r for r in (sampled or {}).get("stages", [])}
         rows = []
@@ -1858,26 +2397,52 @@ def write_report(ctx: Context, out: Path, started: float) -> None:
             if (not c or not c["calls"]) and (not p_ or p_["seconds"] <= 0):
                 continue  # a stage this configuration does not have
             shown = ("↳ " + label.strip()) if label.startswith("  ") else label
-            rows.append([shown,
-                         f"{p_['seconds']:.2f} s ({p_['share'] * 100:.0f}%)" if p_ else "n/a",
-                         f"{c['seconds']:.2f} s ({c['share'] * 100:.0f}%)" if c else "n/a",
-                         f"{c['calls']:,}" if c else "n/a"])
+            rows.append(
+                [
+                    shown,
+                    f"{p_['seconds']:.2f} s ({p_['share'] * 100:.0f}%)" if p_ else "n/a",
+                    f"{c['seconds']:.2f} s ({c['share'] * 100:.0f}%)" if c else "n/a",
+                    f"{c['calls']:,}" if c else "n/a",
+                ]
+            )
         lines += table(["stage", "pyinstrument", "cProfile", "calls"], rows) + [""]
         if sampled:
             lines += ["Functions with the most self time (pyinstrument):", ""]
-            lines += table(["function", "self s", "share"], [
-                [f"`{r['function']}`", f"{r['own']:.2f}", f"{r['share'] * 100:.1f}%"]
-                for r in sampled["top_self"]]) + [""]
+            lines += table(
+                ["function", "self s", "share"],
+                [
+                    [f"`{r['function']}`", f"{r['own']:.2f}", f"{r['share'] * 100:.1f}%"]
+                    for r in sampled["top_self"]
+                ],
+            ) + [""]
         if prof.get("top_ours"):
             lines += ["element-docs functions by cumulative time (cProfile):", ""]
-            lines += table(["function", "cumulative s", "share", "calls"], [
-                [f"`{r['function']}`", f"{r['cumulative']:.2f}", f"{r['share'] * 100:.1f}%",
-                 f"{r['calls']:,}"] for r in prof["top_ours"][:12]]) + [""]
+            lines += table(
+                ["function", "cumulative s", "share", "calls"],
+                [
+                    [
+                        f"`{r['function']}`",
+                        f"{r['cumulative']:.2f}",
+                        f"{r['share'] * 100:.1f}%",
+                        f"{r['calls']:,}",
+                    ]
+                    for r in prof["top_ours"][:12]
+                ],
+            ) + [""]
         if prof.get("top_own"):
             lines += ["All functions by own time (cProfile):", ""]
-            lines += table(["function", "own s", "share of own time", "calls"], [
-                [f"`{r['function']}`", f"{r['own']:.2f}", f"{r['share'] * 100:.1f}%",
-                 f"{r['calls']:,}"] for r in prof["top_own"]]) + [""]
+            lines += table(
+                ["function", "own s", "share of own time", "calls"],
+                [
+                    [
+                        f"`{r['function']}`",
+                        f"{r['own']:.2f}",
+                        f"{r['share'] * 100:.1f}%",
+                        f"{r['calls']:,}",
+                    ]
+                    for r in prof["top_own"]
+                ],
+            ) + [""]
 
     failures = []
     for name, by_n in res.get("series", {}).items():
@@ -1889,10 +2454,16 @@ def write_report(ctx: Context, out: Path, started: float) -> None:
 
     lines += ["## Provenance", ""]
     commands = [text.split(" --note ")[0].split("`;")[0].strip("` ") for text in passes]
-    lines += [f"Merged from {len(passes)} run{'s' * (len(passes) != 1)} of this script (a "
-              "later run replaces only the figures it measured again); the commands, in "
-              "order:", ""] + [f"{number}. `{command}`" for number, command
-                               in enumerate(commands, start=1)] + [""]
+    lines += (
+        [
+            f"Merged from {len(passes)} run{'s' * (len(passes) != 1)} of this script (a "
+            "later run replaces only the figures it measured again); the commands, in "
+            "order:",
+            "",
+        ]
+        + [f"{number}. `{command}`" for number, command in enumerate(commands, start=1)]
+        + [""]
+    )
 
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines), encoding="utf-8")
@@ -1905,72 +2476,148 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="benchmarks/run.py",
         description="Measure element-docs (generator check, mkdocs build, mkdocs serve) "
-                    "against the floor (MkDocs alone) and mkdocs-macros-plugin on synthetic "
-                    "projects; writes a Markdown report.")
-    parser.add_argument("--sizes", type=parse_sizes, default=None,
-                        help="page counts for builds and serve (default 100,1000,5000; "
-                             "--quick: 20,100)")
-    parser.add_argument("--check-sizes", type=parse_sizes, default=None,
-                        help="page counts for generator check (default: --sizes plus 10000; "
-                             "--quick: --sizes)")
-    parser.add_argument("--serve-sizes", type=parse_sizes, default=None,
-                        help="page counts for mkdocs serve (default: --sizes)")
-    parser.add_argument("--runs", type=int, default=None,
-                        help="whole-process runs per figure (default 3; --quick: 1)")
-    parser.add_argument("--serve-runs", type=int, default=None,
-                        help="edits of each kind per server (default: --runs)")
-    parser.add_argument("--quick", action="store_true",
-                        help="small sizes, one run, no profile: a smoke test in a minute")
-    parser.add_argument("--only", default=None,
-                        help=f"comma-separated subset of {','.join(CATEGORIES)} "
-                             "(default: all)")
-    parser.add_argument("--no-peers", action="store_true",
-                        help="skip the peer venv (no mkdocs-macros-plugin, no network)")
+        "against the floor (MkDocs alone) and mkdocs-macros-plugin on synthetic "
+        "projects; writes a Markdown report.",
+    )
+    parser.add_argument(
+        "--sizes",
+        type=parse_sizes,
+        default=None,
+        help="page counts for builds and serve (default 100,1000,5000; --quick: 20,100)",
+    )
+    parser.add_argument(
+        "--check-sizes",
+        type=parse_sizes,
+        default=None,
+        help="page counts for generator check (default: --sizes plus 10000; --quick: --sizes)",
+    )
+    parser.add_argument(
+        "--serve-sizes",
+        type=parse_sizes,
+        default=None,
+        help="page counts for mkdocs serve (default: --sizes)",
+    )
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=None,
+        help="whole-process runs per figure (default 3; --quick: 1)",
+    )
+    parser.add_argument(
+        "--serve-runs",
+        type=int,
+        default=None,
+        help="edits of each kind per server (default: --runs)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="small sizes, one run, no profile: a smoke test in a minute",
+    )
+    parser.add_argument(
+        "--only",
+        default=None,
+        help=f"comma-separated subset of {','.join(CATEGORIES)} (default: all)",
+    )
+    parser.add_argument(
+        "--no-peers",
+        action="store_true",
+        help="skip the peer venv (no mkdocs-macros-plugin, no network)",
+    )
     parser.add_argument("--no-serve", action="store_true", help="skip mkdocs serve")
     parser.add_argument("--no-profile", action="store_true", help="skip the cProfile runs")
-    parser.add_argument("--profile-size", type=int, default=1000,
-                        help="pages for the profiles (default 1000)")
-    parser.add_argument("--autonav-max", type=int, default=1000,
-                        help="largest size for the macros + automatic nav build, which is "
-                             "quadratic (default 1000)")
-    parser.add_argument("--large-size", type=int, default=5000,
-                        help="sizes from this one up use --large-runs (default 5000)")
-    parser.add_argument("--large-runs", type=int, default=None,
-                        help="runs at --large-size and above (default: --runs)")
-    parser.add_argument("--plain-serve-max", type=int, default=5000,
-                        help="largest size for element-docs under mkdocs serve without "
-                             "--dirty (default 5000)")
-    parser.add_argument("--macros-serve-max", type=int, default=1000,
-                        help="largest size for mkdocs serve with macros (default 1000; every "
-                             "macros rebuild is a whole build)")
-    parser.add_argument("--full-serve-max", type=int, default=100,
-                        help="above this size, the macros server gets one page edit and one "
-                             "partial edit, without waiting for the rebuilds that restore the "
-                             "files (each rebuild is a whole build) (default 100)")
-    parser.add_argument("--serve-limit", type=float, default=300.0,
-                        help="seconds to wait for an edit to be served (default 300)")
-    parser.add_argument("--timeout", type=float, default=1800.0,
-                        help="seconds before a measured process is killed (default 1800)")
-    parser.add_argument("--work", type=Path, default=DEFAULT_WORK,
-                        help="scratch folder (default benchmarks/work)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                        help="the report (default benchmarks/RESULTS.md)")
-    parser.add_argument("--report-only", action="store_true",
-                        help="measure nothing: write the report again from the results.json "
-                             "of the last run in --work")
-    parser.add_argument("--note", action="append", default=[],
-                        help="a line for the report's notes (repeatable)")
-    parser.add_argument("--merge", action="store_true",
-                        help="keep the figures of the last run in --work (results.json) for "
-                             "whatever this run does not measure again, e.g. to add Jekyll")
-    parser.add_argument("--keep-snapshot", action="store_true",
-                        help="measure the copy of generator/ the last run took (with --merge: "
-                             "every figure then comes from the same code)")
-    parser.add_argument("--live-code", action="store_true",
-                        help="import generator/ as it is at each moment instead of a copy "
-                             "taken at the start (others' edits would then land mid-run)")
-    parser.add_argument("--python", default=sys.executable,
-                        help="interpreter with element-docs installed (default: this one)")
+    parser.add_argument(
+        "--profile-size", type=int, default=1000, help="pages for the profiles (default 1000)"
+    )
+    parser.add_argument(
+        "--autonav-max",
+        type=int,
+        default=1000,
+        help="largest size for the macros + automatic nav build, which is quadratic (default 1000)",
+    )
+    parser.add_argument(
+        "--large-size",
+        type=int,
+        default=5000,
+        help="sizes from this one up use --large-runs (default 5000)",
+    )
+    parser.add_argument(
+        "--large-runs",
+        type=int,
+        default=None,
+        help="runs at --large-size and above (default: --runs)",
+    )
+    parser.add_argument(
+        "--plain-serve-max",
+        type=int,
+        default=5000,
+        help="largest size for element-docs under mkdocs serve without --dirty (default 5000)",
+    )
+    parser.add_argument(
+        "--macros-serve-max",
+        type=int,
+        default=1000,
+        help="largest size for mkdocs serve with macros (default 1000; every "
+        "macros rebuild is a whole build)",
+    )
+    parser.add_argument(
+        "--full-serve-max",
+        type=int,
+        default=100,
+        help="above this size, the macros server gets one page edit and one "
+        "partial edit, without waiting for the rebuilds that restore the "
+        "files (each rebuild is a whole build) (default 100)",
+    )
+    parser.add_argument(
+        "--serve-limit",
+        type=float,
+        default=300.0,
+        help="seconds to wait for an edit to be served (default 300)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=1800.0,
+        help="seconds before a measured process is killed (default 1800)",
+    )
+    parser.add_argument(
+        "--work", type=Path, default=DEFAULT_WORK, help="scratch folder (default benchmarks/work)"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help="the report (default benchmarks/RESULTS.md)"
+    )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="measure nothing: write the report again from the results.json "
+        "of the last run in --work",
+    )
+    parser.add_argument(
+        "--note", action="append", default=[], help="a line for the report's notes (repeatable)"
+    )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the figures of the last run in --work (results.json) for "
+        "whatever this run does not measure again, e.g. to add Jekyll",
+    )
+    parser.add_argument(
+        "--keep-snapshot",
+        action="store_true",
+        help="measure the copy of generator/ the last run took (with --merge: "
+        "every figure then comes from the same code)",
+    )
+    parser.add_argument(
+        "--live-code",
+        action="store_true",
+        help="import generator/ as it is at each moment instead of a copy "
+        "taken at the start (others' edits would then land mid-run)",
+    )
+    parser.add_argument(
+        "--python",
+        default=sys.executable,
+        help="interpreter with element-docs installed (default: this one)",
+    )
     return parser
 
 
@@ -1979,8 +2626,10 @@ def resolve_args(args: argparse.Namespace) -> argparse.Namespace:
     only = {c.strip() for c in (args.only or ",".join(CATEGORIES)).split(",") if c.strip()}
     unknown = only - set(CATEGORIES)
     if unknown:
-        raise SystemExit(f"benchmarks/run.py: unknown --only categories: {sorted(unknown)}; "
-                         f"choose from {','.join(CATEGORIES)}")
+        raise SystemExit(
+            f"benchmarks/run.py: unknown --only categories: {sorted(unknown)}; "
+            f"choose from {','.join(CATEGORIES)}"
+        )
     if args.no_peers:
         only -= {"macros", "autonav"}
     if args.no_serve:
@@ -2007,15 +2656,20 @@ def describe_run(args: argparse.Namespace) -> str:
     runs = f"runs={args.runs}"
     if args.large_runs and args.large_runs != args.runs:
         runs += f" (runs={args.large_runs} from {fmt_n(args.large_size)} pages up)"
-    parts = [f"`{' '.join(['benchmarks/run.py', *sys.argv[1:]])}`",
-             runs, f"build sizes {', '.join(fmt_n(n) for n in args.sizes)}",
-             f"check sizes {', '.join(fmt_n(n) for n in args.check_sizes)}"]
+    parts = [
+        f"`{' '.join(['benchmarks/run.py', *sys.argv[1:]])}`",
+        runs,
+        f"build sizes {', '.join(fmt_n(n) for n in args.sizes)}",
+        f"check sizes {', '.join(fmt_n(n) for n in args.check_sizes)}",
+    ]
     if args.serve_sizes:
-        parts.append(f"serve sizes {', '.join(fmt_n(n) for n in args.serve_sizes)} "
-                     f"(edits of each kind per server: as many as runs; macros one above "
-                     f"{fmt_n(args.full_serve_max)} pages; element-docs "
-                     f"without --dirty up to {fmt_n(args.plain_serve_max)} pages, macros up "
-                     f"to {fmt_n(args.macros_serve_max)})")
+        parts.append(
+            f"serve sizes {', '.join(fmt_n(n) for n in args.serve_sizes)} "
+            f"(edits of each kind per server: as many as runs; macros one above "
+            f"{fmt_n(args.full_serve_max)} pages; element-docs "
+            f"without --dirty up to {fmt_n(args.plain_serve_max)} pages, macros up "
+            f"to {fmt_n(args.macros_serve_max)})"
+        )
     else:
         parts.append("serve not measured")
     parts.append("categories: " + ", ".join(c for c in CATEGORIES if c in args.only))
@@ -2028,8 +2682,7 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     if args.report_only:
-        return report_only(Context(args, work, args.python, None, None,
-                                   cli_has_jobs(args.python)))
+        return report_only(Context(args, work, args.python, None, None, cli_has_jobs(args.python)))
     if args.live_code:
         code: dict[str, Any] = {"head": None, "dirty": None, "live": True}
     elif args.keep_snapshot and (work / "snapshot" / "generator").is_dir():
@@ -2038,8 +2691,10 @@ def main(argv: list[str] | None = None) -> int:
         sys.path.insert(0, str(SNAPSHOT))
         code = {"head": None, "dirty": None, "live": False, "kept": True}
         with contextlib.suppress(OSError, ValueError):
-            code = {**json.loads((work / "results.json").read_text(encoding="utf-8"))
-                    .get("code", {}), "kept": True}
+            code = {
+                **json.loads((work / "results.json").read_text(encoding="utf-8")).get("code", {}),
+                "kept": True,
+            }
     else:
         code = {**snapshot(work), "live": False}
     peers = None
@@ -2056,43 +2711,59 @@ def main(argv: list[str] | None = None) -> int:
         ctx.results["what_was_run"] += MERGED_SEPARATOR + ctx.results["merged_from"]
     ctx.results["code"] = code
     ctx.results["machine"] = machine()
-    ctx.results["versions"] = {"ours": versions(args.python),
-                               "peers": versions(peers) if peers else {}}
+    ctx.results["versions"] = {
+        "ours": versions(args.python),
+        "peers": versions(peers) if peers else {},
+    }
     earlier = ctx.results.pop("previous", None) or {}
     if earlier.get("versions", {}).get("peers") and not ctx.results["versions"]["peers"]:
         ctx.results["versions"]["peers"] = earlier["versions"]["peers"]
-    if earlier.get("code") and not ({"check", "build", "floor", "serve", "profile"}
-                                    & args.only):
+    if earlier.get("code") and not ({"check", "build", "floor", "serve", "profile"} & args.only):
         ctx.results["code"] = earlier["code"]  # ours was measured by the earlier run
     if jekyll:
         with contextlib.suppress(subprocess.SubprocessError, OSError):
             ctx.results["versions"]["jekyll"] = subprocess.run(
-                [jekyll, "--version"], capture_output=True, text=True, timeout=60).stdout.strip()
+                [jekyll, "--version"], capture_output=True, text=True, timeout=60
+            ).stdout.strip()
     if not ctx.has_jobs:
-        ctx.notes.append("`generator check` has no `--jobs` option yet: it was measured in "
-                         "one process; the 2-process figure is pending.")
+        ctx.notes.append(
+            "`generator check` has no `--jobs` option yet: it was measured in "
+            "one process; the 2-process figure is pending."
+        )
     if not jekyll and "jekyll" in args.only:
-        ctx.notes.append("`jekyll` is not on PATH: Jekyll was not measured; Jekyll figures "
-                         "are the reference figures quoted in the issue.")
+        ctx.notes.append(
+            "`jekyll` is not on PATH: Jekyll was not measured; Jekyll figures "
+            "are the reference figures quoted in the issue."
+        )
     if {"macros", "autonav"} & args.only and not peers:
-        ctx.notes.append("the peer venv could not be set up: mkdocs-macros-plugin was not "
-                         "measured.")
+        ctx.notes.append(
+            "the peer venv could not be set up: mkdocs-macros-plugin was not measured."
+        )
     ctx.notes.extend(args.note)
     log(f"benchmarks: {describe_run(args)}")
 
     build_like = {"build", "dirty", "floor", "macros", "autonav", "calib"}
-    all_sizes = sorted({*(args.sizes if build_like & args.only else []),
-                        *(args.check_sizes if "check" in args.only else []),
-                        *({*args.sizes, *args.check_sizes} if jekyll else set()),
-                        *args.serve_sizes,
-                        *([args.profile_size] if "profile" in args.only else [])})
+    all_sizes = sorted(
+        {
+            *(args.sizes if build_like & args.only else []),
+            *(args.check_sizes if "check" in args.only else []),
+            *({*args.sizes, *args.check_sizes} if jekyll else set()),
+            *args.serve_sizes,
+            *([args.profile_size] if "profile" in args.only else []),
+        }
+    )
     for n in all_sizes:
         builds = n in args.sizes and bool(build_like & args.only)
         serves = n in args.serve_sizes
         log(f"n={n}: generating")
-        project = generate(n, work, floor=builds and bool({"floor", "calib"} & args.only),
-                           macros=(builds or serves) and peers is not None,
-                           python=args.python, notes=ctx.notes)
+        project = generate(
+            n,
+            work,
+            floor=builds and bool({"floor", "calib"} & args.only),
+            macros=(builds or serves) and peers is not None,
+            python=args.python,
+            notes=ctx.notes,
+        )
         if jekyll and (n in args.sizes or n in args.check_sizes):
             log(f"n={n}: jekyll")
             generate_jekyll(project)
@@ -2101,8 +2772,9 @@ def main(argv: list[str] | None = None) -> int:
             log(f"n={n}: generator check")
             bench_check(ctx, project)
         if builds or serves:
-            floor_ready = bool({"floor", "calib"} & args.only) and builds and \
-                prepare_floor(ctx, project)
+            floor_ready = (
+                bool({"floor", "calib"} & args.only) and builds and prepare_floor(ctx, project)
+            )
             if builds:
                 log(f"n={n}: builds")
                 bench_builds(ctx, project, floor_ready)
@@ -2118,8 +2790,11 @@ def main(argv: list[str] | None = None) -> int:
     write_report(ctx, args.out, started)
     save_raw(ctx)
     log(f"wrote {args.out}")
-    failed = any(series.failures for by_n in ctx.results.get("series", {}).values()
-                 for series in by_n.values())
+    failed = any(
+        series.failures
+        for by_n in ctx.results.get("series", {}).values()
+        for series in by_n.values()
+    )
     return 1 if failed else 0
 
 
@@ -2131,8 +2806,16 @@ def report_only(ctx: Context) -> int:
         log(f"--report-only: no results in {raw}")
         return 2
     merge_previous(ctx, notes=True)
-    for key in ("what_was_run", "passes", "machine", "versions", "code", "elapsed_s",
-                "has_jobs", "sizes"):
+    for key in (
+        "what_was_run",
+        "passes",
+        "machine",
+        "versions",
+        "code",
+        "elapsed_s",
+        "has_jobs",
+        "sizes",
+    ):
         if key in previous:
             ctx.results[key] = previous[key]
     ctx.has_jobs = bool(previous.get("has_jobs", ctx.has_jobs))
@@ -2169,14 +2852,16 @@ def merge_previous(ctx: Context, notes: bool = False) -> None:
         for n, data in by_n.items():
             ctx.results.setdefault("series", {}).setdefault(name, {})[n] = Series(
                 [Sample(**sample) for sample in data.get("samples", [])],
-                list(data.get("failures", [])))
+                list(data.get("failures", [])),
+            )
     for key in ("serve", "profile"):
         if previous.get(key):
             ctx.results[key] = previous[key]
     ctx.results["previous"] = {k: previous.get(k) for k in ("versions", "code")}
     ctx.results["merged_from"] = str(previous.get("what_was_run", "an earlier run"))
-    ctx.results["earlier_passes"] = previous.get("passes") or list(reversed(
-        ctx.results["merged_from"].split(MERGED_SEPARATOR)))
+    ctx.results["earlier_passes"] = previous.get("passes") or list(
+        reversed(ctx.results["merged_from"].split(MERGED_SEPARATOR))
+    )
     ctx.results["elapsed_before"] = float(previous.get("elapsed_s") or 0.0)
     for note in previous.get("notes", []) if notes else []:
         if note not in ctx.notes:
@@ -2191,13 +2876,20 @@ def save_raw(ctx: Context) -> None:
 
     raw = ctx.work / "results.json"
     args = ctx.args
-    extra = {"notes": ctx.notes, "has_jobs": ctx.has_jobs, "peers": ctx.peers_python,
-             "jekyll": ctx.jekyll,
-             "elapsed_s": ctx.results.get("elapsed_before", 0.0) + time.time() - ctx.started,
-             "sizes": {"build": args.sizes, "check": args.check_sizes,
-                       "serve": args.serve_sizes, "only": sorted(args.only)}}
-    raw.write_text(json.dumps({**ctx.results, **extra}, default=encode, indent=1),
-                   encoding="utf-8")
+    extra = {
+        "notes": ctx.notes,
+        "has_jobs": ctx.has_jobs,
+        "peers": ctx.peers_python,
+        "jekyll": ctx.jekyll,
+        "elapsed_s": ctx.results.get("elapsed_before", 0.0) + time.time() - ctx.started,
+        "sizes": {
+            "build": args.sizes,
+            "check": args.check_sizes,
+            "serve": args.serve_sizes,
+            "only": sorted(args.only),
+        },
+    }
+    raw.write_text(json.dumps({**ctx.results, **extra}, default=encode, indent=1), encoding="utf-8")
 
 
 if __name__ == "__main__":

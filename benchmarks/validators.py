@@ -74,12 +74,18 @@ def schemas_at(revision: str) -> Any:
     imports must resolve in today's package: a revision before the package took its
     subpackage layout (where the module was ``generator/schemas.py``) needs that revision's
     whole package, so measure it from a checkout of that revision instead."""
-    text = subprocess.run(["git", "show", f"{revision}:generator/validate/schemas.py"],
-                          cwd=HERE.parent, check=True, capture_output=True, text=True).stdout
+    text = subprocess.run(
+        ["git", "show", f"{revision}:generator/validate/schemas.py"],
+        cwd=HERE.parent,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     folder = Path(tempfile.mkdtemp(prefix="schemas-before-"))
     (folder / "schemas_before.py").write_text(text, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("generator.validate._schemas_before",
-                                                  folder / "schemas_before.py")
+    spec = importlib.util.spec_from_file_location(
+        "generator.validate._schemas_before", folder / "schemas_before.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
@@ -113,8 +119,10 @@ def variants(value: Any, rng: random.Random) -> list[Any]:
 def paths(errors: Any) -> list[tuple[Any, ...]]:
     """The instance path of each error (jsonschema's ``path``, jsonschema-rs's
     ``instance_path``), sorted."""
-    return sorted((tuple(e.instance_path if hasattr(e, "instance_path") else e.path)
-                   for e in errors), key=repr)
+    return sorted(
+        (tuple(e.instance_path if hasattr(e, "instance_path") else e.path) for e in errors),
+        key=repr,
+    )
 
 
 def main() -> int:
@@ -123,8 +131,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--work", type=Path, default=run.DEFAULT_WORK)
     parser.add_argument("--out", type=Path, default=HERE / "VALIDATORS.md")
-    parser.add_argument("--before", metavar="REV",
-                        help="also time SchemaStore.errors of generator/schemas.py at REV")
+    parser.add_argument(
+        "--before",
+        metavar="REV",
+        help="also time SchemaStore.errors of generator/schemas.py at REV",
+    )
     args = parser.parse_args()
     import jsonschema_rs
 
@@ -153,10 +164,12 @@ def main() -> int:
                 alone_differ += 1
             elif expected and paths(alone[name].iter_errors(candidate)) != paths(expected):
                 paths_differ += 1
-    verdicts = (f"Verdicts compared with jsonschema's: {compared:,} values ({invalid:,} "
-                f"invalid: each value also varied a few ways); the check's quick test "
-                f"differs on {quick_differ}, jsonschema-rs alone on {alone_differ}; the "
-                f"instance paths of jsonschema-rs's errors differ on {paths_differ}.")
+    verdicts = (
+        f"Verdicts compared with jsonschema's: {compared:,} values ({invalid:,} "
+        f"invalid: each value also varied a few ways); the check's quick test "
+        f"differs on {quick_differ}, jsonschema-rs alone on {alone_differ}; the "
+        f"instance paths of jsonschema-rs's errors differ on {paths_differ}."
+    )
     print(verdicts)
 
     def check() -> None:
@@ -190,27 +203,48 @@ def main() -> int:
             way()
             times[name].append(time.perf_counter() - start)
     base = statistics.median(times["check"])
-    rows = ["| way | median | min | max | to the check's way | a value |",
-            "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    rows = [
+        "| way | median | min | max | to the check's way | a value |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for name, values in times.items():
         median = statistics.median(values)
-        print(f"{name:>16}: median {median * 1000:8.1f} ms  (min {min(values) * 1000:.1f}, "
-              f"max {max(values) * 1000:.1f})  {median / base:5.2f}x the check's way  "
-              f"{median / len(instances) * 1e6:6.1f} us a value")
-        rows.append(f"| {name} | {median * 1000:.1f} ms | {min(values) * 1000:.1f} ms | "
-                    f"{max(values) * 1000:.1f} ms | {median / base:.2f}x | "
-                    f"{median / len(instances) * 1e6:.1f} us |")
-    shown = [arg for arg, before in zip(sys.argv[1:], ["", *sys.argv[1:]], strict=False)
-             if arg != "--work" and before != "--work"]  # no machine's folders in the report
+        print(
+            f"{name:>16}: median {median * 1000:8.1f} ms  (min {min(values) * 1000:.1f}, "
+            f"max {max(values) * 1000:.1f})  {median / base:5.2f}x the check's way  "
+            f"{median / len(instances) * 1e6:6.1f} us a value"
+        )
+        rows.append(
+            f"| {name} | {median * 1000:.1f} ms | {min(values) * 1000:.1f} ms | "
+            f"{max(values) * 1000:.1f} ms | {median / base:.2f}x | "
+            f"{median / len(instances) * 1e6:.1f} us |"
+        )
+    shown = [
+        arg
+        for arg, before in zip(sys.argv[1:], ["", *sys.argv[1:]], strict=False)
+        if arg != "--work" and before != "--work"
+    ]  # no machine's folders in the report
     command = " ".join(["benchmarks/validators.py", *shown])
-    args.out.write_text("\n".join([
-        "# Schema validators", "",
-        f"Written by `{command}` on {datetime.date.today()} (Python "
-        f"{platform.python_version()}, jsonschema-rs {version('jsonschema-rs')}, "
-        f"{platform.machine()}). The {len(instances):,} values a `generator check` of the "
-        f"benchmarks' {args.pages:,}-page project validates ({kinds}), each way timed in "
-        f"turn in one process, {args.runs} rounds, medians. Method: see the script's "
-        "docstring.", "", *rows, "", verdicts, ""]), encoding="utf-8")
+    args.out.write_text(
+        "\n".join(
+            [
+                "# Schema validators",
+                "",
+                f"Written by `{command}` on {datetime.date.today()} (Python "
+                f"{platform.python_version()}, jsonschema-rs {version('jsonschema-rs')}, "
+                f"{platform.machine()}). The {len(instances):,} values a `generator check` of the "
+                f"benchmarks' {args.pages:,}-page project validates ({kinds}), each way timed in "
+                f"turn in one process, {args.runs} rounds, medians. Method: see the script's "
+                "docstring.",
+                "",
+                *rows,
+                "",
+                verdicts,
+                "",
+            ]
+        ),
+        encoding="utf-8",
+    )
     return 0
 
 

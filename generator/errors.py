@@ -51,147 +51,271 @@ _LOAD, _RENDER, _EXAMPLE, _CONFIG = "front matter", "templates", "examples", "pr
 
 #: The stable diagnostic codes. Never renumber; retire a code by leaving it unused.
 CODES: dict[str, CodeInfo] = {
-    "ED101": _code("Front matter is not valid YAML",
-                   "Fix the YAML at the reported line; indent with spaces, quote values "
-                   "holding ': '.",
-                   _LOAD),
-    "ED102": _code("Duplicate front-matter key",
-                   "Keep one of the two entries; YAML would silently keep only the last.", _LOAD),
-    "ED103": _code("Front matter does not match the schema",
-                   "Give the key the type and value the element front-matter schema asks for.",
-                   _LOAD),
-    "ED104": _code("Unknown front-matter key",
-                   "Correct the spelling (see the suggestion) or remove the key.", _LOAD),
-    "ED105": _code("Element page without front matter",
-                   "Start the file with a '---' line, the YAML keys, and a closing '---' line.",
-                   _LOAD),
-    "ED106": _code("File cannot be read as UTF-8 text",
-                   "Save the file as UTF-8 text; binary files do not belong in content/.", _LOAD),
+    "ED101": _code(
+        "Front matter is not valid YAML",
+        "Fix the YAML at the reported line; indent with spaces, quote values holding ': '.",
+        _LOAD,
+    ),
+    "ED102": _code(
+        "Duplicate front-matter key",
+        "Keep one of the two entries; YAML would silently keep only the last.",
+        _LOAD,
+    ),
+    "ED103": _code(
+        "Front matter does not match the schema",
+        "Give the key the type and value the element front-matter schema asks for.",
+        _LOAD,
+    ),
+    "ED104": _code(
+        "Unknown front-matter key",
+        "Correct the spelling (see the suggestion) or remove the key.",
+        _LOAD,
+    ),
+    "ED105": _code(
+        "Element page without front matter",
+        "Start the file with a '---' line, the YAML keys, and a closing '---' line.",
+        _LOAD,
+    ),
+    "ED106": _code(
+        "File cannot be read as UTF-8 text",
+        "Save the file as UTF-8 text; binary files do not belong in content/.",
+        _LOAD,
+    ),
     "ED107": _code("Empty page", "Write the page, or delete the file.", _LOAD),
-    "ED108": _code("Element page without a hub",
-                   "Add 'hub: crm' (or helpdesk, finance, ...) so the page is grouped in "
-                   "navigation.",
-                   _LOAD, Severity.WARNING),
-    "ED109": _code("Page is a link to a file outside the project",
-                   "Copy the file into the docs folder; pages may not link to files outside "
-                   "the project.", _LOAD),
-    "ED110": _code("File is a link that leads out of its folder",
-                   "Copy the file into the tree if it belongs to the site, or remove the link; "
-                   "links out of the tree are not followed.", _LOAD),
-    "ED500": _code("Front-matter label is the template's placeholder",
-                   "Set apiKey, apiSecret or callbackURL to the provider's own name for the "
-                   "value (such as Client ID), or remove the key.", _LOAD, Severity.WARNING),
-    "ED201": _code("Example response element id differs from the page's elementId",
-                   "Make the example's element id and the front matter's elementId the "
-                   "same number.",
-                   _EXAMPLE),
-    "ED202": _code("Example element key differs from the page's elementKey",
-                   "Use {{ page.elementKey }} in the example, or correct the key.", _EXAMPLE),
-    "ED203": _code("Example response hub differs from the page's hub",
-                   "Make element.hub in the example match the page's hub.", _EXAMPLE),
-    "ED210": _code("JSON example does not parse",
-                   "Fix the JSON at the reported line and column (see the hint).", _EXAMPLE),
-    "ED211": _code("Example does not match its JSON Schema",
-                   "Change the value at the reported JSON path to what the schema asks for.",
-                   _EXAMPLE),
-    "ED212": _code("JSON block on an element page is not a known kind of example",
-                   "Mark the fence, e.g. ```json example=request (request, response, "
-                   "oauth-url, other).", _EXAMPLE, Severity.WARNING),
-    "ED213": _code("Unknown example kind in a fence's info string",
-                   "Use example=request, response, oauth-url, curl or other.", _EXAMPLE),
-    "ED214": _code("Duplicate key in a JSON example",
-                   "Keep one of the two entries; JSON readers keep only one of the values.",
-                   _EXAMPLE),
-    "ED215": _code("Code fence is never closed",
-                   "Close the block with a line of ``` (as many backticks as opened it); "
-                   "until then the rest of the page shows as code.", _EXAMPLE),
-    "ED120": _code("Examples name an element key but the page has no elementKey",
-                   "Add elementKey: to the front matter (the key the examples name) and "
-                   "write {{ page.elementKey }} in the examples.", _LOAD, Severity.WARNING),
-    "ED241": _code("Example marked invalid without a reason",
-                   "Give the reason in the fence's info string, invalid=\"why it is wrong "
-                   "on purpose\", or in an HTML comment 'invalid: why' on the line above "
-                   "the fence.", _EXAMPLE),
-    "ED242": _code("Example marked invalid on purpose (counted, not checked)",
-                   "Nothing to fix: remove the mark when the example should be checked "
-                   "again.", _EXAMPLE, Severity.NOTE),
-    "ED216": _code("Markdown nested too deeply to check",
-                   "Flatten the lists or quotes: past the reported line the nesting is deeper "
-                   "than readers or parsers handle.", _EXAMPLE, Severity.WARNING),
-    "ED220": _code("cURL example does not parse as a shell command",
-                   "Close the quote or remove the stray character the message points at.",
-                   _EXAMPLE),
-    "ED221": _code("cURL example does not call POST /instances",
-                   "Use 'curl -X POST <base>/instances' for an instance-creation example.",
-                   _EXAMPLE),
-    "ED222": _code("cURL example lacks a required header",
-                   "Add -H 'authorization: User <USER_SECRET>, Organization <ORGANIZATION_SECRET>' "
-                   "and -H 'content-type: application/json'.", _EXAMPLE),
-    "ED223": _code("cURL body differs from the JSON request body on the page",
-                   "Give the cURL -d body the same keys as the JSON body shown above it.",
-                   _EXAMPLE),
-    "ED224": _code("cURL -d body is not valid JSON",
-                   "Fix the JSON inside the -d '...' argument.", _EXAMPLE),
-    "ED230": _code("Configuration keys differ from the parameters table",
-                   "List every configuration key of the request in the Parameters table, "
-                   "and only those.", _EXAMPLE),
-    "ED240": _code("Example holds what looks like a real secret",
-                   "Replace it with a placeholder such as <API_KEY> or xxxxxxxx.", _EXAMPLE),
-    "ED250": _code("Schema reference not followed",
-                   "Refer only to the project's schemas, by file name or $id, and to their "
-                   "parts ('#/$defs/NAME'): nothing is fetched from the network or read from "
-                   "files elsewhere.", _CONFIG),
-    "ED251": _code("Schema could not be applied to a value",
-                   "Fix the schema named in the message (a pattern that backtracks without "
-                   "end, a $ref that leads back to itself); until then the value is not "
-                   "checked.", _EXAMPLE),
-    "ED301": _code("Template syntax error",
-                   "Fix the tag at the reported line; every {% %} and {{ }} must be closed.",
-                   _RENDER),
-    "ED302": _code("Undefined variable",
-                   "Define the key (front matter, mkdocs.yml extra:, includes/_data/) or fix "
-                   "its spelling; use | default('...') where it may be absent.", _RENDER),
-    "ED303": _code("Unknown partial",
-                   "Create the partial under includes/ or correct the include path.", _RENDER),
-    "ED304": _code("Include path leaves includes/",
-                   "Include partials by a path relative to includes/, without '..' or '/'.",
-                   _RENDER),
-    "ED305": _code("Include cycle", "Remove one include of the cycle shown in the chain.",
-                   _RENDER),
-    "ED306": _code("Includes nested too deeply",
-                   "Flatten the chain of includes (or raise max_include_depth).", _RENDER),
-    "ED307": _code("Template tried to reach something the sandbox forbids",
-                   "Templates may read page, site and include variables only.", _RENDER),
-    "ED308": _code("Bad include parameters",
-                   "Write parameters as key=\"value\" or key=variable, separated by spaces.",
-                   _RENDER),
-    "ED309": _code("Template error while rendering",
-                   "Fix the expression at the reported line (see the message).", _RENDER),
-    "ED310": _code("Rendering exceeded a resource limit",
-                   "Reduce the loop or output size; the limits guard against runaway templates.",
-                   _RENDER),
-    "ED311": _code("Liquid construct that cannot be translated",
-                   "Rewrite it with the supported tags and filters (docs/jekyll.md lists "
-                   "them), or in Jinja syntax; until then that part of the page is left out.",
-                   _RENDER),
-    "ED320": _code("Link to a file the site does not have",
-                   "Give {% link %} the path of a page, document or file from the site's "
-                   "root (with its extension), and {% post_url %} a post's file name without "
-                   "extension, as Jekyll requires.", _RENDER),
-    "ED321": _code("Jekyll value not available here",
-                   "site.pages, site.posts, site.collections and the link tags are known when "
-                   "checking a Jekyll tree in place; in an imported tree, list the pages "
-                   "in a data file or link to them by their .md path.", _RENDER),
-    "ED322": _code("Link to a URL the site does not have",
-                   "Link to the page's .md file (MkDocs then writes its URL), or fix the "
-                   "path; an imported Jekyll tree keeps its pages' URLs under permalinks: "
-                   "in mkdocs.yml.", _RENDER, Severity.WARNING),
-    "ED401": _code("Project configuration error",
-                   "Fix mkdocs.yml or the command line as the message says.", _CONFIG),
-    "ED402": _code("Invalid JSON Schema file",
-                   "Fix the schema so it is valid JSON Schema 2020-12.", _CONFIG),
-    "ED403": _code("Data file is not valid YAML",
-                   "Fix the YAML in includes/_data/ at the reported line.", _CONFIG),
+    "ED108": _code(
+        "Element page without a hub",
+        "Add 'hub: crm' (or helpdesk, finance, ...) so the page is grouped in navigation.",
+        _LOAD,
+        Severity.WARNING,
+    ),
+    "ED109": _code(
+        "Page is a link to a file outside the project",
+        "Copy the file into the docs folder; pages may not link to files outside the project.",
+        _LOAD,
+    ),
+    "ED110": _code(
+        "File is a link that leads out of its folder",
+        "Copy the file into the tree if it belongs to the site, or remove the link; "
+        "links out of the tree are not followed.",
+        _LOAD,
+    ),
+    "ED500": _code(
+        "Front-matter label is the template's placeholder",
+        "Set apiKey, apiSecret or callbackURL to the provider's own name for the "
+        "value (such as Client ID), or remove the key.",
+        _LOAD,
+        Severity.WARNING,
+    ),
+    "ED201": _code(
+        "Example response element id differs from the page's elementId",
+        "Make the example's element id and the front matter's elementId the same number.",
+        _EXAMPLE,
+    ),
+    "ED202": _code(
+        "Example element key differs from the page's elementKey",
+        "Use {{ page.elementKey }} in the example, or correct the key.",
+        _EXAMPLE,
+    ),
+    "ED203": _code(
+        "Example response hub differs from the page's hub",
+        "Make element.hub in the example match the page's hub.",
+        _EXAMPLE,
+    ),
+    "ED210": _code(
+        "JSON example does not parse",
+        "Fix the JSON at the reported line and column (see the hint).",
+        _EXAMPLE,
+    ),
+    "ED211": _code(
+        "Example does not match its JSON Schema",
+        "Change the value at the reported JSON path to what the schema asks for.",
+        _EXAMPLE,
+    ),
+    "ED212": _code(
+        "JSON block on an element page is not a known kind of example",
+        "Mark the fence, e.g. ```json example=request (request, response, oauth-url, other).",
+        _EXAMPLE,
+        Severity.WARNING,
+    ),
+    "ED213": _code(
+        "Unknown example kind in a fence's info string",
+        "Use example=request, response, oauth-url, curl or other.",
+        _EXAMPLE,
+    ),
+    "ED214": _code(
+        "Duplicate key in a JSON example",
+        "Keep one of the two entries; JSON readers keep only one of the values.",
+        _EXAMPLE,
+    ),
+    "ED215": _code(
+        "Code fence is never closed",
+        "Close the block with a line of ``` (as many backticks as opened it); "
+        "until then the rest of the page shows as code.",
+        _EXAMPLE,
+    ),
+    "ED120": _code(
+        "Examples name an element key but the page has no elementKey",
+        "Add elementKey: to the front matter (the key the examples name) and "
+        "write {{ page.elementKey }} in the examples.",
+        _LOAD,
+        Severity.WARNING,
+    ),
+    "ED241": _code(
+        "Example marked invalid without a reason",
+        "Give the reason in the fence's info string, invalid=\"why it is wrong "
+        "on purpose\", or in an HTML comment 'invalid: why' on the line above "
+        "the fence.",
+        _EXAMPLE,
+    ),
+    "ED242": _code(
+        "Example marked invalid on purpose (counted, not checked)",
+        "Nothing to fix: remove the mark when the example should be checked again.",
+        _EXAMPLE,
+        Severity.NOTE,
+    ),
+    "ED216": _code(
+        "Markdown nested too deeply to check",
+        "Flatten the lists or quotes: past the reported line the nesting is deeper "
+        "than readers or parsers handle.",
+        _EXAMPLE,
+        Severity.WARNING,
+    ),
+    "ED220": _code(
+        "cURL example does not parse as a shell command",
+        "Close the quote or remove the stray character the message points at.",
+        _EXAMPLE,
+    ),
+    "ED221": _code(
+        "cURL example does not call POST /instances",
+        "Use 'curl -X POST <base>/instances' for an instance-creation example.",
+        _EXAMPLE,
+    ),
+    "ED222": _code(
+        "cURL example lacks a required header",
+        "Add -H 'authorization: User <USER_SECRET>, Organization <ORGANIZATION_SECRET>' "
+        "and -H 'content-type: application/json'.",
+        _EXAMPLE,
+    ),
+    "ED223": _code(
+        "cURL body differs from the JSON request body on the page",
+        "Give the cURL -d body the same keys as the JSON body shown above it.",
+        _EXAMPLE,
+    ),
+    "ED224": _code(
+        "cURL -d body is not valid JSON", "Fix the JSON inside the -d '...' argument.", _EXAMPLE
+    ),
+    "ED230": _code(
+        "Configuration keys differ from the parameters table",
+        "List every configuration key of the request in the Parameters table, and only those.",
+        _EXAMPLE,
+    ),
+    "ED240": _code(
+        "Example holds what looks like a real secret",
+        "Replace it with a placeholder such as <API_KEY> or xxxxxxxx.",
+        _EXAMPLE,
+    ),
+    "ED250": _code(
+        "Schema reference not followed",
+        "Refer only to the project's schemas, by file name or $id, and to their "
+        "parts ('#/$defs/NAME'): nothing is fetched from the network or read from "
+        "files elsewhere.",
+        _CONFIG,
+    ),
+    "ED251": _code(
+        "Schema could not be applied to a value",
+        "Fix the schema named in the message (a pattern that backtracks without "
+        "end, a $ref that leads back to itself); until then the value is not "
+        "checked.",
+        _EXAMPLE,
+    ),
+    "ED301": _code(
+        "Template syntax error",
+        "Fix the tag at the reported line; every {% %} and {{ }} must be closed.",
+        _RENDER,
+    ),
+    "ED302": _code(
+        "Undefined variable",
+        "Define the key (front matter, mkdocs.yml extra:, includes/_data/) or fix "
+        "its spelling; use | default('...') where it may be absent.",
+        _RENDER,
+    ),
+    "ED303": _code(
+        "Unknown partial",
+        "Create the partial under includes/ or correct the include path.",
+        _RENDER,
+    ),
+    "ED304": _code(
+        "Include path leaves includes/",
+        "Include partials by a path relative to includes/, without '..' or '/'.",
+        _RENDER,
+    ),
+    "ED305": _code("Include cycle", "Remove one include of the cycle shown in the chain.", _RENDER),
+    "ED306": _code(
+        "Includes nested too deeply",
+        "Flatten the chain of includes (or raise max_include_depth).",
+        _RENDER,
+    ),
+    "ED307": _code(
+        "Template tried to reach something the sandbox forbids",
+        "Templates may read page, site and include variables only.",
+        _RENDER,
+    ),
+    "ED308": _code(
+        "Bad include parameters",
+        'Write parameters as key="value" or key=variable, separated by spaces.',
+        _RENDER,
+    ),
+    "ED309": _code(
+        "Template error while rendering",
+        "Fix the expression at the reported line (see the message).",
+        _RENDER,
+    ),
+    "ED310": _code(
+        "Rendering exceeded a resource limit",
+        "Reduce the loop or output size; the limits guard against runaway templates.",
+        _RENDER,
+    ),
+    "ED311": _code(
+        "Liquid construct that cannot be translated",
+        "Rewrite it with the supported tags and filters (docs/jekyll.md lists "
+        "them), or in Jinja syntax; until then that part of the page is left out.",
+        _RENDER,
+    ),
+    "ED320": _code(
+        "Link to a file the site does not have",
+        "Give {% link %} the path of a page, document or file from the site's "
+        "root (with its extension), and {% post_url %} a post's file name without "
+        "extension, as Jekyll requires.",
+        _RENDER,
+    ),
+    "ED321": _code(
+        "Jekyll value not available here",
+        "site.pages, site.posts, site.collections and the link tags are known when "
+        "checking a Jekyll tree in place; in an imported tree, list the pages "
+        "in a data file or link to them by their .md path.",
+        _RENDER,
+    ),
+    "ED322": _code(
+        "Link to a URL the site does not have",
+        "Link to the page's .md file (MkDocs then writes its URL), or fix the "
+        "path; an imported Jekyll tree keeps its pages' URLs under permalinks: "
+        "in mkdocs.yml.",
+        _RENDER,
+        Severity.WARNING,
+    ),
+    "ED401": _code(
+        "Project configuration error",
+        "Fix mkdocs.yml or the command line as the message says.",
+        _CONFIG,
+    ),
+    "ED402": _code(
+        "Invalid JSON Schema file", "Fix the schema so it is valid JSON Schema 2020-12.", _CONFIG
+    ),
+    "ED403": _code(
+        "Data file is not valid YAML",
+        "Fix the YAML in includes/_data/ at the reported line.",
+        _CONFIG,
+    ),
 }
 
 
@@ -233,8 +357,15 @@ class Diagnostic:
         return self.level is Severity.ERROR
 
     def with_severity(self, severity: Severity) -> Diagnostic:
-        return Diagnostic(self.code, self.message, self.location, self.hint,
-                          self.included_from, severity, self.also_in)
+        return Diagnostic(
+            self.code,
+            self.message,
+            self.location,
+            self.hint,
+            self.included_from,
+            severity,
+            self.also_in,
+        )
 
     @property
     def pages(self) -> list[str]:
@@ -318,5 +449,3 @@ class ConfigError(ElementDocsError):
 
 
 # --- formatting --------------------------------------------------------------------------
-
-

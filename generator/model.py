@@ -10,10 +10,19 @@ from generator.load.documents import Document
 from generator.load.files import is_element_path, without_suffix
 from generator.settings import Settings, relative_posix
 
-HUB_TITLES = {"crm": "CRM", "helpdesk": "Help Desk", "finance": "Finance",
-              "marketing": "Marketing", "ecommerce": "E-commerce", "erp": "ERP",
-              "documents": "Documents", "messaging": "Messaging", "social": "Social",
-              "payments": "Payments", "general": "General"}
+HUB_TITLES = {
+    "crm": "CRM",
+    "helpdesk": "Help Desk",
+    "finance": "Finance",
+    "marketing": "Marketing",
+    "ecommerce": "E-commerce",
+    "erp": "ERP",
+    "documents": "Documents",
+    "messaging": "Messaging",
+    "social": "Social",
+    "payments": "Payments",
+    "general": "General",
+}
 
 
 def hub_title(hub: str | None) -> str:
@@ -32,8 +41,13 @@ def auth_type(meta: dict[str, Any]) -> str:
     return "basic"
 
 
-AUTH_TITLES = {"basic": "Basic", "oauth2": "OAuth 2", "oauth1": "OAuth 1",
-               "apiKey": "API key", "custom": "Custom"}
+AUTH_TITLES = {
+    "basic": "Basic",
+    "oauth2": "OAuth 2",
+    "oauth1": "OAuth 1",
+    "apiKey": "API key",
+    "custom": "Custom",
+}
 
 
 def element_entry(doc: Document, docs_dir: Path) -> dict[str, Any]:
@@ -74,5 +88,7 @@ def group_by_hub(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     groups: dict[str, list[dict[str, Any]]] = {}
     for entry in entries:
         groups.setdefault(entry["hub_title"], []).append(entry)
-    return [{"title": title, "hub": items[0]["hub"], "elements": items}
-            for title, items in sorted(groups.items(), key=lambda g: (g[0] == "Other", g[0]))]
+    return [
+        {"title": title, "hub": items[0]["hub"], "elements": items}
+        for title, items in sorted(groups.items(), key=lambda g: (g[0] == "Other", g[0]))
+    ]

@@ -76,17 +76,21 @@ def format_github(diagnostic: Diagnostic) -> str:
 
 
 def _pages_list(pages: tuple[str, ...], shown: int = 10) -> str:
-    """"3 other pages: a.md, b.md, c.md" (the first ``shown`` of them named)."""
-    names = ", ".join(pages[:shown]) + (f", ... ({len(pages) - shown} more)"
-                                       if len(pages) > shown else "")
+    """ "3 other pages: a.md, b.md, c.md" (the first ``shown`` of them named)."""
+    names = ", ".join(pages[:shown]) + (
+        f", ... ({len(pages) - shown} more)" if len(pages) > shown else ""
+    )
     return f"{len(pages)} other page{'s' * (len(pages) != 1)}: {names}"
 
 
 def summary_counts(diagnostics: list[Diagnostic]) -> dict[str, int]:
     errors = sum(1 for d in diagnostics if d.is_error)
     notes = sum(1 for d in diagnostics if d.level is Severity.NOTE)
-    return {"errors": errors, "warnings": len(diagnostics) - errors - notes,
-            "marked_invalid": notes}
+    return {
+        "errors": errors,
+        "warnings": len(diagnostics) - errors - notes,
+        "marked_invalid": notes,
+    }
 
 
 def to_json(diagnostics: list[Diagnostic], pages: int, **extra: int) -> str:
@@ -97,13 +101,17 @@ def to_json(diagnostics: list[Diagnostic], pages: int, **extra: int) -> str:
     return json.dumps(payload, indent=2, ensure_ascii=False)
 
 
-def _sarif_location(location: SourceLocation, message: str | None = None,
-                    index: int | None = None) -> dict[str, Any]:
-    physical: dict[str, Any] = {"artifactLocation": {
-        "uri": urllib.parse.quote(location.path), "uriBaseId": "%SRCROOT%"}}
+def _sarif_location(
+    location: SourceLocation, message: str | None = None, index: int | None = None
+) -> dict[str, Any]:
+    physical: dict[str, Any] = {
+        "artifactLocation": {"uri": urllib.parse.quote(location.path), "uriBaseId": "%SRCROOT%"}
+    }
     if location.line:
-        physical["region"] = {"startLine": location.line,
-                              **({"startColumn": location.col} if location.col else {})}
+        physical["region"] = {
+            "startLine": location.line,
+            **({"startColumn": location.col} if location.col else {}),
+        }
     found: dict[str, Any] = {"physicalLocation": physical}
     if index is not None:
         found["id"] = index
@@ -118,14 +126,17 @@ def to_sarif(diagnostics: list[Diagnostic], tool_version: str) -> str:
     a partial's problem is on as related locations. Paths are relative to the project root
     (``%SRCROOT%``), as code scanning services expect."""
     rule_index = {code: index for index, code in enumerate(CODES)}
-    rules = [{
-        "id": code,
-        "name": "".join(word.capitalize() for word in re.findall(r"[A-Za-z0-9]+", info.title)),
-        "shortDescription": {"text": info.title},
-        "fullDescription": {"text": f"{info.title} ({info.stage})"},
-        "help": {"text": info.fix},
-        "defaultConfiguration": {"level": info.severity.value},
-    } for code, info in CODES.items()]
+    rules = [
+        {
+            "id": code,
+            "name": "".join(word.capitalize() for word in re.findall(r"[A-Za-z0-9]+", info.title)),
+            "shortDescription": {"text": info.title},
+            "fullDescription": {"text": f"{info.title} ({info.stage})"},
+            "help": {"text": info.fix},
+            "defaultConfiguration": {"level": info.severity.value},
+        }
+        for code, info in CODES.items()
+    ]
     results = []
     for diagnostic in diagnostics:
         hint = diagnostic.hint or CODES[diagnostic.code].fix
@@ -138,36 +149,52 @@ def to_sarif(diagnostics: list[Diagnostic], tool_version: str) -> str:
         if diagnostic.location is not None:
             result["locations"] = [_sarif_location(diagnostic.location)]
         related = [(where, "included from here") for where in diagnostic.included_from]
-        related += [(SourceLocation(page), "also on this page (it includes the same partial)")
-                    for page in diagnostic.also_in]
+        related += [
+            (SourceLocation(page), "also on this page (it includes the same partial)")
+            for page in diagnostic.also_in
+        ]
         if related:
-            result["relatedLocations"] = [_sarif_location(where, message, index)
-                                          for index, (where, message) in enumerate(related)]
+            result["relatedLocations"] = [
+                _sarif_location(where, message, index)
+                for index, (where, message) in enumerate(related)
+            ]
         results.append(result)
     log = {
         "$schema": "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"
-                   "sarif-schema-2.1.0.json",
+        "sarif-schema-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "element-docs", "version": tool_version,
-                                "rules": rules}},
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {"name": "element-docs", "version": tool_version, "rules": rules}
+                },
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+            }
+        ],
     }
     return json.dumps(log, indent=2, ensure_ascii=False)
 
 
-def print_report(report: CheckReport, fmt: str, out: TextIO, *, tool_version: str,
-                 source_line: SourceLines | None = None, quiet: bool = False,
-                 baseline_note: str = "", counts: dict[str, int] | None = None) -> None:
+def print_report(
+    report: CheckReport,
+    fmt: str,
+    out: TextIO,
+    *,
+    tool_version: str,
+    source_line: SourceLines | None = None,
+    quiet: bool = False,
+    baseline_note: str = "",
+    counts: dict[str, int] | None = None,
+) -> None:
     """Write ``report`` in ``fmt`` (text, json, github, sarif); text shows each problem's
     source line when ``source_line`` can give it."""
     marked = sum(1 for d in report.diagnostics if d.level is Severity.NOTE)
     diagnostics = [d for d in report.diagnostics if d.is_error or not quiet]
     if fmt == "json":
-        out.write(to_json(diagnostics, report.pages, marked_invalid=marked,
-                          **(counts or {})) + "\n")
+        out.write(
+            to_json(diagnostics, report.pages, marked_invalid=marked, **(counts or {})) + "\n"
+        )
         return
     diagnostics = [d for d in diagnostics if d.level is not Severity.NOTE]
     if fmt == "sarif":
@@ -178,22 +205,25 @@ def print_report(report: CheckReport, fmt: str, out: TextIO, *, tool_version: st
             out.write(format_github(diagnostic) + "\n")
             continue
         loc = diagnostic.location
-        source = source_line(loc.path, loc.line) if source_line and loc and loc.line \
-            else None
+        source = source_line(loc.path, loc.line) if source_line and loc and loc.line else None
         out.write(format_text(diagnostic, source) + "\n\n")
     errors = report.errors
     warnings = len(report.diagnostics) - errors - marked
-    summary = (f"checked {report.pages} page{'s' * (report.pages != 1)}: "
-               f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}")
+    summary = (
+        f"checked {report.pages} page{'s' * (report.pages != 1)}: "
+        f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+    )
     if marked:
         summary += f", {marked} example{'s' * (marked != 1)} marked invalid"
     summary += baseline_note
     if fmt == "github":
         hidden = _hidden_annotations(diagnostics)
         if hidden:
-            summary += (f" ({hidden} of these will not show as annotations: GitHub shows "
-                        f"{GITHUB_ANNOTATIONS_SHOWN} errors and {GITHUB_ANNOTATIONS_SHOWN} "
-                        "warnings per step; all are in the log above)")
+            summary += (
+                f" ({hidden} of these will not show as annotations: GitHub shows "
+                f"{GITHUB_ANNOTATIONS_SHOWN} errors and {GITHUB_ANNOTATIONS_SHOWN} "
+                "warnings per step; all are in the log above)"
+            )
         sys.stderr.write(summary + "\n")
     else:
         out.write(summary + "\n")
@@ -206,5 +236,4 @@ GITHUB_ANNOTATIONS_SHOWN = 10
 def _hidden_annotations(diagnostics: list[Diagnostic]) -> int:
     errors = sum(1 for d in diagnostics if d.is_error)
     warnings = len(diagnostics) - errors
-    return (max(0, errors - GITHUB_ANNOTATIONS_SHOWN)
-            + max(0, warnings - GITHUB_ANNOTATIONS_SHOWN))
+    return max(0, errors - GITHUB_ANNOTATIONS_SHOWN) + max(0, warnings - GITHUB_ANNOTATIONS_SHOWN)

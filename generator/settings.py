@@ -38,38 +38,63 @@ class Option:
 
 
 OPTIONS: tuple[Option, ...] = (
-    Option("strict", bool, True,
-           "Undefined variables are errors (true) or warnings (false)."),
-    Option("includes_dir", str, "includes",
-           "Folder of partials, relative to mkdocs.yml; its `_data/` folder becomes "
-           "`site.data`."),
-    Option("schemas_dir", str, "schemas",
-           "Folder of the project's own JSON Schemas, which add to or override the shipped "
-           "ones (empty: none)."),
-    Option("cache_dir", str, ".element-docs-cache",
-           "Folder for cached rendered pages; safe to delete (empty: no cache)."),
+    Option("strict", bool, True, "Undefined variables are errors (true) or warnings (false)."),
+    Option(
+        "includes_dir",
+        str,
+        "includes",
+        "Folder of partials, relative to mkdocs.yml; its `_data/` folder becomes `site.data`.",
+    ),
+    Option(
+        "schemas_dir",
+        str,
+        "schemas",
+        "Folder of the project's own JSON Schemas, which add to or override the shipped "
+        "ones (empty: none).",
+    ),
+    Option(
+        "cache_dir",
+        str,
+        ".element-docs-cache",
+        "Folder for cached rendered pages; safe to delete (empty: no cache).",
+    ),
     Option("max_include_depth", int, 16, "How deeply partials may include partials."),
-    Option("fail_on_errors", bool, True,
-           "Stop `mkdocs build` when a page has an error. Off only while migrating a tree "
-           "with known defects: the problems are reported either way."),
-    Option("check_ahead", bool, True,
-           "Check pages in a second process while MkDocs converts the pages already "
-           "checked (only with a spare core and enough pages to pay for it). The result is "
-           "the same."),
-    Option("quick_serve", bool, True,
-           "Under `mkdocs serve`, an edit of page bodies, partials or data files redoes only "
-           "the pages that read them; anything else gets MkDocs' rebuild of the whole site."),
-    Option("permalinks", dict, {},
-           "Page (path under docs_dir) -> URL it is written at instead of MkDocs' own, as "
-           "`generator import-jekyll` writes them: the URLs the Jekyll site had, so links "
-           "written against them keep working. When set, a link from the site's root "
-           "(`/x/`) that names no page or file of the site is a warning (ED322)."),
+    Option(
+        "fail_on_errors",
+        bool,
+        True,
+        "Stop `mkdocs build` when a page has an error. Off only while migrating a tree "
+        "with known defects: the problems are reported either way.",
+    ),
+    Option(
+        "check_ahead",
+        bool,
+        True,
+        "Check pages in a second process while MkDocs converts the pages already "
+        "checked (only with a spare core and enough pages to pay for it). The result is "
+        "the same.",
+    ),
+    Option(
+        "quick_serve",
+        bool,
+        True,
+        "Under `mkdocs serve`, an edit of page bodies, partials or data files redoes only "
+        "the pages that read them; anything else gets MkDocs' rebuild of the whole site.",
+    ),
+    Option(
+        "permalinks",
+        dict,
+        {},
+        "Page (path under docs_dir) -> URL it is written at instead of MkDocs' own, as "
+        "`generator import-jekyll` writes them: the URLs the Jekyll site had, so links "
+        "written against them keep working. When set, a link from the site's root "
+        "(`/x/`) that names no page or file of the site is a warning (ED322).",
+    ),
 )
 DEFAULTS: Mapping[str, Any] = {option.name: option.default for option in OPTIONS}
 
 
-def plugin_values(options: Mapping[str, Any], source: str = DEFAULT_CONFIG_FILE
-                  ) -> dict[str, Any]:
+def plugin_values(options: Mapping[str, Any], source: str = DEFAULT_CONFIG_FILE) -> dict[str, Any]:
     """Every option's value as the plugin's config holds it once MkDocs has validated it:
     a missing or null option takes its default, a value of the wrong type is an error
     (ConfigError) and options the table does not know are left out."""
@@ -79,9 +104,12 @@ def plugin_values(options: Mapping[str, Any], source: str = DEFAULT_CONFIG_FILE
         if value is None:
             value = option.default
         elif not isinstance(value, option.type):
-            raise _config_error(source, f"the {PLUGIN_NAME} option '{option.name}' must be "
-                                f"of type {option.type.__name__}, not "
-                                f"{type(value).__name__} ({value!r})")
+            raise _config_error(
+                source,
+                f"the {PLUGIN_NAME} option '{option.name}' must be "
+                f"of type {option.type.__name__}, not "
+                f"{type(value).__name__} ({value!r})",
+            )
         values[option.name] = value
     return values
 
@@ -92,8 +120,7 @@ def options_markdown() -> str:
     rows = ["| option | type | default | what it does |", "| --- | --- | --- | --- |"]
     for option in OPTIONS:
         default = json.dumps(option.default)
-        rows.append(f"| `{option.name}` | {option.type.__name__} | `{default}` | "
-                    f"{option.help} |")
+        rows.append(f"| `{option.name}` | {option.type.__name__} | `{default}` | {option.help} |")
     return "\n".join(rows) + "\n"
 
 
@@ -148,15 +175,17 @@ class Settings:
         none may match exclude:, and the file must open with front matter (Jekyll copies
         a Markdown file without it as it is, unrendered)."""
         if not self.jekyll:
-            return not self.exclude_docs or not _excluded_doc(self.exclude_docs, path,
-                                                              self.docs_dir)
+            return not self.exclude_docs or not _excluded_doc(
+                self.exclude_docs, path, self.docs_dir
+            )
         base = base or self.docs_dir
         rel = relative_posix(path, base)
         if rel is None or rel == ".":
             return True
         from_root = relative_posix(path, self.docs_dir) or rel
-        if not _jekyll_publishes(self.include, self.exclude, tuple(rel.split("/")),
-                                 tuple(from_root.split("/"))):
+        if not _jekyll_publishes(
+            self.include, self.exclude, tuple(rel.split("/")), tuple(from_root.split("/"))
+        ):
             return False
         if self.memo is not None:
             return bool(self.memo.cached(path, "front", lambda: has_front_matter(path)))
@@ -171,8 +200,12 @@ class Settings:
         values: dict[str, Any] = {}
         for scope, defaults in self.page_defaults:
             scope = scope.strip("/")
-            if not scope or rel == scope or rel.startswith(scope + "/") or \
-                    fnmatch.fnmatchcase(rel, scope):
+            if (
+                not scope
+                or rel == scope
+                or rel.startswith(scope + "/")
+                or fnmatch.fnmatchcase(rel, scope)
+            ):
                 values.update(defaults)
         posix = PurePosixPath(rel)
         folder = "" if posix.parent.as_posix() == "." else posix.parent.as_posix() + "/"
@@ -189,8 +222,11 @@ class Settings:
             pattern = pattern.strip("/")
             if not pattern:
                 continue
-            if pattern in (name, path) or fnmatch.fnmatchcase(path, pattern) or (
-                    name and fnmatch.fnmatchcase(name, pattern)):
+            if (
+                pattern in (name, path)
+                or fnmatch.fnmatchcase(path, pattern)
+                or (name and fnmatch.fnmatchcase(name, pattern))
+            ):
                 return True
         return False
 
@@ -258,19 +294,24 @@ def relative_posix(path: Path, folder: Path) -> str | None:
     prefix = base if base.endswith(os.sep) else base + os.sep
     if not full.startswith(prefix):
         return None
-    rest = full[len(prefix):]
+    rest = full[len(prefix) :]
     return rest if os.sep == "/" else rest.replace(os.sep, "/")
 
 
-def _jekyll_publishes(include: tuple[str, ...], exclude: tuple[str, ...],
-                      parts: tuple[str, ...], from_root: tuple[str, ...]) -> bool:
+def _jekyll_publishes(
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    parts: tuple[str, ...],
+    from_root: tuple[str, ...],
+) -> bool:
     """Jekyll's rules for a path (``parts`` from the folder listed, ``from_root`` from the
     tree's root), ahead of its front matter. Answers are remembered by path, so the pages
     of a folder share its folders' answers (they cost 0.28 ms a page at 1,000 pages)."""
     # the file itself is not remembered (a tree has more files than the cache holds and
     # would push its folders out); its folders are, by the recursion of each rule
-    return _not_hidden.__wrapped__(include, parts) and \
-        _not_excluded.__wrapped__(include, exclude, from_root)
+    return _not_hidden.__wrapped__(include, parts) and _not_excluded.__wrapped__(
+        include, exclude, from_root
+    )
 
 
 @lru_cache(maxsize=8192)
@@ -280,18 +321,22 @@ def _not_hidden(include: tuple[str, ...], parts: tuple[str, ...]) -> bool:
         return False
     name = parts[-1]
     return Settings._listed(include, name, "/".join(parts)) or not (
-        name.startswith(("_", ".", "#")) or name.endswith("~"))
+        name.startswith(("_", ".", "#")) or name.endswith("~")
+    )
 
 
 @lru_cache(maxsize=8192)
-def _not_excluded(include: tuple[str, ...], exclude: tuple[str, ...],
-                  from_root: tuple[str, ...]) -> bool:
+def _not_excluded(
+    include: tuple[str, ...], exclude: tuple[str, ...], from_root: tuple[str, ...]
+) -> bool:
     """No part is under exclude: (named from the root), unless include: names it."""
     if len(from_root) > 1 and not _not_excluded(include, exclude, from_root[:-1]):
         return False
     so_far = "/".join(from_root)
-    return not (Settings._listed(exclude, "", so_far)
-                and not Settings._listed(include, from_root[-1], so_far))
+    return not (
+        Settings._listed(exclude, "", so_far)
+        and not Settings._listed(include, from_root[-1], so_far)
+    )
 
 
 def user_cache_folder(tree: Path) -> Path:
@@ -340,7 +385,7 @@ def has_front_matter(path: Path) -> bool:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return True  # the loader says what it is
         head = os.read(fd, 256)
-        first = head[:head.find(b"\n") + 1] if b"\n" in head else head  # readline(256)
+        first = head[: head.find(b"\n") + 1] if b"\n" in head else head  # readline(256)
     except OSError:
         return True
     finally:
@@ -352,8 +397,9 @@ def _config_error(path: str, message: str, line: int = 0) -> ConfigError:
     return ConfigError(Diagnostic("ED401", message, SourceLocation(path, line)))
 
 
-def load_settings(root: Path, config_file: str = DEFAULT_CONFIG_FILE,
-                  strict: bool | None = None) -> Settings:
+def load_settings(
+    root: Path, config_file: str = DEFAULT_CONFIG_FILE, strict: bool | None = None
+) -> Settings:
     """Settings of the project at ``root``; raises ConfigError with the file's own line."""
     root = root.resolve()
     config_path = root / config_file
@@ -369,16 +415,18 @@ def load_settings(root: Path, config_file: str = DEFAULT_CONFIG_FILE,
         position = yaml_error_position(exc, text)
         line = position[0] + 1 if position else 0
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise _config_error(config_file, f"{config_file} is not valid YAML: {problem}",
-                            line) from None
+        raise _config_error(
+            config_file, f"{config_file} is not valid YAML: {problem}", line
+        ) from None
     if not isinstance(config, Mapping):
         raise _config_error(config_file, f"{config_file} must be a mapping of settings")
     options = plugin_options(config) or {}
     return settings_from(root, config, plugin_values(options, config_file), strict)
 
 
-def settings_from(root: Path, config: Mapping[str, Any], options: Mapping[str, Any],
-                  strict: bool | None = None) -> Settings:
+def settings_from(
+    root: Path, config: Mapping[str, Any], options: Mapping[str, Any], strict: bool | None = None
+) -> Settings:
     """Build settings from an mkdocs config mapping and our plugin's option values (as
     ``plugin_values`` or the plugin's validated config gives them: every option set)."""
     docs_dir = root / str(config.get("docs_dir") or "content")

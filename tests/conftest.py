@@ -33,8 +33,10 @@ def require_shared(path: Path = SHARED) -> Path:
         return path
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(f"CI=true but {path.name} is missing beside the repository")
-    pytest.skip(f"needs ../shared/{path.relative_to(SHARED) if path != SHARED else ''} "
-                "beside the repository (present in CI)")
+    pytest.skip(
+        f"needs ../shared/{path.relative_to(SHARED) if path != SHARED else ''} "
+        "beside the repository (present in CI)"
+    )
 
 
 def seed(prefix: str) -> str:
@@ -80,8 +82,9 @@ def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
         if isinstance(content, bytes):
             path.write_bytes(content)
         else:
-            path.write_text(textwrap.dedent(content) if content.startswith("\n") else content,
-                            encoding="utf-8")
+            path.write_text(
+                textwrap.dedent(content) if content.startswith("\n") else content, encoding="utf-8"
+            )
     return root
 
 
@@ -89,8 +92,11 @@ def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
 def make_project(tmp_path: Path) -> Callable[..., Path]:
     """A project folder: mkdocs.yml, content/ and includes/ plus the given files."""
 
-    def make(files: dict[str, str | bytes], with_repo_includes: bool = False,
-             mkdocs_yml: str = MINIMAL_MKDOCS) -> Path:
+    def make(
+        files: dict[str, str | bytes],
+        with_repo_includes: bool = False,
+        mkdocs_yml: str = MINIMAL_MKDOCS,
+    ) -> Path:
         root = tmp_path / "project"
         (root / "content").mkdir(parents=True, exist_ok=True)
         (root / "includes").mkdir(parents=True, exist_ok=True)
@@ -108,8 +114,13 @@ def make_project(tmp_path: Path) -> Callable[..., Path]:
 
 def run_cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """The real command line, in a child process."""
-    return subprocess.run([sys.executable, "-m", "generator", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "generator", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def check_json(root: Path, *paths: str, extra: tuple[str, ...] = ()) -> tuple[int, dict]:

@@ -30,13 +30,16 @@ def test_exports_are_exactly_the_public_api() -> None:
 
 def test_the_documented_use_checks_a_project(make_project: Callable[..., Path]) -> None:
     """The package docstring's promise: settings, a Project, a check, Diagnostic objects."""
-    root = make_project({
-        "content/elements/acme/authenticate.md": (
-            "---\nheading: Acme CRM\ntitle: Authenticate\nelementId: 7\nelementKey: acmecrm\n"
-            "hub: crm\n---\n\n## Example Response\n\n```json\n"
-            '{"id": 1, "name": "Acme", "token": "abc",\n'
-            ' "element": {"id": 8, "key": "acmecrm", "name": "Acme"}}\n```\n'),
-    })
+    root = make_project(
+        {
+            "content/elements/acme/authenticate.md": (
+                "---\nheading: Acme CRM\ntitle: Authenticate\nelementId: 7\nelementKey: acmecrm\n"
+                "hub: crm\n---\n\n## Example Response\n\n```json\n"
+                '{"id": 1, "name": "Acme", "token": "abc",\n'
+                ' "element": {"id": 8, "key": "acmecrm", "name": "Acme"}}\n```\n'
+            ),
+        }
+    )
     report = Project(load_settings(root)).check()
     assert report.pages == 1
     [diagnostic] = [d for d in report.diagnostics if d.code == "ED201"]

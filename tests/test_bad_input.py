@@ -44,15 +44,19 @@ SIBLING = "content/zz-sibling.md"
 SIBLING_TEXT = "# A sibling page\n\nFine, apart from {{ page.sibling_typo }}.\n"
 SIBLING_EXPECT = {"code": "ED302", "path": SIBLING, "line": 3, "column": 21}
 
-ELEMENT_HEAD = ("---\nheading: Acme CRM\ntitle: Authenticate\nelementId: 7\n"
-                "elementKey: acmecrm\nhub: crm\n---\n")
+ELEMENT_HEAD = (
+    "---\nheading: Acme CRM\ntitle: Authenticate\nelementId: 7\n"
+    "elementKey: acmecrm\nhub: crm\n---\n"
+)
 
 
 def generated_text(kind: str, size: int) -> str:
     """Big inputs made on the fly (a 20 MB page does not belong in git)."""
     if kind == "big_page":
-        paragraph = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do "
-                     "eiusmod tempor incididunt ut labore et dolore magna aliqua.\n\n")
+        paragraph = (
+            "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do "
+            "eiusmod tempor incididunt ut labore et dolore magna aliqua.\n\n"
+        )
         return (paragraph * (size // len(paragraph) + 1))[:size]
     if kind == "long_line":
         return "word " * (size // 5) + "\n"
@@ -75,8 +79,11 @@ def build_case(root: Path, case: dict) -> None:
     for name, data in (case.get("files_b64") or {}).items():
         contents[name] = base64.b64decode(data)
     for spec in case.get("generate") or []:
-        text = spec.get("prefix", "") + generated_text(spec["kind"], spec["size"]) + \
-            spec.get("suffix", "")
+        text = (
+            spec.get("prefix", "")
+            + generated_text(spec["kind"], spec["size"])
+            + spec.get("suffix", "")
+        )
         contents[spec["path"]] = text.encode("utf-8")
     for name, data in contents.items():
         path = root / name
@@ -96,8 +103,18 @@ def test_there_are_enough_cases_and_each_is_well_formed() -> None:
     assert len(CASES) >= 50
     for case_file in CASES:
         case = yaml.safe_load(case_file.read_text(encoding="utf-8"))
-        assert set(case) <= {"description", "files", "files_b64", "generate", "links",
-                             "fifos", "expect", "exit", "max_seconds", "xfail"}, case_file.name
+        assert set(case) <= {
+            "description",
+            "files",
+            "files_b64",
+            "generate",
+            "links",
+            "fifos",
+            "expect",
+            "exit",
+            "max_seconds",
+            "xfail",
+        }, case_file.name
         assert case["description"] and case["expect"] and case["exit"] == 1, case_file.name
         for expected in case["expect"]:
             assert {"code", "path", "line"} <= set(expected), (case_file.name, expected)
@@ -127,12 +144,17 @@ def test_bad_input_case(case_file: Path, tmp_path: Path) -> None:
         assert diagnostic["message"].strip() and "\n" not in diagnostic["message"], diagnostic
         assert diagnostic["hint"].strip(), diagnostic
     for expected in [*case["expect"], SIBLING_EXPECT]:
-        matches = [d for d in found if d["code"] == expected["code"]
-                   and d["path"] == expected["path"] and d["line"] == expected["line"]
-                   and ("column" not in expected or d["column"] == expected["column"])
-                   and expected.get("message", "") in d["message"]
-                   and expected.get("hint", "") in d["hint"]
-                   and d["severity"] == expected.get("severity", "error")]
+        matches = [
+            d
+            for d in found
+            if d["code"] == expected["code"]
+            and d["path"] == expected["path"]
+            and d["line"] == expected["line"]
+            and ("column" not in expected or d["column"] == expected["column"])
+            and expected.get("message", "") in d["message"]
+            and expected.get("hint", "") in d["hint"]
+            and d["severity"] == expected.get("severity", "error")
+        ]
         assert matches, f"{expected} not in {shown}"
     assert len(found) == len(case["expect"]) + 1, f"unexpected extra diagnostics: {shown}"
     assert elapsed < case.get("max_seconds", 20), f"took {elapsed:.1f} s"
@@ -148,9 +170,13 @@ def test_a_page_deleted_between_listing_and_reading_is_reported(make_project, mo
     import generator.pipeline.project as pipeline
     from generator import Project, load_settings
 
-    root = make_project({"content/a.md": "# A {{ page.nope_a }}\n",
-                         "content/b.md": "# B\n",
-                         "content/c.md": "# C {{ page.nope_c }}\n"})
+    root = make_project(
+        {
+            "content/a.md": "# A {{ page.nope_a }}\n",
+            "content/b.md": "# B\n",
+            "content/c.md": "# C {{ page.nope_c }}\n",
+        }
+    )
     real_iter_pages = listing.iter_pages
 
     def listing_then_deletion(*args, **kwargs):
@@ -161,8 +187,11 @@ def test_a_page_deleted_between_listing_and_reading_is_reported(make_project, mo
     monkeypatch.setattr(pipeline, "iter_pages", listing_then_deletion)
     report = Project(load_settings(root), use_cache=False).check()
     found = {(d.code, d.location.path, d.location.line) for d in report.diagnostics}
-    assert found == {("ED302", "content/a.md", 1), ("ED106", "content/b.md", 1),
-                     ("ED302", "content/c.md", 1)}
+    assert found == {
+        ("ED302", "content/a.md", 1),
+        ("ED106", "content/b.md", 1),
+        ("ED302", "content/c.md", 1),
+    }
     (vanished,) = [d for d in report.diagnostics if d.code == "ED106"]
     assert "No such file" in vanished.message and "moved or deleted" in vanished.hint
 
@@ -172,8 +201,7 @@ def test_unreadable_page_is_reported_and_the_others_still_checked(make_project, 
     from generator import Project, load_settings
     from generator.load import files
 
-    root = make_project({"content/a.md": "# A {{ page.nope_a }}\n",
-                         "content/secret.md": "# S\n"})
+    root = make_project({"content/a.md": "# A {{ page.nope_a }}\n", "content/secret.md": "# S\n"})
     real_open = os.open
 
     def refusing_open(path, flags, *args, **kwargs):
@@ -184,23 +212,33 @@ def test_unreadable_page_is_reported_and_the_others_still_checked(make_project, 
     monkeypatch.setattr(files.os, "open", refusing_open)
     report = Project(load_settings(root), use_cache=False).check()
     found = {(d.code, d.location.path, d.location.line, d.message) for d in report.diagnostics}
-    assert found == {("ED302", "content/a.md", 1, "'page.nope_a' is undefined"),
-                     ("ED106", "content/secret.md", 1, "cannot read file: Permission denied")}
+    assert found == {
+        ("ED302", "content/a.md", 1, "'page.nope_a' is undefined"),
+        ("ED106", "content/secret.md", 1, "cannot read file: Permission denied"),
+    }
 
 
 def test_dangling_link_fifo_and_folder_named_like_pages(make_project) -> None:
     """A link to a missing page is reported; a fifo named x.md is reported without being
     read (reading it would block for ever); a folder named x.md is a folder whose pages are
     checked."""
-    root = make_project({"content/ok.md": "# OK {{ page.nope }}\n",
-                         "content/folder.md/inner.md": "# Inner {{ page.inner_nope }}\n"})
+    root = make_project(
+        {
+            "content/ok.md": "# OK {{ page.nope }}\n",
+            "content/folder.md/inner.md": "# Inner {{ page.inner_nope }}\n",
+        }
+    )
     (root / "content" / "gone.md").symlink_to("was-here.md")
     os.mkfifo(root / "content" / "fifo.md")
     code, report = check_json(root)
     found = {(d["code"], d["path"], d["line"]) for d in report["diagnostics"]}
     assert code == 1
-    assert found == {("ED302", "content/ok.md", 1), ("ED302", "content/folder.md/inner.md", 1),
-                     ("ED106", "content/gone.md", 1), ("ED106", "content/fifo.md", 1)}
+    assert found == {
+        ("ED302", "content/ok.md", 1),
+        ("ED302", "content/folder.md/inner.md", 1),
+        ("ED106", "content/gone.md", 1),
+        ("ED106", "content/fifo.md", 1),
+    }
     (gone,) = [d for d in report["diagnostics"] if d["path"] == "content/gone.md"]
     assert "link to 'was-here.md', which does not exist" in gone["message"]
     (fifo,) = [d for d in report["diagnostics"] if d["path"] == "content/fifo.md"]
@@ -210,8 +248,7 @@ def test_dangling_link_fifo_and_folder_named_like_pages(make_project) -> None:
     assert result.returncode == 2 and "not a file or folder" in result.stderr
 
 
-def test_a_page_linked_outside_the_project_is_refused_and_not_shown(make_project,
-                                                                    tmp_path) -> None:
+def test_a_page_linked_outside_the_project_is_refused_and_not_shown(make_project, tmp_path) -> None:
     outside = tmp_path / "outside-secret.txt"
     outside.write_text("TOP-SECRET-TOKEN\n")
     root = make_project({"content/ok.md": "# OK\n"})
@@ -234,12 +271,14 @@ def test_a_page_linked_outside_the_project_is_refused_and_not_shown(make_project
 
     from generator.load import files
     from generator.settings import load_settings
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(files.os, "open", watching_open)
         settings = load_settings(root)
         for name in ("pipe.md", "page.md"):
             raw, problem = files.read_page_bytes(
-                root / "content" / "linked" / name, f"content/linked/{name}", settings)
+                root / "content" / "linked" / name, f"content/linked/{name}", settings
+            )
             assert raw is None and problem is not None and problem.code == "ED109", name
     assert opened == []
     result = run_cli("check", "content/leak.md", cwd=root)
@@ -248,8 +287,7 @@ def test_a_page_linked_outside_the_project_is_refused_and_not_shown(make_project
     assert "TOP-SECRET-TOKEN" not in result.stdout + result.stderr
     (root / "content" / "linked").unlink()
     code, report = check_json(root)
-    assert [(d["code"], d["path"]) for d in report["diagnostics"]] == [
-        ("ED109", "content/leak.md")]
+    assert [(d["code"], d["path"]) for d in report["diagnostics"]] == [("ED109", "content/leak.md")]
     build = run_cli("build", "--out", "out", cwd=root)
     assert build.returncode == 1 and not (root / "out").exists()
 
@@ -266,8 +304,9 @@ def test_a_data_file_linked_outside_the_project_is_refused(make_project, tmp_pat
     assert result.returncode == 1
 
 
-def test_source_lines_are_never_read_through_links_leaving_the_project(make_project,
-                                                                       tmp_path) -> None:
+def test_source_lines_are_never_read_through_links_leaving_the_project(
+    make_project, tmp_path
+) -> None:
     from generator import Project, load_settings
 
     outside = tmp_path / "outside-secret.txt"
@@ -282,8 +321,13 @@ def test_a_fifo_partial_does_not_hang_the_run(make_project) -> None:
     root = make_project({"content/page.md": "# Page\n\n{% include pipe.md %}\n"})
     os.mkfifo(root / "includes" / "pipe.md")
     try:
-        result = subprocess.run([sys.executable, "-m", "generator", "check"], cwd=root,
-                                capture_output=True, text=True, timeout=5)
+        result = subprocess.run(
+            [sys.executable, "-m", "generator", "check"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
     except subprocess.TimeoutExpired:
         pytest.fail("generator check hung on includes/pipe.md (a fifo)")
     assert result.returncode == 1

@@ -24,39 +24,76 @@ def test_quick_benchmark_writes_the_report(tmp_path: Path) -> None:
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, str(RUN), "--quick", "--sizes", "5", "--runs", "1", "--no-peers",
-         "--no-serve", "--only", "check,build,floor", "--work", str(work), "--out", str(out)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            str(RUN),
+            "--quick",
+            "--sizes",
+            "5",
+            "--runs",
+            "1",
+            "--no-peers",
+            "--no-serve",
+            "--only",
+            "check,build,floor",
+            "--work",
+            str(work),
+            "--out",
+            str(out),
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     elapsed = time.monotonic() - started
     assert done.returncode == 0, done.stdout + done.stderr
     assert elapsed < 60, f"the quick benchmark took {elapsed:.0f} s"
 
     report = out.read_text(encoding="utf-8")
-    rows = {line.split("|")[1].strip() for line in report.splitlines()
-            if line.startswith("| ") and line.count("|") >= 3}
-    for label in ("generator check, clean (1 process)",
-                  "generator check, cache warm (default --jobs)",
-                  "generator check, clean (2 processes)",
-                  "mkdocs build + element-docs, clean",
-                  "mkdocs build + element-docs, repeat (nothing changed)",
-                  "mkdocs build, pre-expanded, no plugin (floor)",
-                  "generator build (expanded Markdown, clean)",
-                  "ours clean / floor (target ≤ 1.10)",
-                  "repeat / clean (target ≤ 0.35)"):
+    rows = {
+        line.split("|")[1].strip()
+        for line in report.splitlines()
+        if line.startswith("| ") and line.count("|") >= 3
+    }
+    for label in (
+        "generator check, clean (1 process)",
+        "generator check, cache warm (default --jobs)",
+        "generator check, clean (2 processes)",
+        "mkdocs build + element-docs, clean",
+        "mkdocs build + element-docs, repeat (nothing changed)",
+        "mkdocs build, pre-expanded, no plugin (floor)",
+        "generator build (expanded Markdown, clean)",
+        "ours clean / floor (target ≤ 1.10)",
+        "repeat / clean (target ≤ 0.35)",
+    ):
         assert label in rows, f"row {label!r} missing from:\n{report}"
-    for heading in ("## Targets", "## Machine and versions", "## Method",
-                    "## `generator check`", "## Site builds", "## Ratios (same run)",
-                    "## Against the reference figures"):
+    for heading in (
+        "## Targets",
+        "## Machine and versions",
+        "## Method",
+        "## `generator check`",
+        "## Site builds",
+        "## Ratios (same run)",
+        "## Against the reference figures",
+    ):
         assert heading in report
     # Jekyll is optional: the report must say whether it was measured or quoted
     assert "Jekyll" in report and ("not on PATH" in report or "jekyll build, clean" in rows)
 
     # every measured figure is a real number of seconds, not a failure
-    check_row = next(line for line in report.splitlines()
-                     if line.startswith("| generator check, clean (1 process)"))
+    check_row = next(
+        line
+        for line in report.splitlines()
+        if line.startswith("| generator check, clean (1 process)")
+    )
     assert " s" in check_row and "failed" not in check_row
-    build_row = next(line for line in report.splitlines()
-                     if line.startswith("| mkdocs build + element-docs, clean"))
+    build_row = next(
+        line
+        for line in report.splitlines()
+        if line.startswith("| mkdocs build + element-docs, clean")
+    )
     assert " s" in build_row and "failed" not in build_row
 
     # raw figures stay in the work folder, and the synthetic project has 5 element pages
@@ -76,16 +113,20 @@ def test_generated_pages_translate_for_the_peers() -> None:
         import run  # type: ignore[import-not-found]
     finally:
         sys.path.remove(str(REPO / "benchmarks"))
-    text = ('{% include note.html content="a <code>b</code>" type="info"%} '
-            "{{ page.elementKey }} {{ site.console }} "
-            "{{ site.data.glossary.element-auth-name }}")
+    text = (
+        '{% include note.html content="a <code>b</code>" type="info"%} '
+        "{{ page.elementKey }} {{ site.console }} "
+        "{{ site.data.glossary.element-auth-name }}"
+    )
     assert run.to_macros(text) == (
         '{% with include = {"content": "a <code>b</code>", "type": "info"} %}'
         "{% include 'note.html' %}{% endwith %} {{ page.meta.elementKey }} {{ console }} "
-        "{{ glossary['element-auth-name'] }}")
+        "{{ glossary['element-auth-name'] }}"
+    )
     spec = run.page_specs(25)[21]
     template = (REPO / "content" / "elements" / spec.template / "authenticate.md").read_text(
-        encoding="utf-8")
+        encoding="utf-8"
+    )
     page = run.make_page(template, spec)
     assert f"elementId: {spec.element_id}\n" in page
     assert f'"key": "{spec.key}"' in page and f'"hub": "{spec.hub}"' in page

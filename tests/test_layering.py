@@ -66,9 +66,14 @@ def _imports(name: str, path: Path) -> list[tuple[str, int]]:
 
 def _graph() -> dict[str, dict[str, int]]:
     """module -> {package module it imports: line}."""
-    return {name: {target: line for target, line in _imports(name, path)
-                   if target in MODULES and target != name}
-            for name, path in MODULES.items()}
+    return {
+        name: {
+            target: line
+            for target, line in _imports(name, path)
+            if target in MODULES and target != name
+        }
+        for name, path in MODULES.items()
+    }
 
 
 def _layer(name: str) -> int:
@@ -134,21 +139,29 @@ def test_the_cycle_finder_finds_cycles() -> None:
 
 
 def test_stages_import_downward_only() -> None:
-    wrong = [f"{MODULES[name].relative_to(PACKAGE.parent)}:{line}: {name} (layer "
-             f"{_layer(name)}) imports {target} (layer {_layer(target)})"
-             for name, targets in sorted(_graph().items())
-             for target, line in targets.items() if _layer(target) > _layer(name)]
+    wrong = [
+        f"{MODULES[name].relative_to(PACKAGE.parent)}:{line}: {name} (layer "
+        f"{_layer(name)}) imports {target} (layer {_layer(target)})"
+        for name, targets in sorted(_graph().items())
+        for target, line in targets.items()
+        if _layer(target) > _layer(name)
+    ]
     assert not wrong, "\n".join(wrong)
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_mkdocs_is_imported_by_the_plugin_only(name: str) -> None:
-    imported = [(target, line) for target, line in _imports(name, MODULES[name])
-                if target == "mkdocs" or target.startswith("mkdocs.")]
+    imported = [
+        (target, line)
+        for target, line in _imports(name, MODULES[name])
+        if target == "mkdocs" or target.startswith("mkdocs.")
+    ]
     if name.startswith("generator.plugin"):
-        private = [(t, line) for t, line in imported
-                   if any(part.startswith("_") and not part.endswith("__")
-                          for part in t.split("."))]
+        private = [
+            (t, line)
+            for t, line in imported
+            if any(part.startswith("_") and not part.endswith("__") for part in t.split("."))
+        ]
         if name != "generator.plugin.mkdocs_private":
             assert not private, f"{name} reaches MkDocs' private parts: {private}"
         return

@@ -39,13 +39,14 @@ def _problems(diagnostics: list[Diagnostic]) -> Counter[Key]:
 def write_baseline(path: Path, diagnostics: list[Diagnostic]) -> int:
     """Record ``diagnostics`` in ``path`` (sorted, one entry per key); the number recorded."""
     counts = _problems(diagnostics)
-    entries = [{"code": code, "path": file, "message": message, "count": count}
-               for (code, file, message), count in sorted(counts.items())]
+    entries = [
+        {"code": code, "path": file, "message": message, "count": count}
+        for (code, file, message), count in sorted(counts.items())
+    ]
     payload = {"format": FORMAT, "version": VERSION, "problems": entries}
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = path.with_name(f".{path.name}.tmp")
-    staging.write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n",
-                       encoding="utf-8")
+    staging.write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     staging.replace(path)
     return sum(counts.values())
 
@@ -56,24 +57,42 @@ def read_baseline(path: Path) -> Counter[Key]:
     try:
         payload = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(Diagnostic(
-            "ED401", f"no baseline at {shown}", SourceLocation(shown),
-            "run 'generator check --baseline FILE --write-baseline' once to record "
-            "today's problems")) from None
+        raise ConfigError(
+            Diagnostic(
+                "ED401",
+                f"no baseline at {shown}",
+                SourceLocation(shown),
+                "run 'generator check --baseline FILE --write-baseline' once to record "
+                "today's problems",
+            )
+        ) from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ConfigError(Diagnostic("ED401", f"cannot read the baseline {shown}: {exc}",
-                                     SourceLocation(shown),
-                                     "write it again with --write-baseline")) from None
+        raise ConfigError(
+            Diagnostic(
+                "ED401",
+                f"cannot read the baseline {shown}: {exc}",
+                SourceLocation(shown),
+                "write it again with --write-baseline",
+            )
+        ) from None
     entries = payload.get("problems") if isinstance(payload, dict) else None
     if payload.get("format") != FORMAT or not isinstance(entries, list):
-        raise ConfigError(Diagnostic("ED401", f"{shown} is not a check baseline",
-                                     SourceLocation(shown),
-                                     "write it again with --write-baseline"))
+        raise ConfigError(
+            Diagnostic(
+                "ED401",
+                f"{shown} is not a check baseline",
+                SourceLocation(shown),
+                "write it again with --write-baseline",
+            )
+        )
     known: Counter[Key] = Counter()
     for entry in entries:
         if isinstance(entry, dict):
-            key = (str(entry.get("code", "")), str(entry.get("path", "")),
-                   str(entry.get("message", "")))
+            key = (
+                str(entry.get("code", "")),
+                str(entry.get("path", "")),
+                str(entry.get("message", "")),
+            )
             count = entry.get("count", 1)
             known[key] += count if isinstance(count, int) and count > 0 else 1
     return known

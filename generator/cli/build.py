@@ -43,8 +43,7 @@ def build_markdown_tree(args: argparse.Namespace, out: TextIO) -> int:
     _refuse_dangerous_target(target, project.settings, "--out")
     _refuse_foreign_content(target)
     project.load_all()
-    report = CheckReport(pages=len(project.documents),
-                         diagnostics=list(project.setup_diagnostics))
+    report = CheckReport(pages=len(project.documents), diagnostics=list(project.setup_diagnostics))
     docs_dir = project.settings.docs_dir
     try:
         with Staging(target) as stage:
@@ -55,8 +54,7 @@ def build_markdown_tree(args: argparse.Namespace, out: TextIO) -> int:
                     continue
                 destination = stage.path / path.relative_to(docs_dir)
                 destination.parent.mkdir(parents=True, exist_ok=True)
-                destination.write_text(strip_overrides(result.rendered.text),
-                                       encoding="utf-8")
+                destination.write_text(strip_overrides(result.rendered.text), encoding="utf-8")
             report.diagnostics = sorted(report.diagnostics, key=Diagnostic.sort_key)
             show_report(report, project, "text", out)
             if report.errors:
@@ -75,8 +73,10 @@ def write_failure(command: str, exc: OSError, shown: object) -> str:
     """One line for an output that could not be written (the disk is full, the folder
     read-only...), instead of a traceback."""
     reason = exc.strerror or str(exc) or type(exc).__name__
-    return (f"generator {command}: error: cannot write {shown}: {reason}; free some space "
-            "or choose a writable folder, then run it again")
+    return (
+        f"generator {command}: error: cannot write {shown}: {reason}; free some space "
+        "or choose a writable folder, then run it again"
+    )
 
 
 def build_site(args: argparse.Namespace, out: TextIO) -> int:
@@ -91,15 +91,28 @@ def build_site(args: argparse.Namespace, out: TextIO) -> int:
     shown = settings.rel(target)
     try:
         with Staging(target) as stage:
-            command = [sys.executable, "-m", "mkdocs", "build", "--config-file",
-                       str(config_file), "--site-dir", str(stage.path)]
+            command = [
+                sys.executable,
+                "-m",
+                "mkdocs",
+                "build",
+                "--config-file",
+                str(config_file),
+                "--site-dir",
+                str(stage.path),
+            ]
             if args.strict:
                 command.append("--strict")
             if not args.clean and target.is_dir():
                 # Incremental: start from the previous site (timestamps kept, so MkDocs sees
                 # what is newer) and let the plugin's exact dirty build redo what changed.
-                shutil.copytree(target, stage.path, copy_function=shutil.copy2,
-                                dirs_exist_ok=True, symlinks=True)
+                shutil.copytree(
+                    target,
+                    stage.path,
+                    copy_function=shutil.copy2,
+                    dirs_exist_ok=True,
+                    symlinks=True,
+                )
                 command.append("--dirty")
             out.flush()
             returncode = _run_mkdocs(command, settings.root, env, shown)
@@ -119,23 +132,36 @@ def _run_mkdocs(command: list[str], cwd: Path, env: dict[str, str], shown: str) 
     """Run MkDocs, passing its messages on as they come, but for a Python traceback (MkDocs
     lets an OSError such as a full disk escape as one): only its last line, the error
     itself, in one line of ours."""
-    with subprocess.Popen(command, cwd=cwd, env=env, stderr=subprocess.PIPE, text=True,
-                          errors="replace", preexec_fn=_die_with(os.getpid())) as child:
+    with subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+        preexec_fn=_die_with(os.getpid()),
+    ) as child:
         assert child.stderr is not None
         in_traceback, last = False, ""
         for line in child.stderr:
             if line.startswith("Traceback (most recent call last):"):
                 in_traceback = True
-            elif in_traceback and line.strip() and not line.startswith((" ", "\t")) and \
-                    not line.startswith(("During handling", "The above exception")):
+            elif (
+                in_traceback
+                and line.strip()
+                and not line.startswith((" ", "\t"))
+                and not line.startswith(("During handling", "The above exception"))
+            ):
                 last = line.strip()
             if not in_traceback:
                 sys.stderr.write(line)
                 sys.stderr.flush()
         returncode = child.wait()
     if in_traceback:
-        sys.stderr.write(f"generator site: error: mkdocs build stopped writing {shown}/: "
-                         f"{last or 'an unexpected error'}\n")
+        sys.stderr.write(
+            f"generator site: error: mkdocs build stopped writing {shown}/: "
+            f"{last or 'an unexpected error'}\n"
+        )
         return returncode or 1
     return returncode
 
@@ -155,9 +181,13 @@ def source_date_epoch(settings: Settings, config_file: Path) -> int:
     same day build the same site. An explicit SOURCE_DATE_EPOCH wins (the caller checks the
     environment first)."""
     try:
-        result = subprocess.run(["git", "-C", str(settings.root), "log", "-1", "--format=%ct",
-                                 "--", "."], capture_output=True, text=True, timeout=30,
-                                check=False)
+        result = subprocess.run(
+            ["git", "-C", str(settings.root), "log", "-1", "--format=%ct", "--", "."],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
         if result.returncode == 0 and result.stdout.strip().isdigit():
             return int(result.stdout.strip())
     except (OSError, subprocess.SubprocessError):
@@ -216,16 +246,22 @@ def _absolute(path: Path, base: Path | None = None) -> Path:
 def _refuse_dangerous_target(target: Path, settings: Settings, option: str) -> None:
     """OUT is replaced wholesale: it must not hold the sources or sit among them."""
     real = target.resolve()
-    sources = {"the project": settings.root, "the docs folder": settings.docs_dir,
-               "the includes folder": settings.includes_dir}
+    sources = {
+        "the project": settings.root,
+        "the docs folder": settings.docs_dir,
+        "the includes folder": settings.includes_dir,
+    }
     for what, folder in sources.items():
         folder = folder.resolve()
         if real == folder or real in folder.parents:
-            raise _usage(f"{option} {target} would replace {what} ({folder}); "
-                         "choose a folder of its own")
+            raise _usage(
+                f"{option} {target} would replace {what} ({folder}); choose a folder of its own"
+            )
         if what != "the project" and folder in real.parents:
-            raise _usage(f"{option} {target} is inside {what}; its pages would be read "
-                         "back as sources: choose a folder outside it")
+            raise _usage(
+                f"{option} {target} is inside {what}; its pages would be read "
+                "back as sources: choose a folder outside it"
+            )
 
 
 def _refuse_foreign_content(target: Path) -> None:
@@ -237,9 +273,11 @@ def _refuse_foreign_content(target: Path) -> None:
         return
     for path in target.rglob("*"):
         if not path.is_dir() and path.suffix != ".md":
-            raise _usage(f"--out {target} holds files generator build does not write "
-                         f"(such as {path.relative_to(target)}); refusing to replace it. "
-                         "Delete the folder or choose another one")
+            raise _usage(
+                f"--out {target} holds files generator build does not write "
+                f"(such as {path.relative_to(target)}); refusing to replace it. "
+                "Delete the folder or choose another one"
+            )
 
 
 def _usage(message: str) -> ConfigError:
@@ -261,8 +299,9 @@ class Staging:
         parent = self.target.parent
         parent.mkdir(parents=True, exist_ok=True)
         clean_stale(self.target)
-        self.path = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.tmp-{os.getpid()}-",
-                                          dir=parent))
+        self.path = Path(
+            tempfile.mkdtemp(prefix=f".{self.target.name}.tmp-{os.getpid()}-", dir=parent)
+        )
         # mkdtemp makes a private (0700) folder; once swapped in it is the output folder,
         # which should have the mode any folder made here gets (readable by a web server)
         umask = os.umask(0o022)
@@ -336,8 +375,7 @@ def swap_in(staging: Path, target: Path) -> None:
         return
     old = None
     if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-{os.getpid()}-",
-                                    dir=target.parent))
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-{os.getpid()}-", dir=target.parent))
         os.replace(target, old)
     os.replace(staging, target)
     if old is not None:
@@ -356,9 +394,15 @@ def _exchange(first: Path, second: Path) -> bool:
         renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
     except (OSError, AttributeError):
         return False
-    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
-                          ctypes.c_uint]
+    renameat2.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
     renameat2.restype = ctypes.c_int
-    result: int = renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second),
-                            _RENAME_EXCHANGE)
+    result: int = renameat2(
+        _AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE
+    )
     return result == 0

@@ -97,7 +97,7 @@ def _file_lines(root: Path, rel: str, cache: dict[str, list[str] | None]) -> lis
     """The file's lines with their endings, or None when it cannot be read as UTF-8 or lies
     outside the project."""
     if rel not in cache:
-        path = (root / rel)
+        path = root / rel
         try:
             inside = path.resolve().is_relative_to(root.resolve())
             cache[rel] = read_source(path).splitlines(keepends=True) if inside else None
@@ -143,8 +143,9 @@ class _Wanted:
     pages: dict[str, Any] = field(default_factory=dict)  # page rel -> front-matter value
 
 
-def plan_fixes(project: Project, results: Iterable[PageResult],
-               from_example: bool = False) -> FixPlan:
+def plan_fixes(
+    project: Project, results: Iterable[PageResult], from_example: bool = False
+) -> FixPlan:
     settings = project.settings
     root = settings.root
     plan = FixPlan()
@@ -181,15 +182,22 @@ def plan_fixes(project: Project, results: Iterable[PageResult],
             line = lines[loc.line - 1] if lines and loc.line <= len(lines) else ""
             token = _json_token(line, loc.col)
             # with no template tag before it or in it, the value is where the check read it
-            head = line[:loc.col - 1 + len(token[0])] if token else "{{"
+            head = line[: loc.col - 1 + len(token[0])] if token else "{{"
             token = None if "{{" in head or "{%" in head else token
-            if token is None or wanted is None or token[1] == wanted or \
-                    isinstance(token[1], int) != (key == "elementId"):
-                plan.skipped.append(f"{loc}: {diagnostic.code} not fixed: the value there is "
-                                    "not written as a plain JSON value (a template makes it)")
+            if (
+                token is None
+                or wanted is None
+                or token[1] == wanted
+                or isinstance(token[1], int) != (key == "elementId")
+            ):
+                plan.skipped.append(
+                    f"{loc}: {diagnostic.code} not fixed: the value there is "
+                    "not written as a plain JSON value (a template makes it)"
+                )
                 continue
-            entry = values.setdefault((loc.path, loc.line, loc.col, diagnostic.code),
-                                      _Wanted(token[0], token[1]))
+            entry = values.setdefault(
+                (loc.path, loc.line, loc.col, diagnostic.code), _Wanted(token[0], token[1])
+            )
             entry.pages[result.rel] = wanted
 
     if from_example:
@@ -197,46 +205,65 @@ def plan_fixes(project: Project, results: Iterable[PageResult],
     else:
         _plan_example_values(plan, values, includers, documents)
     for block_path, block_line in sorted(curl_blocks):
-        _plan_backslashes(plan, block_path, block_line,
-                          _file_lines(root, block_path, lines_of))
+        _plan_backslashes(plan, block_path, block_line, _file_lines(root, block_path, lines_of))
     _plan_curl_bodies(plan, project, body_pages, includers, set(documents), lines_of)
     plan.skipped = sorted(set(plan.skipped))
     return plan
 
 
-def _plan_example_values(plan: FixPlan, values: dict[tuple[str, int, int, str], _Wanted],
-                         includers: dict[str, set[str]], documents: dict[str, Document]) -> None:
+def _plan_example_values(
+    plan: FixPlan,
+    values: dict[tuple[str, int, int, str], _Wanted],
+    includers: dict[str, set[str]],
+    documents: dict[str, Document],
+) -> None:
     for (path, line, col, code), entry in sorted(values.items()):
         key = KEY_OF_CODE[code]
         wanted = set(map(_literal, entry.pages.values()))
         pages = includers.get(path, set()) | set(entry.pages)
         if path in documents or (len(wanted) == 1 and pages <= set(entry.pages)):
             new = _literal(next(iter(entry.pages.values())))
-            note = "" if path in documents else \
-                f"wrong for every page that includes it ({len(pages)})"
+            note = (
+                "" if path in documents else f"wrong for every page that includes it ({len(pages)})"
+            )
             plan.edits.append(Edit(path, line, col, entry.token, new, note))
             continue
         if key != "hub" and all(key in documents[p].meta for p in pages if p in documents):
             template = "{{ page." + key + " }}"
             new = template if isinstance(entry.value, int) else f'"{template}"'
-            plan.edits.append(Edit(
-                path, line, col, entry.token, new,
-                f"written as {template}: the {len(pages)} pages that include it do not all "
-                f"want one {key}"))
+            plan.edits.append(
+                Edit(
+                    path,
+                    line,
+                    col,
+                    entry.token,
+                    new,
+                    f"written as {template}: the {len(pages)} pages that include it do not all "
+                    f"want one {key}",
+                )
+            )
             continue
-        plan.skipped.append(f"{path}:{line}:{col}: {code} not fixed: the pages that include "
-                            f"this partial want different values of {key} and not all of "
-                            "them define it")
+        plan.skipped.append(
+            f"{path}:{line}:{col}: {code} not fixed: the pages that include "
+            f"this partial want different values of {key} and not all of "
+            "them define it"
+        )
 
 
-_FRONT_VALUE_RE = re.compile(r"^(?P<head>\s*(?P<key>[A-Za-z_][\w-]*)\s*:[ \t]*)"
-                             r"(?P<value>'[^'\n]*'|\"[^\"\n]*\"|[^\s#'\"][^#\n]*?)"
-                             r"(?P<tail>[ \t]*(?:#.*)?\r?\n?)$")
+_FRONT_VALUE_RE = re.compile(
+    r"^(?P<head>\s*(?P<key>[A-Za-z_][\w-]*)\s*:[ \t]*)"
+    r"(?P<value>'[^'\n]*'|\"[^\"\n]*\"|[^\s#'\"][^#\n]*?)"
+    r"(?P<tail>[ \t]*(?:#.*)?\r?\n?)$"
+)
 
 
-def _plan_front_matter(plan: FixPlan, values: dict[tuple[str, int, int, str], _Wanted],
-                       documents: dict[str, Document], root: Path,
-                       lines_of: dict[str, list[str] | None]) -> None:
+def _plan_front_matter(
+    plan: FixPlan,
+    values: dict[tuple[str, int, int, str], _Wanted],
+    documents: dict[str, Document],
+    root: Path,
+    lines_of: dict[str, list[str] | None],
+) -> None:
     """--from-example: each page's front matter set to what its examples say."""
     asked: dict[tuple[str, str], set[str]] = defaultdict(set)  # (page, key) -> YAML values
     for (_path, _line, _col, code), entry in values.items():
@@ -245,23 +272,35 @@ def _plan_front_matter(plan: FixPlan, values: dict[tuple[str, int, int, str], _W
     for (page, key), wanted in sorted(asked.items()):
         doc = documents[page]
         if len(wanted) != 1:
-            plan.skipped.append(f"{page}: {key} not set: its examples disagree "
-                                f"({', '.join(sorted(wanted))})")
+            plan.skipped.append(
+                f"{page}: {key} not set: its examples disagree ({', '.join(sorted(wanted))})"
+            )
             continue
         if key == "hub" and "hub" not in doc.meta:
             plan.skipped.append(f"{page}: hub not set: the page names its hub with a legacy key")
             continue
         loc = doc.key_location(key)
         lines = _file_lines(root, loc.path, lines_of)
-        match = _FRONT_VALUE_RE.match(lines[loc.line - 1]) if lines and \
-            0 < loc.line <= len(lines) else None
+        match = (
+            _FRONT_VALUE_RE.match(lines[loc.line - 1])
+            if lines and 0 < loc.line <= len(lines)
+            else None
+        )
         if match is None or match.group("key") != key:
             plan.skipped.append(f"{loc}: {key} not set: its value is not one plain line")
             continue
         new = next(iter(wanted))  # a JSON string or number is valid YAML for the same value
         value = match.group("value")
-        plan.edits.append(Edit(loc.path, loc.line, match.start("value") + 1, value, new,
-                               "front matter set to the examples' value"))
+        plan.edits.append(
+            Edit(
+                loc.path,
+                loc.line,
+                match.start("value") + 1,
+                value,
+                new,
+                "front matter set to the examples' value",
+            )
+        )
 
 
 def _fence_around(lines: list[str], line: int) -> tuple[int, int] | None:
@@ -288,11 +327,15 @@ def _plan_backslashes(plan: FixPlan, path: str, line: int, lines: list[str] | No
     first, last = span
     # An output tag ({{ ... }}) is read as a word of its own length: it cannot change where
     # the command's lines end. A {% tag %} can, so such a block is left alone.
-    block = [_OUTPUT_TAG_RE.sub(lambda m: "x" * len(m.group()), text.rstrip("\r\n"))
-             for text in lines[first:last]]
+    block = [
+        _OUTPUT_TAG_RE.sub(lambda m: "x" * len(m.group()), text.rstrip("\r\n"))
+        for text in lines[first:last]
+    ]
     if any("{%" in text or "{{" in text for text in block):
-        plan.skipped.append(f"{path}:{line}: ED220 not fixed: the cURL block holds template "
-                            "tags that may change its lines")
+        plan.skipped.append(
+            f"{path}:{line}: ED220 not fixed: the cURL block holds template "
+            "tags that may change its lines"
+        )
         return
     added: list[int] = []
     for _ in range(_MAX_CONTINUATIONS):
@@ -300,16 +343,23 @@ def _plan_backslashes(plan: FixPlan, path: str, line: int, lines: list[str] | No
             parse_curl("\n".join(block))
         except CurlParseError as exc:
             index = exc.line - 1
-            if not (0 <= index < len(block) - 1 and exc.col == len(block[index].rstrip()) + 1
-                    and not block[index].rstrip().endswith("\\")
-                    and _OPTION_LINE_RE.match(block[index + 1])):
+            if not (
+                0 <= index < len(block) - 1
+                and exc.col == len(block[index].rstrip()) + 1
+                and not block[index].rstrip().endswith("\\")
+                and _OPTION_LINE_RE.match(block[index + 1])
+            ):
                 if added:
-                    plan.skipped.append(f"{path}:{first + index + 1}: ED220 left: the command "
-                                        "has another problem after its line continuations")
+                    plan.skipped.append(
+                        f"{path}:{first + index + 1}: ED220 left: the command "
+                        "has another problem after its line continuations"
+                    )
                 else:  # some other parse error: nothing here can be proven
-                    plan.skipped.append(f"{path}:{line}: ED220 not fixed: not a missing line "
-                                        f"continuation ({exc.message}); only the author "
-                                        "knows what the command means")
+                    plan.skipped.append(
+                        f"{path}:{line}: ED220 not fixed: not a missing line "
+                        f"continuation ({exc.message}); only the author "
+                        "knows what the command means"
+                    )
                 return
             block[index] = block[index].rstrip() + " \\"
             added.append(index)
@@ -325,8 +375,16 @@ def _plan_backslashes(plan: FixPlan, path: str, line: int, lines: list[str] | No
     for index in added:
         original = lines[first + index].rstrip("\r\n")
         trimmed = original.rstrip()
-        plan.edits.append(Edit(path, first + index + 1, len(trimmed) + 1,
-                               original[len(trimmed):], " \\", "line continuation"))
+        plan.edits.append(
+            Edit(
+                path,
+                first + index + 1,
+                len(trimmed) + 1,
+                original[len(trimmed) :],
+                " \\",
+                "line continuation",
+            )
+        )
 
 
 def _last_line_of_command(block: list[str]) -> int | None:
@@ -376,20 +434,27 @@ def _content_lines(text: str) -> int:
     return text.count("\n") + (0 if text.endswith("\n") else 1)
 
 
-def _source_block(rendered: RenderResult, example: Example, root: Path,
-                  lines_of: dict[str, list[str] | None]) -> _Block | None:
+def _source_block(
+    rendered: RenderResult, example: Example, root: Path, lines_of: dict[str, list[str] | None]
+) -> _Block | None:
     """The file lines an example's content was rendered from: None unless they are
     consecutive lines of one file."""
     count = _content_lines(example.text)
     origins = [rendered.origin(example.first_line + index) for index in range(count)]
     path, first = origins[0].path, origins[0].line
-    if not path or first < 1 or any(origin.path != path or origin.line != first + index
-                                    for index, origin in enumerate(origins)):
+    if (
+        not path
+        or first < 1
+        or any(
+            origin.path != path or origin.line != first + index
+            for index, origin in enumerate(origins)
+        )
+    ):
         return None
     lines = _file_lines(root, path, lines_of)
     if lines is None or first - 1 + count > len(lines):
         return None
-    return _Block(path, first, lines[first - 1:first - 1 + count], example.first_line)
+    return _Block(path, first, lines[first - 1 : first - 1 + count], example.first_line)
 
 
 def _align(block: _Block, rendered_lines: list[str], tags: dict[str, str]) -> bool:
@@ -405,7 +470,7 @@ def _align(block: _Block, rendered_lines: list[str], tags: dict[str, str]) -> bo
         for tag in _TAG_RE.finditer(source):
             if not _PAGE_TAG_RE.fullmatch(tag.group()):
                 return False
-            pattern.append(re.escape(source[position:tag.start()]) + "([^\n]*?)")
+            pattern.append(re.escape(source[position : tag.start()]) + "([^\n]*?)")
             names.append(tag.group())
             position = tag.end()
         pattern.append(re.escape(source[position:]))
@@ -435,19 +500,19 @@ def _same_json(one: Any, other: Any) -> bool:
 def _quoted_span(text: str, start: int, expected: str) -> tuple[str, int, int] | None:
     """(quote, first, end) of the one quoted shell word at ``start`` of ``text`` whose content
     is ``expected``: a '...' or "..." word, nothing glued before or after it."""
-    quote = text[start:start + 1]
+    quote = text[start : start + 1]
     if quote == "'":
         end = text.find("'", start + 1)
         if end < 0:
             return None
-        content = text[start + 1:end]
+        content = text[start + 1 : end]
     elif quote == '"':
         chars: list[str] = []
         end = start + 1
         while end < len(text) and text[end] != '"':
             if text.startswith(("\\\n", "\\\r\n"), end):
                 end += 2 if text[end + 1] == "\n" else 3
-            elif text[end] == "\\" and text[end + 1:end + 2] in ('"', "\\", "$", "`"):
+            elif text[end] == "\\" and text[end + 1 : end + 2] in ('"', "\\", "$", "`"):
                 chars.append(text[end + 1])
                 end += 2
             else:
@@ -458,9 +523,10 @@ def _quoted_span(text: str, start: int, expected: str) -> tuple[str, int, int] |
         content = "".join(chars)
     else:
         return None
-    after = text[end + 1:end + 2]
-    if content != expected or not (after in ("", " ", "\t", "\r", "\n")
-                                   or text.startswith(("\\\n", "\\\r\n"), end + 1)):
+    after = text[end + 1 : end + 2]
+    if content != expected or not (
+        after in ("", " ", "\t", "\r", "\n") or text.startswith(("\\\n", "\\\r\n"), end + 1)
+    ):
         return None
     return quote, start + 1, end
 
@@ -481,13 +547,13 @@ def _serialized_like(value: Any, written: str) -> str:
     base = _indent_of(lines[-1])
     inner = [line for line in lines[1:-1] if line.strip()]
     first = _indent_of(inner[0]) if inner else ""
-    step = first[len(base):] if first.startswith(base) and len(first) > len(base) else "  "
+    step = first[len(base) :] if first.startswith(base) and len(first) > len(base) else "  "
     text = json.dumps(value, ensure_ascii=False, indent=step, separators=(",", key_sep))
     return (newline + base).join(text.split("\n"))
 
 
 def _indent_of(line: str) -> str:
-    return line[:len(line) - len(line.lstrip(" \t"))]
+    return line[: len(line) - len(line.lstrip(" \t"))]
 
 
 def _shell_quoted(text: str, quote: str) -> str:
@@ -500,17 +566,29 @@ def _shell_quoted(text: str, quote: str) -> str:
 
 def _same_command(one: CurlCommand, other: CurlCommand) -> bool:
     """The two ask for the same thing, the body apart."""
-    return (one.method, one.url, [(n, v) for n, v, _ in one.headers], one.user,
-            [arg.text for arg in one.other_options], one.implied_method) == \
-        (other.method, other.url, [(n, v) for n, v, _ in other.headers], other.user,
-         [arg.text for arg in other.other_options], other.implied_method)
+    return (
+        one.method,
+        one.url,
+        [(n, v) for n, v, _ in one.headers],
+        one.user,
+        [arg.text for arg in one.other_options],
+        one.implied_method,
+    ) == (
+        other.method,
+        other.url,
+        [(n, v) for n, v, _ in other.headers],
+        other.user,
+        [arg.text for arg in other.other_options],
+        other.implied_method,
+    )
 
 
 def _with_origins(project: Project, result: PageResult) -> PageResult:
     """``result`` with a rendered page that knows where its lines come from (a result from
     the page cache does not)."""
-    if result.document is None or (result.rendered is not None
-                                   and result.rendered.source_map is not None):
+    if result.document is None or (
+        result.rendered is not None and result.rendered.source_map is not None
+    ):
         return result
     cache, project.memory.pages = project.memory.pages, None
     try:
@@ -519,24 +597,34 @@ def _with_origins(project: Project, result: PageResult) -> PageResult:
         project.memory.pages = cache
 
 
-def _plan_curl_bodies(plan: FixPlan, project: Project, pages: list[PageResult],
-                      includers: dict[str, set[str]], page_rels: set[str],
-                      lines_of: dict[str, list[str] | None]) -> None:
+def _plan_curl_bodies(
+    plan: FixPlan,
+    project: Project,
+    pages: list[PageResult],
+    includers: dict[str, set[str]],
+    page_rels: set[str],
+    lines_of: dict[str, list[str] | None],
+) -> None:
     """Rewrite each cURL body the check finds different from (ED223) or unreadable next to
     (ED224) the JSON request body it repeats, from that body."""
     offers: dict[tuple[str, int], list[_Offer]] = defaultdict(list)
     unexplained: set[tuple[str, int, str]] = set()
     for result in pages:
-        unexplained.update((d.location.path, d.location.line, d.code)
-                           for d in result.diagnostics if d.code in BODY_CODES and d.location)
-        for where, offer in _body_offers(project, _with_origins(project, result), plan,
-                                         lines_of):
+        unexplained.update(
+            (d.location.path, d.location.line, d.code)
+            for d in result.diagnostics
+            if d.code in BODY_CODES and d.location
+        )
+        for where, offer in _body_offers(project, _with_origins(project, result), plan, lines_of):
             offers[where].append(offer)
             unexplained -= offer.covers
     for path, line, code in sorted(unexplained):
-        why = "the -d body cannot be read even leniently, so nothing shows which JSON body " \
-            "it repeats" if code == "ED224" else "no JSON request body on the page can be " \
+        why = (
+            "the -d body cannot be read even leniently, so nothing shows which JSON body it repeats"
+            if code == "ED224"
+            else "no JSON request body on the page can be "
             "shown to be the one this cURL body repeats"
+        )
         plan.skipped.append(f"{path}:{line}: {code} not fixed: {why}")
     for (path, _line), said in sorted(offers.items()):
         code = said[0].code
@@ -547,19 +635,27 @@ def _plan_curl_bodies(plan: FixPlan, project: Project, pages: list[PageResult],
         if refused is None and len(edits) > 1:
             refused = "the pages that include this partial want different bodies"
         if refused is None and not readers <= verified:
-            refused = ("it is in a partial that pages without this difference include too ("
-                       f"{', '.join(sorted(readers - verified)[:3])})")
+            refused = (
+                "it is in a partial that pages without this difference include too ("
+                f"{', '.join(sorted(readers - verified)[:3])})"
+            )
         if refused is not None:
             for told in {offer.reported for offer in said}:  # where the check said it
                 plan.skipped.append(f"{told[0]}:{told[1]}: {code} not fixed: {refused}")
             continue
         edit = next(iter(edits))
         if path not in page_rels:
-            edit = replace(edit, note=f"{edit.note}; in a partial: proven on each of the "
-                                      f"{len(readers)} pages that include it")
+            edit = replace(
+                edit,
+                note=f"{edit.note}; in a partial: proven on each of the "
+                f"{len(readers)} pages that include it",
+            )
         start, end = _span(edit)
-        plan.edits = [other for other in plan.edits if other.path != edit.path
-                      or not start <= (other.line, other.col) < end]
+        plan.edits = [
+            other
+            for other in plan.edits
+            if other.path != edit.path or not start <= (other.line, other.col) < end
+        ]
         plan.edits.append(edit)
 
 
@@ -578,9 +674,9 @@ def _shares_configuration(meant: Any, request: Any) -> bool:
     return not ours or not theirs or bool(ours & theirs)
 
 
-def _body_offers(project: Project, result: PageResult, plan: FixPlan,
-                 lines_of: dict[str, list[str] | None]
-                 ) -> Iterable[tuple[tuple[str, int], _Offer]]:
+def _body_offers(
+    project: Project, result: PageResult, plan: FixPlan, lines_of: dict[str, list[str] | None]
+) -> Iterable[tuple[tuple[str, int], _Offer]]:
     """For each cURL body of the page that a body diagnostic is about: where it is, and the
     page's offer for it."""
     rendered, doc = result.rendered, result.document
@@ -589,9 +685,11 @@ def _body_offers(project: Project, result: PageResult, plan: FixPlan,
     root = project.settings.root
     rendered_lines = rendered.text.split("\n")
     blocks = extract(rendered.text)
-    requests = [(example, example.json) for example in blocks.examples
-                if example.kind == REQUEST and example.invalid is None
-                and example.json is not None]
+    requests = [
+        (example, example.json)
+        for example in blocks.examples
+        if example.kind == REQUEST and example.invalid is None and example.json is not None
+    ]
     reported: dict[tuple[str, int], list[Diagnostic]] = defaultdict(list)
     for diagnostic in result.diagnostics:
         if diagnostic.location is not None:
@@ -615,24 +713,28 @@ def _body_offers(project: Project, result: PageResult, plan: FixPlan,
         pair = request_for(example, body, requests) if body is not None else None
         why = ""
         if code == "ED223":
-            if body is None or pair is None or \
-                    key_paths(body.value) == key_paths(pair[1].value):
+            if body is None or pair is None or key_paths(body.value) == key_paths(pair[1].value):
                 continue  # the check says nothing of it
         elif body is None:
-            why = "the -d body cannot be read even leniently, so nothing shows which JSON " \
+            why = (
+                "the -d body cannot be read even leniently, so nothing shows which JSON "
                 "body it repeats"
+            )
         elif pair is None or not _shares_configuration(body.value, pair[1].value):
             why = "no JSON request body on the page shares its configuration keys"
         curl = _source_block(rendered, example, root, lines_of)
         request = _source_block(rendered, pair[0], root, lines_of) if pair else None
         about = [block for block in (curl, request if code == "ED223" else None) if block]
-        hits = [d for block in about for number in range(block.line,
-                                                         block.line + len(block.source))
-                for d in reported.get((block.path, number), ()) if d.code == code]
+        hits = [
+            d
+            for block in about
+            for number in range(block.line, block.line + len(block.source))
+            for d in reported.get((block.path, number), ())
+            if d.code == code
+        ]
         if not hits:
             continue
-        covers = frozenset((d.location.path, d.location.line, d.code)
-                           for d in hits if d.location)
+        covers = frozenset((d.location.path, d.location.line, d.code) for d in hits if d.location)
         loc = hits[0].location
         assert loc is not None
         told = (loc.path, loc.line)
@@ -642,11 +744,12 @@ def _body_offers(project: Project, result: PageResult, plan: FixPlan,
             yield told, _Offer(result.rel, code, None, why, told, covers)
             continue
         try:
-            edit = _body_edit(project, result, rendered_lines, curl, request, pair, plan,
-                              reported)
+            edit = _body_edit(project, result, rendered_lines, curl, request, pair, plan, reported)
         except _Declined as declined:
-            yield (curl.path, curl.line), _Offer(result.rel, code, None, str(declined), told,
-                                                 covers)
+            yield (
+                (curl.path, curl.line),
+                _Offer(result.rel, code, None, str(declined), told, covers),
+            )
             continue
         yield (curl.path, curl.line), _Offer(result.rel, code, edit, "", told, covers)
 
@@ -655,27 +758,36 @@ class _Declined(Exception):
     """Why a cURL body is not rewritten."""
 
 
-def _body_edit(project: Project, result: PageResult, rendered_lines: list[str],
-               curl: _Block, request: _Block | None,
-               pair: tuple[Example, LocatedJSON], plan: FixPlan,
-               reported: dict[tuple[str, int], list[Diagnostic]]) -> Edit:
+def _body_edit(
+    project: Project,
+    result: PageResult,
+    rendered_lines: list[str],
+    curl: _Block,
+    request: _Block | None,
+    pair: tuple[Example, LocatedJSON],
+    plan: FixPlan,
+    reported: dict[tuple[str, int], list[Diagnostic]],
+) -> Edit:
     """The edit that writes the JSON body into the cURL's -d argument, proven on this page:
     the command then reads back to exactly the JSON body (as the page renders both), asks
     for nothing else, and the page's check finds nothing it did not find before."""
     if request is None:
-        raise _Declined("the JSON body is not lines of one file as written (a template "
-                        "makes it)")
-    where = f"line {request.line}" if request.path == curl.path else \
-        f"{request.path}:{request.line}"
+        raise _Declined("the JSON body is not lines of one file as written (a template makes it)")
+    where = (
+        f"line {request.line}" if request.path == curl.path else f"{request.path}:{request.line}"
+    )
     request_lines = range(request.line, request.line + len(request.source))
-    planned = [edit for edit in plan.edits if edit.path == request.path
-               and edit.line in request_lines]
+    planned = [
+        edit for edit in plan.edits if edit.path == request.path and edit.line in request_lines
+    ]
     for number in request_lines:
         for diagnostic in reported.get((request.path, number), ()):
             mended = diagnostic.code in KEY_OF_CODE and any(e.line == number for e in planned)
             if diagnostic.code not in _COPYABLE_DESPITE and not mended:
-                raise _Declined(f"the JSON body it repeats ({where}) has its own "
-                                f"{diagnostic.code} at line {number}: fix that first")
+                raise _Declined(
+                    f"the JSON body it repeats ({where}) has its own "
+                    f"{diagnostic.code} at line {number}: fix that first"
+                )
     tags: dict[str, str] = {}
     if not (_align(request, rendered_lines, tags) and _align(curl, rendered_lines, tags)):
         raise _Declined("the blocks hold template tags other than {{ page.x }}")
@@ -700,11 +812,11 @@ def _body_edit(project: Project, result: PageResult, rendered_lines: list[str],
             raise _Declined("the JSON body holds private-use characters")
         names = list(dict.fromkeys(_TAG_RE.findall(json_fixed)))
         stand_ins = {_SENTINEL.format(index): name for index, name in enumerate(names)}
-        value = json.loads(_TAG_RE.sub(lambda tag: _SENTINEL.format(names.index(tag.group())),
-                                       json_fixed))
+        value = json.loads(
+            _TAG_RE.sub(lambda tag: _SENTINEL.format(names.index(tag.group())), json_fixed)
+        )
     except ValueError as exc:
-        raise _Declined("a template in the JSON body makes more than a string's "
-                        "text") from exc
+        raise _Declined("a template in the JSON body makes more than a string's text") from exc
     # where the body is written: the block parsed with each tag kept at its length
     text = "".join(curl.source)
     blank = _TAG_RE.sub(lambda tag: "x" * len(tag.group()), text)
@@ -735,35 +847,54 @@ def _body_edit(project: Project, result: PageResult, rendered_lines: list[str],
         assert _same_json(json.loads(after.data.text), wanted)
     except (AssertionError, CurlParseError, ValueError) as exc:
         raise _Declined("the rewritten command does not read back as the JSON body") from exc
-    _recheck(project, result.document, rendered_lines, [
-        (curl, after_text), (request, as_fixed if planned else None)])
+    _recheck(
+        project,
+        result.document,
+        rendered_lines,
+        [(curl, after_text), (request, as_fixed if planned else None)],
+    )
     line = curl.line + text.count("\n", 0, first)
     col = first - (text.rfind("\n", 0, first) + 1) + 1
-    return Edit(curl.path, line, col, text[first:end], new,
-                f"cURL body written from the JSON body at {where}")
+    return Edit(
+        curl.path,
+        line,
+        col,
+        text[first:end],
+        new,
+        f"cURL body written from the JSON body at {where}",
+    )
 
 
-def _recheck(project: Project, doc: Document, rendered_lines: list[str],
-             changes: list[tuple[_Block, str | None]]) -> None:
+def _recheck(
+    project: Project,
+    doc: Document,
+    rendered_lines: list[str],
+    changes: list[tuple[_Block, str | None]],
+) -> None:
     """Check the page's examples again with ``changes`` made to its rendered lines: nothing
     may be found that was not found before, and fewer body diagnostics."""
     lines = list(rendered_lines)
     for block, text in sorted(changes, key=lambda change: -change[0].rendered_first):
         if text is not None:
-            lines[block.rendered_first:block.rendered_first + len(block.source)] = \
+            lines[block.rendered_first : block.rendered_first + len(block.source)] = (
                 text.replace("\r\n", "\n").removesuffix("\n").split("\n")
+            )
 
     def found(page_lines: list[str]) -> Counter[tuple[str, str]]:
         text = "\n".join(page_lines)
-        context = PageContext(doc, RenderResult(text, None, []), project.sources.line,
-                              project.schemas)
+        context = PageContext(
+            doc, RenderResult(text, None, []), project.sources.line, project.schemas
+        )
         return Counter((d.code, d.message) for d in check_examples(context, extract(text)))
 
     old, new = found(rendered_lines), found(lines)
-    if new - old or sum(new[k] for k in new if k[0] in BODY_CODES) >= \
-            sum(old[k] for k in old if k[0] in BODY_CODES):
-        raise _Declined("the page, checked again with the new body, reports something new "
-                        "or the same difference")
+    if new - old or sum(new[k] for k in new if k[0] in BODY_CODES) >= sum(
+        old[k] for k in old if k[0] in BODY_CODES
+    ):
+        raise _Declined(
+            "the page, checked again with the new body, reports something new "
+            "or the same difference"
+        )
 
 
 # --- applying ----------------------------------------------------------------------------------
@@ -810,9 +941,14 @@ def diff_of(plan: FixPlan, root: Path) -> str:
         for edit in edits:
             if edit.note:
                 out.append(f"# {path}:{edit.line}: {edit.note}\n")
-        out.extend(difflib.unified_diff(before.splitlines(keepends=True),
-                                        after.splitlines(keepends=True),
-                                        f"a/{path}", f"b/{path}"))
+        out.extend(
+            difflib.unified_diff(
+                before.splitlines(keepends=True),
+                after.splitlines(keepends=True),
+                f"a/{path}",
+                f"b/{path}",
+            )
+        )
         if out and not out[-1].endswith("\n"):
             out.append("\n\\ No newline at end of file\n")
     return "".join(out)

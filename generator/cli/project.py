@@ -32,17 +32,31 @@ def load_project(args: argparse.Namespace) -> Project:
     return Project(settings, use_cache=use_cache)
 
 
-def show_report(report: CheckReport, project: Project, fmt: str, out: TextIO,
-                quiet: bool = False, baseline_note: str = "",
-                counts: dict[str, int] | None = None) -> None:
+def show_report(
+    report: CheckReport,
+    project: Project,
+    fmt: str,
+    out: TextIO,
+    quiet: bool = False,
+    baseline_note: str = "",
+    counts: dict[str, int] | None = None,
+) -> None:
     """``print_report`` with this project's source lines (files inside the project only)."""
     root = project.settings.root
 
     def source_line(path: str, line: int) -> str | None:
         return project.sources.line(path, line) if _inside(root, path) else None
 
-    print_report(report, fmt, out, tool_version=__version__, source_line=source_line,
-                 quiet=quiet, baseline_note=baseline_note, counts=counts)
+    print_report(
+        report,
+        fmt,
+        out,
+        tool_version=__version__,
+        source_line=source_line,
+        quiet=quiet,
+        baseline_note=baseline_note,
+        counts=counts,
+    )
 
 
 def _inside(root: Path, path: str) -> bool:

@@ -23,8 +23,12 @@ from generator.pipeline.project import Project
 from generator.settings import Settings
 
 AUTH_TYPES = {"basic": "basic", "oauth2": "oauth2", "oauth1": "oauth1", "apikey": "apiKey"}
-PARTIALS = {"basic": "auth/basic.md", "oauth2": "auth/oauth2.md", "oauth1": "auth/oauth1.md",
-            "apikey": "auth/apikey.md"}
+PARTIALS = {
+    "basic": "auth/basic.md",
+    "oauth2": "auth/oauth2.md",
+    "oauth1": "auth/oauth1.md",
+    "apikey": "auth/apikey.md",
+}
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
@@ -56,17 +60,28 @@ def _fields(element: NewElement) -> list[dict[str, str]]:
     upper = element.provider_slug.upper()
     if element.auth == "basic":
         return [
-            {"key": f"{prefix}.username", "label": "Username",
-             "description": f"The user name you sign in to {provider} with.",
-             "placeholder": f"{upper}_USERNAME"},
-            {"key": f"{prefix}.password", "label": "Password",
-             "description": f"The password that goes with that {provider} user name.",
-             "placeholder": f"{upper}_PASSWORD"},
+            {
+                "key": f"{prefix}.username",
+                "label": "Username",
+                "description": f"The user name you sign in to {provider} with.",
+                "placeholder": f"{upper}_USERNAME",
+            },
+            {
+                "key": f"{prefix}.password",
+                "label": "Password",
+                "description": f"The password that goes with that {provider} user name.",
+                "placeholder": f"{upper}_PASSWORD",
+            },
         ]
     if element.auth == "apikey":
-        return [{"key": f"{prefix}.api.key", "label": "API Key",
-                 "description": f"The API key that {provider} issued to you.",
-                 "placeholder": f"{upper}_API_KEY"}]
+        return [
+            {
+                "key": f"{prefix}.api.key",
+                "label": "API Key",
+                "description": f"The API key that {provider} issued to you.",
+                "placeholder": f"{upper}_API_KEY",
+            }
+        ]
     return []
 
 
@@ -111,18 +126,21 @@ def example_response(element: NewElement) -> dict[str, Any]:
 
 
 def page_text(element: NewElement) -> str:
-    meta = yaml.safe_dump(front_matter(element), sort_keys=False, allow_unicode=True,
-                          width=100)
-    notes = ("# Written by 'generator new'. Check elementId against the platform, and replace "
-             "what the\n# provider calls things (labels, sign-in address) with its own names.\n")
+    meta = yaml.safe_dump(front_matter(element), sort_keys=False, allow_unicode=True, width=100)
+    notes = (
+        "# Written by 'generator new'. Check elementId against the platform, and replace "
+        "what the\n# provider calls things (labels, sign-in address) with its own names.\n"
+    )
     response = json.dumps(example_response(element), indent=2)
-    return (f"---\n{notes}{meta}---\n\n"
-            f"{{% include {PARTIALS[element.auth]} %}}\n\n"
-            "## Example Response for an Authenticated Element Instance\n\n"
-            "In this example, the instance ID is `12345` and the instance token starts with "
-            "\"ABC/D...\". The actual values returned to you will be unique: make sure you "
-            "save them for future requests to this new instance.\n\n"
-            f"```json\n{response}\n```\n")
+    return (
+        f"---\n{notes}{meta}---\n\n"
+        f"{{% include {PARTIALS[element.auth]} %}}\n\n"
+        "## Example Response for an Authenticated Element Instance\n\n"
+        "In this example, the instance ID is `12345` and the instance token starts with "
+        '"ABC/D...". The actual values returned to you will be unique: make sure you '
+        "save them for future requests to this new instance.\n\n"
+        f"```json\n{response}\n```\n"
+    )
 
 
 def _title(slug: str) -> str:
@@ -130,22 +148,30 @@ def _title(slug: str) -> str:
     return " ".join(w.upper() if w in ("crm", "erp", "api") else w.capitalize() for w in words)
 
 
-def plan(settings: Settings, slug: str, auth: str, hub: str | None, element_id: int | None,
-         key: str | None, name: str | None) -> tuple[NewElement, Path]:
+def plan(
+    settings: Settings,
+    slug: str,
+    auth: str,
+    hub: str | None,
+    element_id: int | None,
+    key: str | None,
+    name: str | None,
+) -> tuple[NewElement, Path]:
     """What ``generator new`` would write, and where; refuses what it must not do."""
     if not SLUG_RE.match(slug):
         raise ScaffoldRefused(f"'{slug}' is not a slug: use lower-case letters, digits and '-'")
     folder = settings.docs_dir / "elements" / slug
     if folder.exists():
-        raise ScaffoldRefused(f"{_shown(folder, settings)} already exists: pick another slug, "
-                              "or edit the page that is there")
+        raise ScaffoldRefused(
+            f"{_shown(folder, settings)} already exists: pick another slug, "
+            "or edit the page that is there"
+        )
     project = Project(settings)
     project.load_all()
     metas = [doc.meta for doc, _ in project.documents.values() if doc is not None]
     key = key or re.sub(r"[^a-z0-9]", "", slug)
     if any(meta.get("elementKey") == key for meta in metas):
-        raise ScaffoldRefused(f"element key '{key}' is already documented: give another "
-                              "with --key")
+        raise ScaffoldRefused(f"element key '{key}' is already documented: give another with --key")
     ids = [m["elementId"] for m in metas if isinstance(m.get("elementId"), int)]
     if element_id is None:
         element_id = max(ids, default=0) + 1

@@ -35,10 +35,16 @@ def codes_markdown() -> str:
     for code, info in CODES.items():
         if info.stage != stage:
             stage = info.stage
-            lines += [f"## {stage.capitalize()}", "", "| Code | Severity | Meaning | Fix |",
-                      "| --- | --- | --- | --- |"]
-        lines.append(f"| <span id=\"{code.lower()}\"></span>`{code}` | {info.severity.value} "
-                     f"| {_cell(info.title)} | {_cell(info.fix)} |")
+            lines += [
+                f"## {stage.capitalize()}",
+                "",
+                "| Code | Severity | Meaning | Fix |",
+                "| --- | --- | --- | --- |",
+            ]
+        lines.append(
+            f'| <span id="{code.lower()}"></span>`{code}` | {info.severity.value} '
+            f"| {_cell(info.title)} | {_cell(info.fix)} |"
+        )
         nxt = list(CODES).index(code) + 1
         if nxt == len(CODES) or CODES[list(CODES)[nxt]].stage != stage:
             lines.append("")
@@ -58,7 +64,7 @@ def _cell(text: str) -> str:
     would otherwise be swallowed as an HTML tag), template syntax and fences shown as code."""
     out, last = [], 0
     for match in _AS_CODE_RE.finditer(text):
-        out += [_plain(text[last:match.start()]), f"<code>{_plain(match.group(0))}</code>"]
+        out += [_plain(text[last : match.start()]), f"<code>{_plain(match.group(0))}</code>"]
         last = match.end()
     return "".join(out) + _plain(text[last:])
 
@@ -102,8 +108,14 @@ def build_nav(documents: list[Document], docs_dir: Path) -> list[Any]:
         lead = next((d for d in pages if d.path.name == "authenticate.md"), pages[0])
         name = str(lead.meta.get("heading") or lead.path.parent.name)
         hub = next((d.hub for d in pages if d.hub), None)
-        links = [{str(d.meta.get("title") or d.path.stem.title()):
-                  absolute(d.path).relative_to(docs_dir).as_posix()} for d in pages]
+        links = [
+            {
+                str(d.meta.get("title") or d.path.stem.title()): absolute(d.path)
+                .relative_to(docs_dir)
+                .as_posix()
+            }
+            for d in pages
+        ]
         target: Any = next(iter(links[0].values())) if len(links) == 1 else links
         hubs.setdefault(hub_title(hub), []).append((name, target))
     nav: list[Any] = []

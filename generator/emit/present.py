@@ -20,18 +20,22 @@ from typing import Any
 from generator.emit.snippets import json_text, snippets
 from generator.extract.blocks import OAUTH_URL, REQUEST, RESPONSE, Example, extract
 
-CHECKED_NOTE = ('<p class="ed-checked" markdown="span">**Examples checked**: the request, '
-                'the cURL command and the responses on this page passed `generator check` '
-                'when this site was built.</p>')
+CHECKED_NOTE = (
+    '<p class="ed-checked" markdown="span">**Examples checked**: the request, '
+    "the cURL command and the responses on this page passed `generator check` "
+    "when this site was built.</p>"
+)
 
 
 def _strict_json(text: str) -> Any:
     """The value, or None when the text is not plain JSON (a duplicate key, a comment...)."""
+
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
         keys = [k for k, _ in items]
         if len(set(keys)) != len(keys):
             raise ValueError("duplicate key")
         return dict(items)
+
     try:
         return json.loads(text, object_pairs_hook=pairs)
     except ValueError:
@@ -51,8 +55,7 @@ def _fence_end(lines: list[str], example: Example) -> int | None:
 
 
 def _fence(prefix: str, lang: str, code: str) -> list[str]:
-    return [f"{prefix}```{lang}", *(f"{prefix}{line}" for line in
-                                   code.split("\n")), f"{prefix}```"]
+    return [f"{prefix}```{lang}", *(f"{prefix}{line}" for line in code.split("\n")), f"{prefix}```"]
 
 
 def _tabs(prefix: str, body: Any, api_base: str | None) -> list[str]:
@@ -64,8 +67,7 @@ def _tabs(prefix: str, body: Any, api_base: str | None) -> list[str]:
     return out[:-1]
 
 
-def present(markdown: str, *, api_base: str | None, element_page: bool,
-            checked: bool) -> str:
+def present(markdown: str, *, api_base: str | None, element_page: bool, checked: bool) -> str:
     """The page readers get, from the checked Markdown (see the module's docstring)."""
     blocks = extract(markdown)
     lines = markdown.split("\n")
@@ -78,7 +80,7 @@ def present(markdown: str, *, api_base: str | None, element_page: bool,
         if end is None or value is None:
             continue
         opening = lines[example.fence_line]
-        prefix = opening[:len(opening) - len(opening.lstrip())]
+        prefix = opening[: len(opening) - len(opening.lstrip())]
         if example.kind == REQUEST and element_page and isinstance(value, dict):
             replacement = _tabs(prefix, value, api_base)
         else:
@@ -86,11 +88,11 @@ def present(markdown: str, *, api_base: str | None, element_page: bool,
             replacement = _fence(prefix, info, json_text(value))
         replacements.append((example.fence_line, end, replacement))
     for start, end, replacement in sorted(replacements, reverse=True):
-        lines[start:end + 1] = replacement
+        lines[start : end + 1] = replacement
     if element_page and checked:
         title = next((n for n, line in enumerate(lines) if line.startswith("# ")), None)
         if title is not None:
-            lines[title + 1:title + 1] = ["", CHECKED_NOTE]
+            lines[title + 1 : title + 1] = ["", CHECKED_NOTE]
     return "\n".join(lines)
 
 
@@ -109,6 +111,7 @@ def _break_after_dots(match: re.Match[str]) -> str:
 def present_html(html: str) -> str:
     """Table cells: a dotted name such as crm.autotask.username may wrap after a dot only
     (the CSS keeps words whole). Notes in list items: a block, not a paragraph's content."""
-    html = _TD_RE.sub(lambda m: m.group(1) + _CODE_RE.sub(_break_after_dots, m.group(2))
-                      + m.group(3), html)
+    html = _TD_RE.sub(
+        lambda m: m.group(1) + _CODE_RE.sub(_break_after_dots, m.group(2)) + m.group(3), html
+    )
     return _WRAPPED_DIV_RE.sub(r"\1", html)

@@ -38,13 +38,15 @@ def _shell_quote(text: str) -> str:
 
 
 def curl(body: Any, api_base: str | None) -> str:
-    return "\n".join([
-        "curl -X POST \\",
-        f"  {instances_url(api_base)} \\",
-        f"  -H {_shell_quote('authorization: ' + AUTHORIZATION)} \\",
-        f"  -H {_shell_quote('content-type: ' + CONTENT_TYPE)} \\",
-        f"  -d {_shell_quote(json_text(body))}",
-    ])
+    return "\n".join(
+        [
+            "curl -X POST \\",
+            f"  {instances_url(api_base)} \\",
+            f"  -H {_shell_quote('authorization: ' + AUTHORIZATION)} \\",
+            f"  -H {_shell_quote('content-type: ' + CONTENT_TYPE)} \\",
+            f"  -d {_shell_quote(json_text(body))}",
+        ]
+    )
 
 
 def _python_literal(value: Any, depth: int = 0) -> str:
@@ -54,8 +56,10 @@ def _python_literal(value: Any, depth: int = 0) -> str:
     if isinstance(value, dict):
         if not value:
             return "{}"
-        items = [f"{inner}{json.dumps(str(k), ensure_ascii=False)}: "
-                 f"{_python_literal(v, depth + 1)}," for k, v in value.items()]
+        items = [
+            f"{inner}{json.dumps(str(k), ensure_ascii=False)}: {_python_literal(v, depth + 1)},"
+            for k, v in value.items()
+        ]
         return "{\n" + "\n".join(items) + f"\n{pad}}}"
     if isinstance(value, list):
         if not value:
@@ -73,38 +77,43 @@ def _python_literal(value: Any, depth: int = 0) -> str:
 
 def python(body: Any, api_base: str | None) -> str:
     literal = _python_literal(body, 1)
-    return "\n".join([
-        "import requests",
-        "",
-        "response = requests.post(",
-        f"    {json.dumps(instances_url(api_base))},",
-        "    headers={",
-        f"        \"Authorization\": {json.dumps(AUTHORIZATION)},",
-        "    },",
-        f"    json={literal},",
-        ")",
-        "response.raise_for_status()",
-        "instance = response.json()",
-        "print(instance[\"id\"], instance[\"token\"])  # keep both for later requests",
-    ])
+    return "\n".join(
+        [
+            "import requests",
+            "",
+            "response = requests.post(",
+            f"    {json.dumps(instances_url(api_base))},",
+            "    headers={",
+            f'        "Authorization": {json.dumps(AUTHORIZATION)},',
+            "    },",
+            f"    json={literal},",
+            ")",
+            "response.raise_for_status()",
+            "instance = response.json()",
+            'print(instance["id"], instance["token"])  # keep both for later requests',
+        ]
+    )
 
 
 def javascript(body: Any, api_base: str | None) -> str:
-    literal = "\n".join(("  " + line) if n else line
-                        for n, line in enumerate(json_text(body).split("\n")))
-    return "\n".join([
-        f"const response = await fetch({json.dumps(instances_url(api_base))}, {{",
-        "  method: \"POST\",",
-        "  headers: {",
-        f"    \"Authorization\": {json.dumps(AUTHORIZATION)},",
-        f"    \"Content-Type\": {json.dumps(CONTENT_TYPE)},",
-        "  },",
-        f"  body: JSON.stringify({literal}),",
-        "});",
-        "if (!response.ok) throw new Error(`HTTP ${response.status}`);",
-        "const instance = await response.json();",
-        "console.log(instance.id, instance.token); // keep both for later requests",
-    ])
+    literal = "\n".join(
+        ("  " + line) if n else line for n, line in enumerate(json_text(body).split("\n"))
+    )
+    return "\n".join(
+        [
+            f"const response = await fetch({json.dumps(instances_url(api_base))}, {{",
+            '  method: "POST",',
+            "  headers: {",
+            f'    "Authorization": {json.dumps(AUTHORIZATION)},',
+            f'    "Content-Type": {json.dumps(CONTENT_TYPE)},',
+            "  },",
+            f"  body: JSON.stringify({literal}),",
+            "});",
+            "if (!response.ok) throw new Error(`HTTP ${response.status}`);",
+            "const instance = await response.json();",
+            "console.log(instance.id, instance.token); // keep both for later requests",
+        ]
+    )
 
 
 HTTPIE_END = "JSON"
@@ -112,13 +121,15 @@ HTTPIE_END = "JSON"
 
 def httpie(body: Any, api_base: str | None) -> str:
     """HTTPie sends what it reads on standard input as the body, as JSON by default."""
-    return "\n".join([
-        f"http POST {instances_url(api_base)} \\",
-        f"  {_shell_quote('Authorization:' + AUTHORIZATION)} \\",
-        f"  {_shell_quote('Content-Type:' + CONTENT_TYPE)} <<'{HTTPIE_END}'",
-        json_text(body),
-        HTTPIE_END,
-    ])
+    return "\n".join(
+        [
+            f"http POST {instances_url(api_base)} \\",
+            f"  {_shell_quote('Authorization:' + AUTHORIZATION)} \\",
+            f"  {_shell_quote('Content-Type:' + CONTENT_TYPE)} <<'{HTTPIE_END}'",
+            json_text(body),
+            HTTPIE_END,
+        ]
+    )
 
 
 def snippets(body: Any, api_base: str | None) -> list[Snippet]:

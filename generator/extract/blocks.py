@@ -34,8 +34,9 @@ _OVERRIDE_RE = re.compile(r"(?:^|\s)example=([\w.-]*)")
 # ```json invalid="why": the author shows a wrong example on purpose, and says why
 _INVALID_RE = re.compile(r"""(?:^|\s)invalid(?:=(?:"([^"]*)"|'([^']*)'|(\S*)))?(?=\s|$)""")
 # or an HTML comment on the line just above the fence: <!-- invalid: why -->
-_INVALID_COMMENT_RE = re.compile(r"<!--\s*(?:element-docs:\s*)?invalid\b:?\s*(.*?)\s*-->",
-                                 re.IGNORECASE)
+_INVALID_COMMENT_RE = re.compile(
+    r"<!--\s*(?:element-docs:\s*)?invalid\b:?\s*(.*?)\s*-->", re.IGNORECASE
+)
 _JSON_LANGS = {"json", "json5", "javascript", "js", ""}
 _SHELL_LANGS = {"bash", "sh", "shell", "console", "curl", "zsh", ""}
 
@@ -136,8 +137,10 @@ def _assemble(records: list[Record], lines: list[str], too_deep: list[int]) -> P
         elif isinstance(record, Code):
             examples.append(_example(record, lines, heading))
         else:
-            rows = [(line, [cell.strip() for cell in cells], [code_spans(cell) for cell in cells])
-                    for line, cells in record.rows]
+            rows = [
+                (line, [cell.strip() for cell in cells], [code_spans(cell) for cell in cells])
+                for line, cells in record.rows
+            ]
             tables.append(Table([cell.strip() for cell in record.header], rows, heading))
     return PageBlocks(examples, tables, too_deep)
 
@@ -162,7 +165,7 @@ def _example(code: Code, lines: list[str], heading: str) -> Example:
     content = code.content
     indent = 0
     first_text = _first_text(content)
-    for offset, rendered in enumerate(lines[first:first + 50]):
+    for offset, rendered in enumerate(lines[first : first + 50]):
         if first_text and rendered.endswith(first_text):
             indent = len(rendered) - len(first_text)
             first += offset
@@ -174,9 +177,18 @@ def _example(code: Code, lines: list[str], heading: str) -> Example:
     match = _OVERRIDE_RE.search(info)
     override = match.group(1) if match else None
     invalid = _invalid_mark(info, lines, start)
-    example = Example(kind=OTHER, lang=lang, info=info, text=content, first_line=first,
-                      fence_line=start, indent=indent, heading=heading, override=override,
-                      invalid=invalid)
+    example = Example(
+        kind=OTHER,
+        lang=lang,
+        info=info,
+        text=content,
+        first_line=first,
+        fence_line=start,
+        indent=indent,
+        heading=heading,
+        override=override,
+        invalid=invalid,
+    )
     example.kind = classify(example)
     return example
 
@@ -200,6 +212,7 @@ def _invalid_mark(info: str, lines: list[str], fence_line: int) -> str | None:
 
 # The reference path: markdown-it's tokens -----------------------------------------------------
 
+
 def _block_tokens(lines: list[str], too_deep: list[int]) -> list[Token]:
     """Block tokens of the page, with maps in page lines.
 
@@ -219,8 +232,10 @@ def _block_tokens(lines: list[str], too_deep: list[int]) -> list[Token]:
         if deepest is None:
             break
         too_deep.append(deepest)
-        start = next((i for i in range(deepest + 1, len(lines))
-                      if lines[i][:1] not in ("", " ", "\t", ">")), len(lines))
+        start = next(
+            (i for i in range(deepest + 1, len(lines)) if lines[i][:1] not in ("", " ", "\t", ">")),
+            len(lines),
+        )
     return tokens
 
 
@@ -274,6 +289,7 @@ def _table_record(tokens: list[Token], index: int) -> tuple[TableRows, int]:
 
 # Classification -------------------------------------------------------------------------------
 
+
 def _parse_json(example: Example) -> None:
     if example.json is None and example.json_error is None:
         try:
@@ -306,8 +322,9 @@ def classify_object(value: dict[str, Any], heading: str) -> str:
     if "oauthUrl" in value:
         return OAUTH_URL
     element = value.get("element")
-    if (isinstance(element, dict) and "id" in element and "id" in value) or \
-            ("token" in value and ("element" in value or "id" in value)):
+    if (isinstance(element, dict) and "id" in element and "id" in value) or (
+        "token" in value and ("element" in value or "id" in value)
+    ):
         return RESPONSE
     if "token" in value and "secret" in value and element is None:
         return OTHER  # an OAuth 1 request-token answer: {token, secret}, not an instance
@@ -326,9 +343,15 @@ def _kind_from_heading(heading: str) -> str:
 def strip_overrides(markdown: str) -> str:
     """Remove our ``example=...`` and ``invalid="..."`` words from fence info strings before
     MkDocs sees them."""
-    markdown = re.sub(r"^(\s*(?:`{3,}|~{3,})[^\n`]*?)\s+example=[\w.-]*", r"\1", markdown,
-                      flags=re.MULTILINE)
+    markdown = re.sub(
+        r"^(\s*(?:`{3,}|~{3,})[^\n`]*?)\s+example=[\w.-]*", r"\1", markdown, flags=re.MULTILINE
+    )
     if "invalid" not in markdown:
         return markdown
-    return re.sub(r"""^(\s*(?:`{3,}|~{3,})[^\n`]*?)\s+invalid(?:=(?:"[^"\n]*"|'[^'\n]*'|\S*))?"""
-                  r"(?=\s|$)", r"\1", markdown, flags=re.MULTILINE)
+    return re.sub(
+        r"""^(\s*(?:`{3,}|~{3,})[^\n`]*?)\s+invalid(?:=(?:"[^"\n]*"|'[^'\n]*'|\S*))?"""
+        r"(?=\s|$)",
+        r"\1",
+        markdown,
+        flags=re.MULTILINE,
+    )

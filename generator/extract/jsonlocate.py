@@ -108,8 +108,9 @@ def parse_lazily(text: str) -> LocatedJSON:
     # More than MAX_DEPTH brackets could nest too deep: the careful parser decides.
     if text.count("[") + text.count("{") <= MAX_DEPTH:
         try:
-            value = json.loads(text, parse_constant=_refuse_constant,
-                               object_pairs_hook=_object_without_duplicates)
+            value = json.loads(
+                text, parse_constant=_refuse_constant, object_pairs_hook=_object_without_duplicates
+            )
         except (ValueError, RecursionError):
             pass  # parse() explains it, or lists the duplicate keys with their places
         else:
@@ -148,8 +149,12 @@ class _LazilyLocatedJSON(LocatedJSON):
     def __eq__(self, other: object) -> bool:  # equal to what parse() returns for the text
         if not isinstance(other, LocatedJSON):
             return NotImplemented
-        return (self.value, self.positions, self.key_positions, self.duplicate_keys) == \
-            (other.value, other.positions, other.key_positions, other.duplicate_keys)
+        return (self.value, self.positions, self.key_positions, self.duplicate_keys) == (
+            other.value,
+            other.positions,
+            other.key_positions,
+            other.duplicate_keys,
+        )
 
     __hash__ = None  # type: ignore[assignment]  # mutable, as LocatedJSON is
 
@@ -169,15 +174,16 @@ _STRING_END_CONTEXT = re.compile(r"[ \t\r\n]*(?:[,:}\]]|\Z)")
 # Fast paths: blanks, a plain scalar and the blanks and delimiter after it in one match;
 # blanks and a plain '"key":' in another. Anything else takes the careful path, which also
 # explains errors, so these only need to be right about what they accept.
-_FAST_SCALAR = re.compile(r'[ \t\n\r]*(?:"([^"\\\x00-\x1f]*)"'
-                          r"|(-?(?:0|[1-9][0-9]*))(\.[0-9]+)?([eE][-+]?[0-9]+)?"
-                          r"|(true|false|null))[ \t\n\r]*([,\]}]|\Z)?")
+_FAST_SCALAR = re.compile(
+    r'[ \t\n\r]*(?:"([^"\\\x00-\x1f]*)"'
+    r"|(-?(?:0|[1-9][0-9]*))(\.[0-9]+)?([eE][-+]?[0-9]+)?"
+    r"|(true|false|null))[ \t\n\r]*([,\]}]|\Z)?"
+)
 _FAST_MEMBER = re.compile(r'[ \t\n\r]*"([^"\\\x00-\x1f]*)"[ \t\n\r]*:')
-_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r",
-            "t": "\t"}
+_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 _LITERALS: dict[str, object] = {"true": True, "false": False, "null": None}
 _CURLY_QUOTES = "\u201c\u201d\u201e\u201f\u2018\u2019\u00ab\u00bb"
-_VALUE_START = set('"{[-0123456789\'') | set(_CURLY_QUOTES)
+_VALUE_START = set("\"{[-0123456789'") | set(_CURLY_QUOTES)
 
 
 @dataclass(slots=True)
@@ -261,7 +267,8 @@ class _Parser:
                         value, start = self.fast_scalar(fast)
                     line = bisect_left(newlines, start)  # inlined self.pos(start)
                     positions[path] = _position(
-                        line + 1, start - (newlines[line - 1] + 1 if line else 0) + 1)
+                        line + 1, start - (newlines[line - 1] + 1 if line else 0) + 1
+                    )
                     if stack and fast.group(6) == ",":
                         # Store the value and take the comma now: saves a loop round.
                         frame = stack[-1]
@@ -284,13 +291,16 @@ class _Parser:
                         positions[path] = self.pos(start)
                     else:
                         if len(stack) >= MAX_DEPTH:
-                            raise self.error(i, f"nesting deeper than {MAX_DEPTH} levels",
-                                             "flatten the document; no API example needs "
-                                             "this")
+                            raise self.error(
+                                i,
+                                f"nesting deeper than {MAX_DEPTH} levels",
+                                "flatten the document; no API example needs this",
+                            )
                         positions[path] = self.pos(i)
                         is_object = char == "{"
-                        opened = _Frame({} if is_object else [], i, path, is_object,
-                                        "}" if is_object else "]")
+                        opened = _Frame(
+                            {} if is_object else [], i, path, is_object, "}" if is_object else "]"
+                        )
                         stack.append(opened)
                         i = self.skip(i + 1)
                         if i < n and text[i] == opened.closer:
@@ -345,7 +355,7 @@ class _Parser:
                 return int(match.group(2)), start
             except ValueError:  # too many digits: let the careful path explain
                 return self.number(start)[0], start
-        return float(self.text[start:match.end(4 if match.group(4) else 3)]), start
+        return float(self.text[start : match.end(4 if match.group(4) else 3)]), start
 
     # pieces ------------------------------------------------------------------------------------
 
@@ -368,8 +378,11 @@ class _Parser:
                 if self.is_comment(colon):
                     raise self.comment(colon)
                 shown = json.dumps(key, ensure_ascii=False)  # escapes keep it on one line
-                raise self.error(colon, f"missing ':' after the object key {shown}",
-                                 'write a member as "key": value')
+                raise self.error(
+                    colon,
+                    f"missing ':' after the object key {shown}",
+                    'write a member as "key": value',
+                )
         path = frame.path + (key,)
         line = bisect_left(self.newlines, i)  # inlined self.pos(i)
         where = _position(line + 1, i - (self.newlines[line - 1] + 1 if line else 0) + 1)
@@ -422,13 +435,16 @@ class _Parser:
             parts.append(chunk.group())
             i = chunk.end()
             if i >= n:
-                raise self.error(start, "unterminated string (the closing \" is missing)",
-                                 "add the closing double quote")
+                raise self.error(
+                    start,
+                    'unterminated string (the closing " is missing)',
+                    "add the closing double quote",
+                )
             char = text[i]
             if char == '"':
                 return "".join(parts), i + 1
             if char == "\\":
-                escape = text[i + 1:i + 2]
+                escape = text[i + 1 : i + 2]
                 if escape in _ESCAPES:
                     parts.append(_ESCAPES[escape])
                     i += 2
@@ -436,26 +452,41 @@ class _Parser:
                     code, i = self.unicode_escape(i)
                     parts.append(chr(code))
                 elif escape == "":
-                    raise self.error(start, "unterminated string (the closing \" is missing)",
-                                     "add the closing double quote")
+                    raise self.error(
+                        start,
+                        'unterminated string (the closing " is missing)',
+                        "add the closing double quote",
+                    )
                 else:
-                    shown = (f"'\\{escape}'" if escape.isprintable() else
-                             f"(backslash before {_show(escape)})")
-                    raise self.error(i, f"invalid escape {shown} in a string",
-                                     'JSON escapes are \\" \\\\ \\/ \\b \\f \\n \\r \\t and '
-                                     "\\uXXXX; write \\\\ for a backslash")
+                    shown = (
+                        f"'\\{escape}'"
+                        if escape.isprintable()
+                        else f"(backslash before {_show(escape)})"
+                    )
+                    raise self.error(
+                        i,
+                        f"invalid escape {shown} in a string",
+                        'JSON escapes are \\" \\\\ \\/ \\b \\f \\n \\r \\t and '
+                        "\\uXXXX; write \\\\ for a backslash",
+                    )
             elif char in "\n\r":
                 raise self.line_break(start, i)
             else:
-                raise self.error(i, f"control character {_show(char)} in string",
-                                 "write it as an escape, e.g. \\t for a tab or \\u0000")
+                raise self.error(
+                    i,
+                    f"control character {_show(char)} in string",
+                    "write it as an escape, e.g. \\t for a tab or \\u0000",
+                )
 
     def unicode_escape(self, i: int) -> tuple[int, int]:
         """``\\uXXXX`` at ``i`` (joined with a following low surrogate, as json does)."""
         digits = _HEX4.match(self.text, i + 2)
         if not digits:
-            raise self.error(i, "invalid escape: \\u needs exactly four hex digits",
-                             "write \\u followed by four digits 0-9/a-f, e.g. \\u00e9")
+            raise self.error(
+                i,
+                "invalid escape: \\u needs exactly four hex digits",
+                "write \\u followed by four digits 0-9/a-f, e.g. \\u00e9",
+            )
         code, i = int(digits.group(), 16), i + 6
         if 0xD800 <= code <= 0xDBFF and self.text.startswith("\\u", i):
             low = _HEX4.match(self.text, i + 2)
@@ -470,11 +501,16 @@ class _Parser:
         # plausibly ends there, so the line break is the mistake.
         later = self.text.find('"', i)
         if later != -1 and _STRING_END_CONTEXT.match(self.text, later + 1):
-            return self.error(i, "raw line break inside a string (write \\n)",
-                              "JSON strings stay on one line; use \\n for a line break")
-        return self.error(start, "unterminated string (the closing \" is missing)",
-                          ("add the closing double quote on ",
-                           Mention(self.pos(start).line)))
+            return self.error(
+                i,
+                "raw line break inside a string (write \\n)",
+                "JSON strings stay on one line; use \\n for a line break",
+            )
+        return self.error(
+            start,
+            'unterminated string (the closing " is missing)',
+            ("add the closing double quote on ", Mention(self.pos(start).line)),
+        )
 
     def number(self, i: int) -> tuple[object, int]:
         token_match = _NUMBERISH.match(self.text, i)
@@ -488,14 +524,16 @@ class _Parser:
                 return int(token), token_match.end()
             return float(token), token_match.end()
         except ValueError:  # more digits than int() converts (sys.get_int_max_str_digits)
-            raise self.error(i, "invalid number: too many digits",
-                             "write it as a string, or with an exponent") from None
+            raise self.error(
+                i, "invalid number: too many digits", "write it as a string, or with an exponent"
+            ) from None
 
     def bad_number(self, i: int, token: str) -> JSONLocateError:
         bare = token.lstrip("+-")
         if bare in ("Infinity", "NaN"):
-            return self.error(i, "NaN and Infinity are not valid JSON",
-                              "use null, or write the value as a string")
+            return self.error(
+                i, "NaN and Infinity are not valid JSON", "use null, or write the value as a string"
+            )
         if token.startswith("+"):
             hint = "remove the '+': JSON numbers have no plus sign"
         elif bare[:2].lower() == "0x":
@@ -518,21 +556,26 @@ class _Parser:
             return _LITERALS[token], i + len(token)
         lower = token.lower()
         if token in ("NaN", "Infinity"):
-            raise self.error(i, "NaN and Infinity are not valid JSON",
-                             "use null, or write the value as a string")
+            raise self.error(
+                i, "NaN and Infinity are not valid JSON", "use null, or write the value as a string"
+            )
         if lower in _LITERALS or token == "None":
             meant = "null" if token == "None" else lower
-            raise self.error(i, "invalid literal (true, false and null are lowercase)",
-                             f"write {meant}")
+            raise self.error(
+                i, "invalid literal (true, false and null are lowercase)", f"write {meant}"
+            )
         if len(lower) >= 2 and any(name.startswith(lower) for name in _LITERALS):
             meant = next(name for name in _LITERALS if name.startswith(lower))
-            raise self.error(i, "invalid literal (true, false and null are lowercase)",
-                             f"write {meant}")
+            raise self.error(
+                i, "invalid literal (true, false and null are lowercase)", f"write {meant}"
+            )
         if token == "undefined":
-            raise self.error(i, "undefined is not a JSON value",
-                             "use null, or leave the member out")
-        raise self.error(i, f"unquoted text {token!r}: strings must be in double quotes",
-                         f'write "{token}"')
+            raise self.error(
+                i, "undefined is not a JSON value", "use null, or leave the member out"
+            )
+        raise self.error(
+            i, f"unquoted text {token!r}: strings must be in double quotes", f'write "{token}"'
+        )
 
     # error explanations ----------------------------------------------------------------------
 
@@ -540,8 +583,11 @@ class _Parser:
         return self.text.startswith("//", i) or self.text.startswith("/*", i)
 
     def comment(self, i: int) -> JSONLocateError:
-        return self.error(i, "comments are not allowed in JSON",
-                          "remove the comment, or put the note in the surrounding text")
+        return self.error(
+            i,
+            "comments are not allowed in JSON",
+            "remove the comment, or put the note in the surrounding text",
+        )
 
     def unclosed(self, stack: list[_Frame]) -> JSONLocateError:
         # Reported just after the last non-blank character: where the closer belongs.
@@ -549,43 +595,70 @@ class _Parser:
         frame = stack[-1]
         opened = self.pos(frame.start)
         closers = "".join(f.closer for f in reversed(stack))
-        hint = (f"add '{frame.closer}' to close it" if len(closers) == 1 else
-                f"add '{closers}' to close the {len(closers)} open brackets")
-        return self.error(end, (f"unexpected end of input: '{frame.opener}' opened at ",
-                                Mention(opened.line), " is not closed"), hint)
+        hint = (
+            f"add '{frame.closer}' to close it"
+            if len(closers) == 1
+            else f"add '{closers}' to close the {len(closers)} open brackets"
+        )
+        return self.error(
+            end,
+            (
+                f"unexpected end of input: '{frame.opener}' opened at ",
+                Mention(opened.line),
+                " is not closed",
+            ),
+            hint,
+        )
 
     def quote_problem(self, i: int, char: str) -> JSONLocateError | None:
         if char == "'":
-            return self.error(i, "strings use double quotes in JSON, not single quotes",
-                              "replace the ' quotes with \"")
+            return self.error(
+                i,
+                "strings use double quotes in JSON, not single quotes",
+                "replace the ' quotes with \"",
+            )
         if char in _CURLY_QUOTES:
-            return self.error(i, f"typographic quote {_show(char)}: JSON strings use "
-                                 "straight double quotes",
-                              'replace it with a plain " (turn off smart quotes)')
+            return self.error(
+                i,
+                f"typographic quote {_show(char)}: JSON strings use straight double quotes",
+                'replace it with a plain " (turn off smart quotes)',
+            )
         return None
 
     def stray_char(self, i: int, char: str, expected: str) -> JSONLocateError:
         if char.isspace():
-            return self.error(i, f"unexpected character {_show(char)}: JSON whitespace is "
-                                 "space, tab and line breaks only",
-                              "replace it with a normal space")
+            return self.error(
+                i,
+                f"unexpected character {_show(char)}: JSON whitespace is "
+                "space, tab and line breaks only",
+                "replace it with a normal space",
+            )
         if char == "\ufeff":
-            return self.error(i, "unexpected byte order mark (U+FEFF)",
-                              "save the file as UTF-8 without BOM")
+            return self.error(
+                i, "unexpected byte order mark (U+FEFF)", "save the file as UTF-8 without BOM"
+            )
         return self.error(i, f"unexpected character {_show(char)}", expected)
 
     def mismatched(self, i: int, char: str, frame: _Frame) -> JSONLocateError:
         opened = self.pos(frame.start)
-        return self.error(i, (f"unexpected '{char}': the '{frame.opener}' opened at ",
-                              Mention(opened.line, opened.col), " must be closed first"),
-                          f"add '{frame.closer}' before it, or remove the '{char}'")
+        return self.error(
+            i,
+            (
+                f"unexpected '{char}': the '{frame.opener}' opened at ",
+                Mention(opened.line, opened.col),
+                " must be closed first",
+            ),
+            f"add '{frame.closer}' before it, or remove the '{char}'",
+        )
 
     def extra_closer(self, i: int, char: str) -> JSONLocateError:
         if char == "}":
-            return self.error(i, "unexpected '}': no object is open (extra closing brace)",
-                              "remove the extra '}'")
-        return self.error(i, "unexpected ']': no array is open (extra closing bracket)",
-                          "remove the extra ']'")
+            return self.error(
+                i, "unexpected '}': no object is open (extra closing brace)", "remove the extra '}'"
+            )
+        return self.error(
+            i, "unexpected ']': no array is open (extra closing bracket)", "remove the extra ']'"
+        )
 
     def bad_value(self, i: int, char: str, stack: list[_Frame]) -> JSONLocateError:
         frame = stack[-1] if stack else None
@@ -593,11 +666,14 @@ class _Parser:
             if frame is not None:
                 return self.unclosed(stack)
             empty = self.text.strip(" \t\n\r") == ""
-            return self.error(len(self.text.rstrip(" \t\n\r")),
-                              "empty document: expected a JSON value" if empty else
-                              "unexpected end of input: expected a JSON value",
-                              "write a value: an object {...}, an array [...], a string, "
-                              "a number, true, false or null")
+            return self.error(
+                len(self.text.rstrip(" \t\n\r")),
+                "empty document: expected a JSON value"
+                if empty
+                else "unexpected end of input: expected a JSON value",
+                "write a value: an object {...}, an array [...], a string, "
+                "a number, true, false or null",
+            )
         if self.is_comment(i):
             return self.comment(i)
         quote = self.quote_problem(i, char)
@@ -610,22 +686,30 @@ class _Parser:
                 return self.mismatched(i, char, frame)
             if frame.is_object:
                 return self.error(i, "missing value after ':'", "write a value, or null")
-            return self.error(frame.comma, f"trailing comma before '{char}'",
-                              "remove the comma after the last element")
+            return self.error(
+                frame.comma,
+                f"trailing comma before '{char}'",
+                "remove the comma after the last element",
+            )
         if char == ",":
             if frame is not None and frame.is_object:
                 return self.error(i, "missing value after ':'", "write a value, or null")
-            return self.error(i, "unexpected ',': a value is missing",
-                              "remove the extra comma, or write the missing value")
-        return self.stray_char(i, char, "a JSON value starts with {, [, \", a digit, -, "
-                                        "true, false or null")
+            return self.error(
+                i,
+                "unexpected ',': a value is missing",
+                "remove the extra comma, or write the missing value",
+            )
+        return self.stray_char(
+            i, char, 'a JSON value starts with {, [, ", a digit, -, true, false or null'
+        )
 
     def bad_key(self, i: int, char: str, frame: _Frame, stack: list[_Frame]) -> JSONLocateError:
         if char == "":
             return self.unclosed(stack)
         if char == "}" and frame.comma >= 0:
-            return self.error(frame.comma, "trailing comma before '}'",
-                              "remove the comma after the last member")
+            return self.error(
+                frame.comma, "trailing comma before '}'", "remove the comma after the last member"
+            )
         if char == "]":
             return self.mismatched(i, char, frame)
         if self.is_comment(i):
@@ -642,8 +726,9 @@ class _Parser:
             hint = 'a member is written "key": value'
         return self.error(i, "object key must be a double-quoted string", hint)
 
-    def after_member(self, i: int, char: str, frame: _Frame,
-                     stack: list[_Frame]) -> JSONLocateError:
+    def after_member(
+        self, i: int, char: str, frame: _Frame, stack: list[_Frame]
+    ) -> JSONLocateError:
         """Something other than ',' or the closer follows a value inside ``frame``."""
         if char == "":
             return self.unclosed(stack)
@@ -654,17 +739,23 @@ class _Parser:
         kind = "object members" if frame.is_object else "array elements"
         if char in _VALUE_START or char.isalpha():
             previous = self.pos(len(self.text[:i].rstrip(" \t\n\r")) - 1)
-            where: Text = (("add ',' at the end of ", Mention(previous.line))
-                           if previous.line < self.pos(i).line else "add ',' before it")
+            where: Text = (
+                ("add ',' at the end of ", Mention(previous.line))
+                if previous.line < self.pos(i).line
+                else "add ',' before it"
+            )
             return self.error(i, f"missing comma between {kind}", where)
         if char == ":":
             if frame.is_object:
-                return self.error(i, "unexpected ':' after a value",
-                                  "add a comma between members, or remove the extra ':'")
-            return self.error(i, "unexpected ':' inside an array",
-                              "use an object {...} for \"key\": value pairs")
-        return self.stray_char(i, char, f"expected ',' or '{frame.closer}' after the "
-                                        f"{kind[:-1]}")
+                return self.error(
+                    i,
+                    "unexpected ':' after a value",
+                    "add a comma between members, or remove the extra ':'",
+                )
+            return self.error(
+                i, "unexpected ':' inside an array", 'use an object {...} for "key": value pairs'
+            )
+        return self.stray_char(i, char, f"expected ',' or '{frame.closer}' after the {kind[:-1]}")
 
     def after_root(self, i: int) -> JSONLocateError:
         char = self.text[i]
@@ -673,6 +764,12 @@ class _Parser:
         if char in "}]":
             return self.extra_closer(i, char)
         ended = self.pos(len(self.text[:i].rstrip(" \t\n\r")) - 1)
-        return self.error(i, "unexpected text after the JSON value",
-                          ("the JSON value ended at ", Mention(ended.line, ended.col),
-                           "; remove what follows, or wrap several values in [...]"))
+        return self.error(
+            i,
+            "unexpected text after the JSON value",
+            (
+                "the JSON value ended at ",
+                Mention(ended.line, ended.col),
+                "; remove what follows, or wrap several values in [...]",
+            ),
+        )

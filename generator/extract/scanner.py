@@ -97,8 +97,9 @@ class _Scanner:
         self.size = list(map(len, self.lines))
         self.shift = [len(line) - len(line.lstrip(" \t")) for line in self.lines]
         if tabs:
-            self.cols = [_columns(line, shift)
-                         for line, shift in zip(self.lines, self.shift, strict=True)]
+            self.cols = [
+                _columns(line, shift) for line, shift in zip(self.lines, self.shift, strict=True)
+            ]
         else:
             self.cols = list(self.shift)
         self.block_indent = 0  # markdown-it's blkIndent: the indentation of the open item
@@ -215,7 +216,7 @@ class _Scanner:
             if not headerLineRe.search(cell):
                 return None
             aligned += 1
-        head = mdTrim(self.lines[line][self.shift[line]:])
+        head = mdTrim(self.lines[line][self.shift[line] :])
         if "|" not in head or self.cols[line] - indent >= 4:
             return None
         cells = _split_row(head)
@@ -233,15 +234,14 @@ class _Scanner:
         while below < self.count:
             if cols[below] < indent or self.starts_block(below, _IN_TABLE):
                 break
-            text = mdTrim(lines[below][shift[below]:])
+            text = mdTrim(lines[below][shift[below] :])
             if not text or cols[below] - indent >= 4:
                 break
             cells = _split_row(text)
             autocompleted += width - len(cells)
             if autocompleted > MAX_AUTOCOMPLETED_CELLS:
                 break
-            rows.append((below, [mdTrim(cells[i]) if i < len(cells) else ""
-                                 for i in range(width)]))
+            rows.append((below, [mdTrim(cells[i]) if i < len(cells) else "" for i in range(width)]))
             below += 1
         self.records.append(TableRows([mdTrim(cell) for cell in head], rows))
         self.parent = parent
@@ -301,7 +301,7 @@ class _Scanner:
         for line in range(begin, end):
             text = lines[line]
             if cols[line] == shift[line]:  # every leading blank is one column wide
-                parts.append(text[min(shift[line], indent):])
+                parts.append(text[min(shift[line], indent) :])
                 continue
             column = pos = 0
             while pos < len(text) and column < indent:
@@ -394,7 +394,7 @@ class _Scanner:
         """The matching (opening, closing, can interrupt a paragraph) sequence, if any."""
         if self.cols[line] - self.block_indent >= 4:
             return None
-        text = self.lines[line][self.shift[line]:]
+        text = self.lines[line][self.shift[line] :]
         if not text.startswith("<"):
             return None
         for sequence in HTML_SEQUENCES:
@@ -406,9 +406,9 @@ class _Scanner:
         lines, shift, cols = self.lines, self.shift, self.cols
         below = line + 1
         ends_on_blank = bool(closing.search(""))
-        if not closing.search(lines[line][shift[line]:]):
+        if not closing.search(lines[line][shift[line] :]):
             while below < self.count:
-                text = lines[below][shift[below]:]
+                text = lines[below][shift[below] :]
                 if cols[below] < self.block_indent and (ends_on_blank or text):
                     break
                 if closing.search(text):
@@ -448,7 +448,7 @@ class _Scanner:
     def is_rule(self, line: int) -> bool:
         if self.cols[line] - self.block_indent >= 4:
             return False
-        text = self.lines[line][self.shift[line]:]
+        text = self.lines[line][self.shift[line] :]
         marker = text[:1]
         if not marker or marker not in "*-_":
             return False

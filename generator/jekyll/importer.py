@@ -87,8 +87,9 @@ def import_tree(src: Path, dest: Path, force: bool = False) -> ImportReport:
 def _refuse(src: Path, dest: Path, force: bool) -> None:
     real = dest.resolve()
     if real == src or src in real.parents or real in src.parents:
-        raise ImportRefused(f"DEST {dest} overlaps the Jekyll tree {src}: choose a folder "
-                            "outside it")
+        raise ImportRefused(
+            f"DEST {dest} overlaps the Jekyll tree {src}: choose a folder outside it"
+        )
     if dest.is_symlink() or (dest.exists() and not dest.is_dir()):
         raise ImportRefused(f"DEST {dest} exists and is not a folder")
     if dest.is_dir() and any(dest.iterdir()) and not force:
@@ -121,16 +122,21 @@ def _write_tree(settings: Settings, out: Path, report: ImportReport) -> None:
     src = settings.root
     content, includes = out / "content", out / "includes"
     files = published_files(settings)
-    pages = [p for p in files if p.suffix in PAGE_SUFFIXES and has_front_matter(p)
-             and p.relative_to(src).as_posix() not in settings.jekyll_unpublished]
+    pages = [
+        p
+        for p in files
+        if p.suffix in PAGE_SUFFIXES
+        and has_front_matter(p)
+        and p.relative_to(src).as_posix() not in settings.jekyll_unpublished
+    ]
     prefix = _common_prefix(PurePosixPath(p.relative_to(src).as_posix()) for p in pages)
     report.moved_prefix = prefix.as_posix() if prefix.parts else ""
     static_markdown: list[str] = []
 
     def mapped(path: Path) -> PurePosixPath:
         rel = PurePosixPath(path.relative_to(src).as_posix())
-        if prefix.parts and rel.parts[:len(prefix.parts)] == prefix.parts:
-            rel = PurePosixPath(*rel.parts[len(prefix.parts):])
+        if prefix.parts and rel.parts[: len(prefix.parts)] == prefix.parts:
+            rel = PurePosixPath(*rel.parts[len(prefix.parts) :])
         if rel.suffix in PAGE_SUFFIXES[1:]:
             rel = rel.with_suffix(".md")
         return rel
@@ -142,8 +148,11 @@ def _write_tree(settings: Settings, out: Path, report: ImportReport) -> None:
         target_rel = mapped(path)
         shown = f"content/{target_rel}"
         if target_rel in written:
-            report.note(shown, f"also the target of {written[target_rel].relative_to(src)}; "
-                               f"{path.relative_to(src)} was not imported")
+            report.note(
+                shown,
+                f"also the target of {written[target_rel].relative_to(src)}; "
+                f"{path.relative_to(src)} was not imported",
+            )
             continue
         written[target_rel] = path
         target = content / target_rel
@@ -151,17 +160,21 @@ def _write_tree(settings: Settings, out: Path, report: ImportReport) -> None:
         if path in pages:
             _import_page(path, target, shown, settings, report)
             report.pages[path.relative_to(src).as_posix()] = shown
-            _carry_url(settings.jekyll_items.get(path.relative_to(src).as_posix(), {}),
-                       target_rel, report)
+            _carry_url(
+                settings.jekyll_items.get(path.relative_to(src).as_posix(), {}), target_rel, report
+            )
         else:
             shutil.copyfile(path, target)
             report.static_files += 1
             if target.suffix == ".md":
                 static_markdown.append(target_rel.as_posix())
             elif target.suffix in (".html", ".htm") and has_front_matter(path):
-                report.note(shown, "an HTML page with front matter: Jekyll rendered it, "
-                                   "MkDocs copies it as it is (Liquid and all); make it a "
-                                   "Markdown page or a template override")
+                report.note(
+                    shown,
+                    "an HTML page with front matter: Jekyll rendered it, "
+                    "MkDocs copies it as it is (Liquid and all); make it a "
+                    "Markdown page or a template override",
+                )
     content.mkdir(exist_ok=True)
 
     includes.mkdir(parents=True, exist_ok=True)
@@ -191,25 +204,31 @@ def _write_tree(settings: Settings, out: Path, report: ImportReport) -> None:
             target.write_bytes(raw)
             report.data_files += 1
             if path.suffix not in DATA_SUFFIXES:
-                report.note(f"includes/_data/{rel.as_posix()}",
-                            f"only {', '.join(DATA_SUFFIXES)} data files become site.data")
+                report.note(
+                    f"includes/_data/{rel.as_posix()}",
+                    f"only {', '.join(DATA_SUFFIXES)} data files become site.data",
+                )
     report.skipped = unpublished_pages(settings)
     for folder in ("_layouts", "_sass", "_plugins"):
         if (src / folder).is_dir():
-            report.skipped[f"{folder}/ (the Material theme and our plugin replace it)"] = \
-                sum(1 for p in (src / folder).rglob("*") if p.is_file())
+            report.skipped[f"{folder}/ (the Material theme and our plugin replace it)"] = sum(
+                1 for p in (src / folder).rglob("*") if p.is_file()
+            )
     report.extra = _extra(settings.site, out)
     if settings.page_defaults:
         keys = sorted({key for _, values in settings.page_defaults for key in values})
-        report.note("mkdocs.yml", "the defaults: of _config.yml are not carried over (our "
-                                  f"layout has none): pages reading page.{', page.'.join(keys)} "
-                                  "from them report those as undefined")
-    (out / "mkdocs.yml").write_text(_mkdocs_yml(settings, report, static_markdown),
-                                    encoding="utf-8")
+        report.note(
+            "mkdocs.yml",
+            "the defaults: of _config.yml are not carried over (our "
+            f"layout has none): pages reading page.{', page.'.join(keys)} "
+            "from them report those as undefined",
+        )
+    (out / "mkdocs.yml").write_text(
+        _mkdocs_yml(settings, report, static_markdown), encoding="utf-8"
+    )
 
 
-def _carry_url(item: Mapping[str, Any], target_rel: PurePosixPath,
-               report: ImportReport) -> None:
+def _carry_url(item: Mapping[str, Any], target_rel: PurePosixPath, report: ImportReport) -> None:
     """Keep the page reachable at the URL Jekyll gave it: a page with a permalink of its
     own (front matter, or its collection's) is written at that URL; any other keeps MkDocs'
     URL and its Jekyll URL redirects to it, as do its redirect_from: URLs."""
@@ -222,8 +241,12 @@ def _carry_url(item: Mapping[str, Any], target_rel: PurePosixPath,
         urls = [jekyll_url, *old_urls]
     else:
         urls = [mkdocs_url, jekyll_url, *old_urls]
-    urls = [u for i, u in enumerate(urls) if u not in urls[:i] and (i == 0 or u not in (
-        mkdocs_url, mkdocs_url.removesuffix("index.html")))]
+    urls = [
+        u
+        for i, u in enumerate(urls)
+        if u not in urls[:i]
+        and (i == 0 or u not in (mkdocs_url, mkdocs_url.removesuffix("index.html")))
+    ]
     if urls != [mkdocs_url]:
         report.permalinks[target_rel.as_posix()] = urls[0] if len(urls) == 1 else urls
 
@@ -234,8 +257,9 @@ def _redirect_from(value: Any) -> list[str]:
     return ["/" + str(v).lstrip("/") for v in values if isinstance(v, str) and v.strip()]
 
 
-def _import_page(path: Path, target: Path, shown: str, settings: Settings,
-                 report: ImportReport) -> None:
+def _import_page(
+    path: Path, target: Path, shown: str, settings: Settings, report: ImportReport
+) -> None:
     raw = path.read_bytes()
     text, problem = decode(raw, shown)
     if text is None:
@@ -243,27 +267,35 @@ def _import_page(path: Path, target: Path, shown: str, settings: Settings,
         report.note(shown, problem.message if problem else "not UTF-8 text: copied as it is")
         return
     document, _ = parse_document(text, target, shown)
-    head = text[:len(text) - len(document.body)]
+    head = text[: len(text) - len(document.body)]
     search = document.meta.get("search")
     if "search" in document.meta and not isinstance(search, Mapping):
         # Jekyll themes read 'search: exclude' (or false); Material wants a mapping
         excluded = search in ("exclude", False, "false", "no", "none", None)
-        head = re.sub(r"(?m)^search:.*$", "search: {exclude: true}" if excluded else
-                      "search: {}", head, count=1)
-        report.note(shown, f"search: {search} became "
-                           f"{'search: {exclude: true}' if excluded else 'search: {}'} "
-                           "(what Material's search reads)")
+        head = re.sub(
+            r"(?m)^search:.*$",
+            "search: {exclude: true}" if excluded else "search: {}",
+            head,
+            count=1,
+        )
+        report.note(
+            shown,
+            f"search: {search} became "
+            f"{'search: {exclude: true}' if excluded else 'search: {}'} "
+            "(what Material's search reads)",
+        )
     translation = translate(document.body)
     translation.text = _resolve_links(translation.text, settings)
     report.constructs.update(translation.constructs)
     for problem_found in translation.problems:
-        report.note(shown, f"line {problem_found.line + document.body_first_line - 1}: "
-                           f"{problem_found.message}")
+        report.note(
+            shown,
+            f"line {problem_found.line + document.body_first_line - 1}: {problem_found.message}",
+        )
     target.write_text(head + translation.text, encoding="utf-8")
 
 
-def _read_or_refuse(path: Path, folder: Path, src: Path, report: ImportReport
-                    ) -> bytes | None:
+def _read_or_refuse(path: Path, folder: Path, src: Path, report: ImportReport) -> bytes | None:
     """The content of a partial or data file; None, and an ED110 naming it, when it is a
     link leading out of its folder (``check --jekyll`` refuses the same links: an import
     must not turn them into regular files holding what lies elsewhere) or cannot be read.
@@ -283,7 +315,8 @@ def _read_or_refuse(path: Path, folder: Path, src: Path, report: ImportReport
 
 
 _LINK_CALL_RE = re.compile(
-    r'\{\{(-?) (jekyll_link|jekyll_post_url)\("((?:[^"\\]|\\.)*)"\) (\s*?)(-?)\}\}')
+    r'\{\{(-?) (jekyll_link|jekyll_post_url)\("((?:[^"\\]|\\.)*)"\) (\s*?)(-?)\}\}'
+)
 
 
 def _resolve_links(text: str, settings: Settings) -> str:
@@ -300,15 +333,24 @@ def _resolve_links(text: str, settings: Settings) -> str:
         if found is None:
             return match.group(0)
         if match.group(1) or match.group(4) or match.group(5):  # keep the lines, the trims
-            return ("{{" + match.group(1) + " " + json.dumps(found) + " " + match.group(4) +
-                    match.group(5) + "}}")
+            return (
+                "{{"
+                + match.group(1)
+                + " "
+                + json.dumps(found)
+                + " "
+                + match.group(4)
+                + match.group(5)
+                + "}}"
+            )
         return found
 
     return _LINK_CALL_RE.sub(one, text)
 
 
-def _import_partial(raw: bytes, target: Path, shown: str, report: ImportReport,
-                    settings: Settings | None = None) -> None:
+def _import_partial(
+    raw: bytes, target: Path, shown: str, report: ImportReport, settings: Settings | None = None
+) -> None:
     text, _ = decode(raw, shown)
     if text is None:
         target.write_bytes(raw)
@@ -330,8 +372,10 @@ def _extra(config: Mapping[str, Any], out: Path) -> dict[str, Any]:
     used: set[str] = set()
     for folder in (out / "content", out / "includes"):
         for path in folder.rglob("*"):
-            if path.suffix not in (".md", ".html", ".markdown", ".txt", ".xml", ".json") or \
-                    "_data" in path.parts:
+            if (
+                path.suffix not in (".md", ".html", ".markdown", ".txt", ".xml", ".json")
+                or "_data" in path.parts
+            ):
                 continue
             try:
                 text = path.read_text(encoding="utf-8")
@@ -341,9 +385,13 @@ def _extra(config: Mapping[str, Any], out: Path) -> dict[str, Any]:
             used.update(re.findall(r"\bsite\[[\"']([^\"']+)[\"']\]", text))
             if re.search(r"\b(?:relative_url|absolute_url)\b", text):
                 used.update(("url", "baseurl"))
-    return {key: config[key] for key in sorted(used)
-            if key in config and isinstance(config[key], str | int | float | bool)
-            and key not in ("data", "elements", "hubs")}
+    return {
+        key: config[key]
+        for key in sorted(used)
+        if key in config
+        and isinstance(config[key], str | int | float | bool)
+        and key not in ("data", "elements", "hubs")
+    }
 
 
 _MKDOCS_TEMPLATE = """\
@@ -398,20 +446,27 @@ def _mkdocs_yml(settings: Settings, report: ImportReport, static_markdown: list[
     exclude = ""
     if static_markdown:
         lines = "\n".join(f"  /{p}" for p in static_markdown)
-        exclude = ("\n# Markdown files without front matter: Jekyll copied them unrendered\n"
-                   f"exclude_docs: |\n{lines}\n")
+        exclude = (
+            "\n# Markdown files without front matter: Jekyll copied them unrendered\n"
+            f"exclude_docs: |\n{lines}\n"
+        )
     extra = _dump({"extra": report.extra}) if report.extra else "extra: {}\n"
-    text = _MKDOCS_TEMPLATE.format(src=settings.root, identity=_dump(identity),
-                                   exclude=exclude, extra=extra)
+    text = _MKDOCS_TEMPLATE.format(
+        src=settings.root, identity=_dump(identity), exclude=exclude, extra=extra
+    )
     if report.permalinks:
-        listed = "".join(f"        {json.dumps(page)}: {json.dumps(url)}\n"
-                         for page, url in sorted(report.permalinks.items()))
+        listed = "".join(
+            f"        {json.dumps(page)}: {json.dumps(url)}\n"
+            for page, url in sorted(report.permalinks.items())
+        )
         text = text.replace(
             "      includes_dir: includes\n",
             "      includes_dir: includes\n"
             "      # each page at the URL it had under Jekyll (its permalink), so links\n"
             "      # written against those URLs keep working\n"
-            f"      permalinks:\n{listed}", 1)
+            f"      permalinks:\n{listed}",
+            1,
+        )
     return text
 
 
@@ -433,20 +488,24 @@ def _check_imported(staging: Path, report: ImportReport) -> None:
         # The tree had these defects under Jekyll too: build it anyway, and say so where
         # the author will look, so that fixing them and turning the switch on is the plan.
         config = staging / "mkdocs.yml"
-        config.write_text(config.read_text(encoding="utf-8").replace(
-            "      includes_dir: includes\n",
-            "      includes_dir: includes\n"
-            f"      # The import found {errors} error(s), listed in its report and by\n"
-            "      # 'generator check'. Until they are fixed the site builds anyway; set this\n"
-            "      # to true (the default) so that new errors stop the build.\n"
-            "      fail_on_errors: false\n", 1), encoding="utf-8")
+        config.write_text(
+            config.read_text(encoding="utf-8").replace(
+                "      includes_dir: includes\n",
+                "      includes_dir: includes\n"
+                f"      # The import found {errors} error(s), listed in its report and by\n"
+                "      # 'generator check'. Until they are fixed the site builds anyway; set this\n"
+                "      # to true (the default) so that new errors stop the build.\n"
+                "      fail_on_errors: false\n",
+                1,
+            ),
+            encoding="utf-8",
+        )
 
 
 def print_import_report(report: ImportReport, out: TextIO) -> None:
     write = out.write
     write(f"imported the Jekyll tree {report.src}\n    into {report.dest}\n\n")
-    moved = f" ({report.moved_prefix}/ -> content/)" if report.moved_prefix else \
-        " (-> content/)"
+    moved = f" ({report.moved_prefix}/ -> content/)" if report.moved_prefix else " (-> content/)"
     write(f"  pages:        {len(report.pages)}{moved}\n")
     write(f"  partials:     {report.partials} (_includes/ -> includes/)\n")
     write(f"  data files:   {report.data_files} (_data/ -> includes/_data/)\n")
@@ -465,20 +524,26 @@ def print_import_report(report: ImportReport, out: TextIO) -> None:
         loc = diagnostic.location
         where = loc.path if loc else "mkdocs.yml"
         line = f"line {loc.line}: " if loc and loc.line else ""
-        seen[(where, f"{line}{diagnostic.level.value} {diagnostic.code} "
-                     f"{diagnostic.message}")] += max(1, len(diagnostic.pages))
+        seen[(where, f"{line}{diagnostic.level.value} {diagnostic.code} {diagnostic.message}")] += (
+            max(1, len(diagnostic.pages))
+        )
     for (where, text), count in seen.items():  # a partial's problem once, not per page
         by_file.setdefault(where, []).append(
-            text + (f" (in {count} pages that include it)" if count > 1 else ""))
+            text + (f" (in {count} pages that include it)" if count > 1 else "")
+        )
     errors = sum(1 for d in report.diagnostics if d.is_error)
     warnings = len(report.diagnostics) - errors
-    write(f"\n  checked the imported tree: {errors} error{'s' * (errors != 1)}, "
-          f"{warnings} warning{'s' * (warnings != 1)} (the same lines as in the original)\n")
+    write(
+        f"\n  checked the imported tree: {errors} error{'s' * (errors != 1)}, "
+        f"{warnings} warning{'s' * (warnings != 1)} (the same lines as in the original)\n"
+    )
     if by_file:
         write(f"\n  files needing attention ({len(by_file)}):\n")
         for where in sorted(by_file):
             write(f"    {where}\n")
             for item in by_file[where]:
                 write(f"      {item}\n")
-    write(f"\nnext: cd {report.dest} && mkdocs build"
-          "   (or: generator check --root DEST for the details)\n")
+    write(
+        f"\nnext: cd {report.dest} && mkdocs build"
+        "   (or: generator check --root DEST for the details)\n"
+    )

@@ -12,8 +12,9 @@ from generator.errors import Diagnostic, SourceLocation
 from generator.load.files import read_inside
 
 
-def load_data_files(data_dir: Path, rel: Callable[[Path], str]
-                    ) -> tuple[dict[str, Any], list[Diagnostic]]:
+def load_data_files(
+    data_dir: Path, rel: Callable[[Path], str]
+) -> tuple[dict[str, Any], list[Diagnostic]]:
     """``site.data``: one entry per data file (YAML; JSON and CSV/TSV too, as Jekyll reads
     them) by file stem, a subfolder's files under the subfolder's name
     (``_data/sidebars/main.yml`` is ``site.data.sidebars.main``)."""
@@ -30,15 +31,23 @@ def load_data_files(data_dir: Path, rel: Callable[[Path], str]
             continue
         shown = rel(path)
         if root not in path.resolve().parents:
-            diagnostics.append(Diagnostic(
-                "ED403", "data file is a link that leads outside includes/_data/",
-                SourceLocation(shown), "copy the data into the project instead of linking it"))
+            diagnostics.append(
+                Diagnostic(
+                    "ED403",
+                    "data file is a link that leads outside includes/_data/",
+                    SourceLocation(shown),
+                    "copy the data into the project instead of linking it",
+                )
+            )
             continue
         try:  # opened once, and checked on the opened file (documents.open_checked)
             text, problem = decode(read_inside(path, root)[0], shown)
         except OSError as exc:
-            diagnostics.append(Diagnostic("ED403", "cannot read data file: "
-                                          f"{exc.strerror or exc}", SourceLocation(shown)))
+            diagnostics.append(
+                Diagnostic(
+                    "ED403", f"cannot read data file: {exc.strerror or exc}", SourceLocation(shown)
+                )
+            )
             continue
         if text is None:
             diagnostics.extend([problem] if problem else [])
@@ -50,16 +59,23 @@ def load_data_files(data_dir: Path, rel: Callable[[Path], str]
                 values: Any = json.loads(text)
             except ValueError as exc:
                 line = getattr(exc, "lineno", 0)
-                diagnostics.append(Diagnostic("ED403", f"data file is not valid JSON: "
-                                              f"{getattr(exc, 'msg', exc)}",
-                                              SourceLocation(shown, line)))
+                diagnostics.append(
+                    Diagnostic(
+                        "ED403",
+                        f"data file is not valid JSON: {getattr(exc, 'msg', exc)}",
+                        SourceLocation(shown, line),
+                    )
+                )
                 continue
         elif path.suffix in (".csv", ".tsv"):
             import csv
             import io
 
-            values = list(csv.DictReader(io.StringIO(text), delimiter=(
-                "\t" if path.suffix == ".tsv" else ",")))
+            values = list(
+                csv.DictReader(
+                    io.StringIO(text), delimiter=("\t" if path.suffix == ".tsv" else ",")
+                )
+            )
         else:
             values, _, problems = _parse_data(text, shown, parse_yaml_front_matter)
             diagnostics.extend(problems)
@@ -84,9 +100,18 @@ def _parse_data(text: str, shown: str, parse: Any) -> tuple[Any, Any, list[Diagn
     except ValueError as exc:  # an integer past Python's int-string limit (4,300 digits)
         found = re.search(r"\d{4300}", text)
         line = text.count("\n", 0, found.start()) + 1 if found else 1
-        return {}, {}, [Diagnostic(
-            "ED403", f"data file cannot be read: {str(exc).split(';')[0]}",
-            SourceLocation(shown, line, 1), "quote very long numbers, so they are text")]
+        return (
+            {},
+            {},
+            [
+                Diagnostic(
+                    "ED403",
+                    f"data file cannot be read: {str(exc).split(';')[0]}",
+                    SourceLocation(shown, line, 1),
+                    "quote very long numbers, so they are text",
+                )
+            ],
+        )
     fixed = []
     for problem in problems:
         if problem.code == "ED103":  # a data file may be a list; only mappings are checked
@@ -94,6 +119,9 @@ def _parse_data(text: str, shown: str, parse: Any) -> tuple[Any, Any, list[Diagn
                 return yaml.safe_load(text), {}, []
             except yaml.YAMLError:
                 pass
-        fixed.append(Diagnostic("ED403", problem.message, problem.location, problem.hint)
-                     if problem.code == "ED101" else problem)
+        fixed.append(
+            Diagnostic("ED403", problem.message, problem.location, problem.hint)
+            if problem.code == "ED101"
+            else problem
+        )
     return values, lines, fixed

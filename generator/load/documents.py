@@ -56,12 +56,12 @@ class Document:
         text, problem = (None, problem) if raw is None else decode(raw, self.rel)
         if text is None:
             raise OSError(problem.one_line() if problem else f"cannot read {self.rel}")
-        return text[body_start(text):]
+        return text[body_start(text) :]
 
     def with_body(self, text: str) -> Document:
         """This document holding its body, cut from ``text``: the very text (decoded file
         content) it was parsed from, so the front matter need not be parsed again."""
-        return replace(self, stored_body=text[body_start(text):])
+        return replace(self, stored_body=text[body_start(text) :])
 
     @property
     def hub(self) -> str | None:
@@ -123,9 +123,12 @@ class _FrontMatterLoader(_BaseLoader):  # type: ignore[misc]
         except ValueError:
             digits = sum(char.isdigit() for char in str(node.value))
             raise yaml.constructor.ConstructorError(
-                None, None, f"the number has {digits:,} digits, more than the "
+                None,
+                None,
+                f"the number has {digits:,} digits, more than the "
                 f"{sys.get_int_max_str_digits():,} a number may have here",
-                node.start_mark) from None
+                node.start_mark,
+            ) from None
         return value
 
 
@@ -139,8 +142,9 @@ _FrontMatterLoader.yaml_implicit_resolvers = {
 }
 
 
-def parse_yaml_front_matter(text: str, rel: str, first_line: int
-                            ) -> tuple[dict[str, Any], dict[str, int], list[Diagnostic]]:
+def parse_yaml_front_matter(
+    text: str, rel: str, first_line: int
+) -> tuple[dict[str, Any], dict[str, int], list[Diagnostic]]:
     """Parse YAML whose first line is file line ``first_line``."""
     simple = simple_front_matter(text, first_line)
     if simple is not None:
@@ -152,8 +156,9 @@ class FrontMatter(dict[str, Any]):
     """Front matter as python-frontmatter's handler gives it (a dict of its keys), with
     the file line of each top-level key and the problems found reading it."""
 
-    def __init__(self, meta: dict[str, Any], key_lines: dict[str, int],
-                 diagnostics: list[Diagnostic]) -> None:
+    def __init__(
+        self, meta: dict[str, Any], key_lines: dict[str, int], diagnostics: list[Diagnostic]
+    ) -> None:
         super().__init__(meta)
         self.key_lines, self.diagnostics = key_lines, diagnostics
 
@@ -195,8 +200,7 @@ def _scalar_loader() -> Any:
     return _FrontMatterLoader("")
 
 
-def simple_front_matter(text: str, first_line: int
-                        ) -> tuple[dict[str, Any], dict[str, int]] | None:
+def simple_front_matter(text: str, first_line: int) -> tuple[dict[str, Any], dict[str, int]] | None:
     """(meta, key lines) of front matter made only of ``key: plain value`` lines, comment
     lines and blank lines, exactly as YAML reads it; None for anything else, which YAML
     then reads. YAML's own parser costs most of loading a page; nearly every page's front
@@ -217,8 +221,7 @@ def simple_front_matter(text: str, first_line: int
         value = (value if comment < 0 else value[:comment]).rstrip(" ")
         if key in meta or loader.resolve(yaml.ScalarNode, key, (True, False)) != _STR_TAG:
             return None  # a duplicate (reported by YAML), or a key that is not text
-        if value and (value[0] in _PLAIN_FIRST_BAD or value.endswith(":") or
-                      ": " in value):
+        if value and (value[0] in _PLAIN_FIRST_BAD or value.endswith(":") or ": " in value):
             return None
         tag = loader.resolve(yaml.ScalarNode, value, (True, False))
         if tag == _STR_TAG:
@@ -226,7 +229,8 @@ def simple_front_matter(text: str, first_line: int
         elif tag in _SIMPLE_TAGS:
             try:
                 meta[sys.intern(key)] = loader.yaml_constructors[tag](
-                    loader, yaml.ScalarNode(tag, value))
+                    loader, yaml.ScalarNode(tag, value)
+                )
             except yaml.YAMLError:
                 return None  # YAML's own parser reports it, at its line
         else:
@@ -235,8 +239,9 @@ def simple_front_matter(text: str, first_line: int
     return (meta, key_lines) if meta else None
 
 
-def yaml_front_matter(text: str, rel: str, first_line: int
-                      ) -> tuple[dict[str, Any], dict[str, int], list[Diagnostic]]:
+def yaml_front_matter(
+    text: str, rel: str, first_line: int
+) -> tuple[dict[str, Any], dict[str, int], list[Diagnostic]]:
     """``parse_yaml_front_matter`` by YAML's own parser, whatever the text holds."""
     loader = _FrontMatterLoader(text)
     loader.line_offset = first_line - 1
@@ -247,8 +252,12 @@ def yaml_front_matter(text: str, rel: str, first_line: int
     finally:
         loader.dispose()
     diagnostics = [
-        Diagnostic("ED102", f"duplicate key '{key}'", SourceLocation(rel, line, 1),
-                   "YAML keeps only the last value; remove one of the two")
+        Diagnostic(
+            "ED102",
+            f"duplicate key '{key}'",
+            SourceLocation(rel, line, 1),
+            "YAML keeps only the last value; remove one of the two",
+        )
         for key, line in loader.duplicates
     ]
     if data is None:
@@ -259,14 +268,20 @@ def yaml_front_matter(text: str, rel: str, first_line: int
         code, message, hint = _SHAPE_PROBLEMS[problem]
         return {}, {}, [Diagnostic(code, message, SourceLocation(rel, line, 1), hint)]
     if not isinstance(data, dict):
-        diagnostics.append(Diagnostic("ED103", "front matter must be a mapping of keys to "
-                                      f"values, not a {type(data).__name__}",
-                                      SourceLocation(rel, first_line, 1)))
+        diagnostics.append(
+            Diagnostic(
+                "ED103",
+                f"front matter must be a mapping of keys to values, not a {type(data).__name__}",
+                SourceLocation(rel, first_line, 1),
+            )
+        )
         return {}, {}, diagnostics
     # Keys, and short text values, are shared with the pages that have the same ones: a
     # project keeps the front matter of every page, and most of it repeats from page to page.
-    meta = {sys.intern(str(k)): sys.intern(v) if type(v) is str and len(v) <= 80 else v
-            for k, v in data.items()}
+    meta = {
+        sys.intern(str(k)): sys.intern(v) if type(v) is str and len(v) <= 80 else v
+        for k, v in data.items()
+    }
     key_lines = {sys.intern(k): line for k, line in loader.top_key_lines.items()}
     return meta, key_lines, diagnostics
 
@@ -275,19 +290,28 @@ MAX_YAML_VALUES = 100_000
 MAX_YAML_DEPTH = 100
 
 _SHAPE_PROBLEMS = {  # code, message, hint
-    "big": ("ED310", f"the front matter expands to more than {MAX_YAML_VALUES:,} values "
-            "through YAML aliases",
-            "write the values out instead of repeating them with &anchors and *aliases"),
-    "deep": ("ED310", f"the front matter nests lists or mappings more than {MAX_YAML_DEPTH} "
-             "levels deep", "flatten the value; front matter holds a page's facts"),
-    "cycle": ("ED101", "the value contains itself through a YAML alias (a *alias inside the "
-              "value its &anchor names)",
-              "write the value out; an alias may not point into the value that holds it"),
+    "big": (
+        "ED310",
+        f"the front matter expands to more than {MAX_YAML_VALUES:,} values through YAML aliases",
+        "write the values out instead of repeating them with &anchors and *aliases",
+    ),
+    "deep": (
+        "ED310",
+        f"the front matter nests lists or mappings more than {MAX_YAML_DEPTH} levels deep",
+        "flatten the value; front matter holds a page's facts",
+    ),
+    "cycle": (
+        "ED101",
+        "the value contains itself through a YAML alias (a *alias inside the "
+        "value its &anchor names)",
+        "write the value out; an alias may not point into the value that holds it",
+    ),
 }
 
 
-def _expansion_too_big(data: Any, key_lines: dict[str, int],
-                       first_line: int) -> tuple[int, str] | None:
+def _expansion_too_big(
+    data: Any, key_lines: dict[str, int], first_line: int
+) -> tuple[int, str] | None:
     """The line of the key whose value cannot be used, and why: bigger than MAX_YAML_VALUES
     once its aliases are expanded (a "billion laughs" document is small until it is
     printed), nested deeper than MAX_YAML_DEPTH, or holding itself through an alias. Walked
@@ -333,8 +357,11 @@ def _yaml_diagnostic(exc: yaml.YAMLError, text: str, rel: str, first_line: int) 
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     hint = "indent with spaces; quote values that contain ': ' or start with a special character"
     lines = text.split("\n")
-    at = lines[position[0]][position[1]:position[1] + 1] if position and \
-        position[0] < len(lines) else ""
+    at = (
+        lines[position[0]][position[1] : position[1] + 1]
+        if position and position[0] < len(lines)
+        else ""
+    )
     if at == "\t" or "\t" in problem or "'\\t'" in problem or "tab character" in problem:
         hint = "YAML does not allow tabs for indentation: use spaces"
         problem = "a tab character cannot indent YAML"
@@ -343,12 +370,16 @@ def _yaml_diagnostic(exc: yaml.YAMLError, text: str, rel: str, first_line: int) 
     context = getattr(exc, "context", None)
     message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
     opened = getattr(exc, "context_mark", None)
-    if context and "while parsing a flow" in context and opened is not None and \
-            position and opened.line < position[0]:
+    if (
+        context
+        and "while parsing a flow" in context
+        and opened is not None
+        and position
+        and opened.line < position[0]
+    ):
         # a bracket left open: the parser notices lines later, the mistake is where it opened
-        bracket = text.split("\n")[opened.line][opened.column:opened.column + 1] or "["
-        message = (f"invalid YAML: the '{bracket}' here is never closed "
-                   f"(at line {line}: {problem})")
+        bracket = text.split("\n")[opened.line][opened.column : opened.column + 1] or "["
+        message = f"invalid YAML: the '{bracket}' here is never closed (at line {line}: {problem})"
         line, col = first_line + opened.line, opened.column + 1
         hint = f"close it with '{ {'[': ']', '{': '}'}.get(bracket, ']') }'"
     return Diagnostic("ED101", message, SourceLocation(rel, line, col), hint)
@@ -384,8 +415,9 @@ def body_start(text: str) -> int:
     return 0 if parts is None else len(text) - len(parts[1])
 
 
-def parse_document(text: str, path: Path, rel: str, keep_body: bool = True,
-                   settings: Settings | None = None) -> tuple[Document, list[Diagnostic]]:
+def parse_document(
+    text: str, path: Path, rel: str, keep_body: bool = True, settings: Settings | None = None
+) -> tuple[Document, list[Diagnostic]]:
     """Split front matter from body with python-frontmatter (our handler parses the
     YAML); the body keeps its file line numbers.
 
@@ -394,24 +426,39 @@ def parse_document(text: str, path: Path, rel: str, keep_body: bool = True,
     try:
         parts = _split(text)
     except ValueError:
-        document = Document(path, rel, {}, text if keep_body else None, 1,
-                            has_front_matter=False, settings=settings)
+        document = Document(
+            path, rel, {}, text if keep_body else None, 1, has_front_matter=False, settings=settings
+        )
         return document, [
-            Diagnostic("ED101", "front matter is not closed", SourceLocation(rel, 1, 1),
-                       "end the front matter with a line holding only '---'")]
+            Diagnostic(
+                "ED101",
+                "front matter is not closed",
+                SourceLocation(rel, 1, 1),
+                "end the front matter with a line holding only '---'",
+            )
+        ]
     if parts is None:
-        return Document(path, rel, {}, text if keep_body else None, 1,
-                        has_front_matter=False, settings=settings), []
+        return Document(
+            path, rel, {}, text if keep_body else None, 1, has_front_matter=False, settings=settings
+        ), []
     fm, body = parts
     meta = _HANDLER.load(fm, rel=rel)
     body_first_line = text.count("\n", 0, len(text) - len(body)) + 1
-    document = Document(path, rel, dict(meta), body if keep_body else None,
-                        body_first_line, meta.key_lines, settings=settings)
+    document = Document(
+        path,
+        rel,
+        dict(meta),
+        body if keep_body else None,
+        body_first_line,
+        meta.key_lines,
+        settings=settings,
+    )
     return document, meta.diagnostics
 
 
-def load_document(path: Path, settings: Settings, keep_body: bool = True
-                  ) -> tuple[Document | None, list[Diagnostic]]:
+def load_document(
+    path: Path, settings: Settings, keep_body: bool = True
+) -> tuple[Document | None, list[Diagnostic]]:
     """Read and parse one page; a page that cannot be read at all comes back as None.
 
     ``keep_body=False`` keeps only the front matter (see ``Document``)."""
@@ -422,32 +469,47 @@ def load_document(path: Path, settings: Settings, keep_body: bool = True
     return document_from_bytes(raw, path, rel, settings, keep_body)
 
 
-def document_from_bytes(raw: bytes, path: Path, rel: str, settings: Settings,
-                        keep_body: bool = True) -> tuple[Document | None, list[Diagnostic]]:
+def document_from_bytes(
+    raw: bytes, path: Path, rel: str, settings: Settings, keep_body: bool = True
+) -> tuple[Document | None, list[Diagnostic]]:
     """The page parsed from the bytes of its file, with every problem of its content
     (``rel``: its path as diagnostics show it, see ``display_path``)."""
     text, problem = decode(raw, rel)
     if text is None:
         return None, [problem] if problem else []
     if len(text) > settings.max_output_chars:
-        return None, [Diagnostic(
-            "ED310", f"the page is {len(text):,} characters long; a page may have at most "
-            f"{settings.max_output_chars:,}", SourceLocation(rel, 1, 1),
-            "split it into several pages")]
+        return None, [
+            Diagnostic(
+                "ED310",
+                f"the page is {len(text):,} characters long; a page may have at most "
+                f"{settings.max_output_chars:,}",
+                SourceLocation(rel, 1, 1),
+                "split it into several pages",
+            )
+        ]
     document, diagnostics = parse_document(text, path, rel, keep_body, settings)
     in_elements = is_element_path(path, settings)
     if not text.strip():
         diagnostics.append(Diagnostic("ED107", "the page is empty", SourceLocation(rel, 1, 1)))
-    elif in_elements and path.name == "authenticate.md" and not document.has_front_matter \
-            and not diagnostics:  # an unclosed front matter is already reported
-        diagnostics.append(Diagnostic("ED105", "element page has no front matter",
-                                      SourceLocation(rel, 1, 1)))
-    elif in_elements and path.name == "authenticate.md" and not document.meta \
-            and not diagnostics:  # '---' then '---': nothing the element needs is there
-        diagnostics.append(Diagnostic("ED105", "element page has empty front matter",
-                                      SourceLocation(rel, 1, 1),
-                                      "write the element's keys (heading, title, elementId, "
-                                      "elementKey, hub) between the two '---' lines"))
+    elif (
+        in_elements
+        and path.name == "authenticate.md"
+        and not document.has_front_matter
+        and not diagnostics
+    ):  # an unclosed front matter is already reported
+        diagnostics.append(
+            Diagnostic("ED105", "element page has no front matter", SourceLocation(rel, 1, 1))
+        )
+    elif (
+        in_elements and path.name == "authenticate.md" and not document.meta and not diagnostics
+    ):  # '---' then '---': nothing the element needs is there
+        diagnostics.append(
+            Diagnostic(
+                "ED105",
+                "element page has empty front matter",
+                SourceLocation(rel, 1, 1),
+                "write the element's keys (heading, title, elementId, "
+                "elementKey, hub) between the two '---' lines",
+            )
+        )
     return document, diagnostics
-
-

@@ -22,20 +22,30 @@ RESERVED_CHARS = re.compile("[\ue000-\ue004]")
 def decode(raw: bytes, rel: str) -> tuple[str | None, Diagnostic | None]:
     """Text of a file: UTF-8 (BOM dropped), line ends normalised; or a diagnostic."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return None, Diagnostic("ED106", "the file is UTF-16 text, not UTF-8",
-                                SourceLocation(rel, 1, 1),
-                                "save the file as UTF-8 (without a byte order mark)")
+        return None, Diagnostic(
+            "ED106",
+            "the file is UTF-16 text, not UTF-8",
+            SourceLocation(rel, 1, 1),
+            "save the file as UTF-8 (without a byte order mark)",
+        )
     if b"\0" in raw[:8192]:
-        return None, Diagnostic("ED106", "binary file, not text", SourceLocation(rel, 1, 1),
-                                "keep only Markdown text files in content/ and includes/")
+        return None, Diagnostic(
+            "ED106",
+            "binary file, not text",
+            SourceLocation(rel, 1, 1),
+            "keep only Markdown text files in content/ and includes/",
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        return None, Diagnostic("ED106", f"invalid UTF-8 byte 0x{raw[exc.start]:02x}",
-                                SourceLocation(rel, line, col),
-                                "save the file as UTF-8 (it may be Latin-1 or Windows-1252)")
+        return None, Diagnostic(
+            "ED106",
+            f"invalid UTF-8 byte 0x{raw[exc.start]:02x}",
+            SourceLocation(rel, line, col),
+            "save the file as UTF-8 (it may be Latin-1 or Windows-1252)",
+        )
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     reserved = RESERVED_CHARS.search(text)
@@ -43,10 +53,14 @@ def decode(raw: bytes, rel: str) -> tuple[str | None, Diagnostic | None]:
         start = reserved.start()
         line = text.count("\n", 0, start) + 1
         col = start - (text.rfind("\n", 0, start) + 1) + 1
-        return None, Diagnostic("ED106", f"the file holds the character "
-                                f"U+{ord(reserved.group()):04X}, which element-docs reserves "
-                                "for its own use", SourceLocation(rel, line, col),
-                                "remove it (a private-use character, invisible in most fonts)")
+        return None, Diagnostic(
+            "ED106",
+            f"the file holds the character "
+            f"U+{ord(reserved.group()):04X}, which element-docs reserves "
+            "for its own use",
+            SourceLocation(rel, line, col),
+            "remove it (a private-use character, invisible in most fonts)",
+        )
     return text, None
 
 
@@ -57,8 +71,9 @@ def display_path(path: Path, settings: Settings) -> str:
     return path.name if folder == "." else f"{folder}/{path.name}"
 
 
-def read_page_bytes(path: Path, rel: str, settings: Settings
-                    ) -> tuple[bytes | None, Diagnostic | None]:
+def read_page_bytes(
+    path: Path, rel: str, settings: Settings
+) -> tuple[bytes | None, Diagnostic | None]:
     """The file's bytes, or why they cannot be had.
 
     Refused without reading: links that lead outside the project (a pull request can add a
@@ -70,35 +85,54 @@ def read_page_bytes(path: Path, rel: str, settings: Settings
     where = SourceLocation(rel, 1, 0)
     try:
         fd, info, _ = open_checked(
-            path, lambda real: _link_outside(path, rel, real, settings) is None)
+            path, lambda real: _link_outside(path, rel, real, settings) is None
+        )
     except FileRefused as refused:
         if refused.kind == "outside":
             return None, _link_outside(path, rel, refused.real, settings) or Diagnostic(
-                "ED109", f"the page is a link to '{refused.real}', outside the project", where)
-        return None, Diagnostic("ED106", f"cannot read file: {refused.reason}", where,
-                                "keep only Markdown text files in the docs folder")
+                "ED109", f"the page is a link to '{refused.real}', outside the project", where
+            )
+        return None, Diagnostic(
+            "ED106",
+            f"cannot read file: {refused.reason}",
+            where,
+            "keep only Markdown text files in the docs folder",
+        )
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         if exc.errno == errno.ELOOP:
-            reason = "it is a link that leads round in a loop (to itself, or through links " \
-                     "that lead back)"
+            reason = (
+                "it is a link that leads round in a loop (to itself, or through links "
+                "that lead back)"
+            )
         elif path.is_symlink() and not path.exists():
             with contextlib.suppress(OSError):
                 reason = f"it is a link to '{os.readlink(path)}', which does not exist"
-        return None, Diagnostic("ED106", f"cannot read file: {reason}", where,
-                                "check that the file exists and is readable; it may have "
-                                "been moved or deleted during the run")
+        return None, Diagnostic(
+            "ED106",
+            f"cannot read file: {reason}",
+            where,
+            "check that the file exists and is readable; it may have "
+            "been moved or deleted during the run",
+        )
     try:
         # a UTF-8 character takes at most 4 bytes: anything bigger is over the limit
         if info.st_size > 4 * settings.max_output_chars:
             return None, Diagnostic(
-                "ED310", f"the page is {info.st_size:,} bytes long; a page may have at most "
-                f"{settings.max_output_chars:,} characters", SourceLocation(rel, 1, 1),
-                "split it into several pages")
+                "ED310",
+                f"the page is {info.st_size:,} bytes long; a page may have at most "
+                f"{settings.max_output_chars:,} characters",
+                SourceLocation(rel, 1, 1),
+                "split it into several pages",
+            )
         return read_all(fd), None
     except OSError as exc:
-        return None, Diagnostic("ED106", f"cannot read file: {exc.strerror or exc}", where,
-                                "check that the file is readable")
+        return None, Diagnostic(
+            "ED106",
+            f"cannot read file: {exc.strerror or exc}",
+            where,
+            "check that the file is readable",
+        )
     finally:
         os.close(fd)
 
@@ -122,8 +156,9 @@ _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
-def open_checked(path: Path | str, allowed: Callable[[str], bool]
-                 ) -> tuple[int, os.stat_result, str]:
+def open_checked(
+    path: Path | str, allowed: Callable[[str], bool]
+) -> tuple[int, os.stat_result, str]:
     """Open ``path`` for reading, once: (descriptor, its stat, the real path it leads to).
 
     Where the file leads (links followed) and what it is are taken from the opened file,
@@ -146,8 +181,7 @@ def open_checked(path: Path | str, allowed: Callable[[str], bool]
             try:
                 info = os.fstat(handle)
                 _refuse(real, info, allowed)
-                fd = os.open(f"/proc/self/fd/{handle}",
-                             os.O_RDONLY | os.O_NONBLOCK | _O_CLOEXEC)
+                fd = os.open(f"/proc/self/fd/{handle}", os.O_RDONLY | os.O_NONBLOCK | _O_CLOEXEC)
             finally:
                 os.close(handle)
             return _same_file(fd, info, real)
@@ -160,18 +194,25 @@ def open_checked(path: Path | str, allowed: Callable[[str], bool]
 
 def _refuse(real: str, info: os.stat_result, allowed: Callable[[str], bool]) -> None:
     if not allowed(real):
-        raise FileRefused("outside", f"it is a link to '{real}', outside the folder it is "
-                          "read from", real)
+        raise FileRefused(
+            "outside", f"it is a link to '{real}', outside the folder it is read from", real
+        )
     if not stat.S_ISREG(info.st_mode):
-        kind = "folder" if stat.S_ISDIR(info.st_mode) else "fifo" if stat.S_ISFIFO(
-            info.st_mode) else "special file"
+        kind = (
+            "folder"
+            if stat.S_ISDIR(info.st_mode)
+            else "fifo"
+            if stat.S_ISFIFO(info.st_mode)
+            else "special file"
+        )
         raise FileRefused("special", f"it is a {kind}, not a regular file", real)
 
 
 def _same_file(fd: int, checked: os.stat_result, real: str) -> tuple[int, os.stat_result, str]:
     opened = os.fstat(fd)
-    if (opened.st_dev, opened.st_ino) != (checked.st_dev, checked.st_ino) or \
-            not stat.S_ISREG(opened.st_mode):
+    if (opened.st_dev, opened.st_ino) != (checked.st_dev, checked.st_ino) or not stat.S_ISREG(
+        opened.st_mode
+    ):
         os.close(fd)
         raise FileRefused("changed", "it was replaced while being opened", real)
     return fd, opened, real
@@ -201,8 +242,7 @@ def read_inside(path: Path | str, folder: Path | str) -> tuple[bytes, os.stat_re
         os.close(fd)
 
 
-def _link_outside(path: Path, rel: str, target: str, settings: Settings
-                  ) -> Diagnostic | None:
+def _link_outside(path: Path, rel: str, target: str, settings: Settings) -> Diagnostic | None:
     """ED109 when ``path`` is, or lies in, a link that leads out of the project."""
     inside = _real_folders(settings.root, settings.docs_dir)
     if any(target == folder or target.startswith(folder + os.sep) for folder in inside):
@@ -210,8 +250,9 @@ def _link_outside(path: Path, rel: str, target: str, settings: Settings
     if target == os.path.abspath(path):
         return None  # outside, but named so: not a link's doing (decided by where the
         # opened file is, not by looking at the name again, which may have changed since)
-    return Diagnostic("ED109", f"the page is a link to '{target}', outside the project",
-                      SourceLocation(rel, 1, 0))
+    return Diagnostic(
+        "ED109", f"the page is a link to '{target}', outside the project", SourceLocation(rel, 1, 0)
+    )
 
 
 _REAL_FOLDERS: dict[tuple[Path, Path], tuple[str, str]] = {}

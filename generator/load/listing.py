@@ -63,5 +63,3 @@ def _pages_in(folder: Path) -> list[Path]:
     walk(os.fspath(folder), ())
     found.sort()
     return [Path(path) for _, path in found]
-
-

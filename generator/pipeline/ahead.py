@@ -48,8 +48,12 @@ class CheckAhead:
         context = multiprocessing.get_context("fork")
         receiver, sender = context.Pipe(duplex=False)
         self.connection: Connection | None = receiver
-        self.process = context.Process(target=_work, args=(project, paths, sender),
-                                       daemon=True, name="element-docs-check-ahead")
+        self.process = context.Process(
+            target=_work,
+            args=(project, paths, sender),
+            daemon=True,
+            name="element-docs-check-ahead",
+        )
         self.process.start()
         sender.close()  # the child holds the only writing end: its exit ends the stream
 
@@ -116,8 +120,9 @@ def _work(project: Project, paths: list[Path], sender: Connection) -> None:
                 entry = cache.memory.pop(result.rel, None)
                 cache.pending.pop(result.rel, None)
             rendered = result.rendered.without_origins() if result.rendered else None
-            batch.append((result.rel, PageResult(result.rel, None, rendered,
-                                                 result.diagnostics), entry))
+            batch.append(
+                (result.rel, PageResult(result.rel, None, rendered, result.diagnostics), entry)
+            )
             if len(batch) >= BATCH:
                 sender.send(batch)
                 batch = []

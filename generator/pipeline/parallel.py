@@ -19,8 +19,9 @@ Result = TypeVar("Result")
 _SHARED: Any = None
 
 
-def forked_map(shared: Shared, work: Callable[[Shared, Chunk], Result],
-               chunks: Iterable[Chunk], jobs: int) -> Iterator[Result]:
+def forked_map(
+    shared: Shared, work: Callable[[Shared, Chunk], Result], chunks: Iterable[Chunk], jobs: int
+) -> Iterator[Result]:
     """``work(shared, chunk)`` of every chunk, in ``jobs`` forked processes, results in the
     chunks' order. ``work`` must be a module-level function (it is sent by name)."""
     global _SHARED

@@ -95,25 +95,34 @@ def served_notice(diagnostics: list[Diagnostic]) -> str:
     ``mkdocs serve`` (a problem that does not stop rendering would otherwise show nowhere
     but the terminal). Plain HTML, escaped: messages quote template text and code."""
     errors = sum(1 for d in diagnostics if d.is_error)
-    counts = [f"{errors} error(s)" if errors else "",
-              f"{len(diagnostics) - errors} warning(s)" if len(diagnostics) > errors else ""]
+    counts = [
+        f"{errors} error(s)" if errors else "",
+        f"{len(diagnostics) - errors} warning(s)" if len(diagnostics) > errors else "",
+    ]
     items = []
     for diagnostic in diagnostics:
-        where = "".join(f"<br>included from <code>{escape(str(at))}</code>"
-                        for at in diagnostic.included_from)
-        hint = diagnostic.hint or (CODES[diagnostic.code].fix if diagnostic.code in CODES
-                                   else "")
-        items.append(f"<li><code>{escape(diagnostic.one_line())}</code>{where}"
-                     f"<br>hint: {escape(hint)}</li>")
-    title = f"element-docs: {' and '.join(c for c in counts if c)} on this page " \
-            "(shown by mkdocs serve only)"
-    return (f'<div class="admonition {"failure" if errors else "warning"} '
-            f'element-docs-problems">\n<p class="admonition-title">{escape(title)}</p>\n'
-            f'<ul>\n{"".join(items)}\n</ul>\n</div>\n\n')
+        where = "".join(
+            f"<br>included from <code>{escape(str(at))}</code>" for at in diagnostic.included_from
+        )
+        hint = diagnostic.hint or (CODES[diagnostic.code].fix if diagnostic.code in CODES else "")
+        items.append(
+            f"<li><code>{escape(diagnostic.one_line())}</code>{where}<br>hint: {escape(hint)}</li>"
+        )
+    title = (
+        f"element-docs: {' and '.join(c for c in counts if c)} on this page "
+        "(shown by mkdocs serve only)"
+    )
+    return (
+        f'<div class="admonition {"failure" if errors else "warning"} '
+        f'element-docs-problems">\n<p class="admonition-title">{escape(title)}</p>\n'
+        f"<ul>\n{''.join(items)}\n</ul>\n</div>\n\n"
+    )
 
 
-_TITLE_RE = re.compile(r"\A(?:[ \t]*\n)*(?: {0,3}#(?!#)[^\n]*|[^\n]*\S[^\n]*\n {0,3}=+[ \t]*)"
-                       r"(?:\n|\Z)")
+_TITLE_RE = re.compile(
+    r"\A(?:[ \t]*\n)*(?: {0,3}#(?!#)[^\n]*|[^\n]*\S[^\n]*\n {0,3}=+[ \t]*)"
+    r"(?:\n|\Z)"
+)
 
 
 def below_title(markdown: str, notice: str) -> str:
@@ -137,6 +146,7 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 
 if TYPE_CHECKING:
+
     class ElementDocsConfig(Config):
         """What mypy sees of the plugin's config: each option of settings.OPTIONS."""
 
@@ -144,9 +154,14 @@ if TYPE_CHECKING:
 else:
     # The plugin's options, made from the one table the CLI reads them by too
     # (settings.OPTIONS: name, type, default, help), so the two cannot differ.
-    ElementDocsConfig = type("ElementDocsConfig", (Config,), {
-        "__doc__": "The plugin's options in mkdocs.yml (settings.OPTIONS).",
-        **{option.name: c.Type(option.type, default=option.default) for option in OPTIONS}})
+    ElementDocsConfig = type(
+        "ElementDocsConfig",
+        (Config,),
+        {
+            "__doc__": "The plugin's options in mkdocs.yml (settings.OPTIONS).",
+            **{option.name: c.Type(option.type, default=option.default) for option in OPTIONS},
+        },
+    )
 
 
 def _url_dest(url: str) -> str:
@@ -159,8 +174,7 @@ def _url_dest(url: str) -> str:
     return dest
 
 
-def _apply_permalinks(files: Files, permalinks: dict[str, Any]
-                      ) -> tuple[set[str], dict[str, File]]:
+def _apply_permalinks(files: Files, permalinks: dict[str, Any]) -> tuple[set[str], dict[str, File]]:
     """Write each page listed in ``permalinks`` at its URL (the first, when a list: the
     others are old URLs that redirect to it). Returns the URLs of the whole site, each
     from the root as a link names it, and the redirects (file to write -> page)."""
@@ -168,8 +182,11 @@ def _apply_permalinks(files: Files, permalinks: dict[str, Any]
     for file in files.documentation_pages():
         urls = permalinks.get(file.src_uri)
         urls = [urls] if isinstance(urls, str) else urls
-        if not isinstance(urls, list) or not urls or not all(
-                isinstance(u, str) and u.startswith("/") for u in urls):
+        if (
+            not isinstance(urls, list)
+            or not urls
+            or not all(isinstance(u, str) and u.startswith("/") for u in urls)
+        ):
             continue
         file.dest_uri = _url_dest(urls[0])
         for cached in ("url", "abs_dest_path"):  # MkDocs works them out from dest_uri
@@ -182,7 +199,7 @@ def _apply_permalinks(files: Files, permalinks: dict[str, Any]
     for dest in [f.dest_uri for f in files] + [d for d in redirects if d not in site]:
         site.add("/" + dest)
         if dest == "index.html" or dest.endswith("/index.html"):
-            folder = "/" + dest[:-len("index.html")]
+            folder = "/" + dest[: -len("index.html")]
             site.update((folder, folder.rstrip("/") or "/"))
     return site, redirects
 
@@ -200,10 +217,12 @@ def _write_redirects(redirects: dict[str, File], site_dir: Path) -> None:
         link = html.escape(relative, quote=True)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(
-            "<!doctype html>\n<html><head><meta charset=\"utf-8\">"
-            f"<title>Redirecting</title><link rel=\"canonical\" href=\"{link}\">"
-            f"<meta http-equiv=\"refresh\" content=\"0; url={link}\"></head>"
-            f"<body><a href=\"{link}\">{link}</a></body></html>\n", encoding="utf-8")
+            '<!doctype html>\n<html><head><meta charset="utf-8">'
+            f'<title>Redirecting</title><link rel="canonical" href="{link}">'
+            f'<meta http-equiv="refresh" content="0; url={link}"></head>'
+            f'<body><a href="{link}">{link}</a></body></html>\n',
+            encoding="utf-8",
+        )
 
 
 _ROOT_LINK_RE = re.compile(r"""\]\((/(?!/)[^)\s]*)|\bhref=["'](/(?!/)[^"'\s]*)["']""")
@@ -230,14 +249,18 @@ def _with_dead_links(result: PageResult, urls: set[str], source: Path) -> PageRe
             except (OSError, UnicodeDecodeError):
                 lines = []
         line = next((n for n, t in enumerate(lines, 1) if link in t), 0)
-        found.append(Diagnostic(
-            "ED322", f"link to {link}: no page or file of the site has that URL",
-            SourceLocation(result.rel, line), "link to the page's .md file, or give the "
-            "page that URL (permalinks: under the plugin in mkdocs.yml)"))
+        found.append(
+            Diagnostic(
+                "ED322",
+                f"link to {link}: no page or file of the site has that URL",
+                SourceLocation(result.rel, line),
+                "link to the page's .md file, or give the "
+                "page that URL (permalinks: under the plugin in mkdocs.yml)",
+            )
+        )
     if not found:
         return result
-    return PageResult(result.rel, result.document, result.rendered,
-                      [*result.diagnostics, *found])
+    return PageResult(result.rel, result.document, result.rendered, [*result.diagnostics, *found])
 
 
 class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
@@ -282,10 +305,14 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         self.rendered_pages = 0
         self.ahead_pages = 0
         self.built_urls: set[str] = set()
-        self.previous_index = _read_json(Path(config.site_dir) / SEARCH_INDEX) \
-            if self.dirty else None
-        self.config_digest = digest(Path(config.config_file_path or "").read_bytes()) \
-            if config.config_file_path and Path(config.config_file_path).is_file() else ""
+        self.previous_index = (
+            _read_json(Path(config.site_dir) / SEARCH_INDEX) if self.dirty else None
+        )
+        self.config_digest = (
+            digest(Path(config.config_file_path or "").read_bytes())
+            if config.config_file_path and Path(config.config_file_path).is_file()
+            else ""
+        )
         self.setup_diagnostics = list(self.project.setup_diagnostics)
         self.page_diagnostics = {}
         self.logged_partial_problems = set()
@@ -293,23 +320,35 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         self._log(self.project.setup_diagnostics)
         cache_dir = self.project.settings.cache_dir
         if self.site_cache is None:
-            self.site_cache = SiteCache(cache_dir / "site.sqlite3" if cache_dir else None,
-                                        CODE_FINGERPRINT)
+            self.site_cache = SiteCache(
+                cache_dir / "site.sqlite3" if cache_dir else None, CODE_FINGERPRINT
+            )
         self.site_cache.on_config(config, self.config_digest)
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         self.site_urls, self.redirects = _apply_permalinks(files, self.config.permalinks)
         project = self.require_project()
-        pages = [Path(f.abs_src_path) for f in files.documentation_pages()
-                 if f.abs_src_path and not f.generated_by]
+        pages = [
+            Path(f.abs_src_path)
+            for f in files.documentation_pages()
+            if f.abs_src_path and not f.generated_by
+        ]
         project.load(pages)
         self._drop_unreadable(files)
         self._drop_linked_out(files, Path(config.docs_dir))
         files.append(File.generated(config, CODES_PAGE, content=codes_markdown()))
         # for YAML editors: the front matter's schema at a stable address of the site
-        files.append(File.generated(config, FRONT_MATTER_SCHEMA_URL, content=json.dumps(
-            project.schemas.schema("front-matter"), indent=2, ensure_ascii=False) + "\n"))
+        files.append(
+            File.generated(
+                config,
+                FRONT_MATTER_SCHEMA_URL,
+                content=json.dumps(
+                    project.schemas.schema("front-matter"), indent=2, ensure_ascii=False
+                )
+                + "\n",
+            )
+        )
         if not config.nav:
             documents = [doc for doc, _ in project.documents.values() if doc is not None]
             config.nav = build_nav(documents, project.settings.docs_dir)
@@ -317,8 +356,9 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         self.state = output_state(config, files, f"{self.config_digest}\0{project.fingerprint}")
         if self.dirty:
             # without the last index, the entries of pages not rebuilt are unknown
-            self._mark_stale_pages(files, every=self.previous_index is None
-                                   and bool(search_entries(config.plugins)))
+            self._mark_stale_pages(
+                files, every=self.previous_index is None and bool(search_entries(config.plugins))
+            )
             # Material's search keeps the last build's index under `serve --dirty` and
             # merges it in by a rule of its own (which doubles the entries of a full
             # rebuild); this plugin completes a dirty build's index itself, exactly.
@@ -328,8 +368,10 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         self._start_ahead(files)
         if self.command == "build":
             total = len(files.documentation_pages())
-            self._progress = [Progress(sys.stderr, "element-docs: converting pages", total),
-                              Progress(sys.stderr, "element-docs: writing pages", total)]
+            self._progress = [
+                Progress(sys.stderr, "element-docs: converting pages", total),
+                Progress(sys.stderr, "element-docs: writing pages", total),
+            ]
         return files
 
     def _drop_unreadable(self, files: Files) -> None:
@@ -358,8 +400,12 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         project = self.require_project()
         for file in list(files):
             source = file.abs_src_path
-            if not source or file.generated_by or file.is_documentation_page() or \
-                    not os.path.abspath(source).startswith(named):  # the theme's own files
+            if (
+                not source
+                or file.generated_by
+                or file.is_documentation_page()
+                or not os.path.abspath(source).startswith(named)
+            ):  # the theme's own files
                 continue
             real = os.path.realpath(source)
             inside = real.startswith(docs + os.sep)
@@ -370,12 +416,17 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
             if inside and regular:
                 continue
             files.remove(file)
-            why = "a link that leads out of the docs folder" if not inside else \
-                "not a regular file (a fifo, a device or a broken link)"
+            why = (
+                "a link that leads out of the docs folder"
+                if not inside
+                else "not a regular file (a fifo, a device or a broken link)"
+            )
             diagnostic = Diagnostic(
-                "ED110", f"not published: {file.src_uri} is {why}",
+                "ED110",
+                f"not published: {file.src_uri} is {why}",
                 SourceLocation(project.settings.rel(Path(source))),
-                "copy the file into the docs folder if it belongs to the site, or remove it")
+                "copy the file into the docs folder if it belongs to the site, or remove it",
+            )
             self.page_diagnostics[os.path.abspath(source)] = [diagnostic]
             self._log([diagnostic])
 
@@ -394,8 +445,11 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         if not self.config.check_ahead:
             return
         project = self.require_project()
-        todo = [Path(f.abs_src_path) for f in files.documentation_pages()
-                if f.abs_src_path and not f.generated_by and (not self.dirty or f.is_modified())]
+        todo = [
+            Path(f.abs_src_path)
+            for f in files.documentation_pages()
+            if f.abs_src_path and not f.generated_by and (not self.dirty or f.is_modified())
+        ]
         self.ahead = CheckAhead.start(project, [p for p in todo if not project.is_fresh(p)])
 
     def _stop_ahead(self) -> None:
@@ -426,8 +480,9 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
                 self._record(file.abs_src_path, result)
                 self._log(result.diagnostics)
 
-    def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig,
-                         files: Files) -> str:
+    def on_page_markdown(
+        self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str:
         source = page.file.abs_src_path
         self.built_urls.add(page_key(page.url))
         if self._progress:
@@ -451,20 +506,21 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         if result.rendered is None or result.rendered.failed:
             errors = [d for d in result.diagnostics if d.is_error]
             notice = "\n".join(f"    {d.one_line()}" for d in errors)
-            return f"!!! failure \"This page could not be rendered\"\n{notice}\n\n"
+            return f'!!! failure "This page could not be rendered"\n{notice}\n\n'
         api_base = project.settings.site.get("api_base")
         # the front matter loaded in on_files (a result the child worked out carries none)
         document = project.documents.get(absolute(Path(source)), (None, []))[0]
-        text = present(strip_overrides(result.rendered.text),
-                       api_base=api_base if isinstance(api_base, str) else None,
-                       element_page=document is not None and document.is_element,
-                       checked=not any(d.is_error for d in result.diagnostics))
+        text = present(
+            strip_overrides(result.rendered.text),
+            api_base=api_base if isinstance(api_base, str) else None,
+            element_page=document is not None and document.is_element,
+            checked=not any(d.is_error for d in result.diagnostics),
+        )
         if self.command == "serve" and result.diagnostics:  # never in a built site
             return below_title(text, served_notice(result.diagnostics))
         return text
 
-    def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig,
-                        files: Files) -> str:
+    def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         return present_html(html)
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
@@ -484,15 +540,18 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         if errors and self.command != "serve" and self.config.fail_on_errors:
             if self.memory.pages is not None:
                 self.memory.pages.flush()
-            raise PluginError(f"element-docs: {errors} error(s); see the messages above. "
-                              "No page was written.")
-        self._env = self.require_site_cache().on_env(env, config, files, self._nav,
-                                              dict(config.plugins))
+            raise PluginError(
+                f"element-docs: {errors} error(s); see the messages above. No page was written."
+            )
+        self._env = self.require_site_cache().on_env(
+            env, config, files, self._nav, dict(config.plugins)
+        )
         return self._env
 
     @event_priority(100)  # before the search plugin indexes the page
-    def on_page_context(self, context: Any, *, page: Page, config: MkDocsConfig,
-                        nav: Navigation) -> Any:
+    def on_page_context(
+        self, context: Any, *, page: Page, config: MkDocsConfig, nav: Navigation
+    ) -> Any:
         return self.require_site_cache().on_page_context(context, page)
 
     @event_priority(100)  # first: the theme's output, before any plugin changes it
@@ -509,9 +568,15 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
             self.memory.pages.flush()
         if self.dirty:
             self._complete_dirty_build(config)
-        self.record_written([file.page for file in self._files or []
-                             if file.page is not None and file.is_documentation_page()
-                             and page_key(file.url) in self.built_urls])
+        self.record_written(
+            [
+                file.page
+                for file in self._files or []
+                if file.page is not None
+                and file.is_documentation_page()
+                and page_key(file.url) in self.built_urls
+            ]
+        )
         if getattr(self, "redirects", None):
             _write_redirects(self.redirects, Path(config.site_dir))
         site_cache = self.require_site_cache()
@@ -519,8 +584,11 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         if self.quick is not None:
             self.quick.remember(config, self._files or Files([]), self._nav, self._env)
         ahead = f" ({self.ahead_pages} in a second process)" if self.ahead_pages else ""
-        reused = f"; MkDocs' output reused for {site_cache.reused_pages}" \
-            if site_cache.reused_pages else ""
+        reused = (
+            f"; MkDocs' output reused for {site_cache.reused_pages}"
+            if site_cache.reused_pages
+            else ""
+        )
         self._summary(f"{ahead}, the others unchanged{reused}")
 
     def _close_progress(self) -> None:
@@ -556,8 +624,9 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         self.require_site_cache().flush()
 
     def quick_summary(self, written: int, seconds: float) -> None:
-        self._summary(f", the others unchanged (quick rebuild: {written} page(s) written "
-                      f"in {seconds:.2f} s)")
+        self._summary(
+            f", the others unchanged (quick rebuild: {written} page(s) written in {seconds:.2f} s)"
+        )
 
     def record_written(self, pages: list[Page]) -> None:
         """These pages' files were just written (a build, or a quick rebuild)."""
@@ -579,8 +648,7 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
     def _complete_dirty_build(self, config: MkDocsConfig) -> None:
         """Merge the search entries of pages MkDocs skipped; drop output of deleted pages."""
         site = Path(config.site_dir)
-        order = [page_key(file.url) for file in self._files or []
-                 if file.is_documentation_page()]
+        order = [page_key(file.url) for file in self._files or [] if file.is_documentation_page()]
         current = set(order)
         previous = self.previous_index
         if previous is None:
@@ -593,9 +661,12 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         index = _read_json(site / SEARCH_INDEX)
         if index is None:
             return
-        kept = [doc for doc in previous["docs"]
-                if (page := page_key(doc.get("location", ""))) in current
-                and page not in self.built_urls]
+        kept = [
+            doc
+            for doc in previous["docs"]
+            if (page := page_key(doc.get("location", ""))) in current
+            and page not in self.built_urls
+        ]
         # in the order of a clean build, whatever was rebuilt this time
         docs = in_site_order(kept + index["docs"], order)
         found = search_entries(config.plugins)
@@ -625,8 +696,11 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         if self.command != "serve":
             return  # what a page read matters to quick rebuilds only
         rendered = result.rendered
-        self.reads[source] = (frozenset(rendered.partials), frozenset(rendered.data_files)) \
-            if rendered is not None else (frozenset(), frozenset())
+        self.reads[source] = (
+            (frozenset(rendered.partials), frozenset(rendered.data_files))
+            if rendered is not None
+            else (frozenset(), frozenset())
+        )
 
     def _summary(self, rest: str) -> None:
         diagnostics = self.diagnostics
@@ -634,10 +708,15 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         log.info(f"element-docs: {self.rendered_pages} of {pages} pages rendered{rest}")
         if diagnostics:
             counts = summary_counts(diagnostics)
-            marked = (f", {counts['marked_invalid']} example(s) marked invalid"
-                      if counts["marked_invalid"] else "")
-            log.info(f"element-docs: {counts['errors']} error(s), {counts['warnings']} "
-                     f"warning(s){marked}")
+            marked = (
+                f", {counts['marked_invalid']} example(s) marked invalid"
+                if counts["marked_invalid"]
+                else ""
+            )
+            log.info(
+                f"element-docs: {counts['errors']} error(s), {counts['warnings']} "
+                f"warning(s){marked}"
+            )
 
     def require_site_cache(self) -> SiteCache:
         if self.site_cache is None:
@@ -661,8 +740,9 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
                     continue
                 self.logged_partial_problems.add(seen)
             loc = diagnostic.location
-            line = project.sources.line(loc.path, loc.line) if project and loc and loc.line \
-                else None
+            line = (
+                project.sources.line(loc.path, loc.line) if project and loc and loc.line else None
+            )
             text = format_text(diagnostic, line)
             if diagnostic.is_error:
                 log.error(text)

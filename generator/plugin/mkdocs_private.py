@@ -34,6 +34,7 @@ _SERVER_PARTS = ("_rebuild_cond", "_want_rebuild", "_watch_refs", "observer")
 
 # --- one page ----------------------------------------------------------------------------
 
+
 def can_build_one_page() -> bool:
     return ON_TESTED_LINE and _build_page is not None and _populate_page is not None
 
@@ -43,8 +44,14 @@ def populate_page(page: Page, config: MkDocsConfig, files: Files) -> None:
     _populate_page(page, config, files)
 
 
-def build_page(page: Page, config: MkDocsConfig, doc_files: Sequence[File], nav: Navigation,
-               env: Any, excluded: bool) -> None:
+def build_page(
+    page: Page,
+    config: MkDocsConfig,
+    doc_files: Sequence[File],
+    nav: Navigation,
+    env: Any,
+    excluded: bool,
+) -> None:
     """Render the page into the theme and write it."""
     _build_page(page, config, doc_files, nav, env, excluded=excluded)
 
@@ -70,6 +77,7 @@ def set_rendered_title(page: Page, title: str | None) -> None:
 
 
 # --- the serve server (mkdocs.livereload.LiveReloadServer) -------------------------------
+
 
 def watched_paths(server: Any) -> dict[str, Any] | None:
     """The paths the server was asked to watch, or None when it does not record them."""

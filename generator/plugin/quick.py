@@ -109,14 +109,18 @@ class QuickRebuild:
         self._native: _NativeWatch | None = None
 
     # set-up -------------------------------------------------------------------------------
-    def remember(self, config: MkDocsConfig, files: Files, nav: Navigation | None,
-                 env: Any) -> None:
+    def remember(
+        self, config: MkDocsConfig, files: Files, nav: Navigation | None, env: Any
+    ) -> None:
         """Called at the end of every successful full build."""
         if nav is None or env is None or not can_build_one_page():
             self.last = None
             return
-        pages = {os.path.abspath(f.abs_src_path): f.page for f in files.documentation_pages()
-                 if f.abs_src_path and not f.generated_by and f.page is not None}
+        pages = {
+            os.path.abspath(f.abs_src_path): f.page
+            for f in files.documentation_pages()
+            if f.abs_src_path and not f.generated_by and f.page is not None
+        }
         self.last = LastBuild(config, files, nav, env, pages)
         self._readers = None
 
@@ -162,8 +166,11 @@ class QuickRebuild:
             follow(os.path.abspath(path), recursive)
 
         server.watch = watch_too
-        how = "the system's file watcher" if self._native is not None and self._native.taken \
+        how = (
+            "the system's file watcher"
+            if self._native is not None and self._native.taken
             else "MkDocs' polling"
+        )
         log.info(f"element-docs: quick rebuilds on; edits are noticed through {how}")
 
     def close(self) -> None:
@@ -184,8 +191,9 @@ class QuickRebuild:
         if last is None:
             return False
         if not changed:
-            log.info("element-docs: full rebuild: the change was outside the files "
-                     "element-docs follows")
+            log.info(
+                "element-docs: full rebuild: the change was outside the files element-docs follows"
+            )
             return False
         if not self.plugin.quick_serve_on():  # turned off in mkdocs.yml meanwhile
             return False
@@ -242,12 +250,15 @@ class QuickRebuild:
                 todo.update(readers["data"].get(ALL_DATA, ()))  # pages that list site.data
                 data_changed = True
             elif not _scratch(path, settings.root):
-                raise FullRebuild(f"'{rel}' is not a page, partial or data file "
-                                  "the site already reads")
+                raise FullRebuild(
+                    f"'{rel}' is not a page, partial or data file the site already reads"
+                )
         for path in edited_pages:
             if not project.reread(Path(path)):
-                raise FullRebuild(f"the front matter of '{settings.rel(Path(path))}' changed "
-                                  "(the navigation and the catalog are made from it)")
+                raise FullRebuild(
+                    f"the front matter of '{settings.rel(Path(path))}' changed "
+                    "(the navigation and the catalog are made from it)"
+                )
         if data_changed:
             data, problems = load_data_files(settings.data_dir, settings.rel)
             if problems or plugin.setup_diagnostics:
@@ -267,8 +278,7 @@ class QuickRebuild:
         finally:
             logging.getLogger("mkdocs").removeHandler(warnings)
         if last.config.strict and warnings.get_counts():
-            raise FullRebuild("a warning under --strict, which MkDocs' build reports and "
-                              "stops at")
+            raise FullRebuild("a warning under --strict, which MkDocs' build reports and stops at")
 
     def _redo_pages(self, pages: list[Page], last: LastBuild) -> None:
         config, files, nav, env = last.config, last.files, last.nav, last.env
@@ -283,8 +293,10 @@ class QuickRebuild:
             if plugin.reads.get(source) != read:
                 self._readers = None  # the page reads other partials now
             if page.title != title:
-                raise FullRebuild(f"the title of '{page.file.src_uri}' changed to "
-                                  f"'{page.title}' (every page shows it in the navigation)")
+                raise FullRebuild(
+                    f"the title of '{page.file.src_uri}' changed to "
+                    f"'{page.title}' (every page shows it in the navigation)"
+                )
             site_cache.refresh_page(page)
         entries = _search_entries(config)
         keep = [len(found) for _, found in entries]
@@ -333,8 +345,9 @@ class _Recorder:
             return
         if getattr(event, "is_directory", False) and event.event_type == "modified":
             return  # a file in it changed: that file's own event says which
-        self.quick.record(os.fsdecode(event.src_path),
-                          os.fsdecode(getattr(event, "dest_path", "") or ""))
+        self.quick.record(
+            os.fsdecode(event.src_path), os.fsdecode(getattr(event, "dest_path", "") or "")
+        )
         if self.poke is not None:
             self.poke()
 
@@ -346,9 +359,16 @@ def _changes() -> list[type[Any]]:
     queue, and the events of real edits are lost."""
     from watchdog import events
 
-    return [events.FileCreatedEvent, events.FileDeletedEvent, events.FileModifiedEvent,
-            events.FileMovedEvent, events.FileClosedEvent, events.DirCreatedEvent,
-            events.DirDeletedEvent, events.DirMovedEvent]
+    return [
+        events.FileCreatedEvent,
+        events.FileDeletedEvent,
+        events.FileModifiedEvent,
+        events.FileMovedEvent,
+        events.FileClosedEvent,
+        events.DirCreatedEvent,
+        events.DirDeletedEvent,
+        events.DirMovedEvent,
+    ]
 
 
 class _NativeWatch:
@@ -387,15 +407,15 @@ class _NativeWatch:
 
     def take(self, path: str, recursive: bool) -> bool:
         """Watch ``path`` natively and stop MkDocs polling it; False to leave it polled."""
-        if not is_polled(self.server, path) or not os.path.isdir(path) \
-                or os.path.islink(path):
+        if not is_polled(self.server, path) or not os.path.isdir(path) or os.path.islink(path):
             return False
         folders = _plain_folders(path) if recursive else 1
         if folders is None or folders > self.budget:
             return False
         try:
-            self.observer.schedule(self.recorder, path, recursive=recursive,
-                                   event_filter=_changes())
+            self.observer.schedule(
+                self.recorder, path, recursive=recursive, event_filter=_changes()
+            )
         except (OSError, ValueError, TypeError):  # out of watches, or an old watchdog
             return False
         self.budget -= folders
@@ -428,29 +448,36 @@ def _plain_folders(root: str) -> int | None:
     return count
 
 
-def _holds(folder: str, last: LastBuild, readers: dict[str, dict[str, set[str]]],
-           data_dir: str) -> bool:
+def _holds(
+    folder: str, last: LastBuild, readers: dict[str, dict[str, set[str]]], data_dir: str
+) -> bool:
     """True when the removed ``folder`` held a page, a partial or the data files."""
     return _under(data_dir, folder) or any(
-        _under(path, folder) for path in (*last.pages, *readers["partial"]))
+        _under(path, folder) for path in (*last.pages, *readers["partial"])
+    )
 
 
 def _scratch(path: str, root: Path) -> bool:
     """A hidden file or one in a hidden folder of the project (MkDocs' default
     ``exclude_docs`` leaves them out of the site), or an editor's backup or auto-save."""
-    inside = Path(path).relative_to(root).parts if _under(path, str(root)) \
-        else (os.path.basename(path),)
+    inside = (
+        Path(path).relative_to(root).parts if _under(path, str(root)) else (os.path.basename(path),)
+    )
     name = inside[-1] if inside else ""
-    return any(part.startswith(".") for part in inside) or name.endswith("~") \
-        or (name.startswith("#") and name.endswith("#"))  # Emacs' auto-save
+    return (
+        any(part.startswith(".") for part in inside)
+        or name.endswith("~")
+        or (name.startswith("#") and name.endswith("#"))
+    )  # Emacs' auto-save
 
 
 def _under(path: str, folder: str) -> bool:
     return path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def _readers(reads: dict[str, tuple[frozenset[str], frozenset[str]]],
-             settings: Any) -> dict[str, dict[str, set[str]]]:
+def _readers(
+    reads: dict[str, tuple[frozenset[str], frozenset[str]]], settings: Any
+) -> dict[str, dict[str, set[str]]]:
     """Partial file -> the pages that include it; data file stem -> the pages that read it."""
     by_partial: dict[str, set[str]] = {}
     by_data: dict[str, set[str]] = {}
@@ -503,8 +530,7 @@ class _IndexWriter:
     now. It writes beside the index and renames, so the server never sends half of it.
     Where fork is missing (Windows) a thread does the same."""
 
-    def __init__(self, config: MkDocsConfig, found: list[tuple[Any, list[dict[str, Any]]]]
-                 ) -> None:
+    def __init__(self, config: MkDocsConfig, found: list[tuple[Any, list[dict[str, Any]]]]) -> None:
         self.target = Path(config.site_dir) / "search" / "search_index.json"
         self.temporary = self.target.with_name(f".{self.target.name}.{os.getpid()}.tmp")
         self.pid = 0
@@ -520,8 +546,9 @@ class _IndexWriter:
                     os._exit(code)
             self.pid = pid
         else:  # pragma: no cover - Windows
-            self.thread = threading.Thread(target=self._write, args=(plugin, list(entries)),
-                                           daemon=True)
+            self.thread = threading.Thread(
+                target=self._write, args=(plugin, list(entries)), daemon=True
+            )
             self.thread.start()
 
     def _write(self, plugin: Any, entries: list[dict[str, Any]]) -> bool:
@@ -544,8 +571,10 @@ class _IndexWriter:
                 status = 0
             self.pid = 0
             if status:
-                log.warning("element-docs: the search index of the last quick rebuild could "
-                            "not be written; the next full build writes it")
+                log.warning(
+                    "element-docs: the search index of the last quick rebuild could "
+                    "not be written; the next full build writes it"
+                )
         elif self.thread is not None:  # pragma: no cover - Windows
             self.thread.join()
 
@@ -555,8 +584,10 @@ class _IndexWriter:
             try:
                 done, status = os.waitpid(self.pid, os.WNOHANG)
                 if done and status:
-                    log.warning("element-docs: the search index of a quick rebuild could "
-                                "not be written; the next one writes it again")
+                    log.warning(
+                        "element-docs: the search index of a quick rebuild could "
+                        "not be written; the next one writes it again"
+                    )
                 elif not done:
                     os.kill(self.pid, signal.SIGKILL)
                     os.waitpid(self.pid, 0)

@@ -59,10 +59,22 @@ from generator.plugin.mkdocs_private import (
 log = logging.getLogger("mkdocs.plugins.element_docs")
 
 SAFE_PLUGINS = {"search", "material/search", "element-docs"}
-FILE_READING_EXTENSIONS = {"pymdownx.snippets", "markdown_include.include", "mdx_include",
-                           "pymdownx.b64", "markdown_exec"}
-VERSIONED = ("mkdocs", "mkdocs-material", "markdown", "pymdown-extensions", "pygments",
-             "jinja2", "markupsafe")
+FILE_READING_EXTENSIONS = {
+    "pymdownx.snippets",
+    "markdown_include.include",
+    "mdx_include",
+    "pymdownx.b64",
+    "markdown_exec",
+}
+VERSIONED = (
+    "mkdocs",
+    "mkdocs-material",
+    "markdown",
+    "pymdown-extensions",
+    "pygments",
+    "jinja2",
+    "markupsafe",
+)
 TEMPLATE = "element-docs-cached-page.html"
 CONTEXT_KEY = "element_docs_cached_page"
 FORMAT = 2
@@ -104,19 +116,23 @@ def search_index_text(plugin: Any, entries: list[dict[str, Any]]) -> str:
     writes it (non-ASCII characters escaped, as json.dumps does by default)."""
     index = plugin.search_index
     if hasattr(index, "_entries"):  # MkDocs' own: keys sorted, its config as it is
-        return json.dumps({"config": index.config, "docs": entries}, sort_keys=True,
-                          separators=(",", ":"), default=str)
+        return json.dumps(
+            {"config": index.config, "docs": entries},
+            sort_keys=True,
+            separators=(",", ":"),
+            default=str,
+        )
     settings = {k: plugin.config[k] for k in ("lang", "separator", "pipeline", "fields")}
-    return json.dumps({"config": settings, "docs": entries}, separators=(",", ":"),
-                      default=str)  # Material's: four of its options
+    return json.dumps(
+        {"config": settings, "docs": entries}, separators=(",", ":"), default=str
+    )  # Material's: four of its options
 
 
 def in_site_order(entries: list[dict[str, Any]], pages: list[str]) -> list[dict[str, Any]]:
     """Search entries in the order a clean build adds them: page by page in the order of
     ``pages`` (page keys in MkDocs' order of files), each page's entries as they are."""
     place = {page: number for number, page in enumerate(pages)}
-    return sorted(entries, key=lambda e: place.get(page_key(e.get("location", "")),
-                                                   len(place)))
+    return sorted(entries, key=lambda e: place.get(page_key(e.get("location", "")), len(place)))
 
 
 def _versions() -> str:
@@ -173,8 +189,10 @@ def _nav_items(items: list[Any]) -> list[Any]:
 
 
 def _toc_tokens(items: Any) -> list[dict[str, Any]]:
-    return [{"level": a.level, "id": a.id, "name": a.title, "children": _toc_tokens(a.children)}
-            for a in items]
+    return [
+        {"level": a.level, "id": a.id, "name": a.title, "children": _toc_tokens(a.children)}
+        for a in items
+    ]
 
 
 def _open_store(path: Path, *setup: str) -> sqlite3.Connection | None:
@@ -203,9 +221,11 @@ class _Store:
 
     def db(self) -> sqlite3.Connection | None:
         if self.path is not None and self._db is None:
-            self._db = _open_store(self.path, "DROP TABLE IF EXISTS output",  # the first format
-                                   "CREATE TABLE IF NOT EXISTS kept "
-                                   "(key TEXT PRIMARY KEY, value TEXT, text BLOB)")
+            self._db = _open_store(
+                self.path,
+                "DROP TABLE IF EXISTS output",  # the first format
+                "CREATE TABLE IF NOT EXISTS kept (key TEXT PRIMARY KEY, value TEXT, text BLOB)",
+            )
             if self._db is None:
                 self.path = None  # an unusable cache only costs speed
         return self._db
@@ -216,8 +236,7 @@ class _Store:
         db = self.db()
         if row is None and db is not None:
             try:
-                row = db.execute("SELECT value, text FROM kept WHERE key = ?",
-                                 (key,)).fetchone()
+                row = db.execute("SELECT value, text FROM kept WHERE key = ?", (key,)).fetchone()
             except sqlite3.Error:
                 row = None
         if row is None:
@@ -239,7 +258,7 @@ class _Store:
         if db is None:
             return found
         for start in range(0, len(keys), 900):  # SQLite's limit on bound values
-            chunk = keys[start:start + 900]
+            chunk = keys[start : start + 900]
             marks = ",".join("?" * len(chunk))
             try:
                 rows = db.execute(f"SELECT key FROM kept WHERE key IN ({marks})", chunk)
@@ -251,8 +270,7 @@ class _Store:
     def put(self, key: str, value: dict[str, Any]) -> None:
         self.used.add(key)
         text = zlib.compress(value.pop("text").encode("utf-8"), 1)
-        self.pending[key] = (json.dumps({**value, "format": FORMAT}, separators=(",", ":")),
-                             text)
+        self.pending[key] = (json.dumps({**value, "format": FORMAT}, separators=(",", ":")), text)
         if len(self.pending) >= FLUSH_EVERY:
             self.flush(prune=False, keep_used=True)  # a page's output is large: write early
 
@@ -263,13 +281,16 @@ class _Store:
             return
         try:
             with db:
-                db.executemany("INSERT OR REPLACE INTO kept VALUES (?, ?, ?)",
-                               ((key, value, text) for key, (value, text) in pending.items()))
+                db.executemany(
+                    "INSERT OR REPLACE INTO kept VALUES (?, ?, ?)",
+                    ((key, value, text) for key, (value, text) in pending.items()),
+                )
                 if prune:
                     db.execute("CREATE TEMP TABLE IF NOT EXISTS used (key TEXT PRIMARY KEY)")
                     db.execute("DELETE FROM used")
-                    db.executemany("INSERT OR IGNORE INTO used VALUES (?)",
-                                   ((k,) for k in self.used))
+                    db.executemany(
+                        "INSERT OR IGNORE INTO used VALUES (?)", ((k,) for k in self.used)
+                    )
                     db.execute("DELETE FROM kept WHERE key NOT IN (SELECT key FROM used)")
         except sqlite3.Error:
             pass
@@ -304,11 +325,14 @@ class WrittenPages:
 
     def db(self) -> sqlite3.Connection | None:
         if self.path is not None and self._db is None:
-            self._db = _open_store(self.path, "PRAGMA journal_mode=WAL",  # as cache.py
-                                   "PRAGMA synchronous=NORMAL",
-                                   "CREATE TABLE IF NOT EXISTS written (dest TEXT, size "
-                                   "INTEGER, mtime INTEGER, key TEXT, at REAL, "
-                                   "PRIMARY KEY (dest, size, mtime))")
+            self._db = _open_store(
+                self.path,
+                "PRAGMA journal_mode=WAL",  # as cache.py
+                "PRAGMA synchronous=NORMAL",
+                "CREATE TABLE IF NOT EXISTS written (dest TEXT, size "
+                "INTEGER, mtime INTEGER, key TEXT, at REAL, "
+                "PRIMARY KEY (dest, size, mtime))",
+            )
             if self._db is None:
                 self.path = None  # then every dirty build rebuilds every page: slower, right
         return self._db
@@ -331,8 +355,10 @@ class WrittenPages:
         db = self.db()
         if found is None and db is not None:
             try:
-                row = db.execute("SELECT key FROM written WHERE dest = ? AND size = ? AND "
-                                 "mtime = ?", (dest, *stamp)).fetchone()
+                row = db.execute(
+                    "SELECT key FROM written WHERE dest = ? AND size = ? AND mtime = ?",
+                    (dest, *stamp),
+                ).fetchone()
             except sqlite3.Error:
                 row = None
             found = row[0] if row else None
@@ -352,11 +378,13 @@ class WrittenPages:
             return
         try:
             with db:
-                db.executemany("INSERT OR REPLACE INTO written VALUES (?, ?, ?, ?, ?)",
-                               pending)
-                db.execute("DELETE FROM written WHERE rowid IN (SELECT rowid FROM (SELECT "
-                           "rowid, ROW_NUMBER() OVER (PARTITION BY dest ORDER BY at DESC) "
-                           "AS n FROM written) WHERE n > ?)", (self.KEPT,))
+                db.executemany("INSERT OR REPLACE INTO written VALUES (?, ?, ?, ?, ?)", pending)
+                db.execute(
+                    "DELETE FROM written WHERE rowid IN (SELECT rowid FROM (SELECT "
+                    "rowid, ROW_NUMBER() OVER (PARTITION BY dest ORDER BY at DESC) "
+                    "AS n FROM written) WHERE n > ?)",
+                    (self.KEPT,),
+                )
         except sqlite3.Error:
             pass
 
@@ -377,8 +405,11 @@ def output_state(config: MkDocsConfig, files: Files, others: str) -> str:
     if _untitled(config.nav):  # a title MkDocs takes from the page itself: unknown until
         nav += os.urandom(8).hex()  # every page is read, so every page is built again
     date = str(get_build_datetime()) if _shows_build_date(config) else ""
-    return digest(json.dumps([others, layout, nav, _versions(), date,
-                              _local_theme_files(config, root)], default=str).encode())
+    return digest(
+        json.dumps(
+            [others, layout, nav, _versions(), date, _local_theme_files(config, root)], default=str
+        ).encode()
+    )
 
 
 def _untitled(nav: Any) -> bool:
@@ -430,14 +461,23 @@ class SiteCache:
         if reason is not None:
             log.info(f"element-docs: MkDocs' output is not reused: {reason}")
             return
-        resolved = json.dumps({
-            "site_url": config.site_url, "repo_url": config.repo_url,
-            "edit_uri": config.edit_uri, "use_directory_urls": config.use_directory_urls,
-            "extra": config.extra, "theme": dict(config.theme.items()),
-            "docs_dir": config.docs_dir, "anchors": str(config.validation.links.anchors),
-        }, sort_keys=True, default=str)
-        self.config_part = digest("\0".join([config_digest, resolved, _versions(),
-                                              self.code]).encode())
+        resolved = json.dumps(
+            {
+                "site_url": config.site_url,
+                "repo_url": config.repo_url,
+                "edit_uri": config.edit_uri,
+                "use_directory_urls": config.use_directory_urls,
+                "extra": config.extra,
+                "theme": dict(config.theme.items()),
+                "docs_dir": config.docs_dir,
+                "anchors": str(config.validation.links.anchors),
+            },
+            sort_keys=True,
+            default=str,
+        )
+        self.config_part = digest(
+            "\0".join([config_digest, resolved, _versions(), self.code]).encode()
+        )
         self.conversion_keys.clear()
         self.output_keys.clear()
         self.reusable.clear()
@@ -463,8 +503,13 @@ class SiteCache:
         render.__wrapped__ = convert  # type: ignore[attr-defined]
         replace_render(page, render)
 
-    def _render(self, page: Page, convert: Callable[[MkDocsConfig, Files], None],
-                config: MkDocsConfig, files: Files) -> None:
+    def _render(
+        self,
+        page: Page,
+        convert: Callable[[MkDocsConfig, Files], None],
+        config: MkDocsConfig,
+        files: Files,
+    ) -> None:
         meta = json.dumps(page.meta, sort_keys=True, default=str)
         key = digest(f"c\0{self.base}\0{page.file.src_uri}\0{meta}\0{page.markdown}".encode())
         self.conversion_keys[id(page)] = key
@@ -481,14 +526,19 @@ class SiteCache:
         links = None
         if page.links_to_anchors is not None:
             links = {f.src_uri: dict(v) for f, v in page.links_to_anchors.items()}
-        self.store.put(key, {
-            "text": page.content, "toc": _toc_tokens(page.toc),
-            "title": rendered_title(page),
-            # raw HTML such as <Base 64 Element ID> gives MkDocs an id of None (an attribute
-            # without a value): no link can name it, so it is not kept
-            "anchors": sorted(a for a in page.present_anchor_ids or () if isinstance(a, str)),
-            "links": links, "log": capture.records,
-        })
+        self.store.put(
+            key,
+            {
+                "text": page.content,
+                "toc": _toc_tokens(page.toc),
+                "title": rendered_title(page),
+                # raw HTML such as <Base 64 Element ID> gives MkDocs an id of None (an attribute
+                # without a value): no link can name it, so it is not kept
+                "anchors": sorted(a for a in page.present_anchor_ids or () if isinstance(a, str)),
+                "links": links,
+                "log": capture.records,
+            },
+        )
 
     def _restore(self, page: Page, kept: dict[str, Any], files: Files) -> bool:
         links = None
@@ -509,8 +559,14 @@ class SiteCache:
             logging.getLogger(name).log(level, message)
         return True
 
-    def on_env(self, env: Any, config: MkDocsConfig, files: Files, nav: Navigation | None,
-               plugins: dict[str, Any]) -> Any:
+    def on_env(
+        self,
+        env: Any,
+        config: MkDocsConfig,
+        files: Files,
+        nav: Navigation | None,
+        plugins: dict[str, Any],
+    ) -> Any:
         if not self.enabled:
             return env
         import jinja2
@@ -518,20 +574,26 @@ class SiteCache:
         date = str(get_build_datetime()) if _shows_build_date(config) else ""
         root = Path(config.config_file_path or ".").resolve().parent
         layout = _nav_items(nav.items) if nav is not None else []
-        whole = self.whole = digest(json.dumps([self.base, layout, date,
-                                                _local_theme_files(config, root)]).encode())
-        pages = [file.page for file in files.documentation_pages()
-                 if file.page is not None and id(file.page) in self.conversion_keys]
+        whole = self.whole = digest(
+            json.dumps([self.base, layout, date, _local_theme_files(config, root)]).encode()
+        )
+        pages = [
+            file.page
+            for file in files.documentation_pages()
+            if file.page is not None and id(file.page) in self.conversion_keys
+        ]
         for page in pages:
             self.output_keys[id(page)] = digest(
-                f"p\0{whole}\0{self.conversion_keys[id(page)]}\0{page.title}".encode())
+                f"p\0{whole}\0{self.conversion_keys[id(page)]}\0{page.title}".encode()
+            )
         kept = self.store.existing(list(self.output_keys.values()))
         for page in pages:
             if self.output_keys[id(page)] in kept and "template" not in page.meta:
                 self.reusable.add(id(page))
                 page.meta["template"] = TEMPLATE
-        env.loader = jinja2.ChoiceLoader([
-            jinja2.DictLoader({TEMPLATE: "{{ " + CONTEXT_KEY + " }}"}), env.loader])
+        env.loader = jinja2.ChoiceLoader(
+            [jinja2.DictLoader({TEMPLATE: "{{ " + CONTEXT_KEY + " }}"}), env.loader]
+        )
         self._wrap_search(plugins)
         return env
 
@@ -542,7 +604,8 @@ class SiteCache:
         conversion = self.conversion_keys.get(id(page))
         if self.enabled and self.whole and conversion is not None:
             self.output_keys[id(page)] = digest(
-                f"p\0{self.whole}\0{conversion}\0{page.title}".encode())
+                f"p\0{self.whole}\0{conversion}\0{page.title}".encode()
+            )
         else:
             self.output_keys.pop(id(page), None)
 
@@ -560,8 +623,7 @@ class SiteCache:
                 continue
 
             def add_entry(page: Page, add: Any = add, entries: list[Any] = entries) -> None:
-                kept = self.current[1] if self.current and self.current[0] == id(page) \
-                    else None
+                kept = self.current[1] if self.current and self.current[0] == id(page) else None
                 if kept is not None and isinstance(kept.get("search"), list):
                     entries.extend(kept["search"])  # read afresh for this page
                     return
@@ -576,8 +638,10 @@ class SiteCache:
         if id(page) in self.reusable:
             kept = self.store.get(self.output_keys[id(page)])
             if kept is None:  # gone since on_env (the cache was deleted): MkDocs renders it
-                raise PluginError(f"element-docs: the kept output of '{page.file.src_uri}' "
-                                  "disappeared during the build; build again")
+                raise PluginError(
+                    f"element-docs: the kept output of '{page.file.src_uri}' "
+                    "disappeared during the build; build again"
+                )
             self.current = (id(page), kept)
             context[CONTEXT_KEY] = Markup(kept["text"])
         return context
@@ -588,8 +652,7 @@ class SiteCache:
             page.meta.pop("template", None)
             self.reused_pages += 1
         elif (key := self.output_keys.get(id(page))) is not None:
-            self.store.put(key, {"text": output,
-                                 "search": self.search_entries.get(id(page))})
+            self.store.put(key, {"text": output, "search": self.search_entries.get(id(page))})
         return output
 
     def on_post_build(self, dirty: bool) -> None:

@@ -59,19 +59,26 @@ class ReportingUndefined(jinja2.ChainableUndefined):
         hint = self._undefined_hint or ""
         name = self._undefined_name
         if isinstance(name, str) and name.startswith(BLOCKED_PREFIX):
-            original = name[len(BLOCKED_PREFIX):]
+            original = name[len(BLOCKED_PREFIX) :]
             return current_state().problem(
-                "ED307", f"forbidden in templates: '{original}' is internal to the generator",
-                "templates may only read page, site and include values", original)
+                "ED307",
+                f"forbidden in templates: '{original}' is internal to the generator",
+                "templates may only read page, site and include values",
+                original,
+            )
         if "unsafe" in hint:  # the sandbox's placeholder for a forbidden attribute
-            return current_state().problem("ED307", f"forbidden in templates: {hint}",
-                                    "templates may only read page, site and include values",
-                                    self._undefined_name or "")
-        return current_state().problem("ED302", self._describe(), self._suggest(),
-                                self._undefined_name or "")
+            return current_state().problem(
+                "ED307",
+                f"forbidden in templates: {hint}",
+                "templates may only read page, site and include values",
+                self._undefined_name or "",
+            )
+        return current_state().problem(
+            "ED302", self._describe(), self._suggest(), self._undefined_name or ""
+        )
 
     def _suggest(self) -> str:
-        """"did you mean page.elementKey?" when the name misspells a key the value has."""
+        """ "did you mean page.elementKey?" when the name misspells a key the value has."""
         name, owner = self._undefined_name, self._undefined_obj
         if not isinstance(name, str) or not isinstance(owner, Mapping):
             return ""
@@ -101,8 +108,10 @@ class ReportingUndefined(jinja2.ChainableUndefined):
             if where:
                 return f"'{where}.{name}' is undefined"
             if isinstance(name, int) and isinstance(owner, list | tuple | str):
-                return (f"item {name} does not exist (the list has {len(owner)} "
-                        f"item{'s' if len(owner) != 1 else ''})")
+                return (
+                    f"item {name} does not exist (the list has {len(owner)} "
+                    f"item{'s' if len(owner) != 1 else ''})"
+                )
             return f"'{name}' is undefined (the value has no such key)"
         return f"'{name}' is undefined" if name else "undefined value"
 
@@ -142,7 +151,8 @@ _TEMPLATE_TAG_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
 # ``site`` not followed by ``.name`` or ``[``: used whole (printed, filtered, passed on), or
 # through a dict method that reads every value
 _WHOLE_SITE_RE = re.compile(
-    r"(?<![\w.])site\b(?!\s*(?:\.\s*(?!(?:items|values|keys|copy|__\w*)\b)[A-Za-z_]|\[))")
+    r"(?<![\w.])site\b(?!\s*(?:\.\s*(?!(?:items|values|keys|copy|__\w*)\b)[A-Za-z_]|\[))"
+)
 
 
 def reads_whole_site(source: str) -> bool:
@@ -189,10 +199,11 @@ class _LiquidContext(jinja2.runtime.Context):
 
     def resolve_or_missing(self, key: str) -> Any:
         if key.startswith(BLOCKED_PREFIX):
-            original = key[len(BLOCKED_PREFIX):]
+            original = key[len(BLOCKED_PREFIX) :]
             return self.environment.undefined(
                 hint=f"'{original}' is internal to the generator (unsafe for templates)",
-                name=original)
+                name=original,
+            )
         value = super().resolve_or_missing(key)
         if value is jinja2.utils.missing and key != "vars":
             scope = super().resolve_or_missing("vars")
@@ -246,16 +257,15 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
         )
         self.filters.update(liquid_filters.FILTERS)
         self.tests.update(liquid_filters.TESTS)
-        self.filters = {name: self._guarded_filter(name, function)
-                        for name, function in self.filters.items()}
+        self.filters = {
+            name: self._guarded_filter(name, function) for name, function in self.filters.items()
+        }
         # see _load_template
-        self._unmarked_cache: MutableMapping[Any, jinja2.Template] = \
-            jinja2.utils.LRUCache(400)  # type: ignore[assignment]
+        self._unmarked_cache: MutableMapping[Any, jinja2.Template] = jinja2.utils.LRUCache(400)  # type: ignore[assignment]
         # One environment serves one build: what an include name resolves to, and the
         # compiled partials, are looked up once, not once per page.
         self._entries: dict[tuple[str, str | None], tuple[str, str, str] | None] = {}
-        self._partials: dict[tuple[str, bool, bool],
-                             tuple[jinja2.Template, tuple[str, ...]]] = {}
+        self._partials: dict[tuple[str, bool, bool], tuple[jinja2.Template, tuple[str, ...]]] = {}
         self.skeleton_code: dict[str, Any] = {}  # skeleton source -> compiled code
         self.globals.update(
             _ed_enter=self._enter_include,
@@ -283,17 +293,34 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
         another make of environment (the sandbox off, other operators intercepted, other
         filters...) must never load it."""
         if self._made is None:
-            self._made = repr((
-                type(self).__module__, type(self).__qualname__, self.sandboxed,
-                sorted(self.intercepted_binops), sorted(self.intercepted_unops),
-                [type(e).__qualname__ for e in self.extensions.values()],
-                sorted(self.filters), sorted(self.tests), self.autoescape,
-                self.keep_trailing_newline, self.optimized, self.newline_sequence,
-                self.block_start_string, self.variable_start_string))
+            self._made = repr(
+                (
+                    type(self).__module__,
+                    type(self).__qualname__,
+                    self.sandboxed,
+                    sorted(self.intercepted_binops),
+                    sorted(self.intercepted_unops),
+                    [type(e).__qualname__ for e in self.extensions.values()],
+                    sorted(self.filters),
+                    sorted(self.tests),
+                    self.autoescape,
+                    self.keep_trailing_newline,
+                    self.optimized,
+                    self.newline_sequence,
+                    self.block_start_string,
+                    self.variable_start_string,
+                )
+            )
         return self._made
 
-    def compile(self, source: Any, name: str | None = None, filename: str | None = None,
-                raw: bool = False, defer_init: bool = False) -> Any:
+    def compile(
+        self,
+        source: Any,
+        name: str | None = None,
+        filename: str | None = None,
+        raw: bool = False,
+        defer_init: bool = False,
+    ) -> Any:
         """Jinja's compile, with the code taken from the code store when this very template
         (as preprocessed) was compiled before. Preprocessing still runs: it records what
         the source map needs (file numbers, names), and its output is the key."""
@@ -317,8 +344,7 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
         store.put(key, code)
         return code
 
-    def preprocess(self, source: str, name: str | None = None, filename: str | None = None
-                   ) -> str:
+    def preprocess(self, source: str, name: str | None = None, filename: str | None = None) -> str:
         if _PREPROCESSED.get():
             return source  # compile above preprocessed it already
         return super().preprocess(source, name, filename)
@@ -328,14 +354,21 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
         wanted = str(path).strip().lstrip("/")
         urls = self.settings.jekyll_urls
         if not self.settings.jekyll:
-            return current_state().problem("ED321", f"{{% link {wanted} %}} needs the Jekyll tree "
-                                    "the page came from", "", "link")
+            return current_state().problem(
+                "ED321",
+                f"{{% link {wanted} %}} needs the Jekyll tree the page came from",
+                "",
+                "link",
+            )
         found = urls.get(wanted)
         if found is None:
-            return current_state().problem("ED320", f"{{% link {wanted} %}}: no such page or file "
-                                    "in the site (Jekyll stops the build here)",
-                                    "give the path from the site's root with its extension",
-                                    "link")
+            return current_state().problem(
+                "ED320",
+                f"{{% link {wanted} %}}: no such page or file "
+                "in the site (Jekyll stops the build here)",
+                "give the path from the site's root with its extension",
+                "link",
+            )
         return found
 
     def _jekyll_post_url(self, name: Any) -> str:
@@ -343,14 +376,21 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
         extension, possibly under a folder)."""
         wanted = str(name).strip().lstrip("/")
         if not self.settings.jekyll:
-            return current_state().problem("ED321", f"{{% post_url {wanted} %}} needs the Jekyll "
-                                    "tree the page came from", "", "post_url")
+            return current_state().problem(
+                "ED321",
+                f"{{% post_url {wanted} %}} needs the Jekyll tree the page came from",
+                "",
+                "post_url",
+            )
         found = post_url(self.settings.jekyll_items, wanted)
         if found is not None:
             return found
-        return current_state().problem("ED320", f"{{% post_url {wanted} %}}: no post of that name "
-                                "(Jekyll stops the build here)",
-                                "name the post's file without its extension", "post_url")
+        return current_state().problem(
+            "ED320",
+            f"{{% post_url {wanted} %}}: no post of that name (Jekyll stops the build here)",
+            "name the post's file without its extension",
+            "post_url",
+        )
 
     @cached_property
     def page_globals(self) -> dict[str, Any]:
@@ -385,13 +425,14 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
 
     def display_path(self, name: str, filename: str | None) -> str:
         if name.startswith(PAGE_PREFIX):
-            return name[len(PAGE_PREFIX):]
+            return name[len(PAGE_PREFIX) :]
         if name.startswith(ROOT_PREFIX):
-            return name[len(ROOT_PREFIX):]
+            return name[len(ROOT_PREFIX) :]
         return self.settings.rel(self.settings.includes_dir / name)
 
-    def _enter_include(self, frame: IncludeFrame, name: Any,
-                       page_dir: str | None = None) -> IncludeFrame:
+    def _enter_include(
+        self, frame: IncludeFrame, name: Any, page_dir: str | None = None
+    ) -> IncludeFrame:
         """The frame of an include, or why it cannot be entered. ``page_dir`` is given
         for include_relative: the path is then relative to the page's folder."""
         state = current_state()
@@ -406,12 +447,21 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
         chain = (*frame.names, normal)
         if normal in frame.names:
             cycle = " -> ".join(chain)
-            return IncludeFrame(False, problem=state.problem(
-                "ED305", f"include cycle: {cycle}", "remove one include of the cycle"))
+            return IncludeFrame(
+                False,
+                problem=state.problem(
+                    "ED305", f"include cycle: {cycle}", "remove one include of the cycle"
+                ),
+            )
         if len(chain) > self.settings.max_include_depth:
-            return IncludeFrame(False, problem=state.problem(
-                "ED306", f"includes nested deeper than {self.settings.max_include_depth} "
-                         f"levels: {' -> '.join(chain)}"))
+            return IncludeFrame(
+                False,
+                problem=state.problem(
+                    "ED306",
+                    f"includes nested deeper than {self.settings.max_include_depth} "
+                    f"levels: {' -> '.join(chain)}",
+                ),
+            )
         key = (normal, page_dir)
         if key not in self._entries:
             try:
@@ -437,18 +487,29 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
             return exc.code, str(exc), ""
         candidate = partial_path(self.settings, normal)
         if candidate.exists() and not candidate.is_file():
-            return ("ED303", f"partial '{normal}' is not a regular file", "a partial is a "
-                    "text file under includes/; folders, pipes and devices cannot be included")
+            return (
+                "ED303",
+                f"partial '{normal}' is not a regular file",
+                "a partial is a "
+                "text file under includes/; folders, pipes and devices cannot be included",
+            )
         if not candidate.is_file() and page_dir is not None:
-            return ("ED303", f"include_relative: no such file '{normal[len(ROOT_PREFIX):]}'",
-                    f"the path is relative to the page's folder ({page_dir}/)")
+            return (
+                "ED303",
+                f"include_relative: no such file '{normal[len(ROOT_PREFIX) :]}'",
+                f"the path is relative to the page's folder ({page_dir}/)",
+            )
         if not candidate.is_file():
-            return ("ED303", f"unknown partial '{normal}' (no such file in includes/)",
-                    suggest_partial(self.settings.includes_dir, normal))
+            return (
+                "ED303",
+                f"unknown partial '{normal}' (no such file in includes/)",
+                suggest_partial(self.settings.includes_dir, normal),
+            )
         return None
 
-    def _load_partial(self, name: str, plain: bool, marked: bool = True
-                      ) -> tuple[jinja2.Template, tuple[str, ...]]:
+    def _load_partial(
+        self, name: str, plain: bool, marked: bool = True
+    ) -> tuple[jinja2.Template, tuple[str, ...]]:
         """The partial compiled as a skeleton (its tags, its static text apart), so partials
         with the same tags share one compiled template, as pages do; ``plain`` compiles it
         whole, which errors need for their line numbers."""
@@ -495,8 +556,8 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
         state.calls += 1
         if state.calls % 256 == 0 and time.monotonic() > state.deadline:
             raise RenderLimitError(
-                f"rendering took longer than {self.settings.max_render_seconds:g} s (time "
-                "limit)")
+                f"rendering took longer than {self.settings.max_render_seconds:g} s (time limit)"
+            )
 
     def call(self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         self._tick()
@@ -505,19 +566,28 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
             args = tuple(_materialized(a) if _is_iterator(a) else a for a in args)
             self._check_method(owner, getattr(__obj, "__name__", ""), args, kwargs)
         result = super().call(__context, __obj, *args, **kwargs)
-        if isinstance(result, str | bytes | list | tuple) and \
-                len(result) > self.settings.max_output_chars:
-            raise _too_large(f"calling {getattr(__obj, '__name__', 'a function')}",
-                             len(result), self.settings.max_output_chars)
+        if (
+            isinstance(result, str | bytes | list | tuple)
+            and len(result) > self.settings.max_output_chars
+        ):
+            raise _too_large(
+                f"calling {getattr(__obj, '__name__', 'a function')}",
+                len(result),
+                self.settings.max_output_chars,
+            )
         return result
 
-    def _check_method(self, owner: Any, name: str, args: tuple[Any, ...],
-                      kwargs: Mapping[str, Any]) -> None:
+    def _check_method(
+        self, owner: Any, name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]
+    ) -> None:
         """Refuse a method of a string or number that would make more than the size limit
         (``'x'.ljust(10**9)``, ``(1).to_bytes(10**9)``) before it runs."""
         limit = self.settings.max_output_chars
-        numbers = [abs(v) for v in (*args, *kwargs.values())
-                   if isinstance(v, int) and not isinstance(v, bool)]
+        numbers = [
+            abs(v)
+            for v in (*args, *kwargs.values())
+            if isinstance(v, int) and not isinstance(v, bool)
+        ]
         if numbers and max(numbers) > limit:
             raise _too_large(f"'{name}'", max(numbers), limit)
         if isinstance(owner, int):
@@ -526,8 +596,11 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
         if name == "expandtabs":
             width = _int_of(_int_arg(args, kwargs, 0, "tabsize", 8))
             size += owner.count("\t" if isinstance(owner, str) else b"\t") * width
-        elif name == "replace" and len(args) >= 2 and \
-                all(isinstance(a, type(owner)) for a in args[:2]):
+        elif (
+            name == "replace"
+            and len(args) >= 2
+            and all(isinstance(a, type(owner)) for a in args[:2])
+        ):
             old, new = args[0], args[1]
             count = owner.count(old) if old else size + 1
             size += count * max(0, len(new) - len(old))
@@ -535,16 +608,21 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
             measured = self.text_size(*args, *kwargs.values())
             if isinstance(measured, str):
                 raise SecurityError(f"'{name}' given an internal object")
-            size = size * (1 + measured) if name != "join" else \
-                size * len(args[0] if args and hasattr(args[0], "__len__") else ()) + measured
+            size = (
+                size * (1 + measured)
+                if name != "join"
+                else size * len(args[0] if args and hasattr(args[0], "__len__") else ()) + measured
+            )
         if size > limit:
             raise _too_large(f"'{name}'", size, limit)
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
         """Jinja's own wrapper of ``str.format``, with the bounded formatter."""
-        if not isinstance(value, types.MethodType | types.BuiltinMethodType) or \
-                value.__name__ not in ("format", "format_map") or \
-                not isinstance(value.__self__, str):
+        if (
+            not isinstance(value, types.MethodType | types.BuiltinMethodType)
+            or value.__name__ not in ("format", "format_map")
+            or not isinstance(value.__self__, str)
+        ):
             return None
         template, is_map = value.__self__, value.__name__ == "format_map"
 
@@ -616,14 +694,17 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
         def guarded(*args: Any, **kwargs: Any) -> Any:
             self._tick()
             if len(args) > skip:
-                value, rest = args[skip], args[skip + 1:]
+                value, rest = args[skip], args[skip + 1 :]
                 if name == "attr" and rest and str(rest[0]).startswith("__"):
                     return self.unsafe_undefined(value, str(rest[0]))
                 if not structural and _is_iterator(value):  # map(...)|join: its items
                     value = _materialized(value)
                     args = (*args[:skip], value, *rest)
-                measured = self.text_size(*rest, *kwargs.values()) if structural else \
-                    self.text_size(value, *rest, *kwargs.values())
+                measured = (
+                    self.text_size(*rest, *kwargs.values())
+                    if structural
+                    else self.text_size(value, *rest, *kwargs.values())
+                )
                 if isinstance(measured, str):
                     return measured
                 if name == "format" and isinstance(value, str):
@@ -674,20 +755,32 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
         self._tick()
         limit = self.settings.max_output_chars
         numbers = isinstance(left, int) and isinstance(right, int)
-        if operator == "**" and numbers and right > 0 and abs(left) > 1 and \
-                left.bit_length() * right > MAX_INT_BITS:
-            raise RenderLimitError(f"a power would have more than {MAX_INT_BITS:,} bits, past "
-                                   "the size limit for numbers")
+        if (
+            operator == "**"
+            and numbers
+            and right > 0
+            and abs(left) > 1
+            and left.bit_length() * right > MAX_INT_BITS
+        ):
+            raise RenderLimitError(
+                f"a power would have more than {MAX_INT_BITS:,} bits, past "
+                "the size limit for numbers"
+            )
         elif operator == "*" and numbers:
             if left.bit_length() + right.bit_length() > MAX_INT_BITS:
-                raise RenderLimitError(f"a product would have more than {MAX_INT_BITS:,} "
-                                       "bits, past the size limit for numbers")
+                raise RenderLimitError(
+                    f"a product would have more than {MAX_INT_BITS:,} "
+                    "bits, past the size limit for numbers"
+                )
         elif operator == "*":
             size = max(_size(left), 1) * max(_size(right), 1)
             if size > limit:
                 raise _too_large("a repetition", size, limit)
-        elif operator == "+" and isinstance(left, str | list | tuple) and \
-                isinstance(right, str | list | tuple):
+        elif (
+            operator == "+"
+            and isinstance(left, str | list | tuple)
+            and isinstance(right, str | list | tuple)
+        ):
             if len(left) + len(right) > limit:
                 raise _too_large("'+'", len(left) + len(right), limit)
         elif operator == "%" and isinstance(left, str):
@@ -720,16 +813,18 @@ _SPEC_NUMBER_RE = re.compile(r"\d+")
 
 def _too_large(what: str, size: int | str, limit: int) -> RenderLimitError:
     shown = f"{size:,}" if isinstance(size, int) else size
-    return RenderLimitError(f"{what} would make about {shown} characters, past the size "
-                            f"limit of {limit:,} (memory)")
+    return RenderLimitError(
+        f"{what} would make about {shown} characters, past the size limit of {limit:,} (memory)"
+    )
 
 
 def _number_text(text: str) -> int:
-    return int(text) if len(text) < 12 else 10 ** 12
+    return int(text) if len(text) < 12 else 10**12
 
 
-def _int_arg(args: tuple[Any, ...], kwargs: Mapping[str, Any], index: int, name: str,
-             default: Any) -> Any:
+def _int_arg(
+    args: tuple[Any, ...], kwargs: Mapping[str, Any], index: int, name: str, default: Any
+) -> Any:
     if len(args) > index:
         return args[index]
     return kwargs.get(name, default)
@@ -753,8 +848,9 @@ def _lines(text: str) -> int:
     return text.count("\n") + 1
 
 
-def _estimate_filter(name: str, value: Any, args: tuple[Any, ...],
-                     kwargs: Mapping[str, Any]) -> int:
+def _estimate_filter(
+    name: str, value: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]
+) -> int:
     """What filter ``name`` would make of ``value``, in characters or items, where that can
     be far more than its input; 0 for the others."""
     text = _text_of(value)
@@ -779,28 +875,88 @@ def _estimate_filter(name: str, value: Any, args: tuple[Any, ...],
         items = len(value) if isinstance(value, list | tuple) else 0
         return items * len(separator if isinstance(separator, str) else "")
     if name in ("batch", "slice"):
-        return _int_of(_int_arg(args, kwargs, 0, "linecount" if name == "batch" else
-                                "slices", 1)) * 50  # each a list: past MAX_ITEMS
+        return (
+            _int_of(_int_arg(args, kwargs, 0, "linecount" if name == "batch" else "slices", 1)) * 50
+        )  # each a list: past MAX_ITEMS
     if name == "times":
         left, right = value, _int_arg(args, kwargs, 0, "operand", 0)
-        if isinstance(left, int) and isinstance(right, int) and \
-                left.bit_length() + right.bit_length() > MAX_INT_BITS:
-            raise RenderLimitError(f"a product would have more than {MAX_INT_BITS:,} bits, "
-                                   "past the size limit for numbers")
+        if (
+            isinstance(left, int)
+            and isinstance(right, int)
+            and left.bit_length() + right.bit_length() > MAX_INT_BITS
+        ):
+            raise RenderLimitError(
+                f"a product would have more than {MAX_INT_BITS:,} bits, "
+                "past the size limit for numbers"
+            )
     if name == "date":
         return len(liquid_filters.to_text(_int_arg(args, kwargs, 0, "pattern", ""))) * 16
     return 0
 
 
 #: filters that do not turn their whole value into text (their value is not measured)
-_STRUCTURAL_FILTERS = frozenset([
-    "length", "count", "size", "first", "last", "list", "sort", "dictsort", "unique",
-    "reverse", "map", "select", "reject", "selectattr", "rejectattr", "groupby", "batch",
-    "slice", "sum", "min", "max", "random", "items", "attr", "default", "d", "liquid_default",
-    "where", "find", "group_by", "uniq", "compact", "concat", "liquid_map", "liquid_sort",
-    "sort_natural", "liquid_reverse", "liquid_slice", "push", "pop", "shift", "unshift",
-    "each", "abs", "int", "float", "round", "plus", "minus", "times", "divided_by", "modulo",
-    "at_least", "at_most", "ceil", "floor", "liquid_round", "to_integer"])
+_STRUCTURAL_FILTERS = frozenset(
+    [
+        "length",
+        "count",
+        "size",
+        "first",
+        "last",
+        "list",
+        "sort",
+        "dictsort",
+        "unique",
+        "reverse",
+        "map",
+        "select",
+        "reject",
+        "selectattr",
+        "rejectattr",
+        "groupby",
+        "batch",
+        "slice",
+        "sum",
+        "min",
+        "max",
+        "random",
+        "items",
+        "attr",
+        "default",
+        "d",
+        "liquid_default",
+        "where",
+        "find",
+        "group_by",
+        "uniq",
+        "compact",
+        "concat",
+        "liquid_map",
+        "liquid_sort",
+        "sort_natural",
+        "liquid_reverse",
+        "liquid_slice",
+        "push",
+        "pop",
+        "shift",
+        "unshift",
+        "each",
+        "abs",
+        "int",
+        "float",
+        "round",
+        "plus",
+        "minus",
+        "times",
+        "divided_by",
+        "modulo",
+        "at_least",
+        "at_most",
+        "ceil",
+        "floor",
+        "liquid_round",
+        "to_integer",
+    ]
+)
 
 
 def _printf_size(env: ElementDocsEnvironment, fmt: str, args: Any) -> int | str:
@@ -815,8 +971,9 @@ def _printf_size(env: ElementDocsEnvironment, fmt: str, args: Any) -> int | str:
                 raise _too_large("a % format width", _number_text(group), limit)
     values = args if isinstance(args, tuple) else (args,)
     if star and any(isinstance(v, int) and abs(v) > limit for v in values):
-        raise _too_large("a % format width", max(abs(v) for v in values
-                                                  if isinstance(v, int)), limit)
+        raise _too_large(
+            "a % format width", max(abs(v) for v in values if isinstance(v, int)), limit
+        )
     return env.text_size(fmt, args)
 
 
@@ -917,8 +1074,12 @@ def _liquid_unsupported(message: str) -> str:
 
 
 def _liquid_syntax_error(message: str) -> str:
-    return current_state().problem("ED301", message, "Liquid reads every {{ }} and {% %} as a "
-                            "template: put literal braces inside {% raw %}...{% endraw %}")
+    return current_state().problem(
+        "ED301",
+        message,
+        "Liquid reads every {{ }} and {% %} as a "
+        "template: put literal braces inside {% raw %}...{% endraw %}",
+    )
 
 
 _PRINTABLE = (str, int, float, bool, type(None), list, tuple, dict, jinja2.Undefined)
@@ -926,6 +1087,8 @@ _PRINTABLE = (str, int, float, bool, type(None), list, tuple, dict, jinja2.Undef
 
 def _internal_problem(kind: str) -> str:
     """A problem marker for printing an object that is not data."""
-    return current_state().problem("ED307", f"forbidden in templates: printing a {kind} object",
-                            "print values (page, site and include data), not template "
-                            "internals, functions or methods")
+    return current_state().problem(
+        "ED307",
+        f"forbidden in templates: printing a {kind} object",
+        "print values (page, site and include data), not template internals, functions or methods",
+    )

@@ -44,17 +44,22 @@ def check_include_name(name: str, inside: str = "includes/") -> str:
     if "\0" in name or any(ord(c) < 32 for c in name):
         raise IncludeRefused("ED304", "include path holds a control character")
     if "://" in name or name.startswith(("//", "\\")) or re.match(r"^[A-Za-z]:", name):
-        raise IncludeRefused("ED304",
-                             f"include path '{shorten(name)}' is not a path inside {inside}")
+        raise IncludeRefused(
+            "ED304", f"include path '{shorten(name)}' is not a path inside {inside}"
+        )
     if name.startswith(_INTERNAL_PREFIXES):
-        raise IncludeRefused("ED304",
-                             f"include path '{shorten(name)}' is not a path inside {inside}")
+        raise IncludeRefused(
+            "ED304", f"include path '{shorten(name)}' is not a path inside {inside}"
+        )
     posix = PurePosixPath(name.replace("\\", "/"))
     if posix.is_absolute() or ".." in posix.parts:
         raise IncludeRefused("ED304", f"include path '{shorten(name)}' leaves {inside}")
     if any(part.startswith(".") for part in posix.parts):
-        raise IncludeRefused("ED304", f"include path '{shorten(name)}' names a hidden file "
-                                      "or folder (its name starts with a dot)")
+        raise IncludeRefused(
+            "ED304",
+            f"include path '{shorten(name)}' names a hidden file "
+            "or folder (its name starts with a dot)",
+        )
     return posix.as_posix()
 
 
@@ -86,7 +91,7 @@ def unfollowable(name: str, exc: BaseException) -> tuple[str, str]:
         reason = "the path is too long for the file system"
     else:
         reason = getattr(exc, "strerror", None) or type(exc).__name__
-    shown = name[len(ROOT_PREFIX):] if name.startswith(ROOT_PREFIX) else name
+    shown = name[len(ROOT_PREFIX) :] if name.startswith(ROOT_PREFIX) else name
     return "ED304", f"include path '{shorten(shown)}' cannot be followed: {reason}"
 
 
@@ -97,7 +102,7 @@ def shorten(text: str, limit: int = 120) -> str:
 def partial_path(settings: Settings, name: str) -> Path:
     """The file of a partial as recorded in ``RenderResult.partials``."""
     if name.startswith(ROOT_PREFIX):
-        return settings.root / name[len(ROOT_PREFIX):]
+        return settings.root / name[len(ROOT_PREFIX) :]
     return settings.includes_dir / name
 
 
@@ -105,8 +110,9 @@ class IncludeLoader(jinja2.BaseLoader):
     """Partials from includes/ only, and (include_relative) files of the project by their
     path from its root; symlinks that lead outside either are refused."""
 
-    def __init__(self, includes_dir: Path, root: Path | None = None,
-                 docs_dir: Path | None = None) -> None:
+    def __init__(
+        self, includes_dir: Path, root: Path | None = None, docs_dir: Path | None = None
+    ) -> None:
         self.includes_dir = includes_dir
         self._root = includes_dir.resolve()
         self.project_root = root or includes_dir
@@ -119,14 +125,16 @@ class IncludeLoader(jinja2.BaseLoader):
         includes/. Neither may be, or lead by a link to, a dot-file or dot-folder."""
         try:
             if name.startswith(ROOT_PREFIX):
-                rest = name[len(ROOT_PREFIX):]
+                rest = name[len(ROOT_PREFIX) :]
                 path = (self.project_root / check_include_name(rest, "the project")).resolve()
                 if path != self._docs and self._docs not in path.parents:
-                    raise IncludeRefused("ED304", f"include_relative '{rest}' resolves "
-                                                  "outside the pages' folder")
+                    raise IncludeRefused(
+                        "ED304", f"include_relative '{rest}' resolves outside the pages' folder"
+                    )
                 if _hidden_below(path, self._project):
-                    raise IncludeRefused("ED304", f"include_relative '{rest}' leads to a "
-                                                  "hidden file or folder")
+                    raise IncludeRefused(
+                        "ED304", f"include_relative '{rest}' leads to a hidden file or folder"
+                    )
                 return path
             path = (self.includes_dir / check_include_name(name)).resolve()
         except (OSError, RuntimeError) as exc:  # a loop of links, a name too long
@@ -134,19 +142,20 @@ class IncludeLoader(jinja2.BaseLoader):
         if path != self._root and self._root not in path.parents:
             raise IncludeRefused("ED304", f"include '{name}' resolves outside includes/")
         if _hidden_below(path, self._root):
-            raise IncludeRefused("ED304", f"include '{name}' leads to a hidden file or "
-                                          "folder")
+            raise IncludeRefused("ED304", f"include '{name}' leads to a hidden file or folder")
         return path
 
-    def get_source(self, environment: jinja2.Environment, template: str
-                   ) -> tuple[str, str | None, Callable[[], bool] | None]:
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str | None, Callable[[], bool] | None]:
         try:
             path = self.resolve(template)
         except IncludeRefused as exc:
             raise jinja2.TemplateNotFound(template, str(exc)) from None
         try:  # opened once, and checked on the opened file (documents.open_checked)
-            raw, info = read_inside(path, self._project if template.startswith(ROOT_PREFIX)
-                                    else self._root)
+            raw, info = read_inside(
+                path, self._project if template.startswith(ROOT_PREFIX) else self._root
+            )
             mtime = info.st_mtime
         except FileRefused as exc:
             raise jinja2.TemplateNotFound(template, exc.reason) from None
@@ -172,9 +181,13 @@ def suggest_partial(includes_dir: Path, name: str) -> str:
 
     if not includes_dir.is_dir():
         return "create includes/ and the partial in it"
-    known = [p.relative_to(includes_dir).as_posix() for p in includes_dir.rglob("*")
-             if p.is_file() and "_data" not in p.parts
-             and not any(part.startswith(".") for part in p.relative_to(includes_dir).parts)]
+    known = [
+        p.relative_to(includes_dir).as_posix()
+        for p in includes_dir.rglob("*")
+        if p.is_file()
+        and "_data" not in p.parts
+        and not any(part.startswith(".") for part in p.relative_to(includes_dir).parts)
+    ]
     close = difflib.get_close_matches(name, known, n=1)
     if close:
         return f"did you mean '{close[0]}'?"

@@ -46,8 +46,9 @@ def skeleton_of(pieces: list[tuple[bool, str]]) -> tuple[str, tuple[str, ...]]:
     return "".join(skeleton), tuple(statics)
 
 
-def split_template(source: str, keep_trailing_newline: bool = True
-                   ) -> list[tuple[bool, str]] | None:
+def split_template(
+    source: str, keep_trailing_newline: bool = True
+) -> list[tuple[bool, str]] | None:
     """Split preprocessed template source into (is_tag, text) pieces as Jinja's lexer would:
     tags verbatim, static text with whitespace control and raw blocks already applied.
     None for anything unusual (an unclosed tag, say): the caller compiles the whole page."""
@@ -61,7 +62,7 @@ def split_template(source: str, keep_trailing_newline: bool = True
         if match is None:
             static.append(source[pos:])
             break
-        text = source[pos:match.start()]
+        text = source[pos : match.start()]
         opener = match.group(0)
         raw = _RAW_OPEN_RE.match(source, match.start()) if opener.startswith("{%") else None
         if opener.endswith("-") or (raw and raw.group(1)):
@@ -74,7 +75,7 @@ def split_template(source: str, keep_trailing_newline: bool = True
             close = _RAW_CLOSE_RE.search(source, raw.end())
             if close is None:
                 return None
-            inner = source[raw.end():close.start()]
+            inner = source[raw.end() : close.start()]
             if raw.group(2):
                 inner = inner.lstrip()
             if close.group(1):
@@ -103,7 +104,7 @@ def split_template(source: str, keep_trailing_newline: bool = True
         if static:
             pieces.append((False, "".join(static)))
             static = []
-        pieces.append((True, source[match.start():tag_end]))
+        pieces.append((True, source[match.start() : tag_end]))
         pos = tag_end
         if source[end - 1] == "-" and end - 1 >= match.end():
             rest = source[pos:]
@@ -132,8 +133,7 @@ def unclosed_opener(source: str, upto: int) -> tuple[int, str] | None:
     inside: str | None = None
     in_raw = False
     opened: tuple[int, str] | None = None
-    for number, line in enumerate(clean_marker_text(source).split("\n")[:upto],
-                                  start=1):
+    for number, line in enumerate(clean_marker_text(source).split("\n")[:upto], start=1):
         before = inside
         inside, in_raw = scan_tags(line, inside, in_raw)
         if inside is not None and before is None:

@@ -2,6 +2,7 @@
 (``environment.py``); the output's line markers read back into its source map
 (``sourcemap.py``); a template's error turned into a diagnostic at the line it came from.
 """
+
 from __future__ import annotations
 
 import re
@@ -36,8 +37,7 @@ from generator.settings import Settings
 class Renderer:
     """Compiles templates once and renders pages with their source map."""
 
-    def __init__(self, settings: Settings, site: Mapping[str, Any],
-                 code_store: Any = None) -> None:
+    def __init__(self, settings: Settings, site: Mapping[str, Any], code_store: Any = None) -> None:
         self.settings = settings
         self.env = ElementDocsEnvironment(settings)
         self.env.code_store = code_store  # compiled templates from earlier runs
@@ -57,8 +57,9 @@ class Renderer:
                 roots[id(value)] = f"site.data.{key}"
         return roots
 
-    def _skeleton(self, source: str, name: str, rel: str
-                  ) -> tuple[jinja2.Template, list[str]] | None:
+    def _skeleton(
+        self, source: str, name: str, rel: str
+    ) -> tuple[jinja2.Template, list[str]] | None:
         """The page's tags compiled once per distinct tag structure, and its static text.
 
         Pages of a docs tree share their tags (an include line, a few variables) but not
@@ -80,13 +81,21 @@ class Renderer:
             except jinja2.TemplateSyntaxError:
                 return None  # the plain compile reports it at the right line
             template = self.env.template_class.from_code(
-                self.env, code, self.env.page_globals, None)
+                self.env, code, self.env.page_globals, None
+            )
             self._skeletons[key] = template
         return template, list(statics)
 
-    def render(self, source: str, rel: str, first_line: int,
-               page: Mapping[str, Any], extra: Mapping[str, Any] | None = None,
-               fast: bool = True, marked: bool | None = None) -> RenderResult:
+    def render(
+        self,
+        source: str,
+        rel: str,
+        first_line: int,
+        page: Mapping[str, Any],
+        extra: Mapping[str, Any] | None = None,
+        fast: bool = True,
+        marked: bool | None = None,
+    ) -> RenderResult:
         """Render page text ``source`` whose first line is line ``first_line`` of ``rel``.
 
         The quick way (``fast``, unmarked) renders the text alone. A page with a problem
@@ -99,8 +108,11 @@ class Renderer:
         for a page with nothing to report, and with them otherwise, as it always was.)"""
         if marked is None:
             marked = not fast
-        state = RenderState(deadline=time.monotonic() + self.settings.max_render_seconds,
-                             plain=not fast, marked=marked)
+        state = RenderState(
+            deadline=time.monotonic() + self.settings.max_render_seconds,
+            plain=not fast,
+            marked=marked,
+        )
         state.roots = self._roots(page)
         scope = liquid_filters.LiquidVars()  # Liquid's variables (assign, capture)
         state.roots[id(scope)] = ""
@@ -115,15 +127,20 @@ class Renderer:
         except (RecursionError, MemoryError, jinja2.TemplateError):
             skeleton = None  # the plain compile below reports it, at its line
         try:
-            context = {"page": page, "site": self.site, "vars": scope,
-                       "_ed_page_dir": str(PurePosixPath(rel).parent), **(extra or {})}
+            context = {
+                "page": page,
+                "site": self.site,
+                "vars": scope,
+                "_ed_page_dir": str(PurePosixPath(rel).parent),
+                **(extra or {}),
+            }
             if skeleton is not None:
                 template, statics = skeleton
                 context["_ed_s"] = statics
             else:
                 template = self.env.template_class.from_code(
-                    self.env, self.env.compile(source, name, rel), self.env.page_globals,
-                    None)
+                    self.env, self.env.compile(source, name, rel), self.env.page_globals, None
+                )
             size = 0
             for chunk in template.generate(context):
                 chunks.append(chunk)
@@ -131,7 +148,8 @@ class Renderer:
                 if size > self.settings.max_output_chars:
                     raise RenderLimitError(
                         f"output larger than {self.settings.max_output_chars:,} characters "
-                        "(size limit)")
+                        "(size limit)"
+                    )
         except jinja2.TemplateSyntaxError as exc:
             failed = True
             diagnostics.append(self._syntax_diagnostic(exc, rel, first_line, source))
@@ -147,30 +165,34 @@ class Renderer:
             if failed or state.problems:  # their places are needed now
                 return self.render(source, rel, first_line, page, extra, fast, marked=True)
             text = "".join(chunks)
-            return RenderResult(text, SourceMap.later(lambda: self.render(
-                source, rel, first_line, page, extra, fast, marked=True), text), [],
-                state.partials, state.data_files)
-        text, source_map, found = _apply_markers("".join(chunks), self.env, state,
-                                                 self.settings)
+            return RenderResult(
+                text,
+                SourceMap.later(
+                    lambda: self.render(source, rel, first_line, page, extra, fast, marked=True),
+                    text,
+                ),
+                [],
+                state.partials,
+                state.data_files,
+            )
+        text, source_map, found = _apply_markers("".join(chunks), self.env, state, self.settings)
         diagnostics = found + diagnostics
-        return RenderResult(text, source_map, diagnostics, state.partials, state.data_files,
-                            failed)
+        return RenderResult(text, source_map, diagnostics, state.partials, state.data_files, failed)
 
     # errors -------------------------------------------------------------------------------
     def _location_of(self, name: str | None, lineno: int) -> SourceLocation:
         env = self.env
         display = env.display_path(name or "", None) if name else "?"
         offset = env.line_offsets.get(name, 0)  # type: ignore[attr-defined]
-        return SourceLocation(display, lineno + offset if lineno else 0,
-                              1 if lineno else 0)
+        return SourceLocation(display, lineno + offset if lineno else 0, 1 if lineno else 0)
 
-    def _syntax_diagnostic(self, exc: jinja2.TemplateSyntaxError, rel: str,
-                           first_line: int, page_source: str = "") -> Diagnostic:
+    def _syntax_diagnostic(
+        self, exc: jinja2.TemplateSyntaxError, rel: str, first_line: int, page_source: str = ""
+    ) -> Diagnostic:
         # A syntax error in a partial surfaces when it is first included.
         # the lexer names the template by its file name: map it back to the template
         name = self.env.template_names.get(exc.filename or "", exc.name)  # type: ignore[attr-defined]
-        if name and not name.startswith((PAGE_PREFIX, SKELETON_PREFIX)) and \
-                name == rel:
+        if name and not name.startswith((PAGE_PREFIX, SKELETON_PREFIX)) and name == rel:
             name = PAGE_PREFIX + rel
         exc.name = name
         location = self._location_of(exc.name, exc.lineno)
@@ -180,8 +202,10 @@ class Renderer:
             # Jinja gives up where it ran out of template; the mistake is the opener.
             line, opener = opened
             location = self._location_of(exc.name, line)
-            message = (f"this '{opener}' is never closed (Jinja stopped at line "
-                       f"{self._location_of(exc.name, exc.lineno).line}: {message})")
+            message = (
+                f"this '{opener}' is never closed (Jinja stopped at line "
+                f"{self._location_of(exc.name, exc.lineno).line}: {message})"
+            )
         # a partial's error surfaces where it is included: the chain of includes that led
         # to it is the traceback's template frames
         chain: tuple[SourceLocation, ...] = ()
@@ -195,9 +219,14 @@ class Renderer:
                 line = self._include_line(includer, child, page_source)
                 found.append(self._location_of(includer, line))
             chain = tuple(reversed(found))
-        return Diagnostic("ED301", message, location,
-                          "close every {% %} and {{ }}; Jekyll tags like {% include x.md %} "
-                          "are supported as written", chain)
+        return Diagnostic(
+            "ED301",
+            message,
+            location,
+            "close every {% %} and {{ }}; Jekyll tags like {% include x.md %} "
+            "are supported as written",
+            chain,
+        )
 
     def _include_line(self, includer: str, child: str, page_source: str) -> int:
         """The line of ``includer`` (a page or a partial) that includes ``child``."""
@@ -208,7 +237,7 @@ class Renderer:
                 text = self.env.loader.get_source(self.env, includer)[0]  # type: ignore[union-attr]
             except Exception:  # noqa: BLE001 - the chain is a courtesy: never a crash
                 return 0
-        target = child[len(ROOT_PREFIX):] if child.startswith(ROOT_PREFIX) else child
+        target = child[len(ROOT_PREFIX) :] if child.startswith(ROOT_PREFIX) else child
         for number, line in enumerate(text.split("\n"), start=1):
             if "include" in line and target.rsplit("/", 1)[-1] in line:
                 return number
@@ -222,30 +251,52 @@ class Renderer:
             chain = tuple(self._location_of(n, ln) for n, ln in reversed(frames[:-1]))
         else:
             location, chain = SourceLocation(rel, first_line, 1), ()
-        if isinstance(exc, SecurityError) or (isinstance(exc, jinja2.UndefinedError)
-                                              and "unsafe" in str(exc)):
-            return Diagnostic("ED307", f"forbidden in templates: {scrub_reprs(str(exc))}",
-                              location,
-                              "templates may only read page, site and include values",
-                              chain)
+        if isinstance(exc, SecurityError) or (
+            isinstance(exc, jinja2.UndefinedError) and "unsafe" in str(exc)
+        ):
+            return Diagnostic(
+                "ED307",
+                f"forbidden in templates: {scrub_reprs(str(exc))}",
+                location,
+                "templates may only read page, site and include values",
+                chain,
+            )
         if isinstance(exc, RecursionError):
-            return Diagnostic("ED310", "rendering stopped at the recursion limit: templates, "
-                              "macros or values nested too deeply", location, "", chain)
+            return Diagnostic(
+                "ED310",
+                "rendering stopped at the recursion limit: templates, "
+                "macros or values nested too deeply",
+                location,
+                "",
+                chain,
+            )
         if isinstance(exc, MemoryError):
-            return Diagnostic("ED310", "rendering stopped: out of memory (memory limit)",
-                              location, "", chain)
+            return Diagnostic(
+                "ED310", "rendering stopped: out of memory (memory limit)", location, "", chain
+            )
         if isinstance(exc, OverflowError) and "MAX_RANGE" in str(exc):
-            return Diagnostic("ED310", "rendering stopped: a range of more than "
-                              f"{jinja2.sandbox.MAX_RANGE:,} numbers (size limit)", location,
-                              "", chain)
+            return Diagnostic(
+                "ED310",
+                "rendering stopped: a range of more than "
+                f"{jinja2.sandbox.MAX_RANGE:,} numbers (size limit)",
+                location,
+                "",
+                chain,
+            )
         if isinstance(exc, OverflowError):
-            return Diagnostic("ED310", f"rendering stopped: a number too large ({exc}; size "
-                              "limit)", location, "", chain)
+            return Diagnostic(
+                "ED310",
+                f"rendering stopped: a number too large ({exc}; size limit)",
+                location,
+                "",
+                chain,
+            )
         if isinstance(exc, RenderLimitError | liquid_filters.TooLarge):
             return Diagnostic("ED310", f"rendering stopped: {exc}", location, "", chain)
         if isinstance(exc, liquid_filters.Internal):
-            return Diagnostic("ED307", f"forbidden in templates: a {exc.kind} object",
-                              location, "", chain)
+            return Diagnostic(
+                "ED307", f"forbidden in templates: a {exc.kind} object", location, "", chain
+            )
         if isinstance(exc, RefusedTemplate):
             return Diagnostic(exc.code, exc.message or "include refused", location, "", chain)
         if isinstance(exc, jinja2.TemplateNotFound):
@@ -254,8 +305,7 @@ class Renderer:
         return Diagnostic("ED309", f"{type(exc).__name__}: {detail}", location, "", chain)
 
 
-def _template_frames(tb: TracebackType | None, env: jinja2.Environment
-                     ) -> list[tuple[str, int]]:
+def _template_frames(tb: TracebackType | None, env: jinja2.Environment) -> list[tuple[str, int]]:
     """(template name, line) of each template frame, outermost first."""
     frames: list[tuple[str, int]] = []
     while tb is not None:
@@ -273,9 +323,11 @@ def _template_frames(tb: TracebackType | None, env: jinja2.Environment
     return frames
 
 
-_REPR_RE = re.compile(r"<(?:function|built-in|bound method|method|generator|[\w.]+ object)"
-                      r"[^\n]*? at 0x[0-9a-fA-F]+>|<[^<>\n]* at 0x[0-9a-fA-F]+>"
-                      r"|<(?:class|module) '[^'\n]*'[^<>\n]*>")
+_REPR_RE = re.compile(
+    r"<(?:function|built-in|bound method|method|generator|[\w.]+ object)"
+    r"[^\n]*? at 0x[0-9a-fA-F]+>|<[^<>\n]* at 0x[0-9a-fA-F]+>"
+    r"|<(?:class|module) '[^'\n]*'[^<>\n]*>"
+)
 
 
 def scrub_reprs(text: str) -> str:
@@ -284,24 +336,23 @@ def scrub_reprs(text: str) -> str:
     return _REPR_RE.sub("[a Python object]", text)
 
 
-def _apply_markers(raw: str, env: jinja2.Environment, state: RenderState,
-                   settings: Settings) -> tuple[str, SourceMap, list[Diagnostic]]:
+def _apply_markers(
+    raw: str, env: jinja2.Environment, state: RenderState, settings: Settings
+) -> tuple[str, SourceMap, list[Diagnostic]]:
     """Strip the markers; return the text, its source map and the problems found."""
     files: dict[int, str] = env.source_files  # type: ignore[attr-defined]
     diagnostics: list[Diagnostic] = []
     if state.problems:  # rare: only then is the whole map needed at once
 
-        def problem(index: int, path: str, line: int,
-                    chain: tuple[SourceLocation, ...]) -> None:
+        def problem(index: int, path: str, line: int, chain: tuple[SourceLocation, ...]) -> None:
             code, message, hint, needle = state.problems[index]
             severity = None
             if code == "ED302" and not settings.strict:
                 severity = Severity.WARNING
             col = column_of(settings.root / path, line, needle) if needle else 0
-            diagnostics.append(Diagnostic(code, message, SourceLocation(path, line, col), hint,
-                                          chain, severity))
+            diagnostics.append(
+                Diagnostic(code, message, SourceLocation(path, line, col), hint, chain, severity)
+            )
 
         origins_of(raw, files, problem)
     return strip_markers(raw), SourceMap(raw, files), diagnostics
-
-

@@ -55,8 +55,9 @@ class RenderResult:
     def without_origins(self) -> RenderResult:
         """The same result without its source map: what the cache keeps and a forked
         checker sends back (only the check of the page itself needs the map)."""
-        return RenderResult(self.text, None, self.diagnostics, self.partials,
-                            self.data_files, self.failed)
+        return RenderResult(
+            self.text, None, self.diagnostics, self.partials, self.data_files, self.failed
+        )
 
     @property
     def origins(self) -> list[Origin]:
@@ -99,8 +100,9 @@ class SourceMap:
                 again = self._render()
                 self._render = None  # what it held (the page's values) is let go
                 text, self._text = self._text, ""
-                self._origins = again.origins if again.text == text else \
-                    _aligned_origins(text, again)
+                self._origins = (
+                    again.origins if again.text == text else _aligned_origins(text, again)
+                )
             else:
                 self._origins = origins_of(self._marked, self._files)
         return self._origins
@@ -152,9 +154,10 @@ def add_line_markers(source: str, fid: int, offset: int) -> str:
             stop = special[next_special] if next_special < len(special) else last + 1
             if stop > index:  # plain lines: one marker, at the first (the final empty
                 line = lines[index]  # piece after a last newline stays bare, for Jinja)
-                out.append(f"{LINE}{fid}:{index + 1 + offset}{END}{line}"
-                           if line or index < last else line)
-                out.extend(lines[index + 1:stop])
+                out.append(
+                    f"{LINE}{fid}:{index + 1 + offset}{END}{line}" if line or index < last else line
+                )
+                out.extend(lines[index + 1 : stop])
                 index = stop
                 continue
         line = lines[index]
@@ -170,8 +173,7 @@ def add_line_markers(source: str, fid: int, offset: int) -> str:
         else:
             out.append(line)
         inside, in_raw = scan_tags(line, inside, in_raw)
-        trimmed = inside is None and not in_raw and line.rstrip().endswith(
-            ("-%}", "-}}", "-#}"))
+        trimmed = inside is None and not in_raw and line.rstrip().endswith(("-%}", "-}}", "-#}"))
         index += 1
     return "\n".join(out)
 
@@ -215,8 +217,9 @@ def scan_tags(line: str, inside: str | None, in_raw: bool) -> tuple[str | None, 
             pos = match.end()
             continue
         close = line.find(inside, pos)
-        quote = QUOTE_RE.search(line, pos, close if close >= 0 else length) \
-            if inside != "#}" else None
+        quote = (
+            QUOTE_RE.search(line, pos, close if close >= 0 else length) if inside != "#}" else None
+        )
         if quote:
             qpos = quote.start()
             quote_end = line.find(line[qpos], qpos + 1)
@@ -252,9 +255,11 @@ def strip_markers(raw: str) -> str:
     return text.replace(PUSH, "").replace(POP, "").replace(END, "")
 
 
-def origins_of(raw: str, files: Mapping[int, str],
-                problem: Callable[[int, str, int, tuple[SourceLocation, ...]], None]
-                | None = None) -> list[Origin]:
+def origins_of(
+    raw: str,
+    files: Mapping[int, str],
+    problem: Callable[[int, str, int, tuple[SourceLocation, ...]], None] | None = None,
+) -> list[Origin]:
     """The origin of each line of the text that ``raw`` is with its markers stripped; each
     problem marker is passed to ``problem`` with the place in effect where it stands.
 
@@ -311,8 +316,7 @@ def column_of(path: Path, line: int, needle: str) -> int:
             for number, text in enumerate(handle, start=1):
                 if number == line:
                     # the start of the dotted name that ends in needle: page.x, not x
-                    match = re.search(r"(?:[A-Za-z_][\w-]*\.)*" + re.escape(needle) + r"\b",
-                                      text)
+                    match = re.search(r"(?:[A-Za-z_][\w-]*\.)*" + re.escape(needle) + r"\b", text)
                     if match:
                         return match.start() + 1
                     found = text.find(needle)

@@ -29,8 +29,14 @@ class RenderState:
     def problem(self, code: str, message: str, hint: str = "", needle: Any = "") -> str:
         if code not in CODES:  # never from a page (internal names are out of its reach)
             code, message = "ED309", f"{code}: {message}"
-        self.problems.append((code, clean_marker_text(str(message)), str(hint),
-                              needle if isinstance(needle, str) else ""))
+        self.problems.append(
+            (
+                code,
+                clean_marker_text(str(message)),
+                str(hint),
+                needle if isinstance(needle, str) else "",
+            )
+        )
         return f"{PROBLEM}{len(self.problems) - 1}{END}"
 
 

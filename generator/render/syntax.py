@@ -19,13 +19,16 @@ from generator.render.state import marking
 # {% include path params %} as Jekyll writes it; also {%- ... -%}. The path may hold {{ }}.
 _INCLUDE_RE = re.compile(
     r"\{%(?P<lstrip>-?)\s*include(?P<relative>_relative)?\s+(?P<args>(?:[^%]|%(?!\}))*?)\s*"
-    r"(?P<rstrip>-?)%\}", re.DOTALL)
+    r"(?P<rstrip>-?)%\}",
+    re.DOTALL,
+)
 
 
 _PARAM_RE = re.compile(
     r"\s*(?P<key>[A-Za-z_][\w-]*)\s*=\s*"
     r"(?:\"(?P<dq>(?:[^\"\\]|\\.)*)\"|'(?P<sq>(?:[^'\\]|\\.)*)'"
-    r"|(?P<num>-?\d+(?:\.\d+)?)(?![\w.])|(?P<var>[A-Za-z_][\w.\-\[\]'\"]*))")
+    r"|(?P<num>-?\d+(?:\.\d+)?)(?![\w.])|(?P<var>[A-Za-z_][\w.\-\[\]'\"]*))"
+)
 
 
 # dotted names whose segments hold hyphens (Liquid allows them): a.b-c -> a["b-c"]
@@ -45,7 +48,7 @@ def _path_expression(path: str) -> str:
     pos = 0
     for match in re.finditer(r"\{\{\s*(.*?)\s*\}\}", path):
         if match.start() > pos:
-            pieces.append(_jinja_string(path[pos:match.start()]))
+            pieces.append(_jinja_string(path[pos : match.start()]))
         pieces.append(f"({_hyphen_paths(match.group(1))})|string")
         pos = match.end()
     if pos < len(path):
@@ -65,8 +68,7 @@ def _hyphen_paths(expression: str) -> str:
 
     # leave string literals alone
     parts = re.split(r"(\"[^\"]*\"|'[^']*')", expression)
-    return "".join(p if i % 2 else _HYPHEN_PATH_RE.sub(subscript, p)
-                   for i, p in enumerate(parts))
+    return "".join(p if i % 2 else _HYPHEN_PATH_RE.sub(subscript, p) for i, p in enumerate(parts))
 
 
 class _IncludeSyntaxError(Exception):
@@ -90,14 +92,18 @@ def _parse_params(text: str) -> list[tuple[str, str]]:
             expr = _hyphen_paths(match.group("var"))
         else:
             # as Jekyll: a quote inside a quoted value is escaped with a backslash
-            value = (match.group("dq").replace('\\"', '"') if match.group("dq") is not None
-                     else match.group("sq").replace("\\'", "'"))
+            value = (
+                match.group("dq").replace('\\"', '"')
+                if match.group("dq") is not None
+                else match.group("sq").replace("\\'", "'")
+            )
             expr = _jinja_string(value)
         params.append((key, expr))
         pos = match.end()
         if pos < len(text) and not text[pos].isspace():
             raise _IncludeSyntaxError(
-                f"parameters must be separated by spaces near '{text[pos:pos + 40]}'")
+                f"parameters must be separated by spaces near '{text[pos : pos + 40]}'"
+            )
     return params
 
 
@@ -108,7 +114,7 @@ def _split_path(args: str) -> tuple[str, str]:
         end = args.find(args[0], 1)
         if end < 0:
             raise _IncludeSyntaxError("unterminated quoted include path")
-        return args[1:end], args[end + 1:]
+        return args[1:end], args[end + 1 :]
     pos = 0
     while pos < len(args) and not args[pos].isspace():
         if args.startswith("{{", pos):
@@ -126,8 +132,7 @@ class JekyllSyntax(Extension):
 
     def __init__(self, environment: jinja2.Environment) -> None:
         super().__init__(environment)
-        environment.extend(source_files={}, line_offsets={}, file_ids={},
-                           template_names={})
+        environment.extend(source_files={}, line_offsets={}, file_ids={}, template_names={})
 
     def file_id(self, display_path: str) -> int:
         ids: dict[str, int] = self.environment.file_ids  # type: ignore[attr-defined]
@@ -165,18 +170,22 @@ class JekyllSyntax(Extension):
                 path, params_text = _split_path(match.group("args"))
                 params = _parse_params(params_text)
             except _IncludeSyntaxError as exc:
-                return (f"{{%{lstrip} set _ed_p = _ed_problem('ED308', {_jinja_string(str(exc))})"
-                        f" {rstrip}%}}{{{{ _ed_p }}}}{newlines}")
+                return (
+                    f"{{%{lstrip} set _ed_p = _ed_problem('ED308', {_jinja_string(str(exc))})"
+                    f" {rstrip}%}}{{{{ _ed_p }}}}{newlines}"
+                )
             mapping = ", ".join(f"{_jinja_string(k)}: {v}" for k, v in params)
             path_expr = _path_expression(path)
             if match.group("relative"):  # Jekyll: relative to the page being rendered
                 path_expr = f"{path_expr}, _ed_page_dir"
-            return (f"{{%{lstrip} with include = {{{mapping}}}, "
-                    f"_ed_frame = _ed_enter(_ed_frame, {path_expr}) %}}"
-                    f"{{% if _ed_frame.ok %}}{push}{{% with _ed_s = _ed_frame.statics %}}"
-                    f"{{% include _ed_frame.template %}}{{% endwith %}}{pop}"
-                    f"{{% else %}}{{{{ _ed_frame.problem }}}}{{% endif %}}"
-                    f"{{% endwith {rstrip}%}}{newlines}")
+            return (
+                f"{{%{lstrip} with include = {{{mapping}}}, "
+                f"_ed_frame = _ed_enter(_ed_frame, {path_expr}) %}}"
+                f"{{% if _ed_frame.ok %}}{push}{{% with _ed_s = _ed_frame.statics %}}"
+                f"{{% include _ed_frame.template %}}{{% endwith %}}{pop}"
+                f"{{% else %}}{{{{ _ed_frame.problem }}}}{{% endif %}}"
+                f"{{% endwith {rstrip}%}}{newlines}"
+            )
 
         raw_blocks: list[str] = []
 
@@ -186,13 +195,20 @@ class JekyllSyntax(Extension):
 
         source = _RAW_RE.sub(keep_raw, source)
         source = _INCLUDE_RE.sub(include, source)
-        source = re.sub(r"(\{\{|\{%)(.*?)(\}\}|%\})",
-                        lambda m: m.group(0) if "-" not in m.group(2) else
-                        m.group(1) + _hyphen_paths(m.group(2)) + m.group(3),
-                        source, flags=re.DOTALL)
+        source = re.sub(
+            r"(\{\{|\{%)(.*?)(\}\}|%\})",
+            lambda m: (
+                m.group(0)
+                if "-" not in m.group(2)
+                else m.group(1) + _hyphen_paths(m.group(2)) + m.group(3)
+            ),
+            source,
+            flags=re.DOTALL,
+        )
         if raw_blocks:
-            source = re.sub(f"{PROBLEM}raw(\\d+){END}",
-                            lambda m: raw_blocks[int(m.group(1))], source)
+            source = re.sub(
+                f"{PROBLEM}raw(\\d+){END}", lambda m: raw_blocks[int(m.group(1))], source
+            )
         return source
 
 
@@ -224,15 +240,19 @@ def _block_internal_names(source: str) -> str:
         if match.group(1) is not None or not _INTERNAL_NAME_RE.search(text):
             return text  # a raw block, or nothing to rename
         pieces = _IN_TAG_STRING_RE.split(text)
-        return "".join(piece if index % 2 else _INTERNAL_NAME_RE.sub(rename, piece)
-                       for index, piece in enumerate(pieces))
+        return "".join(
+            piece if index % 2 else _INTERNAL_NAME_RE.sub(rename, piece)
+            for index, piece in enumerate(pieces)
+        )
 
     return _TAG_OR_RAW_RE.sub(tag, source)
 
 
 _JEKYLL_SITE_RE = re.compile(
     r"(\{%-?|\{\{-?)(?:(?!%\}|\}\}).)*?\bsite\.(pages|posts|tags|categories|collections|"
-    r"documents)\b", re.DOTALL)
+    r"documents)\b",
+    re.DOTALL,
+)
 
 
 def _flag_jekyll_site(source: str, site: Mapping[str, Any]) -> str:
@@ -245,9 +265,10 @@ def _flag_jekyll_site(source: str, site: Mapping[str, Any]) -> str:
         key = match.group(2)
         if key in site:
             return match.group(0)
-        message = (f"site.{key} is Jekyll's list, known only when checking a Jekyll tree "
-                   "in place; here it is empty")
-        return (f"{{{{ _ed_problem('ED321', {_jinja_string(message)}) }}}}" +
-                match.group(0))
+        message = (
+            f"site.{key} is Jekyll's list, known only when checking a Jekyll tree "
+            "in place; here it is empty"
+        )
+        return f"{{{{ _ed_problem('ED321', {_jinja_string(message)}) }}}}" + match.group(0)
 
     return _JEKYLL_SITE_RE.sub(flag, source)

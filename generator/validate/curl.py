@@ -64,8 +64,7 @@ class CurlArg:
     col: int
     # (line, col) in the block of each character of ``text``: escapes and quotes make the
     # two differ, e.g. in a double-quoted -d body.
-    char_positions: Sequence[tuple[int, int]] = field(default=(), repr=False,
-                                                       compare=False)
+    char_positions: Sequence[tuple[int, int]] = field(default=(), repr=False, compare=False)
 
     def source_position(self, line: int, col: int) -> tuple[int, int]:
         """Where 1-based ``line``/``col`` of ``text`` is written in the block.
@@ -122,10 +121,15 @@ def parse_curl(text: str) -> CurlCommand:
     if not words or words[0].text != "curl":
         if words:
             first = words[0]
-            raise CurlParseError(f"not a curl command (it starts with {first.text[:30]!r})",
-                                 first.line, first.col, "start the block with 'curl'")
-        raise CurlParseError("not a curl command (the block is empty)", 1, 1,
-                             "start the block with 'curl'")
+            raise CurlParseError(
+                f"not a curl command (it starts with {first.text[:30]!r})",
+                first.line,
+                first.col,
+                "start the block with 'curl'",
+            )
+        raise CurlParseError(
+            "not a curl command (the block is empty)", 1, 1, "start the block with 'curl'"
+        )
     return _Interpreter(words[1:]).command()
 
 
@@ -220,11 +224,19 @@ class _Tokenizer:
                 newline = text.find("\n", i)
                 i = n if newline == -1 else newline
             elif char in _ENDS_COMMAND:
-                if char == "&" and words and 0 < i < n - 1 and text[i - 1] not in _BLANKS \
-                        and _QUERY_CHAR_RE.match(text[i + 1]):
-                    raise self.error(i, "unquoted '&' in the URL: the shell ends the command "
-                                     "here and runs it in the background",
-                                     "put the URL in single quotes: '...?a=1&b=2'")
+                if (
+                    char == "&"
+                    and words
+                    and 0 < i < n - 1
+                    and text[i - 1] not in _BLANKS
+                    and _QUERY_CHAR_RE.match(text[i + 1])
+                ):
+                    raise self.error(
+                        i,
+                        "unquoted '&' in the URL: the shell ends the command "
+                        "here and runs it in the background",
+                        "put the URL in single quotes: '...?a=1&b=2'",
+                    )
                 break  # '&&', ';', '|': only the first command counts
             elif char in "<>" and not _PLACEHOLDER.match(text, i):
                 i = self.skip_redirection(i)
@@ -242,17 +254,21 @@ class _Tokenizer:
         current = self.text[line_start:newline].rstrip("\r")
         spaces = re.search(r"\\([ \t]+)$", current)
         if spaces:
-            raise self.error(line_start + spaces.start(1),
-                             "space after the line-continuation backslash",
-                             "delete the spaces after '\\' so the command continues on the "
-                             "next line")
+            raise self.error(
+                line_start + spaces.start(1),
+                "space after the line-continuation backslash",
+                "delete the spaces after '\\' so the command continues on the next line",
+            )
         if current.rstrip().endswith("^"):
             hint = "end the line with '\\' ('^' continues lines only in Windows cmd)"
         else:
             hint = "end the line with ' \\' so the command continues on the next line"
-        raise self.error(line_start + len(current.rstrip()),
-                         "missing backslash at the end of the line: the command ends here "
-                         "but the next line continues it", hint)
+        raise self.error(
+            line_start + len(current.rstrip()),
+            "missing backslash at the end of the line: the command ends here "
+            "but the next line continues it",
+            hint,
+        )
 
     def skip_redirection(self, i: int) -> int:
         """Skip ``>file``, ``2>&1``, ``< in`` and the like: they are not curl's arguments."""
@@ -297,10 +313,13 @@ class _Tokenizer:
                 quoted = True
                 close = text.find("'", i + 1)
                 if close == -1:
-                    raise self.error(i, "unterminated single-quoted string",
-                                     "close the quote; inside '...' an apostrophe ends the "
-                                     "quoting, write '\\'' for a literal one")
-                chars.append(text[i + 1:close])
+                    raise self.error(
+                        i,
+                        "unterminated single-quoted string",
+                        "close the quote; inside '...' an apostrophe ends the "
+                        "quoting, write '\\'' for a literal one",
+                    )
+                chars.append(text[i + 1 : close])
                 offsets.extend(range(i + 1, close))
                 i = close + 1
             elif char == '"':
@@ -344,13 +363,16 @@ class _Tokenizer:
             found = _EXPANSION_RE.search(piece)
             if found is not None:
                 offset = self.text.find(found.group(), start)
-                raise self.error(offset if offset >= 0 else start,
-                                 f"the shell expands {found.group()!r} here: an apostrophe "
-                                 "before it ends the single-quoted text",
-                                 "write '\\'' for each apostrophe inside '...'")
+                raise self.error(
+                    offset if offset >= 0 else start,
+                    f"the shell expands {found.group()!r} here: an apostrophe "
+                    "before it ends the single-quoted text",
+                    "write '\\'' for each apostrophe inside '...'",
+                )
 
-    def double_quoted(self, quote: int, chars: list[str], offsets: list[int],
-                      after_single: bool = False) -> int:
+    def double_quoted(
+        self, quote: int, chars: list[str], offsets: list[int], after_single: bool = False
+    ) -> int:
         """Read "..." opened at ``quote``; return the offset after the closing quote."""
         text, n = self.text, self.n
         i = quote + 1
@@ -358,9 +380,12 @@ class _Tokenizer:
             if i >= n:
                 # '{"name": "Joe's"}': the apostrophe ends the '...' early, and the JSON's
                 # next '"' then opens a shell quote that never closes.
-                hint = ("an apostrophe inside '...' ends the quoting early; write '\\'' "
-                        "for a literal one" if after_single else
-                        'close the quote; write \\" for a quote inside "..."')
+                hint = (
+                    "an apostrophe inside '...' ends the quoting early; write '\\'' "
+                    "for a literal one"
+                    if after_single
+                    else 'close the quote; write \\" for a quote inside "..."'
+                )
                 raise self.error(quote, "unterminated double-quoted string", hint)
             char = text[i]
             if char == '"':
@@ -407,8 +432,16 @@ user user-agent variable vlan-priority write-out
 """
 _LONG_WITH_VALUE = set(_LONG_WITH_VALUE_NAMES.split())
 
-_LONG_NAMES = {"X": "request", "H": "header", "d": "data", "u": "user", "G": "get",
-               "I": "head", "F": "form", "T": "upload-file"}
+_LONG_NAMES = {
+    "X": "request",
+    "H": "header",
+    "d": "data",
+    "u": "user",
+    "G": "get",
+    "I": "head",
+    "F": "form",
+    "T": "upload-file",
+}
 _DATA = {"data", "data-raw", "data-binary", "data-ascii", "json"}
 _POST_LIKE = {"form", "form-string", "data-urlencode"}  # send a body, so POST by default
 
@@ -435,7 +468,7 @@ class _Interpreter:
             elif text.startswith("--"):
                 name = text[2:]
                 # --expand-data and friends (curl 8.3) take what the plain option takes.
-                base = name[len("expand-"):] if name.startswith("expand-") else name
+                base = name[len("expand-") :] if name.startswith("expand-") else name
                 if base in _LONG_WITH_VALUE:
                     if i >= len(words):
                         raise self.missing_value(word, text)
@@ -468,8 +501,12 @@ class _Interpreter:
         return i
 
     def missing_value(self, word: _Word, option: str) -> CurlParseError:
-        return CurlParseError(f"option {option} needs a value", word.line, word.col,
-                              f"write the value after {option}, e.g. {option} 'value'")
+        return CurlParseError(
+            f"option {option} needs a value",
+            word.line,
+            word.col,
+            f"write the value after {option}, e.g. {option} 'value'",
+        )
 
     def positional(self, arg: CurlArg) -> None:
         if self.cmd.url is None:
@@ -509,7 +546,8 @@ class _Interpreter:
                 positions = [*joined, *part.char_positions]
             cmd.data = CurlArg(text, first.line, first.col, positions)
             cmd.data_body_line, cmd.data_body_col = (
-                first.char_positions[0] if first.char_positions else (first.line, first.col))
+                first.char_positions[0] if first.char_positions else (first.line, first.col)
+            )
         flags = self.flags
         if "head" in flags:
             cmd.implied_method = "HEAD"

@@ -70,8 +70,9 @@ class PageContext:
         """The rendered page's lines (0-based), split once per page."""
         return self.rendered.text.split("\n")
 
-    def where(self, example: Example, line_in_block: int, col: int = 0) -> tuple[
-            SourceLocation, tuple[SourceLocation, ...]]:
+    def where(
+        self, example: Example, line_in_block: int, col: int = 0
+    ) -> tuple[SourceLocation, tuple[SourceLocation, ...]]:
         """Source location of a 1-based line/col inside an example's content."""
         rendered_line = example.first_line + max(line_in_block, 1) - 1
         origin = self.rendered.origin(rendered_line)
@@ -81,8 +82,9 @@ class PageContext:
         source_col = _source_column(out_text, source, col + example.indent) if col else 0
         return SourceLocation(origin.path, origin.line, source_col), origin.chain
 
-    def at(self, example: Example, line: int, col: int, code: str, message: str,
-           hint: str = "") -> Diagnostic:
+    def at(
+        self, example: Example, line: int, col: int, code: str, message: str, hint: str = ""
+    ) -> Diagnostic:
         location, chain = self.where(example, line, col)
         return Diagnostic(code, message, location, hint, chain)
 
@@ -98,26 +100,37 @@ class PageContext:
                 line, mapped_col = within(line, max(col, 1))
                 col = mapped_col if col else 0
             location, _ = self.where(example, line, col)
-            where = f"line {location.line}" if location.path == home else \
-                f"{location.path}:{location.line}"
+            where = (
+                f"line {location.line}"
+                if location.path == home
+                else f"{location.path}:{location.line}"
+            )
             return f"{where}, col {location.col}" if col and location.col else where
 
         return spell(text, to_file)
 
-    def at_path(self, example: Example, located: LocatedJSON, path: JSONPath, code: str,
-                message: str, hint: str = "", key: bool = False,
-                within: Within = None) -> Diagnostic:
+    def at_path(
+        self,
+        example: Example,
+        located: LocatedJSON,
+        path: JSONPath,
+        code: str,
+        message: str,
+        hint: str = "",
+        key: bool = False,
+        within: Within = None,
+    ) -> Diagnostic:
         """At the value (or key) of ``path``; ``within`` maps positions inside a cURL
         argument to positions in the block."""
-        position = (located.key_positions.get(path) if key else None) or \
-            located.position_of(path)
+        position = (located.key_positions.get(path) if key else None) or located.position_of(path)
         line, col = position.line, position.col
         if within is not None:
             line, col = within(line, col)
         return self.at(example, line, col, code, message, hint)
 
-    def at_rendered_line(self, rendered_line: int, code: str, message: str,
-                         hint: str = "") -> Diagnostic:
+    def at_rendered_line(
+        self, rendered_line: int, code: str, message: str, hint: str = ""
+    ) -> Diagnostic:
         origin = self.rendered.origin(rendered_line)
         return Diagnostic(code, message, origin.location(1), hint, origin.chain)
 
@@ -126,7 +139,7 @@ def _source_column(out_text: str, source: str | None, out_col: int) -> int:
     """The source column of rendered column ``out_col`` (they differ after templating)."""
     if source is None or source == out_text:
         return out_col
-    token = re.match(r"\S{1,40}", out_text[out_col - 1:]) if out_col >= 1 else None
+    token = re.match(r"\S{1,40}", out_text[out_col - 1 :]) if out_col >= 1 else None
     if token:
         found = source.find(token.group(0))
         if found >= 0:
@@ -137,9 +150,14 @@ def _source_column(out_text: str, source: str | None, out_col: int) -> int:
 def check_examples(ctx: PageContext, blocks: PageBlocks) -> list[Diagnostic]:
     doc = ctx.doc
     diagnostics: list[Diagnostic] = [
-        ctx.at_rendered_line(line, "ED216", "lists or quotes nested too deeply from here: "
-                             "blocks inside this nesting are not checked")
-        for line in blocks.too_deep]
+        ctx.at_rendered_line(
+            line,
+            "ED216",
+            "lists or quotes nested too deeply from here: "
+            "blocks inside this nesting are not checked",
+        )
+        for line in blocks.too_deep
+    ]
     requests: list[tuple[Example, LocatedJSON]] = []  # every request body, in page order
     fragments: list[tuple[Example, LocatedJSON]] = []  # configuration fragments
     curls: list[tuple[Example, CurlCommand, LocatedJSON | None]] = []
@@ -153,13 +171,19 @@ def check_examples(ctx: PageContext, blocks: PageBlocks) -> list[Diagnostic]:
         checked.append(example)
         kind = example.kind
         schema_name = SCHEMA_OF_KIND.get(kind, kind)
-        if kind not in (REQUEST, RESPONSE, OAUTH_URL, CURL, OTHER) and \
-                ctx.schemas.get(schema_name) is None:
-            diagnostics.append(ctx.at_rendered_line(
-                example.fence_line, "ED213", f"unknown example kind '{kind}' in the fence "
-                "info string",
-                                      "use example=request, response, oauth-url, curl, other "
-                                      "or the name of a schema in the project's schemas/"))
+        if (
+            kind not in (REQUEST, RESPONSE, OAUTH_URL, CURL, OTHER)
+            and ctx.schemas.get(schema_name) is None
+        ):
+            diagnostics.append(
+                ctx.at_rendered_line(
+                    example.fence_line,
+                    "ED213",
+                    f"unknown example kind '{kind}' in the fence info string",
+                    "use example=request, response, oauth-url, curl, other "
+                    "or the name of a schema in the project's schemas/",
+                )
+            )
             continue
         if kind == CURL:
             parsed = _check_curl(ctx, example, diagnostics, named_keys)
@@ -167,14 +191,20 @@ def check_examples(ctx: PageContext, blocks: PageBlocks) -> list[Diagnostic]:
                 curls.append(parsed)
             continue
         if example.json_error is not None and (example.looks_like_json or kind != OTHER):
-            if _loose_fence(example) and not (doc.is_element and
-                                              _has_example_shape(example.text)):
+            if _loose_fence(example) and not (doc.is_element and _has_example_shape(example.text)):
                 continue  # no language, not JSON and not shaped like an example: prose
             error = example.json_error
             message = ctx.file_lines(example, error.message_text)
-            diagnostics.append(ctx.at(example, error.line, error.col, "ED210",
-                                      "invalid JSON: " + message,
-                                      ctx.file_lines(example, error.hint_text)))
+            diagnostics.append(
+                ctx.at(
+                    example,
+                    error.line,
+                    error.col,
+                    "ED210",
+                    "invalid JSON: " + message,
+                    ctx.file_lines(example, error.hint_text),
+                )
+            )
             located = tolerant_read(example.text)
             if located is None:
                 continue
@@ -182,27 +212,39 @@ def check_examples(ctx: PageContext, blocks: PageBlocks) -> list[Diagnostic]:
                 kind = classify_object(located.value, example.heading)
             if kind in (REQUEST, RESPONSE):
                 # what can still be read is still compared with the front matter
-                diagnostics.extend(_front_matter_facts(ctx, example, located, kind,
-                                                       named_keys))
+                diagnostics.extend(_front_matter_facts(ctx, example, located, kind, named_keys))
             continue
         located = example.json
         if located is None:
             continue
-        diagnostics.extend(ctx.at_path(example, located, path, "ED214",
-                                       f"duplicate key {format_path(path)}",
-                                       "JSON readers keep only one of the two values")
-                           for path, _ in located.duplicate_keys)
+        diagnostics.extend(
+            ctx.at_path(
+                example,
+                located,
+                path,
+                "ED214",
+                f"duplicate key {format_path(path)}",
+                "JSON readers keep only one of the two values",
+            )
+            for path, _ in located.duplicate_keys
+        )
         if kind == OTHER:
             if _is_configuration_fragment(located.value):
                 fragments.append((example, located))
                 continue
             # example=other is the author saying so: nothing to warn about; a block that
             # has nothing of an instance example is some other JSON (an error message...)
-            if doc.is_element and example.override is None and \
-                    _near_instance(located.value):
-                diagnostics.append(ctx.at(example, 1, 1, "ED212",
-                                          "JSON block is not a request, response or OAuth URL "
-                                          "example, so nothing checks it"))
+            if doc.is_element and example.override is None and _near_instance(located.value):
+                diagnostics.append(
+                    ctx.at(
+                        example,
+                        1,
+                        1,
+                        "ED212",
+                        "JSON block is not a request, response or OAuth URL "
+                        "example, so nothing checks it",
+                    )
+                )
             continue
         request_flow = _request_flow(located.value, flow) if kind == REQUEST else flow
         try:
@@ -227,8 +269,7 @@ def check_examples(ctx: PageContext, blocks: PageBlocks) -> list[Diagnostic]:
         request = request_for(example, body, requests)
         if request is not None:
             diagnostics.extend(_compare_bodies(ctx, example, command, body, request))
-    diagnostics.extend(_check_parameters_table(ctx, blocks.tables, requests, fragments,
-                                               curls))
+    diagnostics.extend(_check_parameters_table(ctx, blocks.tables, requests, fragments, curls))
     diagnostics.extend(_check_fences_closed(ctx, checked))
     diagnostics.extend(_key_without_element_key(ctx, named_keys))
     return diagnostics
@@ -240,10 +281,14 @@ def check_examples(ctx: PageContext, blocks: PageBlocks) -> list[Diagnostic]:
 def _marked_invalid(ctx: PageContext, example: Example) -> Diagnostic:
     if not example.invalid:
         return ctx.at_rendered_line(
-            example.fence_line, "ED241", "example marked invalid without a reason",
-            'say why it is wrong on purpose: invalid="shows the error a missing comma gives"')
-    return ctx.at_rendered_line(example.fence_line, "ED242",
-                                f"example marked invalid on purpose: {example.invalid}")
+            example.fence_line,
+            "ED241",
+            "example marked invalid without a reason",
+            'say why it is wrong on purpose: invalid="shows the error a missing comma gives"',
+        )
+    return ctx.at_rendered_line(
+        example.fence_line, "ED242", f"example marked invalid on purpose: {example.invalid}"
+    )
 
 
 def _loose_fence(example: Example) -> bool:
@@ -251,8 +296,10 @@ def _loose_fence(example: Example) -> bool:
     return example.lang == "" and example.override is None
 
 
-_EXAMPLE_SHAPE_RE = re.compile(r'"(?:element|elementId|configuration|providerData|oauthUrl|'
-                               r'token)"\s*:')
+_EXAMPLE_SHAPE_RE = re.compile(
+    r'"(?:element|elementId|configuration|providerData|oauthUrl|'
+    r'token)"\s*:'
+)
 
 
 def _has_example_shape(text: str) -> bool:
@@ -276,8 +323,11 @@ _CONFIG_KEY_RE = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)+")
 
 def _is_configuration_fragment(value: Any) -> bool:
     """``{"event.notification.enabled": true, ...}``: keys to add to ``configuration``."""
-    return isinstance(value, dict) and bool(value) and all(
-        isinstance(key, str) and _CONFIG_KEY_RE.fullmatch(key) for key in value)
+    return (
+        isinstance(value, dict)
+        and bool(value)
+        and all(isinstance(key, str) and _CONFIG_KEY_RE.fullmatch(key) for key in value)
+    )
 
 
 # --- the tolerant second reading of JSON that does not parse -------------------------------
@@ -304,20 +354,20 @@ MAX_MENDS = 20
 
 def _mend(text: str, error: JSONLocateError) -> str | None:
     lines = text.split("\n")
-    offset = sum(len(line) + 1 for line in lines[:error.line - 1]) + error.col - 1
+    offset = sum(len(line) + 1 for line in lines[: error.line - 1]) + error.col - 1
     message = error.message
     if "missing comma" in message:
         blank = offset - 1
         while blank >= 0 and text[blank] in " \t\n":
             if text[blank] in " \t":
-                return text[:blank] + "," + text[blank + 1:]
+                return text[:blank] + "," + text[blank + 1 :]
             blank -= 1
         return text[:offset] + "," + text[offset:]
     if "trailing comma" in message:
         comma = text.rfind(",", 0, offset + 1)
-        return None if comma < 0 else text[:comma] + " " + text[comma + 1:]
-    if text[offset:offset + 1] == ",":  # a doubled comma: ",,"
-        return text[:offset] + " " + text[offset + 1:]
+        return None if comma < 0 else text[:comma] + " " + text[comma + 1 :]
+    if text[offset : offset + 1] == ",":  # a doubled comma: ",,"
+        return text[:offset] + " " + text[offset + 1 :]
     if "no object is open" in message or "no array is open" in message:
         return text[:offset]
     if "comments are not allowed" in message:
@@ -331,9 +381,14 @@ def _mend(text: str, error: JSONLocateError) -> str | None:
     return None
 
 
-def _front_matter_facts(ctx: PageContext, example: Example, located: LocatedJSON, kind: str,
-                        named_keys: list[tuple[Example, LocatedJSON, JSONPath, Within]],
-                        within: Within = None) -> list[Diagnostic]:
+def _front_matter_facts(
+    ctx: PageContext,
+    example: Example,
+    located: LocatedJSON,
+    kind: str,
+    named_keys: list[tuple[Example, LocatedJSON, JSONPath, Within]],
+    within: Within = None,
+) -> list[Diagnostic]:
     """The ids and keys of an example compared with the front matter (nothing else)."""
     if kind == RESPONSE:
         found = _id_checks(ctx, example, located)
@@ -342,9 +397,9 @@ def _front_matter_facts(ctx: PageContext, example: Example, located: LocatedJSON
     return _key_check(ctx, example, located, ("element", "key"), within, named_keys)
 
 
-def _key_without_element_key(ctx: PageContext, named: list[tuple[Example, LocatedJSON,
-                                                                 JSONPath, Within]]
-                             ) -> list[Diagnostic]:
+def _key_without_element_key(
+    ctx: PageContext, named: list[tuple[Example, LocatedJSON, JSONPath, Within]]
+) -> list[Diagnostic]:
     """An element page without elementKey whose examples name the element's key: the
     key is not compared with anything, so the page says so, once."""
     doc = ctx.doc
@@ -352,18 +407,28 @@ def _key_without_element_key(ctx: PageContext, named: list[tuple[Example, Locate
         return []
     example, located, path, within = named[0]
     shown = _lookup(located.value, *[str(p) for p in path])
-    return [ctx.at_path(example, located, path, "ED120",
-                        f"the example names the element key '{shown}' but the page has no "
-                        "elementKey, so nothing checks it",
-                        f"add 'elementKey: {shown}' to the front matter, and write "
-                        "{{ page.elementKey }} in the example", within=within)]
+    return [
+        ctx.at_path(
+            example,
+            located,
+            path,
+            "ED120",
+            f"the example names the element key '{shown}' but the page has no "
+            "elementKey, so nothing checks it",
+            f"add 'elementKey: {shown}' to the front matter, and write "
+            "{{ page.elementKey }} in the example",
+            within=within,
+        )
+    ]
 
 
 # --- auth flows ---------------------------------------------------------------------------
 
 
-_FLOW_WORDS = (("oauth1", re.compile(r"\boauth\s*1(?:\.0a?)?\b|\brequest token\b", re.I)),
-               ("client_credentials", re.compile(r"\bclient[ _]credentials\b", re.I)))
+_FLOW_WORDS = (
+    ("oauth1", re.compile(r"\boauth\s*1(?:\.0a?)?\b|\brequest token\b", re.I)),
+    ("client_credentials", re.compile(r"\bclient[ _]credentials\b", re.I)),
+)
 
 
 def _page_flow(ctx: PageContext, blocks: PageBlocks) -> str:
@@ -383,8 +448,7 @@ def _page_flow(ctx: PageContext, blocks: PageBlocks) -> str:
 def _request_flow(value: Any, page_flow: str) -> str:
     """The flow of one request body: its authentication.type, or its providerData."""
     configuration = _lookup(value, "configuration")
-    declared = configuration.get("authentication.type") if isinstance(configuration,
-                                                                      dict) else None
+    declared = configuration.get("authentication.type") if isinstance(configuration, dict) else None
     if isinstance(declared, str) and declared.strip():
         lowered = declared.lower()
         if "oauth2" in lowered or lowered == "oauth":
@@ -430,22 +494,33 @@ def _check_fences_closed(ctx: PageContext, examples: list[Example]) -> list[Diag
         if closer and len(closer.group(1)) >= len(marker):
             continue
         origin = ctx.rendered.origin(example.fence_line)
-        found.append(Diagnostic(
-            "ED215", f"the code fence opened here with {marker} is never closed",
-            origin.location(opening.start(1) + 1),
-            f"end the block with a line holding only {marker}", origin.chain))
+        found.append(
+            Diagnostic(
+                "ED215",
+                f"the code fence opened here with {marker} is never closed",
+                origin.location(opening.start(1) + 1),
+                f"end the block with a line holding only {marker}",
+                origin.chain,
+            )
+        )
     return found
 
 
-def _schema_diagnostic(ctx: PageContext, example: Example, located: LocatedJSON,
-                       error: ValidationError, schema_name: str) -> Diagnostic:
+def _schema_diagnostic(
+    ctx: PageContext,
+    example: Example,
+    located: LocatedJSON,
+    error: ValidationError,
+    schema_name: str,
+) -> Diagnostic:
     path: JSONPath = tuple(error.absolute_path)
     key = False
     message = error.message
     if error.validator == "additionalProperties":
         extras = re.findall(r"'([^']+)'", error.message.split("(")[-1])
-        extra = next((e for e in extras if isinstance(error.instance, dict)
-                      and e in error.instance), None)
+        extra = next(
+            (e for e in extras if isinstance(error.instance, dict) and e in error.instance), None
+        )
         if extra is not None:
             path, key = (*path, extra), True
             message = f"unexpected key '{extra}'"
@@ -454,8 +529,9 @@ def _schema_diagnostic(ctx: PageContext, example: Example, located: LocatedJSON,
     elif error.validator == "type":
         message = schema_message(error, error.instance)
     where = format_path(tuple(error.absolute_path))
-    return ctx.at_path(example, located, path, "ED211",
-                       f"{where}: {message} ({schema_name} schema)", key=key)
+    return ctx.at_path(
+        example, located, path, "ED211", f"{where}: {message} ({schema_name} schema)", key=key
+    )
 
 
 def _lookup(value: Any, *keys: str) -> Any:
@@ -466,26 +542,37 @@ def _lookup(value: Any, *keys: str) -> Any:
     return value
 
 
-def _check_response(ctx: PageContext, example: Example, located: LocatedJSON,
-                    named_keys: list[tuple[Example, LocatedJSON, JSONPath, Within]]
-                    ) -> list[Diagnostic]:
+def _check_response(
+    ctx: PageContext,
+    example: Example,
+    located: LocatedJSON,
+    named_keys: list[tuple[Example, LocatedJSON, JSONPath, Within]],
+) -> list[Diagnostic]:
     doc, value = ctx.doc, located.value
     found = _id_checks(ctx, example, located)
     found.extend(_key_check(ctx, example, located, ("element", "key"), None, named_keys))
     hub = _lookup(value, "element", "hub")
     if isinstance(hub, str) and doc.hub and hub.lower() != doc.hub.lower():
-        found.append(ctx.at_path(example, located, ("element", "hub"), "ED203",
-                                 f"$.element.hub is '{hub}' but the page's hub is "
-                                 f"'{doc.hub}'"))
+        found.append(
+            ctx.at_path(
+                example,
+                located,
+                ("element", "hub"),
+                "ED203",
+                f"$.element.hub is '{hub}' but the page's hub is '{doc.hub}'",
+            )
+        )
     found.extend(_secret_checks(ctx, example, located, [("token",)]))
     configuration = _lookup(value, "configuration")
     if isinstance(configuration, dict):
         # what the platform stored for the instance: a real-looking secret there is as
         # much a leak (new: a warning until measured on more trees)
-        paths = [("configuration", key) for key in configuration
-                 if _SECRET_NAME_RE.search(str(key))]
-        found.extend(d.with_severity(Severity.WARNING)
-                     for d in _secret_checks(ctx, example, located, paths))
+        paths = [
+            ("configuration", key) for key in configuration if _SECRET_NAME_RE.search(str(key))
+        ]
+        found.extend(
+            d.with_severity(Severity.WARNING) for d in _secret_checks(ctx, example, located, paths)
+        )
     return found
 
 
@@ -499,34 +586,54 @@ def _id_checks(ctx: PageContext, example: Example, located: LocatedJSON) -> list
     for path in (("element", "id"), ("elementId",)):
         shown = _lookup(located.value, *path)
         if isinstance(page_id, int) and isinstance(shown, int) and shown != page_id:
-            found.append(ctx.at_path(
-                example, located, path, "ED201",
-                f"{format_path(path)} is {shown} but the page's elementId is {page_id}",
-                f"use one id: set elementId ({doc.key_location('elementId')}) and the "
-                "example to the element's real id"))
+            found.append(
+                ctx.at_path(
+                    example,
+                    located,
+                    path,
+                    "ED201",
+                    f"{format_path(path)} is {shown} but the page's elementId is {page_id}",
+                    f"use one id: set elementId ({doc.key_location('elementId')}) and the "
+                    "example to the element's real id",
+                )
+            )
     return found
 
 
-def _key_check(ctx: PageContext, example: Example, located: LocatedJSON, path: JSONPath,
-               within: Within = None,
-               named_keys: list[tuple[Example, LocatedJSON, JSONPath, Within]] | None = None
-               ) -> list[Diagnostic]:
+def _key_check(
+    ctx: PageContext,
+    example: Example,
+    located: LocatedJSON,
+    path: JSONPath,
+    within: Within = None,
+    named_keys: list[tuple[Example, LocatedJSON, JSONPath, Within]] | None = None,
+) -> list[Diagnostic]:
     page_key = page_value(ctx.doc, "elementKey")
     shown = _lookup(located.value, *[str(p) for p in path])
     if isinstance(shown, str) and shown.strip() and named_keys is not None:
         named_keys.append((example, located, path, within))
     if isinstance(page_key, str) and isinstance(shown, str) and shown != page_key:
-        return [ctx.at_path(example, located, path, "ED202",
-                            f"{format_path(path)} is '{shown}' but the page's elementKey is "
-                            f"'{page_key}'", "write {{ page.elementKey }} instead of the key",
-                            within=within)]
+        return [
+            ctx.at_path(
+                example,
+                located,
+                path,
+                "ED202",
+                f"{format_path(path)} is '{shown}' but the page's elementKey is '{page_key}'",
+                "write {{ page.elementKey }} instead of the key",
+                within=within,
+            )
+        ]
     return []
 
 
-def _check_request(ctx: PageContext, example: Example, located: LocatedJSON,
-                   within: Within = None,
-                   named_keys: list[tuple[Example, LocatedJSON, JSONPath, Within]] | None = None
-                   ) -> list[Diagnostic]:
+def _check_request(
+    ctx: PageContext,
+    example: Example,
+    located: LocatedJSON,
+    within: Within = None,
+    named_keys: list[tuple[Example, LocatedJSON, JSONPath, Within]] | None = None,
+) -> list[Diagnostic]:
     found = _key_check(ctx, example, located, ("element", "key"), within, named_keys)
     paths: list[JSONPath] = []
     for section in ("configuration", "providerData"):
@@ -537,8 +644,7 @@ def _check_request(ctx: PageContext, example: Example, located: LocatedJSON,
     return found
 
 
-def _check_oauth_url(ctx: PageContext, example: Example, located: LocatedJSON
-                     ) -> list[Diagnostic]:
+def _check_oauth_url(ctx: PageContext, example: Example, located: LocatedJSON) -> list[Diagnostic]:
     return _key_check(ctx, example, located, ("element",))
 
 
@@ -549,27 +655,48 @@ def _check_oauth_url(ctx: PageContext, example: Example, located: LocatedJSON
 _seems_secret = lru_cache(maxsize=4096)(looks_like_secret)
 
 # values that are short-lived by nature: a sample that looks real is worth a word, not a stop
-_SHORT_LIVED = {("providerData", "code"), ("providerData", "oauth_verifier"),
-                ("providerData", "oauth_token")}
+_SHORT_LIVED = {
+    ("providerData", "code"),
+    ("providerData", "oauth_verifier"),
+    ("providerData", "oauth_token"),
+}
 
 
-def _secret_checks(ctx: PageContext, example: Example, located: LocatedJSON,
-                   paths: Iterable[JSONPath], within: Within = None) -> list[Diagnostic]:
+def _secret_checks(
+    ctx: PageContext,
+    example: Example,
+    located: LocatedJSON,
+    paths: Iterable[JSONPath],
+    within: Within = None,
+) -> list[Diagnostic]:
     found = []
     for path in paths:
         value = _lookup(located.value, *[str(p) for p in path])
         if isinstance(value, str) and _seems_secret(value, str(path[-1]) if path else ""):
             if tuple(path) in _SHORT_LIVED:
-                found.append(ctx.at_path(
-                    example, located, path, "ED240",
-                    f"{format_path(path)} looks like a real authorization grant code",
-                    "a grant code is short-lived, but a real-looking one reads like a leak: "
-                    "write a placeholder such as <AUTHORIZATION_GRANT_CODE>",
-                    within=within).with_severity(Severity.WARNING))
+                found.append(
+                    ctx.at_path(
+                        example,
+                        located,
+                        path,
+                        "ED240",
+                        f"{format_path(path)} looks like a real authorization grant code",
+                        "a grant code is short-lived, but a real-looking one reads like a leak: "
+                        "write a placeholder such as <AUTHORIZATION_GRANT_CODE>",
+                        within=within,
+                    ).with_severity(Severity.WARNING)
+                )
                 continue
-            found.append(ctx.at_path(example, located, path, "ED240",
-                                     f"{format_path(path)} looks like a real credential",
-                                     within=within))
+            found.append(
+                ctx.at_path(
+                    example,
+                    located,
+                    path,
+                    "ED240",
+                    f"{format_path(path)} looks like a real credential",
+                    within=within,
+                )
+            )
     return found
 
 
@@ -586,16 +713,25 @@ _OAUTH_PATH_RE = re.compile(r"/elements/([^/]+)/oauth/url")
 _AUTH_SECRET_RE = re.compile(r"(?:User|Organization|Element)\s+([^,\s]+)")
 
 
-def _check_curl(ctx: PageContext, example: Example, diagnostics: list[Diagnostic],
-                named_keys: list[tuple[Example, LocatedJSON, JSONPath, Within]] | None = None
-                ) -> tuple[Example, CurlCommand, LocatedJSON | None] | None:
+def _check_curl(
+    ctx: PageContext,
+    example: Example,
+    diagnostics: list[Diagnostic],
+    named_keys: list[tuple[Example, LocatedJSON, JSONPath, Within]] | None = None,
+) -> tuple[Example, CurlCommand, LocatedJSON | None] | None:
     try:
         command = parse_curl(example.text)
     except CurlParseError as exc:
-        diagnostics.append(ctx.at(example, exc.line, exc.col, "ED220",
-                                  "cURL command does not parse: " +
-                                  ctx.file_lines(example, exc.message_text),
-                                  ctx.file_lines(example, exc.hint_text)))
+        diagnostics.append(
+            ctx.at(
+                example,
+                exc.line,
+                exc.col,
+                "ED220",
+                "cURL command does not parse: " + ctx.file_lines(example, exc.message_text),
+                ctx.file_lines(example, exc.hint_text),
+            )
+        )
         return None
     url = command.url or ""
     path = _url_path(url)
@@ -604,19 +740,32 @@ def _check_curl(ctx: PageContext, example: Example, diagnostics: list[Diagnostic
         page_key = ctx.doc.meta.get("elementKey")
         if isinstance(page_key, str) and oauth.group(1) != page_key:
             arg = command.url_arg
-            diagnostics.append(ctx.at(example, arg.line if arg else 1, arg.col if arg else 1,
-                                      "ED202", f"the OAuth URL names element "
-                                      f"'{oauth.group(1)}' but the page's elementKey is "
-                                      f"'{page_key}'"))
+            diagnostics.append(
+                ctx.at(
+                    example,
+                    arg.line if arg else 1,
+                    arg.col if arg else 1,
+                    "ED202",
+                    f"the OAuth URL names element "
+                    f"'{oauth.group(1)}' but the page's elementKey is "
+                    f"'{page_key}'",
+                )
+            )
     names = {name: value for name, value, _ in command.headers}
     for name, value, arg in command.headers:
         # whatever the command calls, real secrets in its header are a leak
         if name == "authorization":
             secrets = _AUTH_SECRET_RE.findall(value)
             if any(_seems_secret(s) for s in secrets):
-                diagnostics.append(ctx.at(example, arg.line, arg.col, "ED240",
-                                          "the authorization header holds what looks "
-                                          "like a real secret"))
+                diagnostics.append(
+                    ctx.at(
+                        example,
+                        arg.line,
+                        arg.col,
+                        "ED240",
+                        "the authorization header holds what looks like a real secret",
+                    )
+                )
     # the -d body is parsed once; a syntax error in it is reported below, at its line
     body: LocatedJSON | None = None
     body_error: JSONLocateError | None = None
@@ -626,14 +775,21 @@ def _check_curl(ctx: PageContext, example: Example, diagnostics: list[Diagnostic
         except JSONLocateError as exc:
             body_error = exc
     body_value = body.value if body is not None else None
-    sends_instance = isinstance(body_value, dict) and "element" in body_value and bool(
-        {"configuration", "providerData", "name"} & body_value.keys())
+    sends_instance = (
+        isinstance(body_value, dict)
+        and "element" in body_value
+        and bool({"configuration", "providerData", "name"} & body_value.keys())
+    )
     if body_error is not None and command.data is not None and not sends_instance:
         # what the body was meant to be, read tolerantly: an instance body that does
         # not parse is still an instance body
         meant = tolerant_read(without_continuations(command.data.text))
-        sends_instance = meant is not None and _near_instance(meant.value) and \
-            isinstance(meant.value, dict) and "element" in meant.value
+        sends_instance = (
+            meant is not None
+            and _near_instance(meant.value)
+            and isinstance(meant.value, dict)
+            and "element" in meant.value
+        )
     to_instances = path.rstrip("/").endswith("/instances")
     if not (to_instances or sends_instance):
         return None  # another call (an instance's own URL, a hub): not a creation
@@ -641,21 +797,45 @@ def _check_curl(ctx: PageContext, example: Example, diagnostics: list[Diagnostic
         return None  # listing or removing instances: no body to compare, none to demand
     if not to_instances:
         arg = command.url_arg
-        diagnostics.append(ctx.at(example, arg.line if arg else 1, arg.col if arg else 1,
-                                  "ED221", f"cURL sends an instance body to '{url or '(no URL)'}'"
-                                  "; instances are created at .../instances"))
+        diagnostics.append(
+            ctx.at(
+                example,
+                arg.line if arg else 1,
+                arg.col if arg else 1,
+                "ED221",
+                f"cURL sends an instance body to '{url or '(no URL)'}'"
+                "; instances are created at .../instances",
+            )
+        )
     if command.effective_method != "POST":
-        diagnostics.append(ctx.at(example, 1, 1, "ED221", f"cURL creates an instance with "
-                                  f"{command.effective_method}; POST /instances is required"))
+        diagnostics.append(
+            ctx.at(
+                example,
+                1,
+                1,
+                "ED221",
+                f"cURL creates an instance with "
+                f"{command.effective_method}; POST /instances is required",
+            )
+        )
     if "authorization" not in names:
-        diagnostics.append(ctx.at(example, 1, 1, "ED222", "cURL lacks the authorization "
-                                  "header (User and Organization secrets)"))
+        diagnostics.append(
+            ctx.at(
+                example,
+                1,
+                1,
+                "ED222",
+                "cURL lacks the authorization header (User and Organization secrets)",
+            )
+        )
     if "json" not in names.get("content-type", ""):
-        diagnostics.append(ctx.at(example, 1, 1, "ED222", "cURL lacks "
-                                  "-H 'content-type: application/json'"))
+        diagnostics.append(
+            ctx.at(example, 1, 1, "ED222", "cURL lacks -H 'content-type: application/json'")
+        )
     if command.data is None:
-        diagnostics.append(ctx.at(example, 1, 1, "ED221", "cURL to /instances sends no -d "
-                                  "JSON body"))
+        diagnostics.append(
+            ctx.at(example, 1, 1, "ED221", "cURL to /instances sends no -d JSON body")
+        )
         return None
     if command.data.text.startswith("@"):
         return None  # the body is read from a file the page does not show
@@ -665,15 +845,19 @@ def _check_curl(ctx: PageContext, example: Example, diagnostics: list[Diagnostic
         line, col = within(body_error.line, body_error.col)
         hint = ctx.file_lines(example, body_error.hint_text, within)
         if "\\\n" in command.data.text:
-            hint = ("inside '...' a backslash at the end of a line stays in the body: "
-                    "remove those backslashes (the quote already spans the lines)")
+            hint = (
+                "inside '...' a backslash at the end of a line stays in the body: "
+                "remove those backslashes (the quote already spans the lines)"
+            )
         message = ctx.file_lines(example, body_error.message_text, within)
-        diagnostics.append(ctx.at(example, line, col, "ED224",
-                                  "the -d body is not valid JSON: " + message, hint))
+        diagnostics.append(
+            ctx.at(example, line, col, "ED224", "the -d body is not valid JSON: " + message, hint)
+        )
         meant = tolerant_read(without_continuations(command.data.text))
         if meant is not None and named_keys is not None:
-            diagnostics.extend(_front_matter_facts(ctx, example, meant, REQUEST, named_keys,
-                                                   within))
+            diagnostics.extend(
+                _front_matter_facts(ctx, example, meant, REQUEST, named_keys, within)
+            )
         return example, command, None
     diagnostics.extend(_check_request(ctx, example, body, within, named_keys))
     return example, command, body
@@ -689,9 +873,9 @@ def configuration_keys(value: Any) -> set[str]:
     return set(configuration) if isinstance(configuration, dict) else set()
 
 
-def request_for(curl: Example, body: LocatedJSON,
-                 requests: list[tuple[Example, LocatedJSON]]
-                 ) -> tuple[Example, LocatedJSON] | None:
+def request_for(
+    curl: Example, body: LocatedJSON, requests: list[tuple[Example, LocatedJSON]]
+) -> tuple[Example, LocatedJSON] | None:
     """The JSON request body a cURL example repeats, by content: the same element key and
     the most configuration keys in common, then the same section, then the nearest above
     (a page may show two variants' bodies first, then both cURLs). None when no body
@@ -707,8 +891,11 @@ def request_for(curl: Example, body: LocatedJSON,
         same_key = int(_lookup(located.value, "element", "key") == key)
         common = len(mine & theirs) - len(mine ^ theirs)
         above = example.fence_line < curl.fence_line
-        distance = curl.fence_line - example.fence_line if above else \
-            10_000 + example.fence_line - curl.fence_line
+        distance = (
+            curl.fence_line - example.fence_line
+            if above
+            else 10_000 + example.fence_line - curl.fence_line
+        )
         return same_key, common, int(example.heading == curl.heading), -distance
 
     best = max(requests, key=score)
@@ -732,23 +919,42 @@ def key_paths(value: Any) -> set[JSONPath]:
     return paths
 
 
-def _compare_bodies(ctx: PageContext, example: Example, command: CurlCommand,
-                    body: LocatedJSON, request: tuple[Example, LocatedJSON]
-                    ) -> list[Diagnostic]:
+def _compare_bodies(
+    ctx: PageContext,
+    example: Example,
+    command: CurlCommand,
+    body: LocatedJSON,
+    request: tuple[Example, LocatedJSON],
+) -> list[Diagnostic]:
     request_example, request_json = request
     mine, theirs = key_paths(body.value), key_paths(request_json.value)
     within = command.data.source_position if command.data else None
     found = []
     for path in sorted(mine - theirs, key=str):
-        found.append(ctx.at_path(example, body, path, "ED223",
-                                 f"the cURL body has {format_path(path)}, which the JSON "
-                                 "request body does not", key=True, within=within))
+        found.append(
+            ctx.at_path(
+                example,
+                body,
+                path,
+                "ED223",
+                f"the cURL body has {format_path(path)}, which the JSON request body does not",
+                key=True,
+                within=within,
+            )
+        )
     for path in sorted(theirs - mine, key=str):
         if path[:-1] in theirs - mine:
             continue  # its parent is already reported
-        found.append(ctx.at_path(request_example, request_json, path, "ED223",
-                                 f"the JSON request body has {format_path(path)}, which the "
-                                 "cURL body does not", key=True))
+        found.append(
+            ctx.at_path(
+                request_example,
+                request_json,
+                path,
+                "ED223",
+                f"the JSON request body has {format_path(path)}, which the cURL body does not",
+                key=True,
+            )
+        )
     return found
 
 
@@ -768,7 +974,8 @@ def _parameters_tables(tables: list[Table]) -> list[Table]:
     for table in tables:
         first = table.header[0].lower().strip("`* ") if table.header else ""
         named = first in _PARAMETER_HEADERS or (
-            first in _NAME_HEADERS and "parameter" in table.heading.lower())
+            first in _NAME_HEADERS and "parameter" in table.heading.lower()
+        )
         if named and not _NOT_CONFIGURATION.search(f"{table.header[0]} {table.heading}"):
             found.append(table)
     return found
@@ -786,15 +993,16 @@ def _names_in_row(cells: list[str], spans: list[list[str]]) -> set[str]:
     return {name for name in names if name}
 
 
-_ELSEWHERE_RE = re.compile(r"event[\w ]{0,80}parameters?[^\n]{0,300}?(?:href=|\]\()",
-                           re.IGNORECASE)
+_ELSEWHERE_RE = re.compile(r"event[\w ]{0,80}parameters?[^\n]{0,300}?(?:href=|\]\()", re.IGNORECASE)
 
 
-def _check_parameters_table(ctx: PageContext, tables: list[Table],
-                            requests: list[tuple[Example, LocatedJSON]],
-                            fragments: list[tuple[Example, LocatedJSON]],
-                            curls: list[tuple[Example, CurlCommand, LocatedJSON | None]]
-                            ) -> list[Diagnostic]:
+def _check_parameters_table(
+    ctx: PageContext,
+    tables: list[Table],
+    requests: list[tuple[Example, LocatedJSON]],
+    fragments: list[tuple[Example, LocatedJSON]],
+    curls: list[tuple[Example, CurlCommand, LocatedJSON | None]],
+) -> list[Diagnostic]:
     """Every configuration key of every request body (and configuration fragment) is
     named by a row of a Parameters table of the page, in any cell; a key documented on
     another page the text points to (event keys: "described in Events") counts too. A
@@ -825,9 +1033,16 @@ def _check_parameters_table(ctx: PageContext, tables: list[Table],
         for key in configuration:
             if key in documented or (events_elsewhere and re.match(r"events?\.", key)):
                 continue
-            found.append(ctx.at_path(example, located, (*prefix, key), "ED230",
-                                     f"configuration key '{key}' is not in the "
-                                     "Parameters table", key=True))
+            found.append(
+                ctx.at_path(
+                    example,
+                    located,
+                    (*prefix, key),
+                    "ED230",
+                    f"configuration key '{key}' is not in the Parameters table",
+                    key=True,
+                )
+            )
     every_key = {key for _, _, configuration, _ in bodies for key in configuration}
     for _, command, body in curls:  # cURL bodies, read tolerantly when they do not parse
         value = body.value if body is not None else None
@@ -840,7 +1055,11 @@ def _check_parameters_table(ctx: PageContext, tables: list[Table],
             continue
         if any(name.startswith(key + ".") or key.startswith(name + ".") for key in every_key):
             continue
-        found.append(ctx.at_rendered_line(
-            line, "ED230", f"the Parameters table lists '{name}', which no request body of "
-            "the page sends").with_severity(Severity.WARNING))
+        found.append(
+            ctx.at_rendered_line(
+                line,
+                "ED230",
+                f"the Parameters table lists '{name}', which no request body of the page sends",
+            ).with_severity(Severity.WARNING)
+        )
     return found

@@ -27,8 +27,9 @@ def check_front_matter(doc: Document, schemas: SchemaStore) -> list[Diagnostic]:
             errors = schemas.errors(FRONT_MATTER, doc.meta)
         except SchemaFailure as failure:
             errors = []
-            diagnostics.append(Diagnostic("ED251", failure.message,
-                                          SourceLocation(doc.rel, 1, 1), failure.hint))
+            diagnostics.append(
+                Diagnostic("ED251", failure.message, SourceLocation(doc.rel, 1, 1), failure.hint)
+            )
         for error in sorted(errors, key=lambda e: list(e.path)):
             diagnostics.extend(_front_matter_error(doc, error, known))
             if error.path:
@@ -40,24 +41,36 @@ def check_front_matter(doc: Document, schemas: SchemaStore) -> list[Diagnostic]:
         # (a Jekyll tree's navigation is its own layouts' business, not the hub)
         # the element's hub is read from its authenticate page (the catalog and navigation
         # take it from there); its other pages (events, bulk, API docs) need not repeat it
-        diagnostics.append(Diagnostic("ED108", "element page has no hub (hub: or hdOrcrm:)",
-                                      SourceLocation(doc.rel, 1, 1)))
+        diagnostics.append(
+            Diagnostic(
+                "ED108", "element page has no hub (hub: or hdOrcrm:)", SourceLocation(doc.rel, 1, 1)
+            )
+        )
     return diagnostics
 
 
 #: The labels the element-page template ships with: placeholders for the provider's own names.
-PLACEHOLDER_LABELS = {"apiKey": "Key Name", "apiSecret": "Secret Name",
-                      "callbackURL": "Callback URL Name"}
+PLACEHOLDER_LABELS = {
+    "apiKey": "Key Name",
+    "apiSecret": "Secret Name",
+    "callbackURL": "Callback URL Name",
+}
 
 
 def _placeholder_labels(doc: Document) -> list[Diagnostic]:
     """``apiKey: Key Name`` and its siblings: left from the template, they would be
     published as the provider's real names (the shared partials leave them out)."""
-    return [Diagnostic("ED500", f"'{key}: {value}' is the template's placeholder, not the "
-                       "provider's name for the value", doc.key_location(key),
-                       "write the provider's own label (Client ID, Consumer Key, ...) or "
-                       "remove the key")
-            for key, value in PLACEHOLDER_LABELS.items() if doc.meta.get(key) == value]
+    return [
+        Diagnostic(
+            "ED500",
+            f"'{key}: {value}' is the template's placeholder, not the "
+            "provider's name for the value",
+            doc.key_location(key),
+            "write the provider's own label (Client ID, Consumer Key, ...) or remove the key",
+        )
+        for key, value in PLACEHOLDER_LABELS.items()
+        if doc.meta.get(key) == value
+    ]
 
 
 _HTML_TAG_RE = re.compile(r"<[A-Za-z/!?]")  # where a browser starts a tag
@@ -85,10 +98,15 @@ def _html_in_front_matter(doc: Document, reported: set[str]) -> list[Diagnostic]
         tagged = next((text for text in _strings(value) if _HTML_TAG_RE.search(text)), None)
         if tagged is None:
             continue
-        found.append(Diagnostic(
-            "ED103", f"'{key}': {short(tagged)} contains HTML markup: front matter is plain "
-            "text, and HTML here would be published as markup wherever the value is shown",
-            doc.key_location(str(key)), "remove the tags and write plain text"))
+        found.append(
+            Diagnostic(
+                "ED103",
+                f"'{key}': {short(tagged)} contains HTML markup: front matter is plain "
+                "text, and HTML here would be published as markup wherever the value is shown",
+                doc.key_location(str(key)),
+                "remove the tags and write plain text",
+            )
+        )
     return found
 
 
@@ -121,13 +139,13 @@ def page_value(doc: Document, key: str) -> Any:
     the rest of the page is checked as its author meant it)."""
     if key in doc.meta:
         return doc.meta[key]
-    wrong = next((k for k, meant in misspelled_keys(doc.meta, [key]).items()
-                  if meant == key), None)
+    wrong = next((k for k, meant in misspelled_keys(doc.meta, [key]).items() if meant == key), None)
     return doc.meta.get(wrong) if wrong is not None else None
 
 
-def _front_matter_error(doc: Document, error: ValidationError,
-                        known: list[str]) -> list[Diagnostic]:
+def _front_matter_error(
+    doc: Document, error: ValidationError, known: list[str]
+) -> list[Diagnostic]:
     if error.validator == "additionalProperties" and not error.path:
         jekyll = doc.settings is not None and doc.settings.jekyll
         found = []
@@ -137,24 +155,41 @@ def _front_matter_error(doc: Document, error: ValidationError,
                 # a Jekyll tree's own keys (its layouts read them): only a near-miss of
                 # a key we know is worth a word
                 continue
-            hint = (f"did you mean '{close}'?" if close else
-                    "remove it, or add it to the project's front-matter schema")
-            found.append(Diagnostic("ED104", f"unknown front-matter key '{key}'",
-                                    doc.key_location(key), hint))
+            hint = (
+                f"did you mean '{close}'?"
+                if close
+                else "remove it, or add it to the project's front-matter schema"
+            )
+            found.append(
+                Diagnostic(
+                    "ED104", f"unknown front-matter key '{key}'", doc.key_location(key), hint
+                )
+            )
         return found
     key = str(error.path[0]) if error.path else ""
     if error.validator == "required":
         missing = re.findall(r"'([^']+)' is a required property", error.message)
         name = missing[0] if missing else "a key"
-        return [Diagnostic("ED103", f"missing required key '{name}'",
-                           SourceLocation(doc.rel, 1, 1),
-                           f"add '{name}:' to the front matter")]
+        return [
+            Diagnostic(
+                "ED103",
+                f"missing required key '{name}'",
+                SourceLocation(doc.rel, 1, 1),
+                f"add '{name}:' to the front matter",
+            )
+        ]
     location = doc.key_location(key) if key else SourceLocation(doc.rel, 1, 1)
     value = doc.meta.get(key)
     custom = error.schema.get("x-message") if isinstance(error.schema, dict) else None
     if error.validator == "pattern" and isinstance(custom, str):
         # the schema explains its own rule (e.g. no HTML in heading/title/seo/description)
         hint = error.schema.get("x-hint")
-        return [Diagnostic("ED103", f"'{key}': {short(value)} {custom}", location,
-                           hint if isinstance(hint, str) else "")]
+        return [
+            Diagnostic(
+                "ED103",
+                f"'{key}': {short(value)} {custom}",
+                location,
+                hint if isinstance(hint, str) else "",
+            )
+        ]
     return [Diagnostic("ED103", f"'{key}': {schema_message(error, value)}", location)]

@@ -94,9 +94,10 @@ def bounded_search(pattern: str, text: str) -> bool:
         _SLOW_PATTERNS[pattern] = min(len(text), _SLOW_PATTERNS.get(pattern, len(text)))
         raise _slow(pattern) from None
     except regex.error as exc:
-        raise SchemaFailure(f"the schema's pattern '{short(pattern)}' cannot be used: {exc}",
-                            "write the pattern in the common regular-expression syntax"
-                            ) from None
+        raise SchemaFailure(
+            f"the schema's pattern '{short(pattern)}' cannot be used: {exc}",
+            "write the pattern in the common regular-expression syntax",
+        ) from None
 
 
 def _slow(pattern: str) -> SchemaFailure:
@@ -104,35 +105,38 @@ def _slow(pattern: str) -> SchemaFailure:
         f"the schema's pattern '{short(pattern)}' took more than {PATTERN_SECONDS:g} s on a "
         "value, which is left unchecked",
         "simplify the pattern: a repeat inside a repeat, such as (a+)+, can try every way "
-        "of splitting a long value")
+        "of splitting a long value",
+    )
 
 
 def short(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _bounded_pattern(validator: Any, pattern: Any, instance: Any, schema: Any
-                     ) -> Iterator[ValidationError]:
+def _bounded_pattern(
+    validator: Any, pattern: Any, instance: Any, schema: Any
+) -> Iterator[ValidationError]:
     if validator.is_type(instance, "string") and not bounded_search(pattern, instance):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-def _bounded_pattern_properties(validator: Any, properties: Any, instance: Any, schema: Any
-                                ) -> Iterator[ValidationError]:
+def _bounded_pattern_properties(
+    validator: Any, properties: Any, instance: Any, schema: Any
+) -> Iterator[ValidationError]:
     if not validator.is_type(instance, "object"):
         return
     for pattern, subschema in properties.items():
         for key, value in instance.items():
             if bounded_search(pattern, key):
-                yield from validator.descend(value, subschema, path=key,
-                                             schema_path=pattern)
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
 
 
 #: The validator of every schema: Draft 2020-12 whose patterns search with a time limit
 #: (see PATTERN_SECONDS), but for those of the shipped schemas.
 SchemaValidator = jsonschema_validators.extend(
-    Draft202012Validator, {"pattern": _bounded_pattern,
-                           "patternProperties": _bounded_pattern_properties})
+    Draft202012Validator,
+    {"pattern": _bounded_pattern, "patternProperties": _bounded_pattern_properties},
+)
 _VALIDATOR_CLASSES = (Draft202012Validator, SchemaValidator)
 
 
@@ -148,7 +152,8 @@ class SchemaStore:
     resources: dict[str, list[tuple[str, Any]]] = field(default_factory=dict, repr=False)
     # name -> (the validator it was made for, its quick validity test or None)
     _quick: dict[str, tuple[Draft202012Validator, Validity | None]] = field(
-        default_factory=dict, repr=False, compare=False)
+        default_factory=dict, repr=False, compare=False
+    )
 
     def get(self, name: str) -> Draft202012Validator | None:
         return self.validators.get(name)
@@ -175,13 +180,15 @@ class SchemaStore:
                 "(a $ref leads back to where it started, checking nothing on the way): "
                 "the value is left unchecked",
                 "make every $ref that leads back reach a part of the value first, "
-                "as properties or items do") from None
+                "as properties or items do",
+            ) from None
         except Unresolvable as exc:
             raise SchemaFailure(
                 f"the schema {self.origins.get(name, name)} refers to "
                 f"'{short(str(getattr(exc, 'ref', '') or exc))}', which is not one of the "
                 "project's schemas: the value is left unchecked",
-                "refer only to the project's schemas, by file name or $id") from None
+                "refer only to the project's schemas, by file name or $id",
+            ) from None
 
     def schema(self, name: str) -> dict[str, Any]:
         return dict(self.validators[name].schema)
@@ -211,21 +218,30 @@ class SchemaStore:
             registry = registry.crawl()
         self.registry = registry
         resources = [(name + SUFFIX, schema) for name, schema, _, _, _ in parsed] + [
-            (schema["$id"], schema) for _, schema, _, _, _ in parsed
-            if isinstance(schema, dict) and isinstance(schema.get("$id"), str)]
+            (schema["$id"], schema)
+            for _, schema, _, _, _ in parsed
+            if isinstance(schema, dict) and isinstance(schema.get("$id"), str)
+        ]
         for name, schema, shown, shipped, located in parsed:
             try:
                 Draft202012Validator.check_schema(schema)
             except SchemaError as exc:
                 where = "/".join(str(p) for p in exc.path) or "(root)"
                 position = located.position_of(tuple(exc.path))
-                self.diagnostics.append(Diagnostic(
-                    "ED402", f"not a valid JSON Schema at {where}: {exc.message}",
-                    SourceLocation(shown, position.line, position.col)))
+                self.diagnostics.append(
+                    Diagnostic(
+                        "ED402",
+                        f"not a valid JSON Schema at {where}: {exc.message}",
+                        SourceLocation(shown, position.line, position.col),
+                    )
+                )
                 continue
             except RecursionError:  # pragma: no cover - MAX_SCHEMA_DEPTH keeps it away
-                self.diagnostics.append(Diagnostic(
-                    "ED402", "the schema nests too deeply to check", SourceLocation(shown, 1, 1)))
+                self.diagnostics.append(
+                    Diagnostic(
+                        "ED402", "the schema nests too deeply to check", SourceLocation(shown, 1, 1)
+                    )
+                )
                 continue
             refused = list(_references_refused(schema, name, registry, shown, located))
             if refused:
@@ -233,8 +249,9 @@ class SchemaStore:
                 continue
             if shipped:
                 _SHIPPED_PATTERNS.update(_patterns_of(schema))
-            validator = SchemaValidator(schema, registry=registry,
-                                        format_checker=SchemaValidator.FORMAT_CHECKER)
+            validator = SchemaValidator(
+                schema, registry=registry, format_checker=SchemaValidator.FORMAT_CHECKER
+            )
             looping = _refers_to_itself(validator, shown, located)
             if looping is not None:
                 self.diagnostics.append(looping)
@@ -250,17 +267,26 @@ class SchemaStore:
         try:
             located = parse_located(text)
         except JSONLocateError as exc:
-            self.diagnostics.append(Diagnostic(
-                "ED402", f"schema is not valid JSON: {exc.message}",
-                SourceLocation(shown, exc.line, exc.col), exc.hint))
+            self.diagnostics.append(
+                Diagnostic(
+                    "ED402",
+                    f"schema is not valid JSON: {exc.message}",
+                    SourceLocation(shown, exc.line, exc.col),
+                    exc.hint,
+                )
+            )
             return None
         deepest = max(located.positions, key=len, default=())
         if len(deepest) > MAX_SCHEMA_DEPTH:
-            position = located.positions[deepest[:MAX_SCHEMA_DEPTH + 1]]
-            self.diagnostics.append(Diagnostic(
-                "ED402", f"the schema nests more than {MAX_SCHEMA_DEPTH} levels deep",
-                SourceLocation(shown, position.line, position.col),
-                "flatten it, or name the repeated part in $defs and refer to it with $ref"))
+            position = located.positions[deepest[: MAX_SCHEMA_DEPTH + 1]]
+            self.diagnostics.append(
+                Diagnostic(
+                    "ED402",
+                    f"the schema nests more than {MAX_SCHEMA_DEPTH} levels deep",
+                    SourceLocation(shown, position.line, position.col),
+                    "flatten it, or name the repeated part in $defs and refer to it with $ref",
+                )
+            )
             return None
         return located
 
@@ -272,12 +298,21 @@ def _refuse_retrieval(uri: str) -> Any:
 
 # Keywords whose value is a subschema, a list of them or a mapping of names to them: the
 # places a $ref can be (anything else, such as "const" or "examples", holds plain data).
-_ONE_SUBSCHEMA = ("not", "if", "then", "else", "items", "contains", "additionalProperties",
-                  "propertyNames", "unevaluatedItems", "unevaluatedProperties",
-                  "contentSchema")
+_ONE_SUBSCHEMA = (
+    "not",
+    "if",
+    "then",
+    "else",
+    "items",
+    "contains",
+    "additionalProperties",
+    "propertyNames",
+    "unevaluatedItems",
+    "unevaluatedProperties",
+    "contentSchema",
+)
 _SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
-_SUBSCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions",
-                   "dependentSchemas")
+_SUBSCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
 
 
 def _subschemas(schema: dict[str, Any]) -> Iterator[tuple[tuple[str | int, ...], Any]]:
@@ -294,8 +329,9 @@ def _subschemas(schema: dict[str, Any]) -> Iterator[tuple[tuple[str | int, ...],
                 yield (keyword, key), sub
 
 
-def _references_refused(schema: Any, name: str, registry: Registry[Any], shown: str,
-                        located: LocatedJSON) -> Iterator[Diagnostic]:
+def _references_refused(
+    schema: Any, name: str, registry: Registry[Any], shown: str, located: LocatedJSON
+) -> Iterator[Diagnostic]:
     """An ED250, at its line, for each $ref or $dynamicRef of ``schema`` that does not lead
     to one of the schemas in ``registry`` (which never fetches or reads anything)."""
     root_id = schema.get("$id") if isinstance(schema, dict) else None
@@ -313,13 +349,14 @@ def _references_refused(schema: Any, name: str, registry: Registry[Any], shown: 
                 continue
             why = _why_not_followed(ref, base, registry)
             if why is not None:
-                position = located.positions.get((*path, keyword)) or \
-                    located.position_of(path)
+                position = located.positions.get((*path, keyword)) or located.position_of(path)
                 yield Diagnostic(
-                    "ED250", f"{keyword} '{short(ref)}' was not followed: {why}; the schema "
-                    "is not used", SourceLocation(shown, position.line, position.col),
+                    "ED250",
+                    f"{keyword} '{short(ref)}' was not followed: {why}; the schema is not used",
+                    SourceLocation(shown, position.line, position.col),
                     "refer only to the project's schemas (schemas/NAME.schema.json by its "
-                    "file name or $id) and to parts of them ('#/$defs/NAME')")
+                    "file name or $id) and to parts of them ('#/$defs/NAME')",
+                )
         stack.extend((sub, base, (*path, *step)) for step, sub in _subschemas(node))
 
 
@@ -335,8 +372,9 @@ def _why_not_followed(ref: str, base: str, registry: Registry[Any]) -> str | Non
     else:
         return None
     if scheme in ("http", "https", "ftp"):
-        return "element-docs reads nothing from the network, and no schema of the project " \
-               "has that $id"
+        return (
+            "element-docs reads nothing from the network, and no schema of the project has that $id"
+        )
     if scheme == "file" or ref.startswith("/"):
         return "a schema may refer to the project's schemas only, never to a file elsewhere"
     if ref.startswith("..") or "/../" in ref:
@@ -371,11 +409,14 @@ def _refers_to_itself(validator: Any, shown: str, located: LocatedJSON) -> Diagn
     except RecursionError:
         refs = sorted((p for p in located.positions if p and p[-1] == "$ref"), key=len)
         position = located.positions[refs[0]] if refs else located.position_of(())
-        return Diagnostic("ED402", "the schema refers to itself without end: a $ref leads "
-                          "back to where it started, checking nothing on the way",
-                          SourceLocation(shown, position.line, position.col),
-                          "make every $ref that leads back reach a part of the value first, "
-                          "as properties or items do")
+        return Diagnostic(
+            "ED402",
+            "the schema refers to itself without end: a $ref leads "
+            "back to where it started, checking nothing on the way",
+            SourceLocation(shown, position.line, position.col),
+            "make every $ref that leads back reach a part of the value first, "
+            "as properties or items do",
+        )
     except Exception:  # noqa: BLE001 - other faults show when examples are checked
         return None
     return None
@@ -410,8 +451,9 @@ def _refuse_rs_retrieval(uri: str) -> Any:
     raise ValueError(f"'{uri}' is not one of the project's schemas")
 
 
-def rs_validity(validator: Draft202012Validator,
-                resources: list[tuple[str, Any]]) -> Validity | None:
+def rs_validity(
+    validator: Draft202012Validator, resources: list[tuple[str, Any]]
+) -> Validity | None:
     """A test that says whether ``validator`` would report no error for an instance, by
     jsonschema-rs (``resources``: the schemas a ``$ref`` may name, by URI); None when the
     validator is not a plain Draft 2020-12 one, when the schema has "patternProperties"
@@ -423,14 +465,18 @@ def rs_validity(validator: Draft202012Validator,
     (the tests compare the two on thousands of instances); it is what keeps the check
     quick: benchmarks/validators.py measures it against plain jsonschema."""
     if type(validator) not in _VALIDATOR_CLASSES or any(
-            isinstance(node, dict) and "patternProperties" in node
-            for node in _all_subschemas(validator.schema)):
+        isinstance(node, dict) and "patternProperties" in node
+        for node in _all_subschemas(validator.schema)
+    ):
         return None
     keywords = {keyword: _python_keyword(validator, keyword) for keyword in _PYTHON_KEYWORDS}
     try:
         quick = jsonschema_rs.Draft202012Validator(
-            validator.schema, registry=jsonschema_rs.Registry(resources),
-            retriever=_refuse_rs_retrieval, keywords=keywords)
+            validator.schema,
+            registry=jsonschema_rs.Registry(resources),
+            retriever=_refuse_rs_retrieval,
+            keywords=keywords,
+        )
     except ValueError:  # jsonschema-rs cannot take it: jsonschema's way
         return None
 
@@ -464,21 +510,29 @@ def packaged_schema_files() -> dict[str, str]:
 
 def load_schemas(project_dir: Path | None, rel: Any = str) -> SchemaStore:
     store = SchemaStore()
-    found = [(name, text, f"generator/schemas/{name}{SUFFIX}", True)
-             for name, text in sorted(packaged_schema_files().items())]
+    found = [
+        (name, text, f"generator/schemas/{name}{SUFFIX}", True)
+        for name, text in sorted(packaged_schema_files().items())
+    ]
     if project_dir is not None and project_dir.is_dir():
         for path in sorted(project_dir.glob(f"*{SUFFIX}")):
             shown = rel(path)
             try:  # opened once: never a fifo, nor a link to a file outside schemas/
                 text = read_inside(path, project_dir)[0].decode("utf-8-sig")
             except FileRefused as exc:
-                store.diagnostics.append(Diagnostic(
-                    "ED402", f"cannot read schema: {exc.reason}", SourceLocation(shown, 1),
-                    "keep the project's schemas as files in its schemas folder"))
+                store.diagnostics.append(
+                    Diagnostic(
+                        "ED402",
+                        f"cannot read schema: {exc.reason}",
+                        SourceLocation(shown, 1),
+                        "keep the project's schemas as files in its schemas folder",
+                    )
+                )
                 continue
             except (OSError, UnicodeDecodeError) as exc:
-                store.diagnostics.append(Diagnostic(
-                    "ED402", f"cannot read schema: {exc}", SourceLocation(shown, 1)))
+                store.diagnostics.append(
+                    Diagnostic("ED402", f"cannot read schema: {exc}", SourceLocation(shown, 1))
+                )
                 continue
             found.append((path.name[: -len(SUFFIX)], text, shown, False))
     store.add_all(found)

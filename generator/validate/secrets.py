@@ -8,12 +8,15 @@ from collections import Counter
 
 _PLACEHOLDER_RE = re.compile(
     r"^<[^>]*>$|^\{[^}]*\}$|^\$\{.*\}$|^\{\{.*\}\}$|x{4,}|X{4,}|\*{3,}|\.\.\.|your|example|"
-    r"fake|placeholder|dummy|sample|changeme|redacted|^[^\w]*$", re.IGNORECASE)
+    r"fake|placeholder|dummy|sample|changeme|redacted|^[^\w]*$",
+    re.IGNORECASE,
+)
 
 
 _SECRET_FORMATS = re.compile(
     r"AKIA[0-9A-Z]{16}|sk_live_[0-9a-zA-Z]{10,}|gh[pousr]_[0-9A-Za-z]{30,}|xox[abpr]-[0-9A-Za-z-]{10,}"
-    r"|eyJ[\w-]{8,}\.eyJ[\w-]{8,}|-----BEGIN [A-Z ]*PRIVATE KEY|AIza[0-9A-Za-z_-]{30,}")
+    r"|eyJ[\w-]{8,}\.eyJ[\w-]{8,}|-----BEGIN [A-Z ]*PRIVATE KEY|AIza[0-9A-Za-z_-]{30,}"
+)
 
 
 _URL_CREDENTIALS_RE = re.compile(r"https?://[^/\s:@]+:[^/\s@]+@")
@@ -53,11 +56,48 @@ def looks_like_secret(value: str, key: str = "") -> bool:
 
 
 # words sample values are made of, besides the name of their own key
-_SAMPLE_WORDS = frozenset({
-    "api", "key", "keys", "secret", "token", "access", "refresh", "client", "consumer", "id",
-    "user", "username", "pass", "password", "code", "auth", "oauth", "org", "organization",
-    "element", "instance", "my", "test", "demo", "abc", "xyz", "app", "private", "public",
-    "bearer", "session", "value", "string", "sample", "temp", "new", "the", "a"})
+_SAMPLE_WORDS = frozenset(
+    {
+        "api",
+        "key",
+        "keys",
+        "secret",
+        "token",
+        "access",
+        "refresh",
+        "client",
+        "consumer",
+        "id",
+        "user",
+        "username",
+        "pass",
+        "password",
+        "code",
+        "auth",
+        "oauth",
+        "org",
+        "organization",
+        "element",
+        "instance",
+        "my",
+        "test",
+        "demo",
+        "abc",
+        "xyz",
+        "app",
+        "private",
+        "public",
+        "bearer",
+        "session",
+        "value",
+        "string",
+        "sample",
+        "temp",
+        "new",
+        "the",
+        "a",
+    }
+)
 
 
 def placeholder_shape(value: str, key: str = "") -> bool:
@@ -69,8 +109,9 @@ def placeholder_shape(value: str, key: str = "") -> bool:
     letters = re.sub(r"[^a-z]", "", value.lower())
     rest = re.sub(r"[A-Za-z]", "", value)
     if not rest.strip("0123456789_-. ") and letters:
-        words = {w for w in re.split(r"[^a-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2",
-                                                         key).lower()) if w}
+        words = {
+            w for w in re.split(r"[^a-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", key).lower()) if w
+        }
         if _spelled_from(letters, _SAMPLE_WORDS | words | {"".join(sorted(words))}):
             return True
     if _running_order(value):
@@ -82,8 +123,10 @@ def _spelled_from(letters: str, words: frozenset[str] | set[str]) -> bool:
     """Whether ``letters`` is a run of the given words, one after another."""
     reachable = [True] + [False] * len(letters)
     for end in range(1, len(letters) + 1):
-        reachable[end] = any(reachable[start] and letters[start:end] in words
-                             for start in range(max(0, end - 14), end))
+        reachable[end] = any(
+            reachable[start] and letters[start:end] in words
+            for start in range(max(0, end - 14), end)
+        )
     return reachable[-1]
 
 

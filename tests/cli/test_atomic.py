@@ -42,8 +42,7 @@ def manifest(folder: Path) -> dict[str, str]:
 
 def stale(output: Path) -> list[str]:
     """Staging or old folders of ``output`` left beside it (``.out.tmp-<pid>-...``)."""
-    return sorted(p.name for p in output.parent.iterdir()
-                  if p.name.startswith(f".{output.name}."))
+    return sorted(p.name for p in output.parent.iterdir() if p.name.startswith(f".{output.name}."))
 
 
 def generated_project(root: Path, pages: int) -> Path:
@@ -55,9 +54,10 @@ def generated_project(root: Path, pages: int) -> Path:
     for number in range(pages):
         page = root / "content" / "elements" / f"generated-{number:03d}" / "authenticate.md"
         page.parent.mkdir(parents=True)
-        page.write_text(template.replace("heading: Autotask CRM\n",
-                                         f"heading: Autotask CRM {number}\n", 1),
-                        encoding="utf-8")
+        page.write_text(
+            template.replace("heading: Autotask CRM\n", f"heading: Autotask CRM {number}\n", 1),
+            encoding="utf-8",
+        )
     return root
 
 
@@ -87,8 +87,14 @@ def gone(pid: int) -> bool:
     return status.rsplit(")", 1)[1].split()[0] in ("Z", "X")  # a zombie writes nothing
 
 
-def kill_at_random_points(root: Path, output: Path, command: list[str], kills: int,
-                          rng: random.Random, window: float = 1.5) -> dict[str, int]:
+def kill_at_random_points(
+    root: Path,
+    output: Path,
+    command: list[str],
+    kills: int,
+    rng: random.Random,
+    window: float = 1.5,
+) -> dict[str, int]:
     """Start ``command`` ``kills`` times, each after changing every page, SIGKILL it after
     0.05 s to ``window`` s and check ``output`` after each kill. Returns how the kills
     landed."""
@@ -97,8 +103,12 @@ def kill_at_random_points(root: Path, output: Path, command: list[str], kills: i
     for round_number in range(1, kills + 1):
         touch_every_page(root, round_number)
         delay = rng.uniform(0.05, window)
-        process = subprocess.Popen([sys.executable, "-m", "generator", *command], cwd=root,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "generator", *command],
+            cwd=root,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(delay)
         helpers = children(process.pid)  # e.g. the mkdocs child of generator site
         running = process.poll() is None
@@ -108,8 +118,9 @@ def kill_at_random_points(root: Path, output: Path, command: list[str], kills: i
         deadline = time.monotonic() + 1  # die with the parent (MkDocs alone takes seconds)
         while not all(gone(pid) for pid in helpers) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert all(gone(pid) for pid in helpers), \
+        assert all(gone(pid) for pid in helpers), (
             f"round {round_number}: child processes {helpers} outlived the killed build"
+        )
         after = manifest(output)
         where = f"round {round_number}, killed after {delay:.2f} s"
         assert len(stale(output)) <= 1, (where, stale(output))
@@ -151,8 +162,9 @@ def test_killed_markdown_builds_leave_the_previous_output_whole(tmp_path: Path) 
     assert first.returncode == 0, first.stdout + first.stderr
     assert len([p for p in manifest(output) if p.endswith(".md")]) == 306
     # kills spread over what a whole run takes on this machine, most of them mid-run
-    outcomes = kill_at_random_points(root, output, command, kills=5, rng=random.Random(SEED),
-                                     window=max(0.3, took))
+    outcomes = kill_at_random_points(
+        root, output, command, kills=5, rng=random.Random(SEED), window=max(0.3, took)
+    )
     assert outcomes["kept the previous output"] >= 3, outcomes
     finish_and_check_clean(root, output, command)
     page = output / "elements" / "generated-007" / "authenticate.md"
@@ -171,8 +183,9 @@ def test_killed_site_builds_leave_the_previous_site_whole(tmp_path: Path) -> Non
     assert (output / "index.html").is_file()
     # kills spread over the time a build takes on this machine now (a loaded machine takes
     # seconds before the mkdocs child even starts)
-    outcomes = kill_at_random_points(root, output, command, kills=3,
-                                     rng=random.Random(SEED + 1), window=max(1.5, took * 0.8))
+    outcomes = kill_at_random_points(
+        root, output, command, kills=3, rng=random.Random(SEED + 1), window=max(1.5, took * 0.8)
+    )
     assert outcomes["kept the previous output"] >= 2, outcomes
     assert outcomes["children"] >= 1, f"no kill landed while mkdocs ran: {outcomes}"
     finish_and_check_clean(root, output, command)
@@ -207,8 +220,7 @@ def test_two_site_builds_of_the_same_input_are_byte_identical(tmp_path: Path) ->
     assert len(one) > 20 and "sitemap.xml.gz" in one
     # what made them differ before it was pinned: the build date, which MkDocs takes from
     # SOURCE_DATE_EPOCH (else today) for the gzip header of sitemap.xml.gz (and lastmod)
-    header_time = int.from_bytes((first / "site" / "sitemap.xml.gz").read_bytes()[4:8],
-                                 "little")
+    header_time = int.from_bytes((first / "site" / "sitemap.xml.gz").read_bytes()[4:8], "little")
     assert header_time == day, "the build date is the input's day, not the day of the build"
 
 

@@ -20,9 +20,11 @@ from generator.cli import main as cli
 
 
 def _project(root: Path, site_dir: Path) -> Path:
-    for name, text in {"mkdocs.yml": MINIMAL_MKDOCS + f"site_dir: {site_dir}\n",
-                       "content/index.md": "# Home\n\nHello.\n",
-                       "content/guide.md": "# Guide\n\nText.\n"}.items():
+    for name, text in {
+        "mkdocs.yml": MINIMAL_MKDOCS + f"site_dir: {site_dir}\n",
+        "content/index.md": "# Home\n\nHello.\n",
+        "content/guide.md": "# Guide\n\nText.\n",
+    }.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)
     (root / "includes").mkdir()
@@ -34,11 +36,17 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 12 MB file system of its own (tmpfs), unmounted afterwards."""
     mount = tmp_path / "disk"
     mount.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(mount)],
-                          capture_output=True, text=True, check=False)
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if made.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.strip()} (the in-process "
-                    "tests below cover the same code)")
+        pytest.skip(
+            f"cannot mount a tmpfs here: {made.stderr.strip()} (the in-process "
+            "tests below cover the same code)"
+        )
     try:
         yield mount
     finally:
@@ -66,12 +74,14 @@ def _one_line_error(result: subprocess.CompletedProcess[str], command: str) -> s
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
-def test_a_full_disk_keeps_the_previous_site_and_says_so_in_one_line(small_disk,
-                                                                     tmp_path) -> None:
+def test_a_full_disk_keeps_the_previous_site_and_says_so_in_one_line(small_disk, tmp_path) -> None:
     root = _project(tmp_path / "project", small_disk / "site")
     first = run_cli("site", cwd=root, timeout=180)
     assert first.returncode == 0, first.stderr
@@ -84,32 +94,35 @@ def test_a_full_disk_keeps_the_previous_site_and_says_so_in_one_line(small_disk,
     for args in (("site",), ("site", "--clean")):
         line = _one_line_error(run_cli(*args, cwd=root, timeout=180), "site")
         assert "No space left on device" in line, line
-    line = _one_line_error(run_cli("build", "--out", str(small_disk / "out"), cwd=root,
-                                   timeout=120), "build")
+    line = _one_line_error(
+        run_cli("build", "--out", str(small_disk / "out"), cwd=root, timeout=120), "build"
+    )
     assert "No space left on device" in line, line
     assert _snapshot(small_disk / "site") == site and _snapshot(small_disk / "out") == out
     assert sorted(p.name for p in small_disk.iterdir()) == ["filler", "out", "site"]
 
 
-def test_a_read_only_disk_keeps_the_previous_site_and_says_so_in_one_line(small_disk,
-                                                                          tmp_path) -> None:
+def test_a_read_only_disk_keeps_the_previous_site_and_says_so_in_one_line(
+    small_disk, tmp_path
+) -> None:
     root = _project(tmp_path / "project", small_disk / "site")
     assert run_cli("site", cwd=root, timeout=180).returncode == 0
     site = _snapshot(small_disk / "site")
-    remount = subprocess.run(["mount", "-o", "remount,ro", str(small_disk)],
-                             capture_output=True, text=True, check=False)
+    remount = subprocess.run(
+        ["mount", "-o", "remount,ro", str(small_disk)], capture_output=True, text=True, check=False
+    )
     if remount.returncode != 0:
         pytest.skip(f"cannot make the tmpfs read-only: {remount.stderr.strip()}")
     line = _one_line_error(run_cli("site", cwd=root, timeout=180), "site")
     assert "Read-only file system" in line, line
-    line = _one_line_error(run_cli("build", "--out", str(small_disk / "out"), cwd=root),
-                           "build")
+    line = _one_line_error(run_cli("build", "--out", str(small_disk / "out"), cwd=root), "build")
     assert "Read-only file system" in line, line
     assert _snapshot(small_disk / "site") == site
 
 
-def test_a_write_failing_in_process_is_one_line_and_keeps_the_output(tmp_path, monkeypatch,
-                                                                     capsys) -> None:
+def test_a_write_failing_in_process_is_one_line_and_keeps_the_output(
+    tmp_path, monkeypatch, capsys
+) -> None:
     """The same without a mount: every write of a page fails as on a full disk."""
     root = _project(tmp_path / "project", tmp_path / "site")
     assert cli.main(["build", "--root", str(root), "--out", str(tmp_path / "out")]) == 0
@@ -128,7 +141,8 @@ def test_a_write_failing_in_process_is_one_line_and_keeps_the_output(tmp_path, m
     assert code == 1
     assert captured.err.strip().splitlines() == [
         f"generator build: error: cannot write {tmp_path / 'out'}: No space left on device; "
-        "free some space or choose a writable folder, then run it again"]
+        "free some space or choose a writable folder, then run it again"
+    ]
     assert "keeps its previous content" in captured.out
     assert _snapshot(tmp_path / "out") == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []

@@ -19,8 +19,9 @@ TITLES = {"basic": "Basic", "oauth2": "OAuth 2", "oauth1": "OAuth 1", "apikey": 
 def project(tmp_path_factory) -> Path:
     root = copy_repo_project(tmp_path_factory.mktemp("new"))
     for auth in AUTHS:
-        result = run_cli("new", f"zephyr-{auth}-crm", "--auth", auth, "--name",
-                         f"Zephyr {auth} CRM", cwd=root)
+        result = run_cli(
+            "new", f"zephyr-{auth}-crm", "--auth", auth, "--name", f"Zephyr {auth} CRM", cwd=root
+        )
         assert result.returncode == 0, result.stderr
         assert f"content/elements/zephyr-{auth}-crm/authenticate.md" in result.stdout
     return root
@@ -28,8 +29,13 @@ def project(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def built(project: Path) -> Path:
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=project,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     return project / "site"
 
@@ -54,8 +60,12 @@ def test_new_page_is_in_navigation_and_catalog(built: Path, auth: str) -> None:
     # the navigation of another page links it, under the CRM hub
     nav = (built / "elements" / "autotask-crm" / "authenticate" / "index.html").read_text()
     assert f'href="../../zephyr-{auth}-crm/authenticate/"' in nav
-    row = re.search(rf'<tr>\s*<td[^>]*><a href="{re.escape(url)}">Zephyr {auth} CRM</a>'
-                    r'(.*?)</tr>', home, re.DOTALL)
+    row = re.search(
+        rf'<tr>\s*<td[^>]*><a href="{re.escape(url)}">Zephyr {auth} CRM</a>'
+        r"(.*?)</tr>",
+        home,
+        re.DOTALL,
+    )
     assert row, "the element is in the home page's catalog"
     assert TITLES[auth] in row.group(1)
     # the request is shown in every language, made from the checked body
@@ -74,8 +84,9 @@ def test_existing_element_is_not_overwritten(project: Path) -> None:
 
 
 def test_element_key_already_documented_is_refused(project: Path) -> None:
-    result = run_cli("new", "autotask-crm-copy", "--auth", "basic", "--key", "autotaskcrm",
-                     cwd=project)
+    result = run_cli(
+        "new", "autotask-crm-copy", "--auth", "basic", "--key", "autotaskcrm", cwd=project
+    )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "autotaskcrm" in result.stderr
     assert not (project / "content/elements/autotask-crm-copy").exists()
@@ -108,8 +119,8 @@ def test_new_page_front_matter_drives_the_partial(project: Path) -> None:
 
 def test_readme_adding_an_element_names_partials_that_exist() -> None:
     readme = (REPO / "README.md").read_text()
-    section = readme[readme.index("## Adding an element"):]
-    section = section[:section.index("\n## ", 3)]
+    section = readme[readme.index("## Adding an element") :]
+    section = section[: section.index("\n## ", 3)]
     assert "generator new" in section
     named = re.findall(r"includes/(auth/[\w.-]+\.md)", section)
     assert named

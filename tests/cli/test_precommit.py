@@ -16,15 +16,23 @@ from pathlib import Path
 import pytest
 from conftest import MINIMAL_MKDOCS, REPO, write_tree
 
-GOOD = ("---\nheading: Acme CRM\ntitle: Authenticate\nelementId: 7\nelementKey: acmecrm\n"
-        "hub: crm\n---\n\n{% include acme/response.md %}\n")
-RESPONSE = ("## Example Response\n\n```json\n{\"id\": 1, \"name\": \"Acme\", \"token\": \"abc\",\n"
-            " \"element\": {\"id\": 7, \"key\": \"acmecrm\", \"name\": \"Acme\"}}\n```\n")
+GOOD = (
+    "---\nheading: Acme CRM\ntitle: Authenticate\nelementId: 7\nelementKey: acmecrm\n"
+    "hub: crm\n---\n\n{% include acme/response.md %}\n"
+)
+RESPONSE = (
+    '## Example Response\n\n```json\n{"id": 1, "name": "Acme", "token": "abc",\n'
+    ' "element": {"id": 7, "key": "acmecrm", "name": "Acme"}}\n```\n'
+)
 
 
 def _git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args],
-                   cwd=repo, check=True, capture_output=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )
 
 
 def _try_repo(docs: Path, home: Path, *files: str) -> subprocess.CompletedProcess[str]:
@@ -32,7 +40,12 @@ def _try_repo(docs: Path, home: Path, *files: str) -> subprocess.CompletedProces
     env = {**os.environ, "PRE_COMMIT_HOME": os.environ.get("PRE_COMMIT_HOME", str(home))}
     return subprocess.run(
         [str(pre_commit), "try-repo", str(REPO), "element-docs-check", "--files", *files],
-        cwd=docs, capture_output=True, text=True, env=env, timeout=900)
+        cwd=docs,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -43,13 +56,17 @@ def hook_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_hook_passes_good_pages_and_stops_a_partial_that_breaks_one(
-        tmp_path: Path, hook_home: Path) -> None:
-    docs = write_tree(tmp_path / "docs-repo", {
-        "mkdocs.yml": MINIMAL_MKDOCS,
-        "content/elements/acme/authenticate.md": GOOD,
-        "includes/acme/response.md": RESPONSE,
-        "README.md": "# Our docs\n",
-    })
+    tmp_path: Path, hook_home: Path
+) -> None:
+    docs = write_tree(
+        tmp_path / "docs-repo",
+        {
+            "mkdocs.yml": MINIMAL_MKDOCS,
+            "content/elements/acme/authenticate.md": GOOD,
+            "includes/acme/response.md": RESPONSE,
+            "README.md": "# Our docs\n",
+        },
+    )
     _git(docs, "init", "-q")
     _git(docs, "add", "-A")
     _git(docs, "commit", "-qm", "docs")
@@ -59,8 +76,9 @@ def test_the_hook_passes_good_pages_and_stops_a_partial_that_breaks_one(
     assert "element-docs check" in clean.stdout and "Passed" in clean.stdout
 
     # a commit that changes only the partial: the page that includes it is checked
-    (docs / "includes/acme/response.md").write_text(RESPONSE.replace('"id": 7', '"id": 8'),
-                                                   encoding="utf-8")
+    (docs / "includes/acme/response.md").write_text(
+        RESPONSE.replace('"id": 7', '"id": 8'), encoding="utf-8"
+    )
     broken = _try_repo(docs, hook_home, "includes/acme/response.md")
     assert broken.returncode == 1, broken.stdout + broken.stderr
     assert "Failed" in broken.stdout

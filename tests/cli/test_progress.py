@@ -18,8 +18,13 @@ def run_on_terminal(command: list[str], cwd: Path) -> tuple[int, str]:
     """Run ``command`` with its stderr on a pseudo-terminal; return its exit and what the
     terminal received."""
     main, child = pty.openpty()
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=child,
-                               env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=child,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
     os.close(child)
     received = bytearray()
     while True:
@@ -46,18 +51,27 @@ def test_mkdocs_build_counts_pages_on_a_terminal_only(make_project: Callable[...
     assert re.search(r"element-docs: converting pages \d+/61", shown), shown
     assert re.search(r"element-docs: writing pages \d+/61", shown), shown
     assert shown.rstrip().endswith("seconds")  # the counter was erased before MkDocs' last line
-    piped = subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=root,
-                           capture_output=True, text=True, timeout=300)
+    piped = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert piped.returncode == 0
     assert "element-docs: converting" not in piped.stderr and "\r" not in piped.stderr
 
 
 def test_check_counts_pages_on_a_terminal_only(make_project: Callable[..., Path]) -> None:
     root = make_project(PAGES)
-    code, shown = run_on_terminal([sys.executable, "-m", "generator", "check", "--jobs", "1"],
-                                  root)
+    code, shown = run_on_terminal([sys.executable, "-m", "generator", "check", "--jobs", "1"], root)
     assert code == 0, shown
     assert re.search(r"checking pages: \d+/60", shown), shown
-    piped = subprocess.run([sys.executable, "-m", "generator", "check"], cwd=root,
-                           capture_output=True, text=True, timeout=300)
+    piped = subprocess.run(
+        [sys.executable, "-m", "generator", "check"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert "checking pages" not in piped.stderr

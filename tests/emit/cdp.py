@@ -16,10 +16,19 @@ from typing import Any
 
 from websockets.sync.client import ClientConnection, connect
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run",
-         "--disable-dev-shm-usage", "--remote-debugging-port=0",
-         "--remote-debugging-address=127.0.0.1", "--window-size=1280,900"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+    "--remote-debugging-port=0",
+    "--remote-debugging-address=127.0.0.1",
+    "--window-size=1280,900",
+]
 
 
 def find_chromium() -> str | None:
@@ -41,7 +50,9 @@ class Browser:
         self.profile = tempfile.mkdtemp(prefix="element-docs-chromium-")
         self.process = subprocess.Popen(
             [executable, *FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self.events: list[dict[str, Any]] = []
         self._next_id = 0
         port_file = Path(self.profile) / "DevToolsActivePort"
@@ -55,8 +66,7 @@ class Browser:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as answer:
             targets = json.load(answer)
         page = next(t for t in targets if t.get("type") == "page")
-        self._connection = connect(page["webSocketDebuggerUrl"], max_size=None,
-                                   open_timeout=10)
+        self._connection = connect(page["webSocketDebuggerUrl"], max_size=None, open_timeout=10)
         self.ws: ClientConnection = self._connection.__enter__()
         for domain in ("Page", "Runtime", "Log"):
             self.call(f"{domain}.enable")
@@ -97,8 +107,14 @@ class Browser:
         self.wait_event("Page.loadEventFired")
 
     def evaluate(self, expression: str, timeout: float = 30) -> Any:
-        result = self.call("Runtime.evaluate", timeout=timeout, expression=expression,
-                           awaitPromise=True, returnByValue=True, userGesture=True)
+        result = self.call(
+            "Runtime.evaluate",
+            timeout=timeout,
+            expression=expression,
+            awaitPromise=True,
+            returnByValue=True,
+            userGesture=True,
+        )
         if "exceptionDetails" in result:
             raise CDPError(f"{expression[:60]}...: {result['exceptionDetails']}")
         return result["result"].get("value")
@@ -120,12 +136,19 @@ class Browser:
             f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
             " if (!e) return null; e.scrollIntoView({block: 'center'});"
             " const r = e.getBoundingClientRect();"
-            " return [r.left + r.width / 2, r.top + r.height / 2, r.width * r.height]; })()")
+            " return [r.left + r.width / 2, r.top + r.height / 2, r.width * r.height]; })()"
+        )
         if not box or not box[2]:
             raise CDPError(f"nothing visible to click at {selector}")
         for kind in ("mousePressed", "mouseReleased"):
-            self.call("Input.dispatchMouseEvent", type=kind, x=box[0], y=box[1],
-                      button="left", clickCount=1)
+            self.call(
+                "Input.dispatchMouseEvent",
+                type=kind,
+                x=box[0],
+                y=box[1],
+                button="left",
+                clickCount=1,
+            )
 
     def type_text(self, text: str) -> None:
         self.call("Input.insertText", text=text)
@@ -144,13 +167,17 @@ class Browser:
                 found.append(json.dumps(params.get("exceptionDetails", {}))[:300])
             elif event["method"] == "Runtime.consoleAPICalled" and params.get("type") == "error":
                 found.append(json.dumps(params.get("args", []))[:300])
-            elif event["method"] == "Log.entryAdded" and \
-                    params.get("entry", {}).get("level") == "error":
-                found.append(params["entry"].get("text", "") + " " +
-                             params["entry"].get("url", ""))
-        self.events = [e for e in self.events if e["method"] not in
-                       ("Runtime.exceptionThrown", "Runtime.consoleAPICalled",
-                        "Log.entryAdded")]
+            elif (
+                event["method"] == "Log.entryAdded"
+                and params.get("entry", {}).get("level") == "error"
+            ):
+                found.append(params["entry"].get("text", "") + " " + params["entry"].get("url", ""))
+        self.events = [
+            e
+            for e in self.events
+            if e["method"]
+            not in ("Runtime.exceptionThrown", "Runtime.consoleAPICalled", "Log.entryAdded")
+        ]
         return found
 
     def close(self) -> None:

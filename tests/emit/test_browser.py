@@ -43,8 +43,13 @@ def chromium() -> str:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = copy_repo_project(tmp_path_factory.mktemp("browser-site"))
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=root,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     return root / "site"
 
@@ -56,8 +61,7 @@ class _Quiet(SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def base_url(site: Path) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0),
-                                 functools.partial(_Quiet, directory=str(site)))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/"
@@ -69,20 +73,29 @@ def base_url(site: Path) -> Iterator[str]:
 def browser(chromium: str, base_url: str) -> Iterator[Browser]:
     instance = Browser(chromium)
     try:
-        instance.call("Emulation.setDeviceMetricsOverride", width=1280, height=900,
-                      deviceScaleFactor=1, mobile=False)
+        instance.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=1280,
+            height=900,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
         yield instance
     finally:
         instance.close()
 
 
 def pages_of(site: Path) -> list[str]:
-    return sorted(p.parent.relative_to(site).as_posix() + "/" for p in site.rglob("index.html")
-                  if p.parent != site) + [""]
+    return sorted(
+        p.parent.relative_to(site).as_posix() + "/"
+        for p in site.rglob("index.html")
+        if p.parent != site
+    ) + [""]
 
 
-def test_every_page_loads_without_errors_or_template_leftovers(browser: Browser, site: Path,
-                                                                base_url: str) -> None:
+def test_every_page_loads_without_errors_or_template_leftovers(
+    browser: Browser, site: Path, base_url: str
+) -> None:
     pages = pages_of(site)
     assert ELEMENT in pages and len(pages) >= 7
     for page in pages:
@@ -92,7 +105,8 @@ def test_every_page_loads_without_errors_or_template_leftovers(browser: Browser,
         text = browser.evaluate(
             "(() => { const a = document.querySelector('article').cloneNode(true);"
             " a.querySelectorAll('code, pre').forEach(c => c.remove());"
-            " return a.innerText; })()")
+            " return a.innerText; })()"
+        )
         assert "{{" not in text and "{%" not in text, page
         for empty in ("<>", "****", "``", "()", "[]"):
             assert empty not in text, (page, empty)
@@ -100,7 +114,8 @@ def test_every_page_loads_without_errors_or_template_leftovers(browser: Browser,
         empty_elements = browser.evaluate(
             "[...document.querySelectorAll('article code, article strong, article em,"
             " article a, article td')].filter(e => !e.textContent.trim()"
-            " && !e.querySelector('img, svg') && !e.classList.contains('headerlink')).length")
+            " && !e.querySelector('img, svg') && !e.classList.contains('headerlink')).length"
+        )
         assert empty_elements == 0, page
         assert browser.errors() == [], page
 
@@ -121,7 +136,8 @@ def _visible_tab(browser: Browser) -> str:
         " const blocks = [...set.querySelectorAll(':scope > .tabbed-content > .tabbed-block')];"
         " const labels = [...set.querySelectorAll(':scope > .tabbed-labels > label')];"
         " const shown = blocks.findIndex(b => b.offsetParent !== null);"
-        " return labels[shown].innerText.trim(); })()")
+        " return labels[shown].innerText.trim(); })()"
+    )
 
 
 def test_content_tabs_switch(browser: Browser, base_url: str) -> None:
@@ -130,29 +146,38 @@ def test_content_tabs_switch(browser: Browser, base_url: str) -> None:
     for title in ("Python", "JavaScript", "HTTPie", "cURL", "JSON body"):
         index = ["JSON body", "cURL", "Python", "JavaScript", "HTTPie"].index(title) + 1
         browser.click(f".tabbed-set > .tabbed-labels > label:nth-child({index})")
-        browser.wait_for(f"document.querySelectorAll('.tabbed-set')[0]"
-                         f".querySelectorAll(':scope > input')[{index - 1}].checked")
+        browser.wait_for(
+            f"document.querySelectorAll('.tabbed-set')[0]"
+            f".querySelectorAll(':scope > input')[{index - 1}].checked"
+        )
         assert _visible_tab(browser) == title
 
 
-def test_copy_button_copies_exactly_the_generated_snippet(browser: Browser,
-                                                          base_url: str) -> None:
+def test_copy_button_copies_exactly_the_generated_snippet(browser: Browser, base_url: str) -> None:
     config = yaml.safe_load((REPO / "mkdocs.yml").read_text())
     browser.goto(base_url + ELEMENT)
-    body = json.loads(browser.evaluate(
-        "document.querySelector('.tabbed-set .tabbed-block code').innerText"))
+    body = json.loads(
+        browser.evaluate("document.querySelector('.tabbed-set .tabbed-block code').innerText")
+    )
     expected = {s.title: s.code for s in snippets(body, config["extra"]["api_base"])}
     origin = base_url.rstrip("/")
-    browser.call("Browser.grantPermissions", origin=origin,
-                 permissions=["clipboardReadWrite", "clipboardSanitizedWrite"])
+    browser.call(
+        "Browser.grantPermissions",
+        origin=origin,
+        permissions=["clipboardReadWrite", "clipboardSanitizedWrite"],
+    )
     for index, title in ((3, "Python"), (2, "cURL")):
         browser.click(f".tabbed-set > .tabbed-labels > label:nth-child({index})")
-        browser.wait_for(f"document.querySelector('.tabbed-set')"
-                         f".querySelectorAll(':scope > .tabbed-content > .tabbed-block')"
-                         f"[{index - 1}].offsetParent !== null")
+        browser.wait_for(
+            f"document.querySelector('.tabbed-set')"
+            f".querySelectorAll(':scope > .tabbed-content > .tabbed-block')"
+            f"[{index - 1}].offsetParent !== null"
+        )
         browser.evaluate("navigator.clipboard.writeText('')")
-        block = (f".tabbed-set > .tabbed-content > .tabbed-block:nth-child({index}) "
-                 "button.md-code__button[data-md-type=copy]")
+        block = (
+            f".tabbed-set > .tabbed-content > .tabbed-block:nth-child({index}) "
+            "button.md-code__button[data-md-type=copy]"
+        )
         browser.click(block)
         copied = browser.wait_for("navigator.clipboard.readText()")
         assert copied.rstrip("\n") == expected[title], title
@@ -166,7 +191,8 @@ def test_search_finds_an_element_by_its_key(browser: Browser, base_url: str) -> 
     links = browser.wait_for(
         "(() => { const links = [...document.querySelectorAll('.md-search-result__link')]"
         ".map(a => a.getAttribute('href')); return links.length ? links : null; })()",
-        timeout=60)  # the search index is built in a web worker: slow on a loaded machine
+        timeout=60,
+    )  # the search index is built in a web worker: slow on a loaded machine
     assert any("elements/infusionsoft-crm/authenticate/" in link for link in links), links
 
 
@@ -180,9 +206,12 @@ def test_palette_toggle_switches_light_and_dark(browser: Browser, base_url: str)
     second = browser.evaluate(scheme)
     assert {first, second} == {"default", "slate"}
     background = browser.evaluate(
-        "getComputedStyle(document.body).getPropertyValue('background-color')")
+        "getComputedStyle(document.body).getPropertyValue('background-color')"
+    )
     browser.click("form[data-md-component='palette'] label:not([hidden])")
     browser.wait_for(f"{scheme} === {json.dumps(first)}")
-    assert browser.evaluate(
-        "getComputedStyle(document.body).getPropertyValue('background-color')") != background
+    assert (
+        browser.evaluate("getComputedStyle(document.body).getPropertyValue('background-color')")
+        != background
+    )
     assert browser.errors() == []

@@ -114,8 +114,9 @@ def test_request_body_curl_and_response_equal_the_seed(rendered, seed_text):
 
 
 def test_parameter_rows_match_the_seed(rendered, seed_text):
-    section = seed_text[seed_text.index("\nParameters\n"):
-                        seed_text.index("Example Response for an Authenticated")]
+    section = seed_text[
+        seed_text.index("\nParameters\n") : seed_text.index("Example Response for an Authenticated")
+    ]
     seed_rows = len(re.findall(r"(?m)\bstring$", section))
     table = next(i for i, t in enumerate(tokens(rendered)) if t.type == "table_open")
     toks = tokens(rendered)[table:]
@@ -140,7 +141,8 @@ def test_parameter_rows_match_the_seed(rendered, seed_text):
     for label, codes in rows:
         assert codes, f"row {label!r} has no API name"
         for code in codes:
-            assert code in seed_lines or any(line.startswith(code + " ")
-                                             for line in seed_lines), code
+            assert code in seed_lines or any(line.startswith(code + " ") for line in seed_lines), (
+                code
+            )
         if label:
             assert label in seed_lines, label

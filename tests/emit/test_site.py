@@ -22,12 +22,16 @@ ELEMENTS = {
 }
 
 
-
-
 def mkdocs_build(root: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", *extra],
-                          cwd=root, capture_output=True, text=True, timeout=300, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", *extra],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -88,8 +92,9 @@ def parsed(site: Path, slug: str) -> Blocks:
 def test_every_element_has_an_authenticate_page(built_site):
     for slug, (name, *_rest) in ELEMENTS.items():
         headings = parsed(built_site, slug).headings
-        assert ("h1", f"Authenticate with {name}") in headings or \
-            headings[0][1].startswith("Authenticate with")
+        assert ("h1", f"Authenticate with {name}") in headings or headings[0][1].startswith(
+            "Authenticate with"
+        )
 
 
 def test_each_page_carries_its_own_hub_configuration_keys(built_site):
@@ -114,20 +119,34 @@ def test_code_blocks_inside_list_items_render_as_code(built_site):
 def test_home_page_lists_every_element_from_front_matter(built_site):
     html = (built_site / "index.html").read_text()
     for name, key, element_id, hub in ELEMENTS.values():
-        row = re.search(rf"<tr>\s*<td[^>]*><a [^>]*>{re.escape(name)}</a></td>(.*?)</tr>",
-                        html, re.S)
+        row = re.search(
+            rf"<tr>\s*<td[^>]*><a [^>]*>{re.escape(name)}</a></td>(.*?)</tr>", html, re.S
+        )
         assert row, name
         cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.S)
         assert [re.sub(r"<[^>]+>", "", c).strip() for c in cells] == [
-            key, str(element_id), hub, "OAuth 2" if key == "infusionsoftcrm" else "Basic"]
+            key,
+            str(element_id),
+            hub,
+            "OAuth 2" if key == "infusionsoftcrm" else "Basic",
+        ]
 
 
 def test_navigation_groups_elements_by_hub(built_site):
     html = (built_site / "index.html").read_text()
-    nav = html[html.index('class="md-nav md-nav--primary"'):]
-    positions = {label: nav.find(label) for label in
-                 ("CRM", "Help Desk", "Finance", "Autotask CRM", "Infusionsoft CRM",
-                  "Autotask Help Desk", "Autotask Finance")}
+    nav = html[html.index('class="md-nav md-nav--primary"') :]
+    positions = {
+        label: nav.find(label)
+        for label in (
+            "CRM",
+            "Help Desk",
+            "Finance",
+            "Autotask CRM",
+            "Infusionsoft CRM",
+            "Autotask Help Desk",
+            "Autotask Finance",
+        )
+    }
     assert all(p >= 0 for p in positions.values()), positions
     assert positions["CRM"] < positions["Autotask CRM"] < positions["Infusionsoft CRM"]
     assert positions["Finance"] < positions["Autotask Finance"]
@@ -136,8 +155,14 @@ def test_navigation_groups_elements_by_hub(built_site):
 
 def test_material_theme_with_copy_buttons_and_search(built_site):
     html = page_html(built_site, "autotask-crm")
-    config = json.loads(re.search(r'<script id="__config" type="application/json">(.*?)'
-                                  r"</script>", html, re.S).group(1))
+    config = json.loads(
+        re.search(
+            r'<script id="__config" type="application/json">(.*?)'
+            r"</script>",
+            html,
+            re.S,
+        ).group(1)
+    )
     assert "content.code.copy" in config["features"]
     index = json.loads((built_site / "search" / "search_index.json").read_text())
     assert any("autotaskcrm" in doc["text"] for doc in index["docs"])
@@ -150,8 +175,10 @@ def test_diagnostic_codes_reference_page_lists_every_code(built_site):
     # what a reader sees in each row: the cells' text, tags removed, entities decoded
     rows = {}
     for row in re.findall(r"<tr>(.*?)</tr>", html, re.DOTALL):
-        cells = [unescape(re.sub(r"<[^>]+>", "", c))
-                 for c in re.findall(r"<td>(.*?)</td>", row, re.DOTALL)]
+        cells = [
+            unescape(re.sub(r"<[^>]+>", "", c))
+            for c in re.findall(r"<td>(.*?)</td>", row, re.DOTALL)
+        ]
         if cells:
             rows[cells[0]] = cells
     for code, info in CODES.items():
@@ -168,8 +195,13 @@ def test_front_matter_schema_is_published_for_editors(built_site):
     import yaml
 
     published = json.loads((built_site / "schemas" / "front-matter.schema.json").read_text())
-    printed = subprocess.run([sys.executable, "-m", "generator", "schema", "front-matter"],
-                             cwd=REPO, capture_output=True, text=True, check=True).stdout
+    printed = subprocess.run(
+        [sys.executable, "-m", "generator", "schema", "front-matter"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert published == json.loads(printed)
     jsonschema.Draft202012Validator.check_schema(published)
     for page in (REPO / "content" / "elements").glob("*/authenticate.md"):
@@ -180,18 +212,21 @@ def test_front_matter_schema_is_published_for_editors(built_site):
 def test_changing_element_key_changes_body_curl_and_table(tmp_path):
     root = copy_repo_project(tmp_path)
     page = root / "content/elements/autotask-crm/authenticate.md"
-    page.write_text(page.read_text().replace("elementKey: autotaskcrm",
-                                             "elementKey: renamedcrm"))
+    page.write_text(page.read_text().replace("elementKey: autotaskcrm", "elementKey: renamedcrm"))
     result = mkdocs_build(root)
     # the example response still says autotaskcrm: the checker must catch that
     assert result.returncode != 0
     assert "ED202" in result.stderr
     assert "content/elements/autotask-crm/authenticate.md" in result.stderr
-    result = subprocess.run([sys.executable, "-m", "generator", "build", "--out", "out"],
-                            cwd=root, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "build", "--out", "out"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     response = root / "content/elements/autotask-crm/authenticate.md"
-    response.write_text(response.read_text().replace('"key": "autotaskcrm"',
-                                                     '"key": "renamedcrm"'))
+    response.write_text(response.read_text().replace('"key": "autotaskcrm"', '"key": "renamedcrm"'))
     result = mkdocs_build(root)
     assert result.returncode == 0, result.stderr
     blocks = parsed(root / "site", "autotask-crm")
@@ -200,13 +235,15 @@ def test_changing_element_key_changes_body_curl_and_table(tmp_path):
     assert json.loads(request)["element"]["key"] == "renamedcrm"
     assert '"key": "renamedcrm"' in curl
     html = page_html(root / "site", "autotask-crm")
-    table = html[html.index('id="parameters"'):]
+    table = html[html.index('id="parameters"') :]
     assert "renamedcrm" in table[: table.index("</table>")]
 
 
 def _pages(site: Path) -> dict[str, str]:
-    return {p.relative_to(site).as_posix(): p.read_text(encoding="utf-8")
-            for p in site.rglob("index.html")}
+    return {
+        p.relative_to(site).as_posix(): p.read_text(encoding="utf-8")
+        for p in site.rglob("index.html")
+    }
 
 
 def test_pages_read_well(built_site):
@@ -227,8 +264,11 @@ def test_pages_read_well(built_site):
     for placeholder in ("Key Name", "Secret Name", "Callback URL Name"):
         assert placeholder not in infusionsoft
     # tags is an array
-    assert re.search(r"<code>tags</code></td>\s*<td[^>]*>.*?</td>\s*<td[^>]*>array of strings",
-                     autotask, re.DOTALL)
+    assert re.search(
+        r"<code>tags</code></td>\s*<td[^>]*>.*?</td>\s*<td[^>]*>array of strings",
+        autotask,
+        re.DOTALL,
+    )
     # the events guide is a link that leads to a page of the site
     link = re.search(r'<a href="([^"]+)">events guide</a>', autotask)
     assert link, "the events guide is linked"

@@ -44,8 +44,12 @@ from generator.extract.jsonlocate import LocatedJSON
 from generator.load.documents import parse_document
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def _plain(value: Any) -> Any:
@@ -78,26 +82,107 @@ def assert_same(page: str) -> bool:
 
 # Pages made of realistic pieces ---------------------------------------------------------------
 
-REQUEST_BODY = ['{', '  "element": {', '    "key": "acmecrm"', '  },', '  "configuration": {',
-                '    "crm.acme.username": "<USER>"', '  },', '  "name": "<INSTANCE_NAME>"', '}']
-RESPONSE_BODY = ['{', '  "id": 12345,', '  "token": "ABC/D=",', '  "element": {"id": 7,',
-                 '      "key": "acmecrm"}', '}']
+REQUEST_BODY = [
+    "{",
+    '  "element": {',
+    '    "key": "acmecrm"',
+    "  },",
+    '  "configuration": {',
+    '    "crm.acme.username": "<USER>"',
+    "  },",
+    '  "name": "<INSTANCE_NAME>"',
+    "}",
+]
+RESPONSE_BODY = [
+    "{",
+    '  "id": 12345,',
+    '  "token": "ABC/D=",',
+    '  "element": {"id": 7,',
+    '      "key": "acmecrm"}',
+    "}",
+]
 OAUTH_BODY = ['{"oauthUrl": "https://example.com/auth?client_id=x"}']
-CURL_BODY = ['curl -X POST \\', "  https://api.example.com/instances \\",
-             "  -H 'content-type: application/json' \\", "  -d '{\"name\": \"x\"}'"]
-BROKEN_JSON = ['{', '  "element": {"key": "acme"},', '  "name": "x",,', '']
-ODD_LINES = ['', '   ', '\t"tab": 1,', '    indented', '```', '~~~', '````', '``` not closing',
-             '</div>', '| a | b |', '- item', '# not a heading', '  \t  mixed', '<!-- x -->',
-             'text -->', '> quoted', '===', '---', '\u00a0{', '\x0c', '  ]:']
-BODIES = [REQUEST_BODY, RESPONSE_BODY, OAUTH_BODY, CURL_BODY, BROKEN_JSON, [], ['plain']]
+CURL_BODY = [
+    "curl -X POST \\",
+    "  https://api.example.com/instances \\",
+    "  -H 'content-type: application/json' \\",
+    '  -d \'{"name": "x"}\'',
+]
+BROKEN_JSON = ["{", '  "element": {"key": "acme"},', '  "name": "x",,', ""]
+ODD_LINES = [
+    "",
+    "   ",
+    '\t"tab": 1,',
+    "    indented",
+    "```",
+    "~~~",
+    "````",
+    "``` not closing",
+    "</div>",
+    "| a | b |",
+    "- item",
+    "# not a heading",
+    "  \t  mixed",
+    "<!-- x -->",
+    "text -->",
+    "> quoted",
+    "===",
+    "---",
+    "\u00a0{",
+    "\x0c",
+    "  ]:",
+]
+BODIES = [REQUEST_BODY, RESPONSE_BODY, OAUTH_BODY, CURL_BODY, BROKEN_JSON, [], ["plain"]]
 
-WORDS = ["Send", "the", "request", "body", "`token`", "`a|b`", "|", "a\\|b", "#", "-", "*",
-         "1.", "<b>x</b>", "[link](#a)", "**bold**", "é", "x]:y", "``double``", "\\", "~~~",
-         "<br>", "Instance", "Response", "{", "&amp;", "\u00a0", "\u3000"]
+WORDS = [
+    "Send",
+    "the",
+    "request",
+    "body",
+    "`token`",
+    "`a|b`",
+    "|",
+    "a\\|b",
+    "#",
+    "-",
+    "*",
+    "1.",
+    "<b>x</b>",
+    "[link](#a)",
+    "**bold**",
+    "é",
+    "x]:y",
+    "``double``",
+    "\\",
+    "~~~",
+    "<br>",
+    "Instance",
+    "Response",
+    "{",
+    "&amp;",
+    "\u00a0",
+    "\u3000",
+]
 
-INFOS = ["", "json", "JSON", "json example=request", " json", "bash", "sh example=curl",
-         "http", "{ .json }", "json5 example=response", "js`x", "text ~~~", "json example=",
-         "example=other json", "console", "json  ", "json\u00a0"]
+INFOS = [
+    "",
+    "json",
+    "JSON",
+    "json example=request",
+    " json",
+    "bash",
+    "sh example=curl",
+    "http",
+    "{ .json }",
+    "json5 example=response",
+    "js`x",
+    "text ~~~",
+    "json example=",
+    "example=other json",
+    "console",
+    "json  ",
+    "json\u00a0",
+]
 
 
 def words(minimum: int = 1) -> st.SearchStrategy[str]:
@@ -112,8 +197,21 @@ def fence(draw: st.DrawFn) -> list[str]:
         body.insert(draw(st.integers(0, len(body))), draw(st.sampled_from(ODD_LINES)))
     indent = draw(st.sampled_from(["", "", " ", "  ", "\t"]))
     body = [indent + line if line else line for line in body]
-    closing = draw(st.sampled_from([marker, marker, marker + marker[0], marker[:-1], "",
-                                    marker + "  ", marker + " x", "```", "~~~"]))
+    closing = draw(
+        st.sampled_from(
+            [
+                marker,
+                marker,
+                marker + marker[0],
+                marker[:-1],
+                "",
+                marker + "  ",
+                marker + " x",
+                "```",
+                "~~~",
+            ]
+        )
+    )
     lines = [marker + draw(st.sampled_from(INFOS)), *body]
     if closing:
         lines.append(draw(st.sampled_from(["", "", " ", "   ", "    "])) + closing)
@@ -123,8 +221,21 @@ def fence(draw: st.DrawFn) -> list[str]:
 @st.composite
 def table(draw: st.DrawFn) -> list[str]:
     width = draw(st.integers(1, 4))
-    cell = st.sampled_from(["Name", "`name`", "Name<br>`crm.acme.username`", "", "a\\|b",
-                            "`a | b`", " padded ", "string", "<em>Optional</em>", "\\", "-"])
+    cell = st.sampled_from(
+        [
+            "Name",
+            "`name`",
+            "Name<br>`crm.acme.username`",
+            "",
+            "a\\|b",
+            "`a | b`",
+            " padded ",
+            "string",
+            "<em>Optional</em>",
+            "\\",
+            "-",
+        ]
+    )
 
     def row(cells: list[str], outer: bool) -> str:
         text = " | ".join(cells)
@@ -132,12 +243,28 @@ def table(draw: st.DrawFn) -> list[str]:
 
     outer = draw(st.booleans())
     header = row([draw(cell) or "Head" for _ in range(width)], outer)
-    aligns = [draw(st.sampled_from(["---", ":---", "---:", ":-:", "-", " --- "]))
-              for _ in range(draw(st.sampled_from([width, width, width + 1, max(width - 1, 1)])))]
-    delimiter = draw(st.sampled_from([row(aligns, True), row(aligns, False), "|".join(aligns),
-                                      "- | -", "--|--", "|-|", ":--", "| --- || --- |"]))
-    rows = [row([draw(cell) for _ in range(draw(st.integers(0, width + 1)))], draw(st.booleans()))
-            for _ in range(draw(st.integers(0, 4)))]
+    aligns = [
+        draw(st.sampled_from(["---", ":---", "---:", ":-:", "-", " --- "]))
+        for _ in range(draw(st.sampled_from([width, width, width + 1, max(width - 1, 1)])))
+    ]
+    delimiter = draw(
+        st.sampled_from(
+            [
+                row(aligns, True),
+                row(aligns, False),
+                "|".join(aligns),
+                "- | -",
+                "--|--",
+                "|-|",
+                ":--",
+                "| --- || --- |",
+            ]
+        )
+    )
+    rows = [
+        row([draw(cell) for _ in range(draw(st.integers(0, width + 1)))], draw(st.booleans()))
+        for _ in range(draw(st.integers(0, 4)))
+    ]
     return [header, delimiter, *rows]
 
 
@@ -153,21 +280,54 @@ def paragraph() -> st.SearchStrategy[list[str]]:
     return st.lists(words(), min_size=1, max_size=3)
 
 
-HTML = [['<div class="admonition note"><p>Text</p></div>'], ['<div>', 'inside', '</div>'],
-        ['<!-- a comment', '', 'still the comment -->'], ['<span>'], ['<span>inline</span> text'],
-        ['</div>'], ['<pre>', '', '```json', '</pre>'], ['<script>', 'x', '</script>'],
-        ['<?php', '?>'], ['<!DOCTYPE html>'], ['<![CDATA[', ']]>'], ['<div', 'attr="x">'],
-        ['<p>Note</p>', '```json', '{}', '```']]
-TRICKY = [['> quoted'], ['> ```json', '> {}', '> ```'], ['---'], ['***'], ['- - -'], ['___'],
-          ['Title', '====='], ['Title', '---'], ['[foo]: /url "title"'], ['[foo]:', '/url'],
-          ['[not] a definition'], ['    indented code'], ['\tindented code'], ['-'], ['1.'],
-          ['Text', '    lazy continuation'], ['Text', '- interrupting item'], ['Text', '2. two'],
-          ['Text', '1. one']]
+HTML = [
+    ['<div class="admonition note"><p>Text</p></div>'],
+    ["<div>", "inside", "</div>"],
+    ["<!-- a comment", "", "still the comment -->"],
+    ["<span>"],
+    ["<span>inline</span> text"],
+    ["</div>"],
+    ["<pre>", "", "```json", "</pre>"],
+    ["<script>", "x", "</script>"],
+    ["<?php", "?>"],
+    ["<!DOCTYPE html>"],
+    ["<![CDATA[", "]]>"],
+    ["<div", 'attr="x">'],
+    ["<p>Note</p>", "```json", "{}", "```"],
+]
+TRICKY = [
+    ["> quoted"],
+    ["> ```json", "> {}", "> ```"],
+    ["---"],
+    ["***"],
+    ["- - -"],
+    ["___"],
+    ["Title", "====="],
+    ["Title", "---"],
+    ['[foo]: /url "title"'],
+    ["[foo]:", "/url"],
+    ["[not] a definition"],
+    ["    indented code"],
+    ["\tindented code"],
+    ["-"],
+    ["1."],
+    ["Text", "    lazy continuation"],
+    ["Text", "- interrupting item"],
+    ["Text", "2. two"],
+    ["Text", "1. one"],
+]
 
 
 def leaf() -> st.SearchStrategy[list[str]]:
-    return st.one_of(fence(), fence(), table(), heading(), paragraph(), st.sampled_from(HTML),
-                     st.sampled_from(TRICKY))
+    return st.one_of(
+        fence(),
+        fence(),
+        table(),
+        heading(),
+        paragraph(),
+        st.sampled_from(HTML),
+        st.sampled_from(TRICKY),
+    )
 
 
 @st.composite
@@ -182,8 +342,9 @@ def list_block(draw: st.DrawFn, child: st.SearchStrategy[list[str]]) -> list[str
         first, *rest = blocks
         lines.append(marker + gap + first[0])
         offset = len(marker) + len(gap)
-        deeper = " " * draw(st.sampled_from([offset, offset, offset, offset + 1, offset - 1, 0,
-                                             offset + 4]))
+        deeper = " " * draw(
+            st.sampled_from([offset, offset, offset, offset + 1, offset - 1, 0, offset + 4])
+        )
         lines.extend(deeper + line if line else line for line in first[1:])
         for block in rest:
             if draw(st.booleans()):
@@ -277,9 +438,11 @@ curl -X POST \\
 
 def test_a_typical_page_takes_the_fast_path() -> None:
     fast = extract_fast(TYPICAL)
-    assert fast is not None, ("the scanner gave up on a typical page, so extract lost its "
-                              "speed-up (or markdown-it-py is not the release it was checked "
-                              "with: see SCANNER_CHECKED_WITH)")
+    assert fast is not None, (
+        "the scanner gave up on a typical page, so extract lost its "
+        "speed-up (or markdown-it-py is not the release it was checked "
+        "with: see SCANNER_CHECKED_WITH)"
+    )
     assert summary(fast) == summary(extract_with_markdown_it(TYPICAL))
     assert [e.kind for e in fast.examples] == [REQUEST, OTHER, CURL, RESPONSE]
     request = fast.examples[0]
@@ -287,8 +450,10 @@ def test_a_typical_page_takes_the_fast_path() -> None:
     assert request.text.startswith('{\n  "element"')
     assert request.heading == "Authenticate Through API"
     assert fast.tables[0].header == ["Parameter", "Description", "Data Type"]
-    assert fast.tables[0].rows[1][1:] == (["Username<br>`crm.acme.username`", "The user name.",
-                                           "string"], [["crm.acme.username"], [], []])
+    assert fast.tables[0].rows[1][1:] == (
+        ["Username<br>`crm.acme.username`", "The user name.", "string"],
+        [["crm.acme.username"], [], []],
+    )
 
 
 def test_extract_reads_a_typical_page_without_markdown_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -301,16 +466,19 @@ def test_extract_reads_a_typical_page_without_markdown_it(monkeypatch: pytest.Mo
     assert summary(extract(TYPICAL)) == expected
 
 
-@pytest.mark.parametrize("tricky", [
-    "Title\n=====\n\n```json\n{}\n```\n",  # setext heading
-    "> ```json\n> {}\n> ```\n",  # fence in a block quote
-    "Text\n\n    {\"indented\": true}\n",  # indented code
-    "***\n\n```json\n{}\n```\n",  # thematic break
-    "[ref]: https://example.com\n\n```json\n{}\n```\n",  # link reference definition
-    "```json\r\n{}\r\n```\r\n",  # CRLF
-    "-\n  ```json\n  {}\n  ```\n",  # empty list item
-    "".join(f"{'  ' * depth}- item\n" for depth in range(12)),  # deep nesting
-])
+@pytest.mark.parametrize(
+    "tricky",
+    [
+        "Title\n=====\n\n```json\n{}\n```\n",  # setext heading
+        "> ```json\n> {}\n> ```\n",  # fence in a block quote
+        'Text\n\n    {"indented": true}\n',  # indented code
+        "***\n\n```json\n{}\n```\n",  # thematic break
+        "[ref]: https://example.com\n\n```json\n{}\n```\n",  # link reference definition
+        "```json\r\n{}\r\n```\r\n",  # CRLF
+        "-\n  ```json\n  {}\n  ```\n",  # empty list item
+        "".join(f"{'  ' * depth}- item\n" for depth in range(12)),  # deep nesting
+    ],
+)
 def test_tricky_pages_fall_back_to_markdown_it(tricky: str) -> None:
     assert extract_fast(tricky) is None
     assert summary(extract(tricky)) == summary(extract_with_markdown_it(tricky))
@@ -318,7 +486,7 @@ def test_tricky_pages_fall_back_to_markdown_it(tricky: str) -> None:
 
 EDGE_PAGES = [
     "- a\n - b\n  - c\n   - d\n    - e\n",  # the last one continues a paragraph
-    "1. a\n\n    ```json\n    {\"name\": \"x\"}\n   ```\n",
+    '1. a\n\n    ```json\n    {"name": "x"}\n   ```\n',
     "| a | b |\n| - | - |\n| `x` | y\n- z\n",  # a list item ends the table
     "Text\n| a | b |\n|---|---|\n| 1 | 2 |\n",  # a table interrupts a paragraph
     "- ```\n  code\n text\n",  # an outdented line ends the fence with the item
@@ -328,11 +496,11 @@ EDGE_PAGES = [
     "<!-- c\n\n- x\n-->\n```json\n{}\n```\n",
     "- <!-- c\n\n  x -->\n\n```\n",
     "#\tTitle #\n```json\t example=request\n{}\n```",
-    "1.\tx\n\n\t```json\n\t\t{\"id\": 1}\n\t```\n",  # tabs, expanded to columns
-    "- a\n\n  ```json\n   \t{\"id\": 1}\n  ```\n",
-    "# Example Response\n\n```\n{\"id\": 1, \"element\": {\"id\": 2}}\n```\n   \n  ",
+    '1.\tx\n\n\t```json\n\t\t{"id": 1}\n\t```\n',  # tabs, expanded to columns
+    '- a\n\n  ```json\n   \t{"id": 1}\n  ```\n',
+    '# Example Response\n\n```\n{"id": 1, "element": {"id": 2}}\n```\n   \n  ',
     "```json\n{\n",  # never closed
-    "  ```json\n  {\"id\": 1}",  # never closed, and no line break at the end
+    '  ```json\n  {"id": 1}',  # never closed, and no line break at the end
     "",
 ]
 
@@ -357,6 +525,7 @@ def test_the_scanner_matches_markdown_it_on_generated_pages() -> None:
 
 # Real pages -----------------------------------------------------------------------------------
 
+
 def _body(text: str, rel: str) -> str:
     """A page without its front matter: close to what rendering gives to extract."""
     document, _ = parse_document(text, Path(rel), rel)
@@ -375,8 +544,10 @@ def _case_pages() -> list[tuple[str, str]]:
 
 
 def test_same_blocks_on_the_repository_and_test_case_pages() -> None:
-    pages = [(str(path.relative_to(REPO)), path.read_text(encoding="utf-8"))
-             for path in sorted((REPO / "content").rglob("*.md"))]
+    pages = [
+        (str(path.relative_to(REPO)), path.read_text(encoding="utf-8"))
+        for path in sorted((REPO / "content").rglob("*.md"))
+    ]
     pages += _case_pages()
     assert len(pages) > 20
     fast = 0
@@ -404,8 +575,9 @@ def _rendered_pages(root: Path) -> list[str]:
     texts = []
     for document, _ in project.documents.values():
         assert document is not None
-        rendered = project.renderer.render(document.body, document.rel,
-                                           document.body_first_line, project.page_context(document))
+        rendered = project.renderer.render(
+            document.body, document.rel, document.body_first_line, project.page_context(document)
+        )
         assert not rendered.failed
         texts.append(rendered.text)
     return texts
@@ -446,8 +618,11 @@ def test_every_markdown_it_release_the_pin_allows_gets_the_scanner() -> None:
     from packaging.requirements import Requirement
 
     pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
-    [spec] = [Requirement(d) for d in pyproject["project"]["dependencies"]
-              if d.startswith("markdown-it-py")]
+    [spec] = [
+        Requirement(d)
+        for d in pyproject["project"]["dependencies"]
+        if d.startswith("markdown-it-py")
+    ]
     assert markdown_it.__version__ in spec.specifier
     assert scanner.SCANNER_ON
     for version in spec.specifier.filter(["4.3.0", "4.3.9", "4.4.0", "4.2.0", "3.0.0", "5.0.0"]):

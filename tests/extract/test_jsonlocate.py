@@ -38,7 +38,7 @@ DOC = """\
 def offset_of(text: str, position: Position) -> int:
     """The string index of a 1-based line/column."""
     lines = text.split("\n")
-    return sum(len(line) + 1 for line in lines[:position.line - 1]) + position.col - 1
+    return sum(len(line) + 1 for line in lines[: position.line - 1]) + position.col - 1
 
 
 def error_of(text: str) -> JSONLocateError:
@@ -54,20 +54,22 @@ def test_value_is_what_json_loads_returns() -> None:
     assert parse(DOC).value == json.loads(DOC)
 
 
-@pytest.mark.parametrize(("path", "line", "col"), [
-    ((), 1, 1),
-    (("element",), 2, 14),
-    (("element", "key"), 3, 12),
-    (("element", "id"), 4, 8),  # a tab is one column
-    (("tags",), 6, 11),
-    (("tags", 0), 6, 12),
-    (("tags", 1), 6, 19),
-    (("tags", 1, "b"), 6, 25),
-    (("ratio",), 7, 12),
-    (("a.b",), 8, 10),
-])
-def test_positions_of_values_in_a_multiline_document(path: JSONPath, line: int, col: int
-                                                     ) -> None:
+@pytest.mark.parametrize(
+    ("path", "line", "col"),
+    [
+        ((), 1, 1),
+        (("element",), 2, 14),
+        (("element", "key"), 3, 12),
+        (("element", "id"), 4, 8),  # a tab is one column
+        (("tags",), 6, 11),
+        (("tags", 0), 6, 12),
+        (("tags", 1), 6, 19),
+        (("tags", 1, "b"), 6, 25),
+        (("ratio",), 7, 12),
+        (("a.b",), 8, 10),
+    ],
+)
+def test_positions_of_values_in_a_multiline_document(path: JSONPath, line: int, col: int) -> None:
     assert parse(DOC).positions[path] == Position(line, col)
 
 
@@ -113,11 +115,30 @@ def test_located_json_can_be_built_by_hand() -> None:
 # --- same acceptance and values as json.loads -------------------------------------------------
 
 VALID = [
-    "{}", "[]", " \t\n\r[ ]\r\n", '""', "0", "-0", "-0.0", "1.5E+10", "1e-7", "1E400", "-12",
-    "123456789012345678901234567890", "true", "false", "null", '"\\u00e9\\ud83d\\ude00"',
-    '"\\ud800"', '"\\udc00\\ud800x"', '"\\"\\\\\\/\\b\\f\\n\\r\\t"', '"caf\u00e9 \u2028"',
-    '{"a": {"b": {"c": [[], [{}], [1, [2, [3]]]]}}}', '{"": "", " ": 0}',
-    '[1,2,3,4.5,"x",null,true,false,{"k":[]}]', '{"a":1,"a":2}',
+    "{}",
+    "[]",
+    " \t\n\r[ ]\r\n",
+    '""',
+    "0",
+    "-0",
+    "-0.0",
+    "1.5E+10",
+    "1e-7",
+    "1E400",
+    "-12",
+    "123456789012345678901234567890",
+    "true",
+    "false",
+    "null",
+    '"\\u00e9\\ud83d\\ude00"',
+    '"\\ud800"',
+    '"\\udc00\\ud800x"',
+    '"\\"\\\\\\/\\b\\f\\n\\r\\t"',
+    '"caf\u00e9 \u2028"',
+    '{"a": {"b": {"c": [[], [{}], [1, [2, [3]]]]}}}',
+    '{"": "", " ": 0}',
+    '[1,2,3,4.5,"x",null,true,false,{"k":[]}]',
+    '{"a":1,"a":2}',
     '\t{\n\t\t"indented": [\n\t\t\t1\n\t\t]\n\t}\n',
 ]
 
@@ -185,8 +206,9 @@ ERRORS = [
 
 
 @pytest.mark.parametrize(("text", "line", "col", "words"), ERRORS)
-def test_errors_point_at_the_offending_character(text: str, line: int, col: int,
-                                                 words: str) -> None:
+def test_errors_point_at_the_offending_character(
+    text: str, line: int, col: int, words: str
+) -> None:
     error = error_of(text)
     assert (error.line, error.col) == (line, col), error.message
     assert words in error.message
@@ -214,8 +236,9 @@ def test_deep_nesting_is_an_error_not_a_recursion_error() -> None:
     assert error.message == f"nesting deeper than {MAX_DEPTH} levels"
     assert (error.line, error.col) == (1, MAX_DEPTH + 1)
     assert "nesting deeper" in error_of('{"a":' * 1000).message
-    assert parse("[" * MAX_DEPTH + "]" * MAX_DEPTH).value == json.loads("[" * MAX_DEPTH +
-                                                                         "]" * MAX_DEPTH)
+    assert parse("[" * MAX_DEPTH + "]" * MAX_DEPTH).value == json.loads(
+        "[" * MAX_DEPTH + "]" * MAX_DEPTH
+    )
 
 
 def test_huge_integer_is_a_located_error() -> None:
@@ -224,9 +247,18 @@ def test_huge_integer_is_a_located_error() -> None:
 
 
 def test_a_50_kb_document_parses_quickly() -> None:
-    item = {"id": 1, "name": "Autotask CRM", "element": {"key": "autotaskcrm", "active": True,
-            "description": "Connect your Autotask account to the CRM hub " * 2},
-            "tags": ["a", "b"], "ratio": 0.5, "token": None}
+    item = {
+        "id": 1,
+        "name": "Autotask CRM",
+        "element": {
+            "key": "autotaskcrm",
+            "active": True,
+            "description": "Connect your Autotask account to the CRM hub " * 2,
+        },
+        "tags": ["a", "b"],
+        "ratio": 0.5,
+        "token": None,
+    }
     text = json.dumps([dict(item, id=i) for i in range(160)], indent=2)
     assert len(text) > 50_000
     best = min(_timed(text) for _ in range(5))
@@ -243,10 +275,14 @@ def _timed(text: str) -> float:
 # --- properties -------------------------------------------------------------------------------
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text()
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text()
     | st.floats(allow_nan=False, allow_infinity=False),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
+    ),
     max_leaves=25,
 )
 indents = st.sampled_from([None, 0, 1, 2, 4, "\t"])
@@ -266,8 +302,9 @@ def walk(value: object, path: JSONPath = ()) -> dict[JSONPath, object]:
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(value=json_values, indent=indents, ensure_ascii=st.booleans())
-def test_every_position_starts_its_value(value: object, indent: int | str | None,
-                                         ensure_ascii: bool) -> None:
+def test_every_position_starts_its_value(
+    value: object, indent: int | str | None, ensure_ascii: bool
+) -> None:
     text = json.dumps(value, indent=indent, ensure_ascii=ensure_ascii)
     located = parse(text)
     assert json.dumps(located.value, indent=indent, ensure_ascii=ensure_ascii) == text
@@ -292,7 +329,7 @@ def test_any_text_raises_only_jsonlocateerror(text: str) -> None:
         assert_inside(text, error)
 
 
-JSONISH = ' \t\n{}[],:"\\/*0123456789.eE+-truefalsnul\'x'
+JSONISH = " \t\n{}[],:\"\\/*0123456789.eE+-truefalsnul'x"
 
 
 @st.composite
@@ -306,9 +343,9 @@ def near_json(draw: st.DrawFn) -> str:
         if edit == "insert":
             text = text[:index] + char + text[index:]
         elif edit == "delete":
-            text = text[:index] + text[index + 1:]
+            text = text[:index] + text[index + 1 :]
         else:
-            text = text[:index] + char + text[index + 1:]
+            text = text[:index] + char + text[index + 1 :]
     return text
 
 

@@ -35,7 +35,7 @@ REQUEST = """\
 
 WIDGET_TREE = {
     "_config.yml": "title: Widget Docs\nconsole: Widget Console\nbaseurl: /docs\n"
-                   "exclude: [notes]\nmarkdown: kramdown\n",
+    "exclude: [notes]\nmarkdown: kramdown\n",
     "_data/words.yml": "instance-name: What you call the connection.\n",
     "_includes/tip.html": '<p class="tip {{ include.level }}">{{ include.text }}</p>\n',
     "_includes/widget/connect.md": textwrap.dedent("""\
@@ -119,12 +119,14 @@ def widget_tree(root: Path, defects: bool = True) -> Path:
     files = dict(WIDGET_TREE)
     if not defects:
         files["docs/elements/widget-crm/authenticate.md"] = files[
-            "docs/elements/widget-crm/authenticate.md"].replace('"id": 13', '"id": 31')
+            "docs/elements/widget-crm/authenticate.md"
+        ].replace('"id": 13', '"id": 31')
         files["docs/elements/widget-crm/setup.md"] = files[
-            "docs/elements/widget-crm/setup.md"].replace("title: Setup",
-                                                         "title: Setup\napiKey: API Key")
-        files["docs/index.md"] = files["docs/index.md"].replace("{{token}}", "{% raw %}{{token}}"
-                                                                "{% endraw %}")
+            "docs/elements/widget-crm/setup.md"
+        ].replace("title: Setup", "title: Setup\napiKey: API Key")
+        files["docs/index.md"] = files["docs/index.md"].replace(
+            "{{token}}", "{% raw %}{{token}}{% endraw %}"
+        )
     return write_tree(root, files)
 
 
@@ -153,7 +155,8 @@ def test_a_jekyll_tree_is_checked_in_place_as_jekyll_renders_it(tmp_path):
 
 
 def test_a_check_in_place_caches_in_the_user_cache_folder_and_sees_every_edit(
-        tmp_path, monkeypatch):
+    tmp_path, monkeypatch
+):
     """Repeated checks of a Jekyll tree reuse their work from $XDG_CACHE_HOME/element-docs/
     (nothing is written into the tree), see an edit at once, and --no-cache and
     'generator cache clear' do what they say."""
@@ -163,8 +166,7 @@ def test_a_check_in_place_caches_in_the_user_cache_folder_and_sees_every_edit(
     before = sorted(p.relative_to(root) for p in root.rglob("*"))
 
     def check(*extra: str) -> set[tuple[str, str, int]]:
-        result = run_cli("check", "--format", "json", "--jekyll", str(root), *extra,
-                         cwd=tmp_path)
+        result = run_cli("check", "--format", "json", "--jekyll", str(root), *extra, cwd=tmp_path)
         assert "Traceback" not in result.stderr, result.stderr
         return triples(json.loads(result.stdout)["diagnostics"])
 
@@ -176,14 +178,15 @@ def test_a_check_in_place_caches_in_the_user_cache_folder_and_sees_every_edit(
     assert check() == WIDGET_DEFECTS  # from the cache
     page = root / "docs/elements/widget-crm/authenticate.md"
     page.write_text(page.read_text().replace('"id": 13', '"id": 31'))
-    assert check() == WIDGET_DEFECTS - {("ED201", "docs/elements/widget-crm/authenticate.md",
-                                         18)}
+    assert check() == WIDGET_DEFECTS - {("ED201", "docs/elements/widget-crm/authenticate.md", 18)}
     assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
     cleared = run_cli("cache", "clear", "--jekyll", str(root), cwd=tmp_path)
     assert cleared.returncode == 0 and str(folder) in cleared.stdout
     assert not folder.exists()
-    assert run_cli("cache", "clear", "--jekyll", str(root), cwd=tmp_path).stdout == \
-        "no cache to clear\n"
+    assert (
+        run_cli("cache", "clear", "--jekyll", str(root), cwd=tmp_path).stdout
+        == "no cache to clear\n"
+    )
 
 
 def test_in_place_rendering_uses_config_data_partials_and_relative_includes(tmp_path):
@@ -192,7 +195,7 @@ def test_in_place_rendering_uses_config_data_partials_and_relative_includes(tmp_
     project.load_all()
     auth = project.check_page(root / "docs/elements/widget-crm/authenticate.md").rendered.text
     assert "# Connect Widget CRM" in auth
-    assert '<p class="tip warn">Keep <code>both</code> keys \'secret\'</p>' in auth
+    assert "<p class=\"tip warn\">Keep <code>both</code> keys 'secret'</p>" in auth
     assert "1. Sign in\n\n2. Open settings\n\n3. Copy keys (last)" in auth
     assert '"crm.widget.user": "<USER>"' in auth
     assert "| `crm.widget.secret` | The secret. |" in auth
@@ -204,20 +207,23 @@ def test_in_place_rendering_uses_config_data_partials_and_relative_includes(tmp_
 
 
 def test_config_defaults_collections_and_page_url_are_as_jekyll_gives_them(tmp_path):
-    root = write_tree(tmp_path / "site", {
-        "_config.yml": "title: T\ndefaults:\n  - scope: {path: ''}\n    values: {team: all}\n"
-                       "  - scope: {path: guides}\n    values: {team: docs, owner: ann}\n"
-                       "  - scope: {path: guides, type: posts}\n    values: {team: posts}\n"
-                       "collections: {recipes: {output: true}, drafts2: {output: false}}\n",
-        "_recipes/soup.md": "---\ntitle: Soup\n---\nsoup\n",
-        "_drafts2/later.md": "---\ntitle: Later\n---\nlater\n",
-        "_posts/2020-01-02-news.md": "---\ntitle: News\n---\nnews\n",
-        "_includes/x.md": "",
-        "guides/start.md": "---\ntitle: Start\n---\n{{ page.team }} {{ page.owner }} "
-                           "{{ page.url }} {{ page.dir }}[{{ site.baseurl }}]\n",
-        "guides/index.md": "---\nowner: me\n---\n{{ page.owner }} {{ page.url }}\n",
-        "other.md": "---\n---\n{{ page.team }} {{ page.owner }}\n",
-    })
+    root = write_tree(
+        tmp_path / "site",
+        {
+            "_config.yml": "title: T\ndefaults:\n  - scope: {path: ''}\n    values: {team: all}\n"
+            "  - scope: {path: guides}\n    values: {team: docs, owner: ann}\n"
+            "  - scope: {path: guides, type: posts}\n    values: {team: posts}\n"
+            "collections: {recipes: {output: true}, drafts2: {output: false}}\n",
+            "_recipes/soup.md": "---\ntitle: Soup\n---\nsoup\n",
+            "_drafts2/later.md": "---\ntitle: Later\n---\nlater\n",
+            "_posts/2020-01-02-news.md": "---\ntitle: News\n---\nnews\n",
+            "_includes/x.md": "",
+            "guides/start.md": "---\ntitle: Start\n---\n{{ page.team }} {{ page.owner }} "
+            "{{ page.url }} {{ page.dir }}[{{ site.baseurl }}]\n",
+            "guides/index.md": "---\nowner: me\n---\n{{ page.owner }} {{ page.url }}\n",
+            "other.md": "---\n---\n{{ page.team }} {{ page.owner }}\n",
+        },
+    )
     project = Project(jekyll_settings(root))
     project.load_all()
     start = project.check_page(root / "guides/start.md")
@@ -227,8 +233,12 @@ def test_config_defaults_collections_and_page_url_are_as_jekyll_gives_them(tmp_p
     assert other.rendered.text == "all \n" and [d.code for d in other.diagnostics] == ["ED302"]
     # collections Jekyll writes out are pages too: _posts and those with output: true
     assert sorted(p.relative_to(root).as_posix() for p in project.documents) == [
-        "_posts/2020-01-02-news.md", "_recipes/soup.md", "guides/index.md",
-        "guides/start.md", "other.md"]
+        "_posts/2020-01-02-news.md",
+        "_recipes/soup.md",
+        "guides/index.md",
+        "guides/start.md",
+        "other.md",
+    ]
 
 
 def test_import_writes_our_layout_with_every_line_in_place(tmp_path):
@@ -238,9 +248,15 @@ def test_import_writes_our_layout_with_every_line_in_place(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "pages:        3 (docs/ -> content/)" in result.stdout
     assert "checked the imported tree: 3 errors" in result.stdout
-    for path in ("content/elements/widget-crm/authenticate.md", "content/index.md",
-                 "content/elements/widget-crm/parts/common.md", "includes/tip.html",
-                 "includes/widget/connect.md", "includes/_data/words.yml", "mkdocs.yml"):
+    for path in (
+        "content/elements/widget-crm/authenticate.md",
+        "content/index.md",
+        "content/elements/widget-crm/parts/common.md",
+        "includes/tip.html",
+        "includes/widget/connect.md",
+        "includes/_data/words.yml",
+        "mkdocs.yml",
+    ):
         assert (dest / path).is_file(), path
     assert not (dest / "content/_drafts").exists() and not (dest / "content/notes").exists()
     config = (dest / "mkdocs.yml").read_text()
@@ -256,15 +272,17 @@ def test_import_writes_our_layout_with_every_line_in_place(tmp_path):
     after = Project(load_settings(dest), use_cache=False)
     before.load_all()
     after.load_all()
-    pairs = [("docs/elements/widget-crm/authenticate.md",
-              "content/elements/widget-crm/authenticate.md"),
-             ("docs/elements/widget-crm/setup.md", "content/elements/widget-crm/setup.md"),
-             ("docs/index.md", "content/index.md")]
+    pairs = [
+        ("docs/elements/widget-crm/authenticate.md", "content/elements/widget-crm/authenticate.md"),
+        ("docs/elements/widget-crm/setup.md", "content/elements/widget-crm/setup.md"),
+        ("docs/index.md", "content/index.md"),
+    ]
     for old, new in pairs:
         a, b = before.check_page(src / old), after.check_page(dest / new)
         assert a.rendered.text == b.rendered.text
         assert [(d.code, d.location.line, d.message) for d in a.diagnostics] == [
-            (d.code, d.location.line, d.message) for d in b.diagnostics]
+            (d.code, d.location.line, d.message) for d in b.diagnostics
+        ]
 
 
 def test_import_refuses_a_non_empty_destination_unless_forced(tmp_path):
@@ -285,8 +303,14 @@ def test_import_refuses_a_non_empty_destination_unless_forced(tmp_path):
 
 def _mkdocs_build(root: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    return subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_an_imported_clean_tree_builds_with_mkdocs(tmp_path):
@@ -386,8 +410,16 @@ def test_every_corpus_page_renders(corpus):
     project = Project(jekyll_settings(corpus), use_cache=False)
     project.load_all()
     names = {p.relative_to(corpus).as_posix() for p in project.documents}
-    for kind in ("index", "authenticate", "events", "setup", "bulk", "ceql",
-                 "api-documentation", "ko/api-documentation"):
+    for kind in (
+        "index",
+        "authenticate",
+        "events",
+        "setup",
+        "bulk",
+        "ceql",
+        "api-documentation",
+        "ko/api-documentation",
+    ):
         assert f"docs/elements/autotask-crm/{kind}.md" in names
     for path in project.documents:
         result = project.check_page(path)
@@ -423,20 +455,30 @@ def test_imported_corpus_renders_the_same_pages_and_findings(corpus, imported_co
         assert a.rendered.text == b.rendered.text, rel
         # the same findings, but for the hub: a Jekyll tree's navigation does not use it
         assert [(d.code, d.location.line) for d in a.diagnostics] == [
-            (d.code, d.location.line) for d in b.diagnostics if d.code != "ED108"], rel
+            (d.code, d.location.line) for d in b.diagnostics if d.code != "ED108"
+        ], rel
     autotask = after.check_page(
-        imported_corpus / "content/elements/autotask-crm/authenticate.md").rendered.text
-    for fact in ('"key": "autotaskcrm"', '"id": 50', '"crm.autotask.username"',
-                 '"crm.autotask.password"', '"crm.autotask.server.url"', '"hub": "crm"'):
+        imported_corpus / "content/elements/autotask-crm/authenticate.md"
+    ).rendered.text
+    for fact in (
+        '"key": "autotaskcrm"',
+        '"id": 50',
+        '"crm.autotask.username"',
+        '"crm.autotask.password"',
+        '"crm.autotask.server.url"',
+        '"hub": "crm"',
+    ):
         assert fact in autotask
     helpdesk = after.check_page(
-        imported_corpus / "content/elements/autotask-helpdesk/events.md").rendered.text
+        imported_corpus / "content/elements/autotask-helpdesk/events.md"
+    ).rendered.text
     for fact in ('"key":"autotaskhelpdesk"', '"helpdesk.autotask.username"', '"incidents"'):
         assert fact in helpdesk
 
 
 def test_mkdocs_builds_the_imported_corpus_and_reports_exactly_the_verified_defects(
-        imported_corpus):
+    imported_corpus,
+):
     # The sample keeps its real defects: the imported mkdocs.yml says so and builds anyway
     # (fail_on_errors: false), reporting exactly those defects at the same lines.
     config = (imported_corpus / "mkdocs.yml").read_text()
@@ -453,8 +495,9 @@ def test_mkdocs_builds_the_imported_corpus_and_reports_exactly_the_verified_defe
     assert len(list(site.rglob("*.html"))) == 38
     page = (site / "autotask-crm/authenticate.html").read_text()
     assert "autotaskcrm" in page and "crm.autotask.server.url" in page
-    (imported_corpus / "mkdocs.yml").write_text(config.replace("fail_on_errors: false",
-                                                               "fail_on_errors: true"))
+    (imported_corpus / "mkdocs.yml").write_text(
+        config.replace("fail_on_errors: false", "fail_on_errors: true")
+    )
     try:
         strict = _mkdocs_build(imported_corpus)
     finally:
@@ -467,18 +510,21 @@ def test_mkdocs_builds_the_imported_corpus_and_reports_exactly_the_verified_defe
 
 
 def test_an_import_keeps_jekyll_urls_search_exclusion_and_warns_of_dead_links(tmp_path):
-    src = write_tree(tmp_path / "site", {
-        "_config.yml": "title: Urls\ncollections:\n  guides:\n    output: true\n"
-                       "    permalink: /:collection/:path/\n",
-        "_includes/x.md": "",
-        "index.md": "---\ntitle: Home\n---\nSee [about](/about-us/), [old](/old-about/), "
-                    "[soup]({% link _guides/soup.md %}), [plain](/plain.html), "
-                    "[gone](/nowhere/) and `[code](/in-code/)`.\n",
-        "about.md": "---\ntitle: About\npermalink: /about-us/\nredirect_from: /old-about/\n"
-                    "search: exclude\n---\nAbout us.\n",
-        "plain.md": "---\ntitle: Plain\n---\nAt MkDocs' own URL, the same as Jekyll's.\n",
-        "_guides/soup.md": "---\ntitle: Soup\n---\nSoup.\n",
-    })
+    src = write_tree(
+        tmp_path / "site",
+        {
+            "_config.yml": "title: Urls\ncollections:\n  guides:\n    output: true\n"
+            "    permalink: /:collection/:path/\n",
+            "_includes/x.md": "",
+            "index.md": "---\ntitle: Home\n---\nSee [about](/about-us/), [old](/old-about/), "
+            "[soup]({% link _guides/soup.md %}), [plain](/plain.html), "
+            "[gone](/nowhere/) and `[code](/in-code/)`.\n",
+            "about.md": "---\ntitle: About\npermalink: /about-us/\nredirect_from: /old-about/\n"
+            "search: exclude\n---\nAbout us.\n",
+            "plain.md": "---\ntitle: Plain\n---\nAt MkDocs' own URL, the same as Jekyll's.\n",
+            "_guides/soup.md": "---\ntitle: Soup\n---\nSoup.\n",
+        },
+    )
     dest = tmp_path / "imported"
     result = run_cli("import-jekyll", str(src), str(dest), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -505,9 +551,13 @@ def test_an_import_keeps_jekyll_urls_search_exclusion_and_warns_of_dead_links(tm
 def test_raw_html_without_an_id_value_does_not_crash_the_build(make_project):
     # `/<Base 64 Element ID>` is read by MkDocs as a tag whose "id" attribute has no value:
     # an anchor id of None, which the site cache once tried to sort
-    root = make_project({"content/index.md": "---\ntitle: A\n---\n# A\n\n"
-                                             "GET /<Base 64 Element ID> and "
-                                             "`/<Base 64 Element ID>`\n"})
+    root = make_project(
+        {
+            "content/index.md": "---\ntitle: A\n---\n# A\n\n"
+            "GET /<Base 64 Element ID> and "
+            "`/<Base 64 Element ID>`\n"
+        }
+    )
     for _ in range(2):  # built, then built again from what the site cache kept
         build = _mkdocs_build(root)
         assert build.returncode == 0 and "Traceback" not in build.stderr, build.stderr
@@ -524,8 +574,7 @@ def imported_jekyll_docs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return dest
 
 
-def test_jekyll_docs_import_builds_with_its_urls_and_only_true_dead_links(
-        imported_jekyll_docs):
+def test_jekyll_docs_import_builds_with_its_urls_and_only_true_dead_links(imported_jekyll_docs):
     build = _mkdocs_build(imported_jekyll_docs)
     assert build.returncode == 0 and "Traceback" not in build.stderr, build.stderr[-3000:]
     site = imported_jekyll_docs / "site"
@@ -542,12 +591,14 @@ def test_jekyll_docs_import_builds_with_its_urls_and_only_true_dead_links(
 
 
 def test_render_writes_every_page_after_templates_even_with_errors(make_project, tmp_path):
-    root = make_project({
-        "includes/step.md": "Step for {{ page.title }}.\n",
-        "content/good.md": "---\ntitle: Good\n---\n{% include step.md %}\nDone.\n",
-        "content/sub/bad.md": "---\ntitle: Bad\n---\nBefore {{ page.missing }} after.\n",
-        "content/broken.md": "---\ntitle: [unclosed\n---\nnever rendered\n",
-    })
+    root = make_project(
+        {
+            "includes/step.md": "Step for {{ page.title }}.\n",
+            "content/good.md": "---\ntitle: Good\n---\n{% include step.md %}\nDone.\n",
+            "content/sub/bad.md": "---\ntitle: Bad\n---\nBefore {{ page.missing }} after.\n",
+            "content/broken.md": "---\ntitle: [unclosed\n---\nnever rendered\n",
+        }
+    )
     out = tmp_path / "rendered"
     result = run_cli("render", "--out", str(out), cwd=root)
     assert result.returncode == 1 and "Traceback" not in result.stderr
@@ -558,7 +609,8 @@ def test_render_writes_every_page_after_templates_even_with_errors(make_project,
     assert not (out / "broken.md").exists()
     one = run_cli("render", "--out", str(tmp_path / "one"), "content/good.md", cwd=root)
     assert one.returncode == 0 and sorted(p.name for p in (tmp_path / "one").iterdir()) == [
-        "good.md"]
+        "good.md"
+    ]
 
 
 def test_render_of_a_jekyll_tree_writes_at_the_pages_own_paths(tmp_path):
@@ -567,9 +619,10 @@ def test_render_of_a_jekyll_tree_writes_at_the_pages_own_paths(tmp_path):
     result = run_cli("render", "--jekyll", str(src), "--out", str(out), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.md")) == [
-        "docs/elements/widget-crm/authenticate.md", "docs/elements/widget-crm/setup.md",
-        "docs/index.md"]
-    assert "Shared steps for Widget CRM." in (out / "docs/elements/widget-crm/setup.md"
-                                              ).read_text()
+        "docs/elements/widget-crm/authenticate.md",
+        "docs/elements/widget-crm/setup.md",
+        "docs/index.md",
+    ]
+    assert "Shared steps for Widget CRM." in (out / "docs/elements/widget-crm/setup.md").read_text()
     inside = run_cli("render", "--jekyll", str(src), "--out", str(src), cwd=tmp_path)
     assert inside.returncode == 2 and "would write over" in inside.stderr

@@ -34,8 +34,14 @@ PLUGIN_DIR = REPO / "tests" / "jekyll" / "jekyll_plugins"
 JEKYLL_DOCS = SHARED / "corpus" / "jekyll-docs"
 PAGE_SUFFIXES = (".md", ".markdown", ".mkdown", ".mkdn", ".mkd")
 #: the plugins Debian packages (jemoji is not among them); `make jekyll` installs them
-PLUGINS = ("jekyll-avatar", "jekyll-feed", "jekyll-mentions", "jekyll-redirect-from",
-           "jekyll-seo-tag", "jekyll-sitemap")
+PLUGINS = (
+    "jekyll-avatar",
+    "jekyll-feed",
+    "jekyll-mentions",
+    "jekyll-redirect-from",
+    "jekyll-seo-tag",
+    "jekyll-sitemap",
+)
 #: site.time pinned, so a page that reads it renders the same in both
 PINNED_TIME = "2024-05-04 03:02:01 +0000"
 
@@ -46,10 +52,13 @@ def jekyll() -> str:
     if found:
         return found
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail("CI=true but Jekyll is not installed: 'make jekyll' installs it "
-                    "(as root, from Debian)")
-    pytest.skip("needs Jekyll 4 on PATH: run 'make jekyll' as root (Debian's jekyll "
-                "package and its plugins)")
+        pytest.fail(
+            "CI=true but Jekyll is not installed: 'make jekyll' installs it (as root, from Debian)"
+        )
+    pytest.skip(
+        "needs Jekyll 4 on PATH: run 'make jekyll' as root (Debian's jekyll "
+        "package and its plugins)"
+    )
 
 
 def run_jekyll(jekyll: str, src: Path, work: Path) -> Path:
@@ -60,12 +69,28 @@ def run_jekyll(jekyll: str, src: Path, work: Path) -> Path:
         f"plugins: [{', '.join(PLUGINS)}]\n"
         f"plugins_dir: {PLUGIN_DIR}\n"
         "disable_disk_cache: true\n"  # nothing written into the (read-only) source
-        f"time: {PINNED_TIME}\n", encoding="utf-8")
+        f"time: {PINNED_TIME}\n",
+        encoding="utf-8",
+    )
     env = {**os.environ, "LIQUID_CAPTURE_DIR": str(capture), "JEKYLL_ENV": "development"}
     result = subprocess.run(
-        [jekyll, "build", "--source", str(src), "--destination", str(work / "_site"),
-         "--config", f"{src / '_config.yml'},{extra}", "--quiet"],
-        cwd=work, env=env, capture_output=True, text=True, timeout=600)
+        [
+            jekyll,
+            "build",
+            "--source",
+            str(src),
+            "--destination",
+            str(work / "_site"),
+            "--config",
+            f"{src / '_config.yml'},{extra}",
+            "--quiet",
+        ],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert capture.is_dir(), "the capture plugin wrote nothing"
     return capture
@@ -76,8 +101,12 @@ def run_ours(src: Path, work: Path) -> tuple[Path, str]:
     epoch = int(datetime.datetime.fromisoformat(PINNED_TIME.replace(" +", "+")).timestamp())
     result = subprocess.run(  # run_cli, with site.time pinned as Jekyll's is
         [sys.executable, "-m", "generator", "render", "--jekyll", str(src), "--out", str(out)],
-        cwd=work, capture_output=True, text=True, timeout=600,
-        env={**os.environ, "SOURCE_DATE_EPOCH": str(epoch)})
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "SOURCE_DATE_EPOCH": str(epoch)},
+    )
     assert "Traceback" not in result.stderr, result.stderr
     assert result.returncode in (0, 1), result.stderr
     return out, result.stderr
@@ -87,7 +116,9 @@ def run_ours(src: Path, work: Path) -> tuple[Path, str]:
 
 _FIGURE_RE = re.compile(
     r'<figure class="highlight"><pre><code class="language-([\w+#.-]+)" data-lang="[^"]*">'
-    r"(.*?)</code></pre></figure>", re.DOTALL)
+    r"(.*?)</code></pre></figure>",
+    re.DOTALL,
+)
 _STRUCTURAL = ("|", "#", "```", "~~~")
 
 
@@ -103,8 +134,7 @@ def _collapse(text: str) -> str:
 def normalized(text: str) -> tuple[str, list[str]]:
     """(the text with whitespace collapsed, its structural lines each collapsed)."""
     text = _FIGURE_RE.sub(_as_fence, text)
-    lines = [_collapse(line) for line in text.splitlines()
-             if line.strip().startswith(_STRUCTURAL)]
+    lines = [_collapse(line) for line in text.splitlines() if line.strip().startswith(_STRUCTURAL)]
     return _collapse(text), lines
 
 
@@ -117,22 +147,30 @@ class Comparison:
     extra: list[str] = field(default_factory=list)  # we rendered a page Jekyll did not
 
     def summary(self) -> str:
-        return (f"{len(self.identical)}/{self.total} identical; differing "
-                f"{self.differing}; missing {self.missing}; extra {self.extra}")
+        return (
+            f"{len(self.identical)}/{self.total} identical; differing "
+            f"{self.differing}; missing {self.missing}; extra {self.extra}"
+        )
 
 
 def not_written(src: Path) -> tuple[str, ...]:
     """Folders of the collections Jekyll renders but does not write (output: false)."""
     config = yaml.safe_load((src / "_config.yml").read_text(encoding="utf-8")) or {}
     collections = config.get("collections") or {}
-    return tuple(f"_{label}/" for label, options in collections.items()
-                 if label != "posts" and not (options or {}).get("output"))
+    return tuple(
+        f"_{label}/"
+        for label, options in collections.items()
+        if label != "posts" and not (options or {}).get("output")
+    )
 
 
 def compare(theirs: Path, ours: Path, skip: tuple[str, ...] = ()) -> Comparison:
     result = Comparison()
-    pages = sorted(p.relative_to(theirs).as_posix() for p in theirs.rglob("*")
-                   if p.is_file() and p.suffix in PAGE_SUFFIXES)
+    pages = sorted(
+        p.relative_to(theirs).as_posix()
+        for p in theirs.rglob("*")
+        if p.is_file() and p.suffix in PAGE_SUFFIXES
+    )
     pages = [page for page in pages if not page.startswith(skip)]
     result.total = len(pages)
     for rel in pages:
@@ -140,12 +178,16 @@ def compare(theirs: Path, ours: Path, skip: tuple[str, ...] = ()) -> Comparison:
         if not mine.is_file():
             result.missing.append(rel)
         elif normalized((theirs / rel).read_text(encoding="utf-8")) == normalized(
-                mine.read_text(encoding="utf-8")):
+            mine.read_text(encoding="utf-8")
+        ):
             result.identical.append(rel)
         else:
             result.differing.append(rel)
-    result.extra = sorted(p.relative_to(ours).as_posix() for p in ours.rglob("*")
-                          if p.is_file() and not (theirs / p.relative_to(ours)).exists())
+    result.extra = sorted(
+        p.relative_to(ours).as_posix()
+        for p in ours.rglob("*")
+        if p.is_file() and not (theirs / p.relative_to(ours)).exists()
+    )
     return result
 
 
@@ -153,8 +195,10 @@ def test_the_comparison_sees_a_split_table_row_and_reads_highlight_back():
     assert normalized("a\n\n b") == normalized("a b")
     assert normalized("| a | b |\n| c |") != normalized("| a | b | | c |")
     assert normalized("## Title\nText") != normalized("## Title Text")
-    figure = ('<figure class="highlight"><pre><code class="language-ruby" data-lang="ruby">'
-              '<span class="n">x</span> <span class="o">&gt;</span> 1\n</code></pre></figure>')
+    figure = (
+        '<figure class="highlight"><pre><code class="language-ruby" data-lang="ruby">'
+        '<span class="n">x</span> <span class="o">&gt;</span> 1\n</code></pre></figure>'
+    )
     assert normalized(figure) == normalized("```ruby\nx > 1\n```")
     assert normalized(figure) != normalized("```ruby\nx < 1\n```")
 
@@ -164,10 +208,10 @@ def test_the_comparison_sees_a_split_table_row_and_reads_highlight_back():
 # Every construct of issue 15, each as Jekyll renders it.
 CONSTRUCTS = {
     "_config.yml": "title: Constructs\nbaseurl: ''\ntimezone: UTC\n"
-                   "collections:\n  recipes:\n    output: true\n"
-                   "    permalink: /:collection/:path/\n  notes:\n    output: false\n",
+    "collections:\n  recipes:\n    output: true\n"
+    "    permalink: /:collection/:path/\n  notes:\n    output: false\n",
     "_data/sidebars/main.yml": "title: Main sidebar\nentries:\n  - title: One\n"
-                               "    url: /one/\n  - title: Two\n    url: /two/\n",
+    "    url: /one/\n  - title: Two\n    url: /two/\n",
     "_data/people.yml": "- name: Ann\n  id: 7\n- name: Bob\n  id: 9\n",
     "_data/prices.json": '{\n\t"small": [1, 2],\n\t"large": 9\n}\n',
     "_data/tables/rows.csv": "name,size\nmug,3\nbowl,5\n",
@@ -175,14 +219,14 @@ CONSTRUCTS = {
     "_includes/heading.md": "## {{ include.title }}\n",
     "_includes/examples/body.json": '{"id": {{ include.id }}}\n',
     "_includes/button.html": '{% if {{include.url}} %}<a href="{{ include.url }}">go</a>'
-                             "{% else %}no link{% endif %}\n",
+    "{% else %}no link{% endif %}\n",
     "_recipes/soup.md": "---\ntitle: Soup\n---\nSoup at {{ page.url }}.\n",
     "_recipes/hot/chili.md": "---\ntitle: Chili\ntags: [hot]\n---\nChili.\n",
     "_notes/private.md": "---\ntitle: Private\n---\nNot written.\n",
     "_posts/2021-03-04-first-post.md": "---\ntitle: First\ntags: [news, intro]\n"
-                                       "category: release\n---\nFirst {{ page.url }}\n",
+    "category: release\n---\nFirst {{ page.url }}\n",
     "_posts/2022-05-06-second-post.md": "---\ntitle: Second\ntags: [news]\n"
-                                        "date: 2022-05-06 10:00:00 +0000\n---\nSecond.\n",
+    "date: 2022-05-06 10:00:00 +0000\n---\nSecond.\n",
     "about.md": "---\ntitle: About\npermalink: /about-us/\n---\nThis is {{ page.url }}.\n",
     "contact.html": "---\ntitle: Contact\n---\n<p>Write to us.</p>\n",
     "_posts/2020-01-01-no-title-given.md": "---\n---\nUntitled: {{ page.title }}.\n",
@@ -271,8 +315,7 @@ def renders(jekyll: str, tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(params=TREES, ids=[t.name for t in TREES])
-def rendered(request: pytest.FixtureRequest, renders
-             ) -> tuple[Tree, Comparison, str, Path, Path]:
+def rendered(request: pytest.FixtureRequest, renders) -> tuple[Tree, Comparison, str, Path, Path]:
     return (request.param, *renders(request.param.name))
 
 
@@ -293,14 +336,24 @@ def test_the_constructs_render_to_what_jekyll_gives(renders):
     assert home == (theirs / "index.md").read_text(encoding="utf-8")
     # (each include keeps its last newline, as in Jekyll: the loop's rows, then the row
     # after the loop's own newline)
-    for fact in ("# Main sidebar", "## People\n\n| name | id |", "| Ann | 7 |\n| Bob | 9 |",
-                 "\n| Zoe | 227324526 |\n", '{"id": 42}', '<a href="/x/">go</a>\n no link',
-                 "[\\]",
-                 "/about-us/ (About); /contact.html (Contact); / (Home);",  # by file name
-                 "/release/2021/03/04/first-post.html", "No Title Given",
-                 "news=2 intro=1", "recipes:2:true", "/recipes/hot/chili/ Chili",
-                 "Notes: 1", "Data: 1+2 9\n  mug=3 bowl=5",
-                 "/about-us/ /guide/setup.html /recipes/soup/"):
+    for fact in (
+        "# Main sidebar",
+        "## People\n\n| name | id |",
+        "| Ann | 7 |\n| Bob | 9 |",
+        "\n| Zoe | 227324526 |\n",
+        '{"id": 42}',
+        '<a href="/x/">go</a>\n no link',
+        "[\\]",
+        "/about-us/ (About); /contact.html (Contact); / (Home);",  # by file name
+        "/release/2021/03/04/first-post.html",
+        "No Title Given",
+        "news=2 intro=1",
+        "recipes:2:true",
+        "/recipes/hot/chili/ Chili",
+        "Notes: 1",
+        "Data: 1+2 9\n  mug=3 bowl=5",
+        "/about-us/ /guide/setup.html /recipes/soup/",
+    ):
         assert fact in home, fact
     assert not (ours / "draft.md").exists()  # published: false
     assert (ours / "about.md").read_text(encoding="utf-8") == "This is /about-us/.\n"

@@ -22,12 +22,26 @@ from generator import Project, load_settings
 from generator.pipeline.project import PageResult
 
 PAGE = "content/elements/acme/authenticate.md"
-HEAD = ("---\nheading: Acme CRM\ntitle: Authenticate\nelementId: 7\nelementKey: acmecrm\n"
-        "hub: crm\n---\n")
+HEAD = (
+    "---\nheading: Acme CRM\ntitle: Authenticate\nelementId: 7\nelementKey: acmecrm\n"
+    "hub: crm\n---\n"
+)
 SANDBOX_CODES = {"ED307", "ED302", "ED309"}
 # what the repr of a Python internal looks like once printed into a page
-LEAKS = ("<class", "<function", "<built-in", "<bound method", "<module", "TemplateReference",
-         "<jinja2", "__globals__", "__builtins__", " at 0x", "mappingproxy", "<method")
+LEAKS = (
+    "<class",
+    "<function",
+    "<built-in",
+    "<bound method",
+    "<module",
+    "TemplateReference",
+    "<jinja2",
+    "__globals__",
+    "__builtins__",
+    " at 0x",
+    "mappingproxy",
+    "<method",
+)
 LIVE_SCRIPT = "<script>alert(1)</script>"
 
 
@@ -83,12 +97,15 @@ def test_reaching_python_internals_fails_and_shows_nothing(make_project, express
     assert not any(leak in text for leak in LEAKS), text
 
 
-@pytest.mark.parametrize("expression", [
-    "{{ self }}",
-    "{{ joiner }}",
-    "{{ ''.format_map }}",
-    "{{ page.items }}",
-])
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "{{ self }}",
+        "{{ joiner }}",
+        "{{ ''.format_map }}",
+        "{{ page.items }}",
+    ],
+)
 def test_internals_are_not_printed_into_the_page(make_project, expression) -> None:
     root = make_project({PAGE: HEAD + expression + "\n"})
     result = check(root)
@@ -106,8 +123,9 @@ def test_reaching_python_internals_is_called_what_it_is(make_project, expression
 
 
 def test_mapping_methods_still_work(make_project) -> None:
-    root = make_project({PAGE: HEAD + "{{ page.items() | list | length }} "
-                                      "{{ page.keys() | first }}\n"})
+    root = make_project(
+        {PAGE: HEAD + "{{ page.items() | list | length }} {{ page.keys() | first }}\n"}
+    )
     result = check(root)
     assert not result.diagnostics and "heading" in rendered(result)
 
@@ -115,11 +133,15 @@ def test_mapping_methods_still_work(make_project) -> None:
 def test_filter_chains_over_generators_still_work(make_project) -> None:
     """map, select and reverse give generators: the filters and methods that read them
     (join, first, list) see their items, and nothing is refused."""
-    root = make_project({PAGE: HEAD.replace("hub: crm\n", "hub: crm\ntags: [a, b]\n") +
-                         "{{ page.tags|map('upper')|join(', ') }} / "
-                         "{{ ', '.join(page.tags|map('upper')) }} / "
-                         "{{ page.tags|select|list|length }} / {{ page.tags|reverse|join }} / "
-                         "{{ page.tags|map('upper')|first }}\n"})
+    root = make_project(
+        {
+            PAGE: HEAD.replace("hub: crm\n", "hub: crm\ntags: [a, b]\n")
+            + "{{ page.tags|map('upper')|join(', ') }} / "
+            "{{ ', '.join(page.tags|map('upper')) }} / "
+            "{{ page.tags|select|list|length }} / {{ page.tags|reverse|join }} / "
+            "{{ page.tags|map('upper')|first }}\n"
+        }
+    )
     result = check(root)
     assert not result.diagnostics, result.diagnostics
     assert "A, B / A, B / 2 / ba / A" in rendered(result)
@@ -138,25 +160,38 @@ def test_lax_mode_does_not_relax_the_sandbox_into_output(make_project) -> None:
 
 # --- include names -------------------------------------------------------------------------
 
+
 def _dynamic_include(make_project, name_yaml: str) -> PageResult:
     """``{% include {{ page.part }} %}``: the name comes from front matter (YAML escapes let
     it hold a NUL byte or control characters a file on disk could not)."""
-    root = make_project({
-        "content/guide.md": f"---\ntitle: Guide\npart: {name_yaml}\n---\n\n"
-                            "{% include {{ page.part }} %}\n",
-        "includes/Elements/acme/p.md": "PARTIAL-TEXT\n",
-    })
+    root = make_project(
+        {
+            "content/guide.md": f"---\ntitle: Guide\npart: {name_yaml}\n---\n\n"
+            "{% include {{ page.part }} %}\n",
+            "includes/Elements/acme/p.md": "PARTIAL-TEXT\n",
+        }
+    )
     (root / "outside.md").write_text("OUTSIDE-SECRET\n")
     return check(root, "content/guide.md")
 
 
-@pytest.mark.parametrize("name_yaml", [
-    '"../outside.md"', '"..\\\\outside.md"', '"Elements\\\\..\\\\..\\\\..\\\\outside.md"',
-    '"/etc/passwd"', '"\\\\etc\\\\passwd"', '"\\\\\\\\server\\\\share\\\\x.md"',
-    '"C:\\\\Windows\\\\win.ini"', '"c:outside.md"', '"file:///etc/passwd"',
-    '"http://evil.example/x.md"', '"//evil.example/x.md"',
-    '"Elements/acme/p.md/../../../outside.md"',
-])
+@pytest.mark.parametrize(
+    "name_yaml",
+    [
+        '"../outside.md"',
+        '"..\\\\outside.md"',
+        '"Elements\\\\..\\\\..\\\\..\\\\outside.md"',
+        '"/etc/passwd"',
+        '"\\\\etc\\\\passwd"',
+        '"\\\\\\\\server\\\\share\\\\x.md"',
+        '"C:\\\\Windows\\\\win.ini"',
+        '"c:outside.md"',
+        '"file:///etc/passwd"',
+        '"http://evil.example/x.md"',
+        '"//evil.example/x.md"',
+        '"Elements/acme/p.md/../../../outside.md"',
+    ],
+)
 def test_include_names_that_leave_includes_are_refused(make_project, name_yaml) -> None:
     result = _dynamic_include(make_project, name_yaml)
     assert codes(result) == {"ED304"}, result.diagnostics
@@ -187,8 +222,9 @@ def test_backslashes_are_separators_inside_includes(make_project) -> None:
 def test_symlinked_partial_leading_outside_is_refused(make_project, tmp_path) -> None:
     secret = tmp_path / "secret.md"
     secret.write_text("OUTSIDE-SECRET\n")
-    root = make_project({"content/guide.md": "# G\n\n{% include leak.md %}\n\n"
-                                             "{% include dir/inner.md %}\n"})
+    root = make_project(
+        {"content/guide.md": "# G\n\n{% include leak.md %}\n\n{% include dir/inner.md %}\n"}
+    )
     (root / "includes" / "leak.md").symlink_to(secret)
     (root / "includes" / "dir").symlink_to(tmp_path, target_is_directory=True)
     (tmp_path / "inner.md").write_text("OUTSIDE-SECRET\n")
@@ -259,8 +295,7 @@ RUNAWAY = [
     NS.replace("VALUE", "2").replace("STEP", "ns.v|times(ns.v)") + "{{ ns.v > 1 }}",
     NS.replace("VALUE", "'x'").replace("STEP", "ns.v|append(ns.v)") + "{{ ns.v|length }}",
     NS.replace("VALUE", "'x'").replace("STEP", "'%s%s' % (ns.v, ns.v)") + "{{ ns.v|length }}",
-    NS.replace("VALUE", "'x'").replace("STEP", "'{}{}'.format(ns.v, ns.v)") +
-    "{{ ns.v|length }}",
+    NS.replace("VALUE", "'x'").replace("STEP", "'{}{}'.format(ns.v, ns.v)") + "{{ ns.v|length }}",
     NS.replace("VALUE", "'x'").replace("STEP", "[ns.v, ns.v]|join") + "{{ ns.v|length }}",
 ]
 
@@ -270,21 +305,31 @@ def test_resource_limits_stop_runaway_templates(make_project, template) -> None:
     """Each runaway template is an ED310 that says which limit stopped it, in seconds and
     under a few hundred MB (the child's address-space limit is only a safety net)."""
     root = make_project({PAGE: HEAD + template + "\n"})
-    child = subprocess.run([sys.executable, "-c", _LIMIT_CHILD, str(root), PAGE],
-                           capture_output=True, text=True, timeout=60)
+    child = subprocess.run(
+        [sys.executable, "-c", _LIMIT_CHILD, str(root), PAGE],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert child.returncode == 0, child.stderr[-2000:]
     outcome = json.loads(child.stdout)
     assert outcome["codes"] == ["ED310"], outcome
-    assert any(f"{kind} limit" in message for message in outcome["messages"]
-               for kind in ("size", "time", "recursion")), outcome
+    assert any(
+        f"{kind} limit" in message
+        for message in outcome["messages"]
+        for kind in ("size", "time", "recursion")
+    ), outcome
     assert outcome["size"] < 10_000_000
     assert outcome["peak"] < 400 << 20, f"peak memory {outcome['peak'] >> 20} MB: {outcome}"
 
 
-@pytest.mark.parametrize("template", [
-    "{% set l = [] %}{% for i in range(99999) %}{{ l.append(i) }}{% endfor %}",
-    "{% set l = [1] %}{% for i in range(60) %}{{ l.extend(l) }}{% endfor %}",
-])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{% set l = [] %}{% for i in range(99999) %}{{ l.append(i) }}{% endfor %}",
+        "{% set l = [1] %}{% for i in range(60) %}{{ l.extend(l) }}{% endfor %}",
+    ],
+)
 def test_growing_a_list_in_place_is_forbidden(make_project, template) -> None:
     """Lists are read-only in templates (the immutable sandbox): no in-place growth."""
     root = make_project({PAGE: HEAD + template + "\n"})
@@ -294,6 +339,7 @@ def test_growing_a_list_in_place_is_forbidden(make_project, template) -> None:
 
 # --- HTML and script in front matter ----------------------------------------------------------
 
+
 def _project_copy(tmp_path: Path, heading: str) -> Path:
     root = tmp_path / "site-project"
     root.mkdir()
@@ -301,16 +347,20 @@ def _project_copy(tmp_path: Path, heading: str) -> Path:
     page = root / "content" / "elements" / "autotask-crm" / "authenticate.md"
     text = page.read_text(encoding="utf-8")
     assert "\nheading: Autotask CRM\n" in text
-    page.write_text(text.replace("\nheading: Autotask CRM\n", f"\nheading: {heading}\n", 1),
-                    encoding="utf-8")
+    page.write_text(
+        text.replace("\nheading: Autotask CRM\n", f"\nheading: {heading}\n", 1), encoding="utf-8"
+    )
     return root
 
 
 def _files_with(folder: Path, needle: str) -> list[str]:
     if not folder.exists():
         return []
-    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()
-                  and needle.encode() in p.read_bytes())
+    return sorted(
+        str(p.relative_to(folder))
+        for p in folder.rglob("*")
+        if p.is_file() and needle.encode() in p.read_bytes()
+    )
 
 
 def test_script_in_heading_is_reported_and_never_published(tmp_path) -> None:
@@ -330,12 +380,14 @@ def test_script_in_heading_is_reported_and_never_published(tmp_path) -> None:
 
 
 def test_script_in_any_front_matter_value_of_any_page_is_reported(make_project) -> None:
-    root = make_project({
-        "content/guide.md": "---\ntitle: Guide\nsummary: <img src=x onerror=alert(1)>\n"
-                            "note: a < b and c > d\n---\n\n{{ page.summary }}\n",
-        PAGE: HEAD.replace("hub: crm\n", "hub: crm\napiKey: <script>alert(1)</script>\n") +
-        "\n{{ page.apiKey }}\n",
-    })
+    root = make_project(
+        {
+            "content/guide.md": "---\ntitle: Guide\nsummary: <img src=x onerror=alert(1)>\n"
+            "note: a < b and c > d\n---\n\n{{ page.summary }}\n",
+            PAGE: HEAD.replace("hub: crm\n", "hub: crm\napiKey: <script>alert(1)</script>\n")
+            + "\n{{ page.apiKey }}\n",
+        }
+    )
     guide = check(root, "content/guide.md")
     assert [(d.code, d.location.line) for d in guide.diagnostics] == [("ED103", 3)]
     element = check(root)
@@ -348,7 +400,7 @@ def test_escaped_html_in_front_matter_stays_text_in_the_built_site(tmp_path) -> 
     site = run_cli("site", cwd=root, timeout=300)
     assert site.returncode == 0, site.stdout + site.stderr
     assert _files_with(root / "site", LIVE_SCRIPT) == []
-    page = (root / "site" / "elements" / "autotask-crm" / "authenticate" / "index.html")
+    page = root / "site" / "elements" / "autotask-crm" / "authenticate" / "index.html"
     assert "&lt;script&gt;alert(1)" in page.read_text(encoding="utf-8")
     build = run_cli("build", "--out", "out", cwd=root, timeout=120)
     assert build.returncode == 0, build.stdout
@@ -358,8 +410,14 @@ def test_escaped_html_in_front_matter_stays_text_in_the_built_site(tmp_path) -> 
 def test_plain_mkdocs_build_that_fails_publishes_nothing_refused(tmp_path) -> None:
     root = _project_copy(tmp_path, LIVE_SCRIPT)
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=root, env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 1
     assert _files_with(root / "site", LIVE_SCRIPT) == []
 
@@ -386,13 +444,16 @@ READ_ATTEMPTS = [
 def _secret_project(make_project, mkdocs_yml: str | None = None) -> Path:
     """One page per attempt (line 3 of each), beside a .env and a .git/config holding
     secrets, and a link in includes/ and one beside the pages that lead to them."""
-    files = {f"content/try{number:02}.md": f"# Try {number}\n\n{text}\n\nAfter.\n"
-             for number, (text, _) in enumerate(READ_ATTEMPTS)}
+    files = {
+        f"content/try{number:02}.md": f"# Try {number}\n\n{text}\n\nAfter.\n"
+        for number, (text, _) in enumerate(READ_ATTEMPTS)
+    }
     files["content/index.md"] = "# Home\n\nFine.\n"
     root = make_project(files, **({"mkdocs_yml": mkdocs_yml} if mkdocs_yml else {}))
     (root / ".git").mkdir()
     (root / ".git" / "config").write_text(
-        f'[http]\n\textraheader = AUTHORIZATION: basic {SECRET_GIT}\n')
+        f"[http]\n\textraheader = AUTHORIZATION: basic {SECRET_GIT}\n"
+    )
     (root / ".env").write_text(f"API_TOKEN={SECRET_ENV}\n")
     (root / "content" / ".env").write_text(f"API_TOKEN={SECRET_ENV}\n")
     (root / "includes" / "innocent.md").symlink_to(root / ".env")
@@ -409,8 +470,9 @@ def test_no_name_prefix_or_link_reads_a_dot_file(make_project) -> None:
     report = run_cli("check", "--format", "json", cwd=root)
     assert report.returncode == 1 and "Traceback" not in report.stderr
     found = {(d["path"], d["line"]): d["code"] for d in json.loads(report.stdout)["diagnostics"]}
-    expected = {(f"content/try{number:02}.md", 3): code
-                for number, (_, code) in enumerate(READ_ATTEMPTS)}
+    expected = {
+        (f"content/try{number:02}.md", 3): code for number, (_, code) in enumerate(READ_ATTEMPTS)
+    }
     assert found == expected
     assert SECRET_ENV not in report.stdout + report.stderr
     assert SECRET_GIT not in report.stdout + report.stderr
@@ -419,12 +481,19 @@ def test_no_name_prefix_or_link_reads_a_dot_file(make_project) -> None:
 def test_a_real_mkdocs_build_publishes_no_secret(make_project) -> None:
     """With ``fail_on_errors: false`` MkDocs writes every page (and the search index):
     none holds a secret, and each attempt is reported at its page's line."""
-    yml = MINIMAL_MKDOCS.replace("  - element-docs\n",
-                                 "  - element-docs:\n      fail_on_errors: false\n")
+    yml = MINIMAL_MKDOCS.replace(
+        "  - element-docs\n", "  - element-docs:\n      fail_on_errors: false\n"
+    )
     root = _secret_project(make_project, yml)
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=root, env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Traceback" not in result.stderr
     site = root / "site"
@@ -436,27 +505,31 @@ def test_a_real_mkdocs_build_publishes_no_secret(make_project) -> None:
     # MkDocs copies the files of the pages' folder that are not pages: the link beside the
     # pages (to .git/config) is not among them, and is named as an error
     assert not (site / "beside.txt").exists()
-    assert "content/beside.txt: error ED110 not published: beside.txt is a link that leads " \
+    assert (
+        "content/beside.txt: error ED110 not published: beside.txt is a link that leads "
         "out of the docs folder" in result.stderr
+    )
 
 
 def test_a_jekyll_tree_reads_no_dot_file(tmp_path) -> None:
-    root = write_tree(tmp_path / "site", {
-        "_config.yml": "title: T\n",
-        "_includes/note.html": "A note.\n",
-        "index.md": "---\ntitle: Home\n---\n{% include @root/.git/config %}\n"
-                    "{% include_relative .env %}\n{% include note.html %}\n",
-        "guide.md": "---\ntitle: Guide\n---\n{% include .secret.html %}\n"
-                    "{% include_relative _includes/note.html %}\n",
-        ".env": f"TOKEN={SECRET_ENV}\n",
-        "_includes/.secret.html": f"{SECRET_ENV}\n",
-        ".git/config": f"{SECRET_GIT}\n",
-    })
+    root = write_tree(
+        tmp_path / "site",
+        {
+            "_config.yml": "title: T\n",
+            "_includes/note.html": "A note.\n",
+            "index.md": "---\ntitle: Home\n---\n{% include @root/.git/config %}\n"
+            "{% include_relative .env %}\n{% include note.html %}\n",
+            "guide.md": "---\ntitle: Guide\n---\n{% include .secret.html %}\n"
+            "{% include_relative _includes/note.html %}\n",
+            ".env": f"TOKEN={SECRET_ENV}\n",
+            "_includes/.secret.html": f"{SECRET_ENV}\n",
+            ".git/config": f"{SECRET_GIT}\n",
+        },
+    )
     result = run_cli("check", "--format", "json", "--jekyll", str(root), cwd=tmp_path)
     assert "Traceback" not in result.stderr and result.returncode == 1
     found = {(d["code"], d["path"], d["line"]) for d in json.loads(result.stdout)["diagnostics"]}
-    assert found == {("ED304", "index.md", 4), ("ED304", "index.md", 5),
-                     ("ED304", "guide.md", 4)}
+    assert found == {("ED304", "index.md", 4), ("ED304", "index.md", 5), ("ED304", "guide.md", 4)}
     assert SECRET_ENV not in result.stdout and SECRET_GIT not in result.stdout
 
 
@@ -474,14 +547,17 @@ MUTATIONS = [
     "{{ site['update']({'title': 'HACKED'}) }}",
 ]
 # a page after them reports an undefined variable if anything they tried took effect
-WITNESS = ("# Later\n\nMenu: {{ site.data.menu|join(',') }}\n"
-           "{% if site.title is defined or site.data.menu|join(',') != 'one,two' "
-           "or site.data.extra %}{{ page.site_was_changed }}{% endif %}\n")
+WITNESS = (
+    "# Later\n\nMenu: {{ site.data.menu|join(',') }}\n"
+    "{% if site.title is defined or site.data.menu|join(',') != 'one,two' "
+    "or site.data.extra %}{{ page.site_was_changed }}{% endif %}\n"
+)
 
 
 def _mutating_project(make_project) -> Path:
-    files = {f"content/a{number:02}.md": f"# Try\n\n{text}\n"
-             for number, text in enumerate(MUTATIONS)}
+    files = {
+        f"content/a{number:02}.md": f"# Try\n\n{text}\n" for number, text in enumerate(MUTATIONS)
+    }
     files["content/b-later.md"] = WITNESS
     files["includes/_data/menu.yml"] = "- one\n- two\n"
     return make_project(files)
@@ -493,8 +569,7 @@ def test_a_page_cannot_change_site_for_the_pages_after_it(make_project, jobs) ->
     result = run_cli("check", "--format", "json", "--jobs", jobs, cwd=root)
     assert "Traceback" not in result.stderr
     found = {(d["path"], d["line"], d["code"]) for d in json.loads(result.stdout)["diagnostics"]}
-    assert found == {(f"content/a{number:02}.md", 3, "ED307")
-                     for number in range(len(MUTATIONS))}
+    assert found == {(f"content/a{number:02}.md", 3, "ED307") for number in range(len(MUTATIONS))}
 
 
 def test_the_page_cache_keeps_no_text_a_deleted_page_caused(make_project) -> None:
@@ -523,34 +598,44 @@ print(json.dumps({"code": run.returncode, "out": run.stdout + run.stderr, "stdou
 """
 
 
-@pytest.mark.parametrize("command", [
-    ["-m", "generator", "check"],
-    ["-m", "generator", "build", "--out", "out"],
-    ["-m", "mkdocs", "build"],
-])
-def test_every_command_stops_runaway_templates_without_an_rlimit(make_project,
-                                                                 command) -> None:
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["-m", "generator", "check"],
+        ["-m", "generator", "build", "--out", "out"],
+        ["-m", "mkdocs", "build"],
+    ],
+)
+def test_every_command_stops_runaway_templates_without_an_rlimit(make_project, command) -> None:
     """No limit is set on the process: the sandbox alone keeps it in seconds and a few
     hundred MB, and each runaway page is an ED310 at its line."""
     pages = {
         "content/a.md": "# A\n\n{{ 'x'|center(10**9) }}\n",
         "content/b.md": "# B\n\n{% set ns = namespace(v='x') %}{% for i in range(60) %}"
-                        "{% set ns.v = ns.v ~ ns.v %}{% endfor %}{{ ns.v|length }}\n",
+        "{% set ns.v = ns.v ~ ns.v %}{% endfor %}{{ ns.v|length }}\n",
         "content/c.md": "# C\n\n{{ '{:>999999999}'.format('x') }}\n",
         "content/d.md": "# D\n\n{% set ns = namespace(v=[1]) %}{% for i in range(60) %}"
-                        "{% set ns.v = ns.v + ns.v %}{% endfor %}{{ ns.v|length }}\n",
+        "{% set ns.v = ns.v + ns.v %}{% endfor %}{{ ns.v|length }}\n",
         "content/index.md": "# Home\n\nFine.\n",
     }
     root = make_project(pages)
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    child = subprocess.run([sys.executable, "-c", _PEAK_OF, sys.executable, *command],
-                           cwd=root, env=env, capture_output=True, text=True, timeout=400)
+    child = subprocess.run(
+        [sys.executable, "-c", _PEAK_OF, sys.executable, *command],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )
     outcome = json.loads(child.stdout)
     assert outcome["code"] == 1 and "Traceback" not in outcome["out"], outcome["out"][-3000:]
     for page in ("a", "b", "c", "d"):
         assert f"content/{page}.md:3" in outcome["out"] and "ED310" in outcome["out"]
     assert "size limit" in outcome["out"]
     assert outcome["peak"] < 500 << 20, f"peak memory {outcome['peak'] >> 20} MB"
+
+
 # --- project schemas: references stay among the project's schemas ---------------------------
 
 
@@ -593,33 +678,51 @@ def test_schema_references_reach_neither_the_network_nor_files(make_project, tmp
         },
     }
     try:
-        root = make_project({
-            "schemas/widget.schema.json": json.dumps(schema, indent=2) + "\n",
-            "content/guide.md": "# Guide\n\n```json example=widget\n"
-                                '{"a": "x", "b": "y", "c": "z", "d": "w"}\n```\n',
-        })
+        root = make_project(
+            {
+                "schemas/widget.schema.json": json.dumps(schema, indent=2) + "\n",
+                "content/guide.md": "# Guide\n\n```json example=widget\n"
+                '{"a": "x", "b": "y", "c": "z", "d": "w"}\n```\n',
+            }
+        )
         (tmp_path / "project" / "schemas" / "secret.json").symlink_to(secret)
         result = run_cli("check", "--format", "json", cwd=root, timeout=60)
-        build = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q"], cwd=root,
-                               capture_output=True, text=True, timeout=120)
+        build = subprocess.run(
+            [sys.executable, "-m", "mkdocs", "build", "-q"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     finally:
         server.shutdown()
         server.server_close()
     assert requests == []
     shown = result.stdout + result.stderr + build.stdout + build.stderr
-    site = "".join(p.read_text(errors="replace") for p in (root / "site").rglob("*")
-                   if p.is_file()) if (root / "site").exists() else ""
+    site = (
+        "".join(p.read_text(errors="replace") for p in (root / "site").rglob("*") if p.is_file())
+        if (root / "site").exists()
+        else ""
+    )
     for text in (shown, site):
         assert "FILE-SECRET" not in text and "SERVED-SECRET" not in text
     assert "Traceback" not in shown
     found = json.loads(result.stdout)["diagnostics"]
-    refused = sorted((d["line"], d["message"]) for d in found
-                     if d["code"] == "ED250" and d["path"] == "schemas/widget.schema.json")
+    refused = sorted(
+        (d["line"], d["message"])
+        for d in found
+        if d["code"] == "ED250" and d["path"] == "schemas/widget.schema.json"
+    )
     written = json.dumps(schema, indent=2).split("\n")
     assert [line for line, _ in refused] == [
-        number for number, text in enumerate(written, start=1) if "Ref\"" in text or "$ref" in text]
+        number for number, text in enumerate(written, start=1) if 'Ref"' in text or "$ref" in text
+    ]
     assert [message.split(" ")[0] for _, message in refused] == [
-        "$ref", "$ref", "$ref", "$dynamicRef"]
+        "$ref",
+        "$ref",
+        "$ref",
+        "$dynamicRef",
+    ]
     assert "reads nothing from the network" in refused[0][1]
     assert "never to a file elsewhere" in refused[1][1]
     assert result.returncode == 1 and build.returncode == 1
@@ -627,22 +730,30 @@ def test_schema_references_reach_neither_the_network_nor_files(make_project, tmp
 
 def test_references_among_the_project_schemas_still_work(make_project) -> None:
     """By file name, by $id and to a part of another schema; the shipped schemas too."""
-    root = make_project({
-        "schemas/part.schema.json": '{"$id": "urn:test:part", "type": "string",\n'
-                                    ' "$defs": {"small": {"maximum": 3}}}\n',
-        "schemas/widget.schema.json": json.dumps({
-            "type": "object",
-            "properties": {"a": {"$ref": "part.schema.json"},
-                           "b": {"$ref": "urn:test:part"},
-                           "c": {"$ref": "part.schema.json#/$defs/small"},
-                           "d": {"$ref": "urn:element-docs:instance-request"}}}),
-        "content/guide.md": "# Guide\n\n```json example=widget\n"
-                            '{"a": 1, "b": "ok", "c": 5, "d": {}}\n```\n',
-    })
+    root = make_project(
+        {
+            "schemas/part.schema.json": '{"$id": "urn:test:part", "type": "string",\n'
+            ' "$defs": {"small": {"maximum": 3}}}\n',
+            "schemas/widget.schema.json": json.dumps(
+                {
+                    "type": "object",
+                    "properties": {
+                        "a": {"$ref": "part.schema.json"},
+                        "b": {"$ref": "urn:test:part"},
+                        "c": {"$ref": "part.schema.json#/$defs/small"},
+                        "d": {"$ref": "urn:element-docs:instance-request"},
+                    },
+                }
+            ),
+            "content/guide.md": "# Guide\n\n```json example=widget\n"
+            '{"a": 1, "b": "ok", "c": 5, "d": {}}\n```\n',
+        }
+    )
     code, report = check_json(root)
     messages = sorted(d["message"] for d in report["diagnostics"])
-    assert code == 1 and sorted({m.split(":")[0] for m in messages}) == [
-        "$.a", "$.c", "$.d"], messages
+    assert code == 1 and sorted({m.split(":")[0] for m in messages}) == ["$.a", "$.c", "$.d"], (
+        messages
+    )
 
 
 # --- a page swapped for a link while it is opened ---------------------------------------------
@@ -656,7 +767,8 @@ def _swap_to_link(page: Path, target: Path) -> None:
 
 @pytest.mark.parametrize("with_o_path", [True, False], ids=["O_PATH", "portable"])
 def test_a_page_swapped_for_a_link_between_check_and_open_is_not_read_through_it(
-        make_project, tmp_path, monkeypatch, with_o_path) -> None:
+    make_project, tmp_path, monkeypatch, with_o_path
+) -> None:
     """The name is swapped for a link to a secret outside at the worst moment: right after
     what was opened is checked (on Linux: the O_PATH descriptor's real path; elsewhere: the
     real path's stat). What is read is the page that was checked, or nothing."""
@@ -701,8 +813,7 @@ def test_a_page_swapped_for_a_link_between_check_and_open_is_not_read_through_it
     assert raw is None and problem is not None and problem.code == "ED109"
 
 
-def test_a_page_flipping_between_file_and_link_never_reads_outside(make_project,
-                                                                   tmp_path) -> None:
+def test_a_page_flipping_between_file_and_link_never_reads_outside(make_project, tmp_path) -> None:
     """A real race: a thread keeps swapping the page for a link to a secret outside and
     back while the page is read again and again."""
     import threading
@@ -750,11 +861,13 @@ def test_import_jekyll_refuses_partials_and_data_linked_outside(tmp_path) -> Non
     (outside / "partial.md").write_text("PARTIAL-SECRET\n")
     (outside / "data.yml").write_text("token: DATA-SECRET\n")
     src = tmp_path / "src"
-    for name, text in {"_config.yml": "title: Tree\n",
-                       "docs/page.md": "---\ntitle: Page\n---\n\n{% include ok.md %}\n"
-                                       "{% include leak.md %}\n{{ site.data.ok.x }}\n",
-                       "_includes/ok.md": "OK-PARTIAL\n", "_data/ok.yml": "x: OK-DATA\n"
-                       }.items():
+    for name, text in {
+        "_config.yml": "title: Tree\n",
+        "docs/page.md": "---\ntitle: Page\n---\n\n{% include ok.md %}\n"
+        "{% include leak.md %}\n{{ site.data.ok.x }}\n",
+        "_includes/ok.md": "OK-PARTIAL\n",
+        "_data/ok.yml": "x: OK-DATA\n",
+    }.items():
         (src / name).parent.mkdir(parents=True, exist_ok=True)
         (src / name).write_text(text)
     (src / "_includes" / "leak.md").symlink_to(outside / "partial.md")
@@ -769,23 +882,28 @@ def test_import_jekyll_refuses_partials_and_data_linked_outside(tmp_path) -> Non
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     written = {p.relative_to(dest).as_posix(): p for p in dest.rglob("*") if p.is_file()}
-    assert {"includes/ok.md", "includes/inside.md", "includes/_data/ok.yml",
-            "content/page.md"} <= set(written)
+    assert {
+        "includes/ok.md",
+        "includes/inside.md",
+        "includes/_data/ok.yml",
+        "content/page.md",
+    } <= set(written)
     assert "includes/leak.md" not in written and "includes/_data/leak.yml" not in written
     assert not any(p.is_symlink() for p in dest.rglob("*"))
-    everything = result.stdout + "".join(p.read_text(errors="replace")
-                                         for p in written.values())
+    everything = result.stdout + "".join(p.read_text(errors="replace") for p in written.values())
     assert "PARTIAL-SECRET" not in everything and "DATA-SECRET" not in everything
     for link in ("_includes/leak.md", "_data/leak.yml"):
-        assert f"    {link}\n      line 1: error ED110 not imported: it is a link to" in \
-            result.stdout, result.stdout
+        assert (
+            f"    {link}\n      line 1: error ED110 not imported: it is a link to" in result.stdout
+        ), result.stdout
 
 
 # --- pages that are not files, under mkdocs build and generator site --------------------------
 
 
-def test_pages_that_are_not_files_are_reported_by_mkdocs_build_and_site(make_project,
-                                                                        tmp_path) -> None:
+def test_pages_that_are_not_files_are_reported_by_mkdocs_build_and_site(
+    make_project, tmp_path
+) -> None:
     """A fifo (MkDocs would wait on it for ever), a link to /dev/zero (it would read without
     end), a link to itself, a broken link and a link to a file outside: each an error at the
     page, under a real mkdocs build and generator site as under check; the build fails,
@@ -802,21 +920,34 @@ def test_pages_that_are_not_files_are_reported_by_mkdocs_build_and_site(make_pro
     (content / "self.md").symlink_to("self.md")
     (content / "broken.md").symlink_to("nowhere.md")
     (content / "leak.md").symlink_to(outside)
-    expected = {"content/pipe.md: error ED106", "content/zero.md: error ED109",
-                "content/self.md: error ED106", "content/broken.md: error ED106",
-                "content/leak.md: error ED109"}
+    expected = {
+        "content/pipe.md: error ED106",
+        "content/zero.md: error ED109",
+        "content/self.md: error ED106",
+        "content/broken.md: error ED106",
+        "content/leak.md: error ED109",
+    }
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     try:
-        build = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-d", "built"],
-                               cwd=root, capture_output=True, text=True, timeout=120, env=env)
+        build = subprocess.run(
+            [sys.executable, "-m", "mkdocs", "build", "-d", "built"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
         site = run_cli("site", cwd=root, timeout=120)
     except subprocess.TimeoutExpired:
         pytest.fail("a page that is a fifo or a link to /dev/zero hung the build")
     for result in (build, site):
         shown = result.stdout + result.stderr
         assert result.returncode == 1 and "Traceback" not in shown, shown
-        found = {line.split(":1: ")[0].split()[-1] + ": " + line.split(":1: ")[1][:11]
-                 for line in shown.splitlines() if ":1: error ED1" in line}
+        found = {
+            line.split(":1: ")[0].split()[-1] + ": " + line.split(":1: ")[1][:11]
+            for line in shown.splitlines()
+            if ":1: error ED1" in line
+        }
         assert found == expected, shown
         assert "OUTSIDE-SECRET" not in shown
     assert not (root / "built").exists()
@@ -831,14 +962,24 @@ def test_a_cache_folder_that_is_a_file_costs_speed_only(make_project) -> None:
     (root / ".element-docs-cache").write_text("not a folder\n")
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     check = run_cli("check", cwd=root)
-    build = subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=root,
-                           capture_output=True, text=True, timeout=120, env=env)
+    build = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     for result in (check, build):
         shown = result.stdout + result.stderr
         assert "Traceback" not in shown and result.returncode == 1, shown
         assert "content/ok.md:1:" in shown and "ED302" in shown
-        assert shown.count("the page cache .element-docs-cache/ cannot be used (it is a "
-                           "file, not a folder)") == 1, shown
+        assert (
+            shown.count(
+                "the page cache .element-docs-cache/ cannot be used (it is a file, not a folder)"
+            )
+            == 1
+        ), shown
     assert (root / ".element-docs-cache").read_text() == "not a folder\n"
 
 
@@ -859,8 +1000,9 @@ def test_cache_entries_of_the_right_shape_with_wrong_types_are_misses(make_proje
         lambda e: e.update(diagnostics=[["ED999", "forged", None, "", [], None]]),
         lambda e: e.update(diagnostics=[[1, 2, 3, 4, 5, 6]]),
         lambda e: e.update(dependencies=["partial:x"], page_hash=7),
-        lambda e: e["rendered"]["diagnostics"].append(["ED302", "m", ["p", "x", 1], "", [],
-                                                       "bogus"]),
+        lambda e: e["rendered"]["diagnostics"].append(
+            ["ED302", "m", ["p", "x", 1], "", [], "bogus"]
+        ),
     ]
     with sqlite3.connect(database) as db:
         rows = sorted(db.execute("SELECT rel, entry FROM pages").fetchall())
@@ -878,17 +1020,21 @@ def test_cache_entries_of_the_right_shape_with_wrong_types_are_misses(make_proje
 
 @pytest.mark.parametrize("kind", ["partial", "data file"])
 def test_a_partial_or_data_file_swapped_for_a_link_at_the_worst_moment_is_not_read(
-        make_project, tmp_path, monkeypatch, kind) -> None:
+    make_project, tmp_path, monkeypatch, kind
+) -> None:
     """As for pages: the name is swapped for a link to a secret outside right after what
     was opened has been checked; the secret is read by no part of the run."""
     from generator.load import files
 
     secret = tmp_path / "secret.md"
     secret.write_text("token: TOP-SECRET-TOKEN\n")
-    root = make_project({"content/page.md": "# Page\n\n{% include part.md %}\n"
-                                            "{{ site.data.facts.token }}\n",
-                         "includes/part.md": "Partial text.\n",
-                         "includes/_data/facts.yml": "token: harmless\n"})
+    root = make_project(
+        {
+            "content/page.md": "# Page\n\n{% include part.md %}\n{{ site.data.facts.token }}\n",
+            "includes/part.md": "Partial text.\n",
+            "includes/_data/facts.yml": "token: harmless\n",
+        }
+    )
     name = root / "includes" / ("part.md" if kind == "partial" else "_data/facts.yml")
     swapped: list[str] = []
     real_readlink = os.readlink
@@ -912,17 +1058,30 @@ def test_a_partial_or_data_file_swapped_for_a_link_at_the_worst_moment_is_not_re
 # --- the same, in Liquid, under check --jekyll ----------------------------------------------
 
 LIQUID_HOSTILE = [
-    ("{% assign x = 'x' %}{% for i in (1..60) %}{% assign x = x | append: x %}{% endfor %}"
-     "{{ x | size }}", "ED310"),
-    ("{% assign n = 2 %}{% for i in (1..40) %}{% assign n = n | times: n %}{% endfor %}{{ n }}",
-     "ED310"),
-    ("{% capture c %}x{% endcapture %}{% for i in (1..60) %}{% capture c %}{{ c }}{{ c }}"
-     "{% endcapture %}{% endfor %}{{ c | size }}", "ED310"),
-    ("{% assign s = 'x' %}{% for i in (1..60) %}{% assign s = s | prepend: s %}{% endfor %}",
-     "ED310"),
-    ("{{ 'x' | replace: 'x', 'yyyyyyyyyy' | replace: 'y', 'zzzzzzzzzz' | replace: 'z', "
-     "'wwwwwwwwww' | replace: 'w', 'vvvvvvvvvv' | replace: 'v', 'uuuuuuuuuu' | replace: 'u', "
-     "'tttttttttt' | replace: 't', 'ssssssssss' | size }}", "ED310"),
+    (
+        "{% assign x = 'x' %}{% for i in (1..60) %}{% assign x = x | append: x %}{% endfor %}"
+        "{{ x | size }}",
+        "ED310",
+    ),
+    (
+        "{% assign n = 2 %}{% for i in (1..40) %}{% assign n = n | times: n %}{% endfor %}{{ n }}",
+        "ED310",
+    ),
+    (
+        "{% capture c %}x{% endcapture %}{% for i in (1..60) %}{% capture c %}{{ c }}{{ c }}"
+        "{% endcapture %}{% endfor %}{{ c | size }}",
+        "ED310",
+    ),
+    (
+        "{% assign s = 'x' %}{% for i in (1..60) %}{% assign s = s | prepend: s %}{% endfor %}",
+        "ED310",
+    ),
+    (
+        "{{ 'x' | replace: 'x', 'yyyyyyyyyy' | replace: 'y', 'zzzzzzzzzz' | replace: 'z', "
+        "'wwwwwwwwww' | replace: 'w', 'vvvvvvvvvv' | replace: 'v', 'uuuuuuuuuu' | replace: 'u', "
+        "'tttttttttt' | replace: 't', 'ssssssssss' | size }}",
+        "ED310",
+    ),
     ("{% for i in (1..999999999) %}x{% endfor %}", "ED310"),
     ("{{ _ed_problem }}", "ED307"),
     ("{% include @root/_config.yml %}", "ED304"),
@@ -931,19 +1090,39 @@ LIQUID_HOSTILE = [
 
 
 def test_liquid_in_a_jekyll_tree_is_held_to_the_same_limits(tmp_path) -> None:
-    files = {"_config.yml": "title: T\n", "_includes/note.html": "Note.\n",
-             ".env": f"TOKEN={SECRET_ENV}\n"}
+    files = {
+        "_config.yml": "title: T\n",
+        "_includes/note.html": "Note.\n",
+        ".env": f"TOKEN={SECRET_ENV}\n",
+    }
     for number, (line, _) in enumerate(LIQUID_HOSTILE):
         files[f"p{number:02}.md"] = f"---\ntitle: P\n---\n{line}\n"
     root = write_tree(tmp_path / "site", files)
-    child = subprocess.run([sys.executable, "-c", _PEAK_OF, sys.executable, "-m", "generator",
-                            "check", "--format", "json", "--jekyll", str(root)],
-                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _PEAK_OF,
+            sys.executable,
+            "-m",
+            "generator",
+            "check",
+            "--format",
+            "json",
+            "--jekyll",
+            str(root),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     outcome = json.loads(child.stdout)
     assert outcome["code"] == 1 and "Traceback" not in outcome["out"]
     report = json.loads(outcome["stdout"])
     found = {(d["path"], d["line"], d["code"]) for d in report["diagnostics"]}
-    assert found == {(f"p{number:02}.md", 4, code)
-                     for number, (_, code) in enumerate(LIQUID_HOSTILE)}
+    assert found == {
+        (f"p{number:02}.md", 4, code) for number, (_, code) in enumerate(LIQUID_HOSTILE)
+    }
     assert SECRET_ENV not in outcome["out"]
     assert outcome["peak"] < 400 << 20, f"peak memory {outcome['peak'] >> 20} MB"

@@ -33,14 +33,17 @@ def test_body_keeps_file_line_numbers(make_project):
     assert doc.hub == "crm"
 
 
-@pytest.mark.parametrize(("front_matter", "expected"), [
-    ("heading: Acme\ntitle: T\nelementId: 7\nhub: [crm\n", ("ED101", 5)),
-    ("heading: Acme\ntitle: T\nelementId: 7\nhub: crm\n\tbad: tab\n", ("ED101", 6)),
-    ("heading: Acme\ntitle: T\nelementId: 7\nhub: crm\nelementId: 8\n", ("ED102", 6)),
-    ("heading: Acme\ntitle: T\nelementId: abc\nhub: crm\n", ("ED103", 4)),
-    ("heading: Acme\nelementId: 7\nhub: crm\n", ("ED103", 1)),
-    ("heading: Acme\ntitle: T\nelementId: 7\nhub: crm\nelementKy: acme\n", ("ED104", 6)),
-])
+@pytest.mark.parametrize(
+    ("front_matter", "expected"),
+    [
+        ("heading: Acme\ntitle: T\nelementId: 7\nhub: [crm\n", ("ED101", 5)),
+        ("heading: Acme\ntitle: T\nelementId: 7\nhub: crm\n\tbad: tab\n", ("ED101", 6)),
+        ("heading: Acme\ntitle: T\nelementId: 7\nhub: crm\nelementId: 8\n", ("ED102", 6)),
+        ("heading: Acme\ntitle: T\nelementId: abc\nhub: crm\n", ("ED103", 4)),
+        ("heading: Acme\nelementId: 7\nhub: crm\n", ("ED103", 1)),
+        ("heading: Acme\ntitle: T\nelementId: 7\nhub: crm\nelementKy: acme\n", ("ED104", 6)),
+    ],
+)
 def test_front_matter_problems_point_at_their_line(make_project, front_matter, expected):
     root = make_project({PAGE: f"---\n{front_matter}---\n\nBody\n"})
     assert expected in diagnostics(root)
@@ -56,8 +59,9 @@ def test_misspelled_key_gets_a_suggestion(make_project):
 
 
 def test_legacy_hdorcrm_is_the_hub_and_a_missing_hub_warns(make_project):
-    root = make_project({PAGE: "---\nheading: A\ntitle: T\nelementId: 7\nhdOrcrm: helpdesk\n"
-                               "---\n{{ page.hub }}\n"})
+    root = make_project(
+        {PAGE: "---\nheading: A\ntitle: T\nelementId: 7\nhdOrcrm: helpdesk\n---\n{{ page.hub }}\n"}
+    )
     project = Project(load_settings(root))
     project.load_all()
     result = project.check_page(root / PAGE)
@@ -67,12 +71,15 @@ def test_legacy_hdorcrm_is_the_hub_and_a_missing_hub_warns(make_project):
     assert diagnostics(root2) == [("ED108", 1)]
 
 
-@pytest.mark.parametrize(("content", "code"), [
-    (b"", "ED107"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "ED106"),
-    (b"---\nheading: caf\xe9\n---\n", "ED106"),
-    (b"No front matter at all\n", "ED105"),
-])
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (b"", "ED107"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "ED106"),
+        (b"---\nheading: caf\xe9\n---\n", "ED106"),
+        (b"No front matter at all\n", "ED105"),
+    ],
+)
 def test_unreadable_empty_or_missing_front_matter(make_project, content, code):
     root = make_project({PAGE: content})
     assert code in [c for c, _ in diagnostics(root)]
@@ -86,15 +93,86 @@ def test_bom_and_crlf_are_accepted_with_the_same_line_numbers(make_project):
 
 # --- the quick reading of simple front matter --------------------------------------------
 
-_KEYS = ["heading", "elementId", "hub", "a-b", "_x", "yes", "on", "null", "true", "Off",
-         "y", "key2", "x_y-z"]
-_VALUES = ["Acme CRM", "7", "-5", "+1", "0x1F", "0o17", "0b11", "017", "1_000", "190:20:30",
-           "1.5", "1e3", "1.0e+3", ".inf", "-.Inf", ".nan", "~", "", "null", "Null", "Yes",
-           "no", "ON", "y", "a #b", "a#b", "a: b", "a:b", "x:", "'q'", '"q"', "2017-08-07",
-           "2017-08-07 10:00:00", "http://x.y/z?a=b", "a {b} [c]", "=", "<<", "@x", "`x`",
-           "%x", "- x", "-x", "? x", "?x", ":x", "|", ">-", "&a x", "*a", "!!str 5", "[a, b]",
-           "{a: 1}", "trail  ", "a\tb", "é", "a,b", "#x", "a ! b", "don't", 'say "hi"',
-           "7  # note: here", "x # a # b", "a  #"]
+_KEYS = [
+    "heading",
+    "elementId",
+    "hub",
+    "a-b",
+    "_x",
+    "yes",
+    "on",
+    "null",
+    "true",
+    "Off",
+    "y",
+    "key2",
+    "x_y-z",
+]
+_VALUES = [
+    "Acme CRM",
+    "7",
+    "-5",
+    "+1",
+    "0x1F",
+    "0o17",
+    "0b11",
+    "017",
+    "1_000",
+    "190:20:30",
+    "1.5",
+    "1e3",
+    "1.0e+3",
+    ".inf",
+    "-.Inf",
+    ".nan",
+    "~",
+    "",
+    "null",
+    "Null",
+    "Yes",
+    "no",
+    "ON",
+    "y",
+    "a #b",
+    "a#b",
+    "a: b",
+    "a:b",
+    "x:",
+    "'q'",
+    '"q"',
+    "2017-08-07",
+    "2017-08-07 10:00:00",
+    "http://x.y/z?a=b",
+    "a {b} [c]",
+    "=",
+    "<<",
+    "@x",
+    "`x`",
+    "%x",
+    "- x",
+    "-x",
+    "? x",
+    "?x",
+    ":x",
+    "|",
+    ">-",
+    "&a x",
+    "*a",
+    "!!str 5",
+    "[a, b]",
+    "{a: 1}",
+    "trail  ",
+    "a\tb",
+    "é",
+    "a,b",
+    "#x",
+    "a ! b",
+    "don't",
+    'say "hi"',
+    "7  # note: here",
+    "x # a # b",
+    "a  #",
+]
 
 
 def _line(rng) -> str:
@@ -121,10 +199,14 @@ def test_quick_front_matter_reading_gives_what_yaml_gives() -> None:
     from generator.load.documents import simple_front_matter, yaml_front_matter
 
     rng = random.Random(20261124)
-    texts = [GOOD, "title: x\nelementId: 1\n# note\n\nhub: crm\n",
-             "a" * 1100 + ": x\n", "title: x\n" + "b" * 1100 + ": y\n", "c" * 999 + ": z\n"]
-    texts += ["\n".join(_line(rng) for _ in range(rng.randint(1, 6))) + "\n"
-              for _ in range(3000)]
+    texts = [
+        GOOD,
+        "title: x\nelementId: 1\n# note\n\nhub: crm\n",
+        "a" * 1100 + ": x\n",
+        "title: x\n" + "b" * 1100 + ": y\n",
+        "c" * 999 + ": z\n",
+    ]
+    texts += ["\n".join(_line(rng) for _ in range(rng.randint(1, 6))) + "\n" for _ in range(3000)]
     quick = 0
     for text in texts:
         simple = simple_front_matter(text, 2)
@@ -165,8 +247,18 @@ def test_page_listing_is_what_pathlib_lists(tmp_path: Path) -> None:
     from generator.load.listing import _pages_in
 
     docs = tmp_path / "docs"
-    for rel in ["a/b.md", "a-c/x.md", "a.md", "A/z.md", ".hidden/h.md", "a/.dot.md",
-                "deep/er/still/p.md", "notes.txt", "a/b.md~", "n/x.MD"]:
+    for rel in [
+        "a/b.md",
+        "a-c/x.md",
+        "a.md",
+        "A/z.md",
+        ".hidden/h.md",
+        "a/.dot.md",
+        "deep/er/still/p.md",
+        "notes.txt",
+        "a/b.md~",
+        "n/x.MD",
+    ]:
         (docs / rel).parent.mkdir(parents=True, exist_ok=True)
         (docs / rel).write_text("x\n", encoding="utf-8")
     (docs / "folder.md").mkdir()
@@ -179,12 +271,17 @@ def test_page_listing_is_what_pathlib_lists(tmp_path: Path) -> None:
     os.symlink(docs / "loop.md", docs / "loop.md")  # links in a loop: listed too
     os.symlink(docs / "ping.md", docs / "pong.md")
     os.symlink(docs / "pong.md", docs / "ping.md")
-    expected = sorted(p for p in docs.rglob("*.md")
-                      if p.is_file() or (p.is_symlink() and not p.exists()))
+    expected = sorted(
+        p for p in docs.rglob("*.md") if p.is_file() or (p.is_symlink() and not p.exists())
+    )
     found = _pages_in(docs)
     assert found == expected
     assert [p.relative_to(docs).as_posix() for p in found][:4] == [
-        ".hidden/h.md", "A/z.md", "a/.dot.md", "a/b.md"]
+        ".hidden/h.md",
+        "A/z.md",
+        "a/.dot.md",
+        "a/b.md",
+    ]
     assert docs / "broken.md" in found and docs / "linked" / "o.md" not in found
     assert {docs / "loop.md", docs / "ping.md", docs / "pong.md"} <= set(found)
 
@@ -192,10 +289,11 @@ def test_page_listing_is_what_pathlib_lists(tmp_path: Path) -> None:
 # --- where front matter ends and the body starts -----------------------------------------
 # (meta, body, body_first_line, key lines, has_front_matter, (code, line) of each problem)
 _SPLITS = [
-    ("---\ntitle: A\n---\nBody\n---\nmore\n",  # '---' in the body stays in the body
-     ({"title": "A"}, "Body\n---\nmore\n", 4, {"title": 2}, True, [])),
-    ("---\ntitle: A\n---\n---\nBody\n",
-     ({"title": "A"}, "---\nBody\n", 4, {"title": 2}, True, [])),
+    (
+        "---\ntitle: A\n---\nBody\n---\nmore\n",  # '---' in the body stays in the body
+        ({"title": "A"}, "Body\n---\nmore\n", 4, {"title": 2}, True, []),
+    ),
+    ("---\ntitle: A\n---\n---\nBody\n", ({"title": "A"}, "---\nBody\n", 4, {"title": 2}, True, [])),
     ("---\ntitle: A\n---\n", ({"title": "A"}, "", 4, {"title": 2}, True, [])),  # only front matter
     ("---\ntitle: A\n---", ({"title": "A"}, "", 3, {"title": 2}, True, [])),
     ("---\ntitle: A\n---\n\n", ({"title": "A"}, "\n", 4, {"title": 2}, True, [])),
@@ -205,25 +303,30 @@ _SPLITS = [
     ("---  \ntitle: A\n--- \t\nBody\n", ({"title": "A"}, "Body\n", 4, {"title": 2}, True, [])),
     ("--- \n  title: A\n---\n", ({"title": "A"}, "", 4, {"title": 2}, True, [])),
     ("---\n\n\ntitle: A\n---\nBody\n", ({"title": "A"}, "Body\n", 6, {"title": 4}, True, [])),
-    ("---\ntitle: 'x\n  y'\nlist:\n  - 1\n---\n\n\nBody\n",
-     ({"title": "x y", "list": [1]}, "\n\nBody\n", 7, {"title": 2, "list": 4}, True, [])),
+    (
+        "---\ntitle: 'x\n  y'\nlist:\n  - 1\n---\n\n\nBody\n",
+        ({"title": "x y", "list": [1]}, "\n\nBody\n", 7, {"title": 2, "list": 4}, True, []),
+    ),
     # problems at the file's own line
     ("---\n\n\ntitle: [A\n---\nBody\n", ({}, "Body\n", 6, {}, True, [("ED101", 4)])),
-    ("---\n\n# c\ntitle: A\ntitle: B\n---\nBody\n",
-     ({"title": "B"}, "Body\n", 7, {"title": 4}, True, [("ED102", 5)])),
+    (
+        "---\n\n# c\ntitle: A\ntitle: B\n---\nBody\n",
+        ({"title": "B"}, "Body\n", 7, {"title": 4}, True, [("ED102", 5)]),
+    ),
     ("---\n- a\n- b\n---\nBody\n", ({}, "Body\n", 5, {}, True, [("ED103", 2)])),
     ("---\ntitle: A\n ---\nBody\n---\n", ({}, "", 6, {}, True, [("ED101", 4)])),
     # never closed: the whole text is the body
     ("---\ntitle: A\nBody\n", ({}, "---\ntitle: A\nBody\n", 1, {}, False, [("ED101", 1)])),
     ("---\n", ({}, "---\n", 1, {}, False, [("ED101", 1)])),
     ("---", ({}, "---", 1, {}, False, [("ED101", 1)])),
-    ("---\ntitle: A\n...\nBody\n",
-     ({}, "---\ntitle: A\n...\nBody\n", 1, {}, False, [("ED101", 1)])),
+    (
+        "---\ntitle: A\n...\nBody\n",
+        ({}, "---\ntitle: A\n...\nBody\n", 1, {}, False, [("ED101", 1)]),
+    ),
     # no front matter: it must open on the first line, with a line of dashes only
     ("---x\ntitle: A\n---\nBody\n", ({}, "---x\ntitle: A\n---\nBody\n", 1, {}, False, [])),
     ("-- -\ntitle: A\n---\n", ({}, "-- -\ntitle: A\n---\n", 1, {}, False, [])),
-    ("\n---\ntitle: A\n---\nBody\n",
-     ({}, "\n---\ntitle: A\n---\nBody\n", 1, {}, False, [])),
+    ("\n---\ntitle: A\n---\nBody\n", ({}, "\n---\ntitle: A\n---\nBody\n", 1, {}, False, [])),
     ("Body only\n---\nx\n---\n", ({}, "Body only\n---\nx\n---\n", 1, {}, False, [])),
 ]
 
@@ -231,10 +334,15 @@ _SPLITS = [
 @pytest.mark.parametrize(("text", "expected"), _SPLITS)
 def test_front_matter_and_body_are_split_where_they_were(text: str, expected: tuple) -> None:
     document, problems = parse_document(text, Path("page.md"), "page.md")
-    assert (document.meta, document.body, document.body_first_line, document.key_lines,
-            document.has_front_matter,
-            [(p.code, p.location.line if p.location else 0) for p in problems]) == expected
-    assert text[body_start(text):] == document.body
+    assert (
+        document.meta,
+        document.body,
+        document.body_first_line,
+        document.key_lines,
+        document.has_front_matter,
+        [(p.code, p.location.line if p.location else 0) for p in problems],
+    ) == expected
+    assert text[body_start(text) :] == document.body
 
 
 def test_a_page_with_only_front_matter_checks_clean(make_project):

@@ -50,8 +50,14 @@ SHOWN = ["Later-partial-text", "Inner-partial-text", "Step-file-text", "Data-fil
 def guide_project(root: Path) -> Path:
     root.mkdir(parents=True)
     (root / "mkdocs.yml").write_text(MINIMAL_MKDOCS, encoding="utf-8")
-    return write_tree(root, {PAGE: GUIDE, "includes/outer.md": "{% include deeper/inner.md %}\n",
-                             "content/index.md": "# Home\n"})
+    return write_tree(
+        root,
+        {
+            PAGE: GUIDE,
+            "includes/outer.md": "{% include deeper/inner.md %}\n",
+            "content/index.md": "# Home\n",
+        },
+    )
 
 
 def problems(root: Path) -> list[tuple[str, str, int]]:
@@ -61,15 +67,25 @@ def problems(root: Path) -> list[tuple[str, str, int]]:
     return sorted((d["code"], d["path"], d["line"]) for d in found)
 
 
-MISSING = [("ED302", "content/guide/index.md", 13), ("ED303", "content/guide/index.md", 7),
-           ("ED303", "content/guide/index.md", 11), ("ED303", "includes/outer.md", 1)]
+MISSING = [
+    ("ED302", "content/guide/index.md", 13),
+    ("ED303", "content/guide/index.md", 7),
+    ("ED303", "content/guide/index.md", 11),
+    ("ED303", "includes/outer.md", 1),
+]
 
 
-def mkdocs(root: Path, *args: str, env: dict[str, str] | None = None
-           ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mkdocs", "build", *args], cwd=root,
-                          env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **(env or {})},
-                          capture_output=True, text=True, timeout=300)
+def mkdocs(
+    root: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", *args],
+        cwd=root,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_files_that_appear_or_return_are_seen_by_check_and_build(tmp_path: Path) -> None:
@@ -96,8 +112,9 @@ def test_files_that_appear_or_return_are_seen_by_check_and_build(tmp_path: Path)
         assert problems(root) == [], name
         rebuilt = mkdocs(root, "--strict")
         assert rebuilt.returncode == 0, rebuilt.stderr
-        assert saved.replace("-", "-again-", 1).split(":")[-1].strip() in \
-            (root / "site/guide/index.html").read_text(encoding="utf-8"), name
+        assert saved.replace("-", "-again-", 1).split(":")[-1].strip() in (
+            root / "site/guide/index.html"
+        ).read_text(encoding="utf-8"), name
 
 
 def test_a_partial_created_under_serve_shows_at_once(tmp_path: Path) -> None:
@@ -117,8 +134,9 @@ def test_a_partial_created_under_serve_shows_at_once(tmp_path: Path) -> None:
         assert all(text in html for text in SHOWN)
 
         (root / "includes/later.md").unlink()
-        server.wait_for("guide/", lambda html: "Later-partial-text" not in html
-                        and "unknown partial" in html)
+        server.wait_for(
+            "guide/", lambda html: "Later-partial-text" not in html and "unknown partial" in html
+        )
         (root / "includes/later.md").write_text("Restored-partial-text\n", encoding="utf-8")
         html = server.wait_for("guide/", lambda html: "Restored-partial-text" in html)
         assert "element-docs-problems" not in html
@@ -145,18 +163,21 @@ def change(name: str, old: str, new: str) -> Callable[[Path], None]:
         text = (root / name).read_text(encoding="utf-8")
         assert old in text, (name, old)
         (root / name).write_text(text.replace(old, new, 1), encoding="utf-8")
+
     return apply
 
 
 def remove(name: str) -> Callable[[Path], None]:
     def apply(root: Path) -> None:
         (root / name).rename(root / ".removed")  # kept aside, to be put back
+
     return apply
 
 
 def put_back(name: str) -> Callable[[Path], None]:
     def apply(root: Path) -> None:
         (root / ".removed").rename(root / name)
+
     return apply
 
 
@@ -164,19 +185,26 @@ def create(name: str, text: str) -> Callable[[Path], None]:
     def apply(root: Path) -> None:
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text, encoding="utf-8")
+
     return apply
 
 
 # (edit, whether the tree builds after it); non-ASCII text on purpose (the search index)
 EDITS: list[tuple[Callable[[Path], None], bool]] = [
     (change(CRM, "## Example Response", "Next \u2192 the response.\n\n## Example Response"), True),
-    (change(SHARED_PARTIAL, "## Parameters", "A shared remark \u2192 here.\n\n"
-                                             "## Parameters"), True),
+    (
+        change(SHARED_PARTIAL, "## Parameters", "A shared remark \u2192 here.\n\n## Parameters"),
+        True,
+    ),
     (change(INFUSIONSOFT, "heading: Infusionsoft CRM", "heading: Keap \u2192 CRM"), True),
     (remove(OWN_PARTIAL), False),
     (put_back(OWN_PARTIAL), True),
-    (change(CRM, "## Example Response", "{% include Elements/later/new.md %}\n\n"
-                                        "## Example Response"), False),
+    (
+        change(
+            CRM, "## Example Response", "{% include Elements/later/new.md %}\n\n## Example Response"
+        ),
+        False,
+    ),
     (create(NEW_PARTIAL, "A partial made later \u2192 shown.\n"), True),
 ]
 
@@ -198,19 +226,28 @@ def final_tree(root: Path, port: int) -> Path:
 
 
 def site_files(site: Path) -> dict[str, bytes]:
-    return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*"))
-            if p.is_file()}
+    return {
+        p.relative_to(site).as_posix(): p.read_bytes()
+        for p in sorted(site.rglob("*"))
+        if p.is_file()
+    }
 
 
 def differences(got: dict[str, bytes], expected: dict[str, bytes]) -> list[str]:
     return sorted(set(got) ^ set(expected)) + [
-        name for name in sorted(set(got) & set(expected)) if got[name] != expected[name]]
+        name for name in sorted(set(got) & set(expected)) if got[name] != expected[name]
+    ]
 
 
 def generator_site(root: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "generator", "site"], cwd=root,
-                            env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **EPOCH},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "generator", "site"],
+        cwd=root,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **EPOCH},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def finished(process: subprocess.Popen[str]) -> tuple[int, str]:
@@ -324,8 +361,11 @@ UNDEFINED = change(CRM, "## Example Response", "Region: {{ page.region }}\n\n## 
 
 def crm_problems(root: Path) -> list[tuple[str, int, int]]:
     result = run_cli("check", "--format", "json", cwd=root)
-    return sorted((d["code"], d["line"], d["column"]) for d in
-                  json.loads(result.stdout)["diagnostics"] if d["path"] == CRM)
+    return sorted(
+        (d["code"], d["line"], d["column"])
+        for d in json.loads(result.stdout)["diagnostics"]
+        if d["path"] == CRM
+    )
 
 
 def test_serve_shows_problems_on_the_page_with_the_line_as_it_is_now(tmp_path: Path) -> None:
@@ -339,16 +379,19 @@ def test_serve_shows_problems_on_the_page_with_the_line_as_it_is_now(tmp_path: P
         assert "element-docs-problems" not in html
         WRONG_ID(root)
         UNDEFINED(root)
-        html = server.wait_for("elements/autotask-crm/authenticate/",
-                               lambda html: "element-docs-problems" in html and "ED302" in html)
+        html = server.wait_for(
+            "elements/autotask-crm/authenticate/",
+            lambda html: "element-docs-problems" in html and "ED302" in html,
+        )
         # the problems on the page, each with file:line:column, code and message
         assert f"{CRM}:30:11: error ED201" in html and f"{CRM}:17:" in html, html
         assert "'page.region' is undefined" in html
         wait_log(server, f"{CRM}:30:11: error ED201")
 
         WRONG_ID_MOVED(root)  # the same line, the value further right
-        server.wait_for("elements/autotask-crm/authenticate/",
-                        lambda html: f"{CRM}:30:17: error ED201" in html)
+        server.wait_for(
+            "elements/autotask-crm/authenticate/", lambda html: f"{CRM}:30:17: error ED201" in html
+        )
         wait_log(server, f"{CRM}:30:17: error ED201")
         after = server.log().rsplit("Detected file changes", 1)[1]
         assert '"id":       9999,' in after and ":30:11:" not in after, after
@@ -362,9 +405,11 @@ def test_serve_shows_problems_on_the_page_with_the_line_as_it_is_now(tmp_path: P
 
     # a built site never shows them (here: built despite its errors)
     config = root / "mkdocs.yml"
-    config.write_text(config.read_text().replace("      strict: true",
-                                                 "      strict: true\n"
-                                                 "      fail_on_errors: false"))
+    config.write_text(
+        config.read_text().replace(
+            "      strict: true", "      strict: true\n      fail_on_errors: false"
+        )
+    )
     built = mkdocs(root)
     assert built.returncode == 0, built.stderr
     page = (root / "site/elements/autotask-crm/authenticate/index.html").read_text()
@@ -375,10 +420,15 @@ def test_an_import_and_a_listing_of_site_data_follow_files_that_appear(tmp_path:
     root = tmp_path / "project"
     root.mkdir()
     (root / "mkdocs.yml").write_text(MINIMAL_MKDOCS, encoding="utf-8")
-    write_tree(root, {"content/index.md": "# Home\n\n{% import 'macros.md' as m %}"
-                                          "{{ m.hello() }}\n\nFiles: "
-                                          "{% for name in site.data %}[{{ name }}]{% endfor %}\n",
-                      "includes/_data/first.yml": "a: 1\n"})
+    write_tree(
+        root,
+        {
+            "content/index.md": "# Home\n\n{% import 'macros.md' as m %}"
+            "{{ m.hello() }}\n\nFiles: "
+            "{% for name in site.data %}[{{ name }}]{% endfor %}\n",
+            "includes/_data/first.yml": "a: 1\n",
+        },
+    )
     assert problems(root) == [("ED303", "content/index.md", 3)]
     write_tree(root, {"includes/macros.md": "{% macro hello() %}Hello-from-macro{% endmacro %}"})
     assert problems(root) == []

@@ -22,8 +22,10 @@ import pytest
 from conftest import REPO, copy_repo_project
 
 PAGES = {  # slug -> partial; four pages share the Autotask partial
-    "autotask-helpdesk": "autotask", "autotask-crm": "autotask",
-    "autotask-finance": "autotask", "infusionsoft-crm": "infusionsoft",
+    "autotask-helpdesk": "autotask",
+    "autotask-crm": "autotask",
+    "autotask-finance": "autotask",
+    "infusionsoft-crm": "infusionsoft",
 }
 
 
@@ -34,15 +36,28 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, root: Path, *options: str, port: int = 0,
-                 env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, root: Path, *options: str, port: int = 0, env: dict[str, str] | None = None
+    ) -> None:
         self.port = port or free_port()
         self.lines: list[str] = []
         env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", **(env or {})}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "mkdocs", "serve", *(options or ("--dirty",)),
-             "--dev-addr", f"127.0.0.1:{self.port}"],
-            cwd=root, stderr=subprocess.STDOUT, stdout=subprocess.PIPE, text=True, env=env)
+            [
+                sys.executable,
+                "-m",
+                "mkdocs",
+                "serve",
+                *(options or ("--dirty",)),
+                "--dev-addr",
+                f"127.0.0.1:{self.port}",
+            ],
+            cwd=root,
+            stderr=subprocess.STDOUT,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -60,8 +75,9 @@ class Server:
 
     def get_bytes(self, path: str) -> bytes | None:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/{path}",
-                                        timeout=5) as response:
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{self.port}/{path}", timeout=5
+            ) as response:
                 return bytes(response.read())
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             return None
@@ -152,8 +168,11 @@ def test_data_file_edit_reaches_the_pages_that_read_it(server, project):
     text = glossary.read_text()
     key = re.search(r"^(element-auth-tags):", text, re.M)
     assert key
-    glossary.write_text(re.sub(r"^element-auth-tags:.*$",
-                               "element-auth-tags: Marker-data-edit tags.", text, flags=re.M))
+    glossary.write_text(
+        re.sub(
+            r"^element-auth-tags:.*$", "element-auth-tags: Marker-data-edit tags.", text, flags=re.M
+        )
+    )
     for slug in PAGES:
         server.wait_for(url(slug), lambda html: "Marker-data-edit" in html)
 
@@ -162,16 +181,18 @@ def test_data_file_edit_reaches_the_pages_that_read_it(server, project):
 def schemas(project: Path) -> Path:
     folder = project / "schemas"
     folder.mkdir()
-    (folder / "extra.schema.json").write_text('{"$schema": '
-                                              '"https://json-schema.org/draft/2020-12/schema"}')
+    (folder / "extra.schema.json").write_text(
+        '{"$schema": "https://json-schema.org/draft/2020-12/schema"}'
+    )
     return folder
 
 
 def test_schema_edit_rechecks_and_a_broken_edit_recovers(schemas, server, project):
     strict_response = (REPO / "generator/schemas/instance-response.schema.json").read_text()
-    strict_response = strict_response.replace('"required": ["id", "name", "token", "element"]',
-                                              '"required": ["id", "name", "token", "element",'
-                                              ' "mustHaveThis"]')
+    strict_response = strict_response.replace(
+        '"required": ["id", "name", "token", "element"]',
+        '"required": ["id", "name", "token", "element", "mustHaveThis"]',
+    )
     (schemas / "instance-response.schema.json").write_text(strict_response)
     server.wait_build(2)
     deadline = time.monotonic() + 30
@@ -183,8 +204,10 @@ def test_schema_edit_rechecks_and_a_broken_edit_recovers(schemas, server, projec
     page = project / "content/elements/autotask-helpdesk/authenticate.md"
     good = page.read_text()
     page.write_text(good.replace("elementId: 123", "elementId: [123"))
-    server.wait_for(url("autotask-helpdesk"), lambda html: "could not be rendered" in html
-                    or "ED101" in server.log())
+    server.wait_for(
+        url("autotask-helpdesk"),
+        lambda html: "could not be rendered" in html or "ED101" in server.log(),
+    )
     assert "ED101" in server.log()
     assert server.process.poll() is None
     page.write_text(good.replace("## Example Response", "Marker-recovered\n\n## Example Response"))
@@ -200,7 +223,7 @@ def without_livereload(html: str) -> str:
     """The served page without the script the server adds (it differs on every request)."""
     start = html.rfind("<script>", 0, html.rindex("</body>"))
     assert "livereload(" in html[start:]
-    return html[:start] + html[html.index("</script>", start) + len("</script>"):]
+    return html[:start] + html[html.index("</script>", start) + len("</script>") :]
 
 
 def served_site(server: Server) -> dict[str, object]:
@@ -230,15 +253,20 @@ def test_quick_rebuilds_leave_the_site_a_full_rebuild_makes(project, mode):
         server.wait_for("", lambda html: "Element Docs" in html)
         server.wait_build(1)
         page = project / "content/elements/autotask-crm/authenticate.md"
-        edit(page, "## Example Response", "## Marker-page-heading\n\nWords.\n\n"
-                                          "## Example Response")
+        edit(page, "## Example Response", "## Marker-page-heading\n\nWords.\n\n## Example Response")
         wait_log(server, "quick rebuild: 1 page(s)")
         partial = project / "includes/Elements/autotask/authenticate.md"
         edit(partial, "## Parameters", "Marker-partial-edit\n\n## Parameters")
         wait_log(server, "quick rebuild: 3 page(s)")
         glossary = project / "includes/_data/glossary.yml"
-        glossary.write_text(re.sub(r"^element-auth-tags:.*$", "element-auth-tags: Marker-data.",
-                                   glossary.read_text(), flags=re.M))
+        glossary.write_text(
+            re.sub(
+                r"^element-auth-tags:.*$",
+                "element-auth-tags: Marker-data.",
+                glossary.read_text(),
+                flags=re.M,
+            )
+        )
         wait_log(server, "quick rebuild:", count=3)
         time.sleep(0.5)  # the search index is written just after the pages
         quick = served_site(server)
@@ -270,15 +298,16 @@ def test_edits_a_quick_rebuild_cannot_cover_get_the_full_rebuild(server, project
     heading = re.search(r"^heading: (.*)$", text, re.M)
     assert heading
     page.write_text(text.replace(heading.group(0), "heading: Marker Renamed Element"))
-    wait_log(server, "full rebuild: the front matter of "
-                     "'content/elements/autotask-crm/authenticate.md' changed")
+    wait_log(
+        server,
+        "full rebuild: the front matter of 'content/elements/autotask-crm/authenticate.md' changed",
+    )
     # the navigation of every other page shows the new name
     server.wait_for(url("infusionsoft-crm"), lambda html: "Marker Renamed Element" in html)
 
     added = project / "content/elements/autotask-new/authenticate.md"
     added.parent.mkdir()
-    added.write_text((project / "content/elements/autotask-helpdesk/authenticate.md")
-                     .read_text())
+    added.write_text((project / "content/elements/autotask-helpdesk/authenticate.md").read_text())
     wait_log(server, "full rebuild: the folder 'content/elements/autotask-new' was added")
     server.wait_for(url("autotask-new"), lambda html: "Autotask" in html)
 
@@ -290,8 +319,9 @@ def test_an_error_made_and_mended_in_a_quick_rebuild_is_reported_then_gone(serve
     page.write_text(good.replace('"name": "API Instance",', '"name": "API Instance"', 1))
     wait_log(server, "quick rebuild: 1 page(s)")
     wait_log(server, "element-docs: 1 error(s)")
-    assert re.search(r"ERROR\s+-\s+content/elements/autotask-crm/authenticate\.md:\d+:",
-                     server.log()), server.log()
+    assert re.search(
+        r"ERROR\s+-\s+content/elements/autotask-crm/authenticate\.md:\d+:", server.log()
+    ), server.log()
     page.write_text(good)
     wait_log(server, "quick rebuild: 1 page(s)", count=2)
     after = server.log().rsplit("quick rebuild: 1 page(s)", 1)[1]
@@ -300,8 +330,11 @@ def test_an_error_made_and_mended_in_a_quick_rebuild_is_reported_then_gone(serve
 
 def test_quick_serve_off_rebuilds_everything(project):
     config = project / "mkdocs.yml"
-    config.write_text(config.read_text().replace("      strict: true",
-                                                 "      strict: true\n      quick_serve: false"))
+    config.write_text(
+        config.read_text().replace(
+            "      strict: true", "      strict: true\n      quick_serve: false"
+        )
+    )
     assert "quick_serve: false" in config.read_text()
     server = Server(project, "--dirty")
     try:
@@ -338,8 +371,7 @@ def test_a_tree_of_thousands_of_folders_does_not_flood_the_watcher(project):
         server.wait_for("", lambda html: "Element Docs" in html)  # watching by now
         page = project / "content/elements/autotask-crm/authenticate.md"
         edit(page, "## Example Response", "Marker-many-folders\n\n## Example Response")
-        server.wait_for(url("autotask-crm"), lambda html: "Marker-many-folders" in html,
-                        timeout=30)
+        server.wait_for(url("autotask-crm"), lambda html: "Marker-many-folders" in html, timeout=30)
         assert "quick rebuild: 1 page(s)" in server.log()
         assert "overflow" not in server.log()
     finally:
@@ -376,8 +408,11 @@ def test_mkdocs_yml_saved_twice_by_an_editor_that_replaces_the_file(server, proj
     config = project / "mkdocs.yml"
     for number in (1, 2):
         replacement = project / f".mkdocs.yml.save{number}"
-        replacement.write_text(re.sub(r"^site_name: .*$", f"site_name: Renamed {number}",
-                                      config.read_text(), flags=re.M))
+        replacement.write_text(
+            re.sub(
+                r"^site_name: .*$", f"site_name: Renamed {number}", config.read_text(), flags=re.M
+            )
+        )
         os.replace(replacement, config)  # a new file takes the old one's name
         server.wait_for("", lambda html, n=number: f"Renamed {n}" in html)
 
@@ -387,8 +422,9 @@ def test_a_data_file_error_leaves_the_summary_once_mended(server, project):
     good = glossary.read_text()
     glossary.write_text(good + "\nbroken: [unclosed\n")
     wait_log(server, "error(s), 0 warning(s)")  # the glossary is gone from every page
-    glossary.write_text(re.sub(r"^element-auth-tags:.*$", "element-auth-tags: Marker-mended.",
-                               good, flags=re.M))
+    glossary.write_text(
+        re.sub(r"^element-auth-tags:.*$", "element-auth-tags: Marker-mended.", good, flags=re.M)
+    )
     server.wait_for(url("autotask-crm"), lambda html: "Marker-mended" in html)
     wait_log(server, "Reloading browsers", count=server.log().count("Detected file changes"))
     assert "error(s)" not in server.log().rsplit("Detected file changes", 1)[1]

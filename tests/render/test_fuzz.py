@@ -29,18 +29,24 @@ from generator.errors import CODES, Diagnostic
 from generator.load.documents import load_document, parse_document
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
-ELEMENT_HEAD = ("---\nheading: Acme CRM\ntitle: Authenticate\nelementId: 7\n"
-                "elementKey: acmecrm\nhub: crm\n---\n")
+ELEMENT_HEAD = (
+    "---\nheading: Acme CRM\ntitle: Authenticate\nelementId: 7\n"
+    "elementKey: acmecrm\nhub: crm\n---\n"
+)
 PARTIALS = {
     "includes/a.md": "Partial A {{ include.x | default('') }}\n",
     "includes/b.md": "B\n{% include a.md x=include.y %}\n",
     "includes/loop.md": "{% include loop.md %}\n",
-    "includes/Elements/acme/auth.md": "## Example Request\n\n```json\n{\"element\": "
-                                      "{\"key\": \"{{ page.elementKey }}\"}, \"name\": "
-                                      "\"n\", \"configuration\": {}}\n```\n",
+    "includes/Elements/acme/auth.md": '## Example Request\n\n```json\n{"element": '
+    '{"key": "{{ page.elementKey }}"}, "name": '
+    '"n", "configuration": {}}\n```\n',
     "includes/_data/glossary.yml": "term: A term.\nelement-auth-name: Name.\n",
 }
 
@@ -72,12 +78,52 @@ def assert_reportable(diagnostics: list[Diagnostic]) -> None:
 
 # --- the front-matter loader ----------------------------------------------------------------
 
-YAMLISH = st.sampled_from([
-    "---\n", "key: value\n", "heading: x\n", "elementId: 7\n", "title: ", "- ", "  ", "\t",
-    ": ", "'", '"', "[", "]", "{", "}", "&a ", "*a", "!!python/object:os.system ", "? ",
-    "|\n", ">\n", "#", "\n", "\ufeff", "\r\n", "\r", "%YAML 1.2\n", "...\n", "<<: *a\n",
-    "\x00", "\x85", "\u2028", "\ue000", "é", "\\", "@", "`", "!", "%", "0x1F", ".inf", "~",
-])
+YAMLISH = st.sampled_from(
+    [
+        "---\n",
+        "key: value\n",
+        "heading: x\n",
+        "elementId: 7\n",
+        "title: ",
+        "- ",
+        "  ",
+        "\t",
+        ": ",
+        "'",
+        '"',
+        "[",
+        "]",
+        "{",
+        "}",
+        "&a ",
+        "*a",
+        "!!python/object:os.system ",
+        "? ",
+        "|\n",
+        ">\n",
+        "#",
+        "\n",
+        "\ufeff",
+        "\r\n",
+        "\r",
+        "%YAML 1.2\n",
+        "...\n",
+        "<<: *a\n",
+        "\x00",
+        "\x85",
+        "\u2028",
+        "\ue000",
+        "é",
+        "\\",
+        "@",
+        "`",
+        "!",
+        "%",
+        "0x1F",
+        ".inf",
+        "~",
+    ]
+)
 
 
 @st.composite
@@ -99,10 +145,15 @@ def test_parse_document_returns_diagnostics_for_any_text(text: str) -> None:
 
 
 @FUZZ
-@given(raw=st.one_of(st.binary(max_size=400),
-                     front_matter_texts().map(lambda t: t.encode("utf-8", "surrogatepass")),
-                     st.tuples(st.sampled_from([b"", b"\xef\xbb\xbf", b"\xff\xfe", b"---\n"]),
-                               st.binary(max_size=60)).map(b"".join)))
+@given(
+    raw=st.one_of(
+        st.binary(max_size=400),
+        front_matter_texts().map(lambda t: t.encode("utf-8", "surrogatepass")),
+        st.tuples(
+            st.sampled_from([b"", b"\xef\xbb\xbf", b"\xff\xfe", b"---\n"]), st.binary(max_size=60)
+        ).map(b"".join),
+    )
+)
 def test_load_document_returns_diagnostics_for_any_bytes(fuzz_root: Path, raw: bytes) -> None:
     path = fuzz_root / "content" / f"bytes-{next(_names)}.md"
     path.write_bytes(raw)
@@ -116,29 +167,105 @@ def test_load_document_returns_diagnostics_for_any_bytes(fuzz_root: Path, raw: b
 
 # --- templates through the whole check -------------------------------------------------------
 
-TEMPLATE_PIECES = st.sampled_from([
-    "{{", "}}", "{%", "%}", "{#", "#}", "{%-", "-%}", "{{-", "-}}",
-    "{% include a.md %}", "{% include b.md y=\"1\" %}", "{% include loop.md %}",
-    "{% include Elements/acme/auth.md%}", "{% include ", "include", " x=", "=", "\"", "'",
-    "{% include a.md x=page.heading %}", "{% include a.md x= %}", "{% include a.md x=\"",
-    "{% include ../mkdocs.yml %}", "{% include /etc/passwd %}", "{% include nope.md %}",
-    "{% include {{ page.title }} %}", "{% include_relative x.md %}",
-    "{{ page.heading }}", "{{ page.nope }}", "{{ include.x }}", "{{ site.data.glossary.term }}",
-    "{{ site.data.glossary.element-auth-name }}", "{{ site.console }}", "{{ site.elements }}",
-    "{{ ''.__class__ }}", "{{ self }}", "{{ lipsum }}", "{{ range(3) | list }}",
-    "| default('x')", "| upcase", "| size", "| join: ', '", "| nope_filter", "|", ".",
-    "{% if page.hub %}", "{% endif %}", "{% else %}", "{% for i in (1..3) %}", "{% endfor %}",
-    "{% for x in page %}", "{% assign v = 1 %}", "{% capture c %}", "{% endcapture %}",
-    "{% raw %}", "{% endraw %}", "{% comment %}", "{% endcomment %}", "{% unless x %}",
-    "{% endunless %}", "{% case x %}", "{% when 1 %}", "{% endcase %}", "{% set y = 2 %}",
-    "{% macro m() %}", "{% endmacro %}", "{% block b %}", "{% extends 'a.md' %}",
-    "{% import 'a.md' as a %}", "{% from 'a.md' import x %}",
-    "```json\n", "```bash\n", "```\n", "~~~\n", "```json example=request\n",
-    "{\"id\": 1, \"element\": {\"id\": 8, \"key\": \"x\"}, \"token\": \"t\", \"name\": \"n\"}\n",
-    "curl -X POST https://x/instances -d '{\"a\": 1}'\n", "| a | b |\n|---|---|\n",
-    "## Example Response for an Authenticated Element Instance\n", "- item\n", "    ",
-    "\n", "\t", " ", "x", "\\", "\ufeff", "\u2028", "\x0b", "é", "<script>", "0", "(", ")",
-])
+TEMPLATE_PIECES = st.sampled_from(
+    [
+        "{{",
+        "}}",
+        "{%",
+        "%}",
+        "{#",
+        "#}",
+        "{%-",
+        "-%}",
+        "{{-",
+        "-}}",
+        "{% include a.md %}",
+        '{% include b.md y="1" %}',
+        "{% include loop.md %}",
+        "{% include Elements/acme/auth.md%}",
+        "{% include ",
+        "include",
+        " x=",
+        "=",
+        '"',
+        "'",
+        "{% include a.md x=page.heading %}",
+        "{% include a.md x= %}",
+        '{% include a.md x="',
+        "{% include ../mkdocs.yml %}",
+        "{% include /etc/passwd %}",
+        "{% include nope.md %}",
+        "{% include {{ page.title }} %}",
+        "{% include_relative x.md %}",
+        "{{ page.heading }}",
+        "{{ page.nope }}",
+        "{{ include.x }}",
+        "{{ site.data.glossary.term }}",
+        "{{ site.data.glossary.element-auth-name }}",
+        "{{ site.console }}",
+        "{{ site.elements }}",
+        "{{ ''.__class__ }}",
+        "{{ self }}",
+        "{{ lipsum }}",
+        "{{ range(3) | list }}",
+        "| default('x')",
+        "| upcase",
+        "| size",
+        "| join: ', '",
+        "| nope_filter",
+        "|",
+        ".",
+        "{% if page.hub %}",
+        "{% endif %}",
+        "{% else %}",
+        "{% for i in (1..3) %}",
+        "{% endfor %}",
+        "{% for x in page %}",
+        "{% assign v = 1 %}",
+        "{% capture c %}",
+        "{% endcapture %}",
+        "{% raw %}",
+        "{% endraw %}",
+        "{% comment %}",
+        "{% endcomment %}",
+        "{% unless x %}",
+        "{% endunless %}",
+        "{% case x %}",
+        "{% when 1 %}",
+        "{% endcase %}",
+        "{% set y = 2 %}",
+        "{% macro m() %}",
+        "{% endmacro %}",
+        "{% block b %}",
+        "{% extends 'a.md' %}",
+        "{% import 'a.md' as a %}",
+        "{% from 'a.md' import x %}",
+        "```json\n",
+        "```bash\n",
+        "```\n",
+        "~~~\n",
+        "```json example=request\n",
+        '{"id": 1, "element": {"id": 8, "key": "x"}, "token": "t", "name": "n"}\n',
+        "curl -X POST https://x/instances -d '{\"a\": 1}'\n",
+        "| a | b |\n|---|---|\n",
+        "## Example Response for an Authenticated Element Instance\n",
+        "- item\n",
+        "    ",
+        "\n",
+        "\t",
+        " ",
+        "x",
+        "\\",
+        "\ufeff",
+        "\u2028",
+        "\x0b",
+        "é",
+        "<script>",
+        "0",
+        "(",
+        ")",
+    ]
+)
 
 
 @st.composite
@@ -157,21 +284,27 @@ def test_check_page_reports_and_never_raises(fuzz_root: Path, text: str) -> None
     check_text(fuzz_root, text)
 
 
-_DEEP = ("generator.render.renderer.Renderer.render: self._skeleton() runs outside the try, and "
-         "env.compile of a deeply nested template raises RecursionError (Jinja's parser and "
-         "Python's compile() recurse), which escapes check_page: generator check stops with a "
-         "traceback and reports no other page. Catching it in _skeleton (return None) lets "
-         "the plain compile inside the try report it, as it already does for '{{ [' * 300")
+_DEEP = (
+    "generator.render.renderer.Renderer.render: self._skeleton() runs outside the try, and "
+    "env.compile of a deeply nested template raises RecursionError (Jinja's parser and "
+    "Python's compile() recurse), which escapes check_page: generator check stops with a "
+    "traceback and reports no other page. Catching it in _skeleton (return None) lets "
+    "the plain compile inside the try report it, as it already does for '{{ [' * 300"
+)
 
 
-@pytest.mark.parametrize("text", [
-    "{% if x %}" * 300,
-    "{{ " + "(" * 500 + "1" + ")" * 500 + " }}",
-    "{{ " + "[" * 300 + "]" * 300 + " }}",
-    "{{ " + "not " * 3000 + "1 }}",
-    "{{ x" + ".a" * 5000 + " }}",
-    "{{ 1" + "+1" * 5000 + " }}",
-], ids=["if-300", "parens-500", "lists-300", "not-3000", "attrs-5000", "plus-5000"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{% if x %}" * 300,
+        "{{ " + "(" * 500 + "1" + ")" * 500 + " }}",
+        "{{ " + "[" * 300 + "]" * 300 + " }}",
+        "{{ " + "not " * 3000 + "1 }}",
+        "{{ x" + ".a" * 5000 + " }}",
+        "{{ 1" + "+1" * 5000 + " }}",
+    ],
+    ids=["if-300", "parens-500", "lists-300", "not-3000", "attrs-5000", "plus-5000"],
+)
 def test_deeply_nested_templates_are_reported(fuzz_root: Path, text: str) -> None:
     check_text(fuzz_root, text + "\n")
 
@@ -199,4 +332,5 @@ def test_unclosed_comment_is_reported_in_the_page(fuzz_root: Path) -> None:
     finally:
         path.unlink()
     assert [(d.code, d.location.path, d.location.line) for d in result.diagnostics] == [
-        ("ED301", "content/unclosed-comment.md", 3)]
+        ("ED301", "content/unclosed-comment.md", 3)
+    ]

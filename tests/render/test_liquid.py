@@ -45,9 +45,14 @@ def jekyll_tree(root: Path, files: dict[str, str], config: str = CONFIG) -> Path
     return root
 
 
-def render_page(tmp_path: Path, body: str, files: dict[str, str] | None = None,
-                front: str = FRONT, page: str = "page.md",
-                strict: bool | None = None) -> PageResult:
+def render_page(
+    tmp_path: Path,
+    body: str,
+    files: dict[str, str] | None = None,
+    front: str = FRONT,
+    page: str = "page.md",
+    strict: bool | None = None,
+) -> PageResult:
     root = jekyll_tree(tmp_path / "site", {page: f"---\n{front}---\n{body}", **(files or {})})
     project = Project(jekyll_settings(root, strict), use_cache=False)
     project.load_all()
@@ -68,36 +73,70 @@ RENDER_CASES = [
     ("[{{ page.nothing }}]{{ true }}{{ page.tags }}", "[]truebetaalphaGamma"),
     # filters with Liquid's argument syntax, chained
     ('{{ "a,b,,c,," | split: "," | join: "+" }}', "a+b++c"),
-    ('{{ page.tags | join }}|{{ page.tags | size }}|{{ page.tags.size }}|{{ page.heading.size }}',
-     "beta alpha Gamma|3|3|8"),
-    ('{{ page.tags | sort | join: "," }}|{{ page.tags | sort_natural | join: "," }}',
-     "Gamma,alpha,beta|alpha,beta,Gamma"),
-    ('{{ page.tags | first }}{{ page.tags | last }}{{ page.tags.first }}{{ page.tags | reverse | '
-     'join: "" }}', "betaGammabetaGammaalphabeta"),
+    (
+        "{{ page.tags | join }}|{{ page.tags | size }}|{{ page.tags.size }}|{{ page.heading.size }}",
+        "beta alpha Gamma|3|3|8",
+    ),
+    (
+        '{{ page.tags | sort | join: "," }}|{{ page.tags | sort_natural | join: "," }}',
+        "Gamma,alpha,beta|alpha,beta,Gamma",
+    ),
+    (
+        "{{ page.tags | first }}{{ page.tags | last }}{{ page.tags.first }}{{ page.tags | reverse | "
+        'join: "" }}',
+        "betaGammabetaGammaalphabeta",
+    ),
     ('{{ "Hello" | prepend: "[" | append: "]" | upcase }}{{ "ÀB" | downcase }}', "[HELLO]àb"),
-    ('{{ " x " | strip }}|{{ "a-b-a" | replace: "a", "o" }}|{{ "a-b-a" | replace_first: "a", "o" }}'
-     '|{{ "a-b-a" | remove: "a" }}', "x|o-b-o|o-b-a|-b-"),
-    ('{{ "<b>x</b> & \'y\'" | escape }}|{{ "<p>t<br>x</p>" | strip_html }}',
-     "&lt;b&gt;x&lt;/b&gt; &amp; &#39;y&#39;|tx"),
-    ('{{ "hello world" | capitalize }}|{{ "Some Title: Two!" | slugify }}|'
-     '{{ "a b&c" | url_encode }}',
-     "Hello world|some-title-two|a+b%26c"),
-    ('{{ page.missing | default: "none" }}|{{ page.empty_text | default: "e" }}|'
-     '{{ page.zero | default: 5 }}|{{ false | default: "f" }}', "none|e|0|f"),
-    ('{{ 7 | plus: 3 | times: 2 | minus: 1 }}|{{ 10 | divided_by: 4 }}|{{ 10.0 | divided_by: 4 }}'
-     '|{{ 7 | modulo: 3 }}|{{ 2.5 | round }}|{{ 3.14159 | round: 2 }}', "19|2|2.5|1|3|3.14"),
-    ('{{ "abcdefghij" | truncate: 6 }}|{{ "one two three" | truncatewords: 2 }}',
-     "abc...|one two..."),
-    ('{{ page.people | map: "name" | join: "," }}|{{ page.people | where: "role", "admin" | '
-     'map: "name" | join: "," }}', "ann,bob,cy|ann,cy"),
-    ('{{ "b a b c a" | split: " " | uniq | join: "," }}|{{ page.people | map: "role" | uniq | '
-     'join: "," }}|{{ page.tags | concat: page.tags | size }}', "b,a,c|admin,user|6"),
-    ("{{ page.pairs | jsonify }}|{{ page.tags | jsonify }}",
-     '{"one":1,"two":2}|["beta","alpha","Gamma"]'),
-    ('{{ "guide/x.html" | relative_url }}|{{ "/x.html" | absolute_url }}',
-     "/base/guide/x.html|https://docs.example.org/base/x.html"),
-    ('{{ page.released | date: "%Y/%m/%d" }}|{{ page.released | date_to_string }}',
-     "2021/05/06|6 May 2021"),
+    (
+        '{{ " x " | strip }}|{{ "a-b-a" | replace: "a", "o" }}|{{ "a-b-a" | replace_first: "a", "o" }}'
+        '|{{ "a-b-a" | remove: "a" }}',
+        "x|o-b-o|o-b-a|-b-",
+    ),
+    (
+        '{{ "<b>x</b> & \'y\'" | escape }}|{{ "<p>t<br>x</p>" | strip_html }}',
+        "&lt;b&gt;x&lt;/b&gt; &amp; &#39;y&#39;|tx",
+    ),
+    (
+        '{{ "hello world" | capitalize }}|{{ "Some Title: Two!" | slugify }}|'
+        '{{ "a b&c" | url_encode }}',
+        "Hello world|some-title-two|a+b%26c",
+    ),
+    (
+        '{{ page.missing | default: "none" }}|{{ page.empty_text | default: "e" }}|'
+        '{{ page.zero | default: 5 }}|{{ false | default: "f" }}',
+        "none|e|0|f",
+    ),
+    (
+        "{{ 7 | plus: 3 | times: 2 | minus: 1 }}|{{ 10 | divided_by: 4 }}|{{ 10.0 | divided_by: 4 }}"
+        "|{{ 7 | modulo: 3 }}|{{ 2.5 | round }}|{{ 3.14159 | round: 2 }}",
+        "19|2|2.5|1|3|3.14",
+    ),
+    (
+        '{{ "abcdefghij" | truncate: 6 }}|{{ "one two three" | truncatewords: 2 }}',
+        "abc...|one two...",
+    ),
+    (
+        '{{ page.people | map: "name" | join: "," }}|{{ page.people | where: "role", "admin" | '
+        'map: "name" | join: "," }}',
+        "ann,bob,cy|ann,cy",
+    ),
+    (
+        '{{ "b a b c a" | split: " " | uniq | join: "," }}|{{ page.people | map: "role" | uniq | '
+        'join: "," }}|{{ page.tags | concat: page.tags | size }}',
+        "b,a,c|admin,user|6",
+    ),
+    (
+        "{{ page.pairs | jsonify }}|{{ page.tags | jsonify }}",
+        '{"one":1,"two":2}|["beta","alpha","Gamma"]',
+    ),
+    (
+        '{{ "guide/x.html" | relative_url }}|{{ "/x.html" | absolute_url }}',
+        "/base/guide/x.html|https://docs.example.org/base/x.html",
+    ),
+    (
+        '{{ page.released | date: "%Y/%m/%d" }}|{{ page.released | date_to_string }}',
+        "2021/05/06|6 May 2021",
+    ),
     ('{{ "a\nb" | newline_to_br }}', "a<br />\nb"),
     # tags
     ('{% if page.nothing %}1{% elsif page.heading == "Acme CRM" %}2{% else %}3{% endif %}', "2"),
@@ -106,23 +145,43 @@ RENDER_CASES = [
     # Liquid groups and/or from the right: true and (false or true)
     ("{% if true and false or true %}R{% else %}L{% endif %}", "R"),
     # only nil and false are false: "" and 0 are true
-    ("{% if page.empty_text %}a{% endif %}{% if page.zero %}b{% endif %}"
-     "{% if page.nothing %}c{% endif %}", "ab"),
-    ("{% if page.nothing == nil %}n{% endif %}{% if page.empty_text == empty %}e{% endif %}"
-     '{% if "  " == blank %}b{% endif %}{% if page.tags != empty %}t{% endif %}', "nebt"),
-    ('{% case page.key %}{% when "x", "acmecrm" %}hit{% when "y" %}y{% else %}no'
-     "{% endcase %}", "hit"),
-    ("{% for t in page.tags %}{{ forloop.index }}{{ t }}{% unless forloop.last %},{% endunless %}"
-     "{% endfor %}", "1beta,2alpha,3Gamma"),
-    ("{% for i in (1..6) limit: 2 offset: 1 %}{{ i }}{% endfor %}|{% for i in (1..3) reversed %}"
-     "{{ i }}{{ forloop.rindex }}{% endfor %}", "23|332211"),
+    (
+        "{% if page.empty_text %}a{% endif %}{% if page.zero %}b{% endif %}"
+        "{% if page.nothing %}c{% endif %}",
+        "ab",
+    ),
+    (
+        "{% if page.nothing == nil %}n{% endif %}{% if page.empty_text == empty %}e{% endif %}"
+        '{% if "  " == blank %}b{% endif %}{% if page.tags != empty %}t{% endif %}',
+        "nebt",
+    ),
+    (
+        '{% case page.key %}{% when "x", "acmecrm" %}hit{% when "y" %}y{% else %}no{% endcase %}',
+        "hit",
+    ),
+    (
+        "{% for t in page.tags %}{{ forloop.index }}{{ t }}{% unless forloop.last %},{% endunless %}"
+        "{% endfor %}",
+        "1beta,2alpha,3Gamma",
+    ),
+    (
+        "{% for i in (1..6) limit: 2 offset: 1 %}{{ i }}{% endfor %}|{% for i in (1..3) reversed %}"
+        "{{ i }}{{ forloop.rindex }}{% endfor %}",
+        "23|332211",
+    ),
     ("{% for kv in page.pairs %}{{ kv[0] }}={{ kv[1] }};{% endfor %}", "one=1;two=2;"),
     ("{% for x in page.nothing %}x{% else %}none{% endfor %}", "none"),
-    ("{% for i in (1..5) %}{% if i == 2 %}{% continue %}{% endif %}{% if i == 4 %}{% break %}"
-     "{% endif %}{{ i }}{% endfor %}", "13"),
+    (
+        "{% for i in (1..5) %}{% if i == 2 %}{% continue %}{% endif %}{% if i == 4 %}{% break %}"
+        "{% endif %}{{ i }}{% endfor %}",
+        "13",
+    ),
     # assign inside a loop is seen after it (one scope per page, as in Liquid)
-    ("{% assign total = 0 %}{% for i in (1..4) %}{% assign total = total | plus: i %}{% endfor %}"
-     "{{ total }}", "10"),
+    (
+        "{% assign total = 0 %}{% for i in (1..4) %}{% assign total = total | plus: i %}{% endfor %}"
+        "{{ total }}",
+        "10",
+    ),
     ("{% capture who %}{{ page.heading }} team{% endcapture %}{{ who | upcase }}", "ACME CRM TEAM"),
     ("{% increment n %}{% increment n %}{% decrement m %}", "01-1"),
     ('{% for i in (1..3) %}{% cycle "odd", "even" %} {% endfor %}', "odd even odd "),
@@ -148,9 +207,9 @@ def test_liquid_renders_as_jekyll_does(tmp_path, liquid, expected):
 def test_includes_with_parameters_share_the_page_scope(tmp_path):
     files = {
         "_includes/card.html": '<div class="{{ include.kind }}">{{ include.content }}</div>\n'
-                               "{% assign seen = include.kind %}",
+        "{% assign seen = include.kind %}",
         "_includes/list.md": "{% for p in include.items %}- {{ p.name }} ({{ label }})\n"
-                             "{% endfor %}",
+        "{% endfor %}",
         "_includes/_data/not-data.yml": "x: 1\n",
         "_data/words.yml": "element-auth-name: The instance name.\n",
     }
@@ -175,10 +234,12 @@ def test_include_relative_reads_beside_the_page_and_stays_in_the_tree(tmp_path):
         "guide/names/acme.md": "named by page\n",
         "outside.md": "---\ntitle: o\n---\nx\n",
     }
-    body = ("{% include_relative snippets/step.md %}\n"
-            "{% include_relative names/{{ page.key | remove: 'crm' }}.md %}\n"
-            "{% include_relative ../outside.md %}\n"
-            "{% include_relative snippets/missing.md %}\n")
+    body = (
+        "{% include_relative snippets/step.md %}\n"
+        "{% include_relative names/{{ page.key | remove: 'crm' }}.md %}\n"
+        "{% include_relative ../outside.md %}\n"
+        "{% include_relative snippets/missing.md %}\n"
+    )
     result = render_page(tmp_path, body, files, page="guide/page.md")
     assert "Step for Acme CRM" in result.rendered.text
     assert "named by page" in result.rendered.text
@@ -240,11 +301,13 @@ def test_syntax_errors_and_undefined_variables_name_their_own_line(tmp_path):
 def test_jinja_tags_are_unknown_liquid_tags_in_a_jekyll_tree(tmp_path):
     result = render_page(tmp_path, "{% set x = 1 %}{% if true %}ok{% endif %}\n")
     assert [(d.code, d.message) for d in result.diagnostics] == [
-        ("ED311", "unknown Liquid tag 'set'")]
+        ("ED311", "unknown Liquid tag 'set'")
+    ]
     assert result.rendered.text == "ok\n"  # the file's last newline is kept, as in Jekyll
 
 
 # --- the translation ----------------------------------------------------------------------
+
 
 def test_translation_reads_like_jinja():
     liquid = textwrap.dedent("""\
@@ -266,17 +329,23 @@ def test_translation_reads_like_jinja():
 
 
 def test_translation_keeps_every_line_of_constructs_spread_over_lines():
-    liquid = ('{% assign x\n  = "a"\n  | upcase %}\n{% comment %}\nnote\n{% endcomment %}\n'
-              '{{ page.x\n | default: "y" }}\n{% include note.html\n   content="c" %}\n'
-              "{% if a\n and b %}{% endif %}\n{% tablerow\n x in y %}{% endtablerow %}\n")
+    liquid = (
+        '{% assign x\n  = "a"\n  | upcase %}\n{% comment %}\nnote\n{% endcomment %}\n'
+        '{{ page.x\n | default: "y" }}\n{% include note.html\n   content="c" %}\n'
+        "{% if a\n and b %}{% endif %}\n{% tablerow\n x in y %}{% endtablerow %}\n"
+    )
     for liquid_mode in (True, False):
         text = translate(liquid, liquid=liquid_mode).text
         assert text.count("\n") == liquid.count("\n")
 
 
 def test_jinja_is_left_unchanged():
-    sources = [p.read_text(encoding="utf-8") for folder in ("content", "includes")
-               for p in sorted((REPO / folder).rglob("*")) if p.is_file()]
+    sources = [
+        p.read_text(encoding="utf-8")
+        for folder in ("content", "includes")
+        for p in sorted((REPO / folder).rglob("*"))
+        if p.is_file()
+    ]
     sources += [
         '{% set ns = namespace(x=1) %}{{ ns.x | default("y") }}{% for i in range(3) %}'
         "{{ loop.index }}{% endfor %}{# a {% comment %} #}",
@@ -292,10 +361,13 @@ def test_jinja_is_left_unchanged():
 def test_liquid_only_tags_and_filter_syntax_also_work_in_jinja_content(make_project):
     from generator import load_settings
 
-    root = make_project({"content/page.md":
-                         '{% assign parts = "a,b" | split: "," %}{{ parts | join: "+" }}'
-                         '{% unless parts %}none{% endunless %}{% if false %}{% elsif true %}'
-                         "E{% endif %}\n"})
+    root = make_project(
+        {
+            "content/page.md": '{% assign parts = "a,b" | split: "," %}{{ parts | join: "+" }}'
+            "{% unless parts %}none{% endunless %}{% if false %}{% elsif true %}"
+            "E{% endif %}\n"
+        }
+    )
     project = Project(load_settings(root))
     project.load_all()
     result = project.check_page(root / "content/page.md")
@@ -303,13 +375,66 @@ def test_liquid_only_tags_and_filter_syntax_also_work_in_jinja_content(make_proj
     assert result.rendered.text == "a+bE\n"
 
 
-FRAGMENTS = st.sampled_from([
-    "{%", "%}", "{{", "}}", "{#", "#}", "-", " ", "\n", "if", "elsif", "else", "endif", "for",
-    "in", "endfor", "assign", "=", "x", "a.b-c", "|", ":", ",", '"s"', "'t'", "1", "..", "(",
-    ")", "[", "]", "raw", "endraw", "comment", "endcomment", "capture", "endcapture", "case",
-    "when", "endcase", "unless", "contains", "nil", "include", "p.md", "k=v", "highlight",
-    "tablerow", "cycle", "forloop.index", "limit", "reversed", "and", "or", "==", "split",
-])
+FRAGMENTS = st.sampled_from(
+    [
+        "{%",
+        "%}",
+        "{{",
+        "}}",
+        "{#",
+        "#}",
+        "-",
+        " ",
+        "\n",
+        "if",
+        "elsif",
+        "else",
+        "endif",
+        "for",
+        "in",
+        "endfor",
+        "assign",
+        "=",
+        "x",
+        "a.b-c",
+        "|",
+        ":",
+        ",",
+        '"s"',
+        "'t'",
+        "1",
+        "..",
+        "(",
+        ")",
+        "[",
+        "]",
+        "raw",
+        "endraw",
+        "comment",
+        "endcomment",
+        "capture",
+        "endcapture",
+        "case",
+        "when",
+        "endcase",
+        "unless",
+        "contains",
+        "nil",
+        "include",
+        "p.md",
+        "k=v",
+        "highlight",
+        "tablerow",
+        "cycle",
+        "forloop.index",
+        "limit",
+        "reversed",
+        "and",
+        "or",
+        "==",
+        "split",
+    ]
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -357,16 +482,22 @@ def test_link_and_post_url_give_jekyll_urls_and_name_a_missing_target_at_its_lin
 
 
 def test_the_site_model_is_jekylls_only_in_a_jekyll_tree(make_project, tmp_path):
-    liquid = render_page(tmp_path, "{{ site.pages | size }} {{ site.posts | size }}",
-                         {"other.md": "---\ntitle: Other\npublished: false\n---\nx\n"})
+    liquid = render_page(
+        tmp_path,
+        "{{ site.pages | size }} {{ site.posts | size }}",
+        {"other.md": "---\ntitle: Other\npublished: false\n---\nx\n"},
+    )
     assert liquid.rendered.text == "1 0"  # this page; the unpublished one is not a page
-    root = make_project({"content/index.md": "---\ntitle: Home\n---\n"
-                                             "{% for p in site.pages %}{{ p.url }}{% endfor %}\n"
-                                             "{{ jekyll_link('x.md') }}\n"})
+    root = make_project(
+        {
+            "content/index.md": "---\ntitle: Home\n---\n"
+            "{% for p in site.pages %}{{ p.url }}{% endfor %}\n"
+            "{{ jekyll_link('x.md') }}\n"
+        }
+    )
     project = Project(load_settings(root), use_cache=False)
     project.load_all()
     result = project.check_page(root / "content/index.md")
-    assert {(d.code, d.location.line) for d in result.diagnostics} == {("ED321", 4),
-                                                                       ("ED321", 5)}
+    assert {(d.code, d.location.line) for d in result.diagnostics} == {("ED321", 4), ("ED321", 5)}
     assert any(d.message.startswith("site.pages is Jekyll's list") for d in result.diagnostics)
     assert result.rendered.text == "\n\n"  # the rest renders

@@ -9,12 +9,15 @@ import pytest
 from generator import Project, load_settings
 from generator.pipeline.project import PageResult
 
-PAGE_HEAD = ("---\nheading: Acme CRM\ntitle: Authenticate\nelementId: 7\nelementKey: acmecrm\n"
-             "hub: crm\n---\n")
+PAGE_HEAD = (
+    "---\nheading: Acme CRM\ntitle: Authenticate\nelementId: 7\nelementKey: acmecrm\n"
+    "hub: crm\n---\n"
+)
 
 
-def check(root: Path, page: str = "content/elements/acme/authenticate.md",
-          strict: bool | None = None) -> PageResult:
+def check(
+    root: Path, page: str = "content/elements/acme/authenticate.md", strict: bool | None = None
+) -> PageResult:
     project = Project(load_settings(root, strict=strict))
     project.load_all()
     return project.check_page(root / page)
@@ -25,18 +28,19 @@ def codes(result: PageResult) -> list[str]:
 
 
 def test_jekyll_include_with_parameters_nested_and_page_site_data_variables(make_project):
-    root = make_project({
-        "content/elements/acme/authenticate.md":
-            PAGE_HEAD + "\n{% include Elements/acme/auth.md%}\n",
-        "includes/Elements/acme/auth.md":
-            "# Authenticate with {{page.heading}}\n\n"
+    root = make_project(
+        {
+            "content/elements/acme/authenticate.md": PAGE_HEAD
+            + "\n{% include Elements/acme/auth.md%}\n",
+            "includes/Elements/acme/auth.md": "# Authenticate with {{page.heading}}\n\n"
             "{% include note.html content=\"Send <b>both</b> keys\" kind='tip' %}\n"
             "Key {{ page.elementKey }} on {{ site.console }}: "
             "{{ site.data.glossary.element-auth-name }}\n",
-        "includes/note.html": "<p class=\"{{ include.kind }}\">{{ include.content }} "
-                              "({{ page.hub }})</p>",
-        "includes/_data/glossary.yml": "element-auth-name: The instance's name.\n",
-    })
+            "includes/note.html": '<p class="{{ include.kind }}">{{ include.content }} '
+            "({{ page.hub }})</p>",
+            "includes/_data/glossary.yml": "element-auth-name: The instance's name.\n",
+        }
+    )
     result = check(root)
     assert codes(result) == []
     text = result.rendered.text
@@ -49,31 +53,36 @@ def test_every_output_line_maps_to_its_source_line_around_tags_trims_and_raw(mak
     """Each output line holding a token ``P<n>`` (page line n) or ``A<n>`` (partial line n)
     maps to that line: after tags that print several lines, after trims, inside and after
     raw blocks, through an include and back, and across runs of plain lines."""
-    body = ("P9 start\n"
-            "P10 {{ page.multi }}\n"
-            "P11 plain\n\n"
-            "P13 plain after a blank\n"
-            "{% if true -%}\n"
-            "   P15 indent trimmed\n"
-            "{%- endif %}\n"
-            "P17 {{ '{' }} braces }} in text\n"
-            "{% raw %}\n"
-            "P19 {{ raw }}\n"
-            "P20 raw plain\n"
-            "{% endraw %}\n"
-            "P22 {% include a.md %}\n"
-            "P23 after the include\n"
-            "{{ page.multi }}\n"
-            "P25 after a multi-line value\n"
-            "{% set x = {'a': 1,\n"
-            "            'b': 2} %}\n"
-            "P28 after a tag over two lines\n"
-            "P29 end\n")
-    root = make_project({
-        "content/page.md": "---\ntitle: T\norder: 1\nmulti: |\n  one\n  two\n  three\n---\n" + body,
-        "includes/a.md": "A1 {{ page.title }}\n{{ page.multi }}\nA3\n\nA5 {% if true %}x"
-                         "{% endif %}\nA6\n",
-    })
+    body = (
+        "P9 start\n"
+        "P10 {{ page.multi }}\n"
+        "P11 plain\n\n"
+        "P13 plain after a blank\n"
+        "{% if true -%}\n"
+        "   P15 indent trimmed\n"
+        "{%- endif %}\n"
+        "P17 {{ '{' }} braces }} in text\n"
+        "{% raw %}\n"
+        "P19 {{ raw }}\n"
+        "P20 raw plain\n"
+        "{% endraw %}\n"
+        "P22 {% include a.md %}\n"
+        "P23 after the include\n"
+        "{{ page.multi }}\n"
+        "P25 after a multi-line value\n"
+        "{% set x = {'a': 1,\n"
+        "            'b': 2} %}\n"
+        "P28 after a tag over two lines\n"
+        "P29 end\n"
+    )
+    root = make_project(
+        {
+            "content/page.md": "---\ntitle: T\norder: 1\nmulti: |\n  one\n  two\n  three\n---\n"
+            + body,
+            "includes/a.md": "A1 {{ page.title }}\n{{ page.multi }}\nA3\n\nA5 {% if true %}x"
+            "{% endif %}\nA6\n",
+        }
+    )
     result = check(root, "content/page.md")
     assert codes(result) == []
     lines = result.rendered.text.split("\n")
@@ -89,22 +98,22 @@ def test_every_output_line_maps_to_its_source_line_around_tags_trims_and_raw(mak
     assert checked == 16, lines
 
 
-def test_templates_that_look_into_strings_see_the_text_and_errors_keep_their_lines(
-        make_project):
+def test_templates_that_look_into_strings_see_the_text_and_errors_keep_their_lines(make_project):
     """Pages are rendered without the source map's markers, and again with them only for
     a page's problems. A template that looks into a string (strip or size of a capture, a
     comparison with one, a trim after a blank line) sees the text alone, and a problem
     found below it still points at its own line."""
-    body = ("{% capture x %}\n   hello\n{% endcapture %}[{{ x | strip }}] {{ x | size }}\n"
-            "{% capture note %}{% include empty.md %}{% endcapture %}"
-            "{% if note != '' %}NOTE[{{ note }}]{% endif %}end\n"
-            "a\n\n{%- if true %}y{% endif %}\n"
-            "\n"
-            "```json\n"
-            '{"a": 1,,}\n'
-            "```\n")
-    root = make_project({"content/page.md": "---\ntitle: T\n---\n" + body,
-                         "includes/empty.md": ""})
+    body = (
+        "{% capture x %}\n   hello\n{% endcapture %}[{{ x | strip }}] {{ x | size }}\n"
+        "{% capture note %}{% include empty.md %}{% endcapture %}"
+        "{% if note != '' %}NOTE[{{ note }}]{% endif %}end\n"
+        "a\n\n{%- if true %}y{% endif %}\n"
+        "\n"
+        "```json\n"
+        '{"a": 1,,}\n'
+        "```\n"
+    )
+    root = make_project({"content/page.md": "---\ntitle: T\n---\n" + body, "includes/empty.md": ""})
     result = check(root, "content/page.md")
     text = result.rendered.text
     assert text.startswith("[hello] 10\nend\nay\n"), text
@@ -113,12 +122,14 @@ def test_templates_that_look_into_strings_see_the_text_and_errors_keep_their_lin
 
 
 def test_output_lines_map_to_partial_lines_with_the_include_chain(make_project):
-    root = make_project({
-        "content/elements/acme/authenticate.md": PAGE_HEAD + "\nIntro\n\n"
-                                                 "{% include a.md %}\nAfter\n",
-        "includes/a.md": "A1\n{% include b.md %}\nA3\n",
-        "includes/b.md": "B1\nB2\n",
-    })
+    root = make_project(
+        {
+            "content/elements/acme/authenticate.md": PAGE_HEAD + "\nIntro\n\n"
+            "{% include a.md %}\nAfter\n",
+            "includes/a.md": "A1\n{% include b.md %}\nA3\n",
+            "includes/b.md": "B1\nB2\n",
+        }
+    )
     result = check(root)
     lines = result.rendered.text.split("\n")
     origin = {text: result.rendered.origins[i] for i, text in enumerate(lines) if text}
@@ -132,13 +143,15 @@ def test_output_lines_map_to_partial_lines_with_the_include_chain(make_project):
 
 
 def test_undefined_variables_are_all_reported_with_line_and_column(make_project):
-    root = make_project({
-        "content/elements/acme/authenticate.md":
-            PAGE_HEAD + "\nOne {{ page.missing }}\n{% include p.md %}\n",
-        "includes/p.md": "Line one\nTwo {{ site.data.glossary.nothing_here }} and "
-                         "{{ include.absent }}\n",
-        "includes/_data/glossary.yml": "a: b\n",
-    })
+    root = make_project(
+        {
+            "content/elements/acme/authenticate.md": PAGE_HEAD
+            + "\nOne {{ page.missing }}\n{% include p.md %}\n",
+            "includes/p.md": "Line one\nTwo {{ site.data.glossary.nothing_here }} and "
+            "{{ include.absent }}\n",
+            "includes/_data/glossary.yml": "a: b\n",
+        }
+    )
     result = check(root)
     found = [(d.code, str(d.location), d.level.value) for d in result.diagnostics]
     page = "content/elements/acme/authenticate.md"
@@ -151,36 +164,53 @@ def test_undefined_variables_are_all_reported_with_line_and_column(make_project)
 
 
 def test_conditionals_and_default_do_not_report_absent_keys(make_project):
-    root = make_project({"content/elements/acme/authenticate.md": PAGE_HEAD +
-                         "{% if page.apiKey %}{{ page.apiKey }}{% endif %}"
-                         "{{ page.scopes | default('none') }}\n"})
+    root = make_project(
+        {
+            "content/elements/acme/authenticate.md": PAGE_HEAD
+            + "{% if page.apiKey %}{{ page.apiKey }}{% endif %}"
+            "{{ page.scopes | default('none') }}\n"
+        }
+    )
     result = check(root)
     assert codes(result) == []
     assert "none" in result.rendered.text
 
 
-@pytest.mark.parametrize(("tag", "code", "words"), [
-    ("{% include nope.md %}", "ED303", "unknown partial 'nope.md'"),
-    ("{% include ../mkdocs.yml %}", "ED304", "leaves includes/"),
-    ("{% include /etc/passwd %}", "ED304", "leaves includes/"),
-    ("{% include https://example.org/x.md %}", "ED304", "not a path inside includes/"),
-    ("{% include note.md content=\"unterminated %}", "ED308", "include parameter"),
-])
+@pytest.mark.parametrize(
+    ("tag", "code", "words"),
+    [
+        ("{% include nope.md %}", "ED303", "unknown partial 'nope.md'"),
+        ("{% include ../mkdocs.yml %}", "ED304", "leaves includes/"),
+        ("{% include /etc/passwd %}", "ED304", "leaves includes/"),
+        ("{% include https://example.org/x.md %}", "ED304", "not a path inside includes/"),
+        ('{% include note.md content="unterminated %}', "ED308", "include parameter"),
+    ],
+)
 def test_refused_includes_name_the_problem_at_the_tag(make_project, tag, code, words):
-    root = make_project({"content/elements/acme/authenticate.md": PAGE_HEAD + "\n" + tag + "\n",
-                         "includes/note.md": "n"})
+    root = make_project(
+        {
+            "content/elements/acme/authenticate.md": PAGE_HEAD + "\n" + tag + "\n",
+            "includes/note.md": "n",
+        }
+    )
     result = check(root)
     assert [d.code for d in result.diagnostics] == [code]
     diagnostic = result.diagnostics[0]
     assert words in diagnostic.message
     assert (diagnostic.location.path, diagnostic.location.line) == (
-        "content/elements/acme/authenticate.md", 9)
+        "content/elements/acme/authenticate.md",
+        9,
+    )
 
 
 def test_unknown_partial_suggests_the_closest_name(make_project):
-    root = make_project({"content/elements/acme/authenticate.md": PAGE_HEAD +
-                         "{% include Elements/acme/authentcate.md %}\n",
-                         "includes/Elements/acme/authenticate.md": "x"})
+    root = make_project(
+        {
+            "content/elements/acme/authenticate.md": PAGE_HEAD
+            + "{% include Elements/acme/authentcate.md %}\n",
+            "includes/Elements/acme/authenticate.md": "x",
+        }
+    )
     (diagnostic,) = check(root).diagnostics
     assert "did you mean 'Elements/acme/authenticate.md'" in diagnostic.hint
 
@@ -188,8 +218,9 @@ def test_unknown_partial_suggests_the_closest_name(make_project):
 def test_symlink_leaving_includes_is_refused(make_project, tmp_path):
     outside = tmp_path / "secret.txt"
     outside.write_text("top secret")
-    root = make_project({"content/elements/acme/authenticate.md": PAGE_HEAD +
-                         "{% include link.md %}\n"})
+    root = make_project(
+        {"content/elements/acme/authenticate.md": PAGE_HEAD + "{% include link.md %}\n"}
+    )
     (root / "includes" / "link.md").symlink_to(outside)
     result = check(root)
     assert codes(result) == ["ED304"]
@@ -197,16 +228,21 @@ def test_symlink_leaving_includes_is_refused(make_project, tmp_path):
 
 
 def test_include_cycle_is_reported_with_the_whole_chain(make_project):
-    root = make_project({"content/elements/acme/authenticate.md": PAGE_HEAD +
-                         "{% include a.md %}\n",
-                         "includes/a.md": "A\n{% include b.md %}\n",
-                         "includes/b.md": "B\n{% include a.md %}\n"})
+    root = make_project(
+        {
+            "content/elements/acme/authenticate.md": PAGE_HEAD + "{% include a.md %}\n",
+            "includes/a.md": "A\n{% include b.md %}\n",
+            "includes/b.md": "B\n{% include a.md %}\n",
+        }
+    )
     (diagnostic,) = check(root).diagnostics
     assert diagnostic.code == "ED305"
     assert "a.md -> b.md -> a.md" in diagnostic.message
     assert str(diagnostic.location) == "includes/b.md:2"
     assert [str(c) for c in diagnostic.included_from] == [
-        "includes/a.md:2", "content/elements/acme/authenticate.md:8"]
+        "includes/a.md:2",
+        "content/elements/acme/authenticate.md:8",
+    ]
 
 
 def test_runaway_include_depth_is_bounded(make_project):
@@ -216,13 +252,16 @@ def test_runaway_include_depth_is_bounded(make_project):
     assert codes(result) == ["ED306"]
 
 
-@pytest.mark.parametrize("expression", [
-    "{{ ''.__class__.__mro__ }}",
-    "{{ cycler.__init__.__globals__ }}",
-    "{{ page.__class__ }}",
-    "{{ self._TemplateReference__context }}",
-    "{{ ''['__class__'] }}",
-])
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "{{ ''.__class__.__mro__ }}",
+        "{{ cycler.__init__.__globals__ }}",
+        "{{ page.__class__ }}",
+        "{{ self._TemplateReference__context }}",
+        "{{ ''['__class__'] }}",
+    ],
+)
 def test_sandbox_refuses_python_internals(make_project, expression):
     root = make_project({"content/elements/acme/authenticate.md": PAGE_HEAD + expression + "\n"})
     result = check(root)
@@ -232,9 +271,12 @@ def test_sandbox_refuses_python_internals(make_project, expression):
 
 
 def test_syntax_error_in_a_partial_points_at_the_partial_line(make_project):
-    root = make_project({"content/elements/acme/authenticate.md": PAGE_HEAD +
-                         "{% include p.md %}\n",
-                         "includes/p.md": "fine\nfine\n{% if page.x %}\nnever closed\n"})
+    root = make_project(
+        {
+            "content/elements/acme/authenticate.md": PAGE_HEAD + "{% include p.md %}\n",
+            "includes/p.md": "fine\nfine\n{% if page.x %}\nnever closed\n",
+        }
+    )
     (diagnostic,) = check(root).diagnostics
     assert diagnostic.code == "ED301"
     assert diagnostic.location.path == "includes/p.md"
@@ -242,24 +284,36 @@ def test_syntax_error_in_a_partial_points_at_the_partial_line(make_project):
 
 
 def test_template_syntax_is_expanded_inside_code_fences_in_list_items(make_project):
-    root = make_project({"content/elements/acme/authenticate.md": PAGE_HEAD +
-                         "1. Body:\n\n    ```json\n    {\"key\": \"{{ page.elementKey }}\"}\n"
-                         "    ```\n"})
+    root = make_project(
+        {
+            "content/elements/acme/authenticate.md": PAGE_HEAD
+            + '1. Body:\n\n    ```json\n    {"key": "{{ page.elementKey }}"}\n'
+            "    ```\n"
+        }
+    )
     assert '    {"key": "acmecrm"}' in check(root).rendered.text
 
 
 def test_raw_blocks_keep_template_syntax_literal(make_project):
-    root = make_project({"content/elements/acme/authenticate.md": PAGE_HEAD +
-                         "{% raw %}{{ not.a.variable }}{% endraw %}\n"})
+    root = make_project(
+        {
+            "content/elements/acme/authenticate.md": PAGE_HEAD
+            + "{% raw %}{{ not.a.variable }}{% endraw %}\n"
+        }
+    )
     result = check(root)
     assert codes(result) == []
     assert "{{ not.a.variable }}" in result.rendered.text
 
 
 def test_runaway_loops_are_stopped(make_project):
-    root = make_project({"content/elements/acme/authenticate.md": PAGE_HEAD +
-                         "{% for i in range(100000) %}{% for j in range(100000) %}"
-                         "{% endfor %}{% endfor %}\n{{ 'x' * 100000000 }}\n"})
+    root = make_project(
+        {
+            "content/elements/acme/authenticate.md": PAGE_HEAD
+            + "{% for i in range(100000) %}{% for j in range(100000) %}"
+            "{% endfor %}{% endfor %}\n{{ 'x' * 100000000 }}\n"
+        }
+    )
     project = Project(load_settings(root))
     object.__setattr__(project.settings, "max_render_seconds", 1.0)
     project.load_all()
@@ -279,19 +333,24 @@ SKELETON_CASES = [
     "{% include a.md %}\nlast line without newline",
     "trailing newlines\n\n\n",
     # string literals inside tags are lifted out of the skeleton: same output either way
-    "{{ \"a\" \"b\" }} {{ 'c' ~ \"d\" }} {{ \"e\\\"f\" }} {{ 'g\\'h' }}\n",
-    "{% set d = {\"k\": \"v\", 'n': 2} %}{{ d[\"k\"] }}{{ d.n }}\n"
-    "{% if page.hub == \"crm\" %}crm{% endif %}{{ \"{{ not a tag }}\" | upper }}\n",
+    '{{ "a" "b" }} {{ \'c\' ~ "d" }} {{ "e\\"f" }} {{ \'g\\\'h\' }}\n',
+    '{% set d = {"k": "v", \'n\': 2} %}{{ d["k"] }}{{ d.n }}\n'
+    '{% if page.hub == "crm" %}crm{% endif %}{{ "{{ not a tag }}" | upper }}\n',
     "{% include b.md content=\"Send <b>both</b>\" kind='tip' %}\n"
-    "{% include b.md content=\"other\" kind=page.hub %}\n",
+    '{% include b.md content="other" kind=page.hub %}\n',
 ]
 
 
 @pytest.mark.parametrize("body", SKELETON_CASES)
 def test_skeleton_fast_path_renders_exactly_like_a_full_compile(make_project, body):
-    root = make_project({"content/page.md": body, "includes/a.md": "A {{ page.hub }}\n",
-                         "includes/b.md": "<p class=\"{{ include.kind }}\">{{ include.content }}"
-                                          "</p>\n{% include a.md %}\nB {{ 'x' }}\n"})
+    root = make_project(
+        {
+            "content/page.md": body,
+            "includes/a.md": "A {{ page.hub }}\n",
+            "includes/b.md": '<p class="{{ include.kind }}">{{ include.content }}'
+            "</p>\n{% include a.md %}\nB {{ 'x' }}\n",
+        }
+    )
     project = Project(load_settings(root))
     project.load_all()
     doc, _ = project.documents[(root / "content/page.md").resolve()]
@@ -305,42 +364,68 @@ def test_skeleton_fast_path_renders_exactly_like_a_full_compile(make_project, bo
 
 # --- an index past the end of a list (issue: check died in column_of) --------------------
 
-LINKS_PAGE = ("---\ntitle: Guide\n---\n# Guide\n\n"
-              "{% include links.html names=\"a,b,c\" links=\"x\" %}\n\nAfter.\n")
+LINKS_PAGE = (
+    "---\ntitle: Guide\n---\n# Guide\n\n"
+    '{% include links.html names="a,b,c" links="x" %}\n\nAfter.\n'
+)
 
 
-@pytest.mark.parametrize(("jekyll", "partial"), [
-    (True,  # Liquid, as the Jekyll tree wrote it
-     "{% assign names = include.names | split: ',' %}{% assign links = include.links | "
-     "split: ',' %}\n{% for name in names %}\n<a href=\"{{ links[forloop.index0] }}\">"
-     "{{ name }}</a>\n{% endfor %}\n"),
-    (False,  # the same in Jinja, in a project
-     "{% set names = include.names.split(',') %}{% set links = include.links.split(',') %}\n"
-     "{% for name in names %}\n<a href=\"{{ links[loop.index0] }}\">{{ name }}</a>\n"
-     "{% endfor %}\n"),
-])
+@pytest.mark.parametrize(
+    ("jekyll", "partial"),
+    [
+        (
+            True,  # Liquid, as the Jekyll tree wrote it
+            "{% assign names = include.names | split: ',' %}{% assign links = include.links | "
+            "split: ',' %}\n{% for name in names %}\n<a href=\"{{ links[forloop.index0] }}\">"
+            "{{ name }}</a>\n{% endfor %}\n",
+        ),
+        (
+            False,  # the same in Jinja, in a project
+            "{% set names = include.names.split(',') %}{% set links = include.links.split(',') %}\n"
+            '{% for name in names %}\n<a href="{{ links[loop.index0] }}">{{ name }}</a>\n'
+            "{% endfor %}\n",
+        ),
+    ],
+)
 def test_a_loop_counter_past_the_end_of_a_list_is_reported_not_a_crash(
-        tmp_path, make_project, jekyll, partial) -> None:
+    tmp_path, make_project, jekyll, partial
+) -> None:
     import json
 
     from conftest import run_cli, write_tree
 
     other = "---\ntitle: Other\n---\n{{ page.nope }}\n"
     if jekyll:
-        root = write_tree(tmp_path / "site", {
-            "_config.yml": "title: T\n", "_includes/links.html": partial,
-            "guide.md": LINKS_PAGE, "other.md": other})
+        root = write_tree(
+            tmp_path / "site",
+            {
+                "_config.yml": "title: T\n",
+                "_includes/links.html": partial,
+                "guide.md": LINKS_PAGE,
+                "other.md": other,
+            },
+        )
         result = run_cli("check", "--format", "json", "--jekyll", str(root), cwd=tmp_path)
         partial_path, other_path = "_includes/links.html", "other.md"
     else:
-        root = make_project({"includes/links.html": partial, "content/guide.md": LINKS_PAGE,
-                             "content/other.md": other})
+        root = make_project(
+            {
+                "includes/links.html": partial,
+                "content/guide.md": LINKS_PAGE,
+                "content/other.md": other,
+            }
+        )
         result = run_cli("check", "--format", "json", cwd=root)
         partial_path, other_path = "includes/links.html", "content/other.md"
     assert "Traceback" not in result.stderr and result.returncode == 1, result.stderr
-    found = sorted((d["code"], d["path"], d["line"], d["message"])
-                   for d in json.loads(result.stdout)["diagnostics"])
-    assert found == sorted([
-        ("ED302", partial_path, 3, "item 1 does not exist (the list has 1 item)"),
-        ("ED302", partial_path, 3, "item 2 does not exist (the list has 1 item)"),
-        ("ED302", other_path, 4, "'page.nope' is undefined")])
+    found = sorted(
+        (d["code"], d["path"], d["line"], d["message"])
+        for d in json.loads(result.stdout)["diagnostics"]
+    )
+    assert found == sorted(
+        [
+            ("ED302", partial_path, 3, "item 1 does not exist (the list has 1 item)"),
+            ("ED302", partial_path, 3, "item 2 does not exist (the list has 1 item)"),
+            ("ED302", other_path, 4, "'page.nope' is undefined"),
+        ]
+    )

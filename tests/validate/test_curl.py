@@ -64,12 +64,14 @@ def test_body_positions_map_onto_the_block() -> None:
     key = body.positions[("element", "key")]
     line, col = command.data.source_position(key.line, key.col)
     assert (line, col) == (7, 12)
-    assert CREATE_INSTANCE.split("\n")[line - 1][col - 1:].startswith('"autotaskcrm"')
+    assert CREATE_INSTANCE.split("\n")[line - 1][col - 1 :].startswith('"autotaskcrm"')
 
 
 def test_double_quoted_body_with_escaped_quotes() -> None:
-    text = ('curl -X POST https://x/instances \\\n'
-            '  -d "{\\"name\\": \\"say \\\\\\"hi\\\\\\"\\", \\"cost\\": \\"\\$5\\"}"')
+    text = (
+        "curl -X POST https://x/instances \\\n"
+        '  -d "{\\"name\\": \\"say \\\\\\"hi\\\\\\"\\", \\"cost\\": \\"\\$5\\"}"'
+    )
     command = parse_curl(text)
     assert command.data is not None
     assert command.data.text == '{"name": "say \\"hi\\"", "cost": "$5"}'
@@ -87,7 +89,7 @@ def test_json_error_in_a_double_quoted_body_maps_to_the_exact_column() -> None:
         parse(command.data.text)
     line, col = command.data.source_position(caught.value.line, caught.value.col)
     assert (line, col) == (1, 21)
-    assert text[col - 2:col + 1] == '\\"b'  # the '"' that starts the member missing a comma
+    assert text[col - 2 : col + 1] == '\\"b'  # the '"' that starts the member missing a comma
 
 
 # --- shell words --------------------------------------------------------------------------------
@@ -112,8 +114,9 @@ def test_long_request_option_and_equals_form() -> None:
 
 
 def test_quoting_rules() -> None:
-    command = parse_curl("curl -H Content-Type:\\ application/json 'https://x/a b' "
-                         "-d 'it'\\''s' -d \"a\\tb\\$c\"")
+    command = parse_curl(
+        "curl -H Content-Type:\\ application/json 'https://x/a b' -d 'it'\\''s' -d \"a\\tb\\$c\""
+    )
     assert command.headers[0][:2] == ("content-type", "application/json")
     assert command.url == "https://x/a b"
     assert command.data is not None
@@ -143,13 +146,16 @@ def test_crlf_line_endings() -> None:
     assert command.url == "https://x" and command.data is not None
 
 
-@pytest.mark.parametrize("text", [
-    "curl https://x && echo done",
-    "curl https://x; echo done",
-    "curl https://x | jq .",
-    "curl https://x > out.json 2>&1",
-    "curl https://x\necho done",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "curl https://x && echo done",
+        "curl https://x; echo done",
+        "curl https://x | jq .",
+        "curl https://x > out.json 2>&1",
+        "curl https://x\necho done",
+    ],
+)
 def test_only_the_first_command_counts(text: str) -> None:
     command = parse_curl(text)
     assert command.url == "https://x" and command.other_options == []
@@ -171,28 +177,37 @@ def test_several_data_options_are_joined_with_ampersand() -> None:
     assert (command.data_body_line, command.data_body_col) == (2, 6)
 
 
-@pytest.mark.parametrize(("text", "method"), [
-    ("curl https://x", "GET"),
-    ("curl -d a https://x", "POST"),
-    ("curl --json '{}' https://x", "POST"),
-    ("curl -X PATCH -d a https://x", "PATCH"),
-    ("curl -G -d a=1 https://x", "GET"),
-    ("curl --get -d a=1 https://x", "GET"),
-    ("curl -I https://x", "HEAD"),
-    ("curl -F f=@x https://x", "POST"),
-    ("curl -T file https://x", "PUT"),
-])
+@pytest.mark.parametrize(
+    ("text", "method"),
+    [
+        ("curl https://x", "GET"),
+        ("curl -d a https://x", "POST"),
+        ("curl --json '{}' https://x", "POST"),
+        ("curl -X PATCH -d a https://x", "PATCH"),
+        ("curl -G -d a=1 https://x", "GET"),
+        ("curl --get -d a=1 https://x", "GET"),
+        ("curl -I https://x", "HEAD"),
+        ("curl -F f=@x https://x", "POST"),
+        ("curl -T file https://x", "PUT"),
+    ],
+)
 def test_effective_method(text: str, method: str) -> None:
     assert parse_curl(text).effective_method == method
 
 
 def test_user_url_option_and_unknown_options() -> None:
-    command = parse_curl("curl -u me:secret --compressed --fancy-new -o out.json "
-                         "--url https://x https://y")
+    command = parse_curl(
+        "curl -u me:secret --compressed --fancy-new -o out.json --url https://x https://y"
+    )
     assert command.user == "me:secret"
     assert command.url == "https://x"
     assert [arg.text for arg in command.other_options] == [
-        "--compressed", "--fancy-new", "-o", "out.json", "https://y"]
+        "--compressed",
+        "--fancy-new",
+        "-o",
+        "out.json",
+        "https://y",
+    ]
 
 
 def test_options_after_double_dash_are_urls() -> None:
@@ -209,10 +224,10 @@ def test_command_built_by_hand() -> None:
 
 ERRORS = [
     # (text, line, col, words)
-    ("curl -X POST https://x \\\n  -d '{\"name\": \"x}\n", 2, 6, "unterminated single-quoted"),
+    ('curl -X POST https://x \\\n  -d \'{"name": "x}\n', 2, 6, "unterminated single-quoted"),
     ('curl -d "abc', 1, 9, "unterminated double-quoted"),
     # the apostrophe closes '...'; the shell then sees a '"' that is never closed
-    ("curl -d '{\"name\": \"Joe's\"}' https://x", 1, 25, "unterminated double-quoted"),
+    ('curl -d \'{"name": "Joe\'s"}\' https://x', 1, 25, "unterminated double-quoted"),
     ("wget https://x", 1, 1, "not a curl command"),
     ("", 1, 1, "not a curl command"),
     ("# only a comment", 1, 1, "not a curl command"),
@@ -232,8 +247,9 @@ def test_errors_point_at_the_problem(text: str, line: int, col: int, words: str)
     assert error.hint and "\n" not in error.message
 
 
-@pytest.mark.parametrize("text", ["curl -d 'it's' https://x",
-                                  "curl -d '{\"name\": \"Joe's\"}' https://x"])
+@pytest.mark.parametrize(
+    "text", ["curl -d 'it's' https://x", 'curl -d \'{"name": "Joe\'s"}\' https://x']
+)
 def test_apostrophe_in_single_quotes_hint(text: str) -> None:
     assert "'\\''" in error_of(text).hint
 
@@ -268,11 +284,16 @@ words = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x
 
 
 @settings(max_examples=EXAMPLES, deadline=None)
-@given(url=words.filter(lambda w: not w.startswith("-")), header=words, body=words,
-       quote=st.sampled_from([shlex.quote, double_quote]),
-       joiner=st.sampled_from([" ", " \\\n  ", "\t"]))
-def test_quoted_words_round_trip_with_exact_positions(url: str, header: str, body: str,
-                                                      quote: object, joiner: str) -> None:
+@given(
+    url=words.filter(lambda w: not w.startswith("-")),
+    header=words,
+    body=words,
+    quote=st.sampled_from([shlex.quote, double_quote]),
+    joiner=st.sampled_from([" ", " \\\n  ", "\t"]),
+)
+def test_quoted_words_round_trip_with_exact_positions(
+    url: str, header: str, body: str, quote: object, joiner: str
+) -> None:
     assert callable(quote)
     parts = ["curl", "-H", quote(header), "-d", quote(body), quote(url)]
     text = joiner.join(parts)

@@ -27,8 +27,18 @@ import jinja2
 from jinja2.runtime import Undefined
 from jinja2.utils import Namespace, pass_context
 
-__all__ = ["FILTERS", "TESTS", "BoundedNamespace", "LiquidVars", "finalize", "lookup_var",
-           "liquid_attribute", "measure", "Internal", "TooLarge"]
+__all__ = [
+    "FILTERS",
+    "TESTS",
+    "BoundedNamespace",
+    "LiquidVars",
+    "finalize",
+    "lookup_var",
+    "liquid_attribute",
+    "measure",
+    "Internal",
+    "TooLarge",
+]
 
 
 class BoundedNamespace(Namespace):
@@ -45,8 +55,10 @@ class BoundedNamespace(Namespace):
             with contextlib.suppress(Internal):  # kept, and refused where it is printed
                 size = measure(value)
         if size > TEXT_LIMIT:
-            raise TooLarge(f"a value set on a namespace would print as more than "
-                           f"{TEXT_LIMIT:,} characters (size limit)")
+            raise TooLarge(
+                f"a value set on a namespace would print as more than "
+                f"{TEXT_LIMIT:,} characters (size limit)"
+            )
         super().__setitem__(name, value)
 
 
@@ -82,10 +94,29 @@ class TooLarge(Exception):
     """A value would print as more text than the limit."""
 
 
-_SCALARS = (str, int, float, bool, type(None), bytes, _dt.date, _dt.time, _dt.timedelta,
-            decimal.Decimal, range)
-_CONTAINERS: tuple[type, ...] = (list, tuple, set, frozenset, Mapping, type({}.keys()),
-                                 type({}.values()), type({}.items()))
+_SCALARS = (
+    str,
+    int,
+    float,
+    bool,
+    type(None),
+    bytes,
+    _dt.date,
+    _dt.time,
+    _dt.timedelta,
+    decimal.Decimal,
+    range,
+)
+_CONTAINERS: tuple[type, ...] = (
+    list,
+    tuple,
+    set,
+    frozenset,
+    Mapping,
+    type({}.keys()),
+    type({}.values()),
+    type({}.items()),
+)
 
 
 def measure(value: Any, limit: int = TEXT_LIMIT) -> int:
@@ -132,8 +163,7 @@ def measure(value: Any, limit: int = TEXT_LIMIT) -> int:
 def _bounded(value: Any) -> Any:
     """``value``, or TooLarge when it would print as more than TEXT_LIMIT characters."""
     if isinstance(value, list | tuple | Mapping) and measure(value) > TEXT_LIMIT:
-        raise TooLarge(f"a value would print as more than {TEXT_LIMIT:,} characters (size "
-                       "limit)")
+        raise TooLarge(f"a value would print as more than {TEXT_LIMIT:,} characters (size limit)")
     return value
 
 
@@ -258,7 +288,10 @@ def is_containing(value: Any, item: Any) -> bool:
 
 
 TESTS: dict[str, Callable[..., bool]] = {
-    "truthy": is_truthy, "nil": is_nil, "empty": is_empty, "blank": is_blank,
+    "truthy": is_truthy,
+    "nil": is_nil,
+    "empty": is_empty,
+    "blank": is_blank,
     "containing": is_containing,
 }
 
@@ -367,7 +400,7 @@ def liquid_truncate(text: str, length: Any = 50, ellipsis: Any = "...") -> str:
     size, end = int(_number(length)), _arg(ellipsis)
     if len(text) <= size:
         return text
-    return text[:max(0, size - len(end))] + end
+    return text[: max(0, size - len(end))] + end
 
 
 @_text_filter
@@ -490,8 +523,14 @@ def liquid_default(value: Any, default: Any = "", allow_false: Any = False) -> A
 def _numeric(function: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     def wrapper(value: Any, operand: Any = 0) -> Any:
         result = function(_number(value), _number(operand))
-        return int(result) if isinstance(result, float) and result.is_integer() and \
-            isinstance(_number(value), int) and isinstance(_number(operand), int) else result
+        return (
+            int(result)
+            if isinstance(result, float)
+            and result.is_integer()
+            and isinstance(_number(value), int)
+            and isinstance(_number(operand), int)
+            else result
+        )
 
     wrapper.__name__ = function.__name__
     return wrapper
@@ -559,8 +598,7 @@ def to_integer(value: Any) -> int:
 # --- arrays --------------------------------------------------------------------------------
 
 
-def each(value: Any, offset: Any = 0, limit: Any = None, reversed: Any = False
-         ) -> list[Any]:
+def each(value: Any, offset: Any = 0, limit: Any = None, reversed: Any = False) -> list[Any]:
     """What a Liquid ``for`` iterates: a hash as [key, value] pairs, a string as one item,
     nil as nothing; then ``offset:``, ``limit:`` and ``reversed`` (in Liquid's order)."""
     if _nil(value):
@@ -576,7 +614,7 @@ def each(value: Any, offset: Any = 0, limit: Any = None, reversed: Any = False
     start = max(0, int(_number(offset)))
     items = items[start:]
     if limit is not None and not _nil(limit):
-        items = items[:max(0, int(_number(limit)))]
+        items = items[: max(0, int(_number(limit)))]
     if reversed:
         items.reverse()
     return items
@@ -644,8 +682,7 @@ def group_by(value: Any, key: Any) -> list[dict[str, Any]]:
     groups: dict[str, list[Any]] = {}
     for item in _items(value):
         groups.setdefault(to_text(_get(item, key)), []).append(item)
-    return [{"name": name, "items": items, "size": len(items)} for name, items in
-            groups.items()]
+    return [{"name": name, "items": items, "size": len(items)} for name, items in groups.items()]
 
 
 def uniq(value: Any, key: Any = None) -> list[Any]:
@@ -674,7 +711,7 @@ def liquid_slice(value: Any, start: Any, length: Any = 1) -> Any:
         begin += len(sequence)
         if begin < 0:
             return "" if isinstance(sequence, str) else []
-    return sequence[begin:begin + count]
+    return sequence[begin : begin + count]
 
 
 def push(value: Any, item: Any) -> list[Any]:
@@ -683,11 +720,11 @@ def push(value: Any, item: Any) -> list[Any]:
 
 def pop(value: Any, count: Any = 1) -> list[Any]:
     items = _items(value)
-    return items[:max(0, len(items) - int(_number(count)))]
+    return items[: max(0, len(items) - int(_number(count)))]
 
 
 def shift(value: Any, count: Any = 1) -> list[Any]:
-    return _items(value)[int(_number(count)):]
+    return _items(value)[int(_number(count)) :]
 
 
 def unshift(value: Any, item: Any) -> list[Any]:
@@ -723,8 +760,14 @@ def _to_datetime(value: Any) -> _dt.datetime | None:
         return _dt.datetime.fromisoformat(text.replace(" +", "+").replace("Z", "+00:00"))
     except ValueError:
         pass
-    for pattern in ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M:%S", "%d %b %Y", "%B %d, %Y",
-                    "%b %d, %Y", "%Y/%m/%d"):
+    for pattern in (
+        "%Y-%m-%d %H:%M:%S %z",
+        "%Y-%m-%d %H:%M:%S",
+        "%d %b %Y",
+        "%B %d, %Y",
+        "%b %d, %Y",
+        "%Y/%m/%d",
+    ):
         try:
             return _dt.datetime.strptime(text, pattern)
         except ValueError:
@@ -760,8 +803,7 @@ def _ruby_directives(pattern: str, moment: _dt.datetime) -> str:
             return f"{moment.microsecond // 1000:03d}"
         return match.group(0)
 
-    return re.sub(r"%%|%([sNL])", lambda m: m.group(0) if m.group(0) == "%%" else one(m),
-                  pattern)
+    return re.sub(r"%%|%([sNL])", lambda m: m.group(0) if m.group(0) == "%%" else one(m), pattern)
 
 
 def date_to_xmlschema(value: Any) -> Any:
@@ -780,8 +822,11 @@ def date_to_string(value: Any, kind: Any = None, style: Any = None) -> Any:
         return value
     day = f"{moment.day}"
     if _arg(kind) == "ordinal":
-        day += "th" if 11 <= moment.day % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(
-            moment.day % 10, "th")
+        day += (
+            "th"
+            if 11 <= moment.day % 100 <= 13
+            else {1: "st", 2: "nd", 3: "rd"}.get(moment.day % 10, "th")
+        )
     if _arg(style) == "US":
         return f"{moment:%b} {day}, {moment.year}"
     return f"{day} {moment:%b} {moment.year}"
@@ -828,16 +873,74 @@ def absolute_url(context: Any, value: Any) -> Any:
 
 
 FILTERS: dict[str, Callable[..., Any]] = {
-    function.__name__: function for function in (
-        upcase, downcase, strip, lstrip, rstrip, strip_newlines, newline_to_br, strip_html,
-        append, prepend, remove, remove_first, remove_last, replace_first, replace_last,
-        liquid_truncate, truncatewords, escape_once, xml_escape, url_encode, cgi_escape,
-        uri_escape, url_decode, normalize_whitespace, slugify, number_of_words, split, size,
-        jsonify, inspect, markdownify, liquid_default, plus, minus, times, divided_by,
-        modulo, at_least, at_most, ceil, floor, liquid_round, to_integer, each,
-        liquid_reverse, liquid_sort, sort_natural, liquid_map, where, find, group_by, uniq,
-        compact, concat, liquid_slice, push, pop, shift, unshift, array_to_sentence_string,
-        date, date_to_xmlschema, date_to_rfc822, date_to_string, date_to_long_string,
-        relative_url, absolute_url,
+    function.__name__: function
+    for function in (
+        upcase,
+        downcase,
+        strip,
+        lstrip,
+        rstrip,
+        strip_newlines,
+        newline_to_br,
+        strip_html,
+        append,
+        prepend,
+        remove,
+        remove_first,
+        remove_last,
+        replace_first,
+        replace_last,
+        liquid_truncate,
+        truncatewords,
+        escape_once,
+        xml_escape,
+        url_encode,
+        cgi_escape,
+        uri_escape,
+        url_decode,
+        normalize_whitespace,
+        slugify,
+        number_of_words,
+        split,
+        size,
+        jsonify,
+        inspect,
+        markdownify,
+        liquid_default,
+        plus,
+        minus,
+        times,
+        divided_by,
+        modulo,
+        at_least,
+        at_most,
+        ceil,
+        floor,
+        liquid_round,
+        to_integer,
+        each,
+        liquid_reverse,
+        liquid_sort,
+        sort_natural,
+        liquid_map,
+        where,
+        find,
+        group_by,
+        uniq,
+        compact,
+        concat,
+        liquid_slice,
+        push,
+        pop,
+        shift,
+        unshift,
+        array_to_sentence_string,
+        date,
+        date_to_xmlschema,
+        date_to_rfc822,
+        date_to_string,
+        date_to_long_string,
+        relative_url,
+        absolute_url,
     )
 }

@@ -56,50 +56,167 @@ class Translation:
 
 #: Liquid (and Jekyll) filters written under their own name in Jinja: either registered by
 #: liquid_filters with Liquid's meaning, or Jinja built-ins that already mean the same.
-_SAME_NAME = frozenset([
-    "abs", "append", "array_to_sentence_string", "at_least", "at_most", "capitalize", "ceil",
-    "cgi_escape", "compact", "concat", "date", "date_to_long_string", "date_to_rfc822",
-    "date_to_string", "date_to_xmlschema", "divided_by", "downcase", "escape", "escape_once",
-    "find", "first", "floor", "group_by", "inspect", "join", "jsonify", "last", "lstrip",
-    "markdownify", "minus", "modulo", "newline_to_br", "normalize_whitespace",
-    "number_of_words", "plus", "pop", "prepend", "push", "relative_url", "absolute_url",
-    "remove", "remove_first", "remove_last", "replace", "replace_first", "replace_last",
-    "rstrip", "shift", "size", "slugify", "sort_natural", "split", "strip", "strip_html",
-    "strip_newlines", "times", "to_integer", "truncatewords", "uniq", "unshift", "upcase",
-    "uri_escape", "url_decode", "url_encode", "where", "xml_escape"
-])
+_SAME_NAME = frozenset(
+    [
+        "abs",
+        "append",
+        "array_to_sentence_string",
+        "at_least",
+        "at_most",
+        "capitalize",
+        "ceil",
+        "cgi_escape",
+        "compact",
+        "concat",
+        "date",
+        "date_to_long_string",
+        "date_to_rfc822",
+        "date_to_string",
+        "date_to_xmlschema",
+        "divided_by",
+        "downcase",
+        "escape",
+        "escape_once",
+        "find",
+        "first",
+        "floor",
+        "group_by",
+        "inspect",
+        "join",
+        "jsonify",
+        "last",
+        "lstrip",
+        "markdownify",
+        "minus",
+        "modulo",
+        "newline_to_br",
+        "normalize_whitespace",
+        "number_of_words",
+        "plus",
+        "pop",
+        "prepend",
+        "push",
+        "relative_url",
+        "absolute_url",
+        "remove",
+        "remove_first",
+        "remove_last",
+        "replace",
+        "replace_first",
+        "replace_last",
+        "rstrip",
+        "shift",
+        "size",
+        "slugify",
+        "sort_natural",
+        "split",
+        "strip",
+        "strip_html",
+        "strip_newlines",
+        "times",
+        "to_integer",
+        "truncatewords",
+        "uniq",
+        "unshift",
+        "upcase",
+        "uri_escape",
+        "url_decode",
+        "url_encode",
+        "where",
+        "xml_escape",
+    ]
+)
 #: Liquid filters whose Jinja namesake means something else.
-_RENAMED = {name: f"liquid_{name}" for name in
-            ("default", "truncate", "sort", "reverse", "map", "slice", "round")}
+_RENAMED = {
+    name: f"liquid_{name}"
+    for name in ("default", "truncate", "sort", "reverse", "map", "slice", "round")
+}
 _ALIASES = {"h": "escape"}
 #: Known Liquid/Jekyll filters we do not translate (they need Ruby, randomness or a second
 #: expression language).
 _UNSUPPORTED_FILTERS = frozenset(
-    ["where_exp", "group_by_exp", "find_exp", "sample", "smartify", "sassify", "scssify"])
+    ["where_exp", "group_by_exp", "find_exp", "sample", "smartify", "sassify", "scssify"]
+)
 LIQUID_FILTERS = _SAME_NAME | frozenset(_RENAMED) | frozenset(_ALIASES)
 
 #: Liquid or Jekyll tags we know and do not translate.
-UNSUPPORTED_TAGS = frozenset([
-    "tablerow", "liquid", "render", "include_cached", "seo", "feed_meta",
-    "gist", "youtube", "ifchanged",
-])
+UNSUPPORTED_TAGS = frozenset(
+    [
+        "tablerow",
+        "liquid",
+        "render",
+        "include_cached",
+        "seo",
+        "feed_meta",
+        "gist",
+        "youtube",
+        "ifchanged",
+    ]
+)
 _BLOCK_UNSUPPORTED = frozenset({"tablerow", "ifchanged"})
 
 # Liquid-only tag names: translated in both modes (they cannot be Jinja).
-_LIQUID_ONLY_TAGS = frozenset([
-    "assign", "capture", "endcapture", "unless", "endunless", "elsif", "case", "when",
-    "endcase", "comment", "endcomment", "increment", "decrement", "cycle", "tablerow",
-    "endtablerow", "echo", "highlight", "endhighlight", "ifchanged", "endifchanged",
-    "link", "post_url",
-]) | UNSUPPORTED_TAGS
-_FORLOOP = {"index": "index", "index0": "index0", "rindex": "revindex", "rindex0": "revindex0",
-            "first": "first", "last": "last", "length": "length"}
+_LIQUID_ONLY_TAGS = (
+    frozenset(
+        [
+            "assign",
+            "capture",
+            "endcapture",
+            "unless",
+            "endunless",
+            "elsif",
+            "case",
+            "when",
+            "endcase",
+            "comment",
+            "endcomment",
+            "increment",
+            "decrement",
+            "cycle",
+            "tablerow",
+            "endtablerow",
+            "echo",
+            "highlight",
+            "endhighlight",
+            "ifchanged",
+            "endifchanged",
+            "link",
+            "post_url",
+        ]
+    )
+    | UNSUPPORTED_TAGS
+)
+_FORLOOP = {
+    "index": "index",
+    "index0": "index0",
+    "rindex": "revindex",
+    "rindex0": "revindex0",
+    "first": "first",
+    "last": "last",
+    "length": "length",
+}
 #: Names Jekyll's templates read that are not Liquid variables (the rest live in vars).
 _ROOTS = frozenset(["page", "site", "include"])
-_JINJA_KEYWORDS = frozenset([
-    "and", "or", "not", "in", "is", "if", "else", "true", "false", "none", "True", "False",
-    "None", "loop", "vars", "range"
-])
+_JINJA_KEYWORDS = frozenset(
+    [
+        "and",
+        "or",
+        "not",
+        "in",
+        "is",
+        "if",
+        "else",
+        "true",
+        "false",
+        "none",
+        "True",
+        "False",
+        "None",
+        "loop",
+        "vars",
+        "range",
+    ]
+)
 
 
 class LiquidSyntaxError(Exception):
@@ -108,7 +225,8 @@ class LiquidSyntaxError(Exception):
 
 # --- expressions --------------------------------------------------------------------------
 
-_TOKEN_RE = re.compile(r"""
+_TOKEN_RE = re.compile(
+    r"""
     (?P<ws>\s+)
   | (?P<string>"[^"]*"|'[^']*')
   | (?P<number>-?\d+(?:\.\d+)?(?![\w-]))
@@ -116,7 +234,9 @@ _TOKEN_RE = re.compile(r"""
   | (?P<op>==|!=|<>|<=|>=|<|>)
   | (?P<name>[A-Za-z_][\w-]*\??)
   | (?P<punct>[.\[\]():,|])
-""", re.VERBOSE)
+""",
+    re.VERBOSE,
+)
 _IDENT_RE = re.compile(r"[A-Za-z_]\w*")
 
 
@@ -191,8 +311,7 @@ class _Expr:
         if token is None:
             found = self.peek()
             what = f"'{found.text}'" if found else "the end"
-            raise LiquidSyntaxError(f"expected {text or kind} but found {what} in "
-                                    f"'{self.text}'")
+            raise LiquidSyntaxError(f"expected {text or kind} but found {what} in '{self.text}'")
         return token
 
     def at_end(self) -> bool:
@@ -200,8 +319,7 @@ class _Expr:
 
     def done(self) -> None:
         if not self.at_end():
-            raise LiquidSyntaxError(f"unexpected '{self.tokens[self.pos].text}' in "
-                                    f"'{self.text}'")
+            raise LiquidSyntaxError(f"unexpected '{self.tokens[self.pos].text}' in '{self.text}'")
 
     # grammar
     def primary(self) -> str:
@@ -263,8 +381,7 @@ class _Expr:
             if self.accept("punct", "."):
                 token = self.take()
                 if token.kind not in ("name", "number"):
-                    raise LiquidSyntaxError(f"unexpected '{token.text}' after '.' in "
-                                            f"'{self.text}'")
+                    raise LiquidSyntaxError(f"unexpected '{token.text}' after '.' in '{self.text}'")
                 segment = token.text
                 if _IDENT_RE.fullmatch(segment):
                     out += f".{segment}"
@@ -294,8 +411,13 @@ class _Expr:
         args: list[str] = []
         while True:
             token, after = self.peek(), self.peek(1)
-            if (token and token.kind == "name" and after and after.kind == "punct"
-                    and after.text == ":"):
+            if (
+                token
+                and token.kind == "name"
+                and after
+                and after.kind == "punct"
+                and after.text == ":"
+            ):
                 self.pos += 2
                 args.append(f"{token.text}={self.primary()}")
             else:
@@ -346,8 +468,12 @@ class _Expr:
         elif token and token.kind == "name" and token.text == "contains":
             operator = "contains"
         if operator is None:
-            if not self.scope.liquid or left_literal in ("true", "false") or \
-                    left.startswith("loop.first") or left.startswith("loop.last"):
+            if (
+                not self.scope.liquid
+                or left_literal in ("true", "false")
+                or left.startswith("loop.first")
+                or left.startswith("loop.last")
+            ):
                 return left
             if left_literal in ("nil", "null"):
                 return "false"
@@ -379,8 +505,14 @@ class _Expr:
         if self.pos - index != 1:
             return None
         token = self.tokens[index]
-        if token.kind == "name" and token.text in ("nil", "null", "empty", "blank", "true",
-                                                    "false"):
+        if token.kind == "name" and token.text in (
+            "nil",
+            "null",
+            "empty",
+            "blank",
+            "true",
+            "false",
+        ):
             return token.text
         return None
 
@@ -395,8 +527,10 @@ def _range(start: str, end: str) -> str:
 
 _OPEN_RE = re.compile(r"\{%|\{\{|\{#")
 _QUOTE_RE = re.compile(r"[\"']")
-_STRING_END = {'"': re.compile(r'(?:[^"\\]|\\.)*"', re.DOTALL),
-               "'": re.compile(r"(?:[^'\\]|\\.)*'", re.DOTALL)}
+_STRING_END = {
+    '"': re.compile(r'(?:[^"\\]|\\.)*"', re.DOTALL),
+    "'": re.compile(r"(?:[^'\\]|\\.)*'", re.DOTALL),
+}
 #: Liquid's strings have no escapes: "\" is a backslash
 _LIQUID_STRING_END = {'"': re.compile(r'[^"]*"'), "'": re.compile(r"[^']*'")}
 _TAG_NAME_RE = re.compile(r"\s*(#|[A-Za-z_]\w*)")
@@ -404,13 +538,15 @@ _RAW_END_RE = re.compile(r"\{%-?\s*endraw\s*-?%\}")
 _COMMENT_TAG_RE = re.compile(r"\{%-?\s*(comment|endcomment)\b[^%]*?-?%\}")
 _QUICK_LIGHT_RE = re.compile(
     r"\{%-?\s*(?:" + "|".join(sorted(_LIQUID_ONLY_TAGS | {"#"})) + r")\b"
-    r"|\|\s*[A-Za-z_]\w*\s*:")
+    r"|\|\s*[A-Za-z_]\w*\s*:"
+)
 _OUTPUT_IN_CONDITION_RE = re.compile(r"\{\{-?\s*([A-Za-z_][\w.-]*)\s*-?\}\}")
 _ASSIGN_RE = re.compile(r"\s*([\w-]+\??)\s*=(.*)", re.DOTALL)
 _FOR_RE = re.compile(r"\s*([A-Za-z_][\w-]*)\s+in\s+(.*)", re.DOTALL)
 _INCLUDE_PARAM_RE = re.compile(
     r"(?P<sp>\s*)(?P<key>[A-Za-z_][\w-]*)(?P<eq>\s*=\s*)"
-    r"(?P<value>\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|[^\s\"']+)")
+    r"(?P<value>\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|[^\s\"']+)"
+)
 
 
 @dataclass
@@ -480,7 +616,7 @@ class _Translator:
             if match is None:
                 self.out.append(src[pos:])
                 break
-            self.out.append(src[pos:match.start()])
+            self.out.append(src[pos : match.start()])
             opener = match.group()
             if opener == "{#":
                 if self.liquid:  # literal text in Liquid (kramdown's {#id}), a comment in Jinja
@@ -490,15 +626,15 @@ class _Translator:
                 else:
                     end = src.find("#}", match.end())
                     end = len(src) if end < 0 else end + 2
-                    self.out.append(src[match.start():end])
+                    self.out.append(src[match.start() : end])
                     pos = end
                 continue
             closer = "}}" if opener == "{{" else "%}"
             close = _find_close(src, match.end(), closer, self.liquid)
             if close < 0:  # never closed: Jinja reports it at this line
-                self.out.append(src[match.start():])
+                self.out.append(src[match.start() :])
                 break
-            token = src[match.start():close + 2]
+            token = src[match.start() : close + 2]
             if opener == "{{":
                 self.out.append(self.output(token, match.start()))
                 pos = close + 2
@@ -515,14 +651,15 @@ class _Translator:
         return f'{{{{ {function}("{text}") }}}}'
 
     def flush_unsupported(self, scope: _Scope, pos: int) -> str:
-        return "".join(self.problem(pos, "ED311", f"unsupported Liquid {what}")
-                       for what in scope.unsupported)
+        return "".join(
+            self.problem(pos, "ED311", f"unsupported Liquid {what}") for what in scope.unsupported
+        )
 
     def output(self, token: str, pos: int) -> str:
         inner = token[2:-2]
         lstrip = "-" if inner.startswith("-") else ""
         rstrip = "-" if inner.endswith("-") and len(inner) > 1 else ""
-        body = inner[len(lstrip):len(inner) - len(rstrip)]
+        body = inner[len(lstrip) : len(inner) - len(rstrip)]
         if not self.liquid and not re.search(r"\|\s*[A-Za-z_]\w*\s*:", _mask_strings(body)):
             return token
         if not body.strip():
@@ -535,27 +672,37 @@ class _Translator:
         except LiquidSyntaxError as exc:
             if not self.liquid:
                 return token  # not Liquid after all: Jinja judges it
-            return self.problem(pos, "ED301", f"Liquid syntax error: {exc}") + \
-                "\n" * token.count("\n")
+            return self.problem(pos, "ED301", f"Liquid syntax error: {exc}") + "\n" * token.count(
+                "\n"
+            )
         self.constructs.update(scope.constructs)
         if not self.liquid:
             self.constructs["filter syntax"] += 1
         # the author's spacing inside the braces is kept ({{x}} stays tight)
-        lead = body[:len(body) - len(body.lstrip())].replace("\n", "")
-        trail = body[len(body.rstrip()):].replace("\n", "")
+        lead = body[: len(body) - len(body.lstrip())].replace("\n", "")
+        trail = body[len(body.rstrip()) :].replace("\n", "")
         newlines = "\n" * (token.count("\n") - expression.count("\n"))
-        return (self.flush_unsupported(scope, pos) + "{{" + lstrip + lead + expression +
-                trail + newlines + rstrip + "}}")
+        return (
+            self.flush_unsupported(scope, pos)
+            + "{{"
+            + lstrip
+            + lead
+            + expression
+            + trail
+            + newlines
+            + rstrip
+            + "}}"
+        )
 
     def tag(self, token: str, start: int, end: int) -> int:
         """Translate the tag ``token`` at ``start``; return where scanning continues."""
         inner = token[2:-2]
         lstrip = "-" if inner.startswith("-") else ""
         rstrip = "-" if inner.endswith("-") and len(inner) > 1 else ""
-        body = inner[len(lstrip):len(inner) - len(rstrip)]
+        body = inner[len(lstrip) : len(inner) - len(rstrip)]
         match = _TAG_NAME_RE.match(body)
         name = match.group(1) if match else ""
-        markup = body[match.end():] if match else body
+        markup = body[match.end() :] if match else body
         newlines = token.count("\n")
         if name == "raw":
             close = _RAW_END_RE.search(self.src, end)
@@ -571,8 +718,9 @@ class _Translator:
             # newlines are put back by _fit_lines: a string in the tag may hold some itself
             translated = self.translate_tag(name, markup, lstrip, rstrip, 0, start, token)
         except LiquidSyntaxError as exc:
-            translated = self.problem(start, "ED301", f"Liquid syntax error in '{name}': "
-                                      f"{exc}") + self.keep_structure(name, lstrip, rstrip)
+            translated = self.problem(
+                start, "ED301", f"Liquid syntax error in '{name}': {exc}"
+            ) + self.keep_structure(name, lstrip, rstrip)
         self.out.append(_fit_lines(translated, newlines))
         return end
 
@@ -614,14 +762,17 @@ class _Translator:
         text = self.src[end:stop].replace("#}", "# }")
         rstrip = "-" if close_token[:-2].endswith("-") else ""
         self.constructs["comment"] += 1
-        prefix = "" if close_token else self.problem(start, "ED301", "Liquid syntax error: "
-                                                     "'comment' is never closed")
-        self.out.append(prefix + "{#" + lstrip + opening + text +
-                        "\n" * close_token.count("\n") + rstrip + "#}")
+        prefix = (
+            ""
+            if close_token
+            else self.problem(start, "ED301", "Liquid syntax error: 'comment' is never closed")
+        )
+        self.out.append(
+            prefix + "{#" + lstrip + opening + text + "\n" * close_token.count("\n") + rstrip + "#}"
+        )
         return pos
 
-    def jinja(self, content: str, lstrip: str = "", rstrip: str = "", newlines: int = 0
-              ) -> str:
+    def jinja(self, content: str, lstrip: str = "", rstrip: str = "", newlines: int = 0) -> str:
         return "{%" + lstrip + " " + content + " " + "\n" * newlines + rstrip + "%}"
 
     def expr(self, text: str, condition: bool = False, pos: int = 0) -> tuple[str, str]:
@@ -636,8 +787,7 @@ class _Translator:
         self.constructs.update(scope.constructs)
         return result, self.flush_unsupported(scope, pos)
 
-    def loose_expr(self, text: str, condition: bool = False, pos: int = 0
-                   ) -> tuple[str, str]:
+    def loose_expr(self, text: str, condition: bool = False, pos: int = 0) -> tuple[str, str]:
         """In Jinja mode an expression may be Jinja: translated only when it reads as Liquid."""
         if self.liquid:
             return self.expr(text, condition, pos)
@@ -646,8 +796,9 @@ class _Translator:
         except LiquidSyntaxError:
             return text.strip(), ""
 
-    def translate_tag(self, name: str, markup: str, lstrip: str, rstrip: str, newlines: int,
-                      pos: int, token: str) -> str:
+    def translate_tag(
+        self, name: str, markup: str, lstrip: str, rstrip: str, newlines: int, pos: int, token: str
+    ) -> str:
         j = self.jinja
         count = self.constructs
         if name in ("if", "elsif", "unless"):
@@ -681,8 +832,9 @@ class _Translator:
                 raise LiquidSyntaxError("write it as {% assign name = value %}")
             value, problems = self.loose_expr(match.group(2), pos=pos)
             count["assign"] += 1
-            return problems + j(f"set {self.target(match.group(1))} = {value}", lstrip,
-                                rstrip, newlines)
+            return problems + j(
+                f"set {self.target(match.group(1))} = {value}", lstrip, rstrip, newlines
+            )
         if name == "capture":
             target = markup.strip().strip("\"'")
             if not re.fullmatch(r"[\w-]+\??", target):
@@ -699,8 +851,11 @@ class _Translator:
             variable = f"_case{self.case_count}"
             self.blocks.append(_Block("case", case_var=variable))
             count["case"] += 1
-            return problems + j(f"set {variable} = {value}", lstrip) + j(
-                "if false", "", rstrip, newlines)
+            return (
+                problems
+                + j(f"set {variable} = {value}", lstrip)
+                + j("if false", "", rstrip, newlines)
+            )
         if name == "when":
             block = next((b for b in reversed(self.blocks) if b.kind == "case"), None)
             if block is None:
@@ -723,8 +878,7 @@ class _Translator:
             if not re.fullmatch(r"[\w-]+", variable):
                 raise LiquidSyntaxError(f"write it as {{% {name} name %}}")
             count[name] += 1
-            return ("{{" + lstrip + f' {name}("{variable}") ' + "\n" * newlines + rstrip +
-                    "}}")
+            return "{{" + lstrip + f' {name}("{variable}") ' + "\n" * newlines + rstrip + "}}"
         if name == "cycle":
             return self.cycle(markup, lstrip, rstrip, newlines, pos)
         if name in ("include", "include_relative"):
@@ -736,19 +890,21 @@ class _Translator:
         if name == "endhighlight":
             block = self.pop("highlight")
             if block is None:
-                return self.problem(pos, "ED301", "'endhighlight' without 'highlight'") + \
-                    "\n" * newlines
+                return (
+                    self.problem(pos, "ED301", "'endhighlight' without 'highlight'")
+                    + "\n" * newlines
+                )
             return "```" + "\n" * newlines
         if name in _BLOCK_UNSUPPORTED:
             self.blocks.append(_Block("unsupported"))
             return self.problem(pos, "ED311", f"unsupported Liquid tag '{name}'") + j(
-                "if false", "", rstrip, newlines)
+                "if false", "", rstrip, newlines
+            )
         if name.startswith("end") and name[3:] in _BLOCK_UNSUPPORTED:
             self.pop("unsupported")
             return j("endif", lstrip, rstrip, newlines)
         if name in UNSUPPORTED_TAGS:
-            return self.problem(pos, "ED311", f"unsupported Liquid tag '{name}'") + \
-                "\n" * newlines
+            return self.problem(pos, "ED311", f"unsupported Liquid tag '{name}'") + "\n" * newlines
         shown = name or token.strip()[:30]
         return self.problem(pos, "ED311", f"unknown Liquid tag '{shown}'") + "\n" * newlines
 
@@ -762,8 +918,10 @@ class _Translator:
         if not self.liquid:
             return name
         if not _IDENT_RE.fullmatch(name) or name in _JINJA_KEYWORDS:
-            raise LiquidSyntaxError(f"the variable name '{name}' cannot be carried over "
-                                    "(use letters, digits and underscores)")
+            raise LiquidSyntaxError(
+                f"the variable name '{name}' cannot be carried over "
+                "(use letters, digits and underscores)"
+            )
         return f"vars.{name}"
 
     def for_tag(self, markup: str, lstrip: str, rstrip: str, newlines: int, pos: int) -> str:
@@ -798,8 +956,7 @@ class _Translator:
         if collection.startswith("range(") and not options:
             iterable = collection
         elif self.liquid or options:
-            iterable = f"{collection} | each({arguments})" if arguments else \
-                f"{collection} | each"
+            iterable = f"{collection} | each({arguments})" if arguments else f"{collection} | each"
         else:
             iterable = collection
         self.blocks.append(_Block("for", loop_var=variable))
@@ -812,8 +969,9 @@ class _Translator:
         values = [parser.primary()]
         while not parser.at_end():
             if not (parser.accept("punct", ",") or parser.accept("name", "or")):
-                raise LiquidSyntaxError(f"separate the values of 'when' with commas or 'or' "
-                                        f"in '{markup.strip()}'")
+                raise LiquidSyntaxError(
+                    f"separate the values of 'when' with commas or 'or' in '{markup.strip()}'"
+                )
             values.append(parser.primary())
         self.constructs.update(scope.constructs)
         self.constructs["when"] += 1
@@ -835,8 +993,9 @@ class _Translator:
         arguments = ", ".join(values) + (f", group={group}" if group else "")
         return "{{" + lstrip + f" cycle({arguments}) " + "\n" * newlines + rstrip + "}}"
 
-    def include(self, token: str, name: str, markup: str, lstrip: str, rstrip: str,
-                pos: int) -> str:
+    def include(
+        self, token: str, name: str, markup: str, lstrip: str, rstrip: str, pos: int
+    ) -> str:
         """Includes stay in Jekyll's form (our syntax too); variables in them are translated."""
         if not self.liquid:
             return token
@@ -847,7 +1006,7 @@ class _Translator:
             close = text.find(text[0], 1)
             if close < 0:
                 return token
-            path, params = text[:close + 1], text[close + 1:]
+            path, params = text[: close + 1], text[close + 1 :]
         else:
             index = 0
             while index < len(text) and not text[index].isspace():
@@ -881,20 +1040,25 @@ class _Translator:
                 if value[:1] not in "\"'":
                     value, problem = self.loose_expr(value, pos=pos)
                     problems.append(problem)
-                translated.append(f"{match.group('sp') or ' '}{match.group('key')}"
-                                  f"{match.group('eq')}{value}")
-                rest = rest[match.end():]
+                translated.append(
+                    f"{match.group('sp') or ' '}{match.group('key')}{match.group('eq')}{value}"
+                )
+                rest = rest[match.end() :]
         except LiquidSyntaxError:
             return token
         body = f"{name} {path}{''.join(translated)}"
         newlines = token.count("\n") - body.count("\n")
         # an include in a loop reads the loop's variables, as in Liquid
-        loops = "".join(self.jinja(f"set vars.{v} = {v}") for v in self.loop_vars
-                        if _IDENT_RE.fullmatch(v) and v not in _JINJA_KEYWORDS)
+        loops = "".join(
+            self.jinja(f"set vars.{v} = {v}")
+            for v in self.loop_vars
+            if _IDENT_RE.fullmatch(v) and v not in _JINJA_KEYWORDS
+        )
         return "".join(problems) + loops + self.jinja(body, lstrip, rstrip, max(newlines, 0))
 
-    def link(self, name: str, markup: str, lstrip: str, rstrip: str, newlines: int,
-             pos: int) -> str:
+    def link(
+        self, name: str, markup: str, lstrip: str, rstrip: str, newlines: int, pos: int
+    ) -> str:
         """``{% link path %}`` and ``{% post_url name %}``: the URL Jekyll gives the file
         (the path may hold ``{{ variables }}``)."""
         text = markup.strip()
@@ -905,7 +1069,7 @@ class _Translator:
         position = 0
         for match in re.finditer(r"\{\{-?(.*?)-?\}\}", text):
             if match.start() > position:
-                pieces.append(_quote_text(text[position:match.start()]))
+                pieces.append(_quote_text(text[position : match.start()]))
             value, problem = self.expr(match.group(1), pos=pos)
             problems.append(problem)
             pieces.append(f"({value}) | string")
@@ -914,20 +1078,32 @@ class _Translator:
             pieces.append(_quote_text(text[position:]))
         self.constructs[name] += 1
         function = "jekyll_link" if name == "link" else "jekyll_post_url"
-        return ("".join(problems) + "{{" + lstrip + f" {function}({' ~ '.join(pieces)}) " +
-                "\n" * newlines + rstrip + "}}")
+        return (
+            "".join(problems)
+            + "{{"
+            + lstrip
+            + f" {function}({' ~ '.join(pieces)}) "
+            + "\n" * newlines
+            + rstrip
+            + "}}"
+        )
 
-    def highlight(self, markup: str, lstrip: str, rstrip: str, newlines: int, pos: int,
-                  token: str) -> str:
+    def highlight(
+        self, markup: str, lstrip: str, rstrip: str, newlines: int, pos: int, token: str
+    ) -> str:
         """``{% highlight lang %}`` alone on its line becomes a fenced block."""
         line_start = self.src.rfind("\n", 0, pos) + 1
         before = self.src[line_start:pos]
         after_end = self.src.find("\n", pos + len(token))
-        after = self.src[pos + len(token):after_end if after_end >= 0 else len(self.src)]
+        after = self.src[pos + len(token) : after_end if after_end >= 0 else len(self.src)]
         language = markup.split()[0] if markup.split() else ""
         if before.strip() or after.strip() or not re.fullmatch(r"[\w+#.-]*", language):
-            return self.problem(pos, "ED311", "unsupported Liquid tag 'highlight' (only alone "
-                                "on its line)") + "\n" * newlines
+            return (
+                self.problem(
+                    pos, "ED311", "unsupported Liquid tag 'highlight' (only alone on its line)"
+                )
+                + "\n" * newlines
+            )
         self.blocks.append(_Block("highlight"))
         self.constructs["highlight"] += 1
         return f"```{language}" + "\n" * newlines
@@ -944,12 +1120,11 @@ def _fit_lines(translated: str, newlines: int) -> str:
         return translated
     if translated.endswith(("%}", "}}", "#}")):
         cut = len(translated) - 2
-        if translated[cut - 1:cut] == "-":
+        if translated[cut - 1 : cut] == "-":
             cut -= 1
         return translated[:cut] + "\n" * missing + translated[cut:]
     return translated + "\n" * missing
 
 
 def _mask_strings(text: str) -> str:
-    return re.sub(r"\"[^\"]*\"|'[^']*'", lambda m: '"' + "x" * (len(m.group()) - 2) + '"',
-                  text)
+    return re.sub(r"\"[^\"]*\"|'[^']*'", lambda m: '"' + "x" * (len(m.group()) - 2) + '"', text)
