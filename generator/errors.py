@@ -446,6 +446,3 @@ class ElementDocsError(Exception):
 
 class ConfigError(ElementDocsError):
     """The project or the command line is misconfigured."""
-
-
-# --- formatting --------------------------------------------------------------------------

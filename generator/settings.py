@@ -27,7 +27,7 @@ PLUGIN_NAME = "element-docs"
 
 @dataclass(frozen=True)
 class Option:
-    """One option of the plugin in mkdocs.yml: the plugin's typed config (plugin.py builds
+    """One option of the plugin in mkdocs.yml: the plugin's typed config (plugin/events.py builds
     its MkDocs config options from OPTIONS), the CLI's reader (``plugin_values``) and the
     configuration reference (``options_markdown``) all come from this one table."""
 

@@ -39,21 +39,21 @@ from typing import Any
 
 from generator.errors import Diagnostic
 from generator.extract.blocks import CURL, REQUEST, Example, extract
+from generator.extract.curl import CurlCommand, CurlParseError, command_end_line, parse_curl
 from generator.extract.jsonlocate import JSONLocateError, LocatedJSON, parse_lazily
 from generator.load.documents import Document
 from generator.pipeline.project import PageResult, Project
 from generator.render.includes import partial_path
 from generator.render.sourcemap import RenderResult
-from generator.validate.curl import CurlCommand, CurlParseError, command_end_line, parse_curl
-from generator.validate.examples import (
-    PageContext,
-    check_examples,
+from generator.validate.context import PageContext
+from generator.validate.curl import (
     configuration_keys,
     key_paths,
     request_for,
-    tolerant_read,
     without_continuations,
 )
+from generator.validate.examples import check_examples
+from generator.validate.tolerant import tolerant_read
 
 #: The front-matter key each fixable cross-check compares with.
 KEY_OF_CODE = {"ED201": "elementId", "ED202": "elementKey", "ED203": "hub"}

@@ -3,7 +3,7 @@
 Every snippet is made from the same three facts (the JSON body the checker proved right, the
 API base from ``mkdocs.yml`` ``extra: api_base`` and the path ``/instances``), so the tabs
 cannot drift from each other or from the body. The headers are the ones the cURL check asks
-for (``validation._check_curl``): the User and Organization secrets and the JSON content type.
+for (the cURL check in ``validate/``): the User and Organization secrets and the JSON content type.
 """
 
 from __future__ import annotations

@@ -2,17 +2,9 @@
 
 markdown-it-py is the parser of record: each block token has ``map = [start, end)`` in
 rendered lines, and the render stage's source map turns those into file lines of the page or of
-the partial it came from.
-
-A full markdown-it parse was the most expensive step of checking a page, so pages first go
-through ``_Scanner``, a line scanner that follows markdown-it's own block rules for what real
-pages are made of: paragraphs, ATX headings, fenced code, HTML blocks, lists and tables. It is
-no general Markdown parser: the moment it meets anything else (indented code, a block quote, a
-thematic break, a setext heading, a link reference definition, an empty list item, deep
-nesting, carriage returns) it gives up on the whole page, and markdown-it parses the page as
-before. markdown-it stays the reference: both paths produce the same plain records, a single
-function turns those into ``Example`` and ``Table`` objects, and the tests compare the two
-paths on generated and real pages.
+the partial it came from. Most pages are read first by the fast scanner (``scanner.py``);
+both routes give the same plain records, which one function here turns into ``Example`` and
+``Table`` objects.
 """
 
 from __future__ import annotations
@@ -282,9 +274,6 @@ def _table_record(tokens: list[Token], index: int) -> tuple[TableRows, int]:
         elif token.type == "table_close":
             break
     return TableRows(header, rows), index
-
-
-# The fast path: a line scanner for simple pages ----------------------------------------------
 
 
 # Classification -------------------------------------------------------------------------------

@@ -1,4 +1,15 @@
-"""The fast scanner: the code blocks, headings and tables of a simple page, read line by line."""
+"""The fast scanner: the code blocks, headings and tables of a simple page, read line by line.
+
+A full markdown-it parse was the most expensive step of checking a page, so pages first go
+through ``_Scanner`` below, a line scanner that follows markdown-it's own block rules for what real
+pages are made of: paragraphs, ATX headings, fenced code, HTML blocks, lists and tables. It is
+no general Markdown parser: the moment it meets anything else (indented code, a block quote, a
+thematic break, a setext heading, a link reference definition, an empty list item, deep
+nesting, carriage returns) it gives up on the whole page, and markdown-it parses the page as
+before. markdown-it stays the reference: both paths produce the same plain records, a single
+function turns those into ``Example`` and ``Table`` objects, and the tests compare the two
+paths on generated and real pages.
+"""
 
 from __future__ import annotations
 

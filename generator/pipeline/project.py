@@ -45,7 +45,8 @@ from generator.render.renderer import Renderer, scrub_reprs
 from generator.render.sourcemap import ALL_DATA, SITE_MODEL, RenderResult
 from generator.report import CheckReport
 from generator.settings import Settings, relative_posix
-from generator.validate.examples import PageContext, check_examples
+from generator.validate.context import PageContext
+from generator.validate.examples import check_examples
 from generator.validate.front_matter import check_front_matter, misspelled_keys
 from generator.validate.schemas import FRONT_MATTER, SchemaStore, load_schemas
 from generator.version import CODE_FINGERPRINT

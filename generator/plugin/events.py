@@ -1,5 +1,6 @@
-"""The MkDocs adapter: with ``sitecache.py`` (its reuse of MkDocs' output) and ``quick.py``
-(quick rebuilds under ``mkdocs serve``), the only modules that import MkDocs.
+"""The MkDocs adapter: with ``sitecache.py`` (its reuse of MkDocs' output), ``quick.py``
+(quick rebuilds under ``mkdocs serve``) and ``mkdocs_private.py`` (every use of MkDocs'
+private parts), the only modules that import MkDocs.
 
 Events used, and why:
 - ``on_startup``: keep one plugin instance (and its compiled templates and schemas) across

@@ -5,6 +5,19 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable
+from functools import lru_cache
+
+from generator.errors import Diagnostic, Severity
+from generator.extract.blocks import (
+    Example,
+)
+from generator.extract.jsonlocate import (
+    JSONPath,
+    LocatedJSON,
+    format_path,
+)
+from generator.validate.context import PageContext, Within, lookup
 
 _PLACEHOLDER_RE = re.compile(
     r"^<[^>]*>$|^\{[^}]*\}$|^\$\{.*\}$|^\{\{.*\}\}$|x{4,}|X{4,}|\*{3,}|\.\.\.|your|example|"
@@ -137,3 +150,53 @@ def _running_order(value: str) -> bool:
         return False
     steps = sum(1 for a, b in zip(chars, chars[1:], strict=False) if ord(b) - ord(a) == 1)
     return steps >= 0.6 * (len(chars) - 1)
+
+
+# the same placeholders and sample values recur on page after page
+seems_secret = lru_cache(maxsize=4096)(looks_like_secret)
+
+
+# values that are short-lived by nature: a sample that looks real is worth a word, not a stop
+_SHORT_LIVED = {
+    ("providerData", "code"),
+    ("providerData", "oauth_verifier"),
+    ("providerData", "oauth_token"),
+}
+
+
+def secret_checks(
+    ctx: PageContext,
+    example: Example,
+    located: LocatedJSON,
+    paths: Iterable[JSONPath],
+    within: Within = None,
+) -> list[Diagnostic]:
+    found = []
+    for path in paths:
+        value = lookup(located.value, *[str(p) for p in path])
+        if isinstance(value, str) and seems_secret(value, str(path[-1]) if path else ""):
+            if tuple(path) in _SHORT_LIVED:
+                found.append(
+                    ctx.at_path(
+                        example,
+                        located,
+                        path,
+                        "ED240",
+                        f"{format_path(path)} looks like a real authorization grant code",
+                        "a grant code is short-lived, but a real-looking one reads like a leak: "
+                        "write a placeholder such as <AUTHORIZATION_GRANT_CODE>",
+                        within=within,
+                    ).with_severity(Severity.WARNING)
+                )
+                continue
+            found.append(
+                ctx.at_path(
+                    example,
+                    located,
+                    path,
+                    "ED240",
+                    f"{format_path(path)} looks like a real credential",
+                    within=within,
+                )
+            )
+    return found

@@ -12,7 +12,7 @@ from conftest import REPO, seed
 from markdown_it import MarkdownIt
 
 from generator import Project, load_settings
-from generator.validate.curl import parse_curl
+from generator.extract.curl import parse_curl
 
 
 @pytest.fixture(scope="module")

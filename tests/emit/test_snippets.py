@@ -23,7 +23,7 @@ from generator import Project, load_settings
 from generator.emit.present import present
 from generator.emit.snippets import AUTHORIZATION, HTTPIE_END, instances_url, snippets
 from generator.extract.blocks import REQUEST, extract
-from generator.validate.curl import parse_curl
+from generator.extract.curl import parse_curl
 
 BODIES: list[Any] = [
     {

@@ -1,4 +1,4 @@
-"""The line scanner in generator.examples must find exactly what markdown-it finds.
+"""The line scanner in generator/extract/scanner.py must find exactly what markdown-it finds.
 
 ``extract`` reads simple pages with a line scanner and hands anything else to markdown-it, the
 reference parser. Every test here compares the two paths field by field (kind, text, lines,

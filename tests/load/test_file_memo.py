@@ -1,5 +1,5 @@
 """A repeated check of a Jekyll tree takes what it knows of unchanged files from the file
-memo (generator/filememo.py) instead of reading them: every change to a file must still be
+memo (generator/load/filememo.py) instead of reading them: every change to a file must still be
 seen, including one that keeps the file's size and modification time."""
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def test_values_the_memo_cannot_write_are_refused_not_mangled(value):
         encode(value)
 
 
-# --- compiled templates kept between runs (generator/codecache.py) ------------------------
+# --- compiled templates kept between runs (generator/render/codecache.py) ------------------------
 
 
 def test_compiled_templates_come_back_only_as_they_were_made_and_signed(

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from jsonschema.exceptions import ValidationError
 
 from generator import Diagnostic, Project, load_settings
+from generator.extract.curl import parse_curl
 from generator.extract.jsonlocate import MAX_DEPTH, JSONLocateError, parse, parse_lazily
-from generator.validate.curl import parse_curl
 from generator.validate.schemas import SchemaStore, load_schemas, rs_validity
 
 FUZZ = settings(max_examples=300, deadline=None, database=None,

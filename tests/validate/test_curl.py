@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from generator.extract.curl import CurlArg, CurlCommand, CurlParseError, parse_curl
 from generator.extract.jsonlocate import JSONLocateError, parse
-from generator.validate.curl import CurlArg, CurlCommand, CurlParseError, parse_curl
 
 # property tests: FUZZ_EXAMPLES=5000 for a longer run (see docs/robustness.md)
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200"))

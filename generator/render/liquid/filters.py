@@ -1,7 +1,7 @@
 """Liquid's filters, tests and values for the Jinja environment, with Liquid's meaning.
 
 Registered in every environment (Jinja content may use them too). Names follow
-``liquid.py``: Liquid filters keep their name unless a Jinja built-in of that name means
+``translate.py``: Liquid filters keep their name unless a Jinja built-in of that name means
 something else, in which case ours is ``liquid_<name>``.
 
 An undefined value given to a filter that transforms text stays undefined (so printing it
