@@ -166,3 +166,42 @@ def test_mkdocs_is_imported_by_the_plugin_only(name: str) -> None:
             assert not private, f"{name} reaches MkDocs' private parts: {private}"
         return
     assert not imported, f"{name} imports MkDocs: {imported}"
+
+
+def _private_reaches(path: Path) -> list[str]:
+    """``x._name``, ``x.__dict__`` and ``getattr(x, "_name")`` on anything but ``self``
+    (``os._exit``, the way out of a forked child, is Python's own and public in all but name)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Attribute):
+            name = node.attr
+            receiver = node.value.id if isinstance(node.value, ast.Name) else ""
+            dunder = name.startswith("__") and name.endswith("__")
+            if (
+                receiver not in ("self", "cls")
+                and (receiver, name) != ("os", "_exit")
+                and ((name.startswith("_") and not dunder) or name in ("__dict__", "__wrapped__"))
+            ):
+                found.append(f"{path.name}:{node.lineno}: .{name}")
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("getattr", "hasattr", "setattr")
+            and len(node.args) > 1
+            and isinstance(node.args[1], ast.Constant)
+            and str(node.args[1].value).startswith("_")
+        ):
+            found.append(f"{path.name}:{node.lineno}: {node.func.id}(..., {node.args[1].value!r})")
+    return found
+
+
+def test_mkdocs_private_parts_are_reached_from_one_module() -> None:
+    plugin = PACKAGE / "plugin"
+    reaches = [
+        r
+        for path in sorted(plugin.glob("*.py"))
+        if path.name != "mkdocs_private.py"
+        for r in _private_reaches(path)
+    ]
+    assert not reaches, "private parts reached outside mkdocs_private.py:\n" + "\n".join(reaches)
+    assert _private_reaches(plugin / "mkdocs_private.py"), "the finder finds nothing"

@@ -68,6 +68,12 @@ from generator.load.files import absolute
 from generator.pipeline.ahead import CheckAhead
 from generator.pipeline.cache import digest
 from generator.pipeline.project import PageResult, Project, ProjectMemory, dedupe
+from generator.plugin.mkdocs_private import (
+    forget_previous_search_index,
+    move_file,
+    search_entries,
+    search_index_text,
+)
 from generator.plugin.quick import QuickRebuild
 from generator.plugin.sitecache import (
     SiteCache,
@@ -75,8 +81,6 @@ from generator.plugin.sitecache import (
     in_site_order,
     output_state,
     page_key,
-    search_entries,
-    search_index_text,
 )
 from generator.progress import Progress
 from generator.report import format_text, summary_counts
@@ -189,9 +193,7 @@ def _apply_permalinks(files: Files, permalinks: dict[str, Any]) -> tuple[set[str
             or not all(isinstance(u, str) and u.startswith("/") for u in urls)
         ):
             continue
-        file.dest_uri = _url_dest(urls[0])
-        for cached in ("url", "abs_dest_path"):  # MkDocs works them out from dest_uri
-            file.__dict__.pop(cached, None)
+        move_file(file, _url_dest(urls[0]))
         for old in urls[1:]:
             redirects.setdefault(_url_dest(old), file)
     site: set[str] = set()
@@ -364,8 +366,7 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
             # merges it in by a rule of its own (which doubles the entries of a full
             # rebuild); this plugin completes a dirty build's index itself, exactly.
             for plugin, _ in search_entries(config.plugins):
-                if getattr(plugin, "search_index_prev", None) is not None:
-                    plugin.search_index_prev = None
+                forget_previous_search_index(plugin)
         self._start_ahead(files)
         if self.command == "build":
             total = len(files.documentation_pages())

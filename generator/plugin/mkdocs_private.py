@@ -11,7 +11,8 @@ reuse of converted pages): slower, never wrong.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import mkdocs
@@ -61,8 +62,16 @@ def can_keep_conversions() -> bool:
     return ON_TESTED_LINE
 
 
+def original_render(page: Page) -> Callable[[MkDocsConfig, Files], None]:
+    """The page's own conversion, under any ``render`` put in its place by ``replace_render``
+    (a page converted again by a quick rebuild is wrapped once, not once per conversion)."""
+    render: Callable[[MkDocsConfig, Files], None] = getattr(page.render, "__wrapped__", page.render)
+    return render
+
+
 def replace_render(page: Page, render: Callable[[MkDocsConfig, Files], None]) -> None:
     """Have MkDocs call ``render`` where it would convert the page's Markdown."""
+    render.__wrapped__ = original_render(page)  # type: ignore[attr-defined]
     page.render = render  # type: ignore[method-assign,assignment]
 
 
@@ -74,6 +83,66 @@ def rendered_title(page: Page) -> str | None:
 
 def set_rendered_title(page: Page, title: str | None) -> None:
     page._title_from_render = title
+
+
+def move_file(file: File, dest_uri: str) -> None:
+    """Give ``file`` another place in the site (MkDocs works out its URL and output path
+    from ``dest_uri`` once and keeps them: those are forgotten)."""
+    file.dest_uri = dest_uri
+    for cached in ("url", "abs_dest_path"):
+        file.__dict__.pop(cached, None)
+
+
+# --- the search plugins (MkDocs' own and Material's) --------------------------------------
+
+
+def search_entries(plugins: Mapping[str, Any]) -> list[tuple[Any, list[dict[str, Any]]]]:
+    """The search plugins in use (MkDocs' own, Material's) with their list of entries, the
+    list each page's entries are appended to and the index is written from."""
+    found = []
+    for name in ("search", "material/search"):
+        plugin = plugins.get(name)
+        index = getattr(plugin, "search_index", None)
+        entries = getattr(index, "entries", getattr(index, "_entries", None))
+        if plugin is not None and isinstance(entries, list):
+            found.append((plugin, entries))
+    return found
+
+
+def search_index_text(plugin: Any, entries: list[dict[str, Any]]) -> str:
+    """search/search_index.json with ``entries``, byte for byte as the search plugin
+    writes it (non-ASCII characters escaped, as json.dumps does by default)."""
+    index = plugin.search_index
+    if hasattr(index, "_entries"):  # MkDocs' own: keys sorted, its config as it is
+        return json.dumps(
+            {"config": index.config, "docs": entries},
+            sort_keys=True,
+            separators=(",", ":"),
+            default=str,
+        )
+    settings = {k: plugin.config[k] for k in ("lang", "separator", "pipeline", "fields")}
+    return json.dumps(
+        {"config": settings, "docs": entries}, separators=(",", ":"), default=str
+    )  # Material's: four of its options
+
+
+def wrap_search_adder(
+    plugin: Any, wrap: Callable[[Callable[[Page], None]], Callable[[Page], None]]
+) -> bool:
+    """Put ``wrap(add)`` in place of the function that adds a page's search entries;
+    False when the plugin has none of that name."""
+    add = getattr(plugin.search_index, "add_entry_from_context", None)
+    if add is None:
+        return False
+    plugin.search_index.add_entry_from_context = wrap(add)
+    return True
+
+
+def forget_previous_search_index(plugin: Any) -> None:
+    """Material's search keeps the last build's index under ``serve --dirty`` and merges it
+    in by a rule of its own; the plugin completes a dirty build's index itself."""
+    if getattr(plugin, "search_index_prev", None) is not None:
+        plugin.search_index_prev = None
 
 
 # --- the serve server (mkdocs.livereload.LiveReloadServer) -------------------------------

@@ -48,16 +48,12 @@ from generator.plugin.mkdocs_private import (
     is_polled,
     populate_page,
     request_rebuild,
+    search_entries,
+    search_index_text,
     stop_polling,
     watched_paths,
 )
-from generator.plugin.sitecache import (
-    SiteCache,
-    page_key,
-    search_entries,
-    search_index_text,
-    why_off,
-)
+from generator.plugin.sitecache import SiteCache, page_key, why_off
 from generator.render.includes import partial_path
 from generator.render.sourcemap import ALL_DATA
 

@@ -30,7 +30,7 @@ import os
 import sqlite3
 import time
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -51,9 +51,12 @@ from generator.pipeline.cache import digest
 from generator.plugin.mkdocs_private import (
     TESTED_LINE,
     can_keep_conversions,
+    original_render,
     rendered_title,
     replace_render,
+    search_entries,
     set_rendered_title,
+    wrap_search_adder,
 )
 
 log = logging.getLogger("mkdocs.plugins.element_docs")
@@ -96,36 +99,6 @@ def page_key(url: Any) -> str:
     """A page's URL as the search index writes it: no anchor, no leading './'."""
     page = str(url).split("#")[0]
     return "" if page in (".", "./") else page.removeprefix("./")
-
-
-def search_entries(plugins: Mapping[str, Any]) -> list[tuple[Any, list[dict[str, Any]]]]:
-    """The search plugins in use (MkDocs' own, Material's) with their list of entries, the
-    list each page's entries are appended to and the index is written from."""
-    found = []
-    for name in ("search", "material/search"):
-        plugin = plugins.get(name)
-        index = getattr(plugin, "search_index", None)
-        entries = getattr(index, "entries", getattr(index, "_entries", None))
-        if plugin is not None and isinstance(entries, list):
-            found.append((plugin, entries))
-    return found
-
-
-def search_index_text(plugin: Any, entries: list[dict[str, Any]]) -> str:
-    """search/search_index.json with ``entries``, byte for byte as the search plugin
-    writes it (non-ASCII characters escaped, as json.dumps does by default)."""
-    index = plugin.search_index
-    if hasattr(index, "_entries"):  # MkDocs' own: keys sorted, its config as it is
-        return json.dumps(
-            {"config": index.config, "docs": entries},
-            sort_keys=True,
-            separators=(",", ":"),
-            default=str,
-        )
-    settings = {k: plugin.config[k] for k in ("lang", "separator", "pipeline", "fields")}
-    return json.dumps(
-        {"config": settings, "docs": entries}, separators=(",", ":"), default=str
-    )  # Material's: four of its options
 
 
 def in_site_order(entries: list[dict[str, Any]], pages: list[str]) -> list[dict[str, Any]]:
@@ -494,13 +467,11 @@ class SiteCache:
     def on_pre_page(self, page: Page, config: MkDocsConfig, files: Files) -> None:
         if not self.enabled:
             return
-        # a page converted again (``quick.py``) is wrapped once, not once per conversion
-        convert = getattr(page.render, "__wrapped__", page.render)
+        convert = original_render(page)
 
         def render(config: MkDocsConfig, files: Files) -> None:
             self._render(page, convert, config, files)
 
-        render.__wrapped__ = convert  # type: ignore[attr-defined]
         replace_render(page, render)
 
     def _render(
@@ -618,20 +589,23 @@ class SiteCache:
     def _wrap_search(self, plugins: dict[str, Any]) -> None:
         """Hand the search plugin the entries it made for a reused page last time."""
         for plugin, entries in search_entries(plugins):
-            add = getattr(plugin.search_index, "add_entry_from_context", None)
-            if add is None:
-                continue
 
-            def add_entry(page: Page, add: Any = add, entries: list[Any] = entries) -> None:
-                kept = self.current[1] if self.current and self.current[0] == id(page) else None
-                if kept is not None and isinstance(kept.get("search"), list):
-                    entries.extend(kept["search"])  # read afresh for this page
-                    return
-                before = len(entries)
-                add(page)
-                self.search_entries[id(page)] = entries[before:]
+            def wrap(
+                add: Callable[[Page], None], entries: list[Any] = entries
+            ) -> Callable[[Page], None]:
+                def add_entry(page: Page) -> None:
+                    current = self.current
+                    kept = current[1] if current and current[0] == id(page) else None
+                    if kept is not None and isinstance(kept.get("search"), list):
+                        entries.extend(kept["search"])  # read afresh for this page
+                        return
+                    before = len(entries)
+                    add(page)
+                    self.search_entries[id(page)] = entries[before:]
 
-            plugin.search_index.add_entry_from_context = add_entry
+                return add_entry
+
+            wrap_search_adder(plugin, wrap)
 
     def on_page_context(self, context: dict[str, Any], page: Page) -> dict[str, Any]:
         self.current = None
