@@ -1207,7 +1207,7 @@ BUILD_STAGES = [
     ),
     (
         "  of which waiting for the forked child (ahead.CheckAhead.take)",
-        "generator/pipeline/ahead.py",
+        "generator/plugin/check_ahead.py",
         "take",
     ),
     ("  of which cache writes (PageCache.put)", "generator/pipeline/cache.py", "put"),

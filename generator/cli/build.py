@@ -28,7 +28,7 @@ from typing import TextIO
 
 import yaml
 
-from generator.cli.project import EXIT_ERRORS, EXIT_OK, load_project, show_report
+from generator.cli.common import EXIT_ERRORS, EXIT_OK, load_project, show_report
 from generator.errors import ConfigError, Diagnostic
 from generator.extract.blocks import strip_overrides
 from generator.load.listing import iter_pages

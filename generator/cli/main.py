@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from generator.cli.baseline import apply_baseline, read_baseline, write_baseline
-from generator.cli.project import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, load_project, show_report
+from generator.cli.common import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, load_project, show_report
 from generator.errors import CODES, ElementDocsError
 from generator.progress import Progress
 from generator.report import CheckReport, format_text

@@ -14,7 +14,7 @@ Events used, and why:
 - ``on_nav``, ``on_pre_page``: let ``sitecache`` key each page's Markdown conversion on the
   site's files and hand back a kept conversion.
 - ``on_page_markdown``: render the page's partials and check its examples (or take the
-  result a forked child worked out ahead, see ``ahead.py``); hand MkDocs the page as readers
+  result a forked child worked out ahead, see ``check_ahead.py``); hand MkDocs the page as readers
   get it (``present.py``: request tabs in every language, even JSON layout); under
   ``mkdocs serve``, put the page's problems at its top.
 - ``on_page_content``: dotted names in tables wrap at dots; notes in lists stay blocks.
@@ -65,9 +65,9 @@ from generator.errors import (
 )
 from generator.extract.blocks import strip_overrides
 from generator.load.files import absolute
-from generator.pipeline.ahead import CheckAhead
 from generator.pipeline.cache import digest
 from generator.pipeline.project import PageResult, Project, ProjectMemory, dedupe
+from generator.plugin.check_ahead import CheckAhead
 from generator.plugin.mkdocs_private import (
     forget_previous_search_index,
     move_file,

@@ -117,9 +117,9 @@ def test_new_page_front_matter_drives_the_partial(project: Path) -> None:
         page.write_text(text)
 
 
-def test_readme_adding_an_element_names_partials_that_exist() -> None:
+def test_readme_quick_start_names_partials_that_exist() -> None:
     readme = (REPO / "README.md").read_text()
-    section = readme[readme.index("## Adding an element") :]
+    section = readme[readme.index("## Quick start for authors") :]
     section = section[: section.index("\n## ", 3)]
     assert "generator new" in section
     named = re.findall(r"includes/(auth/[\w.-]+\.md)", section)

@@ -1,6 +1,6 @@
 """A build that checks pages in a forked child gives exactly what a one-process build gives.
 
-The child is a speed measure only (pipeline/ahead.py): the site, the messages, the exit
+The child is a speed measure only (plugin/check_ahead.py): the site, the messages, the exit
 code and the cache it leaves must not depend on it, and a child that dies must cost nothing
 but time.
 """
@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from generator.pipeline.ahead import MIN_PAGES, CheckAhead, can_fork, spare_cores
 from generator.pipeline.project import Project
+from generator.plugin.check_ahead import MIN_PAGES, CheckAhead, can_fork, spare_cores
 from generator.settings import load_settings
 
 pytestmark = pytest.mark.skipif(not can_fork() or spare_cores() < 1,
