@@ -39,10 +39,10 @@ from generator.pipeline.cache import (
 )
 from generator.pipeline.parallel import forked_map
 from generator.render.codecache import CodeStore
-from generator.render.environment import reads_whole_site
 from generator.render.includes import partial_path
 from generator.render.renderer import Renderer, scrub_reprs
 from generator.render.sourcemap import ALL_DATA, SITE_MODEL, RenderResult
+from generator.render.tracking import reads_whole_site
 from generator.report import CheckReport
 from generator.settings import Settings, relative_posix
 from generator.validate.context import PageContext

@@ -4,11 +4,8 @@ and every operation sized before it runs.
 
 from __future__ import annotations
 
-import builtins
 import difflib
 import functools
-import itertools
-import re
 import time
 import types
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
@@ -39,8 +36,33 @@ from generator.render.includes import (
     unfollowable,
 )
 from generator.render.lexer import skeleton_of, split_template
+from generator.render.limits import (
+    MAX_INT_BITS,
+    PRINTABLE,
+    SPEC_NUMBER_RE,
+    STRUCTURAL_FILTERS,
+    bounded_lipsum,
+    estimate_filter,
+    int_arg,
+    int_of,
+    internal_problem,
+    is_iterator,
+    materialized,
+    number_text,
+    printf_size,
+    too_large,
+    value_size,
+)
 from generator.render.liquid import filters as liquid_filters
-from generator.render.sourcemap import ALL_DATA, PROBLEM, SITE_MODEL
+from generator.render.liquid.runtime import (
+    LiquidContext,
+    liquid_cycle,
+    liquid_decrement,
+    liquid_increment,
+    liquid_syntax_error,
+    liquid_unsupported,
+)
+from generator.render.sourcemap import PROBLEM
 from generator.render.state import TRUSTED_LOAD, RenderLimitError, current_state, marking
 from generator.render.syntax import BLOCKED_PREFIX, JekyllSyntax
 from generator.settings import Settings
@@ -122,67 +144,6 @@ class ReportingUndefined(jinja2.ChainableUndefined):
         return 0
 
 
-class TrackedSite(dict[str, Any]):
-    """``site``: records reads of the generated catalog (site.elements, site.hubs) and of
-    a Jekyll tree's site model (``model_keys``: site.pages, site.posts..., recorded as
-    ``@site:KEY``). A template that uses ``site`` whole (prints it, passes it on) is found
-    in its source instead: see ``reads_whole_site``."""
-
-    model_keys: frozenset[str] = frozenset()
-
-    def _record(self, key: Any) -> None:
-        if key in ("elements", "hubs"):
-            current_state().data_files.add("@catalog")
-        elif key in self.model_keys:
-            current_state().data_files.add(SITE_MODEL + key)
-
-    def __getitem__(self, key: str) -> Any:
-        self._record(key)
-        return super().__getitem__(key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        self._record(key)
-        return super().get(key, default)
-
-
-_TEMPLATE_TAG_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
-
-
-# ``site`` not followed by ``.name`` or ``[``: used whole (printed, filtered, passed on), or
-# through a dict method that reads every value
-_WHOLE_SITE_RE = re.compile(
-    r"(?<![\w.])site\b(?!\s*(?:\.\s*(?!(?:items|values|keys|copy|__\w*)\b)[A-Za-z_]|\[))"
-)
-
-
-def reads_whole_site(source: str) -> bool:
-    """True when a tag of the template ``source`` may read ``site`` whole."""
-    return any(_WHOLE_SITE_RE.search(tag.group()) for tag in _TEMPLATE_TAG_RE.finditer(source))
-
-
-class TrackedData(dict[str, Any]):
-    """``site.data``: records which data files a page reads (for dependency tracking)."""
-
-    def __getitem__(self, key: str) -> Any:
-        if isinstance(key, str):  # (a key of another kind names no data file)
-            current_state().data_files.add(key)
-        return super().__getitem__(key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        if isinstance(key, str):
-            current_state().data_files.add(key)
-        return super().get(key, default)
-
-    def __contains__(self, key: object) -> bool:
-        if isinstance(key, str):  # asked for, present or not: a dependency either way
-            current_state().data_files.add(key)
-        return super().__contains__(key)
-
-    def __iter__(self) -> Iterator[str]:
-        current_state().data_files.add(ALL_DATA)  # every file's name: a file added counts too
-        return super().__iter__()
-
-
 @dataclass(frozen=True, eq=False)
 class IncludeFrame:
     ok: bool
@@ -191,25 +152,6 @@ class IncludeFrame:
     names: tuple[str, ...] = ()
     template: jinja2.Template | None = None  # the partial, compiled (see _load_partial)
     statics: tuple[str, ...] = ()  # its static text, when compiled as a skeleton
-
-
-class _LiquidContext(jinja2.runtime.Context):
-    """A name nothing else defines is looked up in ``vars`` (Liquid's one variable scope):
-    an include reads the variables its includer assigned, as in Liquid."""
-
-    def resolve_or_missing(self, key: str) -> Any:
-        if key.startswith(BLOCKED_PREFIX):
-            original = key[len(BLOCKED_PREFIX) :]
-            return self.environment.undefined(
-                hint=f"'{original}' is internal to the generator (unsafe for templates)",
-                name=original,
-            )
-        value = super().resolve_or_missing(key)
-        if value is jinja2.utils.missing and key != "vars":
-            scope = super().resolve_or_missing("vars")
-            if isinstance(scope, liquid_filters.LiquidVars):
-                return liquid_filters.lookup_var(scope, key)
-        return value
 
 
 class _GuardedCodeGenerator(jinja2.compiler.CodeGenerator):
@@ -240,7 +182,7 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
     filters, tests and printing (see liquid_filters)."""
 
     intercepted_binops = frozenset(["*", "**", "+", "%"])
-    context_class = _LiquidContext
+    context_class = LiquidContext
     code_generator_class = _GuardedCodeGenerator
 
     def __init__(self, settings: Settings) -> None:
@@ -272,13 +214,13 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
             _ed_problem=lambda code, message: current_state().problem(code, message),
             _ed_frame=IncludeFrame(True),
             _ed_page_dir=".",
-            cycle=_cycle,
-            increment=_increment,
-            decrement=_decrement,
-            liquid_unsupported=_liquid_unsupported,
-            liquid_syntax_error=_liquid_syntax_error,
+            cycle=liquid_cycle,
+            increment=liquid_increment,
+            decrement=liquid_decrement,
+            liquid_unsupported=liquid_unsupported,
+            liquid_syntax_error=liquid_syntax_error,
             namespace=liquid_filters.BoundedNamespace,
-            lipsum=_lipsum(self),
+            lipsum=bounded_lipsum(self),
             jekyll_link=self._jekyll_link,
             jekyll_post_url=self._jekyll_post_url,
         )
@@ -563,14 +505,14 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
         self._tick()
         owner = getattr(__obj, "__self__", None)
         if isinstance(owner, str | bytes | int) and not isinstance(owner, bool):
-            args = tuple(_materialized(a) if _is_iterator(a) else a for a in args)
+            args = tuple(materialized(a) if is_iterator(a) else a for a in args)
             self._check_method(owner, getattr(__obj, "__name__", ""), args, kwargs)
         result = super().call(__context, __obj, *args, **kwargs)
         if (
             isinstance(result, str | bytes | list | tuple)
             and len(result) > self.settings.max_output_chars
         ):
-            raise _too_large(
+            raise too_large(
                 f"calling {getattr(__obj, '__name__', 'a function')}",
                 len(result),
                 self.settings.max_output_chars,
@@ -589,12 +531,12 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
             if isinstance(v, int) and not isinstance(v, bool)
         ]
         if numbers and max(numbers) > limit:
-            raise _too_large(f"'{name}'", max(numbers), limit)
+            raise too_large(f"'{name}'", max(numbers), limit)
         if isinstance(owner, int):
             return
         size = len(owner)
         if name == "expandtabs":
-            width = _int_of(_int_arg(args, kwargs, 0, "tabsize", 8))
+            width = int_of(int_arg(args, kwargs, 0, "tabsize", 8))
             size += owner.count("\t" if isinstance(owner, str) else b"\t") * width
         elif (
             name == "replace"
@@ -614,7 +556,7 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
                 else size * len(args[0] if args and hasattr(args[0], "__len__") else ()) + measured
             )
         if size > limit:
-            raise _too_large(f"'{name}'", size, limit)
+            raise too_large(f"'{name}'", size, limit)
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
         """Jinja's own wrapper of ``str.format``, with the bounded formatter."""
@@ -647,9 +589,9 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
             try:
                 total += liquid_filters.measure(value, limit)
             except liquid_filters.Internal as exc:
-                return _internal_problem(exc.kind)
+                return internal_problem(exc.kind)
         if total > limit:
-            raise _too_large("printing a value", total, limit)
+            raise too_large("printing a value", total, limit)
         return total
 
     def guard_pieces(self, pieces: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -664,7 +606,7 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
                 out[index], size = size, len(size)
             total += size
         if total > limit:
-            raise _too_large("'~'", total, limit)
+            raise too_large("'~'", total, limit)
         return tuple(out)
 
     def _printable(self, value: Any) -> Any:
@@ -676,9 +618,9 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
         size = self.text_size(value)
         if isinstance(size, str):
             return size
-        if isinstance(value, _PRINTABLE) or hasattr(value, "__html__"):
+        if isinstance(value, PRINTABLE) or hasattr(value, "__html__"):
             return liquid_filters.finalize(value)
-        return _internal_problem(type(value).__name__)
+        return internal_problem(type(value).__name__)
 
     def _guarded_filter(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
         """``function`` measured before it runs: its value and arguments hold no internal
@@ -687,7 +629,7 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
         from jinja2.utils import _PassArg
 
         skip = 1 if _PassArg.from_obj(function) is not None else 0
-        structural = name in _STRUCTURAL_FILTERS
+        structural = name in STRUCTURAL_FILTERS
         limit = self.settings.max_output_chars
 
         @functools.wraps(function)
@@ -697,8 +639,8 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
                 value, rest = args[skip], args[skip + 1 :]
                 if name == "attr" and rest and str(rest[0]).startswith("__"):
                     return self.unsafe_undefined(value, str(rest[0]))
-                if not structural and _is_iterator(value):  # map(...)|join: its items
-                    value = _materialized(value)
+                if not structural and is_iterator(value):  # map(...)|join: its items
+                    value = materialized(value)
                     args = (*args[:skip], value, *rest)
                 measured = (
                     self.text_size(*rest, *kwargs.values())
@@ -708,15 +650,15 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
                 if isinstance(measured, str):
                     return measured
                 if name == "format" and isinstance(value, str):
-                    printed = _printf_size(self, value, dict(kwargs) if kwargs else rest)
+                    printed = printf_size(self, value, dict(kwargs) if kwargs else rest)
                     if isinstance(printed, str):
                         return printed
-                made = _estimate_filter(name, value, rest, kwargs)
+                made = estimate_filter(name, value, rest, kwargs)
                 if made > limit:
-                    raise _too_large(f"the filter '{name}'", made, limit)
+                    raise too_large(f"the filter '{name}'", made, limit)
             result = function(*args, **kwargs)
             if isinstance(result, str | list | tuple) and len(result) > limit:
-                raise _too_large(f"the filter '{name}'", len(result), limit)
+                raise too_large(f"the filter '{name}'", len(result), limit)
             return result
 
         return guarded
@@ -773,208 +715,21 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
                     "bits, past the size limit for numbers"
                 )
         elif operator == "*":
-            size = max(_size(left), 1) * max(_size(right), 1)
+            size = max(value_size(left), 1) * max(value_size(right), 1)
             if size > limit:
-                raise _too_large("a repetition", size, limit)
+                raise too_large("a repetition", size, limit)
         elif (
             operator == "+"
             and isinstance(left, str | list | tuple)
             and isinstance(right, str | list | tuple)
         ):
             if len(left) + len(right) > limit:
-                raise _too_large("'+'", len(left) + len(right), limit)
+                raise too_large("'+'", len(left) + len(right), limit)
         elif operator == "%" and isinstance(left, str):
-            made = _printf_size(self, left, right)
+            made = printf_size(self, left, right)
             if isinstance(made, str):
                 return made
         return super().call_binop(context, operator, left, right)
-
-
-#: the most bits an integer made by ``*`` or ``**`` may have (Python prints at most
-#: 4,300 digits)
-# Resource and repr guards.
-#
-# The output limit is looked at as chunks come out; a single operation (a filter, a method,
-# an operator) could still make a value of any size before that. Each one is measured
-# before it runs: what it would make, from its arguments; and what it prints may hold no
-# internal object (a function inside a list prints as its address).
-MAX_INT_BITS = 14_000
-
-
-#: the most items a count-type argument (batch, slice, lipsum) may ask for
-MAX_ITEMS = 100_000
-
-
-_PRINTF_RE = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?[a-zA-Z%]")
-
-
-_SPEC_NUMBER_RE = re.compile(r"\d+")
-
-
-def _too_large(what: str, size: int | str, limit: int) -> RenderLimitError:
-    shown = f"{size:,}" if isinstance(size, int) else size
-    return RenderLimitError(
-        f"{what} would make about {shown} characters, past the size limit of {limit:,} (memory)"
-    )
-
-
-def _number_text(text: str) -> int:
-    return int(text) if len(text) < 12 else 10**12
-
-
-def _int_arg(
-    args: tuple[Any, ...], kwargs: Mapping[str, Any], index: int, name: str, default: Any
-) -> Any:
-    if len(args) > index:
-        return args[index]
-    return kwargs.get(name, default)
-
-
-def _int_of(value: Any) -> int:
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return _number_text(value.strip().lstrip("-"))
-    return 0
-
-
-def _text_of(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _lines(text: str) -> int:
-    return text.count("\n") + 1
-
-
-def _estimate_filter(
-    name: str, value: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]
-) -> int:
-    """What filter ``name`` would make of ``value``, in characters or items, where that can
-    be far more than its input; 0 for the others."""
-    text = _text_of(value)
-    if name == "center":
-        return _int_of(_int_arg(args, kwargs, 0, "width", 80))
-    if name == "indent":
-        width = _int_arg(args, kwargs, 0, "width", 4)
-        each = len(width) if isinstance(width, str) else _int_of(width)
-        return len(text) + max(each, 0) * _lines(text)
-    if name == "wordwrap":
-        wrap = _int_arg(args, kwargs, 2, "wrapstring", None)
-        return len(text) * (1 + len(wrap if isinstance(wrap, str) else "\n"))
-    if name in ("replace", "replace_first", "replace_last"):
-        old = liquid_filters.to_text(_int_arg(args, kwargs, 0, "old", ""))
-        new = liquid_filters.to_text(_int_arg(args, kwargs, 1, "new", ""))
-        count = text.count(old) if old else len(text) + 1
-        if name != "replace":
-            count = min(count, 1)
-        return len(text) + count * max(0, len(new) - len(old))
-    if name == "join":
-        separator = _int_arg(args, kwargs, 0, "d", "")
-        items = len(value) if isinstance(value, list | tuple) else 0
-        return items * len(separator if isinstance(separator, str) else "")
-    if name in ("batch", "slice"):
-        return (
-            _int_of(_int_arg(args, kwargs, 0, "linecount" if name == "batch" else "slices", 1)) * 50
-        )  # each a list: past MAX_ITEMS
-    if name == "times":
-        left, right = value, _int_arg(args, kwargs, 0, "operand", 0)
-        if (
-            isinstance(left, int)
-            and isinstance(right, int)
-            and left.bit_length() + right.bit_length() > MAX_INT_BITS
-        ):
-            raise RenderLimitError(
-                f"a product would have more than {MAX_INT_BITS:,} bits, "
-                "past the size limit for numbers"
-            )
-    if name == "date":
-        return len(liquid_filters.to_text(_int_arg(args, kwargs, 0, "pattern", ""))) * 16
-    return 0
-
-
-#: filters that do not turn their whole value into text (their value is not measured)
-_STRUCTURAL_FILTERS = frozenset(
-    [
-        "length",
-        "count",
-        "size",
-        "first",
-        "last",
-        "list",
-        "sort",
-        "dictsort",
-        "unique",
-        "reverse",
-        "map",
-        "select",
-        "reject",
-        "selectattr",
-        "rejectattr",
-        "groupby",
-        "batch",
-        "slice",
-        "sum",
-        "min",
-        "max",
-        "random",
-        "items",
-        "attr",
-        "default",
-        "d",
-        "liquid_default",
-        "where",
-        "find",
-        "group_by",
-        "uniq",
-        "compact",
-        "concat",
-        "liquid_map",
-        "liquid_sort",
-        "sort_natural",
-        "liquid_reverse",
-        "liquid_slice",
-        "push",
-        "pop",
-        "shift",
-        "unshift",
-        "each",
-        "abs",
-        "int",
-        "float",
-        "round",
-        "plus",
-        "minus",
-        "times",
-        "divided_by",
-        "modulo",
-        "at_least",
-        "at_most",
-        "ceil",
-        "floor",
-        "liquid_round",
-        "to_integer",
-    ]
-)
-
-
-def _printf_size(env: ElementDocsEnvironment, fmt: str, args: Any) -> int | str:
-    """What ``fmt % args`` would make (or a problem marker: ``args`` holds internals)."""
-    limit = env.settings.max_output_chars
-    star = False
-    for match in _PRINTF_RE.finditer(fmt):
-        for group in match.groups():
-            if group == "*":
-                star = True
-            elif group and _number_text(group) > limit:
-                raise _too_large("a % format width", _number_text(group), limit)
-    values = args if isinstance(args, tuple) else (args,)
-    if star and any(isinstance(v, int) and abs(v) > limit for v in values):
-        raise _too_large(
-            "a % format width", max(abs(v) for v in values if isinstance(v, int)), limit
-        )
-    return env.text_size(fmt, args)
 
 
 class _BoundedFormatter(SandboxedFormatter):
@@ -996,99 +751,14 @@ class _BoundedFormatter(SandboxedFormatter):
 
     def format_field(self, value: Any, format_spec: str) -> Any:
         limit = self._guard.settings.max_output_chars
-        for number in _SPEC_NUMBER_RE.findall(format_spec):
-            if _number_text(number) > limit:
-                raise _too_large("a format width or precision", _number_text(number), limit)
+        for number in SPEC_NUMBER_RE.findall(format_spec):
+            if number_text(number) > limit:
+                raise too_large("a format width or precision", number_text(number), limit)
         size = self._guard.text_size(value)
         if isinstance(size, str):
             return size  # the problem marker, in place of the internal object
         result = super().format_field(value, format_spec)
         self._made += len(result)
         if self._made > limit:
-            raise _too_large("a format", self._made, limit)
+            raise too_large("a format", self._made, limit)
         return result
-
-
-def _is_iterator(value: Any) -> bool:
-    return isinstance(value, Iterator) and not isinstance(value, str | jinja2.Undefined)
-
-
-def _materialized(value: Iterator[Any]) -> list[Any]:
-    """The items of an iterator (a filter's generator), at most MAX_ITEMS of them."""
-    items = list(itertools.islice(value, MAX_ITEMS + 1))
-    if len(items) > MAX_ITEMS:
-        raise RenderLimitError(f"more than {MAX_ITEMS:,} items in one sequence (size limit)")
-    return items
-
-
-def _lipsum(env: ElementDocsEnvironment) -> Callable[..., str]:
-    from jinja2.utils import generate_lorem_ipsum
-
-    def lipsum(n: Any = 5, html: Any = True, min: Any = 20, max: Any = 100) -> str:
-        words = _int_of(n) * builtins.max(_int_of(min), _int_of(max))
-        if _int_of(n) > MAX_ITEMS or words * 12 > env.settings.max_output_chars:
-            raise _too_large("lipsum", words * 12, env.settings.max_output_chars)
-        return generate_lorem_ipsum(n, html, min, max)
-
-    return lipsum
-
-
-def _size(value: Any) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return abs(value)
-    if isinstance(value, str | list | tuple):
-        return len(value)
-    return 1
-
-
-def _increment(name: str) -> int:
-    """Liquid's {% increment x %}: prints the counter, then adds one (from 0)."""
-    counters = current_state().counters
-    value = counters.get(("counter", name), 0)
-    counters[("counter", name)] = value + 1
-    return value
-
-
-def _decrement(name: str) -> int:
-    """Liquid's {% decrement x %}: subtracts one (from 0), then prints the counter."""
-    counters = current_state().counters
-    value = counters.get(("counter", name), 0) - 1
-    counters[("counter", name)] = value
-    return value
-
-
-def _cycle(*values: Any, group: Any = None) -> Any:
-    """Liquid's {% cycle %}: the next of ``values`` each time it runs in this render."""
-    if not values:
-        return ""
-    counters = current_state().counters
-    key = ("cycle", str(group) if group is not None else repr(values))
-    index = counters.get(key, 0)
-    counters[key] = index + 1
-    return values[index % len(values)]
-
-
-def _liquid_unsupported(message: str) -> str:
-    found = re.search(r"'([^']+)'", message)
-    return current_state().problem("ED311", message, "", found.group(1) if found else "")
-
-
-def _liquid_syntax_error(message: str) -> str:
-    return current_state().problem(
-        "ED301",
-        message,
-        "Liquid reads every {{ }} and {% %} as a "
-        "template: put literal braces inside {% raw %}...{% endraw %}",
-    )
-
-
-_PRINTABLE = (str, int, float, bool, type(None), list, tuple, dict, jinja2.Undefined)
-
-
-def _internal_problem(kind: str) -> str:
-    """A problem marker for printing an object that is not data."""
-    return current_state().problem(
-        "ED307",
-        f"forbidden in templates: printing a {kind} object",
-        "print values (page, site and include data), not template internals, functions or methods",
-    )

@@ -18,7 +18,7 @@ import jinja2.nodes
 from jinja2.exceptions import SecurityError
 
 from generator.errors import Diagnostic, Severity, SourceLocation
-from generator.render.environment import ElementDocsEnvironment, TrackedData, TrackedSite
+from generator.render.environment import ElementDocsEnvironment
 from generator.render.includes import PAGE_PREFIX, ROOT_PREFIX, SKELETON_PREFIX, RefusedTemplate
 from generator.render.lexer import skeleton_of, split_template, unclosed_opener
 from generator.render.liquid import filters as liquid_filters
@@ -31,6 +31,7 @@ from generator.render.sourcemap import (
     strip_markers,
 )
 from generator.render.state import RENDER_STATE, RenderLimitError, RenderState
+from generator.render.tracking import TrackedData, TrackedSite
 from generator.settings import Settings
 
 
