@@ -8,9 +8,9 @@ pages, however small the edit.
 This module keeps the objects of the last full build (the configuration, files, navigation
 and theme environment) and, when every file an edit touched is a page whose front matter did
 not change, a partial or a data file, runs MkDocs' own steps for one page (``_populate_page``
-and ``_build_page`` in ``mkdocs.commands.build``: every plugin's page events and the theme)
-for just the pages that read them. The search index is then rewritten from the search
-plugin's entries, with those pages' entries replaced, by a forked child (``_IndexWriter``),
+and ``_build_page`` in ``mkdocs.commands.build``, through ``mkdocs_private.py``: every
+plugin's page events and the theme) for just the pages that read them. The search index is then rewritten from the search
+plugin's entries, with those pages' entries replaced, by a forked child (``search_index.py``),
 while the server already answers with the new pages.
 
 Anything else falls back to MkDocs' own rebuild, which is always right, and the log says why:
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -44,16 +43,13 @@ from generator.pipeline.project import Project
 from generator.plugin.mkdocs_private import (
     build_page,
     can_build_one_page,
-    can_take_watches,
-    is_polled,
     populate_page,
-    request_rebuild,
     search_entries,
-    search_index_text,
-    stop_polling,
     watched_paths,
 )
+from generator.plugin.search_index import IndexWriter, splice
 from generator.plugin.sitecache import SiteCache, page_key, why_off
+from generator.plugin.watch import NativeWatch, Recorder
 from generator.render.includes import partial_path
 from generator.render.sourcemap import ALL_DATA
 
@@ -100,9 +96,9 @@ class QuickRebuild:
         self.last: LastBuild | None = None
         self._changed: set[str] = set()
         self._lock = threading.Lock()
-        self._index_writer: _IndexWriter | None = None
+        self._index_writer: IndexWriter | None = None
         self._readers: dict[str, dict[str, set[str]]] | None = None  # see ``_readers``
-        self._native: _NativeWatch | None = None
+        self._native: NativeWatch | None = None
 
     # set-up -------------------------------------------------------------------------------
     def remember(
@@ -125,7 +121,7 @@ class QuickRebuild:
         self._readers = None
 
     def install(self, server: Any) -> None:
-        """Hear of edits (natively where possible, see ``_NativeWatch``), and answer the
+        """Hear of edits (natively where possible, see ``NativeWatch``), and answer the
         server's rebuilds."""
         full_rebuild: Callable[[], None] = server.builder
         known = watched_paths(server)
@@ -142,8 +138,8 @@ class QuickRebuild:
                 full_rebuild()
 
         server.builder = builder
-        self._native = _NativeWatch.start(server, self)
-        polled = _Recorder(self)
+        self._native = NativeWatch.start(server, self)
+        polled = Recorder(self)
         watched: set[str] = set()
 
         def follow(path: str, recursive: bool) -> None:
@@ -308,10 +304,10 @@ class QuickRebuild:
         plugin.finish_quick_rebuild()
         rebuilt = {page_key(page.url) for page in pages}
         for (_, found), old in zip(entries, keep, strict=True):
-            _splice(found, old, rebuilt)
+            splice(found, old, rebuilt)
         if entries:
             self.stop_index_writer()
-            self._index_writer = _IndexWriter(config, entries)
+            self._index_writer = IndexWriter(config, entries)
 
     def stop_index_writer(self) -> None:
         """An index still being written is out of date once a newer one is written."""
@@ -323,125 +319,6 @@ class QuickRebuild:
         if self._index_writer is not None:
             self._index_writer.finish()
             self._index_writer = None
-
-
-CHANGES = {"created", "deleted", "modified", "moved", "closed", "attrib"}  # not reads
-
-
-class _Recorder:
-    """A watchdog event handler: note every path an event names that changed, and with
-    ``poke`` have the server rebuild (as MkDocs' own handler does for its polling)."""
-
-    def __init__(self, quick: QuickRebuild, poke: Callable[[], None] | None = None) -> None:
-        self.quick = quick
-        self.poke = poke
-
-    def dispatch(self, event: Any) -> None:
-        if event.event_type not in CHANGES:
-            return
-        if getattr(event, "is_directory", False) and event.event_type == "modified":
-            return  # a file in it changed: that file's own event says which
-        self.quick.record(
-            os.fsdecode(event.src_path), os.fsdecode(getattr(event, "dest_path", "") or "")
-        )
-        if self.poke is not None:
-            self.poke()
-
-
-def _changes() -> list[type[Any]]:
-    """The events a native watcher asks the system for: changes only. Without this filter
-    inotify also reports every file opened or read, by this server's own rebuilds and by
-    the watcher's walk of the folders: on a site of thousands of folders that floods its
-    queue, and the events of real edits are lost."""
-    from watchdog import events
-
-    return [
-        events.FileCreatedEvent,
-        events.FileDeletedEvent,
-        events.FileModifiedEvent,
-        events.FileMovedEvent,
-        events.FileClosedEvent,
-        events.DirCreatedEvent,
-        events.DirDeletedEvent,
-        events.DirMovedEvent,
-    ]
-
-
-class _NativeWatch:
-    """The platform's own file watcher (inotify on Linux) in place of MkDocs' polling.
-
-    MkDocs polls the watched folders every half second, each poll listing every file: on a
-    site of thousands of pages, most of the time from an edit to the served page. A native
-    watcher hears of an edit at once. It takes over a watched path only where it can see
-    everything polling saw: a folder (a single file, such as mkdocs.yml, is replaced by an
-    editor's save and its watch lost with it), without symbolic links (not followed), and
-    within half of the system's limit of watched folders. Other paths stay polled."""
-
-    def __init__(self, server: Any, observer: Any, recorder: _Recorder) -> None:
-        self.server = server
-        self.observer = observer
-        self.recorder = recorder
-        self.taken: list[str] = []
-        self.budget = _watch_limit() // 2
-
-    @classmethod
-    def start(cls, server: Any, quick: QuickRebuild) -> _NativeWatch | None:
-        if not can_take_watches(server):
-            return None  # MkDocs' server has changed: it keeps polling
-        try:
-            from watchdog.observers import Observer
-            from watchdog.observers.polling import PollingObserver
-
-            if Observer is PollingObserver:  # no native watcher on this platform
-                return None
-            observer = Observer()
-            observer.daemon = True
-            observer.start()
-        except (ImportError, OSError, RuntimeError):
-            return None
-        return cls(server, observer, _Recorder(quick, poke=lambda: request_rebuild(server)))
-
-    def take(self, path: str, recursive: bool) -> bool:
-        """Watch ``path`` natively and stop MkDocs polling it; False to leave it polled."""
-        if not is_polled(self.server, path) or not os.path.isdir(path) or os.path.islink(path):
-            return False
-        folders = _plain_folders(path) if recursive else 1
-        if folders is None or folders > self.budget:
-            return False
-        try:
-            self.observer.schedule(
-                self.recorder, path, recursive=recursive, event_filter=_changes()
-            )
-        except (OSError, ValueError, TypeError):  # out of watches, or an old watchdog
-            return False
-        self.budget -= folders
-        stop_polling(self.server, path)
-        self.taken.append(path)
-        return True
-
-
-def _watch_limit() -> int:
-    try:
-        return int(Path("/proc/sys/fs/inotify/max_user_watches").read_text())
-    except (OSError, ValueError):
-        return 8192  # the oldest kernels' default
-
-
-def _plain_folders(root: str) -> int | None:
-    """How many folders ``root`` holds, itself included; None if it holds a link."""
-    count, stack = 0, [root]
-    try:
-        while stack:
-            count += 1
-            with os.scandir(stack.pop()) as entries:
-                for entry in entries:
-                    if entry.is_symlink():
-                        return None
-                    if entry.is_dir(follow_symlinks=False):
-                        stack.append(entry.path)
-    except OSError:
-        return None
-    return count
 
 
 def _holds(
@@ -495,101 +372,3 @@ def _search_entries(config: MkDocsConfig) -> list[tuple[Any, list[dict[str, Any]
         if getattr(getattr(plugin, "config", None), "get", lambda _: None)("prebuild_index"):
             raise FullRebuild("the search index is prebuilt")
     return found
-
-
-def _splice(entries: list[dict[str, Any]], old: int, rebuilt: set[str]) -> None:
-    """Put the entries the rebuilt pages just added (after ``old``) where theirs were."""
-    added: dict[str, list[dict[str, Any]]] = {}
-    for entry in entries[old:]:
-        added.setdefault(page_key(entry.get("location", "")), []).append(entry)
-    merged: list[dict[str, Any]] = []
-    placed: set[str] = set()
-    for entry in entries[:old]:
-        key = page_key(entry.get("location", ""))
-        if key not in rebuilt:
-            merged.append(entry)
-        elif key not in placed:
-            placed.add(key)
-            merged.extend(added.get(key, ()))
-    for key, new in added.items():
-        if key not in placed:
-            merged.extend(new)
-    entries[:] = merged
-
-
-class _IndexWriter:
-    """Writes the search index of a quick rebuild in a forked child.
-
-    Encoding tens of megabytes of JSON holds the interpreter for a noticeable moment; in
-    the server's process that would delay the browser's reload and the next edit. A child
-    has an interpreter of its own, on the spare core, and a copy of the entries as they are
-    now. It writes beside the index and renames, so the server never sends half of it.
-    Where fork is missing (Windows) a thread does the same."""
-
-    def __init__(self, config: MkDocsConfig, found: list[tuple[Any, list[dict[str, Any]]]]) -> None:
-        self.target = Path(config.site_dir) / "search" / "search_index.json"
-        self.temporary = self.target.with_name(f".{self.target.name}.{os.getpid()}.tmp")
-        self.pid = 0
-        self.thread: threading.Thread | None = None
-        plugin, entries = found[-1]  # one search plugin in practice; the last one wins
-        if hasattr(os, "fork"):
-            pid = os.fork()
-            if pid == 0:  # the child: write, and leave without running the parent's exits
-                code = 1
-                try:
-                    code = 0 if self._write(plugin, entries) else 1
-                finally:
-                    os._exit(code)
-            self.pid = pid
-        else:  # pragma: no cover - Windows
-            self.thread = threading.Thread(
-                target=self._write, args=(plugin, list(entries)), daemon=True
-            )
-            self.thread.start()
-
-    def _write(self, plugin: Any, entries: list[dict[str, Any]]) -> bool:
-        try:
-            text = search_index_text(plugin, entries)
-            self.target.parent.mkdir(parents=True, exist_ok=True)
-            self.temporary.write_text(text, encoding="utf-8")
-            os.replace(self.temporary, self.target)
-            return True
-        except (OSError, TypeError, ValueError):
-            self.temporary.unlink(missing_ok=True)
-            return False
-
-    def finish(self) -> None:
-        """Wait until the index is written (a full build reads it: ``--dirty``)."""
-        if self.pid:
-            try:
-                _, status = os.waitpid(self.pid, 0)
-            except ChildProcessError:
-                status = 0
-            self.pid = 0
-            if status:
-                log.warning(
-                    "element-docs: the search index of the last quick rebuild could "
-                    "not be written; the next full build writes it"
-                )
-        elif self.thread is not None:  # pragma: no cover - Windows
-            self.thread.join()
-
-    def stop(self) -> None:
-        """Abandon a write a newer one replaces (saying so if a finished one failed)."""
-        if self.pid:
-            try:
-                done, status = os.waitpid(self.pid, os.WNOHANG)
-                if done and status:
-                    log.warning(
-                        "element-docs: the search index of a quick rebuild could "
-                        "not be written; the next one writes it again"
-                    )
-                elif not done:
-                    os.kill(self.pid, signal.SIGKILL)
-                    os.waitpid(self.pid, 0)
-            except (ProcessLookupError, ChildProcessError):
-                pass
-            self.pid = 0
-            self.temporary.unlink(missing_ok=True)
-        elif self.thread is not None:  # pragma: no cover - Windows
-            self.thread.join()
