@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "generator"
 
 #: Lowest first. A module belongs to the first layer with a prefix of its name.
 LAYERS: list[tuple[str, ...]] = [
-    ("generator.errors", "generator.progress", "generator.version"),
+    ("generator.errors", "generator.progress", "generator.version", "generator.output"),
     ("generator.settings", "generator.report"),
     # what a tree holds: files, front matter, page lists; for a Jekyll tree its rules and
     # site model (site.pages, posts) too, which rendering reads; the element catalog

@@ -557,9 +557,9 @@ def _fix(args: argparse.Namespace, out: TextIO) -> int:
         diff_of,
         plan_fixes,
         read_source,
-        write_atomically,
     )
     from generator.load.listing import iter_pages
+    from generator.output import write_atomically
 
     project = load_project(args)
     paths = _resolved_paths(args, "fix")

@@ -26,6 +26,7 @@ from generator.jekyll.tree import (
 from generator.load.data import DATA_SUFFIXES
 from generator.load.documents import parse_document
 from generator.load.files import FileRefused, decode, read_inside
+from generator.output import swap_in
 from generator.render.liquid.translate import translate
 from generator.settings import (
     Settings,
@@ -77,7 +78,7 @@ def import_tree(src: Path, dest: Path, force: bool = False) -> ImportReport:
     try:
         _write_tree(settings, staging, report)
         _check_imported(staging, report)
-        _swap_in(staging, dest)
+        swap_in(staging, dest)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
@@ -94,16 +95,6 @@ def _refuse(src: Path, dest: Path, force: bool) -> None:
         raise ImportRefused(f"DEST {dest} exists and is not a folder")
     if dest.is_dir() and any(dest.iterdir()) and not force:
         raise ImportRefused(f"DEST {dest} is not empty: give --force to replace it")
-
-
-def _swap_in(staging: Path, dest: Path) -> None:
-    old = None
-    if dest.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old-", dir=dest.parent))
-        os.replace(dest, old / "tree")
-    os.replace(staging, dest)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def _common_prefix(paths: Iterable[PurePosixPath]) -> PurePosixPath:

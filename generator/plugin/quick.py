@@ -9,9 +9,9 @@ This module keeps the objects of the last full build (the configuration, files, 
 and theme environment) and, when every file an edit touched is a page whose front matter did
 not change, a partial or a data file, runs MkDocs' own steps for one page (``_populate_page``
 and ``_build_page`` in ``mkdocs.commands.build``, through ``mkdocs_private.py``: every
-plugin's page events and the theme) for just the pages that read them. The search index is then rewritten from the search
-plugin's entries, with those pages' entries replaced, by a forked child (``search_index.py``),
-while the server already answers with the new pages.
+plugin's page events and the theme) for just the pages that read them. The search index is
+then rewritten from the search plugin's entries, with those pages' entries replaced, by a
+forked child (``search_index.py``), while the server already answers with the new pages.
 
 Anything else falls back to MkDocs' own rebuild, which is always right, and the log says why:
 mkdocs.yml, schemas or theme files, a page added, removed or renamed, front matter (the
