@@ -27,15 +27,7 @@ class Measured(Protocol):
     def text_size(self, *values: Any) -> int | str: ...
 
 
-#: the most bits an integer made by ``*`` or ``**`` may have (Python prints at most
-#: 4,300 digits)
-# Resource and repr guards.
-#
-# The output limit is looked at as chunks come out; a single operation (a filter, a method,
-# an operator) could still make a value of any size before that. Each one is measured
-# before it runs: what it would make, from its arguments; and what it prints may hold no
-# internal object (a function inside a list prints as its address).
-MAX_INT_BITS = 14_000
+MAX_INT_BITS = liquid_filters.MAX_INT_BITS  # the most bits an integer made by * or ** may have
 
 
 #: the most items a count-type argument (batch, slice, lipsum) may ask for

@@ -292,7 +292,7 @@ class Renderer:
                 "",
                 chain,
             )
-        if isinstance(exc, RenderLimitError | liquid_filters.TooLarge):
+        if isinstance(exc, RenderLimitError):  # liquid_filters.TooLarge is one
             return Diagnostic("ED310", f"rendering stopped: {exc}", location, "", chain)
         if isinstance(exc, liquid_filters.Internal):
             return Diagnostic(

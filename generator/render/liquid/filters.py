@@ -27,6 +27,8 @@ import jinja2
 from jinja2.runtime import Undefined
 from jinja2.utils import Namespace, pass_context
 
+from generator.render.state import RenderLimitError
+
 __all__ = [
     "FILTERS",
     "TESTS",
@@ -77,8 +79,9 @@ def lookup_var(scope: Any, key: str) -> Any:
 #: the most characters a value may print as here (the renderer's own limit is lower): a
 #: list that holds itself many times over prints as more text than memory holds
 TEXT_LIMIT = 10_000_000
-#: Python prints integers of at most 4,300 digits
-_INT_BITS = 14_000
+#: the most bits an integer may have (Python prints at most 4,300 digits); the renderer's
+#: own guards (``render/limits.py``) use the same
+MAX_INT_BITS = 14_000
 
 
 class Internal(Exception):
@@ -90,7 +93,7 @@ class Internal(Exception):
         self.kind = kind
 
 
-class TooLarge(Exception):
+class TooLarge(RenderLimitError):
     """A value would print as more text than the limit."""
 
 
@@ -130,7 +133,7 @@ def measure(value: Any, limit: int = TEXT_LIMIT) -> int:
         if kind is str:
             return len(item)
         if kind is int:
-            return limit + 1 if item.bit_length() > _INT_BITS else item.bit_length() // 3 + 2
+            return limit + 1 if item.bit_length() > MAX_INT_BITS else item.bit_length() // 3 + 2
         if kind is float or kind is bool or item is None:
             return 24
         if isinstance(item, Undefined):
