@@ -22,14 +22,14 @@ PACKAGE = Path(__file__).resolve().parent.parent / "generator"
 LAYERS: list[tuple[str, ...]] = [
     ("generator.errors", "generator.progress", "generator.version", "generator.output"),
     ("generator.settings", "generator.report"),
-    # what a tree holds: files, front matter, page lists; for a Jekyll tree its rules and
-    # site model (site.pages, posts) too, which rendering reads; the element catalog
-    ("generator.load", "generator.jekyll.tree", "generator.jekyll.site", "generator.model"),
+    # what a tree holds: files, front matter, data, page lists, and for a Jekyll tree its
+    # rules and its site model (site.pages, posts), which rendering reads; the catalog
+    ("generator.load", "generator.model"),
     ("generator.render",),
     ("generator.extract",),
     ("generator.validate",),
     ("generator.pipeline", "generator.emit"),
-    ("generator.jekyll.importer", "generator.cli", "generator.plugin"),
+    ("generator.cli", "generator.plugin"),
 ]
 TOP = len(LAYERS)  # the package itself (its __init__ re-exports the public API)
 
@@ -131,6 +131,27 @@ def test_the_graph_is_read_from_the_source() -> None:
 def test_no_import_cycle() -> None:
     cycles = _cycles(_graph())
     assert not cycles, "import cycles: " + "; ".join(" -> ".join(c) for c in cycles)
+
+
+def _unit(name: str) -> str:
+    """The subpackage (or top-level module) a module belongs to."""
+    return ".".join(name.split(".")[:2])
+
+
+def test_no_cycle_between_subpackages() -> None:
+    units: dict[str, dict[str, int]] = {}
+    for name, targets in _graph().items():
+        if name in ("generator", "generator.__main__"):
+            continue  # the package's own face: it re-exports the public API
+        found = units.setdefault(_unit(name), {})
+        for target, line in targets.items():
+            if _unit(target) != _unit(name):
+                found[_unit(target)] = line
+    for found in units.values():
+        for target in list(found):
+            units.setdefault(target, {})
+    cycles = _cycles(units)
+    assert not cycles, "subpackages in a cycle: " + "; ".join(" -> ".join(c) for c in cycles)
 
 
 def test_the_cycle_finder_finds_cycles() -> None:

@@ -16,7 +16,7 @@ EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
 
 def load_project(args: argparse.Namespace) -> Project:
-    from generator.jekyll.tree import describe_unpublished, is_jekyll_tree, jekyll_settings
+    from generator.load.jekyll_tree import describe_unpublished, is_jekyll_tree, jekyll_settings
 
     strict = False if args.lax else None
     jekyll = getattr(args, "jekyll", None)

@@ -332,7 +332,7 @@ def _jobs(value: str) -> int:
 def _cache_clear(args: argparse.Namespace, out: TextIO) -> int:
     import shutil
 
-    from generator.jekyll.tree import is_jekyll_tree, jekyll_settings
+    from generator.load.jekyll_tree import is_jekyll_tree, jekyll_settings
 
     jekyll = args.jekyll
     if jekyll is None and args.config == DEFAULT_CONFIG_FILE and is_jekyll_tree(args.root):
@@ -401,7 +401,7 @@ def _new(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _import_jekyll(args: argparse.Namespace, out: TextIO) -> int:
-    from generator.jekyll.importer import ImportRefused, import_tree, print_import_report
+    from generator.cli.import_jekyll import ImportRefused, import_tree, print_import_report
 
     try:
         report = import_tree(args.src, args.dest, force=args.force)

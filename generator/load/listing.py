@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from generator.jekyll.tree import published_pages
+from generator.load.jekyll_tree import published_pages
 from generator.settings import Settings
 
 

@@ -21,7 +21,7 @@ import jinja2.nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedFormatter
 
-from generator.jekyll.site import post_url
+from generator.load.jekyll_site import post_url
 from generator.render.includes import (
     PAGE_PREFIX,
     ROOT_PREFIX,

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, SHARED, require_shared, run_cli, write_tree
 
-from generator.jekyll.importer import import_tree
-from generator.jekyll.tree import is_jekyll_tree, jekyll_settings
+from generator.cli.import_jekyll import import_tree
+from generator.load.jekyll_tree import is_jekyll_tree, jekyll_settings
 from generator.pipeline.project import Project
 from generator.settings import load_settings
 

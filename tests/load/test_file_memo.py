@@ -16,8 +16,8 @@ import pytest
 from conftest import run_cli
 from test_jekyll import WIDGET_DEFECTS, triples, widget_tree
 
-from generator.jekyll.tree import jekyll_settings
 from generator.load.filememo import RACY_SECONDS, Unencodable, decode, encode
+from generator.load.jekyll_tree import jekyll_settings
 from generator.render.codecache import user_secret
 
 

@@ -11,7 +11,7 @@ from conftest import REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.jekyll.tree import jekyll_settings
+from generator.load.jekyll_tree import jekyll_settings
 from generator.pipeline.project import PageResult, Project
 from generator.render.liquid.translate import translate
 from generator.settings import load_settings

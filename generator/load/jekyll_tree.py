@@ -1,18 +1,11 @@
-"""Existing Jekyll trees: checked in place, and imported into our layout in one step.
+"""A Jekyll tree, read as Jekyll reads it, for ``generator check --jekyll SRC`` (or ``check`` in a
+folder holding ``_config.yml`` and ``_includes/`` but no ``mkdocs.yml``).
 
-In place (``generator check --jekyll SRC``, or ``check`` in a folder holding ``_config.yml``
-and ``_includes/`` but no ``mkdocs.yml``): the tree is read as Jekyll would render it.
 Settings come from ``_config.yml``: the pages are the files Jekyll publishes (no ``_``, ``.``
 or ``#`` folders unless under ``include:``, nothing under ``exclude:``, front matter
 required), partials come from ``_includes/``, ``site.data`` from ``_data/``, ``site.*`` is
-``_config.yml`` itself, and every template is Liquid (see liquid.py). Diagnostics name the
-tree's own files and lines.
-
-Import (``generator import-jekyll SRC DEST``): pages go to ``content/``, partials to
-``includes/``, data files to ``includes/_data/``; Liquid is translated to our Jinja with the
-same translator, every line staying where it was, so a diagnostic on the imported tree
-names the line it names on the original. DEST is written in a staging folder beside it and
-renamed into place only when complete.
+``_config.yml`` itself, and every template is Liquid (``render/liquid/translate.py``).
+Diagnostics name the tree's own files and lines. Importing a tree is ``cli/import_jekyll.py``.
 """
 
 from __future__ import annotations
@@ -30,8 +23,8 @@ from typing import Any
 import yaml
 
 from generator.errors import ConfigError, Diagnostic, SourceLocation
-from generator.jekyll.site import build_model, read_meta
 from generator.load.filememo import FileMemo
+from generator.load.jekyll_site import build_model, read_meta
 from generator.settings import (
     Settings,
     has_front_matter,
@@ -260,7 +253,7 @@ def describe_unpublished(settings: Settings) -> str:
     return f"not checked, as Jekyll does not publish them: {items}"
 
 
-# --- import --------------------------------------------------------------------------------
+# --- what Jekyll copies as it is (static files) --------------------------------------------
 
 
 def published_files(settings: Settings) -> list[Path]:
@@ -302,8 +295,3 @@ def _hidden_parts(include: tuple[str, ...], exclude: tuple[str, ...],
         return False
     return part.startswith(("_", ".", "#")) or part.endswith("~") or \
         Settings._listed(exclude, "", so_far)
-
-
-# --- the report ----------------------------------------------------------------------------
-
-

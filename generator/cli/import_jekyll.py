@@ -1,4 +1,10 @@
-"""Import a Jekyll tree as an element-docs project: pages, partials, data, links and mkdocs.yml."""
+"""``generator import-jekyll SRC DEST``: a Jekyll tree made an element-docs project.
+
+Pages go to ``content/``, partials to ``includes/``, data files to ``includes/_data/``; Liquid
+is translated to our Jinja with the same translator the check uses, every line staying where
+it was, so a diagnostic on the imported tree names the line it names on the original. DEST
+is written in a staging folder beside it and swapped into place only when complete.
+"""
 
 from __future__ import annotations
 
@@ -16,16 +22,16 @@ from typing import Any, TextIO
 import yaml
 
 from generator.errors import Diagnostic, SourceLocation
-from generator.jekyll.site import post_url
-from generator.jekyll.tree import (
+from generator.load.data import DATA_SUFFIXES
+from generator.load.documents import parse_document
+from generator.load.files import FileRefused, decode, read_inside
+from generator.load.jekyll_site import post_url
+from generator.load.jekyll_tree import (
     PAGE_SUFFIXES,
     jekyll_settings,
     published_files,
     unpublished_pages,
 )
-from generator.load.data import DATA_SUFFIXES
-from generator.load.documents import parse_document
-from generator.load.files import FileRefused, decode, read_inside
 from generator.output import swap_in
 from generator.render.liquid.translate import translate
 from generator.settings import (
