@@ -416,7 +416,10 @@ class Project:
             page["url"] = doc.rel if in_docs is None else without_suffix(in_docs) + "/"
         return page
 
-    def check_page(self, path: Path) -> PageResult:
+    def check_page(self, path: Path, text: bool = True) -> PageResult:
+        """The page checked, or its result from the page cache when current. Without
+        ``text`` (a check, which reports diagnostics only) a result from the cache may come
+        without the rendered page (``rendered`` None): its text is not read."""
         key = absolute(path)
         if key not in self.documents:
             self.load([path])
@@ -426,9 +429,10 @@ class Project:
             return PageResult(rel, None, None, list(load_problems))
         cache = self.memory.pages
         if cache is not None:
-            entry = cache.get(rel, self.memory.hashes.of(key), self._dependency_hash)
+            entry = cache.get(rel, self.memory.hashes.of(key), self._dependency_hash, text)
             if entry is not None:
-                return PageResult(rel, doc, entry.rendered, list(entry.diagnostics))
+                return PageResult(rel, doc, entry.rendered if entry.has_text else None,
+                                  list(entry.diagnostics))
         # Not cached: read the page again for its body (only its front matter was kept).
         raw, problem = read_page_bytes(doc.path, doc.rel, self.settings)
         if raw is None:  # gone or unreadable since it was loaded
@@ -546,6 +550,8 @@ class Project:
         targets = list(iter_pages(self.settings, paths)) if paths else [
             p for p in self.documents]
         report = CheckReport(pages=len(targets), diagnostics=list(self.setup_diagnostics))
+        if self.memory.pages is not None and len(targets) >= PRELOAD_FROM:
+            self.memory.pages.preload()  # one query for every entry (forked workers share it)
         if jobs > 1 and len(targets) >= 4 * PARALLEL_CHUNK:
             results = self._check_parallel(targets, jobs, progress)
         else:
@@ -553,19 +559,21 @@ class Project:
         for diagnostics in results:
             report.diagnostics.extend(diagnostics)
         if self.memory.pages is not None:
+            self.memory.pages.unload()
             self.memory.pages.flush()
         report.diagnostics = dedupe(report.diagnostics)
         return report
 
-    def check_pages(self, paths: Iterable[Path]) -> Iterator[PageResult]:
+    def check_pages(self, paths: Iterable[Path], text: bool = True) -> Iterator[PageResult]:
         """``check_page`` for each page of a run that visits every page once (``check``,
         ``build``), keeping in memory only the page at hand.
 
         The page cache forgets each result as soon as it is made (nothing later in the run
-        asks for it again); the results are written to disk every ``FLUSH_EVERY`` pages."""
+        asks for it again); the results are written to disk every ``FLUSH_EVERY`` pages.
+        ``text`` as for ``check_page``."""
         cache = self.memory.pages
         for number, path in enumerate(paths, start=1):
-            result = self.check_page(path)
+            result = self.check_page(path, text)
             if cache is not None:
                 cache.memory.pop(result.rel, None)
                 if number % FLUSH_EVERY == 0:
@@ -578,7 +586,7 @@ class Project:
 
     def _check_serial(self, targets: list[Path],
                       progress: Callable[[int, int], None] | None) -> Iterator[list[Diagnostic]]:
-        for number, result in enumerate(self.check_pages(targets), start=1):
+        for number, result in enumerate(self.check_pages(targets, text=False), start=1):
             yield result.diagnostics
             if progress:
                 progress(number, len(targets))
@@ -623,6 +631,7 @@ def _quoted_key(message: str) -> str:
 _FIRST_INCLUDE_RE = re.compile(rb"\{%-?\s*include(?:_relative)?\s+([^\s%]+)")
 PARALLEL_CHUNK = 50
 LOAD_CHUNK = 250  # pages whose front matter a loading worker reads at a time
+PRELOAD_FROM = 20  # pages a check visits from which it reads all cache entries in one query
 FLUSH_EVERY = 100  # pages whose cache entries wait in memory for one write to disk
 
 
@@ -643,7 +652,7 @@ def _load_chunk(project: Project, todo: list[tuple[Path, Path]]
 
 def _check_chunk(project: Project, paths: list[Path]) -> list[list[Diagnostic]]:
     """In a worker: the diagnostics of a chunk of pages (see ``Project._check_parallel``)."""
-    return [result.diagnostics for result in project.check_pages(paths)]
+    return [result.diagnostics for result in project.check_pages(paths, text=False)]
 
 
 def _full_order(diagnostic: Diagnostic) -> tuple[Any, ...]:
