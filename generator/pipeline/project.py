@@ -261,7 +261,10 @@ class Project:
                 todo.append((key, key if os.fspath(path) == os.fspath(key) else path))
         if self.settings.memo is not None:  # pages unchanged since an earlier run
             rest = []
-            for key, path in todo:
+            for number, (key, path) in enumerate(todo):
+                if number % LOAD_CHUNK == 0:  # their kept rows read a batch at a time
+                    self.settings.memo.prefetch([k for k, _ in todo[number:number + LOAD_CHUNK]],
+                                                "page")
                 remembered = self._remembered(path)
                 if remembered is None:
                     rest.append((key, path))
