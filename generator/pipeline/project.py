@@ -601,12 +601,40 @@ class Project:
 
         Pages that include the same partial first go to the workers side by side, so that
         mostly one worker compiles each partial (compiling partials is a good part of the
-        work, and each worker compiles those it meets)."""
+        work, and each worker compiles those it meets).
+
+        Workers start only when there is work for them: pages are checked here, in order,
+        until ``SERIAL_MISSES`` of them were not in the page cache; the rest go to the
+        workers. A repeated check, or one after an edit that touches a few pages, forks
+        nothing (starting the workers would cost more than it saves)."""
         first = self.first_include
         targets = sorted(targets, key=lambda path: first.get(absolute(path), b""))
-        chunks = [targets[i:i + PARALLEL_CHUNK] for i in range(0, len(targets),
-                                                                PARALLEL_CHUNK)]
+        cache = self.memory.pages
         done = 0
+        if cache is not None:
+            misses = cache.misses
+            for path in targets:
+                if cache.misses - misses >= SERIAL_MISSES:
+                    break
+                result = self.check_page(path, text=False)
+                cache.memory.pop(result.rel, None)
+                done += 1
+                yield result.diagnostics
+                if progress:
+                    progress(done, len(targets))
+            cache.flush()  # before forking: the workers do not write these again
+            if self.code_store is not None:
+                self.code_store.flush()
+        yield from self._check_forked(targets, done, jobs, progress)
+
+    def _check_forked(self, targets: list[Path], done: int, jobs: int,
+                      progress: Callable[[int, int], None] | None
+                      ) -> Iterator[list[Diagnostic]]:
+        """The pages of ``targets`` after the first ``done``, in forked workers."""
+        rest = targets[done:]
+        if not rest:
+            return
+        chunks = [rest[i:i + PARALLEL_CHUNK] for i in range(0, len(rest), PARALLEL_CHUNK)]
         for chunk_result in forked_map(self, _check_chunk, chunks, jobs):
             for diagnostics in chunk_result:
                 done += 1
@@ -633,6 +661,7 @@ def _quoted_key(message: str) -> str:
 
 _FIRST_INCLUDE_RE = re.compile(rb"\{%-?\s*include(?:_relative)?\s+([^\s%]+)")
 PARALLEL_CHUNK = 50
+SERIAL_MISSES = 20  # pages to render that a check does itself before it starts workers
 LOAD_CHUNK = 250  # pages whose front matter a loading worker reads at a time
 PRELOAD_FROM = 20  # pages a check visits from which it reads all cache entries in one query
 FLUSH_EVERY = 100  # pages whose cache entries wait in memory for one write to disk
