@@ -31,7 +31,7 @@ import os
 import sqlite3
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from stat import S_ISREG
 from typing import Any
@@ -119,6 +119,8 @@ class FileMemo:
         self._known: dict[tuple[str, str], tuple[State, Any]] = {}  # made or kept this run
         self._dirty: set[tuple[str, str]] = set()
         self._kinds: set[str] = set()
+        #: rows read ahead by ``prefetch``, each given once (None: none kept for the file)
+        self._ahead: dict[tuple[str, str], tuple[str, str] | None] = {}
         self._db: sqlite3.Connection | None = None
         self._pid = 0
         self.hits = 0
@@ -145,9 +147,7 @@ class FileMemo:
             rows.clear()  # damaged or of another format: everything is read again
         return rows
 
-    def _row(self, key: str, kind: str) -> tuple[str, str] | None:
-        """One kept row, read when asked for: holding every page's row in memory at once
-        would make the run's peak memory larger by as much."""
+    def _connection(self) -> sqlite3.Connection | None:
         if self.path is None:
             return None
         if self._db is None or self._pid != os.getpid():  # a connection is not forked
@@ -159,8 +159,43 @@ class FileMemo:
                 self.path = None
                 return None
             self._pid = os.getpid()
+        return self._db
+
+    def prefetch(self, paths: Iterable[str | Path], kind: str) -> None:
+        """Read the kept rows of ``kind`` for ``paths`` in one query (a caller about to ask
+        for each of them, a batch at a time: not every page's row at once, for memory)."""
+        keys = [_key(path) for path in paths]
+        if kind in self.KEPT_IN_MEMORY or not keys:
+            return
+        db = self._connection()
+        if db is None:
+            return
+        found: dict[str, tuple[str, str]] = {}
         try:
-            row = self._db.execute("SELECT state, value FROM memo WHERE path = ? AND "
+            for start in range(0, len(keys), 500):  # under SQLite's limit of parameters
+                part = keys[start:start + 500]
+                for path, state, value in db.execute(
+                        "SELECT path, state, value FROM memo WHERE kind = ? AND context = ? "
+                        f"AND path IN ({','.join('?' * len(part))})",
+                        (kind, self.context, *part)):
+                    if isinstance(path, str) and isinstance(state, str) and \
+                            isinstance(value, str):
+                        found[path] = (state, value)
+        except sqlite3.Error:
+            return  # each is then asked for alone
+        for key in keys:
+            self._ahead[(key, kind)] = found.get(key)
+
+    def _row(self, key: str, kind: str) -> tuple[str, str] | None:
+        """One kept row, read when asked for: holding every page's row in memory at once
+        would make the run's peak memory larger by as much."""
+        if (key, kind) in self._ahead:
+            return self._ahead.pop((key, kind))
+        db = self._connection()
+        if db is None:
+            return None
+        try:
+            row = db.execute("SELECT state, value FROM memo WHERE path = ? AND "
                                    "kind = ? AND context = ?",
                                    (key, kind, self.context)).fetchone()
         except sqlite3.Error:
@@ -239,6 +274,7 @@ class FileMemo:
         """Drop what this run read and learnt (after ``save``): a large tree's entries are
         a good part of a run's memory. Later questions are answered by reading the files."""
         self._rows = {kind: {} for kind in self._rows}
+        self._ahead.clear()
         self._known.clear()
         self._dirty.clear()
         self._close()

@@ -110,7 +110,9 @@ def jekyll_settings(src: Path, strict: bool | None = None, cache: bool = True) -
     )
     memo = FileMemo(settings.cache_dir if cache else None, _memo_context(settings))
     settings = replace(settings, memo=memo)
-    model = build_model(src, config, _walk_pages(settings, (".html", ".htm")),
+    pages = _walk_pages(settings, (".html", ".htm"))
+    memo.prefetch(pages, "meta")  # one query, not one per page
+    model = build_model(src, config, pages,
                         lambda path: memo.cached(path, "meta", lambda: read_meta(path)))
     urls = dict(model.urls)
     for path in published_files(settings):  # static files: {% link %} gives their path

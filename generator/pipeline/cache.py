@@ -5,6 +5,12 @@ render read (at any depth). The entry is used only while all of those hashes sti
 so an edit re-renders exactly the pages that depend on it and a stale page is never served.
 Entries are JSON (never pickle: the cache folder sits inside a project that outsiders may
 send changes to) in one SQLite file, written in one transaction. The folder is safe to delete.
+
+A page's rendered text is kept apart from the rest of its entry (table ``texts``, beside
+``pages``), with the hash of the entry it belongs to: a check needs only the diagnostics
+and what tells whether the entry is current, and reads no text; a build or the MkDocs
+plugin reads the text too, and renders the page again when its text is missing, damaged or
+of another entry.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from typing import Any
 from generator.errors import CODES, Diagnostic, Severity, SourceLocation
 from generator.render.sourcemap import RenderResult
 
-FORMAT = 2
+FORMAT = 3  # 3: the rendered text in its own table
 # Outside MkDocs' loggers: a cache that cannot be used costs speed, not correctness, and
 # must not fail a --strict build. Unconfigured, Python prints it on standard error.
 log = logging.getLogger("element_docs.cache")
@@ -76,6 +82,10 @@ class CachedPage:
     dependencies: dict[str, str]  # "partial:NAME" / "data:STEM" / "catalog" -> hash
     rendered: RenderResult | None
     diagnostics: list[Diagnostic]
+    #: False when read without its text (``rendered.text`` is then empty, not the page's)
+    has_text: bool = True
+    #: the hash of the entry as stored, which its text row must name (see ``with_text``)
+    stamp: str = ""
 
 
 class PageCache:
@@ -95,6 +105,8 @@ class PageCache:
         self._connection: sqlite3.Connection | None = None
         self._pid = 0
         self._said: set[str] = set()  # the kinds of trouble already reported
+        #: the stored entries, read in one query by ``preload`` (None: one query per page)
+        self._rows: dict[str, str] | None = None
 
     def _db(self) -> sqlite3.Connection | None:
         if self.path is None:
@@ -113,6 +125,8 @@ class PageCache:
                 connection.execute("PRAGMA synchronous=NORMAL")
                 connection.execute("CREATE TABLE IF NOT EXISTS pages "
                                    "(rel TEXT PRIMARY KEY, fingerprint TEXT, entry TEXT)")
+                connection.execute("CREATE TABLE IF NOT EXISTS texts "
+                                   "(rel TEXT PRIMARY KEY, stamp TEXT, text TEXT)")
             except (OSError, sqlite3.Error) as exc:  # OSError: the folder is a file, say
                 folder = self.path.parent
                 why = "it is a file, not a folder" if folder.exists() and \
@@ -124,15 +138,23 @@ class PageCache:
             self._connection, self._pid = connection, os.getpid()
         return self._connection
 
-    def get(self, rel: str, page_hash: str, current: Any) -> CachedPage | None:
+    def get(self, rel: str, page_hash: str, current: Any, text: bool = True
+            ) -> CachedPage | None:
         """The entry for ``rel`` if it and all its dependencies are unchanged.
 
-        ``current(dependency_name)`` gives a dependency's hash now."""
+        ``current(dependency_name)`` gives a dependency's hash now. With ``text`` the entry
+        has its rendered text (None when the text cannot be had: the page is rendered
+        again); without, it may not have it (``has_text``)."""
         entry = self.memory.get(rel) or self.load(rel)
         if entry is None or entry.page_hash != page_hash or any(
                 current(name) != value for name, value in entry.dependencies.items()):
             self.misses += 1
             return None
+        if text and not entry.has_text:
+            entry = self.with_text(rel, entry)
+            if entry is None:
+                self.misses += 1
+                return None
         self.memory[rel] = entry
         self.hits += 1
         return entry
@@ -148,12 +170,18 @@ class PageCache:
         if db is None or not self.pending:
             self.pending.clear()
             return
-        rows = [(rel, self.fingerprint, json.dumps(_encode(entry), separators=(",", ":")))
-                for rel, entry in self.pending.items()]
+        rows = []
+        texts = []
+        for rel, entry in self.pending.items():
+            stored = json.dumps(_encode(entry), separators=(",", ":"))
+            rows.append((rel, self.fingerprint, stored))
+            if entry.rendered is not None and entry.has_text:
+                texts.append((rel, digest(stored.encode()), entry.rendered.text))
         self.pending.clear()
         try:
             with db:
                 db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?, ?)", rows)
+                db.executemany("INSERT OR REPLACE INTO texts VALUES (?, ?, ?)", texts)
         except sqlite3.Error:
             pass
 
@@ -161,26 +189,76 @@ class PageCache:
         """Drop in-memory copies (a long ``check`` run keeps only what it must)."""
         self.memory.clear()
 
+    def preload(self) -> None:
+        """Read every stored entry of this fingerprint (without texts) in one query, for a
+        run that visits every page: ``load`` then takes each from memory, once."""
+        db = self._db()
+        if db is None:
+            return
+        try:
+            self._rows = {rel: entry for rel, entry in db.execute(
+                "SELECT rel, entry FROM pages WHERE fingerprint = ?", (self.fingerprint,))
+                if isinstance(rel, str)}
+        except sqlite3.Error:
+            self._rows = None
+
+    def unload(self) -> None:
+        """Let go of what ``preload`` read."""
+        self._rows = None
+
     def load(self, rel: str) -> CachedPage | None:
+        """The stored entry of ``rel``, without its text (see ``with_text``)."""
         db = self._db()
         if db is None:
             return None
         try:
-            row = db.execute("SELECT entry FROM pages WHERE rel = ? AND fingerprint = ?",
-                             (rel, self.fingerprint)).fetchone()
-            if row is None:
+            if self._rows is not None:
+                stored = self._rows.pop(rel, None)
+            else:
+                row = db.execute("SELECT entry FROM pages WHERE rel = ? AND fingerprint = ?",
+                                 (rel, self.fingerprint)).fetchone()
+                stored = None if row is None else row[0]
+            if stored is None:
                 return None
-            data = json.loads(row[0])
+            data = json.loads(stored)
             if not isinstance(data, dict) or data.get("format") != FORMAT:
                 return None
-            return _decode(data)
+            entry = _decode(data)
+            entry.stamp = digest(_text(stored).encode())
+            return entry
         except (sqlite3.Error, ValueError, KeyError, TypeError, IndexError, RecursionError):
             # foreign or corrupt: render again
-            folder = self.path.parent.name if self.path else ""
-            self._say("entry", "element-docs: a damaged entry in the page cache "
-                      f"{folder}/ was ignored (the page was checked again); "
-                      "deleting the cache folder clears it")
+            self._damaged()
             return None
+
+    def with_text(self, rel: str, entry: CachedPage) -> CachedPage | None:
+        """``entry`` with its rendered text read from disk, or None when the stored text is
+        missing, damaged or of another entry (the page is then rendered again)."""
+        if entry.has_text or entry.rendered is None:
+            return entry
+        db = self._db()
+        if db is None:
+            return None
+        try:
+            row = db.execute("SELECT stamp, text FROM texts WHERE rel = ?", (rel,)).fetchone()
+        except sqlite3.Error:
+            self._damaged()
+            return None
+        if row is None or row[0] != entry.stamp:
+            return None  # not written, or written for another entry: render again
+        if type(row[1]) is not str:
+            self._damaged()
+            return None
+        rendered = entry.rendered
+        return CachedPage(entry.page_hash, entry.dependencies, RenderResult(
+            row[1], None, rendered.diagnostics, rendered.partials, rendered.data_files,
+            rendered.failed), entry.diagnostics, True, entry.stamp)
+
+    def _damaged(self) -> None:
+        folder = self.path.parent.name if self.path else ""
+        self._say("entry", "element-docs: a damaged entry in the page cache "
+                  f"{folder}/ was ignored (the page was checked again); "
+                  "deleting the cache folder clears it")
 
     def _say(self, kind: str, message: str) -> None:
         """Report a kind of trouble with the cache once per run, not once per page."""
@@ -243,8 +321,7 @@ def _encode(entry: CachedPage) -> dict[str, Any]:
         "page_hash": entry.page_hash,
         "dependencies": entry.dependencies,
         "diagnostics": [encode_diagnostic(d) for d in entry.diagnostics],
-        "rendered": None if rendered is None else {
-            "text": rendered.text,
+        "rendered": None if rendered is None else {  # its text is stored apart
             "diagnostics": [encode_diagnostic(d) for d in rendered.diagnostics],
             "partials": sorted(rendered.partials),
             "data_files": sorted(rendered.data_files),
@@ -261,7 +338,7 @@ def _decode(data: dict[str, Any]) -> CachedPage:
     if raw is not None and (not isinstance(raw, dict) or type(raw["failed"]) is not bool):
         raise ValueError("not a rendered page")
     rendered = None if raw is None else RenderResult(
-        _text(raw["text"]), None,
+        "", None,
         [decode_diagnostic(d) for d in _list(raw["diagnostics"])],
         set(_texts(raw["partials"])), set(_texts(raw["data_files"])), raw["failed"])
     dependencies = data["dependencies"]
@@ -269,7 +346,8 @@ def _decode(data: dict[str, Any]) -> CachedPage:
         raise ValueError("not a mapping of dependencies")
     return CachedPage(_text(data["page_hash"]),
                       {_text(k): _text(v) for k, v in dependencies.items()}, rendered,
-                      [decode_diagnostic(d) for d in _list(data["diagnostics"])])
+                      [decode_diagnostic(d) for d in _list(data["diagnostics"])],
+                      has_text=rendered is None)
 
 
 def _list(value: Any) -> list[Any]:

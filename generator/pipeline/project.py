@@ -262,7 +262,10 @@ class Project:
                 todo.append((key, key if os.fspath(path) == os.fspath(key) else path))
         if self.settings.memo is not None:  # pages unchanged since an earlier run
             rest = []
-            for key, path in todo:
+            for number, (key, path) in enumerate(todo):
+                if number % LOAD_CHUNK == 0:  # their kept rows read a batch at a time
+                    self.settings.memo.prefetch([k for k, _ in todo[number:number + LOAD_CHUNK]],
+                                                "page")
                 remembered = self._remembered(path)
                 if remembered is None:
                     rest.append((key, path))
@@ -417,7 +420,10 @@ class Project:
             page["url"] = doc.rel if in_docs is None else without_suffix(in_docs) + "/"
         return page
 
-    def check_page(self, path: Path) -> PageResult:
+    def check_page(self, path: Path, text: bool = True) -> PageResult:
+        """The page checked, or its result from the page cache when current. Without
+        ``text`` (a check, which reports diagnostics only) a result from the cache may come
+        without the rendered page (``rendered`` None): its text is not read."""
         key = absolute(path)
         if key not in self.documents:
             self.load([path])
@@ -427,9 +433,10 @@ class Project:
             return PageResult(rel, None, None, list(load_problems))
         cache = self.memory.pages
         if cache is not None:
-            entry = cache.get(rel, self.memory.hashes.of(key), self._dependency_hash)
+            entry = cache.get(rel, self.memory.hashes.of(key), self._dependency_hash, text)
             if entry is not None:
-                return PageResult(rel, doc, entry.rendered, list(entry.diagnostics))
+                return PageResult(rel, doc, entry.rendered if entry.has_text else None,
+                                  list(entry.diagnostics))
         # Not cached: read the page again for its body (only its front matter was kept).
         raw, problem = read_page_bytes(doc.path, doc.rel, self.settings)
         if raw is None:  # gone or unreadable since it was loaded
@@ -547,6 +554,8 @@ class Project:
         targets = list(iter_pages(self.settings, paths)) if paths else [
             p for p in self.documents]
         report = CheckReport(pages=len(targets), diagnostics=list(self.setup_diagnostics))
+        if self.memory.pages is not None and len(targets) >= PRELOAD_FROM:
+            self.memory.pages.preload()  # one query for every entry (forked workers share it)
         if jobs > 1 and len(targets) >= 4 * PARALLEL_CHUNK:
             results = self._check_parallel(targets, jobs, progress)
         else:
@@ -554,19 +563,21 @@ class Project:
         for diagnostics in results:
             report.diagnostics.extend(diagnostics)
         if self.memory.pages is not None:
+            self.memory.pages.unload()
             self.memory.pages.flush()
         report.diagnostics = dedupe(report.diagnostics)
         return report
 
-    def check_pages(self, paths: Iterable[Path]) -> Iterator[PageResult]:
+    def check_pages(self, paths: Iterable[Path], text: bool = True) -> Iterator[PageResult]:
         """``check_page`` for each page of a run that visits every page once (``check``,
         ``build``), keeping in memory only the page at hand.
 
         The page cache forgets each result as soon as it is made (nothing later in the run
-        asks for it again); the results are written to disk every ``FLUSH_EVERY`` pages."""
+        asks for it again); the results are written to disk every ``FLUSH_EVERY`` pages.
+        ``text`` as for ``check_page``."""
         cache = self.memory.pages
         for number, path in enumerate(paths, start=1):
-            result = self.check_page(path)
+            result = self.check_page(path, text)
             if cache is not None:
                 cache.memory.pop(result.rel, None)
                 if number % FLUSH_EVERY == 0:
@@ -579,7 +590,7 @@ class Project:
 
     def _check_serial(self, targets: list[Path],
                       progress: Callable[[int, int], None] | None) -> Iterator[list[Diagnostic]]:
-        for number, result in enumerate(self.check_pages(targets), start=1):
+        for number, result in enumerate(self.check_pages(targets, text=False), start=1):
             yield result.diagnostics
             if progress:
                 progress(number, len(targets))
@@ -591,12 +602,40 @@ class Project:
 
         Pages that include the same partial first go to the workers side by side, so that
         mostly one worker compiles each partial (compiling partials is a good part of the
-        work, and each worker compiles those it meets)."""
+        work, and each worker compiles those it meets).
+
+        Workers start only when there is work for them: pages are checked here, in order,
+        until ``SERIAL_MISSES`` of them were not in the page cache; the rest go to the
+        workers. A repeated check, or one after an edit that touches a few pages, forks
+        nothing (starting the workers would cost more than it saves)."""
         first = self.first_include
         targets = sorted(targets, key=lambda path: first.get(absolute(path), b""))
-        chunks = [targets[i:i + PARALLEL_CHUNK] for i in range(0, len(targets),
-                                                                PARALLEL_CHUNK)]
+        cache = self.memory.pages
         done = 0
+        if cache is not None:
+            misses = cache.misses
+            for path in targets:
+                if cache.misses - misses >= SERIAL_MISSES:
+                    break
+                result = self.check_page(path, text=False)
+                cache.memory.pop(result.rel, None)
+                done += 1
+                yield result.diagnostics
+                if progress:
+                    progress(done, len(targets))
+            cache.flush()  # before forking: the workers do not write these again
+            if self.code_store is not None:
+                self.code_store.flush()
+        yield from self._check_forked(targets, done, jobs, progress)
+
+    def _check_forked(self, targets: list[Path], done: int, jobs: int,
+                      progress: Callable[[int, int], None] | None
+                      ) -> Iterator[list[Diagnostic]]:
+        """The pages of ``targets`` after the first ``done``, in forked workers."""
+        rest = targets[done:]
+        if not rest:
+            return
+        chunks = [rest[i:i + PARALLEL_CHUNK] for i in range(0, len(rest), PARALLEL_CHUNK)]
         for chunk_result in forked_map(self, _check_chunk, chunks, jobs):
             for diagnostics in chunk_result:
                 done += 1
@@ -623,7 +662,9 @@ def _quoted_key(message: str) -> str:
 
 _FIRST_INCLUDE_RE = re.compile(rb"\{%-?\s*include(?:_relative)?\s+([^\s%]+)")
 PARALLEL_CHUNK = 50
+SERIAL_MISSES = 20  # pages to render that a check does itself before it starts workers
 LOAD_CHUNK = 250  # pages whose front matter a loading worker reads at a time
+PRELOAD_FROM = 20  # pages a check visits from which it reads all cache entries in one query
 FLUSH_EVERY = 100  # pages whose cache entries wait in memory for one write to disk
 
 
@@ -644,7 +685,7 @@ def _load_chunk(project: Project, todo: list[tuple[Path, Path]]
 
 def _check_chunk(project: Project, paths: list[Path]) -> list[list[Diagnostic]]:
     """In a worker: the diagnostics of a chunk of pages (see ``Project._check_parallel``)."""
-    return [result.diagnostics for result in project.check_pages(paths)]
+    return [result.diagnostics for result in project.check_pages(paths, text=False)]
 
 
 def _full_order(diagnostic: Diagnostic) -> tuple[Any, ...]:

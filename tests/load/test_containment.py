@@ -995,7 +995,7 @@ def test_cache_entries_of_the_right_shape_with_wrong_types_are_misses(make_proje
     assert len(expected) == 6
     database = root / ".element-docs-cache" / "pages.sqlite3"
     damage = [
-        lambda e: e["rendered"].update(text=5),
+        lambda e: e["rendered"].update(failed="no"),
         lambda e: e["rendered"].update(partials="abc"),
         lambda e: e.update(diagnostics=[["ED999", "forged", None, "", [], None]]),
         lambda e: e.update(diagnostics=[[1, 2, 3, 4, 5, 6]]),

@@ -313,6 +313,22 @@ def test_every_shipped_schema_and_a_rich_one_get_a_quick_test() -> None:
     assert not widget({**WIDGET_VALID, "flag": 0})
 
 
+def test_every_shipped_schema_is_a_valid_json_schema() -> None:
+    """A run does not check the package's own schemas against the meta-schema (it costs a
+    repeated check a good part of its time): this test does, for every one of them."""
+    from jsonschema import Draft202012Validator
+
+    from generator.validate.schemas import packaged_schema_files
+
+    shipped = packaged_schema_files()
+    assert shipped
+    for text in shipped.values():
+        Draft202012Validator.check_schema(json.loads(text))
+    store = load_schemas(None)
+    assert not store.diagnostics
+    assert set(shipped) <= set(store.validators)
+
+
 def test_a_schema_with_pattern_properties_is_checked_by_jsonschema_alone() -> None:
     """jsonschema-rs would match the keys by ECMA-262's rules, not Python's: no quick test,
     and the errors are jsonschema's."""
