@@ -950,5 +950,3 @@ def diff_of(plan: FixPlan, root: Path) -> str:
         if out and not out[-1].endswith("\n"):
             out.append("\n\\ No newline at end of file\n")
     return "".join(out)
-
-

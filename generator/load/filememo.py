@@ -138,10 +138,10 @@ class FileMemo:
         try:
             with contextlib.closing(sqlite3.connect(self.path, timeout=10)) as db:
                 for path, state, value in db.execute(
-                        "SELECT path, state, value FROM memo WHERE kind = ? AND context = ?",
-                        (kind, self.context)):
-                    if isinstance(path, str) and isinstance(state, str) and \
-                            isinstance(value, str):
+                    "SELECT path, state, value FROM memo WHERE kind = ? AND context = ?",
+                    (kind, self.context),
+                ):
+                    if isinstance(path, str) and isinstance(state, str) and isinstance(value, str):
                         rows[path] = (state, value)
         except (sqlite3.Error, OSError):
             rows.clear()  # damaged or of another format: everything is read again
@@ -173,13 +173,13 @@ class FileMemo:
         found: dict[str, tuple[str, str]] = {}
         try:
             for start in range(0, len(keys), 500):  # under SQLite's limit of parameters
-                part = keys[start:start + 500]
+                part = keys[start : start + 500]
                 for path, state, value in db.execute(
-                        "SELECT path, state, value FROM memo WHERE kind = ? AND context = ? "
-                        f"AND path IN ({','.join('?' * len(part))})",
-                        (kind, self.context, *part)):
-                    if isinstance(path, str) and isinstance(state, str) and \
-                            isinstance(value, str):
+                    "SELECT path, state, value FROM memo WHERE kind = ? AND context = ? "
+                    f"AND path IN ({','.join('?' * len(part))})",
+                    (kind, self.context, *part),
+                ):
+                    if isinstance(path, str) and isinstance(state, str) and isinstance(value, str):
                         found[path] = (state, value)
         except sqlite3.Error:
             return  # each is then asked for alone
@@ -195,9 +195,10 @@ class FileMemo:
         if db is None:
             return None
         try:
-            row = db.execute("SELECT state, value FROM memo WHERE path = ? AND "
-                                   "kind = ? AND context = ?",
-                                   (key, kind, self.context)).fetchone()
+            row = db.execute(
+                "SELECT state, value FROM memo WHERE path = ? AND kind = ? AND context = ?",
+                (key, kind, self.context),
+            ).fetchone()
         except sqlite3.Error:
             return None
         if row is None or not isinstance(row[0], str) or not isinstance(row[1], str):
@@ -216,8 +217,9 @@ class FileMemo:
                 return known[1]
             self.misses += 1
             return MISSING
-        row = self._kind(kind).pop(key, None) if kind in self.KEPT_IN_MEMORY else \
-            self._row(key, kind)
+        row = (
+            self._kind(kind).pop(key, None) if kind in self.KEPT_IN_MEMORY else self._row(key, kind)
+        )
         if row is not None and row[0] == ",".join(map(str, state)):
             try:
                 value = decode(row[1])
@@ -302,8 +304,10 @@ class FileMemo:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with contextlib.closing(sqlite3.connect(self.path, timeout=10)) as db, db:
-                db.execute("CREATE TABLE IF NOT EXISTS memo (path TEXT, kind TEXT, "
-                           "state TEXT, value TEXT, context TEXT, PRIMARY KEY (path, kind))")
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS memo (path TEXT, kind TEXT, "
+                    "state TEXT, value TEXT, context TEXT, PRIMARY KEY (path, kind))"
+                )
                 db.execute("DELETE FROM memo WHERE context != ?", (self.context,))
                 db.executemany("INSERT OR REPLACE INTO memo VALUES (?, ?, ?, ?, ?)", rows)
         except (sqlite3.Error, OSError) as exc:  # an unusable memo costs speed only

@@ -30,8 +30,15 @@ STYLES = {
 }
 _POST_NAME = re.compile(r"(\d{2,4}-\d{1,2}-\d{1,2})-(.*)(\.[^.]+)$")
 PAGE_SUFFIXES = (".md", ".markdown", ".mkdown", ".mkdn", ".mkd")
-OUTPUT_EXT = {".md": ".html", ".markdown": ".html", ".mkdown": ".html", ".mkdn": ".html",
-              ".mkd": ".html", ".html": ".html", ".htm": ".html"}
+OUTPUT_EXT = {
+    ".md": ".html",
+    ".markdown": ".html",
+    ".mkdown": ".html",
+    ".mkdn": ".html",
+    ".mkd": ".html",
+    ".html": ".html",
+    ".htm": ".html",
+}
 
 
 @dataclass
@@ -47,15 +54,17 @@ class SiteModel:
 
     def site_values(self) -> dict[str, Any]:
         """``site.pages``, ``site.posts``, ``site.<label>``, ``site.tags`` ... ."""
-        posts = sorted(self.collections.get("posts", []),
-                       key=lambda p: (str(p.get("date") or ""), p["path"]), reverse=True)
-        values: dict[str, Any] = {"pages": sorted(self.pages, key=lambda p: (p["name"],
-                                                                               p["path"])),
-                                  "posts": posts,
-                                  "collections": sorted(self.collection_info,
-                                                        key=lambda c: c["label"]),
-                                  "documents": [d for docs in self.collections.values()
-                                                for d in docs]}
+        posts = sorted(
+            self.collections.get("posts", []),
+            key=lambda p: (str(p.get("date") or ""), p["path"]),
+            reverse=True,
+        )
+        values: dict[str, Any] = {
+            "pages": sorted(self.pages, key=lambda p: (p["name"], p["path"])),
+            "posts": posts,
+            "collections": sorted(self.collection_info, key=lambda c: c["label"]),
+            "documents": [d for docs in self.collections.values() for d in docs],
+        }
         for label, docs in self.collections.items():
             if label != "posts":
                 values[label] = docs
@@ -97,28 +106,39 @@ def _fill(template: str, values: Mapping[str, str]) -> str:
 
 
 def _date_values(date: _dt.datetime | _dt.date) -> dict[str, str]:
-    day = date if isinstance(date, _dt.datetime) else _dt.datetime(date.year, date.month,
-                                                                    date.day)
-    return {"year": f"{day.year:04d}", "month": f"{day.month:02d}", "day": f"{day.day:02d}",
-            "i_month": str(day.month), "i_day": str(day.day),
-            "short_year": f"{day.year % 100:02d}", "y_day": f"{day.timetuple().tm_yday:03d}",
-            "short_month": day.strftime("%b"), "long_month": day.strftime("%B"),
-            "short_day": day.strftime("%a"), "long_day": day.strftime("%A"),
-            "hour": f"{day.hour:02d}", "minute": f"{day.minute:02d}",
-            "second": f"{day.second:02d}", "week": f"{day.isocalendar()[1]:02d}",
-            "w_year": str(day.isocalendar()[0]), "w_day": str(day.isocalendar()[2])}
+    day = date if isinstance(date, _dt.datetime) else _dt.datetime(date.year, date.month, date.day)
+    return {
+        "year": f"{day.year:04d}",
+        "month": f"{day.month:02d}",
+        "day": f"{day.day:02d}",
+        "i_month": str(day.month),
+        "i_day": str(day.day),
+        "short_year": f"{day.year % 100:02d}",
+        "y_day": f"{day.timetuple().tm_yday:03d}",
+        "short_month": day.strftime("%b"),
+        "long_month": day.strftime("%B"),
+        "short_day": day.strftime("%a"),
+        "long_day": day.strftime("%A"),
+        "hour": f"{day.hour:02d}",
+        "minute": f"{day.minute:02d}",
+        "second": f"{day.second:02d}",
+        "week": f"{day.isocalendar()[1]:02d}",
+        "w_year": str(day.isocalendar()[0]),
+        "w_day": str(day.isocalendar()[2]),
+    }
 
 
-def _post_date(value: Any, from_name: _dt.datetime, timezone: Any
-               ) -> _dt.datetime | _dt.date:
+def _post_date(value: Any, from_name: _dt.datetime, timezone: Any) -> _dt.datetime | _dt.date:
     """A post's date: its front matter's ``date:`` when it reads as one (a time with an
     offset is shown in the site's ``timezone:``, as Jekyll does), else its file name's."""
     if isinstance(value, str):
         text = value.strip()
         try:
-            value = _dt.datetime.fromisoformat(re.sub(r"\s*([+-]\d{2}):?(\d{2})$",
-                                                      r"+\1\2", text).replace("++", "+")
-                                               .replace("+-", "-"))
+            value = _dt.datetime.fromisoformat(
+                re.sub(r"\s*([+-]\d{2}):?(\d{2})$", r"+\1\2", text)
+                .replace("++", "+")
+                .replace("+-", "-")
+            )
         except ValueError:
             return from_name
     if isinstance(value, _dt.datetime):
@@ -153,8 +173,7 @@ def page_url(rel: str, meta: Mapping[str, Any], site_permalink: str) -> str:
     posix = PurePosixPath(rel)
     ext = OUTPUT_EXT.get(posix.suffix, posix.suffix)
     folder = "" if posix.parent.as_posix() == "." else posix.parent.as_posix() + "/"
-    values = {"path": "/" + folder, "basename": posix.stem, "output_ext": ext,
-              "name": posix.stem}
+    values = {"path": "/" + folder, "basename": posix.stem, "output_ext": ext, "name": posix.stem}
     permalink = meta.get("permalink")
     if isinstance(permalink, str) and permalink:
         return _fill(permalink, values)
@@ -166,21 +185,30 @@ def page_url(rel: str, meta: Mapping[str, Any], site_permalink: str) -> str:
     return f"/{folder}{posix.stem}{ext}"
 
 
-def document_url(label: str, rel_in: str, meta: Mapping[str, Any],
-                 template: str, extra: Mapping[str, str]) -> str:
+def document_url(
+    label: str, rel_in: str, meta: Mapping[str, Any], template: str, extra: Mapping[str, str]
+) -> str:
     posix = PurePosixPath(rel_in)
     ext = OUTPUT_EXT.get(posix.suffix, posix.suffix)
-    values = {"collection": label, "path": "/" + posix.with_suffix("").as_posix(),
-              "name": slugify(posix.stem), "output_ext": ext, **extra}
+    values = {
+        "collection": label,
+        "path": "/" + posix.with_suffix("").as_posix(),
+        "name": slugify(posix.stem),
+        "output_ext": ext,
+        **extra,
+    }
     values.setdefault("title", values["name"])
     values.setdefault("slug", values["title"])
     permalink = meta.get("permalink")
     return _fill(permalink if isinstance(permalink, str) and permalink else template, values)
 
 
-def build_model(src: Path, config: Mapping[str, Any], pages: Iterable[Path],
-                read_meta: Callable[[Path], dict[str, Any] | None] = read_meta
-                ) -> SiteModel:
+def build_model(
+    src: Path,
+    config: Mapping[str, Any],
+    pages: Iterable[Path],
+    read_meta: Callable[[Path], dict[str, Any] | None] = read_meta,
+) -> SiteModel:
     """The model of the Jekyll tree at ``src``: ``pages`` are the published pages outside
     collections (as jekyll.published_pages lists them); collections are read here.
     ``read_meta`` gives a file's front matter (None without any)."""
@@ -195,8 +223,10 @@ def build_model(src: Path, config: Mapping[str, Any], pages: Iterable[Path],
     folder = str(config.get("collections_dir") or "").strip("/")
     labels: dict[str, Mapping[str, Any]] = {"posts": {"output": True}}
     for name, options in collections.items():
-        labels[str(name)] = {**labels.get(str(name), {}),
-                             **(options if isinstance(options, Mapping) else {})}
+        labels[str(name)] = {
+            **labels.get(str(name), {}),
+            **(options if isinstance(options, Mapping) else {}),
+        }
     collection_dirs = {f"{folder}/_{label}" if folder else f"_{label}" for label in labels}
     for path in pages:
         rel = path.relative_to(src).as_posix()
@@ -210,8 +240,13 @@ def build_model(src: Path, config: Mapping[str, Any], pages: Iterable[Path],
             continue
         url = page_url(rel, meta, site_permalink)
         posix = PurePosixPath(rel)
-        item = {**meta, "url": url, "path": rel, "name": posix.name,
-                "dir": url if url.endswith("/") else url.rsplit("/", 1)[0] + "/"}
+        item = {
+            **meta,
+            "url": url,
+            "path": rel,
+            "name": posix.name,
+            "dir": url if url.endswith("/") else url.rsplit("/", 1)[0] + "/",
+        }
         model.pages.append(item)
         model.urls[rel] = url
         model.by_rel[rel] = item
@@ -219,8 +254,7 @@ def build_model(src: Path, config: Mapping[str, Any], pages: Iterable[Path],
     now = _dt.datetime.now()
     for label, options in labels.items():
         directory = src / (f"{folder}/_{label}" if folder else f"_{label}")
-        default_template = post_template if label == "posts" else \
-            "/:collection/:path:output_ext"
+        default_template = post_template if label == "posts" else "/:collection/:path:output_ext"
         template = str(options.get("permalink") or default_template)
         template = STYLES.get(template, template)
         output = bool(options.get("output", label == "posts"))
@@ -228,8 +262,9 @@ def build_model(src: Path, config: Mapping[str, Any], pages: Iterable[Path],
         if directory.is_dir():
             for path in sorted(directory.rglob("*")):
                 rel_in = path.relative_to(directory).as_posix()
-                if not path.is_file() or any(part.startswith((".", "_"))
-                                             for part in PurePosixPath(rel_in).parts):
+                if not path.is_file() or any(
+                    part.startswith((".", "_")) for part in PurePosixPath(rel_in).parts
+                ):
                     continue
                 if path.suffix not in PAGE_SUFFIXES + (".html",):
                     continue
@@ -251,34 +286,62 @@ def build_model(src: Path, config: Mapping[str, Any], pages: Iterable[Path],
                     except ValueError:
                         continue
                     date = _post_date(meta.get("date"), named, config.get("timezone"))
-                    stamp = date if isinstance(date, _dt.datetime) else \
-                        _dt.datetime(date.year, date.month, date.day)
+                    stamp = (
+                        date
+                        if isinstance(date, _dt.datetime)
+                        else _dt.datetime(date.year, date.month, date.day)
+                    )
                     if not future and stamp.replace(tzinfo=None) > now:
                         continue
                     title = str(meta.get("slug") or slugify(match.group(2)))
-                    categories = [*PurePosixPath(rel_in).parent.parts,
-                                  *_as_list(meta.get("categories")),
-                                  *_as_list(meta.get("category"))]
+                    categories = [
+                        *PurePosixPath(rel_in).parent.parts,
+                        *_as_list(meta.get("categories")),
+                        *_as_list(meta.get("category")),
+                    ]
                     categories = [c for c in categories if c != "."]
-                    extra = {**_date_values(date), "title": title, "slug": title,
-                             "categories": "/".join(slugify(c) for c in categories)}
-                    item.update(date=date, categories=categories,
-                                tags=_as_list(meta.get("tags")), slug=title)
+                    extra = {
+                        **_date_values(date),
+                        "title": title,
+                        "slug": title,
+                        "categories": "/".join(slugify(c) for c in categories),
+                    }
+                    item.update(
+                        date=date,
+                        categories=categories,
+                        tags=_as_list(meta.get("tags")),
+                        slug=title,
+                    )
                 slug = _POST_NAME.match(path.name)
-                item.setdefault("title", " ".join(  # Jekyll's titleize_slug
-                    w.capitalize() for w in (slug.group(2) if slug else path.stem).split("-")))
+                item.setdefault(
+                    "title",
+                    " ".join(  # Jekyll's titleize_slug
+                        w.capitalize() for w in (slug.group(2) if slug else path.stem).split("-")
+                    ),
+                )
                 url = document_url(label, rel_in, meta, template, extra)
-                item.update(url=url, path=rel, relative_path=rel, collection=label,
-                            id=url.removesuffix(".html").rstrip("/") or "/",
-                            name=path.name)
+                item.update(
+                    url=url,
+                    path=rel,
+                    relative_path=rel,
+                    collection=label,
+                    id=url.removesuffix(".html").rstrip("/") or "/",
+                    name=path.name,
+                )
                 docs.append(item)
                 model.urls[rel] = url
                 model.by_rel[rel] = item
         model.collections[label] = docs
-        model.collection_info.append({
-            "label": label, "docs": docs, "output": output,
-            "permalink": options.get("permalink"), "relative_directory": f"_{label}",
-            **{k: v for k, v in options.items() if k not in ("docs", "label")}})
+        model.collection_info.append(
+            {
+                "label": label,
+                "docs": docs,
+                "output": output,
+                "permalink": options.get("permalink"),
+                "relative_directory": f"_{label}",
+                **{k: v for k, v in options.items() if k not in ("docs", "label")},
+            }
+        )
     return model
 
 

@@ -36,16 +36,28 @@ from generator.version import CODE_FINGERPRINT
 
 CONFIG_FILE = "_config.yml"
 #: What Jekyll 4 always excludes, whatever _config.yml says.
-DEFAULT_EXCLUDES = (".sass-cache", ".jekyll-cache", "gemfiles", "Gemfile", "Gemfile.lock",
-                    "node_modules", "vendor/bundle", "vendor/cache", "vendor/gems",
-                    "vendor/ruby")
+DEFAULT_EXCLUDES = (
+    ".sass-cache",
+    ".jekyll-cache",
+    "gemfiles",
+    "Gemfile",
+    "Gemfile.lock",
+    "node_modules",
+    "vendor/bundle",
+    "vendor/cache",
+    "vendor/gems",
+    "vendor/ruby",
+)
 PAGE_SUFFIXES = (".md", ".markdown", ".mkdown", ".mkdn", ".mkd")
 
 
 def is_jekyll_tree(root: Path) -> bool:
     """A Jekyll site that is not (yet) one of ours."""
-    return ((root / CONFIG_FILE).is_file() and (root / "_includes").is_dir()
-            and not (root / "mkdocs.yml").exists())
+    return (
+        (root / CONFIG_FILE).is_file()
+        and (root / "_includes").is_dir()
+        and not (root / "mkdocs.yml").exists()
+    )
 
 
 def read_config(src: Path) -> dict[str, Any]:
@@ -62,8 +74,9 @@ def read_config(src: Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         position = yaml_error_position(exc, text)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise _config_error(f"{CONFIG_FILE} is not valid YAML: {problem}",
-                            position[0] + 1 if position else 0) from None
+        raise _config_error(
+            f"{CONFIG_FILE} is not valid YAML: {problem}", position[0] + 1 if position else 0
+        ) from None
     if not isinstance(config, Mapping):
         raise _config_error(f"{CONFIG_FILE} must be a mapping of settings")
     return {str(k): v for k, v in config.items()}
@@ -112,25 +125,36 @@ def jekyll_settings(src: Path, strict: bool | None = None, cache: bool = True) -
     settings = replace(settings, memo=memo)
     pages = _walk_pages(settings, (".html", ".htm"))
     memo.prefetch(pages, "meta")  # one query, not one per page
-    model = build_model(src, config, pages,
-                        lambda path: memo.cached(path, "meta", lambda: read_meta(path)))
+    model = build_model(
+        src, config, pages, lambda path: memo.cached(path, "meta", lambda: read_meta(path))
+    )
     urls = dict(model.urls)
     for path in published_files(settings):  # static files: {% link %} gives their path
-        urls.setdefault(path.relative_to(src).as_posix(),
-                        "/" + path.relative_to(src).as_posix())
+        urls.setdefault(path.relative_to(src).as_posix(), "/" + path.relative_to(src).as_posix())
     memo.save()
     values = model.site_values()
-    return replace(settings, site={**site, **values},  # as Jekyll's payload
-                   jekyll_items=model.by_rel, jekyll_urls=urls,
-                   jekyll_unpublished=frozenset(model.unpublished),
-                   jekyll_model_keys=frozenset(values))
+    return replace(
+        settings,
+        site={**site, **values},  # as Jekyll's payload
+        jekyll_items=model.by_rel,
+        jekyll_urls=urls,
+        jekyll_unpublished=frozenset(model.unpublished),
+        jekyll_model_keys=frozenset(values),
+    )
 
 
 def _memo_context(settings: Settings) -> str:
     """What shapes what the memo keeps besides the files: the code, and the settings that
     loading a page depends on (its path as shown, its size limit, the element folders)."""
-    return json.dumps([CODE_FINGERPRINT, str(settings.root), str(settings.docs_dir),
-                       settings.max_output_chars, settings.jekyll])
+    return json.dumps(
+        [
+            CODE_FINGERPRINT,
+            str(settings.root),
+            str(settings.docs_dir),
+            settings.max_output_chars,
+            settings.jekyll,
+        ]
+    )
 
 
 def _build_time() -> Any:
@@ -148,8 +172,11 @@ def _published_collections(config: Mapping[str, Any]) -> tuple[str, ...]:
     collections = config.get("collections") or {}
     names = ["posts"]
     if isinstance(collections, Mapping):
-        names += [str(name) for name, options in collections.items()
-                  if isinstance(options, Mapping) and options.get("output")]
+        names += [
+            str(name)
+            for name, options in collections.items()
+            if isinstance(options, Mapping) and options.get("output")
+        ]
     folder = str(config.get("collections_dir") or "").strip("/")
     return tuple(f"{folder}/_{name}" if folder else f"_{name}" for name in names)
 
@@ -161,8 +188,7 @@ def _page_defaults(config: Mapping[str, Any]) -> tuple[tuple[str, Mapping[str, A
     for entry in config.get("defaults") or []:
         if not isinstance(entry, Mapping) or not isinstance(entry.get("values"), Mapping):
             continue
-        scope: Mapping[str, Any] = entry["scope"] if isinstance(entry.get("scope"),
-                                                                Mapping) else {}
+        scope: Mapping[str, Any] = entry["scope"] if isinstance(entry.get("scope"), Mapping) else {}
         if scope.get("type") not in (None, "pages"):
             continue
         found.append((str(scope.get("path") or ""), dict(entry["values"])))
@@ -178,8 +204,7 @@ def _walk(root: Path, skip_folder: Callable[[Path], bool]) -> Iterator[Path]:
     hold more files than the site itself), nor following links to folders."""
     for folder, folders, files in os.walk(root):
         here = Path(folder)
-        folders[:] = sorted(f for f in folders
-                            if not skip_folder((here / f).relative_to(root)))
+        folders[:] = sorted(f for f in folders if not skip_folder((here / f).relative_to(root)))
         for name in sorted(files):
             yield here / name
 
@@ -193,9 +218,11 @@ def _walk_pages(settings: Settings, more: tuple[str, ...] = ()) -> list[Path]:
     found = walks.get("pages") if walks is not None else None
     if found is None:
         wanted = PAGE_SUFFIXES + (".html", ".htm")
-        found = [path for path in _walk(settings.docs_dir,
-                                        lambda rel: _hidden(rel, settings))
-                 if path.suffix in wanted and settings.publishes(path)]
+        found = [
+            path
+            for path in _walk(settings.docs_dir, lambda rel: _hidden(rel, settings))
+            if path.suffix in wanted and settings.publishes(path)
+        ]
         if walks is not None:
             walks["pages"] = found
     return [path for path in found if path.suffix in PAGE_SUFFIXES + more]
@@ -205,8 +232,11 @@ def published_pages(settings: Settings) -> list[Path]:
     """The pages of a Jekyll tree, as Jekyll publishes them (see Settings.publishes):
     not those whose front matter says ``published: false``."""
     unpublished = settings.jekyll_unpublished
-    return [path for path in _walk_pages(settings)
-            if path.relative_to(settings.docs_dir).as_posix() not in unpublished]
+    return [
+        path
+        for path in _walk_pages(settings)
+        if path.relative_to(settings.docs_dir).as_posix() not in unpublished
+    ]
 
 
 # --- what Jekyll does not publish ----------------------------------------------------------
@@ -215,9 +245,13 @@ def published_pages(settings: Settings) -> list[Path]:
 def _never_walked(rel: Path, settings: Settings) -> bool:
     """Folders not worth looking into even to say what is left out."""
     name = rel.name
-    return name.startswith(".") or rel.as_posix() in DEFAULT_EXCLUDES or name == "_site" or \
-        (settings.docs_dir / rel).resolve() in (settings.includes_dir.resolve(),
-                                                settings.data_dir.resolve())
+    return (
+        name.startswith(".")
+        or rel.as_posix() in DEFAULT_EXCLUDES
+        or name == "_site"
+        or (settings.docs_dir / rel).resolve()
+        in (settings.includes_dir.resolve(), settings.data_dir.resolve())
+    )
 
 
 def unpublished_pages(settings: Settings) -> dict[str, int]:
@@ -239,7 +273,7 @@ def _why_unpublished(path: Path, settings: Settings) -> str:
     parts = path.relative_to(settings.docs_dir).parts
     for index, part in enumerate(parts[:-1]):
         if part.startswith(("_", ".", "#")):
-            return f"{'/'.join(parts[:index + 1])}/ (folders starting with '{part[0]}')"
+            return f"{'/'.join(parts[: index + 1])}/ (folders starting with '{part[0]}')"
     if not has_front_matter(path) and not parts[-1].startswith(("_", ".", "#")):
         return "files without front matter (Jekyll copies them unrendered)"
     if parts[-1].startswith(("_", ".", "#")):
@@ -261,8 +295,9 @@ def describe_unpublished(settings: Settings) -> str:
 def published_files(settings: Settings) -> list[Path]:
     """Every file Jekyll would publish (pages, Markdown without front matter, static
     files), in a stable order; partials and data files are imported on their own."""
-    skip = tuple(os.path.realpath(folder) + os.sep
-                 for folder in (settings.includes_dir, settings.data_dir))
+    skip = tuple(
+        os.path.realpath(folder) + os.sep for folder in (settings.includes_dir, settings.data_dir)
+    )
     root = os.path.realpath(settings.docs_dir)
     files = []
     for path in _walk(settings.docs_dir, lambda rel: _hidden(rel, settings)):
@@ -284,8 +319,9 @@ def _hidden(rel: Path, settings: Settings) -> bool:
 
 
 @functools.lru_cache(maxsize=16384)
-def _hidden_parts(include: tuple[str, ...], exclude: tuple[str, ...],
-                  parts: tuple[str, ...]) -> bool:
+def _hidden_parts(
+    include: tuple[str, ...], exclude: tuple[str, ...], parts: tuple[str, ...]
+) -> bool:
     """``_hidden`` by path parts, remembered so that the files of a folder share its
     folders' answers (at 10,000 pages, testing each part of each path took 3.4 s)."""
     if not parts:
@@ -295,5 +331,8 @@ def _hidden_parts(include: tuple[str, ...], exclude: tuple[str, ...],
     part, so_far = parts[-1], "/".join(parts)
     if Settings._listed(include, part, so_far):
         return False
-    return part.startswith(("_", ".", "#")) or part.endswith("~") or \
-        Settings._listed(exclude, "", so_far)
+    return (
+        part.startswith(("_", ".", "#"))
+        or part.endswith("~")
+        or Settings._listed(exclude, "", so_far)
+    )

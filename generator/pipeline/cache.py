@@ -123,31 +123,42 @@ class PageCache:
                 # or file reads as a miss (see load), and the page is rendered again.
                 connection.execute("PRAGMA journal_mode=WAL")
                 connection.execute("PRAGMA synchronous=NORMAL")
-                connection.execute("CREATE TABLE IF NOT EXISTS pages "
-                                   "(rel TEXT PRIMARY KEY, fingerprint TEXT, entry TEXT)")
-                connection.execute("CREATE TABLE IF NOT EXISTS texts "
-                                   "(rel TEXT PRIMARY KEY, stamp TEXT, text TEXT)")
+                connection.execute(
+                    "CREATE TABLE IF NOT EXISTS pages "
+                    "(rel TEXT PRIMARY KEY, fingerprint TEXT, entry TEXT)"
+                )
+                connection.execute(
+                    "CREATE TABLE IF NOT EXISTS texts (rel TEXT PRIMARY KEY, stamp TEXT, text TEXT)"
+                )
             except (OSError, sqlite3.Error) as exc:  # OSError: the folder is a file, say
                 folder = self.path.parent
-                why = "it is a file, not a folder" if folder.exists() and \
-                    not folder.is_dir() else getattr(exc, "strerror", None) or str(exc)
-                self._say("folder", f"element-docs: the page cache {folder.name}/ cannot be "
-                          f"used ({why}): pages are checked without it")
+                why = (
+                    "it is a file, not a folder"
+                    if folder.exists() and not folder.is_dir()
+                    else getattr(exc, "strerror", None) or str(exc)
+                )
+                self._say(
+                    "folder",
+                    f"element-docs: the page cache {folder.name}/ cannot be "
+                    f"used ({why}): pages are checked without it",
+                )
                 self.path = None  # an unusable cache only costs speed
                 return None
             self._connection, self._pid = connection, os.getpid()
         return self._connection
 
-    def get(self, rel: str, page_hash: str, current: Any, text: bool = True
-            ) -> CachedPage | None:
+    def get(self, rel: str, page_hash: str, current: Any, text: bool = True) -> CachedPage | None:
         """The entry for ``rel`` if it and all its dependencies are unchanged.
 
         ``current(dependency_name)`` gives a dependency's hash now. With ``text`` the entry
         has its rendered text (None when the text cannot be had: the page is rendered
         again); without, it may not have it (``has_text``)."""
         entry = self.memory.get(rel) or self.load(rel)
-        if entry is None or entry.page_hash != page_hash or any(
-                current(name) != value for name, value in entry.dependencies.items()):
+        if (
+            entry is None
+            or entry.page_hash != page_hash
+            or any(current(name) != value for name, value in entry.dependencies.items())
+        ):
             self.misses += 1
             return None
         if text and not entry.has_text:
@@ -196,9 +207,13 @@ class PageCache:
         if db is None:
             return
         try:
-            self._rows = {rel: entry for rel, entry in db.execute(
-                "SELECT rel, entry FROM pages WHERE fingerprint = ?", (self.fingerprint,))
-                if isinstance(rel, str)}
+            self._rows = {
+                rel: entry
+                for rel, entry in db.execute(
+                    "SELECT rel, entry FROM pages WHERE fingerprint = ?", (self.fingerprint,)
+                )
+                if isinstance(rel, str)
+            }
         except sqlite3.Error:
             self._rows = None
 
@@ -215,8 +230,10 @@ class PageCache:
             if self._rows is not None:
                 stored = self._rows.pop(rel, None)
             else:
-                row = db.execute("SELECT entry FROM pages WHERE rel = ? AND fingerprint = ?",
-                                 (rel, self.fingerprint)).fetchone()
+                row = db.execute(
+                    "SELECT entry FROM pages WHERE rel = ? AND fingerprint = ?",
+                    (rel, self.fingerprint),
+                ).fetchone()
                 stored = None if row is None else row[0]
             if stored is None:
                 return None
@@ -250,15 +267,30 @@ class PageCache:
             self._damaged()
             return None
         rendered = entry.rendered
-        return CachedPage(entry.page_hash, entry.dependencies, RenderResult(
-            row[1], None, rendered.diagnostics, rendered.partials, rendered.data_files,
-            rendered.failed), entry.diagnostics, True, entry.stamp)
+        return CachedPage(
+            entry.page_hash,
+            entry.dependencies,
+            RenderResult(
+                row[1],
+                None,
+                rendered.diagnostics,
+                rendered.partials,
+                rendered.data_files,
+                rendered.failed,
+            ),
+            entry.diagnostics,
+            True,
+            entry.stamp,
+        )
 
     def _damaged(self) -> None:
         folder = self.path.parent.name if self.path else ""
-        self._say("entry", "element-docs: a damaged entry in the page cache "
-                  f"{folder}/ was ignored (the page was checked again); "
-                  "deleting the cache folder clears it")
+        self._say(
+            "entry",
+            "element-docs: a damaged entry in the page cache "
+            f"{folder}/ was ignored (the page was checked again); "
+            "deleting the cache folder clears it",
+        )
 
     def _say(self, kind: str, message: str) -> None:
         """Report a kind of trouble with the cache once per run, not once per page."""
@@ -301,8 +333,14 @@ def _texts(value: Any) -> list[str]:
 
 
 def encode_diagnostic(d: Diagnostic) -> list[Any]:
-    return [d.code, d.message, _loc(d.location), d.hint, [_loc(c) for c in d.included_from],
-            d.severity.value if d.severity else None]
+    return [
+        d.code,
+        d.message,
+        _loc(d.location),
+        d.hint,
+        [_loc(c) for c in d.included_from],
+        d.severity.value if d.severity else None,
+    ]
 
 
 def decode_diagnostic(data: list[Any]) -> Diagnostic:
@@ -310,8 +348,14 @@ def decode_diagnostic(data: list[Any]) -> Diagnostic:
     if _text(code) not in CODES or not isinstance(chain_data, list):
         raise ValueError("not a diagnostic of this version")
     chain = tuple(loc for loc in (_unloc(c) for c in chain_data) if loc is not None)
-    return Diagnostic(code, _text(message), _unloc(location), _text(hint), chain,
-                      Severity(severity) if severity is not None else None)
+    return Diagnostic(
+        code,
+        _text(message),
+        _unloc(location),
+        _text(hint),
+        chain,
+        Severity(severity) if severity is not None else None,
+    )
 
 
 def _encode(entry: CachedPage) -> dict[str, Any]:
@@ -321,7 +365,9 @@ def _encode(entry: CachedPage) -> dict[str, Any]:
         "page_hash": entry.page_hash,
         "dependencies": entry.dependencies,
         "diagnostics": [encode_diagnostic(d) for d in entry.diagnostics],
-        "rendered": None if rendered is None else {  # its text is stored apart
+        "rendered": None
+        if rendered is None
+        else {  # its text is stored apart
             "diagnostics": [encode_diagnostic(d) for d in rendered.diagnostics],
             "partials": sorted(rendered.partials),
             "data_files": sorted(rendered.data_files),
@@ -337,17 +383,28 @@ def _decode(data: dict[str, Any]) -> CachedPage:
     # No source map: the page's diagnostics are cached already, and nothing else needs it.
     if raw is not None and (not isinstance(raw, dict) or type(raw["failed"]) is not bool):
         raise ValueError("not a rendered page")
-    rendered = None if raw is None else RenderResult(
-        "", None,
-        [decode_diagnostic(d) for d in _list(raw["diagnostics"])],
-        set(_texts(raw["partials"])), set(_texts(raw["data_files"])), raw["failed"])
+    rendered = (
+        None
+        if raw is None
+        else RenderResult(
+            "",
+            None,
+            [decode_diagnostic(d) for d in _list(raw["diagnostics"])],
+            set(_texts(raw["partials"])),
+            set(_texts(raw["data_files"])),
+            raw["failed"],
+        )
+    )
     dependencies = data["dependencies"]
     if not isinstance(dependencies, dict):
         raise ValueError("not a mapping of dependencies")
-    return CachedPage(_text(data["page_hash"]),
-                      {_text(k): _text(v) for k, v in dependencies.items()}, rendered,
-                      [decode_diagnostic(d) for d in _list(data["diagnostics"])],
-                      has_text=rendered is None)
+    return CachedPage(
+        _text(data["page_hash"]),
+        {_text(k): _text(v) for k, v in dependencies.items()},
+        rendered,
+        [decode_diagnostic(d) for d in _list(data["diagnostics"])],
+        has_text=rendered is None,
+    )
 
 
 def _list(value: Any) -> list[Any]:

@@ -87,8 +87,7 @@ class SourceCache:
     def line(self, path: str, line: int) -> str | None:
         try:
             info = os.stat(self.root / path)
-            state: tuple[int, ...] = (info.st_ino, info.st_size, info.st_mtime_ns,
-                                      info.st_ctime_ns)
+            state: tuple[int, ...] = (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
         except OSError:
             state = ()
         lines = self._lines(path, state)
@@ -122,13 +121,12 @@ def _front_matter(loaded: tuple[Document | None, list[Diagnostic]]) -> Any:
     return meta, [p.one_line() for p in problems]
 
 
-
-
 class Project:
     """A loaded project: settings, data files, schemas and the renderer, built once."""
 
-    def __init__(self, settings: Settings, memory: ProjectMemory | None = None,
-                 use_cache: bool = True) -> None:
+    def __init__(
+        self, settings: Settings, memory: ProjectMemory | None = None, use_cache: bool = True
+    ) -> None:
         self.settings = settings
         self.memory = memory or ProjectMemory()
         self.sources = SourceCache(settings.root)
@@ -136,9 +134,14 @@ class Project:
         data, data_problems = load_data_files(settings.data_dir, settings.rel)
         self.setup_diagnostics: list[Diagnostic] = [*self.schemas.diagnostics, *data_problems]
         if not settings.includes_dir.is_dir():
-            self.setup_diagnostics.append(Diagnostic(
-                "ED401", f"includes folder '{settings.rel(settings.includes_dir)}' is missing",
-                SourceLocation("mkdocs.yml"), "create it, or set includes_dir in mkdocs.yml"))
+            self.setup_diagnostics.append(
+                Diagnostic(
+                    "ED401",
+                    f"includes folder '{settings.rel(settings.includes_dir)}' is missing",
+                    SourceLocation("mkdocs.yml"),
+                    "create it, or set includes_dir in mkdocs.yml",
+                )
+            )
         self.data = data
         self.documents: dict[Path, tuple[Document | None, list[Diagnostic]]] = {}
         self.elements: list[dict[str, Any]] = []
@@ -152,9 +155,19 @@ class Project:
         #: cache is in the user's own cache folder (see codecache)
         self.code_store: CodeStore | None = None
         if use_cache and settings.jekyll and settings.cache_dir is not None:
-            self.code_store = CodeStore(settings.cache_dir, json.dumps([
-                CODE_FINGERPRINT, settings.jekyll, settings.strict, settings.max_include_depth,
-                settings.max_output_chars, settings.max_render_seconds]))
+            self.code_store = CodeStore(
+                settings.cache_dir,
+                json.dumps(
+                    [
+                        CODE_FINGERPRINT,
+                        settings.jekyll,
+                        settings.strict,
+                        settings.max_include_depth,
+                        settings.max_output_chars,
+                        settings.max_render_seconds,
+                    ]
+                ),
+            )
         if not use_cache:
             self.memory.pages = None
         elif self.memory.pages is None or self.memory.pages.fingerprint != fingerprint:
@@ -165,19 +178,27 @@ class Project:
         import json
 
         settings = self.settings
-        payload = json.dumps({
-            "code": CODE_FINGERPRINT,
-            "schemas": {n: v.schema for n, v in sorted(self.schemas.validators.items())},
-            # Jekyll's site.time is the time of each run: left out, or no run would hit.
-            # The site model (site.pages...) is left out too: it changes with any page's
-            # front matter, and a page that reads it depends on it (see _hash_dependency);
-            # every URL ({% link %}, post_url) stays in.
-            "site": {k: v for k, v in settings.site.items() if not (settings.jekyll and (
-                k == "time" or k in settings.jekyll_model_keys))},
-            "urls": sorted(settings.jekyll_urls.items()),
-            "strict": settings.strict,
-            "depth": settings.max_include_depth, "includes": str(settings.includes_dir),
-        }, sort_keys=True, default=str)
+        payload = json.dumps(
+            {
+                "code": CODE_FINGERPRINT,
+                "schemas": {n: v.schema for n, v in sorted(self.schemas.validators.items())},
+                # Jekyll's site.time is the time of each run: left out, or no run would hit.
+                # The site model (site.pages...) is left out too: it changes with any page's
+                # front matter, and a page that reads it depends on it (see _hash_dependency);
+                # every URL ({% link %}, post_url) stays in.
+                "site": {
+                    k: v
+                    for k, v in settings.site.items()
+                    if not (settings.jekyll and (k == "time" or k in settings.jekyll_model_keys))
+                },
+                "urls": sorted(settings.jekyll_urls.items()),
+                "strict": settings.strict,
+                "depth": settings.max_include_depth,
+                "includes": str(settings.includes_dir),
+            },
+            sort_keys=True,
+            default=str,
+        )
         return digest(payload.encode())
 
     def _dependency_hash(self, name: str) -> str:
@@ -199,11 +220,19 @@ class Project:
             # _data/NAME/ (see load_data_files); a listing of site.data reads every file.
             # None is a state too, left when the file appears.
             data_dir = self.settings.data_dir
-            files = sorted(p for p in data_dir.rglob("*") if p.suffix in DATA_SUFFIXES and (
-                value == ALL_DATA or p.stem == value
-                or (relative_posix(p, data_dir) or "").split("/")[0] == value))
-            return digest("".join(f"{relative_posix(f, data_dir)}:{hashes.of(f)}\n"
-                                  for f in files).encode())
+            files = sorted(
+                p
+                for p in data_dir.rglob("*")
+                if p.suffix in DATA_SUFFIXES
+                and (
+                    value == ALL_DATA
+                    or p.stem == value
+                    or (relative_posix(p, data_dir) or "").split("/")[0] == value
+                )
+            )
+            return digest(
+                "".join(f"{relative_posix(f, data_dir)}:{hashes.of(f)}\n" for f in files).encode()
+            )
         if kind == "catalog":
             return self.catalog_hash
         if kind == "site":  # a key of a Jekyll tree's site model (site.pages...)
@@ -227,8 +256,11 @@ class Project:
             entry = cache.load(rel)
             if entry is not None:
                 cache.memory[rel] = entry  # check_page will want it next: decode once
-        return entry is not None and entry.page_hash == self.memory.hashes.of(path) and all(
-            self._dependency_hash(n) == v for n, v in entry.dependencies.items())
+        return (
+            entry is not None
+            and entry.page_hash == self.memory.hashes.of(path)
+            and all(self._dependency_hash(n) == v for n, v in entry.dependencies.items())
+        )
 
     def render_key(self, path: Path) -> str | None:
         """What the page's result is made from (its content and that of everything it read),
@@ -264,8 +296,9 @@ class Project:
             rest = []
             for number, (key, path) in enumerate(todo):
                 if number % LOAD_CHUNK == 0:  # their kept rows read a batch at a time
-                    self.settings.memo.prefetch([k for k, _ in todo[number:number + LOAD_CHUNK]],
-                                                "page")
+                    self.settings.memo.prefetch(
+                        [k for k, _ in todo[number : number + LOAD_CHUNK]], "page"
+                    )
                 remembered = self._remembered(path)
                 if remembered is None:
                     rest.append((key, path))
@@ -291,13 +324,13 @@ class Project:
         self.elements = catalog((d for d, _ in self.documents.values() if d), self.settings)
         self.forget_renderer()
 
-    def _load_parallel(self, todo: list[tuple[Path, Path]], jobs: int
-                       ) -> Iterator[tuple[Path, tuple[int, int, str] | None, bytes,
-                                           LoadedPage, Any]]:
+    def _load_parallel(
+        self, todo: list[tuple[Path, Path]], jobs: int
+    ) -> Iterator[tuple[Path, tuple[int, int, str] | None, bytes, LoadedPage, Any]]:
         """``_read_front_matter`` of each page in forked workers: (key, its file hash as
         ``FileHashes.known`` has it, its first include, the loaded page, the memo's entry
         for it)."""
-        chunks = [todo[i:i + LOAD_CHUNK] for i in range(0, len(todo), LOAD_CHUNK)]
+        chunks = [todo[i : i + LOAD_CHUNK] for i in range(0, len(todo), LOAD_CHUNK)]
         for chunk in forked_map(self, _load_chunk, chunks, jobs):
             for key, hashed, include, (stamp, (doc, problems)), kept in chunk:
                 if doc is not None:  # sent without the settings: this project's own
@@ -331,11 +364,19 @@ class Project:
             self.memory.hashes.record(key, before, content)
         if state is not None:
             doc, problems = loaded
-            memo.put(key, "page", state, {
-                "hash": content, "first": self.first_include[key],
-                "doc": None if doc is None else [doc.meta, doc.key_lines,
-                                                 doc.body_first_line, doc.has_front_matter],
-                "problems": [encode_diagnostic(d) for d in problems]})
+            memo.put(
+                key,
+                "page",
+                state,
+                {
+                    "hash": content,
+                    "first": self.first_include[key],
+                    "doc": None
+                    if doc is None
+                    else [doc.meta, doc.key_lines, doc.body_first_line, doc.has_front_matter],
+                    "problems": [encode_diagnostic(d) for d in problems],
+                },
+            )
         return content, loaded
 
     def _remembered(self, path: Path) -> LoadedPage | None:
@@ -355,9 +396,16 @@ class Project:
                 meta, key_lines, first_line, has_front_matter = kept["doc"]
                 if not isinstance(meta, dict) or not isinstance(key_lines, dict):
                     return None
-                doc = Document(path, display_path(path, self.settings), meta, None,
-                               int(first_line), key_lines, bool(has_front_matter),
-                               settings=self.settings)
+                doc = Document(
+                    path,
+                    display_path(path, self.settings),
+                    meta,
+                    None,
+                    int(first_line),
+                    key_lines,
+                    bool(has_front_matter),
+                    settings=self.settings,
+                )
             content, first = kept["hash"], kept["first"]
             if not isinstance(content, str) or not isinstance(first, bytes):
                 return None
@@ -377,8 +425,11 @@ class Project:
         key = absolute(path)
         before = self.documents.get(key)
         cached = self._read_front_matter(key)
-        if before is None or cached[1][0] is None or \
-                _front_matter(cached[1]) != _front_matter(before):
+        if (
+            before is None
+            or cached[1][0] is None
+            or _front_matter(cached[1]) != _front_matter(before)
+        ):
             return False
         self.memory.documents[key] = cached
         self.documents[key] = cached[1]
@@ -395,8 +446,12 @@ class Project:
 
     @property
     def site(self) -> dict[str, Any]:
-        return {**self.settings.site, "data": self.data, "elements": self.elements,
-                "hubs": group_by_hub(self.elements)}
+        return {
+            **self.settings.site,
+            "data": self.data,
+            "elements": self.elements,
+            "hubs": group_by_hub(self.elements),
+        }
 
     @property
     def renderer(self) -> Renderer:
@@ -435,8 +490,9 @@ class Project:
         if cache is not None:
             entry = cache.get(rel, self.memory.hashes.of(key), self._dependency_hash, text)
             if entry is not None:
-                return PageResult(rel, doc, entry.rendered if entry.has_text else None,
-                                  list(entry.diagnostics))
+                return PageResult(
+                    rel, doc, entry.rendered if entry.has_text else None, list(entry.diagnostics)
+                )
         # Not cached: read the page again for its body (only its front matter was kept).
         raw, problem = read_page_bytes(doc.path, doc.rel, self.settings)
         if raw is None:  # gone or unreadable since it was loaded
@@ -473,8 +529,9 @@ class Project:
             cache.put(rel, CachedPage(page_hash, dependencies, rendered, result.diagnostics))
         return result
 
-    def _with_body(self, key: Path, doc: Document, load_problems: list[Diagnostic],
-                   raw: bytes, page_hash: str) -> tuple[Document | None, list[Diagnostic]]:
+    def _with_body(
+        self, key: Path, doc: Document, load_problems: list[Diagnostic], raw: bytes, page_hash: str
+    ) -> tuple[Document | None, list[Diagnostic]]:
         """The page with its body, from ``raw``: the bytes of its file read just now.
 
         When they are the bytes its front matter was parsed from, only the body is cut
@@ -488,20 +545,26 @@ class Project:
                 return doc.with_body(text), load_problems
         return document_from_bytes(raw, doc.path, doc.rel, self.settings)
 
-    def _check_document(self, doc: Document, load_problems: list[Diagnostic],
-                        rel: str) -> PageResult:
+    def _check_document(
+        self, doc: Document, load_problems: list[Diagnostic], rel: str
+    ) -> PageResult:
         diagnostics = list(load_problems)
         if any(d.code in ("ED101", "ED310") for d in load_problems):
             return PageResult(rel, doc, None, diagnostics)  # meta unknown: checks would mislead
         diagnostics.extend(check_front_matter(doc, self.schemas))
-        rendered = self.renderer.render(doc.body, doc.rel, doc.body_first_line,
-                                        self.page_context(doc))
+        rendered = self.renderer.render(
+            doc.body, doc.rel, doc.body_first_line, self.page_context(doc)
+        )
         diagnostics.extend(rendered.diagnostics)
         if any(d.code == "ED104" for d in diagnostics):
             read = self._page_keys_read(doc, rendered)
-            diagnostics = [d for d in diagnostics if d.code != "ED104"
-                           or d.hint.startswith("did you mean")
-                           or _quoted_key(d.message) not in read]
+            diagnostics = [
+                d
+                for d in diagnostics
+                if d.code != "ED104"
+                or d.hint.startswith("did you mean")
+                or _quoted_key(d.message) not in read
+            ]
         if not rendered.failed:
             blocks = extract(rendered.text)
             context = PageContext(doc, rendered, self.sources.line, self.schemas)
@@ -517,8 +580,9 @@ class Project:
             found = self._whole_site_memo.get(name)
             if found is None:
                 try:
-                    text = partial_path(self.settings, name).read_text(encoding="utf-8",
-                                                                       errors="replace")
+                    text = partial_path(self.settings, name).read_text(
+                        encoding="utf-8", errors="replace"
+                    )
                 except OSError:
                     text = ""
                 found = self._whole_site_memo[name] = reads_whole_site(text)
@@ -537,8 +601,9 @@ class Project:
         texts = [doc.body]
         for name in rendered.partials:
             try:
-                texts.append(partial_path(self.settings, name).read_text(encoding="utf-8",
-                                                                         errors="replace"))
+                texts.append(
+                    partial_path(self.settings, name).read_text(encoding="utf-8", errors="replace")
+                )
             except OSError:
                 continue
         read: set[str] = set()
@@ -546,13 +611,15 @@ class Project:
             read.update(_PAGE_KEY_RE.findall(text))
         return read
 
-    def check(self, paths: list[Path] | None = None,
-              progress: Callable[[int, int], None] | None = None,
-              jobs: int = 1) -> CheckReport:
+    def check(
+        self,
+        paths: list[Path] | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        jobs: int = 1,
+    ) -> CheckReport:
         """Check the given pages (default: all); ``jobs`` > 1 uses that many processes."""
         self.load_all(jobs)
-        targets = list(iter_pages(self.settings, paths)) if paths else [
-            p for p in self.documents]
+        targets = list(iter_pages(self.settings, paths)) if paths else [p for p in self.documents]
         report = CheckReport(pages=len(targets), diagnostics=list(self.setup_diagnostics))
         if self.memory.pages is not None and len(targets) >= PRELOAD_FROM:
             self.memory.pages.preload()  # one query for every entry (forked workers share it)
@@ -588,16 +655,17 @@ class Project:
         if self.code_store is not None:
             self.code_store.flush()
 
-    def _check_serial(self, targets: list[Path],
-                      progress: Callable[[int, int], None] | None) -> Iterator[list[Diagnostic]]:
+    def _check_serial(
+        self, targets: list[Path], progress: Callable[[int, int], None] | None
+    ) -> Iterator[list[Diagnostic]]:
         for number, result in enumerate(self.check_pages(targets, text=False), start=1):
             yield result.diagnostics
             if progress:
                 progress(number, len(targets))
 
-    def _check_parallel(self, targets: list[Path], jobs: int,
-                        progress: Callable[[int, int], None] | None
-                        ) -> Iterator[list[Diagnostic]]:
+    def _check_parallel(
+        self, targets: list[Path], jobs: int, progress: Callable[[int, int], None] | None
+    ) -> Iterator[list[Diagnostic]]:
         """Forked workers share this loaded project; each writes its own cache entries.
 
         Pages that include the same partial first go to the workers side by side, so that
@@ -628,14 +696,14 @@ class Project:
                 self.code_store.flush()
         yield from self._check_forked(targets, done, jobs, progress)
 
-    def _check_forked(self, targets: list[Path], done: int, jobs: int,
-                      progress: Callable[[int, int], None] | None
-                      ) -> Iterator[list[Diagnostic]]:
+    def _check_forked(
+        self, targets: list[Path], done: int, jobs: int, progress: Callable[[int, int], None] | None
+    ) -> Iterator[list[Diagnostic]]:
         """The pages of ``targets`` after the first ``done``, in forked workers."""
         rest = targets[done:]
         if not rest:
             return
-        chunks = [rest[i:i + PARALLEL_CHUNK] for i in range(0, len(rest), PARALLEL_CHUNK)]
+        chunks = [rest[i : i + PARALLEL_CHUNK] for i in range(0, len(rest), PARALLEL_CHUNK)]
         for chunk_result in forked_map(self, _check_chunk, chunks, jobs):
             for diagnostics in chunk_result:
                 done += 1
@@ -668,8 +736,9 @@ PRELOAD_FROM = 20  # pages a check visits from which it reads all cache entries 
 FLUSH_EVERY = 100  # pages whose cache entries wait in memory for one write to disk
 
 
-def _load_chunk(project: Project, todo: list[tuple[Path, Path]]
-                ) -> list[tuple[Path, tuple[int, int, str] | None, bytes, LoadedPage, Any]]:
+def _load_chunk(
+    project: Project, todo: list[tuple[Path, Path]]
+) -> list[tuple[Path, tuple[int, int, str] | None, bytes, LoadedPage, Any]]:
     """In a worker: the front matter of a chunk of pages (see ``Project._load_parallel``)."""
     found = []
     for key, path in todo:
@@ -677,9 +746,15 @@ def _load_chunk(project: Project, todo: list[tuple[Path, Path]]
         if doc is not None:
             doc = replace(doc, settings=None)  # the receiving project puts its own back
         memo = project.settings.memo
-        found.append((key, project.memory.hashes.known(key),
-                      project.first_include.get(key, b""), (stamp, (doc, problems)),
-                      memo.export(key) if memo is not None else []))
+        found.append(
+            (
+                key,
+                project.memory.hashes.known(key),
+                project.first_include.get(key, b""),
+                (stamp, (doc, problems)),
+                memo.export(key) if memo is not None else [],
+            )
+        )
     return found
 
 
@@ -691,8 +766,11 @@ def _check_chunk(project: Project, paths: list[Path]) -> list[list[Diagnostic]]:
 def _full_order(diagnostic: Diagnostic) -> tuple[Any, ...]:
     """Place, code, then message and the include chain: an order that does not depend on
     the order pages were checked in (which ``--jobs`` changes)."""
-    return (*diagnostic.sort_key(), diagnostic.message,
-            tuple((at.path, at.line, at.col) for at in diagnostic.included_from))
+    return (
+        *diagnostic.sort_key(),
+        diagnostic.message,
+        tuple((at.path, at.line, at.col) for at in diagnostic.included_from),
+    )
 
 
 def dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
@@ -701,8 +779,13 @@ def dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     (``Diagnostic.also_in``); problems that differ from page to page stay apart."""
     groups: dict[tuple[Any, ...], list[Diagnostic]] = {}
     for diagnostic in sorted(diagnostics, key=_full_order):
-        key = (diagnostic.code, diagnostic.message, diagnostic.location, diagnostic.hint,
-               diagnostic.level)
+        key = (
+            diagnostic.code,
+            diagnostic.message,
+            diagnostic.location,
+            diagnostic.hint,
+            diagnostic.level,
+        )
         groups.setdefault(key, []).append(diagnostic)
     unique = []
     for group in groups.values():
@@ -721,9 +804,15 @@ def _page_failure(exc: BaseException, doc: Document) -> Diagnostic:
     the line its text starts), so the other pages are still checked."""
     if isinstance(exc, RecursionError | MemoryError):
         limit = "recursion" if isinstance(exc, RecursionError) else "memory"
-        return Diagnostic("ED310", f"checking the page stopped at the {limit} limit",
-                          SourceLocation(doc.rel, doc.body_first_line, 1))
+        return Diagnostic(
+            "ED310",
+            f"checking the page stopped at the {limit} limit",
+            SourceLocation(doc.rel, doc.body_first_line, 1),
+        )
     detail = scrub_reprs(" ".join(str(exc).split()))[:200] or type(exc).__name__
-    return Diagnostic("ED309", f"the page could not be checked: {type(exc).__name__}: "
-                      f"{detail}", SourceLocation(doc.rel, doc.body_first_line, 1),
-                      "this is a bug in the generator: please report it with the page")
+    return Diagnostic(
+        "ED309",
+        f"the page could not be checked: {type(exc).__name__}: {detail}",
+        SourceLocation(doc.rel, doc.body_first_line, 1),
+        "this is a bug in the generator: please report it with the page",
+    )

@@ -20,6 +20,7 @@ from generator.plugin.sitecache import page_key
 
 log = logging.getLogger("mkdocs.plugins.element_docs")
 
+
 def splice(entries: list[dict[str, Any]], old: int, rebuilt: set[str]) -> None:
     """Put the entries the rebuilt pages just added (after ``old``) where theirs were."""
     added: dict[str, list[dict[str, Any]]] = {}

@@ -50,8 +50,12 @@ def user_secret() -> bytes | None:
             with os.fdopen(fd, "wb") as out:
                 out.write(os.urandom(KEY_BYTES))
         info = path.lstat()
-        if not path.is_file() or path.is_symlink() or info.st_mode & 0o077 or \
-                info.st_uid != os.getuid():
+        if (
+            not path.is_file()
+            or path.is_symlink()
+            or info.st_mode & 0o077
+            or info.st_uid != os.getuid()
+        ):
             return None  # readable by others, or not the user's own: not a secret
         secret = path.read_bytes()
     except OSError:
@@ -67,8 +71,9 @@ class CodeStore:
         self.secret = user_secret() if self.path is not None else None
         import jinja2
 
-        self.config = "\0".join([config, jinja2.__version__, sys.version,
-                                 importlib.util.MAGIC_NUMBER.hex()])
+        self.config = "\0".join(
+            [config, jinja2.__version__, sys.version, importlib.util.MAGIC_NUMBER.hex()]
+        )
         self._db: sqlite3.Connection | None = None
         self._pid = 0
         self.pending: dict[str, tuple[str, bytes]] = {}
@@ -79,12 +84,10 @@ class CodeStore:
     def usable(self) -> bool:
         return self.path is not None and self.secret is not None
 
-    def key(self, environment: str, source: str, name: str | None, filename: str | None
-            ) -> str:
+    def key(self, environment: str, source: str, name: str | None, filename: str | None) -> str:
         """``environment``: what the environment that compiles says of its own make."""
         data = "\0".join([self.config, environment, name or "", filename or "", source])
-        return hashlib.blake2b(data.encode("utf-8", "surrogatepass"),
-                               digest_size=20).hexdigest()
+        return hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
 
     def _sign(self, key: str, code: bytes) -> str:
         assert self.secret is not None
@@ -99,8 +102,9 @@ class CodeStore:
                 self._db = sqlite3.connect(self.path, timeout=10)
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=NORMAL")
-                self._db.execute("CREATE TABLE IF NOT EXISTS code "
-                                 "(key TEXT PRIMARY KEY, mac TEXT, code BLOB)")
+                self._db.execute(
+                    "CREATE TABLE IF NOT EXISTS code (key TEXT PRIMARY KEY, mac TEXT, code BLOB)"
+                )
             except (sqlite3.Error, OSError) as exc:
                 if type(exc) is sqlite3.DatabaseError:  # not a database: made anew
                     with contextlib.suppress(OSError):
@@ -121,12 +125,15 @@ class CodeStore:
             db = self._connection()
             if db is not None:
                 try:
-                    row = db.execute("SELECT mac, code FROM code WHERE key = ?",
-                                     (key,)).fetchone()
+                    row = db.execute("SELECT mac, code FROM code WHERE key = ?", (key,)).fetchone()
                 except sqlite3.Error:
                     row = None
-        if row is None or not isinstance(row[0], str) or not isinstance(row[1], bytes) or \
-                not hmac.compare_digest(row[0], self._sign(key, row[1])):
+        if (
+            row is None
+            or not isinstance(row[0], str)
+            or not isinstance(row[1], bytes)
+            or not hmac.compare_digest(row[0], self._sign(key, row[1]))
+        ):
             self.misses += 1
             return None  # missing, damaged or not signed by this user: compiled again
         try:
@@ -157,7 +164,9 @@ class CodeStore:
             return
         try:
             with db:
-                db.executemany("INSERT OR REPLACE INTO code VALUES (?, ?, ?)",
-                               [(key, mac, code) for key, (mac, code) in pending.items()])
+                db.executemany(
+                    "INSERT OR REPLACE INTO code VALUES (?, ?, ?)",
+                    [(key, mac, code) for key, (mac, code) in pending.items()],
+                )
         except sqlite3.Error:
             pass

@@ -77,9 +77,7 @@ def _lines(text: str) -> int:
     return text.count("\n") + 1
 
 
-def estimate_filter(
-    name: str, value: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]
-) -> int:
+def estimate_filter(name: str, value: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> int:
     """What filter ``name`` would make of ``value``, in characters or items, where that can
     be far more than its input; 0 for the others."""
     text = _text_of(value)

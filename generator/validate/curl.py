@@ -182,9 +182,7 @@ def check_curl(
         )
         meant = tolerant_read(without_continuations(command.data.text))
         if meant is not None and named_keys is not None:
-            diagnostics.extend(
-                front_matter_facts(ctx, example, meant, REQUEST, named_keys, within)
-            )
+            diagnostics.extend(front_matter_facts(ctx, example, meant, REQUEST, named_keys, within))
         return example, command, None
     diagnostics.extend(check_request(ctx, example, body, within, named_keys))
     return example, command, body

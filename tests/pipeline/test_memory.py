@@ -20,8 +20,10 @@ from conftest import MINIMAL_MKDOCS
 from generator import Project, load_settings
 from generator.pipeline.project import ProjectMemory
 
-PARAGRAPH = ("Each request to the service carries the instance token in its Authorization "
-             "header; keep it secret, and rotate it when someone who knew it leaves.")
+PARAGRAPH = (
+    "Each request to the service carries the instance token in its Authorization "
+    "header; keep it secret, and rotate it when someone who knew it leaves."
+)
 BODY = "\n\n".join([PARAGRAPH] * 80)  # about 12 KiB of plain text per page
 
 
@@ -31,15 +33,20 @@ def write_pages(root: Path, count: int) -> Path:
     for number in range(count):
         page = root / "content" / "guides" / f"part-{number // 100:02d}" / f"p{number:05d}.md"
         page.parent.mkdir(parents=True, exist_ok=True)
-        page.write_text(f"---\ntitle: Guide {number}\n---\n\n# Guide {number}\n\n{BODY}\n",
-                        encoding="utf-8")
+        page.write_text(
+            f"---\ntitle: Guide {number}\n---\n\n# Guide {number}\n\n{BODY}\n", encoding="utf-8"
+        )
     return root
 
 
 def peak_kib_of_check(root: Path) -> int:
     """Peak resident memory (KiB) of ``generator check --jobs 1`` run in a child process."""
-    process = subprocess.Popen([sys.executable, "-m", "generator", "check", "--jobs", "1"],
-                               cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "generator", "check", "--jobs", "1"],
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     assert process.stderr is not None
     errors = process.stderr.read()
     _, status, usage = os.wait4(process.pid, 0)
@@ -58,8 +65,10 @@ def test_peak_memory_of_check_grows_much_less_than_the_pages_text(tmp_path: Path
     peak_small = peak_kib_of_check(write_pages(tmp_path / "small", small))
     peak_large = peak_kib_of_check(write_pages(tmp_path / "large", large))
     per_page = (peak_large - peak_small) / (large - small)
-    assert per_page < 8, (f"peak {peak_small} KiB at {small} pages, {peak_large} KiB at "
-                          f"{large}: {per_page:.1f} KiB more per page")
+    assert per_page < 8, (
+        f"peak {peak_small} KiB at {small} pages, {peak_large} KiB at "
+        f"{large}: {per_page:.1f} KiB more per page"
+    )
 
 
 PAGE = "content/guide.md"
@@ -72,8 +81,12 @@ def found(diagnostics: list) -> set[tuple[str, str, int]]:
 
 @pytest.fixture
 def two_pages(make_project) -> Path:
-    return make_project({PAGE: "---\ntitle: Guide\n---\n\n# Guide\n\n{{ page.title }}\n",
-                         OTHER: "# Other {{ page.other_nope }}\n"})
+    return make_project(
+        {
+            PAGE: "---\ntitle: Guide\n---\n\n# Guide\n\n{{ page.title }}\n",
+            OTHER: "# Other {{ page.other_nope }}\n",
+        }
+    )
 
 
 def test_page_edited_after_its_front_matter_was_read_is_checked_as_it_is_now(two_pages):
@@ -83,7 +96,8 @@ def test_page_edited_after_its_front_matter_was_read_is_checked_as_it_is_now(two
     project.load_all()
     (two_pages / PAGE).write_text(
         "---\ntitle: Guide\ndescription: How to\n---\n\n# Guide\n\n{{ page.nope }}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     result = project.check_page(two_pages / PAGE)
     assert found(result.diagnostics) == {("ED302", PAGE, 8)}
     assert result.rendered is not None and "How to" not in result.rendered.text
@@ -102,8 +116,7 @@ def test_page_deleted_or_spoiled_after_its_front_matter_was_read_is_reported(two
     assert (spoiled.code, spoiled.location.path) == ("ED106", OTHER)
 
 
-def test_edit_during_a_whole_run_is_cached_for_the_content_that_was_checked(
-        two_pages, monkeypatch):
+def test_edit_during_a_whole_run_is_cached_for_the_content_that_was_checked(two_pages, monkeypatch):
     """``check`` reads all front matter first; a page saved before its turn comes is checked
     as saved, and the cache keeps that result under that content (a second run, served from
     the cache, reports the same)."""
@@ -111,8 +124,9 @@ def test_edit_during_a_whole_run_is_cached_for_the_content_that_was_checked(
 
     def load_then_edit(self: Project, jobs: int = 1) -> None:
         real_load_all(self, jobs)
-        (two_pages / PAGE).write_text("---\ntitle: Guide\n---\n\n# Guide {{ page.edited }}\n",
-                                      encoding="utf-8")
+        (two_pages / PAGE).write_text(
+            "---\ntitle: Guide\n---\n\n# Guide {{ page.edited }}\n", encoding="utf-8"
+        )
 
     with monkeypatch.context() as patch:
         patch.setattr(Project, "load_all", load_then_edit)
@@ -133,8 +147,9 @@ def test_a_long_lived_memory_reads_a_changed_page_again(two_pages):
     first.load(pages)
     assert found(first.check_page(pages[0]).diagnostics) == set()
     other_before = first.documents[pages[1]][0]
-    pages[0].write_text("---\ntitle: Renamed\n---\n\n{{ page.title }} {{ page.gone }}\n",
-                        encoding="utf-8")
+    pages[0].write_text(
+        "---\ntitle: Renamed\n---\n\n{{ page.title }} {{ page.gone }}\n", encoding="utf-8"
+    )
     second = Project(load_settings(two_pages), memory)
     second.load(pages)
     document = second.documents[pages[0]][0]

@@ -18,7 +18,8 @@ PAGES = {
 PAGES["includes/note.md"] = "A note shared by every page.\n"
 PAGES["content/bad.md"] = (  # a warning: a build still writes the site
     "---\nheading: Acme CRM\ntitle: Bad\nelementId: 7\nelementKey: acmecrm\nhub: crm\n---\n"
-    "\n```json\n{\"element\": {\"key\": \"acmecrm\"}}\n```\n")
+    '\n```json\n{"element": {"key": "acmecrm"}}\n```\n'
+)
 
 
 def database(root: Path) -> Path:
@@ -35,8 +36,9 @@ def build(root: Path) -> tuple[dict[str, str], str]:
     result = run_cli("build", "--out", "out", cwd=root)
     assert "Traceback" not in result.stderr, result.stderr
     assert result.returncode == 0, result.stdout + result.stderr
-    return {p.name: p.read_text(encoding="utf-8") for p in (root / "out").glob("*.md")}, \
-        result.stderr
+    return {
+        p.name: p.read_text(encoding="utf-8") for p in (root / "out").glob("*.md")
+    }, result.stderr
 
 
 def sql(root: Path, statement: str, *args: object) -> list[tuple]:
@@ -51,8 +53,7 @@ def test_a_build_serves_texts_a_check_wrote(make_project) -> None:
     found = check(root)
     assert [d["code"] for d in found] == ["ED212"]
     # the check stored every page's text: a build takes it from there, not from a render
-    sql(root, "UPDATE texts SET text = ? WHERE rel = ?", "Text from the cache.\n",
-        "content/p1.md")
+    sql(root, "UPDATE texts SET text = ? WHERE rel = ?", "Text from the cache.\n", "content/p1.md")
     pages, _ = build(root)
     assert pages["p1.md"] == "Text from the cache.\n"
     assert "A note shared by every page." in pages["p0.md"]
@@ -71,8 +72,7 @@ def test_a_check_serves_entries_a_build_wrote_without_reading_texts(make_project
     # the entries the check read are the build's: a forged one shows through
     [(entry,)] = sql(root, "SELECT entry FROM pages WHERE rel = ?", "content/p3.md")
     data = json.loads(entry)
-    data["diagnostics"] = [["ED212", "forged in the cache", ["content/p3.md", 1, 1], "",
-                            [], None]]
+    data["diagnostics"] = [["ED212", "forged in the cache", ["content/p3.md", 1, 1], "", [], None]]
     sql(root, "UPDATE pages SET entry = ? WHERE rel = ?", json.dumps(data), "content/p3.md")
     assert "forged in the cache" in {d["message"] for d in check(root)}
     # a build does need the texts: the damaged one and the missing one are rendered again,

@@ -20,8 +20,9 @@ from generator.pipeline.project import Project
 from generator.plugin.check_ahead import MIN_PAGES, CheckAhead, can_fork, spare_cores
 from generator.settings import load_settings
 
-pytestmark = pytest.mark.skipif(not can_fork() or spare_cores() < 1,
-                                reason="the child needs fork and a second core")
+pytestmark = pytest.mark.skipif(
+    not can_fork() or spare_cores() < 1, reason="the child needs fork and a second core"
+)
 
 PAGES = MIN_PAGES + 16
 
@@ -43,18 +44,30 @@ def build(root: Path, ahead: bool, *extra: str) -> subprocess.CompletedProcess[s
     text = text.replace("- element-docs:\n", "- element-docs:\n" + option)
     config.write_text(text, encoding="utf-8")
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    return subprocess.run([sys.executable, "-m", "mkdocs", "build", *extra], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", *extra],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def messages(stderr: str) -> list[str]:
-    return sorted(line for line in stderr.splitlines()
-                  if re.match(r"(WARNING|ERROR)\b", line) or "element-docs:" in line)
+    return sorted(
+        line
+        for line in stderr.splitlines()
+        if re.match(r"(WARNING|ERROR)\b", line) or "element-docs:" in line
+    )
 
 
 def site_files(site: Path) -> dict[str, bytes]:
-    return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*"))
-            if p.is_file() and p.suffix != ".gz"}
+    return {
+        p.relative_to(site).as_posix(): p.read_bytes()
+        for p in sorted(site.rglob("*"))
+        if p.is_file() and p.suffix != ".gz"
+    }
 
 
 def break_pages(root: Path) -> None:
@@ -63,8 +76,9 @@ def break_pages(root: Path) -> None:
     text = pages[3].read_text(encoding="utf-8")
     pages[3].write_text(text.replace('"name":', '"name" ', 1), encoding="utf-8")
     partial = sorted((root / "includes" / "Elements" / "bench").glob("*/authenticate.md"))[2]
-    partial.write_text(partial.read_text(encoding="utf-8") + "\n{{ page.no_such_key }}\n",
-                       encoding="utf-8")
+    partial.write_text(
+        partial.read_text(encoding="utf-8") + "\n{{ page.no_such_key }}\n", encoding="utf-8"
+    )
 
 
 def test_same_site_and_cache_with_and_without_the_child(tmp_path: Path) -> None:

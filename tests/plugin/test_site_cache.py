@@ -30,13 +30,22 @@ See [the CRM page](elements/autotask-crm/authenticate.md).
 
 def mkdocs_build(root: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    return subprocess.run([sys.executable, "-m", "mkdocs", "build", *extra], cwd=root,
-                          env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", *extra],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def site_files(site: Path) -> dict[str, bytes]:
-    return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*"))
-            if p.is_file() and p.suffix != ".gz"}  # the sitemap's archive holds a time
+    return {
+        p.relative_to(site).as_posix(): p.read_bytes()
+        for p in sorted(site.rglob("*"))
+        if p.is_file() and p.suffix != ".gz"
+    }  # the sitemap's archive holds a time
 
 
 def reused(result: subprocess.CompletedProcess[str]) -> int:
@@ -51,36 +60,57 @@ def edit(root: Path, name: str, change: Callable[[str], str]) -> None:
 
 def use_theme_override(root: Path) -> None:
     (root / "overrides").mkdir()
-    (root / "overrides" / "main.html").write_text('{% extends "base.html" %}\n',
-                                                  encoding="utf-8")
-    edit(root, "mkdocs.yml", lambda t: t.replace("  name: material\n",
-                                                 "  name: material\n  custom_dir: overrides\n"))
+    (root / "overrides" / "main.html").write_text('{% extends "base.html" %}\n', encoding="utf-8")
+    edit(
+        root,
+        "mkdocs.yml",
+        lambda t: t.replace("  name: material\n", "  name: material\n  custom_dir: overrides\n"),
+    )
 
 
 EDITS: dict[str, tuple[Callable[[Path], None] | None, Callable[[Path], None]]] = {
     "page body": (None, lambda root: edit(root, CRM, lambda t: t + "\nA closing remark.\n")),
     "partial used by three pages": (
-        None, lambda root: edit(root, PARTIAL, lambda t: t + "\nA shared remark.\n")),
+        None,
+        lambda root: edit(root, PARTIAL, lambda t: t + "\nA shared remark.\n"),
+    ),
     "title shown in every page's navigation": (
-        None, lambda root: edit(root, INFUSIONSOFT,
-                                lambda t: re.sub(r"(?m)^heading: .*$", "heading: Keap", t))),
+        None,
+        lambda root: edit(
+            root, INFUSIONSOFT, lambda t: re.sub(r"(?m)^heading: .*$", "heading: Keap", t)
+        ),
+    ),
     "site name in mkdocs.yml": (
-        None, lambda root: edit(root, "mkdocs.yml",
-                                lambda t: t.replace("site_name: Element Docs",
-                                                    "site_name: Connector Docs"))),
-    "page added": (None, lambda root: (root / "content" / "guide.md").write_text(
-        GUIDE, encoding="utf-8")),
-    "page removed": (None, lambda root: shutil.rmtree(
-        root / "content" / "elements" / "autotask-finance")),
-    "theme override edited": (use_theme_override, lambda root: edit(
-        root, "overrides/main.html",
-        lambda t: t + '{% block announce %}Maintenance on Sunday{% endblock %}\n')),
+        None,
+        lambda root: edit(
+            root,
+            "mkdocs.yml",
+            lambda t: t.replace("site_name: Element Docs", "site_name: Connector Docs"),
+        ),
+    ),
+    "page added": (
+        None,
+        lambda root: (root / "content" / "guide.md").write_text(GUIDE, encoding="utf-8"),
+    ),
+    "page removed": (
+        None,
+        lambda root: shutil.rmtree(root / "content" / "elements" / "autotask-finance"),
+    ),
+    "theme override edited": (
+        use_theme_override,
+        lambda root: edit(
+            root,
+            "overrides/main.html",
+            lambda t: t + "{% block announce %}Maintenance on Sunday{% endblock %}\n",
+        ),
+    ),
 }
 
 
 @pytest.mark.parametrize("case", list(EDITS))
 def test_a_cached_build_after_an_edit_equals_a_build_from_scratch(
-        tmp_path: Path, case: str) -> None:
+    tmp_path: Path, case: str
+) -> None:
     root = copy_repo_project(tmp_path)
     setup, change = EDITS[case]
     if setup is not None:
@@ -120,7 +150,8 @@ def test_nothing_changed_reuses_every_page(tmp_path: Path) -> None:
 def test_a_warning_is_given_again_when_the_page_is_reused(tmp_path: Path) -> None:
     root = copy_repo_project(tmp_path)
     (root / "content" / "guide.md").write_text(
-        GUIDE.replace("elements/autotask-crm/authenticate.md", "missing.md"), encoding="utf-8")
+        GUIDE.replace("elements/autotask-crm/authenticate.md", "missing.md"), encoding="utf-8"
+    )
     warning = re.compile(r"WARNING.*guide\.md.*missing\.md")
     first = mkdocs_build(root)
     assert first.returncode == 0 and warning.search(first.stderr), first.stderr
@@ -137,7 +168,8 @@ def test_another_plugin_turns_reuse_off_and_says_why(tmp_path: Path) -> None:
         "import itertools\n_count = itertools.count()\n\n\n"
         "def on_post_page(output, page, config):\n"
         "    return output.replace('</body>', f'<!-- build {next(_count)} --></body>')\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     edit(root, "mkdocs.yml", lambda t: t + "\nhooks:\n  - stamp.py\n")
     first = mkdocs_build(root)
     again = mkdocs_build(root)

@@ -34,8 +34,7 @@ def edit_keeping_size_and_time(path: Path, old: str, new: str) -> None:
     assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
 
 
-def test_a_repeated_check_sees_every_edit_even_one_that_keeps_size_and_time(
-        tmp_path, monkeypatch):
+def test_a_repeated_check_sees_every_edit_even_one_that_keeps_size_and_time(tmp_path, monkeypatch):
     cache_home = tmp_path / "cache-home"
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache_home))
     root = widget_tree(tmp_path / "site")
@@ -61,8 +60,7 @@ def test_a_repeated_check_sees_every_edit_even_one_that_keeps_size_and_time(
     # a file that gains front matter becomes a page Jekyll renders, and is checked
     readme = root / "docs/README.md"
     edit_keeping_size_and_time(readme, "No front", "---\n---\n")
-    assert {path for _, path, _ in check()} == {path for _, path, _ in fixed} | {
-        "docs/README.md"}
+    assert {path for _, path, _ in check()} == {path for _, path, _ in fixed} | {"docs/README.md"}
 
     # what the site model holds of a page (site.pages) follows its front matter
     setup = root / "docs/elements/widget-crm/setup.md"
@@ -75,18 +73,28 @@ def test_a_repeated_check_sees_every_edit_even_one_that_keeps_size_and_time(
     result = run_cli("check", "--format", "json", "--jekyll", str(root), cwd=tmp_path)
     assert "Traceback" not in result.stderr, result.stderr
     assert triples(json.loads(result.stdout)["diagnostics"]) == triples(
-        json.loads(run_cli("check", "--format", "json", "--no-cache", "--jekyll", str(root),
-                           cwd=tmp_path).stdout)["diagnostics"])
+        json.loads(
+            run_cli(
+                "check", "--format", "json", "--no-cache", "--jekyll", str(root), cwd=tmp_path
+            ).stdout
+        )["diagnostics"]
+    )
 
 
-@pytest.mark.parametrize("value", [
-    {"title": "A", "n": 3, "x": 1.5, "ok": True, "none": None, "list": [1, "two", [3]]},
-    {"date": dt.date(2024, 2, 29), "when": dt.datetime(2024, 2, 29, 12, 30, 5),
-     "zoned": dt.datetime(2024, 2, 29, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=-5)))},
-    {1: "one", False: "no", None: "nothing", dt.date(2020, 1, 1): "day"},
-    {"\x00": "a key the memo uses as its tag", "raw": b"\x00\xff bytes"},
-    {"nested": {2: {"deeper": [{"k": dt.date(1999, 12, 31)}]}}},
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"title": "A", "n": 3, "x": 1.5, "ok": True, "none": None, "list": [1, "two", [3]]},
+        {
+            "date": dt.date(2024, 2, 29),
+            "when": dt.datetime(2024, 2, 29, 12, 30, 5),
+            "zoned": dt.datetime(2024, 2, 29, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=-5))),
+        },
+        {1: "one", False: "no", None: "nothing", dt.date(2020, 1, 1): "day"},
+        {"\x00": "a key the memo uses as its tag", "raw": b"\x00\xff bytes"},
+        {"nested": {2: {"deeper": [{"k": dt.date(1999, 12, 31)}]}}},
+    ],
+)
 def test_front_matter_values_come_back_from_the_memo_as_they_were(value):
     back = decode(json.dumps(encode(value)))
     assert back == value
@@ -102,8 +110,7 @@ def test_values_the_memo_cannot_write_are_refused_not_mangled(value):
 # --- compiled templates kept between runs (generator/render/codecache.py) ------------------------
 
 
-def test_compiled_templates_come_back_only_as_they_were_made_and_signed(
-        tmp_path, monkeypatch):
+def test_compiled_templates_come_back_only_as_they_were_made_and_signed(tmp_path, monkeypatch):
     """A check renders again from compiled templates it kept (same diagnostics, same
     lines); code in the store that was damaged, or put there by anyone without the user's
     secret, is never run: the template is compiled again."""
@@ -158,16 +165,17 @@ def test_a_secret_others_can_read_is_no_secret(tmp_path, monkeypatch):
 
 
 def test_an_edit_of_front_matter_renders_again_only_the_pages_that_read_the_site_model(
-        tmp_path, monkeypatch):
+    tmp_path, monkeypatch
+):
     cache_home = tmp_path / "cache-home"
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache_home))
     root = widget_tree(tmp_path / "site")
     lists = {  # each reports an undefined key while a page is titled Setup
         "docs/list.md": "{% for p in site.pages %}{% if p.title == 'Setup' %}"
-                        "{{ page.missing_in_list }}{% endif %}{% endfor %}",
+        "{{ page.missing_in_list }}{% endif %}{% endfor %}",
         "docs/whole.md": "{% assign all = site %}{% for p in all.pages %}"
-                         "{% if p.title == 'Setup' %}{{ page.missing_in_whole }}{% endif %}"
-                         "{% endfor %}",
+        "{% if p.title == 'Setup' %}{{ page.missing_in_whole }}{% endif %}"
+        "{% endfor %}",
     }
     for name, body in lists.items():
         (root / name).write_text(f"---\ntitle: {name}\n---\n{body}\n", encoding="utf-8")
@@ -183,8 +191,12 @@ def test_an_edit_of_front_matter_renders_again_only_the_pages_that_read_the_site
 
     def entries() -> dict[str, tuple[str, str]]:
         with sqlite3.connect(folder / "pages.sqlite3") as db:
-            return {rel: (fingerprint, entry) for rel, fingerprint, entry in
-                    db.execute("SELECT rel, fingerprint, entry FROM pages")}
+            return {
+                rel: (fingerprint, entry)
+                for rel, fingerprint, entry in db.execute(
+                    "SELECT rel, fingerprint, entry FROM pages"
+                )
+            }
 
     before = entries()
     setup = root / "docs/elements/widget-crm/setup.md"
