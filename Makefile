@@ -62,9 +62,10 @@ serve: $(STAMP)
 check: $(STAMP)
 	$(BIN)/generator check
 
-## lint: ruff and mypy
+## lint: ruff (rules and formatting) and mypy
 lint: $(STAMP)
-	$(BIN)/ruff check generator tests
+	$(BIN)/ruff check generator tests benchmarks
+	$(BIN)/ruff format --check generator tests benchmarks
 	$(BIN)/mypy
 
 ## bench: measure speed against peer tools (writes benchmarks/RESULTS.md)
