@@ -564,20 +564,17 @@ def _shell_quoted(text: str, quote: str) -> str:
 
 def _same_command(one: CurlCommand, other: CurlCommand) -> bool:
     """The two ask for the same thing, the body apart."""
+    return _what_it_asks(one) == _what_it_asks(other)
+
+
+def _what_it_asks(command: CurlCommand) -> tuple[object, ...]:
     return (
-        one.method,
-        one.url,
-        [(n, v) for n, v, _ in one.headers],
-        one.user,
-        [arg.text for arg in one.other_options],
-        one.implied_method,
-    ) == (
-        other.method,
-        other.url,
-        [(n, v) for n, v, _ in other.headers],
-        other.user,
-        [arg.text for arg in other.other_options],
-        other.implied_method,
+        command.method,
+        command.url,
+        [(name, value) for name, value, _ in command.headers],
+        command.user,
+        [arg.text for arg in command.other_options],
+        command.implied_method,
     )
 
 
