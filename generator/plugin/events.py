@@ -38,10 +38,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import stat
 import sys
-from html import escape as html_escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,10 +52,10 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
+from generator.emit.notice import below_title, served_notice
 from generator.emit.pages import CODES_PAGE, FRONT_MATTER_SCHEMA_URL, build_nav, codes_markdown
 from generator.emit.present import present, present_html
 from generator.errors import (
-    CODES,
     Diagnostic,
     ElementDocsError,
     Severity,
@@ -70,10 +68,10 @@ from generator.pipeline.project import PageResult, Project, ProjectMemory, dedup
 from generator.plugin.check_ahead import CheckAhead
 from generator.plugin.mkdocs_private import (
     forget_previous_search_index,
-    move_file,
     search_entries,
     search_index_text,
 )
+from generator.plugin.permalinks import apply_permalinks, with_dead_links, write_redirects
 from generator.plugin.quick import QuickRebuild
 from generator.plugin.sitecache import (
     SiteCache,
@@ -89,53 +87,6 @@ from generator.version import CODE_FINGERPRINT
 
 log = logging.getLogger("mkdocs.plugins.element_docs")
 SEARCH_INDEX = "search/search_index.json"
-
-
-def escape(text: str) -> str:
-    return html_escape(text, quote=False)  # text between tags only, never an attribute
-
-
-def served_notice(diagnostics: list[Diagnostic]) -> str:
-    """An admonition listing the page's problems, put at the top of the page by
-    ``mkdocs serve`` (a problem that does not stop rendering would otherwise show nowhere
-    but the terminal). Plain HTML, escaped: messages quote template text and code."""
-    errors = sum(1 for d in diagnostics if d.is_error)
-    counts = [
-        f"{errors} error(s)" if errors else "",
-        f"{len(diagnostics) - errors} warning(s)" if len(diagnostics) > errors else "",
-    ]
-    items = []
-    for diagnostic in diagnostics:
-        where = "".join(
-            f"<br>included from <code>{escape(str(at))}</code>" for at in diagnostic.included_from
-        )
-        hint = diagnostic.hint or (CODES[diagnostic.code].fix if diagnostic.code in CODES else "")
-        items.append(
-            f"<li><code>{escape(diagnostic.one_line())}</code>{where}<br>hint: {escape(hint)}</li>"
-        )
-    title = (
-        f"element-docs: {' and '.join(c for c in counts if c)} on this page "
-        "(shown by mkdocs serve only)"
-    )
-    return (
-        f'<div class="admonition {"failure" if errors else "warning"} '
-        f'element-docs-problems">\n<p class="admonition-title">{escape(title)}</p>\n'
-        f"<ul>\n{''.join(items)}\n</ul>\n</div>\n\n"
-    )
-
-
-_TITLE_RE = re.compile(
-    r"\A(?:[ \t]*\n)*(?: {0,3}#(?!#)[^\n]*|[^\n]*\S[^\n]*\n {0,3}=+[ \t]*)"
-    r"(?:\n|\Z)"
-)
-
-
-def below_title(markdown: str, notice: str) -> str:
-    """``notice`` at the top of the page, but after a first-level heading that opens it:
-    MkDocs takes a page's title from its first element only when that is the heading."""
-    found = _TITLE_RE.match(markdown)
-    cut = found.end() if found else 0
-    return f"{markdown[:cut].rstrip()}\n\n{notice}{markdown[cut:]}" if cut else notice + markdown
 
 
 def _drop_dirty_warning(record: logging.LogRecord) -> bool:
@@ -167,103 +118,6 @@ else:
             **{option.name: c.Type(option.type, default=option.default) for option in OPTIONS},
         },
     )
-
-
-def _url_dest(url: str) -> str:
-    """The file a URL from the site's root is served from (``/a/`` -> ``a/index.html``)."""
-    dest = url.lstrip("/").split("#")[0]
-    if not dest or dest.endswith("/"):
-        return dest + "index.html"
-    if "." not in dest.rsplit("/", 1)[-1]:
-        return dest + "/index.html"
-    return dest
-
-
-def _apply_permalinks(files: Files, permalinks: dict[str, Any]) -> tuple[set[str], dict[str, File]]:
-    """Write each page listed in ``permalinks`` at its URL (the first, when a list: the
-    others are old URLs that redirect to it). Returns the URLs of the whole site, each
-    from the root as a link names it, and the redirects (file to write -> page)."""
-    redirects: dict[str, File] = {}
-    for file in files.documentation_pages():
-        urls = permalinks.get(file.src_uri)
-        urls = [urls] if isinstance(urls, str) else urls
-        if (
-            not isinstance(urls, list)
-            or not urls
-            or not all(isinstance(u, str) and u.startswith("/") for u in urls)
-        ):
-            continue
-        move_file(file, _url_dest(urls[0]))
-        for old in urls[1:]:
-            redirects.setdefault(_url_dest(old), file)
-    site: set[str] = set()
-    if not permalinks:
-        return site, redirects
-    for dest in [f.dest_uri for f in files] + [d for d in redirects if d not in site]:
-        site.add("/" + dest)
-        if dest == "index.html" or dest.endswith("/index.html"):
-            folder = "/" + dest[: -len("index.html")]
-            site.update((folder, folder.rstrip("/") or "/"))
-    return site, redirects
-
-
-def _write_redirects(redirects: dict[str, File], site_dir: Path) -> None:
-    """A small page at each old URL that sends the reader on to the page's URL."""
-    import html
-    import posixpath
-
-    for dest, file in sorted(redirects.items()):
-        target = site_dir / dest
-        if target.exists():
-            continue  # a page or file of the site is there: it wins
-        relative = posixpath.relpath(file.dest_uri, posixpath.dirname(dest) or ".")
-        link = html.escape(relative, quote=True)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(
-            '<!doctype html>\n<html><head><meta charset="utf-8">'
-            f'<title>Redirecting</title><link rel="canonical" href="{link}">'
-            f'<meta http-equiv="refresh" content="0; url={link}"></head>'
-            f'<body><a href="{link}">{link}</a></body></html>\n',
-            encoding="utf-8",
-        )
-
-
-_ROOT_LINK_RE = re.compile(r"""\]\((/(?!/)[^)\s]*)|\bhref=["'](/(?!/)[^"'\s]*)["']""")
-_CODE_RE = re.compile(r"(?ms)^ *(```|~~~).*?^ *\1[^\n]*$|`[^`\n]+`")
-
-
-def _with_dead_links(result: PageResult, urls: set[str], source: Path) -> PageResult:
-    """The page's result with a warning (ED322) for each link from the site's root, outside
-    code, that names no page or file of the site."""
-    assert result.rendered is not None
-    text = _CODE_RE.sub("", result.rendered.text)
-    found: list[Diagnostic] = []
-    seen: set[str] = set()
-    lines: list[str] | None = None
-    for match in _ROOT_LINK_RE.finditer(text):
-        link = match.group(1) or match.group(2)
-        target = link.split("#")[0].split("?")[0]
-        if not target or target in urls or target.rstrip("/") in urls or link in seen:
-            continue
-        seen.add(link)
-        if lines is None:
-            try:
-                lines = source.read_text(encoding="utf-8").splitlines()
-            except (OSError, UnicodeDecodeError):
-                lines = []
-        line = next((n for n, t in enumerate(lines, 1) if link in t), 0)
-        found.append(
-            Diagnostic(
-                "ED322",
-                f"link to {link}: no page or file of the site has that URL",
-                SourceLocation(result.rel, line),
-                "link to the page's .md file, or give the "
-                "page that URL (permalinks: under the plugin in mkdocs.yml)",
-            )
-        )
-    if not found:
-        return result
-    return PageResult(result.rel, result.document, result.rendered, [*result.diagnostics, *found])
 
 
 class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
@@ -330,7 +184,7 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
-        self.site_urls, self.redirects = _apply_permalinks(files, self.config.permalinks)
+        self.site_urls, self.redirects = apply_permalinks(files, self.config.permalinks)
         project = self.require_project()
         pages = [
             Path(f.abs_src_path)
@@ -502,7 +356,7 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
             if not project.memory.pages or project.memory.pages.misses != misses:
                 self.rendered_pages += 1
         if self.config.permalinks and result.rendered is not None:
-            result = _with_dead_links(result, self.site_urls, Path(source))
+            result = with_dead_links(result, self.site_urls, Path(source))
         self._record(source, result)
         self._log(result.diagnostics)
         if result.rendered is None or result.rendered.failed:
@@ -580,7 +434,7 @@ class ElementDocsPlugin(BasePlugin[ElementDocsConfig]):
             ]
         )
         if getattr(self, "redirects", None):
-            _write_redirects(self.redirects, Path(config.site_dir))
+            write_redirects(self.redirects, Path(config.site_dir))
         site_cache = self.require_site_cache()
         site_cache.on_post_build(self.dirty)
         if self.quick is not None:
