@@ -10,7 +10,6 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -23,11 +22,11 @@ from generator.load.files import (
     absolute,
     decode,
     display_path,
-    read_inside,
     read_page_bytes,
     without_suffix,
 )
 from generator.load.listing import iter_pages
+from generator.load.sources import SourceCache
 from generator.model import catalog, group_by_hub
 from generator.pipeline.cache import (
     CachedPage,
@@ -58,43 +57,6 @@ class PageResult:
     document: Document | None
     rendered: RenderResult | None
     diagnostics: list[Diagnostic]
-
-
-class SourceCache:
-    """Lines of the project's files, for columns and for showing the offending line.
-
-    Kept by the file's state (its identity, size and times, which every write changes), not
-    by its name alone: under ``mkdocs serve`` one project lives across edits, and a line
-    read before an edit would put a wrong column into a diagnostic, and from there into the
-    page cache."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self._root = root.resolve()
-        self._lines = lru_cache(maxsize=256)(self._read)
-
-    def _read(self, path: str, state: tuple[int, ...]) -> tuple[str, ...]:
-        target = self.root / path
-        try:
-            resolved = target.resolve()
-            if self._root not in resolved.parents or not resolved.is_file():
-                return ()  # never show lines of a file a link leads to outside the project
-            text = read_inside(resolved, self._root)[0].decode("utf-8", errors="replace")
-        except (OSError, RuntimeError):  # RuntimeError: resolve() of a link in a loop
-            return ()
-        return tuple(text.replace("\r\n", "\n").split("\n"))
-
-    def line(self, path: str, line: int) -> str | None:
-        try:
-            info = os.stat(self.root / path)
-            state: tuple[int, ...] = (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
-        except OSError:
-            state = ()
-        lines = self._lines(path, state)
-        return lines[line - 1] if 0 < line <= len(lines) else None
-
-    def clear(self) -> None:
-        self._lines.cache_clear()
 
 
 #: A page as loading leaves it: (hash of the content parsed, (the page or None, problems)).
