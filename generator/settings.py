@@ -94,24 +94,42 @@ OPTIONS: tuple[Option, ...] = (
 DEFAULTS: Mapping[str, Any] = {option.name: option.default for option in OPTIONS}
 
 
-def plugin_values(options: Mapping[str, Any], source: str = DEFAULT_CONFIG_FILE) -> dict[str, Any]:
+def plugin_values(
+    options: Mapping[str, Any], source: str = DEFAULT_CONFIG_FILE, text: str = ""
+) -> dict[str, Any]:
     """Every option's value as the plugin's config holds it once MkDocs has validated it:
     a missing or null option takes its default, a value of the wrong type is an error
-    (ConfigError) and options the table does not know are left out."""
+    (ConfigError, at its line of ``text``, the config file's) and options the table does
+    not know are left out."""
     values: dict[str, Any] = {}
     for option in OPTIONS:
         value = options.get(option.name)
         if value is None:
             value = option.default
         elif not isinstance(value, option.type):
-            raise _config_error(
-                source,
-                f"the {PLUGIN_NAME} option '{option.name}' must be "
-                f"of type {option.type.__name__}, not "
-                f"{type(value).__name__} ({value!r})",
+            raise ConfigError(
+                Diagnostic(
+                    "ED401",
+                    f"the {PLUGIN_NAME} option '{option.name}' must be "
+                    f"of type {option.type.__name__}, not {type(value).__name__} ({value!r})",
+                    SourceLocation(source, _option_line(text, option.name)),
+                    f"write a value of type {option.type.__name__} there, or remove the line "
+                    f"for the default ({json.dumps(option.default)})",
+                )
             )
         values[option.name] = value
     return values
+
+
+def _option_line(text: str, name: str) -> int:
+    """The line of option ``name`` under the plugin in a config file's ``text`` (0: unknown)."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if PLUGIN_NAME in line), 0)
+    pattern = re.compile(rf"[ \t]+{re.escape(name)}[ \t]*:")
+    for number in range(start, len(lines)):
+        if pattern.match(lines[number]):
+            return number + 1
+    return 0
 
 
 def options_markdown() -> str:
@@ -339,15 +357,18 @@ def _not_excluded(
     )
 
 
+def user_cache_base() -> Path:
+    """The user's cache folder: ``$XDG_CACHE_HOME``, else ``~/.cache``."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"))
+
+
 def user_cache_folder(tree: Path) -> Path:
-    """Where the cache of a tree checked in place lives: the user's cache folder
-    (``$XDG_CACHE_HOME``, else ``~/.cache``), one folder per tree path, so that a check in
-    place writes nothing into the tree."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    """Where the cache of a tree checked in place lives: in the user's cache folder, one
+    folder per tree path, so that a check in place writes nothing into the tree."""
     real = os.path.realpath(tree)
     key = hashlib.sha256(real.encode("utf-8", "surrogateescape")).hexdigest()[:16]
     name = re.sub(r"[^A-Za-z0-9._-]", "_", os.path.basename(real))[:40] or "root"
-    return Path(base) / "element-docs" / f"{name}-{key}"
+    return user_cache_base() / "element-docs" / f"{name}-{key}"
 
 
 def yaml_error_position(exc: yaml.YAMLError, text: str) -> tuple[int, int] | None:
@@ -421,7 +442,7 @@ def load_settings(
     if not isinstance(config, Mapping):
         raise _config_error(config_file, f"{config_file} must be a mapping of settings")
     options = plugin_options(config) or {}
-    return settings_from(root, config, plugin_values(options, config_file), strict)
+    return settings_from(root, config, plugin_values(options, config_file, text), strict)
 
 
 def settings_from(

@@ -203,8 +203,15 @@ def test_an_option_of_the_wrong_type_is_refused_by_both(make_project: Callable[.
     )
     assert built.returncode != 0 and "max_include_depth" in built.stderr
     assert check.returncode != 0 and "Traceback" not in check.stderr
-    assert "mkdocs.yml" in check.stdout + check.stderr
-    assert "'max_include_depth' must be of type int" in check.stdout + check.stderr
+    said = check.stdout + check.stderr
+    line = next(
+        n
+        for n, text in enumerate((root / "mkdocs.yml").read_text().splitlines(), 1)
+        if "max_include_depth" in text
+    )
+    assert f"mkdocs.yml:{line}: error ED401" in said  # at the option's own line
+    assert "'max_include_depth' must be of type int" in said
+    assert "hint: write a value of type int there, or remove the line" in said
 
 
 def test_the_configuration_reference_lists_every_option() -> None:

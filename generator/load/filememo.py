@@ -133,16 +133,16 @@ class FileMemo:
         if rows is not None:
             return rows
         rows = self._rows[kind] = {}
-        if self.path is None or not self.path.is_file():
+        db = self._connection()
+        if db is None:
             return rows
         try:
-            with contextlib.closing(sqlite3.connect(self.path, timeout=10)) as db:
-                for path, state, value in db.execute(
-                    "SELECT path, state, value FROM memo WHERE kind = ? AND context = ?",
-                    (kind, self.context),
-                ):
-                    if isinstance(path, str) and isinstance(state, str) and isinstance(value, str):
-                        rows[path] = (state, value)
+            for path, state, value in db.execute(
+                "SELECT path, state, value FROM memo WHERE kind = ? AND context = ?",
+                (kind, self.context),
+            ):
+                if isinstance(path, str) and isinstance(state, str) and isinstance(value, str):
+                    rows[path] = (state, value)
         except (sqlite3.Error, OSError):
             rows.clear()  # damaged or of another format: everything is read again
         return rows

@@ -31,6 +31,8 @@ import sys
 from pathlib import Path
 from types import CodeType
 
+from generator.settings import user_cache_base
+
 KEY_BYTES = 32
 FLUSH_EVERY = 64
 
@@ -38,8 +40,7 @@ FLUSH_EVERY = 64
 def user_secret() -> bytes | None:
     """The user's secret for signing compiled code; made on first use. None when it cannot
     be read or made."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    path = Path(base) / "element-docs-code-key"  # beside the trees' folders, not among them
+    path = user_cache_base() / "element-docs-code-key"  # beside the trees' folders, not among them
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:

@@ -22,6 +22,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedFormatter
 
 from generator.load.jekyll_site import post_url
+from generator.render.codecache import CodeStore
 from generator.render.includes import (
     PAGE_PREFIX,
     ROOT_PREFIX,
@@ -226,7 +227,7 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
         )
 
     # compiled code kept between runs (codecache.py) ------------------------------------
-    code_store: Any = None  # a codecache.CodeStore, set by the Renderer's owner
+    code_store: CodeStore | None = None  # set by the Renderer's owner
 
     _made: str | None = None
 

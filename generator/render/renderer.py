@@ -18,6 +18,7 @@ import jinja2.nodes
 from jinja2.exceptions import SecurityError
 
 from generator.errors import Diagnostic, Severity, SourceLocation
+from generator.render.codecache import CodeStore
 from generator.render.environment import ElementDocsEnvironment
 from generator.render.includes import PAGE_PREFIX, ROOT_PREFIX, SKELETON_PREFIX, RefusedTemplate
 from generator.render.lexer import skeleton_of, split_template, unclosed_opener
@@ -38,7 +39,9 @@ from generator.settings import Settings
 class Renderer:
     """Compiles templates once and renders pages with their source map."""
 
-    def __init__(self, settings: Settings, site: Mapping[str, Any], code_store: Any = None) -> None:
+    def __init__(
+        self, settings: Settings, site: Mapping[str, Any], code_store: CodeStore | None = None
+    ) -> None:
         self.settings = settings
         self.env = ElementDocsEnvironment(settings)
         self.env.code_store = code_store  # compiled templates from earlier runs
