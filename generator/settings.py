@@ -9,7 +9,6 @@ import hashlib
 import json
 import os
 import re
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -185,29 +184,10 @@ class Settings:
         if self.data_dir is None:
             object.__setattr__(self, "data_dir", self.includes_dir / "_data")
 
-    def publishes(self, path: Path, base: Path | None = None) -> bool:
-        """True when ``path`` (under ``base``, default docs_dir) is a page of the site.
-
-        Always true for our own layout. For a Jekyll tree, Jekyll's rules: no part of the
-        path may start with '_', '.' or '#' or end with '~' unless listed under include:,
-        none may match exclude:, and the file must open with front matter (Jekyll copies
-        a Markdown file without it as it is, unrendered)."""
-        if not self.jekyll:
-            return not self.exclude_docs or not _excluded_doc(
-                self.exclude_docs, path, self.docs_dir
-            )
-        base = base or self.docs_dir
-        rel = relative_posix(path, base)
-        if rel is None or rel == ".":
-            return True
-        from_root = relative_posix(path, self.docs_dir) or rel
-        if not _jekyll_publishes(
-            self.include, self.exclude, tuple(rel.split("/")), tuple(from_root.split("/"))
-        ):
-            return False
-        if self.memo is not None:
-            return bool(self.memo.cached(path, "front", lambda: has_front_matter(path)))
-        return has_front_matter(path)
+    def publishes(self, path: Path) -> bool:
+        """True when ``path`` is a page of our own layout: not under MkDocs'
+        ``exclude_docs``. (A Jekyll tree's rules are load/jekyll_tree.publishes.)"""
+        return not self.exclude_docs or not _excluded_doc(self.exclude_docs, path, self.docs_dir)
 
     def page_values(self, rel: str) -> dict[str, Any]:
         """What a Jekyll page holds beside its front matter: the ``defaults:`` of
@@ -231,22 +211,6 @@ class Settings:
         values.update(name=posix.name, dir=f"/{folder}", url=url)
         values.update(self.jekyll_items.get(rel, {}))
         return values
-
-    @staticmethod
-    def _listed(patterns: tuple[str, ...], name: str, path: str) -> bool:
-        """Jekyll's matching: a pattern names a path from the root (or, for include:, a
-        file name anywhere) and may use shell wildcards."""
-        for pattern in patterns:
-            pattern = pattern.strip("/")
-            if not pattern:
-                continue
-            if (
-                pattern in (name, path)
-                or fnmatch.fnmatchcase(path, pattern)
-                or (name and fnmatch.fnmatchcase(name, pattern))
-            ):
-                return True
-        return False
 
     def rel(self, path: Path) -> str:
         """The path as diagnostics show it: relative to the project root when inside it.
@@ -316,47 +280,6 @@ def relative_posix(path: Path, folder: Path) -> str | None:
     return rest if os.sep == "/" else rest.replace(os.sep, "/")
 
 
-def _jekyll_publishes(
-    include: tuple[str, ...],
-    exclude: tuple[str, ...],
-    parts: tuple[str, ...],
-    from_root: tuple[str, ...],
-) -> bool:
-    """Jekyll's rules for a path (``parts`` from the folder listed, ``from_root`` from the
-    tree's root), ahead of its front matter. Answers are remembered by path, so the pages
-    of a folder share its folders' answers (they cost 0.28 ms a page at 1,000 pages)."""
-    # the file itself is not remembered (a tree has more files than the cache holds and
-    # would push its folders out); its folders are, by the recursion of each rule
-    return _not_hidden.__wrapped__(include, parts) and _not_excluded.__wrapped__(
-        include, exclude, from_root
-    )
-
-
-@lru_cache(maxsize=8192)
-def _not_hidden(include: tuple[str, ...], parts: tuple[str, ...]) -> bool:
-    """No part starts with '_', '.' or '#' or ends with '~', unless include: lists it."""
-    if len(parts) > 1 and not _not_hidden(include, parts[:-1]):
-        return False
-    name = parts[-1]
-    return Settings._listed(include, name, "/".join(parts)) or not (
-        name.startswith(("_", ".", "#")) or name.endswith("~")
-    )
-
-
-@lru_cache(maxsize=8192)
-def _not_excluded(
-    include: tuple[str, ...], exclude: tuple[str, ...], from_root: tuple[str, ...]
-) -> bool:
-    """No part is under exclude: (named from the root), unless include: names it."""
-    if len(from_root) > 1 and not _not_excluded(include, exclude, from_root[:-1]):
-        return False
-    so_far = "/".join(from_root)
-    return not (
-        Settings._listed(exclude, "", so_far)
-        and not Settings._listed(include, from_root[-1], so_far)
-    )
-
-
 def user_cache_base() -> Path:
     """The user's cache folder: ``$XDG_CACHE_HOME``, else ``~/.cache``."""
     return Path(os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"))
@@ -394,24 +317,6 @@ def _excluded_doc(patterns: str, path: Path, docs_dir: Path) -> bool:
     except ValueError:
         return False
     return bool(_exclude_spec(patterns).match_file(rel))
-
-
-def has_front_matter(path: Path) -> bool:
-    """True when the file's first line is '---', as Jekyll requires of a page."""
-    try:  # without blocking, and only a regular file: a fifo would wait for ever
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError:
-        return True  # let the loader report why it cannot be read
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return True  # the loader says what it is
-        head = os.read(fd, 256)
-        first = head[: head.find(b"\n") + 1] if b"\n" in head else head  # readline(256)
-    except OSError:
-        return True
-    finally:
-        os.close(fd)
-    return re.match(rb"(?:\xef\xbb\xbf)?---[ \t]*\r?\n", first) is not None
 
 
 def _config_error(path: str, message: str, line: int = 0) -> ConfigError:

@@ -28,16 +28,14 @@ from generator.load.files import FileRefused, decode, read_inside
 from generator.load.jekyll_site import post_url
 from generator.load.jekyll_tree import (
     PAGE_SUFFIXES,
+    has_front_matter,
     jekyll_settings,
     published_files,
     unpublished_pages,
 )
 from generator.output import swap_in
 from generator.render.liquid.translate import translate
-from generator.settings import (
-    Settings,
-    has_front_matter,
-)
+from generator.settings import Settings
 
 
 class ImportRefused(Exception):

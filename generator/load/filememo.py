@@ -83,8 +83,11 @@ def _tagged(data: dict[str, Any]) -> Any:
     raise ValueError(f"unknown tag {tag!r}")
 
 
+_DECODER = json.JSONDecoder(object_hook=_tagged)  # json.loads(hook=) makes one per call
+
+
 def decode(text: str) -> Any:
-    return json.loads(text, object_hook=_tagged)
+    return _DECODER.decode(text)
 
 
 def _key(path: str | Path) -> str:
@@ -125,8 +128,8 @@ class FileMemo:
         self._pid = 0
         self.hits = 0
         self.misses = 0
-        #: listings of the tree made in this run, by what they list (see jekyll._walk_pages)
-        self.walks: dict[str, list[Path]] = {}
+        #: listings of the tree made in this run, by what they list (see jekyll_tree._tree_files)
+        self.walks: dict[str, list[Any]] = {}
 
     def _kind(self, kind: str) -> dict[str, tuple[str, str]]:
         rows = self._rows.get(kind)

@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from generator.load.documents import parse_document
+from generator.settings import relative_posix
 
 #: Jekyll's built-in permalink styles, for posts (pages use the matching page style).
 STYLES = {
@@ -168,21 +169,30 @@ def is_published(meta: Mapping[str, Any]) -> bool:
     return meta.get("published", True) is not False
 
 
+def _stem_and_suffix(name: str) -> tuple[str, str]:
+    """PurePosixPath(name).stem and .suffix, as text (pathlib cost 0.1 s at 10,000 pages)."""
+    dot = name.rfind(".")
+    if 0 < dot < len(name) - 1:
+        return name[:dot], name[dot:]
+    return name, ""
+
+
 def page_url(rel: str, meta: Mapping[str, Any], site_permalink: str) -> str:
     """The URL Jekyll gives the page (not a collection document) at ``rel``."""
-    posix = PurePosixPath(rel)
-    ext = OUTPUT_EXT.get(posix.suffix, posix.suffix)
-    folder = "" if posix.parent.as_posix() == "." else posix.parent.as_posix() + "/"
-    values = {"path": "/" + folder, "basename": posix.stem, "output_ext": ext, "name": posix.stem}
+    parent, _, name = rel.rpartition("/")
+    stem, suffix = _stem_and_suffix(name)
+    ext = OUTPUT_EXT.get(suffix, suffix)
+    folder = parent + "/" if parent else ""
+    values = {"path": "/" + folder, "basename": stem, "output_ext": ext, "name": stem}
     permalink = meta.get("permalink")
     if isinstance(permalink, str) and permalink:
         return _fill(permalink, values)
     pretty = site_permalink == "pretty" or site_permalink.endswith("/")
-    if posix.stem == "index" and ext == ".html":
+    if stem == "index" and ext == ".html":
         return f"/{folder}"
     if pretty and ext == ".html":
-        return f"/{folder}{posix.stem}/"
-    return f"/{folder}{posix.stem}{ext}"
+        return f"/{folder}{stem}/"
+    return f"/{folder}{stem}{ext}"
 
 
 def document_url(
@@ -229,7 +239,7 @@ def build_model(
         }
     collection_dirs = {f"{folder}/_{label}" if folder else f"_{label}" for label in labels}
     for path in pages:
-        rel = path.relative_to(src).as_posix()
+        rel = relative_posix(path, src) or path.relative_to(src).as_posix()
         if any(rel.startswith(d + "/") for d in collection_dirs):
             continue
         meta = read_meta(path)
@@ -239,12 +249,11 @@ def build_model(
             model.unpublished.add(rel)
             continue
         url = page_url(rel, meta, site_permalink)
-        posix = PurePosixPath(rel)
         item = {
             **meta,
             "url": url,
             "path": rel,
-            "name": posix.name,
+            "name": rel.rpartition("/")[2],
             "dir": url if url.endswith("/") else url.rsplit("/", 1)[0] + "/",
         }
         model.pages.append(item)

@@ -11,14 +11,17 @@ Diagnostics name the tree's own files and lines. Importing a tree is ``cli/impor
 from __future__ import annotations
 
 import datetime as _dt
+import fnmatch
 import functools
 import json
 import os
+import re
+import stat
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 import yaml
 
@@ -27,8 +30,8 @@ from generator.load.filememo import FileMemo
 from generator.load.jekyll_site import build_model, read_meta
 from generator.settings import (
     Settings,
-    has_front_matter,
     read_config_yaml,
+    relative_posix,
     user_cache_folder,
     yaml_error_position,
 )
@@ -195,33 +198,206 @@ def _page_defaults(config: Mapping[str, Any]) -> tuple[tuple[str, Mapping[str, A
     return tuple(sorted(found, key=lambda item: len(item[0].strip("/"))))
 
 
+# --- what Jekyll publishes ----------------------------------------------------------------
+
+
+def publishes(settings: Settings, path: Path, base: Path | None = None) -> bool:
+    """True when ``path`` (under ``base``, default docs_dir) is a page Jekyll publishes: no
+    part of the path may start with '_', '.' or '#' or end with '~' unless listed under
+    include:, none may match exclude:, and the file must open with front matter (Jekyll
+    copies a Markdown file without it as it is, unrendered)."""
+    base = base or settings.docs_dir
+    rel = relative_posix(path, base)
+    if rel is None or rel == ".":
+        return True
+    from_root = relative_posix(path, settings.docs_dir) or rel
+    return _publishes_parts(settings, path, tuple(rel.split("/")), tuple(from_root.split("/")))
+
+
+def _publishes_parts(
+    settings: Settings, path: Path, parts: tuple[str, ...], from_root: tuple[str, ...]
+) -> bool:
+    if not _jekyll_publishes(settings.include, settings.exclude, parts, from_root):
+        return False
+    return _opens_with_front_matter(path, settings)
+
+
+def has_front_matter(path: Path) -> bool:
+    """True when the file's first line is '---', as Jekyll requires of a page."""
+    try:  # without blocking, and only a regular file: a fifo would wait for ever
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return True  # let the loader report why it cannot be read
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return True  # the loader says what it is
+        head = os.read(fd, 256)
+        first = head[: head.find(b"\n") + 1] if b"\n" in head else head  # readline(256)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return re.match(rb"(?:\xef\xbb\xbf)?---[ \t]*\r?\n", first) is not None
+
+
+def _opens_with_front_matter(path: Path, settings: Settings) -> bool:
+    """has_front_matter, answered from the file memo when the file is unchanged."""
+    if settings.memo is None:
+        return has_front_matter(path)
+    return bool(settings.memo.cached(path, "front", lambda: has_front_matter(path)))
+
+
+def _jekyll_publishes(
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    parts: tuple[str, ...],
+    from_root: tuple[str, ...],
+) -> bool:
+    """Jekyll's rules for a path (``parts`` from the folder listed, ``from_root`` from the
+    tree's root), ahead of its front matter. Answers are remembered by path, so the pages
+    of a folder share its folders' answers (they cost 0.28 ms a page at 1,000 pages)."""
+    # the file itself is not remembered (a tree has more files than the cache holds and
+    # would push its folders out); its folders are, by the recursion of each rule
+    return _not_hidden.__wrapped__(include, parts) and _not_excluded.__wrapped__(
+        include, exclude, from_root
+    )
+
+
+@functools.lru_cache(maxsize=8192)
+def _not_hidden(include: tuple[str, ...], parts: tuple[str, ...]) -> bool:
+    """No part starts with '_', '.' or '#' or ends with '~', unless include: lists it."""
+    if len(parts) > 1 and not _not_hidden(include, parts[:-1]):
+        return False
+    name = parts[-1]
+    return _listed(include, name, "/".join(parts)) or not (
+        name.startswith(("_", ".", "#")) or name.endswith("~")
+    )
+
+
+@functools.lru_cache(maxsize=8192)
+def _not_excluded(
+    include: tuple[str, ...], exclude: tuple[str, ...], from_root: tuple[str, ...]
+) -> bool:
+    """No part is under exclude: (named from the root), unless include: names it."""
+    if len(from_root) > 1 and not _not_excluded(include, exclude, from_root[:-1]):
+        return False
+    so_far = "/".join(from_root)
+    return not (_listed(exclude, "", so_far) and not _listed(include, from_root[-1], so_far))
+
+
+@functools.lru_cache(maxsize=32)
+def _pattern_matcher(patterns: tuple[str, ...]) -> tuple[frozenset[str], re.Pattern[str] | None]:
+    """The patterns of ``_listed`` as a set of names and one regular expression
+    that matches what any of them matches with fnmatchcase: a pattern tested one by one
+    with fnmatch cost 0.4 s at 10,000 pages."""
+    stripped = [pattern.strip("/") for pattern in patterns]
+    stripped = [pattern for pattern in stripped if pattern]
+    if not stripped:
+        return frozenset(), None
+    wildcards = "|".join(fnmatch.translate(pattern) for pattern in stripped)
+    return frozenset(stripped), re.compile(wildcards)
+
+
+def _listed(patterns: tuple[str, ...], name: str, path: str) -> bool:
+    """Jekyll's matching: a pattern names a path from the root (or, for include:, a
+    file name anywhere) and may use shell wildcards."""
+    if not patterns:
+        return False
+    exact, wildcards = _pattern_matcher(patterns)
+    return (
+        path in exact
+        or (bool(name) and name in exact)
+        or (
+            wildcards is not None
+            and (
+                wildcards.match(path) is not None
+                or (bool(name) and wildcards.match(name) is not None)
+            )
+        )
+    )
+
+
 # --- walking the tree ----------------------------------------------------------------------
 
 
-def _walk(root: Path, skip_folder: Callable[[Path], bool]) -> Iterator[Path]:
-    """Files under ``root`` in a stable order, not descending into the folders
-    ``skip_folder(relative path)`` refuses (node_modules or vendor/ of a Jekyll site can
-    hold more files than the site itself), nor following links to folders."""
-    for folder, folders, files in os.walk(root):
-        here = Path(folder)
-        folders[:] = sorted(f for f in folders if not skip_folder((here / f).relative_to(root)))
-        for name in sorted(files):
-            yield here / name
+class _File(NamedTuple):
+    """A file met walking the tree: its path, its path from the source in / form, whether it
+    is a regular file (not a link), and which of the two walks below reach it."""
+
+    path: Path
+    rel: str
+    parts: tuple[str, ...]  # of rel
+    regular: bool
+    published_walk: bool  # no folder above it is hidden from Jekyll (see _hidden_parts)
+    report_walk: bool  # no folder above it is one not worth looking into (_never_walked)
+
+
+def _tree_files(settings: Settings) -> list[_File]:
+    """Every file under docs_dir that the pages, the static files or the note on what
+    Jekyll leaves out may name, in a stable order (a folder's files by name, then its
+    folders by name), from one walk: at 10,000 pages each further walk cost a second.
+
+    Folders both rules refuse are not entered (node_modules or vendor/ of a Jekyll site can
+    hold more files than the site itself), nor links to folders. With a file memo the
+    listing is kept for the run (the model, the check and the note ask for it)."""
+    walks = getattr(settings.memo, "walks", None)
+    if walks is not None and "files" in walks:
+        return cast(list[_File], walks["files"])
+    root = settings.docs_dir
+    skip = _never_walked_rule(settings)
+    found: list[_File] = []
+
+    def scan(folder: Path, parts: tuple[str, ...], published: bool, reported: bool) -> None:
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError:
+            return
+        folders = []
+        for entry in entries:
+            try:
+                is_folder = entry.is_dir()
+            except OSError:
+                is_folder = False
+            if is_folder:
+                folders.append(entry)
+                continue
+            try:
+                regular = entry.is_file(follow_symlinks=False)
+            except OSError:
+                regular = False
+            names = (*parts, entry.name)
+            found.append(
+                _File(folder / entry.name, "/".join(names), names, regular, published, reported)
+            )
+        for entry in folders:
+            if entry.is_symlink():
+                continue
+            sub = (*parts, entry.name)
+            sub_published = published and not _hidden_parts(settings.include, settings.exclude, sub)
+            sub_reported = reported and not skip(sub)
+            if sub_published or sub_reported:
+                scan(folder / entry.name, sub, sub_published, sub_reported)
+
+    scan(root, (), True, True)
+    if walks is not None:
+        walks["files"] = found
+    return found
 
 
 def _walk_pages(settings: Settings, more: tuple[str, ...] = ()) -> list[Path]:
-    """Markdown files (and files with the suffixes ``more``) Jekyll renders as pages.
-
-    With a file memo, the tree is walked once per run (the model and the check list the
-    same pages): the memo keeps the list of pages and HTML files for the run."""
+    """Markdown files (and files with the suffixes ``more``) Jekyll renders as pages."""
     walks = getattr(settings.memo, "walks", None)
     found = walks.get("pages") if walks is not None else None
     if found is None:
         wanted = PAGE_SUFFIXES + (".html", ".htm")
         found = [
-            path
-            for path in _walk(settings.docs_dir, lambda rel: _hidden(rel, settings))
-            if path.suffix in wanted and settings.publishes(path)
+            file.path
+            for file in _tree_files(settings)
+            if file.published_walk
+            and file.rel.endswith(wanted)
+            and file.path.suffix in wanted
+            and _publishes_parts(settings, file.path, file.parts, file.parts)
         ]
         if walks is not None:
             walks["pages"] = found
@@ -229,9 +405,11 @@ def _walk_pages(settings: Settings, more: tuple[str, ...] = ()) -> list[Path]:
 
 
 def published_pages(settings: Settings) -> list[Path]:
-    """The pages of a Jekyll tree, as Jekyll publishes them (see Settings.publishes):
+    """The pages of a Jekyll tree, as Jekyll publishes them (see publishes):
     not those whose front matter says ``published: false``."""
     unpublished = settings.jekyll_unpublished
+    if not unpublished:
+        return _walk_pages(settings)
     return [
         path
         for path in _walk_pages(settings)
@@ -242,39 +420,51 @@ def published_pages(settings: Settings) -> list[Path]:
 # --- what Jekyll does not publish ----------------------------------------------------------
 
 
-def _never_walked(rel: Path, settings: Settings) -> bool:
-    """Folders not worth looking into even to say what is left out."""
-    name = rel.name
-    return (
-        name.startswith(".")
-        or rel.as_posix() in DEFAULT_EXCLUDES
-        or name == "_site"
-        or (settings.docs_dir / rel).resolve()
-        in (settings.includes_dir.resolve(), settings.data_dir.resolve())
-    )
+def _never_walked_rule(settings: Settings) -> Callable[[tuple[str, ...]], bool]:
+    """Folders (by their parts from docs_dir) not worth looking into even to say what is
+    left out: hidden ones, Jekyll's default excludes, _site, and the partials and data.
+
+    The walk starts at the real path of docs_dir and enters no link, so a folder's real
+    path is the root's joined with its parts (resolving each folder cost 0.7 s at 10,000
+    pages)."""
+    root = os.path.realpath(settings.docs_dir)
+    special = {os.path.realpath(settings.includes_dir), os.path.realpath(settings.data_dir)}
+
+    def never(parts: tuple[str, ...]) -> bool:
+        name = parts[-1]
+        return (
+            name.startswith(".")
+            or "/".join(parts) in DEFAULT_EXCLUDES
+            or name == "_site"
+            or os.path.join(root, *parts) in special
+        )
+
+    return never
 
 
 def unpublished_pages(settings: Settings) -> dict[str, int]:
     """Markdown files of the tree that Jekyll does not publish, counted by why:
     {"_archive/ (folders starting with '_')": 9, ...}. Partials and data are left out."""
     counts: Counter[str] = Counter()
-    for path in _walk(settings.docs_dir, lambda rel: _never_walked(rel, settings)):
-        if path.suffix not in PAGE_SUFFIXES:
+    for file in _tree_files(settings):
+        if not file.report_walk or not file.rel.endswith(PAGE_SUFFIXES):
             continue
-        if settings.publishes(path):
-            if path.relative_to(settings.docs_dir).as_posix() in settings.jekyll_unpublished:
+        if _publishes_parts(settings, file.path, file.parts, file.parts):
+            if file.rel in settings.jekyll_unpublished:
                 counts["pages with 'published: false'"] += 1
             continue
-        counts[_why_unpublished(path, settings)] += 1
+        counts[_why_unpublished(file, settings)] += 1
     return dict(counts)
 
 
-def _why_unpublished(path: Path, settings: Settings) -> str:
-    parts = path.relative_to(settings.docs_dir).parts
+def _why_unpublished(file: _File, settings: Settings) -> str:
+    parts = file.parts
     for index, part in enumerate(parts[:-1]):
         if part.startswith(("_", ".", "#")):
             return f"{'/'.join(parts[: index + 1])}/ (folders starting with '{part[0]}')"
-    if not has_front_matter(path) and not parts[-1].startswith(("_", ".", "#")):
+    if not parts[-1].startswith(("_", ".", "#")) and not _opens_with_front_matter(
+        file.path, settings
+    ):
         return "files without front matter (Jekyll copies them unrendered)"
     if parts[-1].startswith(("_", ".", "#")):
         return f"files starting with '{parts[-1][0]}'"
@@ -300,39 +490,34 @@ def published_files(settings: Settings) -> list[Path]:
     )
     root = os.path.realpath(settings.docs_dir)
     files = []
-    for path in _walk(settings.docs_dir, lambda rel: _hidden(rel, settings)):
-        if not path.is_file() or path.is_symlink():
+    for file in _tree_files(settings):
+        if not file.published_walk or not file.regular:
             continue
-        rel = path.relative_to(settings.docs_dir)
         # the walk follows no link to a folder: below the tree's real path, a file that is
         # no link is where its path says (realpath of each file cost a second at 10,000)
-        real = root + os.sep + rel.as_posix() if os.sep == "/" else os.path.realpath(path)
-        if rel.as_posix() == CONFIG_FILE or _hidden(rel, settings) or real.startswith(skip):
+        real = root + os.sep + file.rel if os.sep == "/" else os.path.realpath(file.path)
+        if (
+            file.rel == CONFIG_FILE
+            or _hidden_parts(settings.include, settings.exclude, file.parts)
+            or real.startswith(skip)
+        ):
             continue
-        files.append(path)
+        files.append(file.path)
     return files
-
-
-def _hidden(rel: Path, settings: Settings) -> bool:
-    """Jekyll's path rules (without the front-matter one: static files have none)."""
-    return _hidden_parts(settings.include, settings.exclude, rel.parts)
 
 
 @functools.lru_cache(maxsize=16384)
 def _hidden_parts(
     include: tuple[str, ...], exclude: tuple[str, ...], parts: tuple[str, ...]
 ) -> bool:
-    """``_hidden`` by path parts, remembered so that the files of a folder share its
+    """Jekyll's path rules for a path by its parts from docs_dir (without the front-matter
+    rule: static files have none), remembered so that the files of a folder share its
     folders' answers (at 10,000 pages, testing each part of each path took 3.4 s)."""
     if not parts:
         return False
     if len(parts) > 1 and _hidden_parts(include, exclude, parts[:-1]):
         return True
     part, so_far = parts[-1], "/".join(parts)
-    if Settings._listed(include, part, so_far):
+    if _listed(include, part, so_far):
         return False
-    return (
-        part.startswith(("_", ".", "#"))
-        or part.endswith("~")
-        or Settings._listed(exclude, "", so_far)
-    )
+    return part.startswith(("_", ".", "#")) or part.endswith("~") or _listed(exclude, "", so_far)

@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from generator.load.jekyll_tree import published_pages
+from generator.load.jekyll_tree import published_pages, publishes
 from generator.settings import Settings
 
 
@@ -25,7 +25,11 @@ def iter_pages(settings: Settings, only: list[Path] | None = None) -> Iterator[P
     if only:
         for path in only:
             if path.is_dir():
-                yield from (p for p in _pages_in(path) if settings.publishes(p, path))
+                yield from (
+                    p
+                    for p in _pages_in(path)
+                    if (publishes(settings, p, path) if settings.jekyll else settings.publishes(p))
+                )
             else:
                 yield path
         return
