@@ -258,9 +258,18 @@ def _jekyll_publishes(
     of a folder share its folders' answers (they cost 0.28 ms a page at 1,000 pages)."""
     # the file itself is not remembered (a tree has more files than the cache holds and
     # would push its folders out); its folders are, by the recursion of each rule
-    return _not_hidden.__wrapped__(include, parts) and _not_excluded.__wrapped__(
-        include, exclude, from_root
-    )
+    return (
+        _not_hidden.__wrapped__(include, parts)
+        and _not_excluded.__wrapped__(include, exclude, from_root)
+    ) or "/".join(from_root) in _named_files(include)
+
+
+@functools.lru_cache(maxsize=32)
+def _named_files(include: tuple[str, ...]) -> frozenset[str]:
+    """The include: entries that are a plain path (no wildcard). Jekyll reads a file so named
+    even when a folder above it is hidden or excluded, after the rest of the tree."""
+    named = (pattern.strip("/") for pattern in include)
+    return frozenset(name for name in named if name and not any(c in name for c in "*?[{"))
 
 
 @functools.lru_cache(maxsize=8192)
@@ -328,7 +337,8 @@ class _File(NamedTuple):
     rel: str
     parts: tuple[str, ...]  # of rel
     regular: bool
-    published_walk: bool  # no folder above it is hidden from Jekyll (see _hidden_parts)
+    #: Jekyll reads it: no folder above it is hidden (_hidden_parts), or include: names it
+    published_walk: bool
     report_walk: bool  # no folder above it is one not worth looking into (_never_walked)
 
 
@@ -380,6 +390,12 @@ def _tree_files(settings: Settings) -> list[_File]:
                 scan(folder / entry.name, sub, sub_published, sub_reported)
 
     scan(root, (), True, True)
+    listed = {file.rel for file in found if file.published_walk}
+    for name in sorted(_named_files(settings.include) - listed):
+        path = root / name  # read after the walk, as Jekyll does (its site.pages order)
+        if path.is_file() and not path.is_symlink() and relative_posix(path, root) == name:
+            parts = tuple(name.split("/"))
+            found.append(_File(path, name, parts, True, True, True))
     if walks is not None:
         walks["files"] = found
     return found
@@ -446,10 +462,11 @@ def unpublished_pages(settings: Settings) -> dict[str, int]:
     """Markdown files of the tree that Jekyll does not publish, counted by why:
     {"_archive/ (folders starting with '_')": 9, ...}. Partials and data are left out."""
     counts: Counter[str] = Counter()
+    pages = set(_walk_pages(settings))  # asked already: not asked again of each page
     for file in _tree_files(settings):
         if not file.report_walk or not file.rel.endswith(PAGE_SUFFIXES):
             continue
-        if _publishes_parts(settings, file.path, file.parts, file.parts):
+        if file.path in pages or _publishes_parts(settings, file.path, file.parts, file.parts):
             if file.rel in settings.jekyll_unpublished:
                 counts["pages with 'published: false'"] += 1
             continue
@@ -498,7 +515,10 @@ def published_files(settings: Settings) -> list[Path]:
         real = root + os.sep + file.rel if os.sep == "/" else os.path.realpath(file.path)
         if (
             file.rel == CONFIG_FILE
-            or _hidden_parts(settings.include, settings.exclude, file.parts)
+            or (
+                _hidden_parts(settings.include, settings.exclude, file.parts)
+                and file.rel not in _named_files(settings.include)
+            )
             or real.startswith(skip)
         ):
             continue
