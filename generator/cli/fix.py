@@ -41,7 +41,7 @@ from generator.extract.curl import CurlCommand, CurlParseError, command_end_line
 from generator.extract.jsonlocate import JSONLocateError, LocatedJSON, parse_lazily
 from generator.load.documents import Document
 from generator.pipeline.project import PageResult, Project
-from generator.render.includes import partial_path
+from generator.render.names import partial_path
 from generator.render.sourcemap import RenderResult
 from generator.validate.context import PageContext
 from generator.validate.curl import (

@@ -11,10 +11,9 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from generator.errors import Diagnostic, SourceLocation
-from generator.extract.blocks import extract
 from generator.load.data import DATA_SUFFIXES, load_data_files
 from generator.load.documents import Document, document_from_bytes
 from generator.load.filememo import MISSING, state_of
@@ -26,6 +25,7 @@ from generator.load.files import (
     without_suffix,
 )
 from generator.load.listing import iter_pages
+from generator.load.schema_files import read_schema_files
 from generator.load.sources import SourceCache
 from generator.model import catalog, group_by_hub
 from generator.pipeline.cache import (
@@ -38,17 +38,17 @@ from generator.pipeline.cache import (
 )
 from generator.pipeline.parallel import forked_map
 from generator.render.codecache import CodeStore
-from generator.render.includes import partial_path
-from generator.render.renderer import Renderer, scrub_reprs
+from generator.render.names import partial_path
 from generator.render.sourcemap import ALL_DATA, SITE_MODEL, RenderResult
 from generator.render.tracking import reads_whole_site
 from generator.report import CheckReport
 from generator.settings import Settings, relative_posix
-from generator.validate.context import PageContext
-from generator.validate.examples import check_examples
-from generator.validate.front_matter import check_front_matter, misspelled_keys
-from generator.validate.schemas import FRONT_MATTER, SchemaStore, load_schemas
 from generator.version import CODE_FINGERPRINT
+
+if TYPE_CHECKING:  # imported where used: a check whose pages all come from the cache
+    # needs neither Jinja nor jsonschema nor markdown-it (0.2 s of its start-up)
+    from generator.render.renderer import Renderer
+    from generator.validate.schemas import SchemaStore
 
 
 @dataclass
@@ -92,9 +92,17 @@ class Project:
         self.settings = settings
         self.memory = memory or ProjectMemory()
         self.sources = SourceCache(settings.root)
-        self.schemas: SchemaStore = load_schemas(settings.schemas_dir, settings.rel)
+        self.schema_files, self._schema_problems = read_schema_files(
+            settings.schemas_dir, settings.rel
+        )
+        self._schemas: SchemaStore | None = None
+        if any(not file.shipped for file in self.schema_files):
+            self._schemas = self.schemas  # the project's own: their problems are told now
         data, data_problems = load_data_files(settings.data_dir, settings.rel)
-        self.setup_diagnostics: list[Diagnostic] = [*self.schemas.diagnostics, *data_problems]
+        self.setup_diagnostics: list[Diagnostic] = [
+            *(self._schema_problems if self._schemas is None else self._schemas.diagnostics),
+            *data_problems,
+        ]
         if not settings.includes_dir.is_dir():
             self.setup_diagnostics.append(
                 Diagnostic(
@@ -135,6 +143,18 @@ class Project:
         elif self.memory.pages is None or self.memory.pages.fingerprint != fingerprint:
             self.memory.pages = PageCache(settings.cache_dir, fingerprint)
 
+    @property
+    def schemas(self) -> SchemaStore:
+        """The validators of the schema files, made when first asked for: importing
+        jsonschema and compiling cost about 0.2 s, which a check whose pages all come from
+        the cache does without. (The project's own schemas are made at once, see
+        __init__.)"""
+        if self._schemas is None:
+            from generator.validate.schemas import schema_store
+
+            self._schemas = schema_store(self.schema_files, self._schema_problems)
+        return self._schemas
+
     def _fingerprint(self) -> str:
         """Everything that affects every page: code, schemas, site variables, settings."""
         import json
@@ -143,7 +163,7 @@ class Project:
         payload = json.dumps(
             {
                 "code": CODE_FINGERPRINT,
-                "schemas": {n: v.schema for n, v in sorted(self.schemas.validators.items())},
+                "schemas": [[file.name, file.text] for file in self.schema_files],
                 # Jekyll's site.time is the time of each run: left out, or no run would hit.
                 # The site model (site.pages...) is left out too: it changes with any page's
                 # front matter, and a page that reads it depends on it (see _hash_dependency);
@@ -418,6 +438,8 @@ class Project:
     @property
     def renderer(self) -> Renderer:
         if self._renderer is None:
+            from generator.render.renderer import Renderer
+
             self._renderer = Renderer(self.settings, self.site, self.code_store)
         return self._renderer
 
@@ -427,6 +449,8 @@ class Project:
         if doc.is_element:
             # a misspelled key (elementkey) is reported once (ED104, "did you mean"); the
             # page renders as meant instead of cascading into undefined variables
+            from generator.validate.front_matter import misspelled_keys
+
             for wrong, meant in misspelled_keys(doc.meta, self.front_matter_keys).items():
                 page.setdefault(meant, doc.meta[wrong])
         if doc.hub is not None and not self.settings.jekyll:  # Jekyll has no hub alias
@@ -513,6 +537,8 @@ class Project:
         diagnostics = list(load_problems)
         if any(d.code in ("ED101", "ED310") for d in load_problems):
             return PageResult(rel, doc, None, diagnostics)  # meta unknown: checks would mislead
+        from generator.validate.front_matter import check_front_matter
+
         diagnostics.extend(check_front_matter(doc, self.schemas))
         rendered = self.renderer.render(
             doc.body, doc.rel, doc.body_first_line, self.page_context(doc)
@@ -528,6 +554,10 @@ class Project:
                 or _quoted_key(d.message) not in read
             ]
         if not rendered.failed:
+            from generator.extract.blocks import extract
+            from generator.validate.context import PageContext
+            from generator.validate.examples import check_examples
+
             blocks = extract(rendered.text)
             context = PageContext(doc, rendered, self.sources.line, self.schemas)
             diagnostics.extend(check_examples(context, blocks))
@@ -554,6 +584,8 @@ class Project:
 
     @property
     def front_matter_keys(self) -> list[str]:
+        from generator.validate.schemas import FRONT_MATTER
+
         validator = self.schemas.get(FRONT_MATTER)
         return list(validator.schema.get("properties", {})) if validator is not None else []
 
@@ -658,6 +690,14 @@ class Project:
                 self.code_store.flush()
         yield from self._check_forked(targets, done, jobs, progress)
 
+    def _before_fork(self) -> None:
+        """Import and make once, here, what every page's check uses (the renderer, the
+        validators): the workers share them instead of each importing and making its own."""
+        import generator.extract.blocks  # noqa: F401
+        import generator.validate.examples  # noqa: F401
+
+        _ = self.schemas, self.renderer
+
     def _check_forked(
         self, targets: list[Path], done: int, jobs: int, progress: Callable[[int, int], None] | None
     ) -> Iterator[list[Diagnostic]]:
@@ -666,6 +706,7 @@ class Project:
         if not rest:
             return
         chunks = [rest[i : i + PARALLEL_CHUNK] for i in range(0, len(rest), PARALLEL_CHUNK)]
+        self._before_fork()
         for chunk_result in forked_map(self, _check_chunk, chunks, jobs):
             for diagnostics in chunk_result:
                 done += 1
@@ -771,6 +812,8 @@ def _page_failure(exc: BaseException, doc: Document) -> Diagnostic:
             f"checking the page stopped at the {limit} limit",
             SourceLocation(doc.rel, doc.body_first_line, 1),
         )
+    from generator.render.renderer import scrub_reprs
+
     detail = scrub_reprs(" ".join(str(exc).split()))[:200] or type(exc).__name__
     return Diagnostic(
         "ED309",

@@ -50,7 +50,7 @@ from generator.plugin.mkdocs_private import (
 from generator.plugin.search_index import IndexWriter, splice
 from generator.plugin.sitecache import SiteCache, page_key, why_off
 from generator.plugin.watch import NativeWatch, Recorder
-from generator.render.includes import partial_path
+from generator.render.names import partial_path
 from generator.render.sourcemap import ALL_DATA
 
 log = logging.getLogger("mkdocs.plugins.element_docs")

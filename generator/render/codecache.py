@@ -21,6 +21,7 @@ say) nothing is cached.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import hmac
 import importlib.util
@@ -70,16 +71,22 @@ class CodeStore:
     def __init__(self, folder: Path | None, config: str) -> None:
         self.path = folder / "code.sqlite3" if folder is not None else None
         self.secret = user_secret() if self.path is not None else None
-        import jinja2
-
-        self.config = "\0".join(
-            [config, jinja2.__version__, sys.version, importlib.util.MAGIC_NUMBER.hex()]
-        )
+        self._config = config
         self._db: sqlite3.Connection | None = None
         self._pid = 0
         self.pending: dict[str, tuple[str, bytes]] = {}
         self.hits = 0
         self.misses = 0
+
+    @functools.cached_property
+    def config(self) -> str:
+        """What the code was made with. Asked for when the first template is compiled, not
+        before: a check that renders nothing does not import Jinja."""
+        import jinja2
+
+        return "\0".join(
+            [self._config, jinja2.__version__, sys.version, importlib.util.MAGIC_NUMBER.hex()]
+        )
 
     @property
     def usable(self) -> bool:

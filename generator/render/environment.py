@@ -24,14 +24,10 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedFormatter
 from generator.load.jekyll_site import post_url
 from generator.render.codecache import CodeStore
 from generator.render.includes import (
-    PAGE_PREFIX,
-    ROOT_PREFIX,
-    SKELETON_PREFIX,
     IncludeLoader,
     IncludeRefused,
     RefusedTemplate,
     check_include_name,
-    partial_path,
     shorten,
     suggest_partial,
     unfollowable,
@@ -63,6 +59,7 @@ from generator.render.liquid.runtime import (
     liquid_syntax_error,
     liquid_unsupported,
 )
+from generator.render.names import PAGE_PREFIX, ROOT_PREFIX, SKELETON_PREFIX, partial_path
 from generator.render.sourcemap import PROBLEM
 from generator.render.state import TRUSTED_LOAD, RenderLimitError, current_state, marking
 from generator.render.syntax import BLOCKED_PREFIX, JekyllSyntax

@@ -15,16 +15,7 @@ import jinja2.compiler
 import jinja2.nodes
 
 from generator.load.files import FileRefused, read_inside
-from generator.settings import Settings
-
-PAGE_PREFIX = "@page/"
-
-
-SKELETON_PREFIX = "@skeleton/"
-
-
-ROOT_PREFIX = "@root/"  # include_relative: a file of the tree, by its path from the root
-
+from generator.render.names import PAGE_PREFIX, ROOT_PREFIX, SKELETON_PREFIX
 
 #: the prefixes of internal template names: never accepted from a page or partial
 _INTERNAL_PREFIXES = (PAGE_PREFIX, SKELETON_PREFIX, ROOT_PREFIX)
@@ -97,13 +88,6 @@ def unfollowable(name: str, exc: BaseException) -> tuple[str, str]:
 
 def shorten(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
-
-
-def partial_path(settings: Settings, name: str) -> Path:
-    """The file of a partial as recorded in ``RenderResult.partials``."""
-    if name.startswith(ROOT_PREFIX):
-        return settings.root / name[len(ROOT_PREFIX) :]
-    return settings.includes_dir / name
 
 
 class IncludeLoader(jinja2.BaseLoader):

@@ -20,9 +20,10 @@ from jinja2.exceptions import SecurityError
 from generator.errors import Diagnostic, Severity, SourceLocation
 from generator.render.codecache import CodeStore
 from generator.render.environment import ElementDocsEnvironment
-from generator.render.includes import PAGE_PREFIX, ROOT_PREFIX, SKELETON_PREFIX, RefusedTemplate
+from generator.render.includes import RefusedTemplate
 from generator.render.lexer import skeleton_of, split_template, unclosed_opener
 from generator.render.liquid import filters as liquid_filters
+from generator.render.names import PAGE_PREFIX, ROOT_PREFIX, SKELETON_PREFIX
 from generator.render.sourcemap import (
     RenderResult,
     SourceMap,

@@ -11,8 +11,8 @@ import jinja2.compiler
 import jinja2.nodes
 from jinja2.ext import Extension
 
-from generator.render.includes import SKELETON_PREFIX
 from generator.render.liquid.translate import translate
+from generator.render.names import SKELETON_PREFIX
 from generator.render.sourcemap import END, POP, PROBLEM, PUSH, add_line_markers
 from generator.render.state import marking
 

@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -42,9 +41,8 @@ from referencing.jsonschema import DRAFT202012
 from generator.errors import Diagnostic, SourceLocation
 from generator.extract.jsonlocate import JSONLocateError, LocatedJSON
 from generator.extract.jsonlocate import parse as parse_located
-from generator.load.files import FileRefused, read_inside
+from generator.load.schema_files import SUFFIX, SchemaFile, read_schema_files
 
-SUFFIX = ".schema.json"
 FRONT_MATTER = "front-matter"
 REQUEST, RESPONSE, OAUTH_URL = "instance-request", "instance-response", "oauth-url-response"
 
@@ -197,7 +195,7 @@ class SchemaStore:
         """One schema, alone (see ``add_all`` for schemas that refer to each other)."""
         self.add_all([(name, text, shown, True)])
 
-    def add_all(self, schemas: list[tuple[str, str, str, bool]]) -> None:
+    def add_all(self, schemas: Sequence[tuple[str, str, str, bool]]) -> None:
         """(name, text, file as shown, shipped with the package) of each schema.
 
         A ``$ref`` or ``$dynamicRef`` resolves among these schemas only (by file name or
@@ -499,42 +497,13 @@ def _all_subschemas(schema: Any) -> Iterator[Any]:
             stack.extend(sub for _, sub in _subschemas(node))
 
 
-def packaged_schema_files() -> dict[str, str]:
-    """name -> text of each schema shipped in the package."""
-    found: dict[str, str] = {}
-    folder = resources.files("generator") / "schemas"
-    for entry in folder.iterdir():
-        if entry.name.endswith(SUFFIX):
-            found[entry.name[: -len(SUFFIX)]] = entry.read_text(encoding="utf-8")
-    return found
-
-
 def load_schemas(project_dir: Path | None, rel: Any = str) -> SchemaStore:
-    store = SchemaStore()
-    found = [
-        (name, text, f"generator/schemas/{name}{SUFFIX}", True)
-        for name, text in sorted(packaged_schema_files().items())
-    ]
-    if project_dir is not None and project_dir.is_dir():
-        for path in sorted(project_dir.glob(f"*{SUFFIX}")):
-            shown = rel(path)
-            try:  # opened once: never a fifo, nor a link to a file outside schemas/
-                text = read_inside(path, project_dir)[0].decode("utf-8-sig")
-            except FileRefused as exc:
-                store.diagnostics.append(
-                    Diagnostic(
-                        "ED402",
-                        f"cannot read schema: {exc.reason}",
-                        SourceLocation(shown, 1),
-                        "keep the project's schemas as files in its schemas folder",
-                    )
-                )
-                continue
-            except (OSError, UnicodeDecodeError) as exc:
-                store.diagnostics.append(
-                    Diagnostic("ED402", f"cannot read schema: {exc}", SourceLocation(shown, 1))
-                )
-                continue
-            found.append((path.name[: -len(SUFFIX)], text, shown, False))
-    store.add_all(found)
+    files, problems = read_schema_files(project_dir, rel)
+    return schema_store(files, problems)
+
+
+def schema_store(files: list[SchemaFile], problems: list[Diagnostic]) -> SchemaStore:
+    """The validators of schema files read by read_schema_files (with its problems)."""
+    store = SchemaStore(diagnostics=list(problems))
+    store.add_all(files)
     return store

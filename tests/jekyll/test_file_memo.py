@@ -9,6 +9,8 @@ import json
 import marshal
 import os
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -206,3 +208,41 @@ def test_an_edit_of_front_matter_renders_again_only_the_pages_that_read_the_site
     # the page that does not read site.pages was not rendered again: its entry is as it was
     assert after["docs/index.md"] == before["docs/index.md"]
     assert after["docs/list.md"] != before["docs/list.md"]
+
+
+def test_a_check_that_finds_every_page_in_its_cache_neither_renders_nor_validates(
+    tmp_path, monkeypatch
+):
+    """A repeated check reports what the first run found without importing Jinja,
+    jsonschema or markdown-it (about 0.2 s of a run's start, most of a small tree's
+    repeated check); an edited page brings them back, and its new problems with them."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache-home"))
+    root = widget_tree(tmp_path / "site")
+    time.sleep(RACY_SECONDS + 0.2)  # files changed just before a run are not remembered
+    probe = (
+        "import json, sys\n"
+        "from generator.cli.main import main\n"
+        "code = main(sys.argv[1:])\n"
+        "heavy = [m for m in ('jinja2', 'jsonschema', 'markdown_it') if m in sys.modules]\n"
+        "sys.stderr.write('imported: ' + json.dumps(heavy) + '\\n')\n"
+        "sys.exit(code)\n"
+    )
+
+    def check() -> tuple[set[tuple[str, str, int]], list[str]]:
+        result = subprocess.run(
+            [sys.executable, "-c", probe, "check", "--format", "json", "--jekyll", str(root)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert "Traceback" not in result.stderr, result.stderr
+        imported = json.loads(result.stderr.rsplit("imported: ", 1)[1])
+        return triples(json.loads(result.stdout)["diagnostics"]), imported
+
+    assert check() == (WIDGET_DEFECTS, ["jinja2", "jsonschema", "markdown_it"])
+    assert check() == (WIDGET_DEFECTS, [])
+    page = root / "docs/elements/widget-crm/authenticate.md"
+    edit_keeping_size_and_time(page, "elementId: 31", "elementId: 13")
+    fixed = WIDGET_DEFECTS - {("ED201", "docs/elements/widget-crm/authenticate.md", 18)}
+    assert check() == (fixed, ["jinja2", "jsonschema", "markdown_it"])

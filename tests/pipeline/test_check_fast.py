@@ -418,7 +418,7 @@ def test_every_shipped_schema_is_a_valid_json_schema() -> None:
     repeated check a good part of its time): this test does, for every one of them."""
     from jsonschema import Draft202012Validator
 
-    from generator.validate.schemas import packaged_schema_files
+    from generator.load.schema_files import packaged_schema_files
 
     shipped = packaged_schema_files()
     assert shipped
