@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import TextIO
 
 from generator.pipeline.project import Project
@@ -41,28 +40,15 @@ def show_report(
     baseline_note: str = "",
     counts: dict[str, int] | None = None,
 ) -> None:
-    """``print_report`` with this project's source lines (files inside the project only)."""
-    root = project.settings.root
-
-    def source_line(path: str, line: int) -> str | None:
-        return project.sources.line(path, line) if _inside(root, path) else None
-
+    """``print_report`` with this project's source lines (files inside the project only:
+    SourceCache shows no line of a file that is, or is reached by a link, outside it)."""
     print_report(
         report,
         fmt,
         out,
         tool_version=__version__,
-        source_line=source_line,
+        source_line=project.sources.line,
         quiet=quiet,
         baseline_note=baseline_note,
         counts=counts,
     )
-
-
-def _inside(root: Path, path: str) -> bool:
-    """True when the file does not lead outside the project (its lines may be shown)."""
-    resolved_root = root.resolve()
-    try:
-        return (root / path).resolve().is_relative_to(resolved_root)
-    except (OSError, RuntimeError):  # RuntimeError: a link in a loop (Python < 3.13)
-        return False
