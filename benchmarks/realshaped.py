@@ -21,7 +21,8 @@ varying it:
 Measured, each as the median of --runs runs, in one run of this script, on the same tree:
 - `jekyll build` from clean (no output folder, no .jekyll-cache);
 - `generator check --jekyll` from clean (an empty cache folder), repeated with nothing
-  changed, and after an edit of one partial that ten pages include;
+  changed, and after an edit of one partial that ten pages include, each printing its
+  report as users see it by default (text, every problem with its source line);
 - the check's peak memory (maximum resident set size, from GNU time).
 
 The check runs as an installed package does: with Python's compiled modules (the script
@@ -186,14 +187,8 @@ def timed(
 def measure(size: int, runs: int, work: Path) -> dict[str, Any]:
     tree = work / f"tree-{size}"
     counts = make_tree(size, tree)
-    generator = [
-        str(REPO / ".venv" / "bin" / "generator"),
-        "check",
-        "--jekyll",
-        str(tree),
-        "--format",
-        "json",
-    ]
+    # the report as users see it by default: text, each problem with its source line
+    generator = [str(REPO / ".venv" / "bin" / "generator"), "check", "--jekyll", str(tree)]
     samples: dict[str, list[float]] = {"jekyll": [], "clean": [], "repeated": [], "edited": []}
     memory: list[int] = []
     jekyll = shutil.which("jekyll")
@@ -226,7 +221,7 @@ def measure(size: int, runs: int, work: Path) -> dict[str, Any]:
         samples["edited"].append(seconds)
         shutil.rmtree(cache, ignore_errors=True)
     report = subprocess.run(
-        generator,
+        [*generator, "--format", "json"],
         cwd=work,
         capture_output=True,
         text=True,
@@ -247,6 +242,7 @@ def measure(size: int, runs: int, work: Path) -> dict[str, Any]:
     except (ValueError, KeyError, IndexError, TypeError):
         with_problems = 0
     return {
+        "load_average": os.getloadavg(),
         "size": size,
         "tree": counts,
         "samples": samples,
@@ -277,7 +273,7 @@ def write_report(
         "something to report, given below). Seconds are medians of the runs (spread in "
         "brackets), all "
         "measured in one run of the script on this machine (2 cores); the check runs with "
-        "its default `--jobs auto`.",
+        "its defaults (`--jobs auto`, the text report).",
         "",
         "| pages | jekyll build (clean) | check, clean | check, repeated | check, after a "
         "partial edit (10 pages) | clean ratio | repeated ratio | edit ratio | check peak "
@@ -305,10 +301,16 @@ def write_report(
     lines += ["", "Trees:", ""]
     for result in results:
         tree = result["tree"]
+        load = result.get("load_average")
         lines.append(
             f"- {tree['pages']:,} pages, {tree['distinct_partials']:,} partial files; "
             f"{result['pages_with_problems']:,} pages with something reported "
-            f"({result['diagnostics']:,} diagnostics)."
+            f"({result['diagnostics']:,} diagnostics)"
+            + (
+                f"; load average after its runs {load[0]:.1f} (1 min), {load[1]:.1f} (5 min)."
+                if load
+                else "."
+            )
         )
     lines += [
         "",
