@@ -391,9 +391,11 @@ def _tree_files(settings: Settings) -> list[_File]:
 
     scan(root, (), True, True)
     listed = {file.rel for file in found if file.published_walk}
+    real_root = os.path.realpath(root)
     for name in sorted(_named_files(settings.include) - listed):
         path = root / name  # read after the walk, as Jekyll does (its site.pages order)
-        if path.is_file() and not path.is_symlink() and relative_posix(path, root) == name:
+        # a regular file where its name says, in the tree: no link on the way, no '..'
+        if path.is_file() and os.path.realpath(path) == os.path.join(real_root, name):
             parts = tuple(name.split("/"))
             found.append(_File(path, name, parts, True, True, True))
     if walks is not None:

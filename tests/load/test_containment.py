@@ -533,6 +533,37 @@ def test_a_jekyll_tree_reads_no_dot_file(tmp_path) -> None:
     assert SECRET_ENV not in result.stdout and SECRET_GIT not in result.stdout
 
 
+def test_a_file_include_names_is_published_only_where_its_name_says(tmp_path) -> None:
+    """include: names a file by its path and Jekyll reads it even under an excluded folder;
+    a name that climbs out of the tree, or passes through a link to a folder outside it,
+    publishes nothing (neither as a page nor in an import)."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.md").write_text(f"---\ntitle: S\n---\n{SECRET_ENV}\n", encoding="utf-8")
+    root = write_tree(
+        tmp_path / "site",
+        {
+            "_config.yml": "title: T\nexclude: [docs]\n"
+            "include: [docs/kept.md, docs/link/secret.md, ../outside/secret.md]\n",
+            "_includes/note.html": "A note.\n",
+            "index.md": "---\ntitle: Home\n---\nHome.\n",
+            "docs/kept.md": "---\ntitle: Kept\n---\nKept.\n",
+            "docs/left.md": "---\ntitle: Left\n---\nLeft.\n",
+        },
+    )
+    (root / "docs" / "link").symlink_to(outside, target_is_directory=True)
+    result = run_cli("render", "--jekyll", str(root), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert "Traceback" not in result.stderr and result.returncode == 0, result.stderr
+    written = sorted(
+        p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.md")
+    )
+    assert written == ["docs/kept.md", "index.md"]
+    imported = run_cli("import-jekyll", str(root), str(tmp_path / "imported"), cwd=tmp_path)
+    assert "Traceback" not in imported.stderr, imported.stderr
+    for path in (tmp_path / "imported").rglob("*"):
+        assert not path.is_file() or SECRET_ENV.encode() not in path.read_bytes(), path
+
+
 # --- template globals are read-only -------------------------------------------------------
 
 MUTATIONS = [
