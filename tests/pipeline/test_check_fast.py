@@ -153,6 +153,47 @@ def test_two_processes_load_and_check_what_one_process_does(tmp_path: Path, monk
     assert all(doc.settings is two.settings for doc, _ in two.documents.values() if doc)
 
 
+@pytest.mark.parametrize(("edited_groups", "forked"), [(3, []), (8, [60])])
+def test_after_an_edit_only_the_pages_to_render_are_rendered_and_the_rest_comes_from_the_cache(
+    tmp_path: Path, monkeypatch, edited_groups: int, forked: list[int]
+) -> None:
+    """A check with workers after an edit of partials that tens of pages include: it
+    reports what a check without any cache reports, and the workers get the pages to
+    render only (none when there are fewer than SERIAL_MISSES left to render), not the
+    thousands of pages the cache answers."""
+    import generator.pipeline.project as pipeline
+
+    files = {}
+    for group in range(25):
+        files[f"includes/group-{group:02}.md"] = (
+            f'Group {group}.\n\n```json\n{{"id": {group},}}\n```\n'  # ED210
+        )
+        for number in range(10):
+            files[f"content/g{group:02}-p{number}.md"] = (
+                f"---\ntitle: Page {group}-{number}\n---\n\n{{% include group-{group:02}.md %}}\n"
+            )
+    root = project(tmp_path, files)
+    first = Project(load_settings(root)).check(jobs=2)
+    assert first.pages == 250 and len(first.diagnostics) == 25  # one per partial
+    for group in range(10, 10 + edited_groups):  # in the middle of the pages' order
+        partial = root / f"includes/group-{group:02}.md"
+        partial.write_text(partial.read_text().replace(",}", "}"), encoding="utf-8")
+    sizes: list[int] = []
+    real = pipeline.forked_map
+
+    def counting(project: Any, work: Any, chunks: list[list[Path]], jobs: int) -> Any:
+        sizes.append(sum(len(chunk) for chunk in chunks))
+        return real(project, work, chunks, jobs)
+
+    monkeypatch.setattr(pipeline, "forked_map", counting)
+    again = Project(load_settings(root)).check(jobs=2)
+    clean = Project(load_settings(root), use_cache=False).check(jobs=1)
+    assert again.diagnostics == clean.diagnostics
+    assert len(again.diagnostics) == 25 - edited_groups
+    # SERIAL_MISSES (20) pages rendered before the workers, the rest of the edited ones after
+    assert sizes == forked
+
+
 @pytest.mark.parametrize("case_file", CHECK_CASES, ids=[c.stem for c in CHECK_CASES])
 def test_check_cases_give_the_same_diagnostics(case_file: Path, tmp_path: Path) -> None:
     case = yaml.safe_load(case_file.read_text(encoding="utf-8"))
