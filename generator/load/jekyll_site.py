@@ -19,7 +19,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from generator.load.documents import parse_document
-from generator.settings import relative_posix
+from generator.load.files import decode, read_page_bytes
+from generator.settings import Settings, relative_posix
 
 #: Jekyll's built-in permalink styles, for posts (pages use the matching page style).
 STYLES = {
@@ -156,10 +157,15 @@ def _post_date(value: Any, from_name: _dt.datetime, timezone: Any) -> _dt.dateti
     return from_name  # not a date: Jekyll stops on it; the file name's date stands
 
 
-def read_meta(path: Path) -> dict[str, Any] | None:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError):
+def read_meta(path: Path, settings: Settings) -> dict[str, Any] | None:
+    """The front matter of the page at ``path`` for the site model, None without any. Read
+    as a page is (read_page_bytes): a link to a file outside the tree gives nothing, or
+    its front matter would reach every page through site.pages."""
+    raw, _ = read_page_bytes(path, path.name, settings)
+    if raw is None:
+        return None
+    text, _ = decode(raw, path.name)
+    if text is None:
         return None
     document, _ = parse_document(text, path, path.name, keep_body=False)
     return dict(document.meta) if document.has_front_matter else None
@@ -217,7 +223,7 @@ def build_model(
     src: Path,
     config: Mapping[str, Any],
     pages: Iterable[Path],
-    read_meta: Callable[[Path], dict[str, Any] | None] = read_meta,
+    read_meta: Callable[[Path], dict[str, Any] | None],
 ) -> SiteModel:
     """The model of the Jekyll tree at ``src``: ``pages`` are the published pages outside
     collections (as jekyll.published_pages lists them); collections are read here.

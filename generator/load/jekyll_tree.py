@@ -129,7 +129,10 @@ def jekyll_settings(src: Path, strict: bool | None = None, cache: bool = True) -
     pages = _walk_pages(settings, (".html", ".htm"))
     memo.prefetch(pages, "meta")  # one query, not one per page
     model = build_model(
-        src, config, pages, lambda path: memo.cached(path, "meta", lambda: read_meta(path))
+        src,
+        config,
+        pages,
+        lambda path: memo.cached(path, "meta", lambda: read_meta(path, settings)),
     )
     urls = dict(model.urls)
     for path in published_files(settings):  # static files: {% link %} gives their path

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -531,6 +532,30 @@ def test_a_jekyll_tree_reads_no_dot_file(tmp_path) -> None:
     found = {(d["code"], d["path"], d["line"]) for d in json.loads(result.stdout)["diagnostics"]}
     assert found == {("ED304", "index.md", 4), ("ED304", "index.md", 5), ("ED304", "guide.md", 4)}
     assert SECRET_ENV not in result.stdout and SECRET_GIT not in result.stdout
+
+
+def test_a_page_linked_outside_the_tree_adds_nothing_to_site_pages(tmp_path) -> None:
+    """A page that is a link to a file outside the tree is refused (ED109), and its front
+    matter never reaches the other pages through site.pages."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.md").write_text(f"---\npassword: {SECRET_ENV}\n---\nx\n", encoding="utf-8")
+    root = write_tree(
+        tmp_path / "site",
+        {
+            "_config.yml": "title: T\n",
+            "_includes/note.html": "A note.\n",
+            "index.md": "---\ntitle: Home\n---\n"
+            "{% for p in site.pages %}[{{ p.password }}]{% endfor %}\n",
+        },
+    )
+    (root / "leak.md").symlink_to(outside / "secret.md")
+    out = tmp_path / "out"
+    result = run_cli("render", "--jekyll", str(root), "--out", str(out), cwd=tmp_path)
+    assert "Traceback" not in result.stderr
+    assert re.search(r"^leak\.md:1: error ED109 ", result.stderr, re.M), result.stderr
+    assert SECRET_ENV not in result.stdout + result.stderr
+    assert SECRET_ENV not in (out / "index.md").read_text(encoding="utf-8")
 
 
 def test_a_file_include_names_is_published_only_where_its_name_says(tmp_path) -> None:
