@@ -2,8 +2,8 @@
 
 A full markdown-it parse was the most expensive step of checking a page, so pages first go
 through ``_Scanner`` below, a line scanner that follows markdown-it's own block rules for what real
-pages are made of: paragraphs, ATX headings, fenced code, HTML blocks, lists and tables. It is
-no general Markdown parser: the moment it meets anything else (indented code, a block quote, a
+pages are made of: paragraphs, ATX headings, fenced and indented code, HTML blocks, lists and
+tables. It is no general Markdown parser: the moment it meets anything else (a block quote, a
 thematic break, a setext heading, a link reference definition, an empty list item, deep
 nesting, carriage returns) it gives up on the whole page, and markdown-it parses the page as
 before. markdown-it stays the reference: both paths produce the same plain records, a single
@@ -144,7 +144,7 @@ class _Scanner:
             if head is not None:
                 return self.table(line, head)
         if self.cols[line] - self.block_indent >= 4:
-            raise _NotSimple("indented code")
+            return self.code(line)
         char = text[self.shift[line]]
         if char in "`~":
             opening = self.fence_open(line)
@@ -299,12 +299,38 @@ class _Scanner:
         self.records.append(Code(line, True, info, self.content(line + 1, below, cols[line])))
         return below + 1 if closed else below
 
-    def content(self, begin: int, end: int, indent: int) -> str:
-        """markdown-it's getLines for a fence: lines with up to ``indent`` columns removed."""
+    # markdown-it's code rule
+    def code(self, line: int) -> int:
+        """Indented code: the lines from ``line`` indented four columns or more past the open
+        block's indentation, with the blank lines between them. (A third of the pages of
+        real-shaped trees have some, as the request line of a step in a list: before the
+        scanner read it, they all went to markdown-it, a sixth of a clean check's time.)"""
+        shift, size, cols = self.shift, self.size, self.cols
+        text = self.lines[line]
+        if shift[line] != len(text) - len(text.lstrip(" \t")):
+            # the first line of a list item ("-     code"): markdown-it counts the marker
+            # into the indentation it removes
+            raise _NotSimple("indented code after a list marker")
+        indent = self.block_indent
+        last = below = line + 1
+        while below < self.count:
+            if shift[below] >= size[below]:
+                below += 1  # blank lines inside, not after, belong to the block
+            elif cols[below] - indent >= 4:
+                below += 1
+                last = below
+            else:
+                break
+        self.records.append(Code(line, False, "", self.content(line, last, 4 + indent, True)))
+        return last
+
+    def content(self, begin: int, end: int, indent: int, code: bool = False) -> str:
+        """markdown-it's getLines for a fence (or, ``code``, for indented code, which always
+        ends with a line break): lines with up to ``indent`` columns removed."""
         if begin >= end:
             return ""
         lines = self.lines
-        last = "" if end == self.count and self.unterminated else "\n"
+        last = "" if end == self.count and self.unterminated and not code else "\n"
         if indent == 0:
             return "\n".join(lines[begin:end]) + last
         shift, cols = self.shift, self.cols

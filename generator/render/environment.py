@@ -32,7 +32,7 @@ from generator.render.includes import (
     suggest_partial,
     unfollowable,
 )
-from generator.render.lexer import skeleton_of, split_template
+from generator.render.lexer import markers_unseen, skeleton_of, split_template
 from generator.render.limits import (
     MAX_INT_BITS,
     PRINTABLE,
@@ -61,7 +61,13 @@ from generator.render.liquid.runtime import (
 )
 from generator.render.names import PAGE_PREFIX, ROOT_PREFIX, SKELETON_PREFIX, partial_path
 from generator.render.sourcemap import PROBLEM
-from generator.render.state import TRUSTED_LOAD, RenderLimitError, current_state, marking
+from generator.render.state import (
+    TRUSTED_LOAD,
+    MarkersVisible,
+    RenderLimitError,
+    current_state,
+    marking,
+)
 from generator.render.syntax import BLOCKED_PREFIX, JekyllSyntax
 from generator.settings import Settings
 
@@ -205,7 +211,11 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
         # One environment serves one build: what an include name resolves to, and the
         # compiled partials, are looked up once, not once per page.
         self._entries: dict[tuple[str, str | None], tuple[str, str, str] | None] = {}
-        self._partials: dict[tuple[str, bool, bool], tuple[jinja2.Template, tuple[str, ...]]] = {}
+        # (name, plain, marked) -> the partial compiled, its static text, and whether no
+        # template of it can see the markers (see lexer.markers_unseen)
+        self._partials: dict[
+            tuple[str, bool, bool], tuple[jinja2.Template, tuple[str, ...], bool]
+        ] = {}
         self.skeleton_code: dict[str, Any] = {}  # skeleton source -> compiled code
         self.globals.update(
             _ed_enter=self._enter_include,
@@ -354,7 +364,10 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
                 normal = check_include_name(name)
             except IncludeRefused as exc:
                 raise RefusedTemplate(name, exc) from None
-            current_state().partials.add(normal)
+            state = current_state()
+            state.partials.add(normal)
+            if state.once:  # Jinja's own import, extends or include: not looked into
+                raise MarkersVisible(name)
         if marking():
             return super()._load_template(name, globals)
         with_markers, self.cache = self.cache, self._unmarked_cache
@@ -416,7 +429,9 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
                 state.partials.add(normal)
             return IncludeFrame(False, problem=state.problem(*refused))
         state.partials.add(normal)
-        template, statics = self._load_partial(normal, state.plain, state.marked)
+        template, statics, unseen = self._load_partial(normal, state.plain, state.marked)
+        if state.once and not unseen:
+            raise MarkersVisible(normal)
         return IncludeFrame(True, normal, names=chain, template=template, statics=statics)
 
     def _refusal(self, normal: str, page_dir: str | None) -> tuple[str, str, str] | None:
@@ -449,10 +464,11 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
 
     def _load_partial(
         self, name: str, plain: bool, marked: bool = True
-    ) -> tuple[jinja2.Template, tuple[str, ...]]:
+    ) -> tuple[jinja2.Template, tuple[str, ...], bool]:
         """The partial compiled as a skeleton (its tags, its static text apart), so partials
         with the same tags share one compiled template, as pages do; ``plain`` compiles it
-        whole, which errors need for their line numbers."""
+        whole, which errors need for their line numbers. And whether its templates cannot
+        see the source map's markers (lexer.markers_unseen; never said of a whole one)."""
         key = (name, plain, marked)
         partials = self._partials
         found = partials.pop(key, None)
@@ -461,7 +477,7 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
             return found
         token = TRUSTED_LOAD.set(True)  # ``name`` was checked by _enter_include
         try:
-            found = (self.get_template(name), ()) if plain else self._skeleton_partial(name)
+            found = (self.get_template(name), (), False) if plain else self._skeleton_partial(name)
         finally:
             TRUSTED_LOAD.reset(token)
         if len(partials) >= PARTIALS_KEPT:  # bounded memory on big trees: drop the
@@ -469,26 +485,26 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
         self._partials[key] = found
         return found
 
-    def _skeleton_partial(self, name: str) -> tuple[jinja2.Template, tuple[str, ...]]:
+    def _skeleton_partial(self, name: str) -> tuple[jinja2.Template, tuple[str, ...], bool]:
         source, filename, uptodate = self.loader.get_source(self, name)  # type: ignore[union-attr]
         try:
             pieces = split_template(self.preprocess(source, name, filename))
         except (RecursionError, jinja2.TemplateError):
             pieces = None
         if pieces is None:
-            return self.get_template(name), ()  # the plain compile reports what is wrong
+            return self.get_template(name), (), False  # the plain compile reports what is wrong
         skeleton, statics = skeleton_of(pieces)
         code = self.skeleton_code.get(skeleton)
         if code is None:
             try:
                 code = self.compile(skeleton, SKELETON_PREFIX + name, filename)
             except jinja2.TemplateSyntaxError:
-                return self.get_template(name), ()
+                return self.get_template(name), (), False
             if len(self.skeleton_code) > 512:
                 self.skeleton_code.clear()
             self.skeleton_code[skeleton] = code
         template = self.template_class.from_code(self, code, self.make_globals(None), uptodate)
-        return template, statics
+        return template, statics, markers_unseen(skeleton)
 
     # budgets --------------------------------------------------------------------------
     def _tick(self) -> None:

@@ -5,6 +5,7 @@ tag opened.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from generator.render.sourcemap import QUOTE_RE, clean_marker_text, scan_tags
 
@@ -18,6 +19,25 @@ _RAW_CLOSE_RE = re.compile(r"\{%(-?)\s*endraw\s*(-?)%\}")
 
 
 _STRING_RE = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"", re.DOTALL)
+
+
+# What lets a template look at the strings its own output is made of: whitespace control
+# (it trims across the places where line markers stand), and the tags that capture output
+# into a value (a block set, which Liquid's capture becomes, macros, call and filter blocks,
+# template blocks) or load templates by Jinja's own ways (extends, import, from).
+_SEES_OUTPUT_RE = re.compile(
+    r"\{[%{#]-|-[%}#]\}"
+    r"|\{%\s*(?:macro|call|filter|block|extends|import|from)\b"
+    r"|\{%\s*set\s[^=%]*%\}"
+)
+
+
+@lru_cache(maxsize=1024)
+def markers_unseen(skeleton: str) -> bool:
+    """Whether a template with this skeleton (``skeleton_of``) renders the same text with
+    the source map's markers as without them, once they are stripped: none of its tags
+    can look into the strings that carry the markers."""
+    return _SEES_OUTPUT_RE.search(skeleton) is None
 
 
 def skeleton_of(pieces: list[tuple[bool, str]]) -> tuple[str, tuple[str, ...]]:

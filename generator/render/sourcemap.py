@@ -94,6 +94,10 @@ class SourceMap:
         source_map._render, source_map._text = render, text
         return source_map
 
+    def keep(self, origins: list[Origin]) -> None:
+        """``origins``, read from the marked text already: not read again."""
+        self._origins, self._marked = origins, ""
+
     def origins(self) -> list[Origin]:
         if self._origins is None:
             if self._render is not None:
@@ -281,14 +285,13 @@ def origins_of(
                     append(Origin(path, line, chain))
                     placed = True
                 continue
-            parts = piece.split("\n")
+            breaks = piece.count("\n")
             if not placed:
                 append(Origin(path, line, chain))
-            for _ in range(len(parts) - 2):
-                line += 1
-                append(Origin(path, line, chain))
-            line += 1
-            placed = bool(parts[-1])
+            if breaks > 1:  # the lines between: counted on (a list, not a loop)
+                origins.extend([Origin(path, n, chain) for n in range(line + 1, line + breaks)])
+            line += breaks
+            placed = piece[-1] != "\n"
             if placed:
                 append(Origin(path, line, chain))
             continue

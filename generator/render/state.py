@@ -25,6 +25,9 @@ class RenderState:
     #: preprocess with the source-map markers (line, include); without them the text is
     #: all there is, and where a line came from is learnt by rendering again with them
     marked: bool = True
+    #: one render serves for the text and the source map (see Renderer._render_once): a
+    #: template that could see the markers stops it (MarkersVisible)
+    once: bool = False
 
     def problem(self, code: str, message: str, hint: str = "", needle: Any = "") -> str:
         if code not in CODES:  # never from a page (internal names are out of its reach)
@@ -59,6 +62,10 @@ def marking() -> bool:
     """Whether templates compiled now get the source-map markers (outside a render: yes)."""
     state = RENDER_STATE.get()
     return state is None or state.marked
+
+
+class MarkersVisible(Exception):
+    """A render with ``once`` met a template that could see the markers in its strings."""
 
 
 class RenderLimitError(Exception):

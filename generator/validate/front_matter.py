@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -112,7 +113,15 @@ def _html_in_front_matter(doc: Document, reported: set[str]) -> list[Diagnostic]
 
 def near_miss(key: str, known: Iterable[str], cutoff: float = 0.8) -> str | None:
     """The known key that ``key`` misspells (``elementkey``, ``elementKye``), if any."""
-    known = [k for k in known if k != key]
+    return _near_miss(key, tuple(known), cutoff)
+
+
+@functools.lru_cache(maxsize=4096)
+def _near_miss(key: str, known_keys: tuple[str, ...], cutoff: float) -> str | None:
+    """``near_miss``, asked once per key and keys known: pages of a tree share their keys,
+    and difflib was 2% of a clean check of 10,032 pages (at 1,026 pages, under cProfile,
+    misspelled_keys went from 0.24 to 0.02 s)."""
+    known = [k for k in known_keys if k != key]
     for candidate in known:
         if candidate.lower() == key.lower():
             return candidate

@@ -471,7 +471,7 @@ def test_extract_reads_a_typical_page_without_markdown_it(monkeypatch: pytest.Mo
     [
         "Title\n=====\n\n```json\n{}\n```\n",  # setext heading
         "> ```json\n> {}\n> ```\n",  # fence in a block quote
-        'Text\n\n    {"indented": true}\n',  # indented code
+        "-     code\n",  # indented code on a list item's own line
         "***\n\n```json\n{}\n```\n",  # thematic break
         "[ref]: https://example.com\n\n```json\n{}\n```\n",  # link reference definition
         "```json\r\n{}\r\n```\r\n",  # CRLF
@@ -501,6 +501,16 @@ EDGE_PAGES = [
     '# Example Response\n\n```\n{"id": 1, "element": {"id": 2}}\n```\n   \n  ',
     "```json\n{\n",  # never closed
     '  ```json\n  {"id": 1}',  # never closed, and no line break at the end
+    'Text\n\n    {"indented": true}\n',  # indented code
+    "Text\n\n    GET /x",  # indented code, no line break at the end
+    "Text\n\n    a\n\n      \n\n     b\n   \n\nafter\n",  # blank lines inside and after
+    "1. Call:\n\n        POST /instances\n\n   And:\n\n        GET /x\n2. Next\n",
+    "- a\n\n      code\n     not code: lazy\n",
+    "Text\n    lazy continuation, not code\n",
+    "\tcode\n\t\tdeeper\n  \tmixed\n",  # tabs, expanded to columns
+    "- a\n\n  \t code\n",
+    "<div>\n\n    code\n",
+    "| a | b |\n| - | - |\n\n    code\n",
     "",
 ]
 

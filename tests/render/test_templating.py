@@ -8,6 +8,7 @@ import pytest
 
 from generator import Project, load_settings
 from generator.pipeline.project import PageResult
+from generator.render.renderer import Renderer
 
 PAGE_HEAD = (
     "---\nheading: Acme CRM\ntitle: Authenticate\nelementId: 7\nelementKey: acmecrm\n"
@@ -119,6 +120,65 @@ def test_templates_that_look_into_strings_see_the_text_and_errors_keep_their_lin
     assert text.startswith("[hello] 10\nend\nay\n"), text
     (error,) = result.diagnostics
     assert error.code == "ED210" and error.location.line == 13, error
+
+
+@pytest.mark.parametrize("looks_into_strings", [False, True])
+def test_problems_keep_their_lines_in_a_page_and_a_partial_at_depth_two(
+    make_project, monkeypatch, looks_into_strings
+):
+    """A page is rendered once, with the source map's markers, when none of its templates
+    can look into the strings that carry them (Renderer._render_once); else without them
+    first. Either way a problem found while rendering and one found later in an example
+    point at their own lines, in the page and in a partial included by a partial, with the
+    chain of includes; and the text is the one a render without markers gives."""
+    # a capture stripped in the partial at depth two: it must see "hello", not markers
+    capture = (
+        "{% capture x %}\n   hello\n{% endcapture %}[{{ x | strip }}] {{ x | size }}\n"
+        if looks_into_strings
+        else "[hello] 10\n"
+    )
+    root = make_project(
+        {
+            "content/elements/acme/authenticate.md": PAGE_HEAD
+            + "\nIntro {{ page.missing }}\n\n{% include a.md %}\nAfter\n",
+            "content/elements/acme/events.md": PAGE_HEAD.replace("Authenticate", "Events")
+            + "\nIntro\n\n{% include a.md %}\n",
+            "includes/a.md": "A1\n{% include b.md %}\nA3\n",
+            "includes/b.md": "B1 {% if page.title != 'Events' %}{{ include.absent }}{% endif %}\n"
+            + capture
+            + '\n```json\n{"a": 1,,}\n```\nB-end\n',
+        }
+    )
+    page = "content/elements/acme/authenticate.md"
+    b_error_line = 7 if looks_into_strings else 5
+    chain = ["includes/a.md:2", f"{page}:11"]
+
+    def found(result: PageResult) -> list[tuple[str, str, list[str]]]:
+        return [
+            (d.code, str(d.location), [str(c) for c in d.included_from]) for d in result.diagnostics
+        ]
+
+    result = check(root)
+    assert found(result) == [
+        ("ED302", f"{page}:9:10", []),
+        ("ED302", "includes/b.md:1:38", chain),
+        ("ED210", f"includes/b.md:{b_error_line}:9", chain),
+    ]
+    assert "\ue000" not in result.rendered.text and "\ue002" not in result.rendered.text
+    if not looks_into_strings:  # (else its text is that of the render with the markers,
+        assert "[hello] 10\n" in result.rendered.text  # as it has always been: not changed)
+    # the page with nothing wrong in its own text: its example's problem is found later
+    other = check(root, "content/elements/acme/events.md")
+    events = "content/elements/acme/events.md"
+    assert found(other) == [
+        ("ED210", f"includes/b.md:{b_error_line}:9", ["includes/a.md:2", f"{events}:11"]),
+    ]
+    assert "[hello] 10\n" in other.rendered.text
+    # and the same as the way of two renders, which the render once replaces
+    monkeypatch.setattr(Renderer, "_render_once", lambda *args: None)
+    assert found(check(root)) == found(result)
+    assert check(root).rendered.text == result.rendered.text
+    assert found(check(root, "content/elements/acme/events.md")) == found(other)
 
 
 def test_output_lines_map_to_partial_lines_with_the_include_chain(make_project):

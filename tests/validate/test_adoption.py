@@ -67,6 +67,32 @@ def test_jekyll_front_matter_reports_near_misses_only_and_no_hub(tmp_path) -> No
     assert code == 1
 
 
+def test_each_page_gets_the_hint_for_its_own_misspelling_in_one_run(tmp_path) -> None:
+    """Near misses are remembered across pages (pages share their keys): pages with the
+    same misspelling, and with others, each get the hint for their own."""
+    head = "---\nheading: Acme\ntitle: {title}\nelementId: 7\n{key}: acmecrm\nlayout: page\n---\n"
+    pages = {"a": "elementKye", "b": "elementkey", "c": "elementKye", "d": "elementKey"}
+    root = _jekyll(
+        tmp_path,
+        {f"docs/acme/{name}.md": head.format(title=name, key=key) for name, key in pages.items()},
+    )
+    _, report = _jekyll_check(root)
+    found = sorted(
+        (d["path"], d["line"], d["message"], d["hint"])
+        for d in report["diagnostics"]
+        if d["code"] == "ED104"
+    )
+    assert found == [
+        (
+            f"docs/acme/{name}.md",
+            5,
+            f"unknown front-matter key '{pages[name]}'",
+            "did you mean 'elementKey'?",
+        )
+        for name in ("a", "b", "c")
+    ]
+
+
 def test_a_key_the_templates_read_is_not_unknown(make_project) -> None:
     root = make_project(
         {
