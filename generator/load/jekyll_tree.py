@@ -55,12 +55,9 @@ PAGE_SUFFIXES = (".md", ".markdown", ".mkdown", ".mkdn", ".mkd")
 
 
 def is_jekyll_tree(root: Path) -> bool:
-    """A Jekyll site that is not (yet) one of ours."""
-    return (
-        (root / CONFIG_FILE).is_file()
-        and (root / "_includes").is_dir()
-        and not (root / "mkdocs.yml").exists()
-    )
+    """A Jekyll site that is not (yet) one of ours: a _config.yml and no mkdocs.yml (a site
+    needs no _includes/)."""
+    return (root / CONFIG_FILE).is_file() and not (root / "mkdocs.yml").exists()
 
 
 def read_config(src: Path) -> dict[str, Any]:

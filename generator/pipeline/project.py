@@ -103,7 +103,8 @@ class Project:
             *(self._schema_problems if self._schemas is None else self._schemas.diagnostics),
             *data_problems,
         ]
-        if not settings.includes_dir.is_dir():
+        if not settings.jekyll and not settings.includes_dir.is_dir():
+            # (a Jekyll site needs no _includes/: an include then says which file is missing)
             self.setup_diagnostics.append(
                 Diagnostic(
                     "ED401",

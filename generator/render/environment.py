@@ -319,7 +319,14 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
                 "give the path from the site's root with its extension",
                 "link",
             )
-        return found
+        return self._with_baseurl(found)
+
+    def _with_baseurl(self, url: str) -> str:
+        """``url`` with the site's baseurl before it, as Jekyll 4's link and post_url tags
+        give it (its relative_url)."""
+        base = self.settings.site.get("baseurl")
+        base = str(base).strip("/") if base is not None else ""
+        return f"/{base}{url}" if base else url
 
     def _jekyll_post_url(self, name: Any) -> str:
         """``{% post_url name %}``: the URL of the post ``name`` (its file name without
@@ -334,7 +341,7 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
             )
         found = post_url(self.settings.jekyll_items, wanted)
         if found is not None:
-            return found
+            return self._with_baseurl(found)
         return current_state().problem(
             "ED320",
             f"{{% post_url {wanted} %}}: no post of that name (Jekyll stops the build here)",

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import CORPUS, REPO, SHARED, require_shared, write_tree
+from conftest import CORPUS, REPO, SHARED, require_shared, run_cli, write_tree
 
 PLUGIN_DIR = REPO / "tests" / "jekyll" / "jekyll_plugins"
 JEKYLL_DOCS = SHARED / "corpus" / "jekyll-docs"
@@ -305,6 +305,25 @@ PUBLISHING = {
 }
 
 
+# Details a new user's tree met: link and post_url under a baseurl (Jekyll 4 puts it in
+# front), Jekyll's date strings (the day with two digits), join over nested arrays and nil,
+# a tree without _includes/.
+DETAILS = {
+    "_config.yml": "title: Details\nbaseurl: /b\n",
+    "about.md": "---\ntitle: About\n---\nAbout.\n",
+    "_posts/2023-02-01-first.md": "---\ntitle: First\n---\nFirst.\n",
+    "index.md": "---\ntitle: Home\nreleased: 2021-05-06\nlist: [[a, b], [c], null, d]\n---\n"
+    "[{{ page.released | date_to_string }}] [{{ page.released | date_to_long_string }}] "
+    '[{{ page.released | date_to_string: "ordinal", "US" }}] '
+    '[{{ page.released | date_to_string: "ordinal" }}] '
+    '[{{ page.released | date_to_string: nil, "US" }}] '
+    "[{{ page.released | date_to_rfc822 }}]\n\n"
+    '[{{ page.list | join: "," }}] [{{ site.posts | map: "nope" | join: "," }}] '
+    "[{{ page.list | join }}]\n\n"
+    "[{% link about.md %}] [{% post_url 2023-02-01-first %}]\n",
+}
+
+
 @dataclass(frozen=True)
 class Tree:
     name: str
@@ -321,12 +340,15 @@ def _tree_source(name: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     if name == "jekyll-docs":
         return require_shared(JEKYLL_DOCS)
     root = tmp_path_factory.mktemp(name) / "site"
-    return write_tree(root, {"constructs": CONSTRUCTS, "publishing": PUBLISHING}[name])
+    return write_tree(
+        root, {"constructs": CONSTRUCTS, "publishing": PUBLISHING, "details": DETAILS}[name]
+    )
 
 
 TREES = [
     Tree("constructs", floor=8, total=8, known={}),
     Tree("publishing", floor=11, total=11, known={}),
+    Tree("details", floor=3, total=3, known={}),
     Tree("devportal-sample", floor=38, total=38, known={}),
     Tree("jekyll-docs", floor=206, total=206, known={}),
 ]
@@ -411,3 +433,14 @@ def test_the_pages_jekyll_leaves_out_are_counted_by_why(renders):
         assert reason in note, note
     for left_out in ("_private/page.md", "#scratch.md", "unpublished.md", "docs/old/gone.md"):
         assert not (theirs / left_out).exists()  # and Jekyll agrees
+
+
+def test_a_site_without_includes_is_a_jekyll_tree_with_nothing_to_report(renders, tmp_path):
+    """Jekyll needs no _includes/: neither does the check (found as a Jekyll tree by its
+    _config.yml, no error about a missing folder)."""
+    _, stderr, _, _ = renders("details")
+    assert "ED401" not in stderr, stderr
+    root = write_tree(tmp_path / "site", DETAILS)
+    result = run_cli("check", cwd=root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "checked 3 pages: 0 errors, 0 warnings" in result.stdout

@@ -135,7 +135,7 @@ RENDER_CASES = [
     ),
     (
         '{{ page.released | date: "%Y/%m/%d" }}|{{ page.released | date_to_string }}',
-        "2021/05/06|6 May 2021",
+        "2021/05/06|06 May 2021",
     ),
     ('{{ "a\nb" | newline_to_br }}', "a<br />\nb"),
     # tags

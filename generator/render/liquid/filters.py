@@ -655,6 +655,30 @@ def sort_natural(value: Any, key: Any = None) -> list[Any]:
     return sorted(_items(value), key=lambda i: _sort_key(i, key, True))
 
 
+def liquid_join(value: Any, glue: Any = " ") -> Any:
+    """Liquid's join: the items of an array, nested arrays flattened, each as Liquid prints
+    it (nil as nothing), with ``glue`` between them; any other value alone."""
+    if _undefined(value):
+        return value
+    items: list[Any] = []
+    todo = [iter(value if isinstance(value, list | tuple) else [value])]
+    while todo:  # flattened without recursion, as deep as the value is
+        item = next(todo[-1], _END)
+        if item is _END:
+            todo.pop()
+        elif isinstance(item, list | tuple):
+            todo.append(iter(item))
+        else:
+            items.append(item)
+    separator = to_text(glue)
+    if len(items) * len(separator) > TEXT_LIMIT:
+        raise TooLarge(f"a value would print as more than {TEXT_LIMIT:,} characters (size limit)")
+    return separator.join(to_text(item) for item in _bounded(items))
+
+
+_END = object()
+
+
 def liquid_map(value: Any, key: Any) -> list[Any]:
     return [_get(item, key) for item in _items(value)]
 
@@ -816,31 +840,36 @@ def date_to_xmlschema(value: Any) -> Any:
 
 def date_to_rfc822(value: Any) -> Any:
     moment = _to_datetime(value)
-    return moment.strftime("%a, %d %b %Y %H:%M:%S %z").strip() if moment else value
+    if moment is None:
+        return value
+    zone = moment.strftime("%z") or "+0000"  # a time without a zone: UTC
+    return moment.strftime(f"%a, %d %b %Y %H:%M:%S {zone}")
 
 
 def date_to_string(value: Any, kind: Any = None, style: Any = None) -> Any:
-    moment = _to_datetime(value)
-    if moment is None:
-        return value
-    day = f"{moment.day}"
-    if _arg(kind) == "ordinal":
-        day += (
-            "th"
-            if 11 <= moment.day % 100 <= 13
-            else {1: "st", 2: "nd", 3: "rd"}.get(moment.day % 10, "th")
-        )
-    if _arg(style) == "US":
-        return f"{moment:%b} {day}, {moment.year}"
-    return f"{day} {moment:%b} {moment.year}"
+    """Jekyll's date_to_string: '01 Feb 2023'; with "ordinal", '1st Feb 2023', or with
+    "ordinal" and "US", 'Feb 1st, 2023' (the style alone changes nothing, as in Jekyll)."""
+    return _stringify_date(value, "%b", kind, style)
 
 
 def date_to_long_string(value: Any, kind: Any = None, style: Any = None) -> Any:
+    return _stringify_date(value, "%B", kind, style)
+
+
+def _stringify_date(value: Any, month: str, kind: Any, style: Any) -> Any:
     moment = _to_datetime(value)
     if moment is None:
         return value
-    short = date_to_string(moment, kind, style)
-    return short.replace(f"{moment:%b}", f"{moment:%B}", 1)
+    if _arg(kind) != "ordinal":
+        return moment.strftime(f"%d {month} %Y")
+    day = f"{moment.day}" + (
+        "th"
+        if 11 <= moment.day % 100 <= 13
+        else {1: "st", 2: "nd", 3: "rd"}.get(moment.day % 10, "th")
+    )
+    if _arg(style) == "US":
+        return moment.strftime(f"{month} {day}, %Y")
+    return moment.strftime(f"{day} {month} %Y")
 
 
 # --- site-aware ----------------------------------------------------------------------------
@@ -926,6 +955,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
         liquid_sort,
         sort_natural,
         liquid_map,
+        liquid_join,
         where,
         find,
         group_by,

@@ -129,7 +129,7 @@ _SAME_NAME = frozenset(
 #: Liquid filters whose Jinja namesake means something else.
 _RENAMED = {
     name: f"liquid_{name}"
-    for name in ("default", "truncate", "sort", "reverse", "map", "slice", "round")
+    for name in ("default", "truncate", "sort", "reverse", "map", "slice", "round", "join")
 }
 _ALIASES = {"h": "escape"}
 #: Known Liquid/Jekyll filters we do not translate (they need Ruby, randomness or a second
