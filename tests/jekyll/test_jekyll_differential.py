@@ -276,7 +276,7 @@ CONSTRUCTS = {
 # matter, published: false. A page of one and not the other is "missing" or "extra".
 PUBLISHING = {
     "_config.yml": "title: Publishing\n"
-    'exclude: ["drafts/*", "*.tmp.md", docs/old, "notes-?.md"]\n'
+    'exclude: ["drafts/*", "*.tmp.md", docs/old, "notes-?.md", docs/priv, READ, "extra/"]\n'
     'include: [.well-known, _shared, docs/old/keep.md, "_gen*"]\n',
     "_includes/name.md": "{{ page.title }}\n",
     "index.md": "---\ntitle: Home\n---\n{% include name.md %}\n",
@@ -301,6 +301,12 @@ PUBLISHING = {
     "vendor/bundle/gem.md": "---\ntitle: Gem\n---\nNo.\n",
     "node_modules/module.md": "---\ntitle: Module\n---\nNo.\n",
     "plain.md": "No front matter: copied as it is.\n",
+    # exclude: compares the start of the path too (Jekyll's EntryFilter), so these are out
+    "docs/private/page.md": "---\ntitle: Private docs\n---\nNo.\n",
+    "README.md": "---\ntitle: Read me\n---\nNo.\n",
+    "Gemfile.md": "---\ntitle: Gem file\n---\nNo.\n",
+    "extra/page.md": "---\ntitle: Extra\n---\nNo.\n",
+    "extra-two.md": "---\ntitle: Extra two\n---\n{% include name.md %}\n",  # "extra/" only
     "unpublished.md": "---\ntitle: Unpublished\npublished: false\n---\nNo.\n",
 }
 
@@ -347,7 +353,7 @@ def _tree_source(name: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 TREES = [
     Tree("constructs", floor=8, total=8, known={}),
-    Tree("publishing", floor=11, total=11, known={}),
+    Tree("publishing", floor=12, total=12, known={}),
     Tree("details", floor=3, total=3, known={}),
     Tree("devportal-sample", floor=38, total=38, known={}),
     Tree("jekyll-docs", floor=206, total=206, known={}),
@@ -428,7 +434,7 @@ def test_the_pages_jekyll_leaves_out_are_counted_by_why(renders):
         "files starting with '#': 1 page",
         "files without front matter (Jekyll copies them unrendered): 1 page",
         "pages with 'published: false': 1 page",
-        "paths under exclude: in _config.yml: 4 pages",
+        "paths under exclude: in _config.yml: 8 pages",  # Gemfile.md by the default ones
     ):
         assert reason in note, note
     for left_out in ("_private/page.md", "#scratch.md", "unpublished.md", "docs/old/gone.md"):
