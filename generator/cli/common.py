@@ -15,7 +15,12 @@ EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
 
 def load_project(args: argparse.Namespace) -> Project:
-    from generator.load.jekyll_tree import describe_unpublished, is_jekyll_tree, jekyll_settings
+    from generator.load.jekyll_tree import (
+        describe_unchecked,
+        describe_unpublished,
+        is_jekyll_tree,
+        jekyll_settings,
+    )
 
     strict = False if args.lax else None
     jekyll = getattr(args, "jekyll", None)
@@ -25,9 +30,9 @@ def load_project(args: argparse.Namespace) -> Project:
     if jekyll is None:
         return Project(load_settings(args.root, args.config, strict=strict), use_cache=use_cache)
     settings = jekyll_settings(jekyll, strict, cache=use_cache)
-    note = describe_unpublished(settings)
-    if note:
-        sys.stderr.write(f"note: {note}\n")
+    for note in (describe_unpublished(settings), describe_unchecked(settings)):
+        if note:
+            sys.stderr.write(f"note: {note}\n")
     return Project(settings, use_cache=use_cache)
 
 

@@ -503,6 +503,56 @@ def describe_unpublished(settings: Settings) -> str:
     return f"not checked, as Jekyll does not publish them: {items}"
 
 
+#: Files Jekyll renders as pages when they open with front matter, beside Markdown (feeds,
+#: search indexes, HTML pages...): their Liquid runs in Jekyll, but we check Markdown pages
+#: only, so they are named instead. (Other suffixes are images and the like.)
+OTHER_PAGE_SUFFIXES = (
+    ".html",
+    ".htm",
+    ".xml",
+    ".json",
+    ".txt",
+    ".css",
+    ".scss",
+    ".sass",
+    ".js",
+    ".svg",
+    ".rss",
+    ".atom",
+    ".ics",
+    ".webmanifest",
+    "",
+)
+
+
+def other_pages(settings: Settings) -> list[str]:
+    """The files other than Markdown that Jekyll renders as pages, by path from the root."""
+    found = []
+    for file in _tree_files(settings):
+        if (
+            file.published_walk
+            and file.rel != CONFIG_FILE
+            and not file.rel.endswith(PAGE_SUFFIXES)
+            and file.path.suffix in OTHER_PAGE_SUFFIXES
+            and _publishes_parts(settings, file.path, file.parts, file.parts)
+        ):
+            found.append(file.rel)
+    return found
+
+
+def describe_unchecked(settings: Settings) -> str:
+    """A note naming the pages Jekyll renders that are not Markdown (not checked)."""
+    others = other_pages(settings)
+    if not others:
+        return ""
+    shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+    return (
+        f"not checked: {len(others)} page{'s' * (len(others) != 1)} Jekyll renders that "
+        f"{'are' if len(others) != 1 else 'is'} not Markdown ({shown}); the check reads the "
+        "Liquid and examples of Markdown pages"
+    )
+
+
 # --- what Jekyll copies as it is (static files) --------------------------------------------
 
 

@@ -301,6 +301,9 @@ PUBLISHING = {
     "vendor/bundle/gem.md": "---\ntitle: Gem\n---\nNo.\n",
     "node_modules/module.md": "---\ntitle: Module\n---\nNo.\n",
     "plain.md": "No front matter: copied as it is.\n",
+    "page.html": "---\ntitle: HTML page\n---\n<p>{{ page.title }}</p>\n",  # not Markdown
+    "feed.xml": "---\n---\n<feed>{{ site.title }}</feed>\n",
+    "logo.svg": "<svg/>\n",  # no front matter: a static file
     # exclude: compares the start of the path too (Jekyll's EntryFilter), so these are out
     "docs/private/page.md": "---\ntitle: Private docs\n---\nNo.\n",
     "README.md": "---\ntitle: Read me\n---\nNo.\n",
@@ -437,6 +440,9 @@ def test_the_pages_jekyll_leaves_out_are_counted_by_why(renders):
         "paths under exclude: in _config.yml: 8 pages",  # Gemfile.md by the default ones
     ):
         assert reason in note, note
+    others = next(line for line in stderr.splitlines() if line.startswith("note: not checked:"))
+    assert "2 pages Jekyll renders that are not Markdown (feed.xml, page.html)" in others
+    assert (theirs.parent / "_site" / "page.html").is_file()  # Jekyll renders it
     for left_out in ("_private/page.md", "#scratch.md", "unpublished.md", "docs/old/gone.md"):
         assert not (theirs / left_out).exists()  # and Jekyll agrees
 
