@@ -24,6 +24,29 @@ DEFAULT_CONFIG_FILE = "mkdocs.yml"
 PLUGIN_NAME = "element-docs"
 
 
+#: Jekyll's ``defaults:``: (scope path, scope type or None, values), least specific first.
+Defaults = tuple[tuple[str, str | None, Mapping[str, Any]], ...]
+
+
+def defaults_for(defaults: Defaults, rel: str, kind: str) -> dict[str, Any]:
+    """The values of ``defaults`` whose scope covers the file at ``rel`` (from the tree's
+    root) of type ``kind`` ("pages", "posts" or a collection's label), the more specific
+    ones last, as Jekyll merges them."""
+    values: dict[str, Any] = {}
+    for scope, wanted, given in defaults:
+        if wanted is not None and wanted != kind:
+            continue
+        scope = scope.strip("/")
+        if (
+            not scope
+            or rel == scope
+            or rel.startswith(scope + "/")
+            or fnmatch.fnmatchcase(rel, scope)
+        ):
+            values.update(given)
+    return values
+
+
 @dataclass(frozen=True)
 class Option:
     """One option of the plugin in mkdocs.yml: the plugin's typed config (plugin/events.py builds
@@ -164,8 +187,8 @@ class Settings:
     #: MkDocs' exclude_docs (gitignore-style lines, relative to docs_dir): files there are
     #: not pages (MkDocs builds none of them, so none is checked as one).
     exclude_docs: str = ""
-    #: Jekyll's ``defaults:`` as (path, values), least specific first.
-    page_defaults: tuple[tuple[str, Mapping[str, Any]], ...] = ()
+    #: Jekyll's ``defaults:`` as (path, type or None, values), least specific first.
+    page_defaults: Defaults = ()
     #: A Jekyll tree's pages, posts and collection documents as Liquid sees them (url,
     #: path, date...), by path from the source; see jekyll_site.
     jekyll_items: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -191,25 +214,18 @@ class Settings:
 
     def page_values(self, rel: str) -> dict[str, Any]:
         """What a Jekyll page holds beside its front matter: the ``defaults:`` of
-        _config.yml whose path covers it, and its name, dir and url as Jekyll gives them.
-        Nothing for our own layout."""
+        _config.yml whose scope covers it (its path, and its type: pages, posts or a
+        collection's label), and its name, dir and url as Jekyll gives them. Nothing for
+        our own layout."""
         if not self.jekyll:
             return {}
-        values: dict[str, Any] = {}
-        for scope, defaults in self.page_defaults:
-            scope = scope.strip("/")
-            if (
-                not scope
-                or rel == scope
-                or rel.startswith(scope + "/")
-                or fnmatch.fnmatchcase(rel, scope)
-            ):
-                values.update(defaults)
+        item = self.jekyll_items.get(rel, {})
+        values = defaults_for(self.page_defaults, rel, str(item.get("collection") or "pages"))
         posix = PurePosixPath(rel)
         folder = "" if posix.parent.as_posix() == "." else posix.parent.as_posix() + "/"
         url = f"/{folder}" if posix.stem == "index" else f"/{folder}{posix.stem}.html"
         values.update(name=posix.name, dir=f"/{folder}", url=url)
-        values.update(self.jekyll_items.get(rel, {}))
+        values.update(item)
         return values
 
     def rel(self, path: Path) -> str:

@@ -211,7 +211,7 @@ def _write_tree(settings: Settings, out: Path, report: ImportReport) -> None:
             )
     report.extra = _extra(settings.site, out)
     if settings.page_defaults:
-        keys = sorted({key for _, values in settings.page_defaults for key in values})
+        keys = sorted({key for *_, values in settings.page_defaults for key in values})
         report.note(
             "mkdocs.yml",
             "the defaults: of _config.yml are not carried over (our "

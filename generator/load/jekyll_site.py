@@ -20,7 +20,7 @@ from typing import Any
 
 from generator.load.documents import parse_document
 from generator.load.files import decode, read_page_bytes
-from generator.settings import Settings, relative_posix
+from generator.settings import Defaults, Settings, defaults_for, relative_posix
 
 #: Jekyll's built-in permalink styles, for posts (pages use the matching page style).
 STYLES = {
@@ -224,6 +224,7 @@ def build_model(
     config: Mapping[str, Any],
     pages: Iterable[Path],
     read_meta: Callable[[Path], dict[str, Any] | None],
+    defaults: Defaults = (),
 ) -> SiteModel:
     """The model of the Jekyll tree at ``src``: ``pages`` are the published pages outside
     collections (as jekyll.published_pages lists them); collections are read here.
@@ -254,6 +255,7 @@ def build_model(
         if not is_published(meta):
             model.unpublished.add(rel)
             continue
+        meta = {**defaults_for(defaults, rel, "pages"), **meta}  # as Jekyll's page.data
         url = page_url(rel, meta, site_permalink)
         item = {
             **meta,
@@ -290,6 +292,7 @@ def build_model(
                 if not is_published(meta):
                     model.unpublished.add(rel)
                     continue
+                meta = {**defaults_for(defaults, rel, label), **meta}
                 extra: dict[str, str] = {}
                 item = dict(meta)
                 if label == "posts":

@@ -29,6 +29,7 @@ from generator.errors import ConfigError, Diagnostic, SourceLocation
 from generator.load.filememo import FileMemo
 from generator.load.jekyll_site import build_model, read_meta
 from generator.settings import (
+    Defaults,
     Settings,
     read_config_yaml,
     relative_posix,
@@ -130,6 +131,7 @@ def jekyll_settings(src: Path, strict: bool | None = None, cache: bool = True) -
         config,
         pages,
         lambda path: memo.cached(path, "meta", lambda: read_meta(path, settings)),
+        settings.page_defaults,
     )
     urls = dict(model.urls)
     for path in published_files(settings):  # static files: {% link %} gives their path
@@ -184,18 +186,24 @@ def _published_collections(config: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(f"{folder}/_{name}" if folder else f"_{name}" for name in names)
 
 
-def _page_defaults(config: Mapping[str, Any]) -> tuple[tuple[str, Mapping[str, Any]], ...]:
-    """``defaults:`` that apply to pages, least specific path first (a longer path wins,
-    then the later entry, as in Jekyll)."""
-    found: list[tuple[str, Mapping[str, Any]]] = []
+def _page_defaults(config: Mapping[str, Any]) -> Defaults:
+    """``defaults:`` as (path, type or None, values), in the order Jekyll lets them win: a
+    longer path over a shorter, then one with a type over one without, then the later
+    entry."""
+    found: list[tuple[str, str | None, Mapping[str, Any]]] = []
     for entry in config.get("defaults") or []:
         if not isinstance(entry, Mapping) or not isinstance(entry.get("values"), Mapping):
             continue
         scope: Mapping[str, Any] = entry["scope"] if isinstance(entry.get("scope"), Mapping) else {}
-        if scope.get("type") not in (None, "pages"):
-            continue
-        found.append((str(scope.get("path") or ""), dict(entry["values"])))
-    return tuple(sorted(found, key=lambda item: len(item[0].strip("/"))))
+        kind = scope.get("type")
+        found.append(
+            (
+                str(scope.get("path") or ""),
+                str(kind) if kind is not None else None,
+                dict(entry["values"]),
+            )
+        )
+    return tuple(sorted(found, key=lambda item: (len(item[0].strip("/")), item[1] is not None)))
 
 
 # --- what Jekyll publishes ----------------------------------------------------------------

@@ -447,6 +447,11 @@ class Project:
     # checking -----------------------------------------------------------------------------
     def page_context(self, doc: Document) -> dict[str, Any]:
         page = {**self.settings.page_values(doc.rel), **doc.meta}  # Jekyll: defaults:, url
+        item = self.settings.jekyll_items.get(doc.rel) if self.settings.jekyll else None
+        if item is not None and item.get("collection") == "posts":
+            for key in ("categories", "tags", "date"):  # as Jekyll makes them of a post's
+                if key in item:  # (lists of words, a time from the file's name or date:)
+                    page[key] = item[key]
         if doc.is_element:
             # a misspelled key (elementkey) is reported once (ED104, "did you mean"); the
             # page renders as meant instead of cascading into undefined variables

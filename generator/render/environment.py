@@ -4,6 +4,7 @@ and every operation sized before it runs.
 
 from __future__ import annotations
 
+import datetime as _dt
 import difflib
 import functools
 import time
@@ -641,6 +642,8 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
             return size
         if isinstance(value, PRINTABLE) or hasattr(value, "__html__"):
             return liquid_filters.finalize(value)
+        if isinstance(value, _dt.date) and self.settings.jekyll:  # a post's date: data
+            return liquid_filters.time_text(value)
         return internal_problem(type(value).__name__)
 
     def _guarded_filter(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:

@@ -318,7 +318,12 @@ PUBLISHING = {
 # front), Jekyll's date strings (the day with two digits), join over nested arrays and nil,
 # a tree without _includes/.
 DETAILS = {
-    "_config.yml": "title: Details\nbaseurl: /b\n",
+    "_config.yml": "title: Details\nbaseurl: /b\ndefaults:\n"
+    "  - scope: {type: posts}\n    values: {author: Al}\n"
+    "  - scope: {path: ''}\n    values: {author: Everyone, kind: page}\n",
+    "_posts/2023-03-04-second.md": "---\ntitle: Second\ncategories: news tech\ntags: one\n---\n"
+    '{{ page.author }} {{ page.kind }} [{{ page.categories | join: "," }}] '
+    '{{ page.categories.size }} [{{ page.tags | join: "," }}] {{ page.date }}\n',
     "about.md": "---\ntitle: About\n---\nAbout.\n",
     "_posts/2023-02-01-first.md": "---\ntitle: First\n---\nFirst.\n",
     "index.md": "---\ntitle: Home\nreleased: 2021-05-06\nlist: [[a, b], [c], null, d]\n---\n"
@@ -329,7 +334,9 @@ DETAILS = {
     "[{{ page.released | date_to_rfc822 }}]\n\n"
     '[{{ page.list | join: "," }}] [{{ site.posts | map: "nope" | join: "," }}] '
     "[{{ page.list | join }}]\n\n"
-    "[{% link about.md %}] [{% post_url 2023-02-01-first %}]\n",
+    "[{% link about.md %}] [{% post_url 2023-02-01-first %}]\n\n"
+    '[{{ page.author }}] [{{ site.posts | map: "author" | join: "," }}] '
+    '[{{ site.posts | where: "author", "Al" | size }}]\n',
 }
 
 
@@ -357,7 +364,7 @@ def _tree_source(name: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
 TREES = [
     Tree("constructs", floor=8, total=8, known={}),
     Tree("publishing", floor=12, total=12, known={}),
-    Tree("details", floor=3, total=3, known={}),
+    Tree("details", floor=4, total=4, known={}),
     Tree("devportal-sample", floor=38, total=38, known={}),
     Tree("jekyll-docs", floor=206, total=206, known={}),
 ]
@@ -455,4 +462,4 @@ def test_a_site_without_includes_is_a_jekyll_tree_with_nothing_to_report(renders
     root = write_tree(tmp_path / "site", DETAILS)
     result = run_cli("check", cwd=root)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "checked 3 pages: 0 errors, 0 warnings" in result.stdout
+    assert "checked 4 pages: 0 errors, 0 warnings" in result.stdout

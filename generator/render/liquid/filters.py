@@ -193,13 +193,23 @@ def to_text(value: Any) -> str:
         return str(value)  # the problem marker: reported where it is printed
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
         return repr(value)
+    if isinstance(value, _dt.date):
+        return time_text(value)
     return str(value)
+
+
+def time_text(value: _dt.date) -> str:
+    """A date or time as Jekyll prints it (Ruby's Time and Date): '2023-02-01 10:30:00
+    +0000', '2023-02-01'. A time without a zone is taken as UTC."""
+    if isinstance(value, _dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S ") + (value.strftime("%z") or "+0000")
+    return value.isoformat()
 
 
 def finalize(value: Any) -> Any:
     """What ``{{ }}`` prints (the environment's finalize): Liquid's rendering of nil,
     booleans and arrays, instead of Python's ``None``, ``True`` and ``[1, 2]``."""
-    if value is None or isinstance(value, bool | list | tuple):
+    if value is None or isinstance(value, bool | list | tuple | _dt.date):
         return to_text(value)
     return value
 
