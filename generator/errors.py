@@ -318,6 +318,16 @@ CODES: dict[str, CodeInfo] = {
     ),
 }
 
+#: The fixes of CODES said in a Jekyll tree's own words (its _config.yml, _includes/, _data/),
+#: for a diagnostic without a hint of its own found in a tree checked in place.
+JEKYLL_FIXES = {
+    "ED302": "Define the key (front matter, _config.yml, _data/) or fix its spelling; use "
+    "| default: '...' where it may be absent.",
+    "ED303": "Create the partial under _includes/ or correct the include path.",
+    "ED401": "Fix _config.yml or the command line as the message says.",
+    "ED403": "Fix the data file in _data/ at the reported line.",
+}
+
 
 _CONTROL_RE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 

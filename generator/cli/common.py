@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from typing import TextIO
 
+from generator.errors import JEKYLL_FIXES
 from generator.pipeline.project import Project
 from generator.report import CheckReport, print_report
 from generator.settings import DEFAULT_CONFIG_FILE, load_settings
@@ -46,7 +48,18 @@ def show_report(
     counts: dict[str, int] | None = None,
 ) -> None:
     """``print_report`` with this project's source lines (files inside the project only:
-    SourceCache shows no line of a file that is, or is reached by a link, outside it)."""
+    SourceCache shows no line of a file that is, or is reached by a link, outside it). In a
+    Jekyll tree, fixes that name MkDocs' files are said in the tree's own words."""
+    if project.settings.jekyll:
+        report = replace(
+            report,
+            diagnostics=[
+                replace(d, hint=JEKYLL_FIXES[d.code])
+                if not d.hint and d.code in JEKYLL_FIXES
+                else d
+                for d in report.diagnostics
+            ],
+        )
     print_report(
         report,
         fmt,

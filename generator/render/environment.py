@@ -465,7 +465,8 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
         if not candidate.is_file():
             return (
                 "ED303",
-                f"unknown partial '{normal}' (no such file in includes/)",
+                f"unknown partial '{normal}' (no such file in "
+                f"{self.settings.rel(self.settings.includes_dir)}/)",
                 suggest_partial(self.settings.includes_dir, normal),
             )
         return None

@@ -162,9 +162,11 @@ class IncludeLoader(jinja2.BaseLoader):
 
 
 def suggest_partial(includes_dir: Path, name: str) -> str:
-
+    """A partial of a name close to ``name``, or where to create it (the folder as named
+    in the project: includes/, or _includes/ in a Jekyll tree)."""
+    folder = includes_dir.name
     if not includes_dir.is_dir():
-        return "create includes/ and the partial in it"
+        return f"create {folder}/ and the partial in it"
     known = [
         p.relative_to(includes_dir).as_posix()
         for p in includes_dir.rglob("*")
@@ -175,4 +177,4 @@ def suggest_partial(includes_dir: Path, name: str) -> str:
     close = difflib.get_close_matches(name, known, n=1)
     if close:
         return f"did you mean '{close[0]}'?"
-    return "create the partial under includes/ or correct the include path"
+    return f"create the partial under {folder}/ or correct the include path"

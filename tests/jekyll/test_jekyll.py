@@ -626,3 +626,22 @@ def test_render_of_a_jekyll_tree_writes_at_the_pages_own_paths(tmp_path):
     assert "Shared steps for Widget CRM." in (out / "docs/elements/widget-crm/setup.md").read_text()
     inside = run_cli("render", "--jekyll", str(src), "--out", str(src), cwd=tmp_path)
     assert inside.returncode == 2 and "would write over" in inside.stderr
+
+
+def test_hints_in_a_jekyll_tree_name_its_own_files_not_mkdocs_ones(tmp_path):
+    """A Jekyll tree has _config.yml, _includes/ and _data/: the fixes say so (not
+    mkdocs.yml extra: and includes/, which a Jekyll user does not have)."""
+    root = write_tree(
+        tmp_path / "site",
+        {
+            "_config.yml": "title: T\n",
+            "index.md": "---\ntitle: Home\n---\n{{ page.nope }} {% include missing.html %}\n",
+        },
+    )
+    result = run_cli("check", "--jekyll", str(root), cwd=tmp_path)
+    assert "Traceback" not in result.stderr and result.returncode == 1
+    assert "no such file in _includes/" in result.stdout
+    assert "hint: create _includes/ and the partial in it" in result.stdout
+    assert "hint: Define the key (front matter, _config.yml, _data/)" in result.stdout
+    assert "mkdocs.yml" not in result.stdout
+    assert not re.search(r"(?<![_\w])includes/", result.stdout), result.stdout
