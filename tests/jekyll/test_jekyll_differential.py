@@ -336,7 +336,7 @@ DETAILS = {
     "[{{ page.list | join }}]\n\n"
     "[{% link about.md %}] [{% post_url 2023-02-01-first %}]\n\n"
     '[{{ page.author }}] [{{ site.posts | map: "author" | join: "," }}] '
-    '[{{ site.posts | where: "author", "Al" | size }}]\n',
+    '[{{ site.posts | where: "author", "Al" | size }}] [{{ site.html_pages | size }}]\n',
 }
 
 
