@@ -324,7 +324,12 @@ DETAILS = {
     "_posts/2023-03-04-second.md": "---\ntitle: Second\ncategories: news tech\ntags: one\n---\n"
     '{{ page.author }} {{ page.kind }} [{{ page.categories | join: "," }}] '
     '{{ page.categories.size }} [{{ page.tags | join: "," }}] {{ page.date }}\n',
-    "about.md": "---\ntitle: About\n---\nAbout.\n",
+    "about.md": "---\ntitle: About\n---\nAbout.\n"
+    # a hash prints as Ruby inspects it; inspect escapes it for HTML
+    "[{{ site.data.people[0] }}] [{{ site.data.people[0] | inspect }}] "
+    '[{{ "x\ty" | inspect }}] [{{ site.data.people[0].tags | inspect }}]\n',
+    "_data/people.yml": '- name: "a \\"q\\""\n  id: 7\n  tags: [x, 2, null, true]\n'
+    "  sub: {k: 1.5}\n",
     "_posts/2023-02-01-first.md": "---\ntitle: First\n---\nFirst.\n",
     "index.md": "---\ntitle: Home\nreleased: 2021-05-06\nlist: [[a, b], [c], null, d]\n---\n"
     "[{{ page.released | date_to_string }}] [{{ page.released | date_to_long_string }}] "

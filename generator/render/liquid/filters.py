@@ -195,6 +195,8 @@ def to_text(value: Any) -> str:
         return repr(value)
     if isinstance(value, _dt.date):
         return time_text(value)
+    if isinstance(value, Mapping):
+        return ruby_inspect(_bounded(value))  # Liquid prints a hash as Ruby inspects it
     return str(value)
 
 
@@ -209,7 +211,7 @@ def time_text(value: _dt.date) -> str:
 def finalize(value: Any) -> Any:
     """What ``{{ }}`` prints (the environment's finalize): Liquid's rendering of nil,
     booleans and arrays, instead of Python's ``None``, ``True`` and ``[1, 2]``."""
-    if value is None or isinstance(value, bool | list | tuple | _dt.date):
+    if value is None or isinstance(value, bool | list | tuple | _dt.date | Mapping):
         return to_text(value)
     return value
 
@@ -508,8 +510,48 @@ def jsonify(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-def inspect(value: Any) -> str:
-    return jsonify(value)
+def inspect(value: Any) -> Any:
+    """Jekyll's inspect: Ruby's inspect of the value, HTML-escaped."""
+    if _undefined(value):
+        return value
+    return html.escape(ruby_inspect(_bounded(value)), quote=True).replace("&#x27;", "&#39;")
+
+
+def ruby_inspect(value: Any) -> str:
+    """A value as Ruby's inspect writes it, which is how Liquid prints a hash:
+    {"name"=>"a", "id"=>7, "tags"=>["x", nil]}."""
+    if value is None or isinstance(value, Undefined):
+        return "nil"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        text = repr(value)
+        if "e" in text and "." not in text.split("e")[0]:
+            mantissa, exponent = text.split("e")
+            text = f"{mantissa}.0e{exponent}"
+        return text
+    if isinstance(value, str):
+        return '"' + _RUBY_ESCAPE.sub(_ruby_escape, value) + '"'
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(ruby_inspect(item) for item in value) + "]"
+    if isinstance(value, Mapping):
+        return (
+            "{" + ", ".join(f"{ruby_inspect(k)}=>{ruby_inspect(v)}" for k, v in value.items()) + "}"
+        )
+    if isinstance(value, _dt.date):
+        return time_text(value)
+    return ruby_inspect(str(value))
+
+
+_RUBY_ESCAPE = re.compile(r'["\\\x00-\x1f\x7f]')
+_RUBY_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\x1b": "\\e", '"': '\\"', "\\": "\\\\"}
+
+
+def _ruby_escape(match: re.Match[str]) -> str:
+    char = match.group()
+    return _RUBY_ESCAPES.get(char) or f"\\u{ord(char):04X}"
 
 
 def markdownify(value: Any) -> Any:
