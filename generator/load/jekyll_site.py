@@ -222,6 +222,20 @@ def document_url(
     return _fill(permalink if isinstance(permalink, str) and permalink else template, values)
 
 
+def _permalink_suffix(template: str, style: str) -> str:
+    """A collection's URL template after the site's permalink style, as Jekyll's
+    Utils.add_permalink_suffix makes it: 'pretty' ends it with a slash."""
+    if style == "pretty":
+        return template + "/"
+    if style in ("date", "ordinal", "none"):
+        return template + ":output_ext"
+    return (
+        template
+        + ("/" if style.endswith("/") else "")
+        + (":output_ext" if style.endswith(":output_ext") else "")
+    )
+
+
 def build_model(
     src: Path,
     config: Mapping[str, Any],
@@ -274,7 +288,11 @@ def build_model(
     now = _dt.datetime.now()
     for label, options in labels.items():
         directory = src / (f"{folder}/_{label}" if folder else f"_{label}")
-        default_template = post_template if label == "posts" else "/:collection/:path:output_ext"
+        default_template = (
+            post_template
+            if label == "posts"
+            else _permalink_suffix("/:collection/:path", site_permalink)
+        )
         template = str(options.get("permalink") or default_template)
         template = STYLES.get(template, template)
         output = bool(options.get("output", label == "posts"))

@@ -318,7 +318,9 @@ PUBLISHING = {
 # front), Jekyll's date strings (the day with two digits), join over nested arrays and nil,
 # a tree without _includes/.
 DETAILS = {
-    "_config.yml": "title: Details\nbaseurl: /b\ndefaults:\n"
+    "_config.yml": "title: Details\nbaseurl: /b\npermalink: pretty\n"
+    "collections:\n  faq:\n    output: true\n"
+    "defaults:\n"
     "  - scope: {type: posts}\n    values: {author: Al}\n"
     "  - scope: {path: ''}\n    values: {author: Everyone, kind: page}\n",
     "_posts/2023-03-04-second.md": "---\ntitle: Second\ncategories: news tech\ntags: one\n---\n"
@@ -341,7 +343,9 @@ DETAILS = {
     "[{{ page.list | join }}]\n\n"
     "[{% link about.md %}] [{% post_url 2023-02-01-first %}]\n\n"
     '[{{ page.author }}] [{{ site.posts | map: "author" | join: "," }}] '
-    '[{{ site.posts | where: "author", "Al" | size }}] [{{ site.html_pages | size }}]\n',
+    '[{{ site.posts | where: "author", "Al" | size }}] [{{ site.html_pages | size }}]\n\n'
+    "[{% link _faq/q1.md %}] [{{ site.faq[0].url }}] [{{ site.posts[0].url }}]\n",
+    "_faq/q1.md": "---\ntitle: Q1\n---\n{{ page.url }}\n",
 }
 
 
@@ -369,7 +373,7 @@ def _tree_source(name: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
 TREES = [
     Tree("constructs", floor=8, total=8, known={}),
     Tree("publishing", floor=12, total=12, known={}),
-    Tree("details", floor=4, total=4, known={}),
+    Tree("details", floor=5, total=5, known={}),
     Tree("devportal-sample", floor=38, total=38, known={}),
     Tree("jekyll-docs", floor=206, total=206, known={}),
 ]
@@ -467,4 +471,4 @@ def test_a_site_without_includes_is_a_jekyll_tree_with_nothing_to_report(renders
     root = write_tree(tmp_path / "site", DETAILS)
     result = run_cli("check", cwd=root)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "checked 4 pages: 0 errors, 0 warnings" in result.stdout
+    assert "checked 5 pages: 0 errors, 0 warnings" in result.stdout
