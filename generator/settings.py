@@ -194,8 +194,9 @@ class Settings:
     jekyll_items: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: Every URL ``{% link %}`` and ``{% post_url %}`` may give, by path from the source.
     jekyll_urls: Mapping[str, str] = field(default_factory=dict)
-    #: Pages with ``published: false``: Jekyll writes them nowhere.
-    jekyll_unpublished: frozenset[str] = frozenset()
+    #: Pages Jekyll writes nowhere (``published: false``, a post dated in the future...),
+    #: by path, with why.
+    jekyll_unpublished: Mapping[str, str] = field(default_factory=dict)
     #: The keys of ``site`` that hold the site model (pages, posts, collections...): a page
     #: depends on them only when it reads them (see Project._fingerprint).
     jekyll_model_keys: frozenset[str] = frozenset()

@@ -30,6 +30,7 @@ STYLES = {
     "weekdate": "/:categories/:year/W:week/:short_day/:title:output_ext",
     "none": "/:categories/:title:output_ext",
 }
+PUBLISHED_FALSE = "pages with 'published: false'"
 _POST_NAME = re.compile(r"(\d{2,4}-\d{1,2}-\d{1,2})-(.*)(\.[^.]+)$")
 PAGE_SUFFIXES = (".md", ".markdown", ".mkdown", ".mkdn", ".mkd")
 OUTPUT_EXT = {
@@ -52,7 +53,8 @@ class SiteModel:
     urls: dict[str, str] = field(default_factory=dict)  # source path -> url
     by_rel: dict[str, dict[str, Any]] = field(default_factory=dict)  # source path -> item
     collection_info: list[dict[str, Any]] = field(default_factory=list)
-    unpublished: set[str] = field(default_factory=set)  # published: false
+    #: files Jekyll reads no page or post from, by path, with why (published: false...)
+    unpublished: dict[str, str] = field(default_factory=dict)
 
     def site_values(self) -> dict[str, Any]:
         """``site.pages``, ``site.posts``, ``site.<label>``, ``site.tags`` ... ."""
@@ -270,7 +272,7 @@ def build_model(
         if meta is None:
             continue
         if not is_published(meta):
-            model.unpublished.add(rel)
+            model.unpublished[rel] = PUBLISHED_FALSE
             continue
         meta = {**defaults_for(defaults, rel, "pages"), **meta}  # as Jekyll's page.data
         url = page_url(rel, meta, site_permalink)
@@ -311,18 +313,19 @@ def build_model(
                 if meta is None:
                     continue
                 if not is_published(meta):
-                    model.unpublished.add(rel)
+                    model.unpublished[rel] = PUBLISHED_FALSE
                     continue
                 meta = {**defaults_for(defaults, rel, label), **meta}
                 extra: dict[str, str] = {}
                 item = dict(meta)
                 if label == "posts":
                     match = _POST_NAME.match(path.name)
-                    if match is None:
-                        continue
                     try:
+                        if match is None:
+                            raise ValueError(path.name)
                         named = _dt.datetime.strptime(match.group(1), "%Y-%m-%d")
-                    except ValueError:
+                    except ValueError:  # no date in its name: Jekyll reads no post from it
+                        model.unpublished[rel] = "posts without a date in their file name"
                         continue
                     date = _post_date(meta.get("date"), named, config.get("timezone"))
                     stamp = (
@@ -331,6 +334,7 @@ def build_model(
                         else _dt.datetime(date.year, date.month, date.day)
                     )
                     if not future and stamp.replace(tzinfo=None) > now:
+                        model.unpublished[rel] = "posts dated in the future (future: false)"
                         continue
                     title = str(meta.get("slug") or slugify(match.group(2)))
                     categories = [

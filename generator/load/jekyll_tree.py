@@ -143,7 +143,7 @@ def jekyll_settings(src: Path, strict: bool | None = None, cache: bool = True) -
         site={**site, **values},  # as Jekyll's payload
         jekyll_items=model.by_rel,
         jekyll_urls=urls,
-        jekyll_unpublished=frozenset(model.unpublished),
+        jekyll_unpublished=dict(model.unpublished),
         jekyll_model_keys=frozenset(values),
     )
 
@@ -483,7 +483,7 @@ def unpublished_pages(settings: Settings) -> dict[str, int]:
             continue
         if file.path in pages or _publishes_parts(settings, file.path, file.parts, file.parts):
             if file.rel in settings.jekyll_unpublished:
-                counts["pages with 'published: false'"] += 1
+                counts[settings.jekyll_unpublished[file.rel]] += 1
             continue
         counts[_why_unpublished(file, settings)] += 1
     return dict(counts)

@@ -311,6 +311,9 @@ PUBLISHING = {
     "extra/page.md": "---\ntitle: Extra\n---\nNo.\n",
     "extra-two.md": "---\ntitle: Extra two\n---\n{% include name.md %}\n",  # "extra/" only
     "unpublished.md": "---\ntitle: Unpublished\npublished: false\n---\nNo.\n",
+    "_posts/2020-01-02-kept.md": "---\ntitle: Kept post\n---\n{% include name.md %}\n",
+    "_posts/2999-01-01-later.md": "---\ntitle: Later\n---\nNo: future: false.\n",
+    "_posts/undated.md": "---\ntitle: Undated\n---\nNo: no date in its name.\n",
 }
 
 
@@ -372,7 +375,7 @@ def _tree_source(name: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 TREES = [
     Tree("constructs", floor=8, total=8, known={}),
-    Tree("publishing", floor=12, total=12, known={}),
+    Tree("publishing", floor=13, total=13, known={}),
     Tree("details", floor=5, total=5, known={}),
     Tree("devportal-sample", floor=38, total=38, known={}),
     Tree("jekyll-docs", floor=206, total=206, known={}),
@@ -453,6 +456,8 @@ def test_the_pages_jekyll_leaves_out_are_counted_by_why(renders):
         "files starting with '#': 1 page",
         "files without front matter (Jekyll copies them unrendered): 1 page",
         "pages with 'published: false': 1 page",
+        "posts dated in the future (future: false): 1 page",
+        "posts without a date in their file name: 1 page",
         "paths under exclude: in _config.yml: 8 pages",  # Gemfile.md by the default ones
     ):
         assert reason in note, note
