@@ -394,14 +394,17 @@ def _tree_files(settings: Settings) -> list[_File]:
                 _File(folder / entry.name, "/".join(names), names, regular, published, reported)
             )
         for entry in folders:
-            if entry.is_symlink():
-                continue
             sub = (*parts, entry.name)
+            if entry.is_symlink():  # not entered (it may lead out of the tree): named
+                if published and not _hidden_parts(settings.include, settings.exclude, sub):
+                    linked.append("/".join(sub))
+                continue
             sub_published = published and not _hidden_parts(settings.include, settings.exclude, sub)
             sub_reported = reported and not skip(sub)
             if sub_published or sub_reported:
                 scan(folder / entry.name, sub, sub_published, sub_reported)
 
+    linked: list[str] = []
     scan(root, (), True, True)
     listed = {file.rel for file in found if file.published_walk}
     real_root = os.path.realpath(root)
@@ -413,6 +416,7 @@ def _tree_files(settings: Settings) -> list[_File]:
             found.append(_File(path, name, parts, True, True, True))
     if walks is not None:
         walks["files"] = found
+        walks["linked folders"] = linked
     return found
 
 
@@ -548,17 +552,40 @@ def other_pages(settings: Settings) -> list[str]:
     return found
 
 
+def linked_folders(settings: Settings) -> list[str]:
+    """Folders of the tree Jekyll would enter that are links: the walk does not follow
+    them (one could lead out of the tree), so what they hold is not checked."""
+    walks = getattr(settings.memo, "walks", None)
+    if walks is None:
+        return []
+    if "linked folders" not in walks:
+        _tree_files(settings)
+    return list(walks.get("linked folders", []))
+
+
 def describe_unchecked(settings: Settings) -> str:
-    """A note naming the pages Jekyll renders that are not Markdown (not checked)."""
+    """A note naming what Jekyll renders that the check does not read: pages that are not
+    Markdown, and folders that are links."""
+    parts = []
     others = other_pages(settings)
-    if not others:
-        return ""
-    shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
-    return (
-        f"not checked: {len(others)} page{'s' * (len(others) != 1)} Jekyll renders that "
-        f"{'are' if len(others) != 1 else 'is'} not Markdown ({shown}); the check reads the "
-        "Liquid and examples of Markdown pages"
-    )
+    if others:
+        shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        parts.append(
+            f"{len(others)} page{'s' * (len(others) != 1)} Jekyll renders that "
+            f"{'are' if len(others) != 1 else 'is'} not Markdown ({shown}); the check reads "
+            "the Liquid and examples of Markdown pages"
+        )
+    linked = linked_folders(settings)
+    if linked:
+        shown = ", ".join(f"{name}/" for name in linked[:3]) + (
+            f" and {len(linked) - 3} more" if len(linked) > 3 else ""
+        )
+        parts.append(
+            f"what lies in {shown}: {'they are links' if len(linked) > 1 else 'it is a link'} "
+            "to a folder, which Jekyll follows and the check does not (a link may lead out "
+            "of the tree)"
+        )
+    return "not checked: " + "; ".join(parts) if parts else ""
 
 
 # --- what Jekyll copies as it is (static files) --------------------------------------------

@@ -645,3 +645,26 @@ def test_hints_in_a_jekyll_tree_name_its_own_files_not_mkdocs_ones(tmp_path):
     assert "hint: Define the key (front matter, _config.yml, _data/)" in result.stdout
     assert "mkdocs.yml" not in result.stdout
     assert not re.search(r"(?<![_\w])includes/", result.stdout), result.stdout
+
+
+def test_a_folder_that_is_a_link_is_named_not_entered(tmp_path):
+    """Jekyll follows a link to a folder; the check does not (it could lead out of the
+    tree), and says so instead of leaving its pages out without a word."""
+    root = write_tree(
+        tmp_path / "site",
+        {
+            "_config.yml": "title: T\n",
+            "index.md": "---\ntitle: Home\n---\nHome.\n",
+            "sub/target.md": "---\ntitle: Target\n---\n{{ page.nope }}\n",
+        },
+    )
+    (root / "linkdir").symlink_to(root / "sub", target_is_directory=True)
+    (root / "_hidden").symlink_to(root / "sub", target_is_directory=True)  # Jekyll skips it
+    result = run_cli("check", "--jekyll", str(root), cwd=tmp_path)
+    assert "Traceback" not in result.stderr
+    assert "checked 2 pages" in result.stdout  # sub/target.md once, not through the link
+    note = next(
+        line for line in result.stderr.splitlines() if line.startswith("note: not checked:")
+    )
+    assert "what lies in linkdir/: it is a link to a folder" in note
+    assert "_hidden" not in note
