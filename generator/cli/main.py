@@ -265,8 +265,7 @@ def _project_options(parser: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="SRC",
         help="check the Jekyll tree SRC in place, as Jekyll renders it "
-        "(automatic when --root holds _config.yml and _includes/ but no "
-        "mkdocs.yml)",
+        "(automatic when --root holds _config.yml but no mkdocs.yml)",
     )
     parser.add_argument(
         "--no-cache",

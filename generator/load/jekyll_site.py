@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from generator.load.documents import parse_document
-from generator.load.files import decode, read_page_bytes
+from generator.load.files import decode, read_page_bytes, without_suffix
 from generator.settings import Defaults, Settings, defaults_for, relative_posix
 
 #: Jekyll's built-in permalink styles, for posts (pages use the matching page style).
@@ -180,18 +180,11 @@ def is_published(meta: Mapping[str, Any]) -> bool:
     return meta.get("published", True) is not False
 
 
-def _stem_and_suffix(name: str) -> tuple[str, str]:
-    """PurePosixPath(name).stem and .suffix, as text (pathlib cost 0.1 s at 10,000 pages)."""
-    dot = name.rfind(".")
-    if 0 < dot < len(name) - 1:
-        return name[:dot], name[dot:]
-    return name, ""
-
-
 def page_url(rel: str, meta: Mapping[str, Any], site_permalink: str) -> str:
     """The URL Jekyll gives the page (not a collection document) at ``rel``."""
     parent, _, name = rel.rpartition("/")
-    stem, suffix = _stem_and_suffix(name)
+    stem = without_suffix(name)
+    suffix = name[len(stem) :]
     ext = OUTPUT_EXT.get(suffix, suffix)
     folder = parent + "/" if parent else ""
     values = {"path": "/" + folder, "basename": stem, "output_ext": ext, "name": stem}

@@ -1,5 +1,5 @@
 """A Jekyll tree, read as Jekyll reads it, for ``generator check --jekyll SRC`` (or ``check`` in a
-folder holding ``_config.yml`` and ``_includes/`` but no ``mkdocs.yml``).
+folder holding ``_config.yml`` but no ``mkdocs.yml``).
 
 Settings come from ``_config.yml``: the pages are the files Jekyll publishes (no ``_``, ``.``
 or ``#`` folders unless under ``include:``, nothing under ``exclude:``, front matter
@@ -395,11 +395,11 @@ def _tree_files(settings: Settings) -> list[_File]:
             )
         for entry in folders:
             sub = (*parts, entry.name)
+            sub_published = published and not _hidden_parts(settings.include, settings.exclude, sub)
             if entry.is_symlink():  # not entered (it may lead out of the tree): named
-                if published and not _hidden_parts(settings.include, settings.exclude, sub):
+                if sub_published:
                     linked.append("/".join(sub))
                 continue
-            sub_published = published and not _hidden_parts(settings.include, settings.exclude, sub)
             sub_reported = reported and not skip(sub)
             if sub_published or sub_reported:
                 scan(folder / entry.name, sub, sub_published, sub_reported)
