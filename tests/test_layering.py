@@ -20,7 +20,13 @@ PACKAGE = Path(__file__).resolve().parent.parent / "generator"
 
 #: Lowest first. A module belongs to the first layer with a prefix of its name.
 LAYERS: list[tuple[str, ...]] = [
-    ("generator.errors", "generator.progress", "generator.version", "generator.output"),
+    (
+        "generator.errors",
+        "generator.progress",
+        "generator.version",
+        "generator.output",
+        "generator.parallel",
+    ),
     ("generator.settings", "generator.report"),
     # what a tree holds: files, front matter, data, page lists, and for a Jekyll tree its
     # rules and its site model (site.pages, posts), which rendering reads; the catalog

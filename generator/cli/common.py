@@ -31,7 +31,7 @@ def load_project(args: argparse.Namespace) -> Project:
     use_cache = not getattr(args, "no_cache", False)
     if jekyll is None:
         return Project(load_settings(args.root, args.config, strict=strict), use_cache=use_cache)
-    settings = jekyll_settings(jekyll, strict, cache=use_cache)
+    settings = jekyll_settings(jekyll, strict, cache=use_cache, jobs=getattr(args, "jobs", 1))
     for note in (describe_unpublished(settings), describe_unchecked(settings)):
         if note:
             sys.stderr.write(f"note: {note}\n")

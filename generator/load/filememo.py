@@ -167,7 +167,7 @@ class FileMemo:
     def prefetch(self, paths: Iterable[str | Path], kind: str) -> None:
         """Read the kept rows of ``kind`` for ``paths`` in one query (a caller about to ask
         for each of them, a batch at a time: not every page's row at once, for memory)."""
-        keys = [_key(path) for path in paths]
+        keys = [key for key in map(_key, paths) if (key, kind) not in self._known]
         if kind in self.KEPT_IN_MEMORY or not keys:
             return
         db = self._connection()
@@ -208,8 +208,10 @@ class FileMemo:
             return None
         return row[0], row[1]
 
-    def get(self, path: str | Path, kind: str, state: State | None) -> Any:
-        """What was kept of ``kind`` for the file in ``state``, else MISSING."""
+    def get(self, path: str | Path, kind: str, state: State | None, hold: bool = False) -> Any:
+        """What was kept of ``kind`` for the file in ``state``, else MISSING. With ``hold``,
+        what was read from disk stays in memory until ``release``, for a later caller in the
+        same run (the site model of a Jekyll tree reads the entries the project loads)."""
         if state is None:
             return MISSING
         key = _key(path)
@@ -229,7 +231,7 @@ class FileMemo:
             except (ValueError, KeyError, TypeError, RecursionError):
                 value = MISSING
             if value is not MISSING:
-                if kind in self.KEPT_IN_MEMORY:
+                if hold or kind in self.KEPT_IN_MEMORY:
                     self._known[(key, kind)] = (state, value)
                 self.hits += 1
                 return value

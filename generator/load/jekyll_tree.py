@@ -26,8 +26,10 @@ from typing import Any, NamedTuple, cast
 import yaml
 
 from generator.errors import ConfigError, Diagnostic, SourceLocation
-from generator.load.filememo import FileMemo
+from generator.load.filememo import MISSING, FileMemo, State, state_of
 from generator.load.jekyll_site import build_model, read_meta
+from generator.load.page_entry import read_entry, site_meta
+from generator.parallel import forked_map
 from generator.settings import (
     Defaults,
     Settings,
@@ -96,11 +98,14 @@ def _patterns(config: Mapping[str, Any], key: str) -> tuple[str, ...]:
     return tuple(str(v) for v in value if v is not None)
 
 
-def jekyll_settings(src: Path, strict: bool | None = None, cache: bool = True) -> Settings:
+def jekyll_settings(
+    src: Path, strict: bool | None = None, cache: bool = True, jobs: int = 1
+) -> Settings:
     """Settings that check the Jekyll tree at ``src`` in place, as Jekyll would render it.
 
     What is read of each file (its first line, its front matter) is remembered in the
-    user's cache folder by the file's state (see filememo), unless ``cache`` is False."""
+    user's cache folder by the file's state (see filememo), unless ``cache`` is False.
+    ``jobs`` > 1 reads many pages' front matter in that many processes."""
     src = src.resolve()
     if not src.is_dir():
         raise _config_error(f"{src} is not a folder")
@@ -125,13 +130,8 @@ def jekyll_settings(src: Path, strict: bool | None = None, cache: bool = True) -
     memo = FileMemo(settings.cache_dir if cache else None, _memo_context(settings))
     settings = replace(settings, memo=memo)
     pages = _walk_pages(settings, (".html", ".htm"))
-    memo.prefetch(pages, "meta")  # one query, not one per page
     model = build_model(
-        src,
-        config,
-        pages,
-        lambda path: memo.cached(path, "meta", lambda: read_meta(path, settings)),
-        settings.page_defaults,
+        src, config, pages, _site_reader(settings, pages, jobs), settings.page_defaults
     )
     urls = dict(model.urls)
     for path in published_files(settings):  # static files: {% link %} gives their path
@@ -146,6 +146,61 @@ def jekyll_settings(src: Path, strict: bool | None = None, cache: bool = True) -
         jekyll_unpublished=dict(model.unpublished),
         jekyll_model_keys=frozenset(values),
     )
+
+
+def _site_reader(
+    settings: Settings, pages: list[Path], jobs: int
+) -> Callable[[Path], dict[str, Any] | None]:
+    """How the site model reads a page's front matter (None: it has none).
+
+    A Markdown page's is read as the project loads the page (``load/page_entry``), and
+    the entry is held in the memo for the project, which then parses nothing again. When
+    many entries are missing (a clean check of a large tree), they are made in ``jobs``
+    forked processes. Other pages (HTML) are read by ``read_meta``."""
+    memo = settings.memo
+    assert memo is not None  # jekyll_settings gives every tree one
+    markdown = [path for path in pages if path.suffix in PAGE_SUFFIXES]
+    memo.prefetch([path for path in pages if path.suffix not in PAGE_SUFFIXES], "meta")
+    memo.prefetch(markdown, "page")  # one query, not one per page
+    missing = [path for path in markdown if memo.get(path, "page", state_of(path), True) is MISSING]
+    if jobs > 1 and len(missing) >= 4 * ENTRY_CHUNK:
+        chunks = [missing[i : i + ENTRY_CHUNK] for i in range(0, len(missing), ENTRY_CHUNK)]
+        for made in forked_map(settings, _entries, chunks, jobs):
+            for path, state, entry in made:
+                memo.put(path, "page", state, entry)
+
+    def meta_of(path: Path) -> dict[str, Any] | None:
+        if path.suffix in PAGE_SUFFIXES:
+            state = state_of(path)
+            entry = memo.get(path, "page", state, True)
+            if entry is MISSING:
+                entry = read_entry(path, settings)[0]
+                if entry is not None:
+                    memo.put(path, "page", state, entry)
+            meta = site_meta(entry)
+            if meta is not MISSING:
+                return cast(dict[str, Any] | None, meta)
+        # not a Markdown page, or one that did not load (too long, not text...)
+        return cast(
+            dict[str, Any] | None, memo.cached(path, "meta", lambda: read_meta(path, settings))
+        )
+
+    return meta_of
+
+
+def _entries(
+    settings: Settings, paths: list[Path]
+) -> list[tuple[Path, State | None, dict[str, Any] | None]]:
+    """In a worker: the page entries of ``paths`` (see ``_site_reader``), each with the
+    state of its file before it was read."""
+    made = []
+    for path in paths:
+        state = state_of(path)
+        made.append((path, state, read_entry(path, settings)[0]))
+    return made
+
+
+ENTRY_CHUNK = 250  # pages whose entries a worker makes at a time
 
 
 def _memo_context(settings: Settings) -> str:

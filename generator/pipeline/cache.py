@@ -15,7 +15,6 @@ of another entry.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -25,17 +24,15 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import Any
 
-from generator.errors import CODES, Diagnostic, Severity, SourceLocation
+from generator.errors import Diagnostic
+from generator.load.page_entry import decode_diagnostic, digest, encode_diagnostic
+from generator.load.page_entry import entry_text as _text
 from generator.render.sourcemap import RenderResult
 
 FORMAT = 3  # 3: the rendered text in its own table
 # Outside MkDocs' loggers: a cache that cannot be used costs speed, not correctness, and
 # must not fail a --strict build. Unconfigured, Python prints it on standard error.
 log = logging.getLogger("element_docs.cache")
-
-
-def digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 @dataclass
@@ -302,60 +299,10 @@ class PageCache:
 # --- JSON encoding -------------------------------------------------------------------------
 
 
-def _loc(location: SourceLocation | None) -> list[Any] | None:
-    return None if location is None else [location.path, location.line, location.col]
-
-
-def _unloc(data: list[Any] | None) -> SourceLocation | None:
-    if data is None:
-        return None
-    path, line, col = data  # ValueError unless three
-    return SourceLocation(_text(path), _whole(line), _whole(col))
-
-
-def _text(value: Any) -> str:
-    """``value`` when it is text; ValueError otherwise (an entry is read as a miss)."""
-    if type(value) is not str:
-        raise ValueError(f"expected text in a cache entry, found {type(value).__name__}")
-    return value
-
-
-def _whole(value: Any) -> int:
-    if type(value) is not int or value < 0:
-        raise ValueError("expected a line or column number in a cache entry")
-    return value
-
-
 def _texts(value: Any) -> list[str]:
     if not isinstance(value, list):
         raise ValueError("expected a list in a cache entry")
     return [_text(item) for item in value]
-
-
-def encode_diagnostic(d: Diagnostic) -> list[Any]:
-    return [
-        d.code,
-        d.message,
-        _loc(d.location),
-        d.hint,
-        [_loc(c) for c in d.included_from],
-        d.severity.value if d.severity else None,
-    ]
-
-
-def decode_diagnostic(data: list[Any]) -> Diagnostic:
-    code, message, location, hint, chain_data, severity = data  # ValueError unless six
-    if _text(code) not in CODES or not isinstance(chain_data, list):
-        raise ValueError("not a diagnostic of this version")
-    chain = tuple(loc for loc in (_unloc(c) for c in chain_data) if loc is not None)
-    return Diagnostic(
-        code,
-        _text(message),
-        _unloc(location),
-        _text(hint),
-        chain,
-        Severity(severity) if severity is not None else None,
-    )
 
 
 def _encode(entry: CachedPage) -> dict[str, Any]:

@@ -20,23 +20,16 @@ from generator.load.filememo import MISSING, state_of
 from generator.load.files import (
     absolute,
     decode,
-    display_path,
     read_page_bytes,
     without_suffix,
 )
 from generator.load.listing import iter_pages
+from generator.load.page_entry import digest, loaded_from_entry, read_entry
 from generator.load.schema_files import read_schema_files
 from generator.load.sources import SourceCache
 from generator.model import catalog, group_by_hub
-from generator.pipeline.cache import (
-    CachedPage,
-    FileHashes,
-    PageCache,
-    decode_diagnostic,
-    digest,
-    encode_diagnostic,
-)
-from generator.pipeline.parallel import forked_map
+from generator.parallel import forked_map
+from generator.pipeline.cache import CachedPage, FileHashes, PageCache
 from generator.render.codecache import CodeStore
 from generator.render.names import partial_path
 from generator.render.sourcemap import ALL_DATA, SITE_MODEL, RenderResult
@@ -328,39 +321,22 @@ class Project:
         remembered = self._remembered(path)
         if remembered is not None:
             return remembered
-        rel = display_path(path, self.settings)
         memo = self.settings.memo
         state = state_of(path) if memo is not None else None
         try:
             before: os.stat_result | None = os.stat(path)
         except OSError:
             before = None
-        raw, problem = read_page_bytes(path, rel, self.settings)
-        if raw is None:  # no hash is "": it is tried again next time
-            return "", (None, [problem] if problem else [])
-        loaded = document_from_bytes(raw, path, rel, self.settings, keep_body=False)
+        entry, loaded = read_entry(path, self.settings)
+        if entry is None:  # no hash is "": it is tried again next time
+            return "", loaded
         key = absolute(path)
-        include = _FIRST_INCLUDE_RE.search(raw)
-        self.first_include[key] = include.group(1) if include else b""
-        content = digest(raw)
+        self.first_include[key] = entry["first"]
         if before is not None:
-            self.memory.hashes.record(key, before, content)
+            self.memory.hashes.record(key, before, entry["hash"])
         if state is not None:
-            doc, problems = loaded
-            memo.put(
-                key,
-                "page",
-                state,
-                {
-                    "hash": content,
-                    "first": self.first_include[key],
-                    "doc": None
-                    if doc is None
-                    else [doc.meta, doc.key_lines, doc.body_first_line, doc.has_front_matter],
-                    "problems": [encode_diagnostic(d) for d in problems],
-                },
-            )
-        return content, loaded
+            memo.put(key, "page", state, entry)
+        return entry["hash"], loaded
 
     def _remembered(self, path: Path) -> LoadedPage | None:
         """What an earlier run learnt loading the page at ``path`` (see _read_front_matter),
@@ -372,32 +348,14 @@ class Project:
         kept = memo.get(path, "page", state)
         if kept is MISSING or state is None:
             return None
-        try:
-            problems = [decode_diagnostic(d) for d in kept["problems"]]
-            doc = None
-            if kept["doc"] is not None:
-                meta, key_lines, first_line, has_front_matter = kept["doc"]
-                if not isinstance(meta, dict) or not isinstance(key_lines, dict):
-                    return None
-                doc = Document(
-                    path,
-                    display_path(path, self.settings),
-                    meta,
-                    None,
-                    int(first_line),
-                    key_lines,
-                    bool(has_front_matter),
-                    settings=self.settings,
-                )
-            content, first = kept["hash"], kept["first"]
-            if not isinstance(content, str) or not isinstance(first, bytes):
-                return None
-        except (ValueError, KeyError, TypeError):
+        loaded = loaded_from_entry(path, kept, self.settings)
+        if loaded is None:
             return None
+        content, first = kept["hash"], kept["first"]
         key = absolute(path)
         self.first_include[key] = first
         self.memory.hashes.learn(key, (state[1], state[0], content))
-        return content, (doc, problems)
+        return content, loaded
 
     def reread(self, path: Path) -> bool:
         """Read the page at ``path`` again after an edit of its body. True when its front
@@ -783,7 +741,6 @@ def _quoted_key(message: str) -> str:
     return match.group(1) if match else ""
 
 
-_FIRST_INCLUDE_RE = re.compile(rb"\{%-?\s*include(?:_relative)?\s+([^\s%]+)")
 PARALLEL_CHUNK = 50
 SERIAL_MISSES = 20  # pages to render that a check does itself before it starts workers
 LOAD_CHUNK = 250  # pages whose front matter a loading worker reads at a time

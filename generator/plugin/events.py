@@ -63,7 +63,7 @@ from generator.errors import (
 )
 from generator.extract.blocks import strip_overrides
 from generator.load.files import absolute
-from generator.pipeline.cache import digest
+from generator.load.page_entry import digest
 from generator.pipeline.project import PageResult, Project, ProjectMemory, dedupe
 from generator.plugin.check_ahead import CheckAhead
 from generator.plugin.mkdocs_private import (

@@ -47,7 +47,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 from mkdocs.utils import get_build_datetime
 
-from generator.pipeline.cache import digest
+from generator.load.page_entry import digest
 from generator.plugin.mkdocs_private import (
     TESTED_LINE,
     can_keep_conversions,
