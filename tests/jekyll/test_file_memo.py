@@ -12,10 +12,11 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import run_cli, write_tree
 from test_jekyll import WIDGET_DEFECTS, triples, widget_tree
 
 from generator.load.filememo import RACY_SECONDS, Unencodable, decode, encode
@@ -246,3 +247,54 @@ def test_a_check_that_finds_every_page_in_its_cache_neither_renders_nor_validate
     edit_keeping_size_and_time(page, "elementId: 31", "elementId: 13")
     fixed = WIDGET_DEFECTS - {("ED201", "docs/elements/widget-crm/authenticate.md", 18)}
     assert check() == (fixed, ["jinja2", "jsonschema", "markdown_it"])
+
+
+def test_a_clean_check_reads_each_front_matter_once_in_one_process_or_two(tmp_path, monkeypatch):
+    """The site model (site.pages) and the pages share one read of each page's front
+    matter, and making those reads in forked workers changes nothing: the same site
+    model, the same pages, the same report. Pages that do not load (not text, broken
+    YAML) are in site.pages as Jekyll has them, or left out as before."""
+    import generator.load.documents as documents
+    import generator.load.jekyll_site as jekyll_site
+    import generator.load.jekyll_tree as jekyll_tree
+    from generator.pipeline.project import Project
+
+    root = widget_tree(tmp_path / "site")
+    write_tree(
+        root,
+        {
+            "docs/list.md": "---\ntitle: List\n---\n\n{% for p in site.pages %}"
+            "{{ p.path }}={{ p.title }};{% endfor %}\n",
+            "docs/broken.md": "---\ntitle: [Broken\n---\n\nText.\n",
+            "docs/feed.html": "---\ntitle: Feed\n---\n<p>{{ site.title }}</p>\n",
+            "docs/more.md": "---\ntitle: More\nlayout: page\n---\n\nMore text.\n",
+        },
+    )
+    (root / "docs/latin1.md").write_bytes(b"---\ntitle: Caf\xe9\n---\n\nText.\n")
+    parsed: Counter[str] = Counter()
+    real = documents.parse_document
+
+    def counted(text, path, *args, **kwargs):
+        parsed[path.name] += 1
+        return real(text, path, *args, **kwargs)
+
+    monkeypatch.setattr(documents, "parse_document", counted)
+    monkeypatch.setattr(jekyll_site, "parse_document", counted)
+    one = Project(jekyll_settings(root, cache=False, jobs=1), use_cache=False)
+    one.load_all(jobs=1)
+    assert parsed and set(parsed.values()) == {1}, parsed  # loaded: each read once
+    assert "feed.html" in parsed and "latin1.md" not in parsed  # not text: never parsed
+
+    forked = []
+    real_map = jekyll_tree.forked_map
+    monkeypatch.setattr(jekyll_tree, "ENTRY_CHUNK", 1)
+    monkeypatch.setattr(jekyll_tree, "forked_map", lambda *a: forked.append(1) or real_map(*a))
+    two = Project(jekyll_settings(root, cache=False, jobs=2), use_cache=False)
+    assert forked == [1]
+    assert two.settings.site["pages"] == one.settings.site["pages"]
+    titles = {p["path"]: p.get("title") for p in one.settings.site["pages"]}
+    assert titles["docs/more.md"] == "More" and titles["docs/feed.html"] == "Feed"
+    assert "docs/broken.md" in titles and "docs/latin1.md" not in titles
+    alone, together = one.check(jobs=1), two.check(jobs=2)
+    assert together.pages == alone.pages and together.diagnostics == alone.diagnostics
+    assert {d.code for d in alone.diagnostics} >= {"ED101", "ED201"}
