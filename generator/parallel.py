@@ -6,7 +6,6 @@ without pickling it; only the chunks and the results travel through the pipe.
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
@@ -24,6 +23,8 @@ def forked_map(
 ) -> Iterator[Result]:
     """``work(shared, chunk)`` of every chunk, in ``jobs`` forked processes, results in the
     chunks' order. ``work`` must be a module-level function (it is sent by name)."""
+    import multiprocessing  # here: most runs fork nothing, and it costs 30 ms to import
+
     global _SHARED
     _SHARED = shared
     try:

@@ -9,6 +9,7 @@ offending text came from (a partial's line, with the page that included it).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from generator.errors import Diagnostic
@@ -65,7 +66,13 @@ def check_examples(ctx: PageContext, blocks: PageBlocks) -> list[Diagnostic]:
     curls: list[tuple[Example, CurlCommand, LocatedJSON | None]] = []
     named_keys: list[tuple[Example, LocatedJSON, JSONPath, Within]] = []
     checked: list[Example] = []
-    flow = _page_flow(ctx, blocks)
+    flows: list[str] = []  # the page's flow, looked for in its text only when asked
+
+    def page_flow() -> str:
+        if not flows:
+            flows.append(_page_flow(ctx, blocks))
+        return flows[0]
+
     for example in blocks.examples:
         if example.invalid is not None:
             diagnostics.append(_marked_invalid(ctx, example))
@@ -148,14 +155,17 @@ def check_examples(ctx: PageContext, blocks: PageBlocks) -> list[Diagnostic]:
                     )
                 )
             continue
-        request_flow = _request_flow(located.value, flow) if kind == REQUEST else flow
         try:
             errors = ctx.schemas.errors(schema_name, located.value)
         except SchemaFailure as failure:
             errors = []
             diagnostics.append(ctx.at(example, 1, 1, "ED251", failure.message, failure.hint))
         for error in errors:
-            if kind == REQUEST and request_flow != "oauth2" and oauth2_only(error):
+            if (
+                kind == REQUEST
+                and oauth2_only(error)
+                and _request_flow(located.value, page_flow) != "oauth2"
+            ):
                 continue  # providerData.code and the callback URL belong to OAuth 2
             diagnostics.append(schema_diagnostic(ctx, example, located, error, schema_name))
         if kind == RESPONSE:
@@ -256,8 +266,9 @@ def _page_flow(ctx: PageContext, blocks: PageBlocks) -> str:
     return "oauth2"
 
 
-def _request_flow(value: Any, page_flow: str) -> str:
-    """The flow of one request body: its authentication.type, or its providerData."""
+def _request_flow(value: Any, page_flow: Callable[[], str]) -> str:
+    """The flow of one request body: its authentication.type, or its providerData, else
+    the page's (``page_flow()``)."""
     configuration = lookup(value, "configuration")
     declared = configuration.get("authentication.type") if isinstance(configuration, dict) else None
     if isinstance(declared, str) and declared.strip():
@@ -271,7 +282,7 @@ def _request_flow(value: Any, page_flow: str) -> str:
             return "oauth2"
         if provider.keys() & {"oauth_token", "oauth_verifier", "token", "secret"}:
             return "oauth1"
-    return page_flow
+    return page_flow()
 
 
 # an opening fence, after any list-item or block-quote markers in front of it
