@@ -7,10 +7,12 @@ benchmark builds its trees from the real sample (../shared/corpus/devportal-samp
 varying it:
 
 - every element folder is copied as often as the size needs; each copy gets its own heading
-  and a paragraph of its own words, so no two pages have the same text;
+  and a paragraph of its own words, so no two pages have the same text, and a fifth of the
+  pages get template tags of their own (OWN_TAGS), so that pages differ in their tags too;
 - the partials are copied once per group of ten element copies, each copy with words of its
-  own, so a partial is shared by about ten pages and the tree has hundreds of distinct
-  templates, included at the depths the sample has (pages -> partials -> partials);
+  own (and a fifth of them tags of their own), so a partial is shared by about ten pages
+  and the tree has hundreds of distinct templates, included at the depths the sample has
+  (pages -> partials -> partials);
 - every copy has a note beside its pages that some pages pull in with include_relative;
 - the sample's own defects stay in every copy, and every other copy gets one more in its
   authenticate, events and bulk pages (a response whose element id is not the page's): the
@@ -89,6 +91,28 @@ WORDS = (
     "retry",
 )
 GROUP = 10  # element copies that share one copy of the partials
+# Template tags a page or a partial copy may get of its own, so that pages differ in their
+# tags as real pages do, not only in their text: a clean check then compiles a template for
+# most of those (on the real tree the seeds come from, about 390 templates for 1,400
+# pages). They read keys every element page has, and report nothing.
+OWN_TAGS = (
+    "{{ page.heading | upcase }}",
+    "{% if page.title %}({{ page.title }}){% endif %}",
+    "{% assign who = page.heading %}{{ who | downcase }}",
+    "{{ page.description | size }}",
+    "{% capture said %}{{ page.title }} {{ page.order }}{% endcapture %}{{ said | strip }}",
+    "{% assign parts = page.heading | split: ' ' %}{% for part in parts %}{{ part }}{% endfor %}",
+    "{{ page.elementId | plus: 1 }}",
+    "{% unless page.order == 0 %}{{ page.order }}{% endunless %}",
+)
+OWN_TAGS_SHARE = 0.2  # of pages, and of partial copies
+
+
+def own_tags(rng: random.Random) -> str:
+    """One to three tags of OWN_TAGS, or nothing (for 1 - OWN_TAGS_SHARE of the calls)."""
+    if rng.random() >= OWN_TAGS_SHARE:
+        return ""
+    return " ".join(rng.choice(OWN_TAGS) for _ in range(rng.randint(1, 3)))
 
 
 def sentence(rng: random.Random, words: int = 14) -> str:
@@ -116,7 +140,7 @@ def make_tree(pages_wanted: int, dest: Path, seed: int = 7) -> dict[str, int]:
             target.mkdir(parents=True)
             for partial in folder.iterdir():
                 text = partial.read_text(encoding="utf-8")
-                words = f"\n{sentence(rng)} (variant {group})\n"
+                words = f"\n{sentence(rng)} (variant {group}) {own_tags(rng)}\n"
                 text = re.sub(
                     r"\{% include Elements/(\w+)/", rf"{{% include Elements/\1-g{group}/", text
                 )
@@ -125,7 +149,7 @@ def make_tree(pages_wanted: int, dest: Path, seed: int = 7) -> dict[str, int]:
         (includes / "Elements" / f"index-g{group}.md").write_text(
             index + f"\n{sentence(rng)}\n", encoding="utf-8"
         )
-    counts = {"pages": 0, "with_defect_added": 0, "distinct_partials": 0}
+    counts = {"pages": 0, "with_defect_added": 0, "distinct_partials": 0, "with_own_tags": 0}
     for copy in range(copies):
         group = copy // GROUP
         for element in elements:
@@ -145,7 +169,9 @@ def make_tree(pages_wanted: int, dest: Path, seed: int = 7) -> dict[str, int]:
                 # sample's own mismatches are the defects real trees have
                 text = re.sub(r"(?m)^(heading: *)(.+)$", rf"\g<1>\g<2> {copy}", text)
                 head, sep, body = text.partition("\n---\n")
-                extra = f"\n{sentence(rng)} {sentence(rng)}\n"
+                tags = own_tags(rng)
+                counts["with_own_tags"] += bool(tags)
+                extra = f"\n{sentence(rng)} {tags} {sentence(rng)}\n"
                 if page.name == "index.md":
                     extra += "\n{% include_relative note.md %}\n"
                 if page.name in ("authenticate.md", "events.md", "bulk.md") and copy % 2:
@@ -303,7 +329,8 @@ def write_report(
         tree = result["tree"]
         load = result.get("load_average")
         lines.append(
-            f"- {tree['pages']:,} pages, {tree['distinct_partials']:,} partial files; "
+            f"- {tree['pages']:,} pages ({tree.get('with_own_tags', 0):,} with template tags "
+            f"of their own), {tree['distinct_partials']:,} partial files; "
             f"{result['pages_with_problems']:,} pages with something reported "
             f"({result['diagnostics']:,} diagnostics)"
             + (
