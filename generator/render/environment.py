@@ -61,7 +61,7 @@ from generator.render.liquid.runtime import (
     liquid_unsupported,
 )
 from generator.render.names import PAGE_PREFIX, ROOT_PREFIX, SKELETON_PREFIX, partial_path
-from generator.render.sourcemap import PROBLEM
+from generator.render.sourcemap import POP, PROBLEM, PUSH
 from generator.render.state import (
     TRUSTED_LOAD,
     MarkersVisible,
@@ -151,12 +151,24 @@ class ReportingUndefined(jinja2.ChainableUndefined):
 
 @dataclass(frozen=True, eq=False)
 class IncludeFrame:
+    """An include being rendered: its partial and the partial's static text, or (not
+    ``ok``) the problem that kept it out, and a template that prints it."""
+
     ok: bool
     name: str = ""
     problem: str = ""
     names: tuple[str, ...] = ()
     template: jinja2.Template | None = None  # the partial, compiled (see _load_partial)
     statics: tuple[str, ...] = ()  # its static text, when compiled as a skeleton
+
+    @property
+    def push(self) -> str:
+        """The source map's marker before the partial's text (none without one)."""
+        return PUSH if self.ok else ""
+
+    @property
+    def pop(self) -> str:
+        return POP if self.ok else ""
 
 
 class _GuardedCodeGenerator(jinja2.compiler.CodeGenerator):
@@ -410,24 +422,20 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
             else:
                 normal = check_include_name(str(name))
         except IncludeRefused as exc:
-            return IncludeFrame(False, problem=state.problem(exc.code, str(exc)))
+            return self._kept_out(state.problem(exc.code, str(exc)))
         chain = (*frame.names, normal)
         if normal in frame.names:
             cycle = " -> ".join(chain)
-            return IncludeFrame(
-                False,
-                problem=state.problem(
-                    "ED305", f"include cycle: {cycle}", "remove one include of the cycle"
-                ),
+            return self._kept_out(
+                state.problem("ED305", f"include cycle: {cycle}", "remove one include of the cycle")
             )
         if len(chain) > self.settings.max_include_depth:
-            return IncludeFrame(
-                False,
-                problem=state.problem(
+            return self._kept_out(
+                state.problem(
                     "ED306",
                     f"includes nested deeper than {self.settings.max_include_depth} "
                     f"levels: {' -> '.join(chain)}",
-                ),
+                )
             )
         key = (normal, page_dir)
         if key not in self._entries:
@@ -441,12 +449,23 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
                 # Missing now (or not a file): recorded all the same, so that its
                 # appearance makes what this render gave out of date (see cache.py).
                 state.partials.add(normal)
-            return IncludeFrame(False, problem=state.problem(*refused))
+            return self._kept_out(state.problem(*refused))
         state.partials.add(normal)
         template, statics, unseen = self._load_partial(normal, state.plain, state.marked)
         if state.once and not unseen:
             raise MarkersVisible(normal)
         return IncludeFrame(True, normal, names=chain, template=template, statics=statics)
+
+    _problem_template: jinja2.Template | None = None
+
+    def _kept_out(self, problem: str) -> IncludeFrame:
+        """The frame of an include that is not made: its template prints ``problem``."""
+        if self._problem_template is None:
+            code = self.compile("{{ _ed_frame.problem }}", SKELETON_PREFIX + "kept-out")
+            self._problem_template = self.template_class.from_code(
+                self, code, self.make_globals(None), None
+            )
+        return IncludeFrame(False, problem=problem, template=self._problem_template)
 
     def _refusal(self, normal: str, page_dir: str | None) -> tuple[str, str, str] | None:
         """Why the partial ``normal`` cannot be included (code, message, hint), or None."""
@@ -511,8 +530,12 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
         skeleton, statics = skeleton_of(pieces)
         code = self.skeleton_code.get(skeleton)
         if code is None:
-            try:
-                code = self.compile(skeleton, SKELETON_PREFIX + name, filename)
+            try:  # its static text is its frame's (see JekyllSyntax._rewrite_tags)
+                code = self.compile(
+                    "{% set _ed_s = _ed_frame.statics %}" + skeleton,
+                    SKELETON_PREFIX + name,
+                    filename,
+                )
             except jinja2.TemplateSyntaxError:
                 return self.get_template(name), (), False
             if len(self.skeleton_code) > 512:

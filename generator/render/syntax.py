@@ -13,7 +13,7 @@ from jinja2.ext import Extension
 
 from generator.render.liquid.translate import translate
 from generator.render.names import SKELETON_PREFIX
-from generator.render.sourcemap import END, POP, PROBLEM, PUSH, add_line_markers
+from generator.render.sourcemap import END, PROBLEM, add_line_markers
 from generator.render.state import marking
 
 # {% include path params %} as Jekyll writes it; also {%- ... -%}. The path may hold {{ }}.
@@ -159,7 +159,9 @@ class JekyllSyntax(Extension):
         return add_line_markers(source, fid, offset) if marked else source
 
     def _rewrite_tags(self, source: str, name: str, marked: bool = True) -> str:
-        push, pop = (PUSH, POP) if marked else ("", "")
+        # the source map's markers around what the partial gives (none when it is not
+        # included: then its frame gives nothing for them)
+        push, pop = ("{{ _ed_frame.push }}", "{{ _ed_frame.pop }}") if marked else ("", "")
 
         def include(match: re.Match[str]) -> str:
             lstrip, rstrip = match.group("lstrip"), match.group("rstrip")
@@ -178,12 +180,15 @@ class JekyllSyntax(Extension):
             path_expr = _path_expression(path)
             if match.group("relative"):  # Jekyll: relative to the page being rendered
                 path_expr = f"{path_expr}, _ed_page_dir"
+            # One with and one include: the frame's template is the partial (which sets
+            # its own static text, see _skeleton_partial), or one that prints why it could
+            # not be included. (Compiling is most of a clean check of a real tree, and
+            # includes were most of what a page compiles: with an if, an else and a second
+            # with here, compiling took a quarter longer.)
             return (
                 f"{{%{lstrip} with include = {{{mapping}}}, "
                 f"_ed_frame = _ed_enter(_ed_frame, {path_expr}) %}}"
-                f"{{% if _ed_frame.ok %}}{push}{{% with _ed_s = _ed_frame.statics %}}"
-                f"{{% include _ed_frame.template %}}{{% endwith %}}{pop}"
-                f"{{% else %}}{{{{ _ed_frame.problem }}}}{{% endif %}}"
+                f"{push}{{% include _ed_frame.template %}}{pop}"
                 f"{{% endwith {rstrip}%}}{newlines}"
             )
 
