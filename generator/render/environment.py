@@ -69,7 +69,7 @@ from generator.render.state import (
     current_state,
     marking,
 )
-from generator.render.syntax import BLOCKED_PREFIX, JekyllSyntax
+from generator.render.syntax import BLOCKED_PREFIX, JekyllSyntax, unpack_params
 from generator.settings import Settings
 
 
@@ -238,6 +238,7 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
         self.skeleton_code: dict[str, Any] = {}  # skeleton source -> compiled code
         self.globals.update(
             _ed_enter=self._enter_include,
+            _ed_params=unpack_params,
             _ed_problem=lambda code, message: current_state().problem(code, message),
             _ed_frame=IncludeFrame(True),
             _ed_page_dir=".",

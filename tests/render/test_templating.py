@@ -50,6 +50,33 @@ def test_jekyll_include_with_parameters_nested_and_page_site_data_variables(make
     assert "Key acmecrm on Cloud Elements: The instance's name." in text
 
 
+def test_include_parameters_reach_the_partial_as_written_whatever_they_hold(make_project):
+    """Quoted values (packed into one string when all are quoted), numbers and variables,
+    a repeated key (the last wins), quotes, backslashes, a line break and control
+    characters: the partial reads each value as Jekyll gives it."""
+    root = make_project(
+        {
+            "content/elements/acme/authenticate.md": PAGE_HEAD
+            + "\n{% include show.md a=\"one\" b='two' %}\n"
+            + '{% include show.md a="say \\"hi\\"" b=\'back\\slash\' %}\n'
+            + '{% include show.md a="first" a="last" b="x" %}\n'
+            + "{% include show.md a=7 b=page.elementKey %}\n"
+            + '{% include show.md a="two\nlines" b="sep\x1e\x1fhere" %}\n'
+            + "After.\n",
+            "includes/show.md": "[{{ include.a }}|{{ include.b }}|{{ include.size }}]",
+        }
+    )
+    result = check(root)
+    assert [d.message for d in result.diagnostics] == []
+    text = result.rendered.text
+    assert "[one|two|2]" in text
+    assert '[say "hi"|back\\slash|2]' in text
+    assert "[last|x|2]" in text
+    assert "[7|acmecrm|2]" in text
+    assert "[two\nlines|sep\x1e\x1fhere|2]" in text
+    assert result.rendered.origin(text.split("\n").index("After.")).line == 15
+
+
 def test_every_output_line_maps_to_its_source_line_around_tags_trims_and_raw(make_project):
     """Each output line holding a token ``P<n>`` (page line n) or ``A<n>`` (partial line n)
     maps to that line: after tags that print several lines, after trims, inside and after
