@@ -294,8 +294,9 @@ def write_report(
         "",
         f"Made by `benchmarks/realshaped.py --runs {runs}` on {time.strftime('%Y-%m-%d')}; "
         "the method is in that script's docstring: trees made from the real sample by "
-        "varying it (every page's text its own, partials shared by about ten pages, hundreds "
-        "of distinct templates, include_relative, data files, a share of the pages with "
+        "varying it (every page's text its own, a fifth of the pages with template tags "
+        "of their own, partials shared by about ten pages, about one distinct template for "
+        "four pages, include_relative, data files, a share of the pages with "
         "something to report, given below). Seconds are medians of the runs (spread in "
         "brackets), all "
         "measured in one run of the script on this machine (2 cores); the check runs with "

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import REPO
+from conftest import CORPUS, REPO, require_shared, run_cli
 
 RUN = REPO / "benchmarks" / "run.py"
 
@@ -151,3 +151,38 @@ def test_jekyll_tree_keeps_our_include_tags(tmp_path: Path) -> None:
     assert (site / "_layouts" / "sidebarelementdoc.html").is_file()
     text = pages[0].read_text(encoding="utf-8")
     assert "{% include Elements/bench/g" in text  # Liquid reads our tags unchanged
+
+
+def test_real_shaped_tree_differs_in_its_tags_and_reports_only_the_samples_defects(
+    tmp_path: Path,
+) -> None:
+    """benchmarks/realshaped.py: a fifth of the pages get template tags of their own, so a
+    clean check compiles many templates, as on real trees; those tags report nothing, so
+    what the check finds is what the sample holds (every copy of it)."""
+    require_shared(CORPUS)
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        import realshaped
+    finally:
+        sys.path.pop(0)
+    counts = realshaped.make_tree(120, tmp_path / "tree")
+    assert counts["pages"] >= 114 and counts["with_own_tags"] >= 10
+    pages = list((tmp_path / "tree" / "docs").rglob("*.md"))
+    tagged = [p for p in pages if any(t in p.read_text("utf-8") for t in realshaped.OWN_TAGS)]
+    assert len(tagged) == counts["with_own_tags"]
+
+    def check() -> set[tuple[str, str, int]]:
+        result = run_cli(
+            "check", "--format", "json", "--no-cache", "--jekyll", "tree", cwd=tmp_path
+        )
+        assert "Traceback" not in result.stderr, result.stderr
+        return {(d["code"], d["path"], d["line"]) for d in json.loads(result.stdout)["diagnostics"]}
+
+    found = check()
+    assert {code for code, _, _ in found} >= {"ED201", "ED302"}  # the sample's own defects
+    for path in (tmp_path / "tree").rglob("*.md"):  # the same tree without the tags
+        text = path.read_text("utf-8")
+        for tag in realshaped.OWN_TAGS:
+            text = text.replace(tag, "")
+        path.write_text(text, "utf-8")
+    assert check() == found
