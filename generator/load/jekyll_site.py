@@ -63,12 +63,13 @@ class SiteModel:
             key=lambda p: (str(p.get("date") or ""), p["path"]),
             reverse=True,
         )
+        pages = sorted(self.pages, key=lambda p: (p["name"], p["path"]))
         values: dict[str, Any] = {
-            "pages": sorted(self.pages, key=lambda p: (p["name"], p["path"])),
+            "pages": pages,
             "posts": posts,
             # Jekyll's pages whose output is HTML: every page of the model (Markdown and
             # HTML pages; the feeds and other text pages are not in it)
-            "html_pages": sorted(self.pages, key=lambda p: (p["name"], p["path"])),
+            "html_pages": list(pages),
             "collections": sorted(self.collection_info, key=lambda c: c["label"]),
             "documents": [d for docs in self.collections.values() for d in docs],
         }

@@ -26,7 +26,7 @@ from typing import Any, NamedTuple, cast
 import yaml
 
 from generator.errors import ConfigError, Diagnostic, SourceLocation
-from generator.load.filememo import MISSING, FileMemo, State, state_of
+from generator.load.filememo import MISSING, FileMemo, state_of
 from generator.load.jekyll_site import build_model, read_meta
 from generator.load.page_entry import read_entry, site_meta
 from generator.parallel import forked_map
@@ -162,16 +162,17 @@ def _site_reader(
     markdown = [path for path in pages if path.suffix in PAGE_SUFFIXES]
     memo.prefetch([path for path in pages if path.suffix not in PAGE_SUFFIXES], "meta")
     memo.prefetch(markdown, "page")  # one query, not one per page
-    missing = [path for path in markdown if memo.get(path, "page", state_of(path), True) is MISSING]
+    states = {path: state_of(path) for path in markdown}  # each taken before any read
+    missing = [path for path in markdown if memo.get(path, "page", states[path], True) is MISSING]
     if jobs > 1 and len(missing) >= 4 * ENTRY_CHUNK:
         chunks = [missing[i : i + ENTRY_CHUNK] for i in range(0, len(missing), ENTRY_CHUNK)]
         for made in forked_map(settings, _entries, chunks, jobs):
-            for path, state, entry in made:
-                memo.put(path, "page", state, entry)
+            for path, entry in made:
+                memo.put(path, "page", states[path], entry)
 
     def meta_of(path: Path) -> dict[str, Any] | None:
         if path.suffix in PAGE_SUFFIXES:
-            state = state_of(path)
+            state = states[path] if path in states else state_of(path)  # posts: read here
             entry = memo.get(path, "page", state, True)
             if entry is MISSING:
                 entry = read_entry(path, settings)[0]
@@ -188,16 +189,10 @@ def _site_reader(
     return meta_of
 
 
-def _entries(
-    settings: Settings, paths: list[Path]
-) -> list[tuple[Path, State | None, dict[str, Any] | None]]:
-    """In a worker: the page entries of ``paths`` (see ``_site_reader``), each with the
-    state of its file before it was read."""
-    made = []
-    for path in paths:
-        state = state_of(path)
-        made.append((path, state, read_entry(path, settings)[0]))
-    return made
+def _entries(settings: Settings, paths: list[Path]) -> list[tuple[Path, dict[str, Any] | None]]:
+    """In a worker: the page entries of ``paths`` (see ``_site_reader``; the parent took
+    the state of each file before the workers read it)."""
+    return [(path, read_entry(path, settings)[0]) for path in paths]
 
 
 ENTRY_CHUNK = 250  # pages whose entries a worker makes at a time
