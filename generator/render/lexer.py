@@ -66,6 +66,62 @@ def skeleton_of(pieces: list[tuple[bool, str]]) -> tuple[str, tuple[str, ...]]:
     return "".join(skeleton), tuple(statics)
 
 
+_TAG_NAME_RE = re.compile(r"\{%-?\s*(\w+)")
+_SEGMENT_BLOCKS = {"if": "endif", "for": "endfor", "with": "endwith"}
+_SEGMENT_INNER = frozenset(["elif", "else", "break", "continue"])
+# Liquid's assign and capture, as translated (liquid.translate): they write to ``vars``, an
+# object every part of the page shares, never to a name of the template's own
+_VARS_ASSIGN_RE = re.compile(r"\{%-?\s*set\s+vars\.\w+\s*=")
+_VARS_CAPTURE_RE = re.compile(r"\{%-?\s*set\s+vars\.\w+\s*-?%\}\Z")
+
+Segment = list[tuple[bool, str]]
+
+
+def segments_of(pieces: list[tuple[bool, str]], liquid: bool) -> list[str | Segment] | None:
+    """A template's pieces (``split_template``) as its top-level parts, in order: static
+    text as it is, and the pieces of each top-level tag or block (``{% if %}`` to
+    ``{% endif %}``, say). Rendered one after the other in one context, the parts make what
+    the whole template makes, so each part can be compiled once for every page that has it
+    (``skeleton_of`` of a part lifts its text and strings out).
+
+    That holds only where no part hands a name to a later one: a ``{% set %}`` of the
+    template's own (Jinja scopes it to the whole template, and resolves every top-level
+    name once, when the template starts). A Liquid page (``liquid``) sets only ``vars``
+    (assign, capture), which every part reads when it runs. Any such ``set``, or any tag
+    other than if, for, with, include and the inner tags of loops and conditions (macros,
+    blocks, imports, Liquid's case, which sets a name of its own), gives None: the template
+    is compiled whole, as before."""
+    parts: list[str | Segment] = []
+    current: Segment = []
+    closers: list[str] = []
+    for is_tag, text in pieces:
+        if is_tag and text.startswith("{%"):
+            match = _TAG_NAME_RE.match(text)
+            name = match.group(1) if match else ""
+            if name in _SEGMENT_BLOCKS:
+                closers.append(_SEGMENT_BLOCKS[name])
+            elif name == "set" and liquid and _VARS_ASSIGN_RE.match(text):
+                pass
+            elif name == "set" and liquid and _VARS_CAPTURE_RE.match(text):
+                closers.append("endset")
+            elif name in _SEGMENT_INNER:
+                if not closers:
+                    return None
+            elif closers and name == closers[-1]:
+                closers.pop()
+            elif name != "include":
+                return None
+        elif not closers and (not is_tag or text.startswith("{#")):
+            if not is_tag:
+                parts.append(text)
+            continue  # a comment between parts prints nothing
+        current.append((is_tag, text))
+        if not closers:
+            parts.append(current)
+            current = []
+    return None if closers else parts
+
+
 def split_template(
     source: str, keep_trailing_newline: bool = True
 ) -> list[tuple[bool, str]] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import REPO
@@ -456,6 +457,104 @@ def test_any_text_renders_to_diagnostics_never_a_crash(tmp_path_factory, parts):
     result = project.renderer.render("".join(parts), "page.md", 1, {"t": "T"})
     assert all(d.location is not None and d.code.startswith("ED3") for d in result.diagnostics)
     assert all(d.code != "ED309" for d in result.diagnostics)
+
+
+# --- pages rendered in parts (ElementDocsEnvironment.composed) -----------------------------
+
+PART_FILES = {
+    "_includes/card.html": '<div class="{{ include.kind }}">{{ include.content }}</div>\n'
+    "{% assign seen = include.kind %}{% increment k %}",
+    "_includes/row.md": "- {{ p.name }} {% cycle 'odd', 'even' %}\n{% include card.html kind=p.role %}",
+    "_includes/plain.md": "plain {{ page.heading }}\n",
+    "note.md": "a note beside the page\n",
+}
+# whole constructs, whose parts hand each other values through Liquid's one scope (assign,
+# capture, an include's assign), counters (increment, cycle) and loops around includes
+PART_CONSTRUCTS = [liquid for liquid, _ in RENDER_CASES] + [
+    "{% include card.html content='Use it' kind=page.key %}",
+    "{{ seen }}|{{ k }}|{{ total }}",
+    "{% assign n = page.tags | size %}{{ n }}",
+    "{% capture c %}x{{ n }}{{ seen }}{% endcapture %}{{ c | upcase }}",
+    "{% cycle 'a', 'b' %}{% increment k %}",
+    "{% for p in page.people %}{% include row.md %}{% endfor %}",
+    "{% include_relative note.md %}",
+    "{% include plain.md %}{% if seen %}{% include plain.md %}{% endif %}",
+    "{{ page.no_such_key }}",
+    "{% include missing.md %}",
+    "{% if page.heading %}\n\n{{ page.heading | downcase }}\n{% endif %}",
+]
+
+
+def _render_both_ways(root: Path, body: str) -> tuple[Any, Any]:
+    project = Project(jekyll_settings(root), use_cache=False)
+    page = {
+        "heading": "Acme CRM",
+        "key": "acmecrm",
+        "tags": ["b", "a"],
+        "people": [{"name": "ann", "role": "admin"}, {"name": "bob", "role": "user"}],
+    }
+    in_parts = project.renderer.render(body, "page.md", 1, page)
+    whole = Project(jekyll_settings(root), use_cache=False).renderer.render(
+        body, "page.md", 1, page, fast=False
+    )
+    return in_parts, whole
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(PART_CONSTRUCTS), st.sampled_from(["", "\n", " text ", "\n\n"])),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_a_page_rendered_in_parts_is_the_page_compiled_whole(tmp_path_factory, constructs):
+    root = jekyll_tree(tmp_path_factory.mktemp("parts"), PART_FILES)
+    body = "".join(construct + between for construct, between in constructs)
+    in_parts, whole = _render_both_ways(root, body)
+    assert in_parts.text == whole.text
+    assert in_parts.origins == whole.origins
+    assert in_parts.diagnostics == whole.diagnostics
+
+
+def test_pages_whose_tags_differ_compile_only_the_parts_they_do_not_share(tmp_path, monkeypatch):
+    # Real trees' pages each have tags of their own; compiling a template per page was the
+    # largest part of a clean check. Their parts repeat: after the first of 24 pages with the
+    # same four constructs in 24 orders, nothing is compiled again.
+    import itertools
+
+    import jinja2
+
+    constructs = [
+        "{{ page.heading | upcase }}",
+        "{% include card.html content='c' kind=page.key %}",
+        "{% if page.tags %}{{ page.tags | join: ',' }}{% endif %}",
+        "{% include plain.md %}",
+    ]
+    pages = {
+        f"p{number}.md": f"---\n{FRONT}---\n# P{number}\n"
+        + "\n".join(f"{tag}\ntext {number}-{index}" for index, tag in enumerate(order))
+        for number, order in enumerate(itertools.permutations(constructs))
+    }
+    root = jekyll_tree(tmp_path / "site", {**PART_FILES, **pages})
+    parsed: list[str] = []
+    parse = jinja2.Environment._parse
+
+    def counting(self: Any, source: str, name: str | None, filename: str | None) -> Any:
+        parsed.append(source)
+        return parse(self, source, name, filename)
+
+    monkeypatch.setattr(jinja2.Environment, "_parse", counting)
+    project = Project(jekyll_settings(root), use_cache=False)
+    project.load_all()
+    first_page: list[str] = []
+    for path in sorted(root.glob("p*.md")):
+        result = project.check_page(path)
+        assert found(result) == []
+        assert "ACME CRM" in result.rendered.text
+        first_page = first_page or list(parsed)
+    assert len(pages) == 24
+    assert parsed == first_page  # the 23 other pages compiled nothing
 
 
 # --- Jekyll's link tags and site model (compared with real Jekyll in
