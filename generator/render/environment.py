@@ -572,8 +572,15 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
         Real trees' pages, and their partials, differ in their tags: each is a template of
         its own, and Jinja's compile of them was the largest part of a clean check (27% of
         its time at 1,026 real-shaped pages). Their parts are few and repeat: the same
-        includes, the same ``{{ page.title }}``."""
-        split = segments_of(pieces, self.settings.jekyll)
+        includes, the same ``{{ page.title }}``.
+
+        Only in a Jekyll tree, whose templates are all Liquid (see ``lexer.segments_of``):
+        in our own Jinja content, a name that no part defines falls back to ``vars`` when
+        it is read (``LiquidContext``), and reading it later than the whole template does
+        could find a value that the whole would not."""
+        if not self.settings.jekyll:
+            return None
+        split = segments_of(pieces)
         if split is None:
             return None
         parts: list[Part] = []

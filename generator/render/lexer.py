@@ -77,20 +77,21 @@ _VARS_CAPTURE_RE = re.compile(r"\{%-?\s*set\s+vars\.\w+\s*-?%\}\Z")
 Segment = list[tuple[bool, str]]
 
 
-def segments_of(pieces: list[tuple[bool, str]], liquid: bool) -> list[str | Segment] | None:
+def segments_of(pieces: list[tuple[bool, str]]) -> list[str | Segment] | None:
     """A template's pieces (``split_template``) as its top-level parts, in order: static
     text as it is, and the pieces of each top-level tag or block (``{% if %}`` to
     ``{% endif %}``, say). Rendered one after the other in one context, the parts make what
     the whole template makes, so each part can be compiled once for every page that has it
     (``skeleton_of`` of a part lifts its text and strings out).
 
-    That holds only where no part hands a name to a later one: a ``{% set %}`` of the
-    template's own (Jinja scopes it to the whole template, and resolves every top-level
-    name once, when the template starts). A Liquid page (``liquid``) sets only ``vars``
-    (assign, capture), which every part reads when it runs. Any such ``set``, or any tag
-    other than if, for, with, include and the inner tags of loops and conditions (macros,
-    blocks, imports, Liquid's case, which sets a name of its own), gives None: the template
-    is compiled whole, as before."""
+    That holds only where no part hands a name to a later one. The pieces are Liquid as
+    translated (liquid.translate): it sets only ``vars`` (assign, capture), an object every
+    part reads when it runs, and reads every other name from it too. A ``{% set %}`` of
+    the template's own name would not carry over (Jinja scopes it to the whole template
+    and resolves every top-level name once, when the template starts): it, or any tag other
+    than if, for, with, include and the inner tags of loops and conditions (macros, blocks,
+    imports, Liquid's case, which sets a name of its own), gives None: the template is
+    compiled whole."""
     parts: list[str | Segment] = []
     current: Segment = []
     closers: list[str] = []
@@ -100,9 +101,9 @@ def segments_of(pieces: list[tuple[bool, str]], liquid: bool) -> list[str | Segm
             name = match.group(1) if match else ""
             if name in _SEGMENT_BLOCKS:
                 closers.append(_SEGMENT_BLOCKS[name])
-            elif name == "set" and liquid and _VARS_ASSIGN_RE.match(text):
+            elif name == "set" and _VARS_ASSIGN_RE.match(text):
                 pass
-            elif name == "set" and liquid and _VARS_CAPTURE_RE.match(text):
+            elif name == "set" and _VARS_CAPTURE_RE.match(text):
                 closers.append("endset")
             elif name in _SEGMENT_INNER:
                 if not closers:
