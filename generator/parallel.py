@@ -6,6 +6,7 @@ without pickling it; only the chunks and the results travel through the pipe.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
@@ -27,11 +28,17 @@ def forked_map(
 
     global _SHARED
     _SHARED = shared
+    # What the workers inherit is left out of their garbage collections (which would visit
+    # it again and again, and copy every page of memory it touches): 30.8 -> 30.0 CPU-s for
+    # a clean check of 10,032 real-shaped pages. Given back to the collector afterwards, so
+    # that a long-lived process (mkdocs serve) collects it as before.
+    gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             yield from pool.imap(_run, ((work, chunk) for chunk in chunks))
     finally:
         _SHARED = None
+        gc.unfreeze()
 
 
 def _run(task: tuple[Callable[[Any, Any], Any], Any]) -> Any:
