@@ -193,6 +193,11 @@ PARTIALS_KEPT = 2000  # compiled partials kept per build (a partial is ~10 KB of
 
 # a part of a template rendered in parts: its static text, or a template and its statics
 Part = str | tuple[jinja2.Template, tuple[str, ...]]
+# A template with more parts not compiled yet is compiled whole: each part costs about a
+# millisecond to compile, and a page of thousands of distinct tags (made by a script,
+# say) took 60% longer in parts than whole. Real pages have a few parts each, most of
+# them shared.
+NEW_PARTS_MAX = 16
 
 _PREPROCESSED: ContextVar[bool] = ContextVar("_ed_preprocessed", default=False)
 
@@ -583,25 +588,38 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
         split = segments_of(pieces)
         if split is None:
             return None
-        parts: list[Part] = []
-        unseen = True
+        keyed: list[str | tuple[str, tuple[str, ...]]] = []
+        unseen = True  # as markers_unseen of the whole skeleton: each tag says it alone
         for item in split:
+            if isinstance(item, str):
+                keyed.append(item)
+                continue
+            key, statics = skeleton_of(item)
+            unseen = unseen and markers_unseen(key)
+            if not key.startswith("{#"):  # a comment prints nothing (its trim is applied)
+                keyed.append((key, statics))
+        new = {key for key in (item[0] for item in keyed if not isinstance(item, str))}
+        if len(new - self.segments.keys()) > NEW_PARTS_MAX:
+            return None
+        parts: list[Part] = []
+        for item in keyed:
             if isinstance(item, str):
                 parts.append(item)
                 continue
-            key, statics = skeleton_of(item)
+            key, statics = item
             template = self.segments.get(key)
             if template is None:
                 try:
                     code = self.compile(key, SKELETON_PREFIX + "part")
-                except jinja2.TemplateSyntaxError:
-                    return None  # compiled whole, it reports the error at its line
+                except (jinja2.TemplateSyntaxError, SyntaxError):
+                    # compiled whole, the template reports it as it always did (a
+                    # SyntaxError: Jinja let a break outside a loop through to Python)
+                    return None
                 template = self.template_class.from_code(self, code, self.page_globals, None)
                 if len(self.segments) > 2048:
                     self.segments.clear()
                 self.segments[key] = template
             parts.append((template, statics))
-            unseen = unseen and markers_unseen(key)
         return parts, unseen
 
     def run_parts(self, parts: list[Part], context: jinja2.runtime.Context) -> Iterator[str]:

@@ -79,7 +79,7 @@ Segment = list[tuple[bool, str]]
 
 def segments_of(pieces: list[tuple[bool, str]]) -> list[str | Segment] | None:
     """A template's pieces (``split_template``) as its top-level parts, in order: static
-    text as it is, and the pieces of each top-level tag or block (``{% if %}`` to
+    text as it is, and the pieces of each top-level tag, comment or block (``{% if %}`` to
     ``{% endif %}``, say). Rendered one after the other in one context, the parts make what
     the whole template makes, so each part can be compiled once for every page that has it
     (``skeleton_of`` of a part lifts its text and strings out).
@@ -112,10 +112,9 @@ def segments_of(pieces: list[tuple[bool, str]]) -> list[str | Segment] | None:
                 closers.pop()
             elif name != "include":
                 return None
-        elif not closers and (not is_tag or text.startswith("{#")):
-            if not is_tag:
-                parts.append(text)
-            continue  # a comment between parts prints nothing
+        elif not closers and not is_tag:
+            parts.append(text)
+            continue
         current.append((is_tag, text))
         if not closers:
             parts.append(current)

@@ -48,6 +48,13 @@ class Renderer:
         self.env = ElementDocsEnvironment(settings)
         self.env.code_store = code_store  # compiled templates from earlier runs
         self._skeletons: dict[str, jinja2.Template] = {}
+        # ``include`` on a page (outside a partial) is undefined, even after an assign to
+        # a Liquid variable of that name: a page compiled whole looks the name up once,
+        # when it starts, and a page rendered in parts (``_InParts``) must find what the
+        # whole finds, which is then this
+        self._page_names: dict[str, Any] = (
+            {"include": self.env.undefined(name="include")} if settings.jekyll else {}
+        )
         self.site = TrackedSite(site)
         self.site.model_keys = settings.jekyll_model_keys
         data = self.site.get("data")
@@ -152,6 +159,7 @@ class Renderer:
                 "site": self.site,
                 "vars": scope,
                 "_ed_page_dir": str(PurePosixPath(rel).parent),
+                **self._page_names,
                 **(extra or {}),
             }
             if skeleton is not None:
@@ -241,6 +249,7 @@ class Renderer:
                 "site": self.site,
                 "vars": scope,
                 "_ed_page_dir": str(PurePosixPath(rel).parent),
+                **self._page_names,
                 **(extra or {}),
                 "_ed_s": statics,
             }
