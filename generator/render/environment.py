@@ -594,19 +594,19 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
             if isinstance(item, str):
                 keyed.append(item)
                 continue
-            key, statics = skeleton_of(item)
-            unseen = unseen and markers_unseen(key)
-            if not key.startswith("{#"):  # a comment prints nothing (its trim is applied)
-                keyed.append((key, statics))
-        new = {key for key in (item[0] for item in keyed if not isinstance(item, str))}
-        if len(new - self.segments.keys()) > NEW_PARTS_MAX:
+            skeleton = skeleton_of(item)
+            unseen = unseen and markers_unseen(skeleton[0])
+            if not skeleton[0].startswith("{#"):  # a comment prints nothing (trim applied)
+                keyed.append(skeleton)
+        new = {part[0] for part in keyed if not isinstance(part, str)} - self.segments.keys()
+        if len(new) > NEW_PARTS_MAX:
             return None
         parts: list[Part] = []
-        for item in keyed:
-            if isinstance(item, str):
-                parts.append(item)
+        for part in keyed:
+            if isinstance(part, str):
+                parts.append(part)
                 continue
-            key, statics = item
+            key, statics = part
             template = self.segments.get(key)
             if template is None:
                 try:
