@@ -7,7 +7,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from generator.load.files import read_inside
+from generator.load.files import open_checked, read_all, under
 
 
 class SourceCache:
@@ -20,23 +20,26 @@ class SourceCache:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._root = root.resolve()
+        self._base = os.fspath(root)
+        self._inside = under(root)
         self._lines = lru_cache(maxsize=256)(self._read)
 
     def _read(self, path: str, state: tuple[int, ...]) -> tuple[str, ...]:
-        target = self.root / path
-        try:
-            resolved = target.resolve()
-            if self._root not in resolved.parents or not resolved.is_file():
-                return ()  # never show lines of a file a link leads to outside the project
-            text = read_inside(resolved, self._root)[0].decode("utf-8", errors="replace")
-        except (OSError, RuntimeError):  # RuntimeError: resolve() of a link in a loop
+        try:  # never the lines of a file a link leads to outside the project, nor a fifo's
+            fd, _, _ = open_checked(os.path.join(self._base, path), self._inside)
+        except OSError:
             return ()
+        try:
+            text = read_all(fd).decode("utf-8", errors="replace")
+        except OSError:
+            return ()
+        finally:
+            os.close(fd)
         return tuple(text.replace("\r\n", "\n").split("\n"))
 
     def line(self, path: str, line: int) -> str | None:
         try:
-            info = os.stat(self.root / path)
+            info = os.stat(os.path.join(self._base, path))
             state: tuple[int, ...] = (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
         except OSError:
             state = ()
