@@ -232,6 +232,22 @@ CONSTRUCTS = {
     "_posts/2020-01-01-no-title-given.md": "---\n---\nUntitled: {{ page.title }}.\n",
     "draft.md": "---\ntitle: Draft\npublished: false\n---\n{{ page.nothing.here }}\n",
     "guide/setup.md": "---\ntitle: Setup\n---\nSetup at {{ page.url }} in {{ page.dir }}.\n",
+    # nil, empty and blank as Jekyll's Liquid compares with them, in conditions and in case
+    "compare.md": "---\ntitle: Compare\ntext: ''\nspaces: '  '\nlist: []\nzero: 0\n---\n"
+    + "".join(
+        f"{{% if {left} {op} {right} %}} {index}{{% endif %}}"
+        for index, (left, op, right) in enumerate(
+            (left, op, right)
+            for left in ("page.nothing", "page.text", "page.spaces", "page.list", "page.zero")
+            for op in ("==", "!=")
+            for right in ("nil", "empty", "blank")
+        )
+    )
+    + "\n{% case page.nothing %}{% when nil %}N{% else %}E{% endcase %}"
+    "{% case page.text %}{% when blank %}B{% when empty %}M{% else %}E{% endcase %}"
+    "{% case page.list %}{% when blank, 1 %}B{% when empty %}L{% else %}E{% endcase %}"
+    '{% case page.title %}{% when nil, "Compare" %}T{% else %}E{% endcase %}'
+    "{% case 1 %}{% when 2 %}x{% else %}e{% when 1 %}w{% else %}f{% endcase %}\n",
     "index.md": textwrap.dedent("""\
         ---
         title: Home
@@ -374,7 +390,7 @@ def _tree_source(name: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 TREES = [
-    Tree("constructs", floor=8, total=8, known={}),
+    Tree("constructs", floor=9, total=9, known={}),
     Tree("publishing", floor=13, total=13, known={}),
     Tree("details", floor=5, total=5, known={}),
     Tree("devportal-sample", floor=38, total=38, known={}),
@@ -429,7 +445,8 @@ def test_the_constructs_render_to_what_jekyll_gives(renders):
         '{"id": 42}',
         '<a href="/x/">go</a>\n no link',
         "[\\]",
-        "/about-us/ (About); /contact.html (Contact); / (Home);",  # by file name
+        # site.pages by file name
+        "/about-us/ (About); /compare.html (Compare); /contact.html (Contact); / (Home);",
         "/release/2021/03/04/first-post.html",
         "No Title Given",
         "news=2 intro=1",

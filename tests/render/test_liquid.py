@@ -160,6 +160,14 @@ RENDER_CASES = [
         '{% case page.key %}{% when "x", "acmecrm" %}hit{% when "y" %}y{% else %}no{% endcase %}',
         "hit",
     ),
+    # every when that matches renders, as in Jekyll's Liquid, one after an else too (and
+    # nil matches a missing value); checked with Jekyll 4.3
+    (
+        '{% case page.key %}{% when "acmecrm" %}a{% when "acmecrm", "z" %}b{% else %}c'
+        '{% when "acmecrm" %}d{% endcase %}{% case page.nothing %}{% when nil %}n{% endcase %}'
+        "{% case 1 %}{% when 2 %}x{% else %}e{% when 1 %}never{% endcase %}",
+        "abdnenever",
+    ),
     (
         "{% for t in page.tags %}{{ forloop.index }}{{ t }}{% unless forloop.last %},{% endunless %}"
         "{% endfor %}",

@@ -281,7 +281,12 @@ def is_empty(value: Any) -> bool:
 
 
 def is_blank(value: Any) -> bool:
-    """``x == blank``: nil, false, or an empty or whitespace-only string, array or hash."""
+    """``x == blank``: nil, false, or an empty or whitespace-only string, array or hash.
+
+    Jekyll's Liquid asks the value for Ruby's ``blank?``, which only ActiveSupport defines:
+    this is Jekyll with a plugin that loads it (jekyll-mentions, the github-pages set), as
+    tests/jekyll/test_jekyll_differential.py builds. Without one, ``== blank`` is never
+    true in Jekyll."""
     if _nil(value) or value is False:
         return True
     if isinstance(value, str):

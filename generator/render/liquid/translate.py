@@ -197,6 +197,8 @@ _FORLOOP = {
 }
 #: Names Jekyll's templates read that are not Liquid variables (the rest live in vars).
 _ROOTS = frozenset(["page", "site", "include"])
+# Liquid's keyword values that ``==`` compares in its own way: as Jinja tests (liquid.filters)
+_SPECIAL_VALUES = {"nil": "nil", "null": "nil", "empty": "empty", "blank": "blank"}
 _JINJA_KEYWORDS = frozenset(
     [
         "and",
@@ -489,14 +491,13 @@ class _Expr:
         if operator == "<>":
             operator = "!="
         if operator in ("==", "!="):
-            special = {"nil": "nil", "null": "nil", "empty": "empty", "blank": "blank"}
             negate = " not" if operator == "!=" else ""
-            if right_literal in special:
+            if right_literal in _SPECIAL_VALUES:
                 self.scope.constructs[f"== {right_literal}"] += 1
-                return f"{left} is{negate} {special[right_literal]}"
-            if left_literal in special:
+                return f"{left} is{negate} {_SPECIAL_VALUES[right_literal]}"
+            if left_literal in _SPECIAL_VALUES:
                 self.scope.constructs[f"== {left_literal}"] += 1
-                return f"{right} is{negate} {special[left_literal]}"
+                return f"{right} is{negate} {_SPECIAL_VALUES[left_literal]}"
         return f"{left} {operator} {right}"
 
     def _literal_at(self, index: int) -> str | None:
@@ -554,6 +555,7 @@ class _Block:
     kind: str  # if, unless, for, case, capture, unsupported, highlight
     loop_var: str = ""
     case_var: str = ""
+    when_tests: list[str] = field(default_factory=list)  # a case's, so far
 
 
 def translate(source: str, *, liquid: bool = True) -> Translation:
@@ -815,6 +817,10 @@ class _Translator:
                 return problems + j(f"if not ({condition})", lstrip, rstrip, newlines)
             return problems + j(f"elif {condition}", lstrip, rstrip, newlines)
         if name == "else":
+            case = self.blocks[-1] if self.blocks and self.blocks[-1].kind == "case" else None
+            if case is not None:  # Liquid renders it when no when before it matched
+                test = f"not ({' or '.join(case.when_tests)})" if case.when_tests else "true"
+                return j("endif", lstrip) + j(f"if {test}", "", rstrip, newlines)
             return j("else", lstrip, rstrip, newlines)
         if name in ("endif", "endunless"):
             self.pop("if", "unless")
@@ -861,8 +867,16 @@ class _Translator:
             if block is None:
                 raise LiquidSyntaxError("'when' outside a case")
             values, problems = self.when_values(markup, pos)
-            test = " or ".join(f"{block.case_var} == {v}" for v in values)
-            return problems + j(f"elif {test}", lstrip, rstrip, newlines)
+            test = " or ".join(
+                f"{block.case_var} is {_SPECIAL_VALUES[literal]}"
+                if literal in _SPECIAL_VALUES
+                else f"{block.case_var} == {value}"
+                for value, literal in values
+            )
+            block.when_tests.append(f"({test})")
+            # Liquid renders every when that matches, not only the first (one after an
+            # else too)
+            return problems + j("endif", lstrip) + j(f"if {test}", "", rstrip, newlines)
         if name == "endcase":
             self.pop("case")
             return j("endif", lstrip, rstrip, newlines)
@@ -963,16 +977,24 @@ class _Translator:
         problems = self.flush_unsupported(scope, pos)
         return problems + self.jinja(f"for {variable} in {iterable}", lstrip, rstrip, newlines)
 
-    def when_values(self, markup: str, pos: int) -> tuple[list[str], str]:
+    def when_values(self, markup: str, pos: int) -> tuple[list[tuple[str, str | None]], str]:
+        """The values of a ``when``, each with the keyword literal it is (nil, empty...):
+        Liquid compares with those as ``==`` does in a condition."""
         scope = self.scope()
         parser = _Expr(markup, scope)
-        values = [parser.primary()]
+
+        def value() -> tuple[str, str | None]:
+            start = parser.pos
+            text = parser.primary()
+            return text, parser._literal_at(start)
+
+        values = [value()]
         while not parser.at_end():
             if not (parser.accept("punct", ",") or parser.accept("name", "or")):
                 raise LiquidSyntaxError(
                     f"separate the values of 'when' with commas or 'or' in '{markup.strip()}'"
                 )
-            values.append(parser.primary())
+            values.append(value())
         self.constructs.update(scope.constructs)
         self.constructs["when"] += 1
         return values, self.flush_unsupported(scope, pos)
