@@ -156,9 +156,9 @@ def test_jekyll_tree_keeps_our_include_tags(tmp_path: Path) -> None:
 def test_real_shaped_tree_differs_in_its_tags_and_reports_only_the_samples_defects(
     tmp_path: Path,
 ) -> None:
-    """benchmarks/realshaped.py: a fifth of the pages get template tags of their own, so a
-    clean check compiles many templates, as on real trees; those tags report nothing, so
-    what the check finds is what the sample holds (every copy of it)."""
+    """benchmarks/realshaped.py: a fifth of the pages get template tags of their own, so
+    pages differ in their tags, as on real trees; those tags report nothing, so what the
+    check finds is what the sample holds (every copy of it)."""
     require_shared(CORPUS)
     sys.path.insert(0, str(REPO / "benchmarks"))
     try:

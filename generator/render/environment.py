@@ -33,7 +33,7 @@ from generator.render.includes import (
     suggest_partial,
     unfollowable,
 )
-from generator.render.lexer import markers_unseen, segments_of, skeleton_of, split_template
+from generator.render.lexer import markers_unseen, skeleton_of, split_template, top_level_parts
 from generator.render.limits import (
     MAX_INT_BITS,
     PRINTABLE,
@@ -69,7 +69,7 @@ from generator.render.state import (
     current_state,
     marking,
 )
-from generator.render.syntax import BLOCKED_PREFIX, JekyllSyntax, unpack_params
+from generator.render.syntax import BLOCKED_PREFIX, JekyllSyntax
 from generator.settings import Settings
 
 
@@ -244,10 +244,9 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
             tuple[str, bool, bool], tuple[jinja2.Template, tuple[str, ...], bool]
         ] = {}
         self.skeleton_code: dict[str, Any] = {}  # skeleton source -> compiled code
-        self.segments: dict[str, jinja2.Template] = {}  # a part's skeleton -> its template
+        self.part_templates: dict[str, jinja2.Template] = {}  # a part's skeleton -> its template
         self.globals.update(
             _ed_enter=self._enter_include,
-            _ed_params=unpack_params,
             _ed_problem=lambda code, message: current_state().problem(code, message),
             _ed_frame=IncludeFrame(True),
             _ed_page_dir=".",
@@ -540,15 +539,7 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
         composed = self.composed(pieces)
         if composed is not None:
             parts, unseen = composed
-            template = self.template_class.from_code(
-                self, self._shell_code, self.make_globals(None), uptodate
-            )
-
-            def root(context: Any, *unused: Any) -> Iterator[str]:
-                return self.run_parts(parts, context)
-
-            template.root_render_func = root
-            return template, (), unseen
+            return self.in_parts(parts, self.make_globals(None), uptodate), (), unseen
         skeleton, statics = skeleton_of(pieces)
         code = self.skeleton_code.get(skeleton)
         if code is None:
@@ -569,8 +560,8 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
     # templates in parts ---------------------------------------------------------------
     def composed(self, pieces: list[tuple[bool, str]]) -> tuple[list[Part], bool] | None:
         """A template's pieces (``lexer.split_template``) as parts to render one after the
-        other (``run_parts``): its top-level static text, and a template for each top-level
-        tag or block, compiled once per distinct part (``lexer.segments_of`` says when this
+        other (``in_parts``): its top-level static text, and a template for each top-level
+        tag or block, compiled once per distinct part (``lexer.top_level_parts`` says when this
         renders what the whole would). And whether no part can see the source map's markers.
         None when the template must be compiled whole.
 
@@ -579,13 +570,13 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
         its time at 1,026 real-shaped pages). Their parts are few and repeat: the same
         includes, the same ``{{ page.title }}``.
 
-        Only in a Jekyll tree, whose templates are all Liquid (see ``lexer.segments_of``):
+        Only in a Jekyll tree, whose templates are all Liquid (see ``lexer.top_level_parts``):
         in our own Jinja content, a name that no part defines falls back to ``vars`` when
         it is read (``LiquidContext``), and reading it later than the whole template does
         could find a value that the whole would not."""
         if not self.settings.jekyll:
             return None
-        split = segments_of(pieces)
+        split = top_level_parts(pieces)
         if split is None:
             return None
         keyed: list[str | tuple[str, tuple[str, ...]]] = []
@@ -598,7 +589,7 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
             unseen = unseen and markers_unseen(skeleton[0])
             if not skeleton[0].startswith("{#"):  # a comment prints nothing (trim applied)
                 keyed.append(skeleton)
-        new = {part[0] for part in keyed if not isinstance(part, str)} - self.segments.keys()
+        new = {part[0] for part in keyed if not isinstance(part, str)} - self.part_templates.keys()
         if len(new) > NEW_PARTS_MAX:
             return None
         parts: list[Part] = []
@@ -607,7 +598,7 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
                 parts.append(part)
                 continue
             key, statics = part
-            template = self.segments.get(key)
+            template = self.part_templates.get(key)
             if template is None:
                 try:
                     code = self.compile(key, SKELETON_PREFIX + "part")
@@ -616,29 +607,38 @@ class ElementDocsEnvironment(ImmutableSandboxedEnvironment):
                     # SyntaxError: Jinja let a break outside a loop through to Python)
                     return None
                 template = self.template_class.from_code(self, code, self.page_globals, None)
-                if len(self.segments) > 2048:
-                    self.segments.clear()
-                self.segments[key] = template
+                if len(self.part_templates) > 2048:
+                    self.part_templates.clear()
+                self.part_templates[key] = template
             parts.append((template, statics))
         return parts, unseen
 
-    def run_parts(self, parts: list[Part], context: jinja2.runtime.Context) -> Iterator[str]:
-        """The output of ``parts`` (see ``composed``) in ``context``: what the whole
-        template would give, chunk for chunk (static text costs a call, as ``{{ }}`` did)."""
+    def in_parts(
+        self, parts: list[Part], globals: MutableMapping[str, Any], uptodate: Any
+    ) -> jinja2.Template:
+        """A template (of a page or a partial) whose render is that of ``parts`` (see
+        ``composed``) one after the other in its one context: what the whole template
+        would give, chunk for chunk (static text costs a call, as ``{{ }}`` did). Made
+        from an empty template, whose root function it replaces: rendered and included
+        as any template is."""
         tick = self._tick
-        for part in parts:
-            if isinstance(part, str):
-                tick()
-                yield part
-            else:
-                template, statics = part
-                context.vars["_ed_s"] = statics
-                yield from template.root_render_func(context)
+
+        def root(context: jinja2.runtime.Context, *unused: Any) -> Iterator[str]:
+            for part in parts:
+                if isinstance(part, str):
+                    tick()
+                    yield part
+                else:
+                    template, statics = part
+                    context.vars["_ed_s"] = statics
+                    yield from template.root_render_func(context)
+
+        template = self.template_class.from_code(self, self._shell_code, globals, uptodate)
+        template.root_render_func = root
+        return template
 
     @cached_property
     def _shell_code(self) -> Any:
-        """The code of an empty template: what a partial in parts is made from (its root
-        function is then its parts')."""
         return self.compile("", SKELETON_PREFIX + "parts")
 
     # budgets --------------------------------------------------------------------------

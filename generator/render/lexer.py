@@ -67,17 +67,17 @@ def skeleton_of(pieces: list[tuple[bool, str]]) -> tuple[str, tuple[str, ...]]:
 
 
 _TAG_NAME_RE = re.compile(r"\{%-?\s*(\w+)")
-_SEGMENT_BLOCKS = {"if": "endif", "for": "endfor", "with": "endwith"}
-_SEGMENT_INNER = frozenset(["elif", "else", "break", "continue"])
+_PART_BLOCKS = {"if": "endif", "for": "endfor", "with": "endwith"}
+_PART_INNER = frozenset(["elif", "else", "break", "continue"])
 # Liquid's assign and capture, as translated (liquid.translate): they write to ``vars``, an
 # object every part of the page shares, never to a name of the template's own
 _VARS_ASSIGN_RE = re.compile(r"\{%-?\s*set\s+vars\.\w+\s*=")
 _VARS_CAPTURE_RE = re.compile(r"\{%-?\s*set\s+vars\.\w+\s*-?%\}\Z")
 
-Segment = list[tuple[bool, str]]
+PartPieces = list[tuple[bool, str]]
 
 
-def segments_of(pieces: list[tuple[bool, str]]) -> list[str | Segment] | None:
+def top_level_parts(pieces: list[tuple[bool, str]]) -> list[str | PartPieces] | None:
     """A template's pieces (``split_template``) as its top-level parts, in order: static
     text as it is, and the pieces of each top-level tag, comment or block (``{% if %}`` to
     ``{% endif %}``, say). Rendered one after the other in one context, the parts make what
@@ -92,20 +92,20 @@ def segments_of(pieces: list[tuple[bool, str]]) -> list[str | Segment] | None:
     than if, for, with, include and the inner tags of loops and conditions (macros, blocks,
     imports, Liquid's case, which sets a name of its own), gives None: the template is
     compiled whole."""
-    parts: list[str | Segment] = []
-    current: Segment = []
+    parts: list[str | PartPieces] = []
+    current: PartPieces = []
     closers: list[str] = []
     for is_tag, text in pieces:
         if is_tag and text.startswith("{%"):
             match = _TAG_NAME_RE.match(text)
             name = match.group(1) if match else ""
-            if name in _SEGMENT_BLOCKS:
-                closers.append(_SEGMENT_BLOCKS[name])
+            if name in _PART_BLOCKS:
+                closers.append(_PART_BLOCKS[name])
             elif name == "set" and _VARS_ASSIGN_RE.match(text):
                 pass
             elif name == "set" and _VARS_CAPTURE_RE.match(text):
                 closers.append("endset")
-            elif name in _SEGMENT_INNER:
+            elif name in _PART_INNER:
                 if not closers:
                     return None
             elif closers and name == closers[-1]:

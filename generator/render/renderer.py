@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import PurePosixPath
 from types import TracebackType
 from typing import Any
@@ -15,7 +15,6 @@ from typing import Any
 import jinja2
 import jinja2.compiler
 import jinja2.nodes
-import jinja2.runtime
 from jinja2.exceptions import SecurityError
 
 from generator.errors import Diagnostic, Severity, SourceLocation
@@ -50,7 +49,7 @@ class Renderer:
         self._skeletons: dict[str, jinja2.Template] = {}
         # ``include`` on a page (outside a partial) is undefined, even after an assign to
         # a Liquid variable of that name: a page compiled whole looks the name up once,
-        # when it starts, and a page rendered in parts (``_InParts``) must find what the
+        # when it starts, and a page rendered in parts (``env.composed``) must find what the
         # whole finds, which is then this
         self._page_names: dict[str, Any] = (
             {"include": self.env.undefined(name="include")} if settings.jekyll else {}
@@ -72,13 +71,13 @@ class Renderer:
 
     def _skeleton(
         self, source: str, name: str, rel: str
-    ) -> tuple[jinja2.Template | _InParts, list[str], bool] | None:
+    ) -> tuple[jinja2.Template, list[str], bool] | None:
         """The page's tags compiled once per distinct tag structure, and its static text.
 
         Pages of a docs tree share their tags (an include line, a few variables) but not
         their text. Each static run becomes ``{{ _ed_s[i] }}``, so one compiled skeleton
         serves every page with the same tags; compiling per page cost more than the rest
-        of rendering. Where it can, the page is rendered in parts (``_InParts``): each
+        of rendering. Where it can, the page is rendered in parts (``env.composed``): each
         top-level tag or block is compiled once for every page that has it, so pages whose
         tags differ share their compiled parts too. None when the page does not split
         cleanly (then it compiles whole). And whether the page's tags cannot see the
@@ -91,7 +90,7 @@ class Renderer:
         composed = self.env.composed(pieces)
         if composed is not None:
             parts, unseen = composed
-            return _InParts(self.env, parts), [], unseen
+            return self.env.in_parts(parts, self.env.page_globals, None), [], unseen
         key, statics = skeleton_of(pieces)
         template = self._skeletons.get(key)
         if template is None:
@@ -390,27 +389,6 @@ class Renderer:
             return Diagnostic("ED303", f"unknown partial '{exc.name}'", location, "", chain)
         detail = scrub_reprs(clean_marker_text(str(exc))) or type(exc).__name__
         return Diagnostic("ED309", f"{type(exc).__name__}: {detail}", location, "", chain)
-
-
-class _InParts:
-    """A page rendered in parts (``ElementDocsEnvironment.composed``), with a template's
-    ``generate``: one context for every part, made as Jinja makes a page's."""
-
-    __slots__ = ("env", "parts")
-
-    def __init__(self, env: ElementDocsEnvironment, parts: list[Any]) -> None:
-        self.env = env
-        self.parts = parts
-
-    def generate(self, context: dict[str, Any]) -> Iterator[str]:
-        env = self.env
-        ctx = jinja2.runtime.new_context(
-            env, SKELETON_PREFIX + "page", {}, context, False, env.page_globals
-        )
-        try:
-            yield from env.run_parts(self.parts, ctx)
-        except Exception:  # noqa: BLE001 - as Template.generate: the template's own lines
-            yield env.handle_exception()
 
 
 def _template_frames(tb: TracebackType | None, env: jinja2.Environment) -> list[tuple[str, int]]:

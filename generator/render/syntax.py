@@ -79,9 +79,9 @@ class _IncludeSyntaxError(Exception):
     pass
 
 
-def _parse_params(text: str) -> list[tuple[str, str, str | None]]:
-    """Jekyll include parameters as (key, jinja expression, the text of a quoted value)."""
-    params: list[tuple[str, str, str | None]] = []
+def _parse_params(text: str) -> list[tuple[str, str]]:
+    """Jekyll include parameters as (key, jinja expression)."""
+    params: list[tuple[str, str]] = []
     pos = 0
     text = text.strip()
     while pos < len(text):
@@ -90,7 +90,6 @@ def _parse_params(text: str) -> list[tuple[str, str, str | None]]:
             rest = text[pos:].strip()
             raise _IncludeSyntaxError(f"cannot read include parameter near '{rest[:40]}'")
         key = match.group("key")
-        value: str | None = None
         if match.group("num") is not None:
             expr = match.group("num")  # as Jekyll: an unquoted number is a number
         elif match.group("var") is not None:
@@ -103,41 +102,13 @@ def _parse_params(text: str) -> list[tuple[str, str, str | None]]:
                 else match.group("sq").replace("\\'", "'")
             )
             expr = _jinja_string(value)
-        params.append((key, expr, value))
+        params.append((key, expr))
         pos = match.end()
         if pos < len(text) and not text[pos].isspace():
             raise _IncludeSyntaxError(
                 f"parameters must be separated by spaces near '{text[pos : pos + 40]}'"
             )
     return params
-
-
-#: how ``_include_mapping`` packs quoted parameters into one string (see ``unpack_params``)
-_KEY_END, _PARAM_END = "\x1f", "\x1e"
-
-
-def _include_mapping(params: list[tuple[str, str, str | None]]) -> str:
-    """The Jinja expression of an include's ``include`` mapping. When every value is
-    quoted text (most includes) without the separators, the parameters are one string
-    that ``_ed_params`` reads back: Jinja parses one string instead of a dict (compiling
-    the page skeletons of devportal-sample, whose includes pass up to three parameters,
-    took 10-20% less, measured in one process)."""
-    if params and all(
-        value is not None and _KEY_END not in value and _PARAM_END not in value
-        for _, _, value in params
-    ):
-        packed = "".join(f"{key}{_KEY_END}{value}{_PARAM_END}" for key, _, value in params)
-        return f"_ed_params({_jinja_string(packed)})"
-    return "{" + ", ".join(f"{_jinja_string(k)}: {v}" for k, v, _ in params) + "}"
-
-
-def unpack_params(packed: str) -> dict[str, str]:
-    """The ``include`` mapping packed by ``_include_mapping``: a new one for each include."""
-    mapping = {}
-    for pair in packed.split(_PARAM_END)[:-1]:
-        key, _, value = pair.partition(_KEY_END)
-        mapping[key] = value
-    return mapping
 
 
 def _split_path(args: str) -> tuple[str, str]:
@@ -209,18 +180,17 @@ class JekyllSyntax(Extension):
                     f"{{%{lstrip} set _ed_p = _ed_problem('ED308', {_jinja_string(str(exc))})"
                     f" {rstrip}%}}{{{{ _ed_p }}}}{newlines}"
                 )
-            mapping = _include_mapping(params)
+            mapping = ", ".join(f"{_jinja_string(k)}: {v}" for k, v in params)
             path_expr = _path_expression(path)
             if match.group("relative"):  # Jekyll: relative to the page being rendered
                 path_expr = f"{path_expr}, _ed_page_dir"
             # One with and one include: the frame's template is the partial (which sets
             # its own static text, see _skeleton_partial), or one that prints why it could
-            # not be included. (Compiling is most of a clean check of a real tree, and
-            # includes most of what a page compiles: with an if, an else and a second with
-            # here, a clean check of 1,026 real-shaped pages took 7.7-8.5 CPU-s; 7.0-7.7
-            # without.)
+            # not be included. (Every template with an include compiles this: with an if,
+            # an else and a second with here, a clean check of 1,026 real-shaped pages took
+            # 7.7-8.5 CPU-s, 7.0-7.7 without, before pages were rendered in parts.)
             return (
-                f"{{%{lstrip} with include = {mapping}, "
+                f"{{%{lstrip} with include = {{{mapping}}}, "
                 f"_ed_frame = _ed_enter(_ed_frame, {path_expr}) %}}"
                 f"{push}{{% include _ed_frame.template %}}{pop}"
                 f"{{% endwith {rstrip}%}}{newlines}"

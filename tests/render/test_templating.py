@@ -51,9 +51,9 @@ def test_jekyll_include_with_parameters_nested_and_page_site_data_variables(make
 
 
 def test_include_parameters_reach_the_partial_as_written_whatever_they_hold(make_project):
-    """Quoted values (packed into one string when all are quoted), numbers and variables,
-    a repeated key (the last wins), quotes, backslashes, a line break and control
-    characters: the partial reads each value as Jekyll gives it."""
+    """Quoted values, numbers and variables, a repeated key (the last wins), quotes,
+    backslashes, a line break and control characters: the partial reads each value as
+    Jekyll gives it."""
     root = make_project(
         {
             "content/elements/acme/authenticate.md": PAGE_HEAD
